@@ -1,0 +1,35 @@
+# Schoolgate: `make run` sets up and shows the demo; `make test` sets up and runs every check.
+VENV := .venv
+PY := $(VENV)/bin/python
+SG := $(VENV)/bin/schoolgate
+DATA := var
+
+.PHONY: setup run test lint typecheck contracts pytest bench clean
+
+setup:
+	@scripts/setup.sh
+
+run: setup
+	@scripts/demo.sh
+
+test: setup lint typecheck contracts pytest
+
+lint:
+	$(VENV)/bin/ruff check src tests bench
+	$(VENV)/bin/ruff format --check src tests bench
+
+typecheck:
+	$(VENV)/bin/mypy
+
+contracts:
+	$(VENV)/bin/lint-imports
+
+pytest:
+	$(VENV)/bin/pytest
+
+bench: setup
+	@scripts/setup.sh squidguard time
+	$(PY) bench/run_all.py
+
+clean:
+	rm -rf $(DATA) .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,267 @@
+"""The `schoolgate` command.
+
+    schoolgate check URL [--user U] [--ip A] [--at TIME] [--json]   explain a decision
+    schoolgate policy check [FILE]                                  report every problem in a policy file
+    schoolgate lists compile                                        compile the policy's lists into the index
+    schoolgate lists update                                         download the full UT1 lists
+    schoolgate squid-helper                                         serve Squid (url_rewrite or external ACL)
+
+Paths default to the environment (SCHOOLGATE_POLICY, SCHOOLGATE_INDEX, SCHOOLGATE_SPOOL,
+SCHOOLGATE_LISTS), else policy.toml, var/lists.sgidx, var/spool and var/lists/ut1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from datetime import UTC, datetime, time, tzinfo
+from pathlib import Path
+
+from schoolgate.engine.decide import Request, decide, explain
+from schoolgate.engine.index import IndexFileError
+from schoolgate.engine.policy import CompiledPolicy, PolicyError, compile_policy
+from schoolgate.lists.update import DEFAULT_UT1_URL
+from schoolgate.policyfile.errors import PolicyFileError
+from schoolgate.policyfile.load import PolicyFile, load_policy
+
+__all__ = ["main"]
+
+
+class CommandError(Exception):
+    """A failure to report in one clear message (exit status 2), never as a traceback."""
+
+
+def _env_path(name: str, default: str) -> Path:
+    return Path(os.environ.get(name) or default)
+
+
+def _policy_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--policy",
+        type=Path,
+        default=_env_path("SCHOOLGATE_POLICY", "policy.toml"),
+        help="policy file (default: $SCHOOLGATE_POLICY or policy.toml)",
+    )
+
+
+def _index_arg(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--index",
+        type=Path,
+        default=_env_path("SCHOOLGATE_INDEX", "var/lists.sgidx"),
+        help="compiled list index (default: $SCHOOLGATE_INDEX or var/lists.sgidx)",
+    )
+
+
+def _load(policy_path: Path) -> PolicyFile:
+    try:
+        return load_policy(policy_path)
+    except PolicyFileError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def _compile(policy_file: PolicyFile, index_path: Path) -> CompiledPolicy:
+    from schoolgate.lists.compile import open_index
+
+    try:
+        index = open_index(index_path)
+    except FileNotFoundError:
+        raise CommandError(
+            f"no compiled lists at {index_path}: run `schoolgate lists compile --policy {policy_file.path}`"
+        ) from None
+    except (OSError, IndexFileError) as exc:
+        raise CommandError(f"cannot open the list index {index_path}: {exc}") from None
+    try:
+        return compile_policy(policy_file.policy, index)
+    except PolicyError as exc:
+        lines = [f"{policy_file.path}:{policy_file.line_of(key)}: {message}" for key, message in exc.problems]
+        raise CommandError("\n".join(lines)) from None
+
+
+def _parse_at(text: str | None, zone: tzinfo) -> datetime:
+    if text is None:
+        return datetime.now(UTC)
+    try:
+        if len(text) <= 5 and ":" in text:
+            clock = time.fromisoformat(text.zfill(5))
+            return datetime.combine(datetime.now(zone).date(), clock, tzinfo=zone)
+        at = datetime.fromisoformat(text)
+    except ValueError:
+        raise CommandError(
+            f'--at "{text}": give a time such as 10:30 (today) or 2026-11-23T10:30 (school time)'
+        ) from None
+    return at if at.tzinfo is not None else at.replace(tzinfo=zone)
+
+
+def cmd_check(args: argparse.Namespace) -> int:
+    policy_file = _load(args.policy)
+    compiled = _compile(policy_file, args.index)
+    at = _parse_at(args.at, policy_file.policy.timezone)
+    status = 0
+    for url in args.url:
+        decision = decide(compiled, Request(url, args.user, args.ip), at)
+        if args.json:
+            record = {k: (v.value if hasattr(v, "value") else v) for k, v in decision._asdict().items()}
+            record["url"] = url
+            record["at"] = at.isoformat()
+            print(json.dumps(record, ensure_ascii=False))
+        else:
+            print(f"{url}\n  {explain(decision)}")
+        status = max(status, 1 if decision.blocked and args.exit_status else 0)
+    return status
+
+
+def cmd_policy_check(args: argparse.Namespace) -> int:
+    path = args.file if args.file is not None else args.policy
+    policy_file = _load(path)
+    policy = policy_file.policy
+    summary = (
+        f"{len(policy.groups)} groups, {len(policy.categories)} categories, "
+        f"{len(policy.windows)} windows, {len(policy.rules)} rules"
+    )
+    if args.index.exists():
+        _compile(policy_file, args.index)
+        print(f"{path}: no problems ({summary}; checked against {args.index})")
+    else:
+        print(
+            f"{path}: no problems ({summary}); {args.index} does not exist yet, so the lists were not checked"
+        )
+    return 0
+
+
+def cmd_lists_compile(args: argparse.Namespace) -> int:
+    from schoolgate.lists.compile import compile_lists
+
+    policy_file = _load(args.policy)
+    if not policy_file.lists:
+        raise CommandError(f"{args.policy} declares no [lists]: nothing to compile")
+    result = compile_lists(policy_file.lists, args.index, progress=not args.quiet and sys.stderr.isatty())
+    shown = result.problems if args.show_problems else result.problems[:10]
+    for problem in shown:
+        print(f"skipped {problem}", file=sys.stderr)
+    if len(result.problems) > len(shown):
+        print(
+            f"... and {len(result.problems) - len(shown)} more skipped lines "
+            "(--show-problems lists them all)",
+            file=sys.stderr,
+        )
+    print(
+        f"compiled {result.sources} list sources ({result.domains:,} domains, {result.urls:,} URLs, "
+        f"{result.expressions} expressions) into {result.path} ({result.bytes / 1e6:.1f} MB) "
+        f"in {result.seconds:.2f} s; {len(result.problems)} lines skipped"
+    )
+    return 0
+
+
+def cmd_lists_update(args: argparse.Namespace) -> int:
+    from schoolgate.lists.update import UpdateError, update_lists
+
+    try:
+        result = update_lists(args.dest, args.url, progress=not args.quiet and sys.stderr.isatty())
+    except UpdateError as exc:
+        raise CommandError(str(exc)) from None
+    print(
+        f"installed {result.categories} categories ({result.domains:,} domains, {result.urls:,} URLs) "
+        f"in {result.dest}; now run `schoolgate lists compile`"
+    )
+    return 0
+
+
+def cmd_squid_helper(args: argparse.Namespace) -> int:
+    from schoolgate.gateways.squid.helper import HelperConfig, run
+    from schoolgate.gateways.squid.protocol import Concurrency, Mode
+
+    config = HelperConfig(
+        policy=args.policy,
+        index=args.index,
+        spool=None if args.no_spool else args.spool,
+        mode=Mode(args.mode),
+        concurrency=Concurrency(args.concurrency),
+        block_page=args.block_page,
+    )
+    return run(config)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="schoolgate", description="Schoolgate: online safety for schools.")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+
+    check = commands.add_parser("check", help="explain how the policy decides a URL")
+    check.add_argument("url", nargs="+", help="URL(s) to check, or host:port as in a CONNECT request")
+    check.add_argument("--user", help="user name, as the proxy sees it")
+    check.add_argument("--ip", help="client address")
+    check.add_argument("--at", help="when: 10:30 (today) or 2026-11-23T10:30, in school time (default: now)")
+    check.add_argument("--json", action="store_true", help="one JSON object per URL")
+    check.add_argument("--exit-status", action="store_true", help="exit 1 if any URL is blocked")
+    _policy_arg(check)
+    _index_arg(check)
+    check.set_defaults(handler=cmd_check)
+
+    policy = commands.add_parser("policy", help="policy file commands")
+    policy_commands = policy.add_subparsers(dest="policy_command", metavar="COMMAND", required=True)
+    policy_check = policy_commands.add_parser("check", help="report every problem in a policy file")
+    policy_check.add_argument("file", nargs="?", type=Path, help="policy file (default: --policy)")
+    _policy_arg(policy_check)
+    _index_arg(policy_check)
+    policy_check.set_defaults(handler=cmd_policy_check)
+
+    lists = commands.add_parser("lists", help="category list commands")
+    list_commands = lists.add_subparsers(dest="lists_command", metavar="COMMAND", required=True)
+    compile_ = list_commands.add_parser("compile", help="compile the policy's lists into the index file")
+    _policy_arg(compile_)
+    _index_arg(compile_)
+    compile_.add_argument("--quiet", action="store_true", help="no progress bar")
+    compile_.add_argument("--show-problems", action="store_true", help="list every skipped line")
+    compile_.set_defaults(handler=cmd_lists_compile)
+    update = list_commands.add_parser("update", help="download the full UT1 category lists")
+    update.add_argument(
+        "--dest",
+        type=Path,
+        default=_env_path("SCHOOLGATE_LISTS", "var/lists/ut1"),
+        help="where to install them (default: $SCHOOLGATE_LISTS or var/lists/ut1)",
+    )
+    update.add_argument("--url", default=DEFAULT_UT1_URL, help="archive address (default: %(default)s)")
+    update.add_argument("--quiet", action="store_true", help="no progress bar")
+    update.set_defaults(handler=cmd_lists_update)
+
+    helper = commands.add_parser("squid-helper", help="answer Squid's url_rewrite or external ACL requests")
+    _policy_arg(helper)
+    _index_arg(helper)
+    helper.add_argument("--mode", choices=["rewrite", "acl"], default="rewrite", help="helper protocol")
+    helper.add_argument(
+        "--concurrency",
+        choices=["auto", "on", "off"],
+        default="auto",
+        help="channel-IDs on request lines (Squid's concurrency=N); auto detects them",
+    )
+    helper.add_argument(
+        "--spool",
+        type=Path,
+        default=_env_path("SCHOOLGATE_SPOOL", "var/spool"),
+        help="activity spool directory (default: $SCHOOLGATE_SPOOL or var/spool)",
+    )
+    helper.add_argument("--no-spool", action="store_true", help="do not record activity")
+    helper.add_argument("--block-page", help="block page address (default: the policy's school.block_page)")
+    helper.set_defaults(handler=cmd_squid_helper)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.handler(args))
+    except CommandError as exc:
+        print(f"schoolgate: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,109 @@
+"""The activity spool: one JSON-lines file per gateway process, appended to and rotated by size.
+
+Every decision becomes one event carrying what the DfE filtering standard asks a school to be able
+to see for a blocked or flagged request: time and date, user, client address, device where known,
+the URL and host (hence any search term), verdict, category, rule and group.
+
+Files are written as `events-<host>-<pid>-<start>-<seq>.jsonl.part` and renamed to `.jsonl` when full
+or when the process closes them, so a reader takes only complete files; the `.part` file of a process
+that died is complete up to its last flush and is picked up by the ingester as well. Gateways flush
+before they answer a batch of requests, so an answered request is never missing from the spool.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import time
+from json.encoder import encode_basestring_ascii as _json_str
+from pathlib import Path
+from typing import TextIO
+
+from schoolgate.engine.decide import Decision
+from schoolgate.engine.policy import AlertLevel
+
+__all__ = ["SpoolWriter", "format_event"]
+
+DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+_BUFFER = 256 * 1024
+
+
+def _opt(value: str | None) -> str:
+    return "null" if value is None else _json_str(value)
+
+
+def format_event(
+    when: float,
+    gateway: str,
+    url: str,
+    user: str | None,
+    client_ip: str | None,
+    device: str | None,
+    method: str | None,
+    decision: Decision,
+) -> str:
+    """One event as a JSON line. Hand-built because it runs once per request; `json.loads` reads it."""
+    rule = "null" if decision.rule is None else str(decision.rule)
+    alert = "" if decision.alert is AlertLevel.NONE else f',"alert":"{decision.alert.value}"'
+    return (
+        f'{{"t":{when:.3f},"gw":"{gateway}","user":{_opt(user)},"ip":{_opt(client_ip)},'
+        f'"device":{_opt(device)},"method":{_opt(method)},"url":{_json_str(url)},'
+        f'"host":{_opt(decision.host)},"verdict":"{decision.verdict.value}",'
+        f'"reason":"{decision.reason.value}","group":{_json_str(decision.group)},'
+        f'"category":{_opt(decision.category)},"source":{_opt(decision.source)},'
+        f'"entry":{_opt(decision.entry)},"rule":{rule}{alert}}}\n'
+    )
+
+
+class SpoolWriter:
+    """Appends event lines to this process's current spool file, rotating it by size."""
+
+    def __init__(self, directory: Path | str, gateway: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+        self.directory = Path(directory)
+        self.directory.mkdir(parents=True, exist_ok=True)
+        self.gateway = gateway
+        self.max_bytes = max_bytes
+        self._stem = f"events-{socket.gethostname()}-{os.getpid()}-{int(time.time())}"
+        self._sequence = 0
+        self._path: Path | None = None
+        self._file: TextIO = self._open()
+        self._size = 0
+
+    def _open(self) -> TextIO:
+        self._sequence += 1
+        self._path = self.directory / f"{self._stem}-{self._sequence:05d}.jsonl.part"
+        return open(self._path, "a", encoding="utf-8", buffering=_BUFFER)
+
+    @property
+    def path(self) -> Path | None:
+        """The file being written now."""
+        return self._path
+
+    def write(self, lines: list[str]) -> None:
+        """Append event lines (each ending in a newline) and flush them to the file."""
+        handle = self._file
+        data = "".join(lines)
+        handle.write(data)
+        handle.flush()
+        self._size += len(data)
+        if self._size >= self.max_bytes:
+            self._finish()
+            self._file = self._open()
+            self._size = 0
+
+    def _finish(self) -> None:
+        self._file.close()
+        if self._path is not None:
+            done = self._path.with_suffix("")  # drop ".part"
+            os.replace(self._path, done)
+
+    def close(self) -> None:
+        """Close the current file and hand it over (rename to .jsonl); an empty one is removed."""
+        if self._path is None:
+            return
+        self._file.close()
+        if self._size == 0:
+            self._path.unlink(missing_ok=True)
+        else:
+            os.replace(self._path, self._path.with_suffix(""))
+        self._path = None

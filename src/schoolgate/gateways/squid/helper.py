@@ -1,0 +1,249 @@
+"""`schoolgate squid-helper`: the stdin/stdout loop around the engine.
+
+- Every line gets exactly one answer, in order: blank lines, garbage, 64 KiB lines and bytes that are
+  not UTF-8 included (they are answered with the policy's verdict for an unparsable request).
+- Answers are written once per batch: the loop reads what Squid has sent (up to 64 KiB), answers all
+  of it in one write, and only then waits for more, so nothing waits behind a buffer.
+- The spool is written and flushed before the answers, so an answered request is always recorded.
+- The policy and the index are reloaded on SIGHUP and when either file changes (checked between
+  batches, at most every `RELOAD_CHECK_SECONDS`); a reload that fails keeps the last good policy and
+  says why on stderr. No line is lost: reloading happens between batches, never inside one.
+- If no policy can be loaded at all, the helper fails closed: it blocks everything and says why on
+  stderr (never squidGuard's fail-open "emergency mode").
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import urlencode
+
+from schoolgate.engine.decide import Decision, Reason, Request, decide
+from schoolgate.engine.index import IndexFileError
+from schoolgate.engine.policy import DEFAULT_GROUP, Action, CompiledPolicy, PolicyError, compile_policy
+from schoolgate.gateways.spool import SpoolWriter, format_event
+from schoolgate.gateways.squid.protocol import (
+    Concurrency,
+    Mode,
+    format_acl,
+    format_rewrite_allow,
+    format_rewrite_block,
+    parse_line,
+)
+from schoolgate.lists.compile import open_index
+from schoolgate.policyfile.errors import PolicyFileError
+from schoolgate.policyfile.load import load_policy
+
+__all__ = ["HelperConfig", "PolicyHolder", "block_page_url", "run"]
+
+READ_SIZE = 64 * 1024
+MAX_LINE = 1024 * 1024
+RELOAD_CHECK_SECONDS = 2.0
+DEFAULT_BLOCK_PAGE = "http://127.0.0.1:8080/blocked"
+
+
+@dataclass(frozen=True, slots=True)
+class HelperConfig:
+    policy: Path
+    index: Path
+    spool: Path | None
+    mode: Mode = Mode.REWRITE
+    concurrency: Concurrency = Concurrency.AUTO
+    block_page: str | None = None
+
+
+def _signature(path: Path) -> tuple[int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+class PolicyHolder:
+    """The policy in force, reloaded when its files change."""
+
+    def __init__(self, policy_path: Path, index_path: Path, log: TextIO) -> None:
+        self.policy_path = policy_path
+        self.index_path = index_path
+        self.log = log
+        self.compiled: CompiledPolicy | None = None
+        self._signatures: tuple[object, object] = (None, None)
+        self.reload(initial=True)
+
+    def _current(self) -> tuple[object, object]:
+        return (_signature(self.policy_path), _signature(self.index_path))
+
+    def changed(self) -> bool:
+        return self._current() != self._signatures
+
+    def reload(self, initial: bool = False) -> bool:
+        signatures = self._current()
+        try:
+            policy_file = load_policy(self.policy_path)
+            index = open_index(self.index_path)
+            compiled = compile_policy(policy_file.policy, index)
+        except PolicyFileError as exc:
+            self._complain(initial, f"the policy has problems:\n{exc}")
+        except PolicyError as exc:
+            lines = "\n".join(
+                f"{self.policy_path}:{policy_file.line_of(key)}: {message}" for key, message in exc.problems
+            )
+            self._complain(initial, f"the policy does not fit the compiled lists:\n{lines}")
+        except (OSError, IndexFileError) as exc:
+            self._complain(initial, f"cannot open the list index {self.index_path}: {exc}")
+        else:
+            self.compiled = compiled
+            self._signatures = signatures
+            if not initial:
+                self.log.write(
+                    f"schoolgate squid-helper: reloaded {self.policy_path} and {self.index_path}\n"
+                )
+                self.log.flush()
+            return True
+        self._signatures = signatures  # do not retry a broken file until it changes again
+        return False
+
+    def _complain(self, initial: bool, message: str) -> None:
+        if self.compiled is None:
+            what = "blocking every request until it is fixed (failing closed)"
+        else:
+            what = "keeping the last good policy"
+        self.log.write(f"schoolgate squid-helper: {message}\n{what}\n")
+        self.log.flush()
+
+
+def block_page_url(base: str, url: str, decision: Decision) -> str:
+    """The block page address for a decision: what was blocked, why, for whom."""
+    params = {"url": url, "reason": decision.reason.value, "group": decision.group}
+    if decision.category:
+        params["category"] = decision.category
+    if decision.rule is not None:
+        params["rule"] = str(decision.rule)
+    joiner = "&" if "?" in base else "?"
+    # surrogateescape: bytes of a URL that was not UTF-8 are percent-encoded as they came.
+    return base + joiner + urlencode(params, errors="surrogateescape")
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO = sys.stderr) -> int:
+    """Serve Squid until end of input. Returns the exit status."""
+    holder = PolicyHolder(config.policy, config.index, log)
+    spool = SpoolWriter(config.spool, "squid") if config.spool is not None else None
+    hangup = False
+
+    def on_hangup(signum: int, frame: object) -> None:
+        nonlocal hangup
+        hangup = True
+
+    previous = signal.signal(signal.SIGHUP, on_hangup) if hasattr(signal, "SIGHUP") else None
+    mode, concurrency = config.mode, config.concurrency
+    rewrite = mode is Mode.REWRITE
+    pending = b""
+    oversized = False
+    last_check = time.monotonic()
+    try:
+        while True:
+            chunk = os.read(stdin_fd, READ_SIZE)
+            now = time.monotonic()
+            if hangup or now - last_check >= RELOAD_CHECK_SECONDS:
+                if hangup or holder.changed():
+                    holder.reload()
+                hangup = False
+                last_check = now
+            if not chunk:
+                if pending or oversized:
+                    lines = [pending]
+                    pending = b""
+                else:
+                    break
+            else:
+                lines = (pending + chunk).split(b"\n")
+                pending = lines.pop()
+                if oversized and lines:
+                    # The end of a line longer than MAX_LINE: answer it once, as unreadable.
+                    lines[0] = b"\x00"
+                    oversized = False
+                if len(pending) > MAX_LINE:
+                    pending = pending[:64] + b"\x00"
+                    oversized = True
+                    if not lines:
+                        continue
+            compiled = holder.compiled
+            block_base = config.block_page or (
+                compiled.policy.block_page if compiled is not None else DEFAULT_BLOCK_PAGE
+            )
+            at = datetime.now(UTC)
+            when = time.time()
+            answers: list[str] = []
+            events: list[str] = []
+            for raw in lines:
+                text = raw.decode("utf-8", "surrogateescape")
+                if text.endswith("\r"):
+                    text = text[:-1]
+                line = parse_line(text, mode, concurrency)
+                if "\x00" in line.url:
+                    line = line._replace(url="")
+                if compiled is None:
+                    decision = Decision(Action.BLOCK, Reason.NO_POLICY, DEFAULT_GROUP, "unidentified")
+                else:
+                    decision = decide(compiled, Request(line.url, line.user, line.client_ip, line.method), at)
+                blocked = decision.verdict is Action.BLOCK
+                if rewrite:
+                    if blocked:
+                        answers.append(
+                            format_rewrite_block(line.channel, block_page_url(block_base, line.url, decision))
+                        )
+                    else:
+                        answers.append(format_rewrite_allow(line.channel))
+                else:
+                    message = "" if not blocked else _acl_message(decision)
+                    answers.append(format_acl(line.channel, not blocked, decision.group, message))
+                if spool is not None:
+                    events.append(
+                        format_event(
+                            when,
+                            "squid",
+                            line.url,
+                            line.user,
+                            line.client_ip,
+                            line.device,
+                            line.method,
+                            decision,
+                        )
+                    )
+            if spool is not None and events:
+                spool.write(events)
+            _write_all(stdout_fd, "".join(answers).encode("utf-8", "surrogateescape"))
+            if not chunk:
+                break
+    except KeyboardInterrupt:
+        return 130
+    finally:
+        if spool is not None:
+            spool.close()
+        if previous is not None:
+            signal.signal(signal.SIGHUP, previous)
+    return 0
+
+
+def _acl_message(decision: Decision) -> str:
+    if decision.category:
+        return f"blocked: {decision.category}"
+    if decision.reason is Reason.NO_POLICY:
+        return "blocked: no filtering policy is loaded"
+    if decision.reason is Reason.UNPARSABLE:
+        return "blocked: the address could not be read"
+    return "blocked"

@@ -1,0 +1,153 @@
+"""Read the lists a policy names, compile them into one index file, and open that file shared.
+
+`compile_lists()` is what `schoolgate lists compile` runs; `open_index()` is what every gateway
+process runs at start-up and on reload: it memory-maps the file read-only, so N helper processes
+share one copy of the pages and start in milliseconds.
+"""
+
+from __future__ import annotations
+
+import mmap
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from schoolgate.engine.index import Index, IndexFileError, SourceEntries, build_index
+from schoolgate.engine.lists import (
+    ListProblem,
+    Parsed,
+    parse_domains,
+    parse_expressions,
+    parse_hosts,
+    parse_urls,
+)
+from schoolgate.policyfile.load import ListDeclaration
+
+__all__ = ["CompileResult", "compile_lists", "list_files", "open_index", "read_sources"]
+
+_SQUIDGUARD_FILES: dict[str, Callable[..., Parsed]] = {
+    "domains": parse_domains,
+    "urls": parse_urls,
+    "expressions": parse_expressions,
+}
+
+
+@dataclass(slots=True)
+class CompileResult:
+    """What a compilation produced, for the command's summary."""
+
+    path: Path
+    sources: int
+    domains: int
+    urls: int
+    expressions: int
+    bytes: int
+    seconds: float
+    problems: list[ListProblem] = field(default_factory=list)
+
+
+def list_files(declaration: ListDeclaration) -> list[tuple[str, str, Path]]:
+    """(source name, kind, file) for every file of a declared list, in a stable order."""
+    if declaration.format != "squidguard":
+        return [(declaration.name, declaration.format, declaration.path)]
+    out = []
+    for category in sorted(p for p in declaration.path.iterdir() if p.is_dir()):
+        for kind in _SQUIDGUARD_FILES:
+            file = category / kind
+            if file.is_file():
+                out.append((f"{declaration.name}/{category.name}", kind, file))
+    return out
+
+
+def _lines(path: Path) -> Iterator[str]:
+    # Undecodable bytes become lone surrogates, which no reader accepts: the line is reported, not lost.
+    with path.open(encoding="utf-8", errors="surrogateescape", newline=None) as handle:
+        yield from handle
+
+
+def read_sources(
+    lists: Mapping[str, ListDeclaration], progress: Callable[[int], None] | None = None
+) -> tuple[list[SourceEntries], list[ListProblem]]:
+    """Read every declared list. `progress` gets the number of bytes read after each file."""
+    by_source: dict[str, dict[str, list[str]]] = {}
+    problems: list[ListProblem] = []
+    for declaration in lists.values():
+        for source, kind, file in list_files(declaration):
+            slot = by_source.setdefault(source, {"domains": [], "urls": [], "expressions": []})
+            if kind in _SQUIDGUARD_FILES:
+                parsed = _SQUIDGUARD_FILES[kind](_lines(file), str(file))
+                slot[kind].extend(parsed.entries)
+            else:
+                parsed = (parse_hosts if kind == "hosts" else parse_domains)(_lines(file), str(file))
+                slot["domains"].extend(parsed.entries)
+            problems.extend(parsed.problems)
+            if progress is not None:
+                progress(file.stat().st_size)
+    sources = [
+        SourceEntries(name, d["domains"], d["urls"], d["expressions"])
+        for name, d in sorted(by_source.items())
+    ]
+    return sources, problems
+
+
+@contextmanager
+def _progress_bar(total: int, enabled: bool, description: str) -> Iterator[Callable[[int], None]]:
+    if not enabled:
+        yield lambda n: None
+        return
+    from tqdm import tqdm
+
+    with tqdm(total=total, unit="B", unit_scale=True, desc=description, leave=False) as bar:
+        yield bar.update
+
+
+def compile_lists(
+    lists: Mapping[str, ListDeclaration], out: Path, *, progress: bool = False
+) -> CompileResult:
+    """Compile the lists into `out`, atomically: readers see the old file or the new one, never half."""
+    started = time.perf_counter()
+    total = sum(f.stat().st_size for d in lists.values() for _, _, f in list_files(d))
+    with _progress_bar(total, progress, "reading lists") as update:
+        sources, problems = read_sources(lists, update)
+    info = {
+        "lists": {
+            name: {"format": d.format, "path": str(d.path), "locked": d.locked} for name, d in lists.items()
+        },
+        "problems": len(problems),
+    }
+    data = build_index(sources, info=info)
+    out.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return CompileResult(
+        path=out,
+        sources=len(sources),
+        domains=sum(len(s.domains) for s in sources),
+        urls=sum(len(s.urls) for s in sources),
+        expressions=sum(len(s.expressions) for s in sources),
+        bytes=len(data),
+        seconds=time.perf_counter() - started,
+        problems=problems,
+    )
+
+
+def open_index(path: Path | str) -> Index:
+    """Memory-map an index file read-only and open it. Raises OSError or engine IndexFileError."""
+    with open(path, "rb") as handle:
+        if os.fstat(handle.fileno()).st_size == 0:
+            raise IndexFileError("the index file is empty: compile it again")
+        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
+    return Index(memoryview(mapped))

@@ -1,0 +1,558 @@
+"""Read a policy file (TOML, `schema_version = 1`) into the engine's `Policy`, reporting every problem.
+
+The format is documented in docs/policy-file.md; examples/policy.toml is a complete example. Every
+problem names the file, the line and the key, and suggests the intended name where one is close:
+
+    policy.toml:41: rules[3].categories: unknown category "gamblng" (did you mean "gambling"?)
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import date, datetime, time, tzinfo
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from schoolgate.engine.policy import (
+    DEFAULT_GROUP,
+    EVERYONE,
+    UKSIC_CATEGORIES,
+    Action,
+    AlertLevel,
+    Category,
+    Group,
+    Network,
+    Policy,
+    Rule,
+    SiteList,
+    YouTubeMode,
+)
+from schoolgate.engine.windows import Window, WindowError, make_window
+from schoolgate.policyfile.errors import (
+    KeyPath,
+    PolicyFileError,
+    Problem,
+    render_key,
+    suggest,
+    toml_syntax_problem,
+)
+from schoolgate.policyfile.locate import Locator
+
+__all__ = ["SCHEMA_VERSION", "ListDeclaration", "PolicyFile", "load_policy", "parse_policy"]
+
+SCHEMA_VERSION = 1
+BUILTIN_PREFIX = "builtin:"
+LIST_FORMATS = ("squidguard", "domains", "hosts")
+
+_TOP_KEYS = (
+    "schema_version",
+    "school",
+    "lists",
+    "groups",
+    "identities",
+    "windows",
+    "categories",
+    "sites",
+    "rules",
+)
+_SCHOOL_KEYS = ("name", "timezone", "block_page", "unparsable")
+_LIST_KEYS = ("format", "path", "locked", "description")
+_GROUP_KEYS = ("description", "default", "safe_search", "youtube")
+_IDENTITY_KEYS = ("group", "users", "networks", "label")
+_WINDOW_KEYS = ("days", "times", "terms", "holidays", "timezone", "description")
+_CATEGORY_KEYS = ("sources", "uksic", "description", "locked")
+_SITE_KEYS = ("domains", "urls", "description")
+_RULE_KEYS = (
+    "name",
+    "groups",
+    "categories",
+    "sites",
+    "domains",
+    "urls",
+    "patterns",
+    "all_sites",
+    "window",
+    "starts",
+    "expires",
+    "action",
+    "alert",
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ListDeclaration:
+    """A list named in the policy: where it is and how to read it."""
+
+    name: str
+    format: str
+    path: Path
+    locked: bool = False
+    description: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class PolicyFile:
+    """A policy file read and checked: the engine's policy and the lists it names."""
+
+    path: Path
+    policy: Policy
+    lists: Mapping[str, ListDeclaration]
+    text: str
+
+    def line_of(self, key: KeyPath) -> int:
+        return Locator(self.text).line(key)
+
+
+def builtin_lists_dir() -> Path:
+    """The directory of the lists shipped with Schoolgate (a sample of UT1)."""
+    return Path(__file__).resolve().parent.parent / "data"
+
+
+def resolve_list_path(text: str, base: Path) -> Path:
+    if text.startswith(BUILTIN_PREFIX):
+        return builtin_lists_dir() / text.removeprefix(BUILTIN_PREFIX)
+    path = Path(text).expanduser()
+    return path if path.is_absolute() else base / path
+
+
+class _Reader:
+    """Walks the parsed TOML, collecting problems instead of stopping at the first."""
+
+    def __init__(self, file: str, text: str) -> None:
+        self.file = file
+        self.locator = Locator(text)
+        self.problems: list[Problem] = []
+
+    def problem(self, key: KeyPath, message: str) -> None:
+        self.problems.append(Problem(self.file, self.locator.line(key), render_key(key), message))
+
+    def table(self, value: object, key: KeyPath, allowed: tuple[str, ...]) -> dict[str, Any]:
+        if not isinstance(value, dict):
+            self.problem(key, f"expected a table, found {_kind(value)}")
+            return {}
+        for name in value:
+            if name not in allowed:
+                self.problem((*key, name), f'unknown key "{name}"{suggest(name, allowed)}')
+        return value
+
+    def text(
+        self, table: Mapping[str, Any], key: KeyPath, name: str, default: str | None = None
+    ) -> str | None:
+        value = table.get(name, default)
+        if value is None or isinstance(value, str):
+            return value
+        self.problem((*key, name), f"expected text, found {_kind(value)}")
+        return default
+
+    def flag(self, table: Mapping[str, Any], key: KeyPath, name: str, default: bool) -> bool:
+        value = table.get(name, default)
+        if isinstance(value, bool):
+            return value
+        self.problem((*key, name), f"expected true or false, found {_kind(value)}")
+        return default
+
+    def texts(self, table: Mapping[str, Any], key: KeyPath, name: str) -> tuple[str, ...]:
+        value = table.get(name, [])
+        if isinstance(value, str):
+            return (value,)
+        if not isinstance(value, list):
+            self.problem((*key, name), f"expected a list of text, found {_kind(value)}")
+            return ()
+        out = []
+        for n, item in enumerate(value):
+            if isinstance(item, str):
+                out.append(item)
+            else:
+                self.problem((*key, name, n), f"expected text, found {_kind(item)}")
+        return tuple(out)
+
+    def choice(
+        self, table: Mapping[str, Any], key: KeyPath, name: str, choices: tuple[str, ...], default: str
+    ) -> str:
+        value = self.text(table, key, name, default)
+        if value is None or value not in choices:
+            shown = ", ".join(f'"{c}"' for c in choices)
+            self.problem((*key, name), f'"{value}" is not one of {shown}{suggest(str(value), choices)}')
+            return default
+        return value
+
+
+def _kind(value: object) -> str:
+    kinds: dict[type, str] = {
+        str: "text",
+        bool: "true/false",
+        int: "a number",
+        float: "a number",
+        list: "a list",
+        dict: "a table",
+        datetime: "a date-time",
+        date: "a date",
+        time: "a time",
+    }
+    return kinds.get(type(value), type(value).__name__)
+
+
+def _zone(reader: _Reader, key: KeyPath, name: str) -> tzinfo | None:
+    try:
+        return ZoneInfo(name)
+    except (ZoneInfoNotFoundError, ValueError):
+        reader.problem(key, f'unknown time zone "{name}" (use a name such as "Europe/London")')
+        return None
+
+
+def _instant(reader: _Reader, key: KeyPath, value: object, zone: tzinfo) -> datetime | None:
+    """A TOML date or date-time; a local one is read in the school's time zone."""
+    if isinstance(value, datetime):
+        return value if value.tzinfo is not None else value.replace(tzinfo=zone)
+    if isinstance(value, date):
+        return datetime.combine(value, time(0, 0), tzinfo=zone)
+    reader.problem(key, f"expected a date or date-time such as 2026-12-18T15:30, found {_kind(value)}")
+    return None
+
+
+def parse_policy(text: str, file: str = "policy.toml", base: Path | None = None) -> PolicyFile:
+    """Read policy text. Raises PolicyFileError listing every problem found."""
+    reader = _Reader(file, text)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise PolicyFileError((toml_syntax_problem(file, exc),)) from None
+    base = base if base is not None else Path(".")
+
+    version = data.get("schema_version")
+    if version is None:
+        reader.problem((), f"missing schema_version: add `schema_version = {SCHEMA_VERSION}` at the top")
+    elif version != SCHEMA_VERSION:
+        reader.problem(
+            ("schema_version",),
+            f"this policy file is schema version {version!r}; this Schoolgate reads version {SCHEMA_VERSION}",
+        )
+    reader.table(data, (), _TOP_KEYS)
+
+    school = reader.table(data.get("school", {}), ("school",), _SCHOOL_KEYS)
+    zone_name = reader.text(school, ("school",), "timezone", "Europe/London") or "Europe/London"
+    zone = _zone(reader, ("school", "timezone"), zone_name) or ZoneInfo("Europe/London")
+    school_name = reader.text(school, ("school",), "name", "") or ""
+    block_page = reader.text(school, ("school",), "block_page", "http://127.0.0.1:8080/blocked") or ""
+    unparsable = reader.choice(school, ("school",), "unparsable", ("block", "allow"), "block")
+
+    lists = _read_lists(reader, data.get("lists", {}), base)
+    groups = _read_groups(reader, data.get("groups", {}))
+    users, networks = _read_identities(reader, data.get("identities", []), groups)
+    windows = _read_windows(reader, data.get("windows", {}), zone)
+    categories = _read_categories(reader, data.get("categories", {}), lists)
+    sites = _read_sites(reader, data.get("sites", {}))
+    rules = _read_rules(reader, data.get("rules", []), groups, windows, categories, sites, zone)
+
+    if reader.problems:
+        raise PolicyFileError(tuple(reader.problems))
+    locked_sources = frozenset(
+        source
+        for category in categories.values()
+        for source in category.sources
+        if lists.get(source.split("/", 1)[0], ListDeclaration("", "", Path())).locked
+    )
+    policy = Policy(
+        school=school_name,
+        timezone=zone,
+        groups=groups,
+        users=users,
+        networks=networks,
+        windows=windows,
+        categories=categories,
+        sites=sites,
+        rules=rules,
+        locked_sources=locked_sources,
+        unparsable_action=Action(unparsable),
+        block_page=block_page,
+    )
+    return PolicyFile(Path(file), policy, lists, text)
+
+
+def load_policy(path: Path | str) -> PolicyFile:
+    """Read and check a policy file. Raises PolicyFileError (never a bare OSError or decode error)."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise PolicyFileError(
+            (Problem(str(path), 0, "", f"cannot read the policy file: {exc.strerror}"),)
+        ) from None
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        line = raw[: exc.start].count(b"\n") + 1
+        raise PolicyFileError((Problem(str(path), line, "", "the file is not UTF-8 text"),)) from None
+    return parse_policy(text, str(path), path.resolve().parent)
+
+
+def _read_lists(reader: _Reader, value: object, base: Path) -> dict[str, ListDeclaration]:
+    out: dict[str, ListDeclaration] = {}
+    for name, spec in _items(reader, value, ("lists",)):
+        key: KeyPath = ("lists", name)
+        table = reader.table(spec, key, _LIST_KEYS)
+        fmt = reader.choice(table, key, "format", LIST_FORMATS, "squidguard")
+        path_text = reader.text(table, key, "path")
+        if not path_text:
+            reader.problem(key, 'missing "path": the directory or file that holds the list')
+            continue
+        path = resolve_list_path(path_text, base)
+        if fmt == "squidguard" and not path.is_dir():
+            reader.problem((*key, "path"), f"{path} is not a directory of category lists")
+        elif fmt != "squidguard" and not path.is_file():
+            reader.problem((*key, "path"), f"{path} is not a file")
+        if "/" in name:
+            reader.problem(key, f'list name "{name}" may not contain "/"')
+        description = reader.text(table, key, "description", "") or ""
+        out[name] = ListDeclaration(name, fmt, path, reader.flag(table, key, "locked", False), description)
+    return out
+
+
+def _items(reader: _Reader, value: object, key: KeyPath) -> list[tuple[str, Any]]:
+    if not isinstance(value, dict):
+        reader.problem(key, f"expected a table, found {_kind(value)}")
+        return []
+    return list(value.items())
+
+
+def _read_groups(reader: _Reader, value: object) -> dict[str, Group]:
+    out: dict[str, Group] = {}
+    for name, spec in _items(reader, value, ("groups",)):
+        key: KeyPath = ("groups", name)
+        if name == EVERYONE:
+            reader.problem(key, f'"{EVERYONE}" is reserved: rules use it to mean every group')
+            continue
+        table = reader.table(spec, key, _GROUP_KEYS)
+        default = reader.choice(table, key, "default", ("allow", "block"), "block")
+        youtube = reader.choice(table, key, "youtube", tuple(m.value for m in YouTubeMode), "strict")
+        out[name] = Group(
+            name=name,
+            default_action=Action(default),
+            description=reader.text(table, key, "description", "") or "",
+            safe_search=reader.flag(table, key, "safe_search", True),
+            youtube=YouTubeMode(youtube),
+        )
+    if DEFAULT_GROUP not in out:
+        reader.problem(("groups",), f'add a group "{DEFAULT_GROUP}": unidentified users and devices get it')
+    return out
+
+
+def _group_ref(reader: _Reader, key: KeyPath, name: str, groups: Mapping[str, Group]) -> bool:
+    if name in groups:
+        return True
+    reader.problem(key, f'unknown group "{name}"{suggest(name, groups)}')
+    return False
+
+
+def _read_identities(
+    reader: _Reader, value: object, groups: Mapping[str, Group]
+) -> tuple[dict[str, str], tuple[Network, ...]]:
+    users: dict[str, str] = {}
+    networks: list[Network] = []
+    if not isinstance(value, list):
+        reader.problem(("identities",), "expected [[identities]] entries")
+        return users, ()
+    user_keys: dict[str, KeyPath] = {}
+    for n, spec in enumerate(value):
+        key: KeyPath = ("identities", n)
+        table = reader.table(spec, key, _IDENTITY_KEYS)
+        group = reader.text(table, key, "group")
+        if not group:
+            reader.problem(key, 'missing "group"')
+            continue
+        if not _group_ref(reader, (*key, "group"), group, groups):
+            continue
+        label = reader.text(table, key, "label", "") or ""
+        for i, user in enumerate(reader.texts(table, key, "users")):
+            lowered = user.lower()
+            if lowered in users and users[lowered] != group:
+                reader.problem(
+                    (*key, "users", i),
+                    f'user "{user}" is already in group "{users[lowered]}" '
+                    f"(line {reader.locator.line(user_keys[lowered])})",
+                )
+                continue
+            users[lowered] = group
+            user_keys[lowered] = (*key, "users", i)
+        for i, text in enumerate(reader.texts(table, key, "networks")):
+            try:
+                net = ipaddress.ip_network(text, strict=False)
+            except ValueError:
+                reader.problem(
+                    (*key, "networks", i), f'"{text}" is not an address or range such as 10.1.0.0/16'
+                )
+                continue
+            networks.append(Network(net, group, label))
+        if "users" not in table and "networks" not in table:
+            reader.problem(key, 'an identity needs "users" or "networks"')
+    return users, tuple(networks)
+
+
+def _read_windows(reader: _Reader, value: object, zone: tzinfo) -> dict[str, Window]:
+    out: dict[str, Window] = {}
+    for name, spec in _items(reader, value, ("windows",)):
+        key: KeyPath = ("windows", name)
+        table = reader.table(spec, key, _WINDOW_KEYS)
+        window_zone = zone
+        if "timezone" in table:
+            zone_name = reader.text(table, key, "timezone")
+            window_zone = (_zone(reader, (*key, "timezone"), zone_name) if zone_name else None) or zone
+        parts = {field: reader.texts(table, key, field) for field in ("days", "times", "terms", "holidays")}
+        try:
+            out[name] = make_window(
+                name,
+                window_zone,
+                days=parts["days"],
+                spans=parts["times"],
+                terms=parts["terms"],
+                holidays=parts["holidays"],
+            )
+        except WindowError as exc:
+            reader.problem(_window_field(key, str(exc), parts), str(exc))
+    return out
+
+
+def _window_field(key: KeyPath, message: str, parts: Mapping[str, tuple[str, ...]]) -> KeyPath:
+    """Point a window error at the item it quotes, when it quotes one."""
+    for field, items in parts.items():
+        for n, item in enumerate(items):
+            if f'"{item}"' in message:
+                return (*key, field, n)
+    return key
+
+
+def _read_categories(
+    reader: _Reader, value: object, lists: Mapping[str, ListDeclaration]
+) -> dict[str, Category]:
+    out: dict[str, Category] = {}
+    for name, spec in _items(reader, value, ("categories",)):
+        key: KeyPath = ("categories", name)
+        table = reader.table(spec, key, _CATEGORY_KEYS)
+        sources = reader.texts(table, key, "sources")
+        for n, source in enumerate(sources):
+            _check_source(reader, (*key, "sources", n), source, lists)
+        uksic = reader.text(table, key, "uksic")
+        if uksic is not None and uksic not in UKSIC_CATEGORIES:
+            reader.problem(
+                (*key, "uksic"), f'"{uksic}" is not a UKSIC category{suggest(uksic, UKSIC_CATEGORIES)}'
+            )
+        out[name] = Category(
+            name=name,
+            sources=sources,
+            uksic=uksic,
+            description=reader.text(table, key, "description", "") or "",
+            locked=reader.flag(table, key, "locked", False),
+        )
+    return out
+
+
+def _check_source(reader: _Reader, key: KeyPath, source: str, lists: Mapping[str, ListDeclaration]) -> None:
+    list_name, _, category = source.partition("/")
+    declared = lists.get(list_name)
+    if declared is None:
+        reader.problem(key, f'unknown list "{list_name}" in "{source}"{suggest(list_name, lists)}')
+        return
+    if declared.format == "squidguard":
+        if not category:
+            reader.problem(key, f'"{source}": name a category of the list, such as "{list_name}/gambling"')
+        elif declared.path.is_dir() and not (declared.path / category).is_dir():
+            names = sorted(p.name for p in declared.path.iterdir() if p.is_dir())
+            reader.problem(key, f'list "{list_name}" has no category "{category}"{suggest(category, names)}')
+    elif category:
+        reader.problem(key, f'"{source}": list "{list_name}" is a single list; write just "{list_name}"')
+
+
+def _read_sites(reader: _Reader, value: object) -> dict[str, SiteList]:
+    out: dict[str, SiteList] = {}
+    for name, spec in _items(reader, value, ("sites",)):
+        key: KeyPath = ("sites", name)
+        table = reader.table(spec, key, _SITE_KEYS)
+        out[name] = SiteList(
+            name=name,
+            domains=reader.texts(table, key, "domains"),
+            urls=reader.texts(table, key, "urls"),
+            description=reader.text(table, key, "description", "") or "",
+        )
+    return out
+
+
+def _refs(
+    reader: _Reader,
+    table: Mapping[str, Any],
+    key: KeyPath,
+    field: str,
+    known: Mapping[str, object],
+    what: str,
+    check: Callable[[str], bool] | None = None,
+) -> tuple[str, ...]:
+    names = reader.texts(table, key, field)
+    for n, name in enumerate(names):
+        if name not in known and not (check and check(name)):
+            reader.problem((*key, field, n), f'unknown {what} "{name}"{suggest(name, known)}')
+    return names
+
+
+def _read_rules(
+    reader: _Reader,
+    value: object,
+    groups: Mapping[str, Group],
+    windows: Mapping[str, Window],
+    categories: Mapping[str, Category],
+    sites: Mapping[str, SiteList],
+    zone: tzinfo,
+) -> tuple[Rule, ...]:
+    if not isinstance(value, list):
+        reader.problem(("rules",), "expected [[rules]] entries")
+        return ()
+    rules: list[Rule] = []
+    for n, spec in enumerate(value):
+        key: KeyPath = ("rules", n)
+        table = reader.table(spec, key, _RULE_KEYS)
+        name = reader.text(table, key, "name", f"rule {n + 1}") or f"rule {n + 1}"
+        if "action" not in table:
+            reader.problem(key, 'missing "action": "allow" or "block"')
+        action = reader.choice(table, key, "action", ("allow", "block"), "block")
+        who = _refs(reader, table, key, "groups", groups, "group", lambda g: g == EVERYONE) or (EVERYONE,)
+        cats = _refs(reader, table, key, "categories", categories, "category")
+        site_refs = _refs(reader, table, key, "sites", sites, "site list")
+        domains = reader.texts(table, key, "domains")
+        urls = reader.texts(table, key, "urls")
+        patterns = reader.texts(table, key, "patterns")
+        all_sites = reader.flag(table, key, "all_sites", False)
+        if not (cats or site_refs or domains or urls or patterns or all_sites):
+            reader.problem(
+                key,
+                f'rule {n + 1} "{name}" matches nothing: give categories, sites, domains, urls, '
+                "patterns, or all_sites = true",
+            )
+        window = reader.text(table, key, "window")
+        if window is not None and window not in windows:
+            reader.problem((*key, "window"), f'unknown window "{window}"{suggest(window, windows)}')
+        starts = _instant(reader, (*key, "starts"), table["starts"], zone) if "starts" in table else None
+        expires = _instant(reader, (*key, "expires"), table["expires"], zone) if "expires" in table else None
+        if starts and expires and expires <= starts:
+            reader.problem((*key, "expires"), "the rule expires before it starts")
+        alert = reader.choice(table, key, "alert", tuple(a.value for a in AlertLevel), "none")
+        rules.append(
+            Rule(
+                number=n + 1,
+                name=name,
+                action=Action(action),
+                groups=who,
+                categories=cats,
+                sites=site_refs,
+                domains=domains,
+                urls=urls,
+                patterns=patterns,
+                all_sites=all_sites,
+                window=window,
+                starts=starts,
+                expires=expires,
+                alert=AlertLevel(alert),
+            )
+        )
+    return tuple(rules)
