@@ -25,7 +25,7 @@ from schoolgate.engine.index import IndexFileError
 from schoolgate.engine.policy import CompiledPolicy, PolicyError, compile_policy
 from schoolgate.lists.update import DEFAULT_UT1_URL
 from schoolgate.policyfile.errors import PolicyFileError
-from schoolgate.policyfile.load import PolicyFile, load_policy
+from schoolgate.policyfile.load import PolicyFile, load_policy, valid_block_page
 
 __all__ = ["main"]
 
@@ -174,6 +174,8 @@ def cmd_squid_helper(args: argparse.Namespace) -> int:
     from schoolgate.gateways.squid.helper import HelperConfig, run
     from schoolgate.gateways.squid.protocol import Concurrency, Mode
 
+    if args.block_page is not None and not valid_block_page(args.block_page):
+        raise CommandError(f"--block-page {args.block_page!r}: give an http:// or https:// URL without spaces")
     config = HelperConfig(
         policy=args.policy,
         index=args.index,

@@ -22,7 +22,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import NamedTuple
 
-from schoolgate.engine.index import Hit
+from schoolgate.engine.index import Index, describe_key, domain_key, request_query
 from schoolgate.engine.policy import Action, AlertLevel, CompiledPolicy, CompiledRule, first_bit
 from schoolgate.engine.urls import Url, parse_url, strip_www
 
@@ -35,6 +35,7 @@ class Reason(StrEnum):
     GROUP_DEFAULT = "group-default"
     UNPARSABLE = "unparsable-request"
     NO_POLICY = "no-policy"
+    INTERNAL_ERROR = "internal-error"
 
 
 class Request(NamedTuple):
@@ -69,45 +70,50 @@ class Decision(NamedTuple):
 
 
 class Lookup(NamedTuple):
-    """Every list entry that matched a request, with the combined source masks."""
+    """Every list entry that matched a request, with the combined source masks.
 
-    hits: list[Hit]
+    `hits` holds (trie key or expression, source mask) pairs: trie keys of the index, then the
+    expressions that matched (flagged by `expressions_from`, the position where they start)."""
+
+    hits: list[tuple[str, int]]
+    expressions_from: int
     sources: int
-    site_hits: list[Hit]
+    site_hits: list[tuple[str, int]]
     sites: int
+
+
+def _query_hits(index: Index, host: str, target: str) -> list[tuple[str, int]]:
+    hits = index.match(request_query(host, target))
+    stripped = strip_www(host)
+    if len(stripped) != len(host) and hits:
+        # squidGuard's "stripped URL": URL entries also match with one www./web./ftp. label removed.
+        # Asked only when the stripped host has URL entries: it is then a key found on the way.
+        stripped_key = domain_key(stripped)
+        if any(key == stripped_key for key, _ in hits) and index.has_urls(stripped_key):
+            hits += [h for h in index.match(request_query(stripped, target)) if "/" in h[0]]
+    return hits
 
 
 def lookup(policy: CompiledPolicy, url: Url) -> Lookup:
     """Find every list entry, in the index and in the policy's site lists, that matches `url`."""
-    host = url.host
-    target = url.target.lower()
-    if target:
-        keys = [strip_www(host) + target]
-        if keys[0] != host + target:
-            keys.append(host + target)
-    else:  # a CONNECT line: only whole-site URL entries ("example.com/") can match
-        keys = [host + "/"]
-    full = host + target if url.port is None else f"{host}:{url.port}{target}"
-
+    host, target, port = url.host, url.target, url.port
     index = policy.index
-    hits = index.match_host(host)
-    for key in keys:
-        hits += index.match_url(key)
-    hits += index.match_expressions(full)
+    hits = _query_hits(index, host, target)
+    first_expression = len(hits)
+    if index.has_expressions:
+        full = host + target.lower() if port is None else f"{host}:{port}{target.lower()}"
+        hits += [(h.entry, h.sources) for h in index.match_expressions(full)]
     sources = 0
-    for hit in hits:
-        sources |= hit.sources
-
-    site_hits: list[Hit] = []
+    for _, mask in hits:
+        sources |= mask
+    site_hits: list[tuple[str, int]] = []
     sites = 0
     site_index = policy.sites_index
     if site_index is not None:
-        site_hits = site_index.match_host(host)
-        for key in keys:
-            site_hits += site_index.match_url(key)
-        for hit in site_hits:
-            sites |= hit.sources
-    return Lookup(hits, sources, site_hits, sites)
+        site_hits = _query_hits(site_index, host, target)
+        for _, mask in site_hits:
+            sites |= mask
+    return Lookup(hits, first_expression, sources, site_hits, sites)
 
 
 def _rule_matches(rule: CompiledRule, categories: int, sites: int, url: Url) -> bool:
@@ -119,6 +125,14 @@ def _rule_matches(rule: CompiledRule, categories: int, sites: int, url: Url) -> 
     return False
 
 
+def _explaining_hit(found: Lookup, mask: int) -> tuple[str, str]:
+    """(source mask's first hit as entry text) for the explanation: the list entry or expression."""
+    for position, (key, sources) in enumerate(found.hits):
+        if sources & mask:
+            return key if position >= found.expressions_from else describe_key(key)[1], key
+    return "", ""
+
+
 def decide(policy: CompiledPolicy, request: Request, at: datetime) -> Decision:
     """Decide one request at the instant `at` (timezone-aware)."""
     group, identity = policy.identify(request.user, request.client_ip)
@@ -126,21 +140,24 @@ def decide(policy: CompiledPolicy, request: Request, at: datetime) -> Decision:
     if url is None:
         return Decision(policy.policy.unparsable_action, Reason.UNPARSABLE, group, identity)
     found = lookup(policy, url)
-    categories = policy.categories_of(found.sources) if found.sources else 0
+    sources = found.sources
+    categories = policy.categories_of(sources) if sources else 0
 
-    if found.sources & policy.locked_mask:
-        for hit in found.hits:
-            if hit.sources & policy.locked_mask:
-                bit = _category_bit(policy, hit.sources & policy.locked_mask)
-                return _with_category(
-                    policy,
-                    Decision(
-                        Action.BLOCK, Reason.LOCKED, group, identity, alert=AlertLevel.HIGH, host=url.host
-                    ),
-                    bit,
-                    hit,
-                    hit.sources & policy.locked_mask,
-                )
+    locked = sources & policy.locked_mask
+    if locked:
+        return _categorised(
+            policy,
+            found,
+            Action.BLOCK,
+            Reason.LOCKED,
+            group,
+            identity,
+            url,
+            first_bit(policy.categories_of(locked)),
+            locked,
+            None,
+            AlertLevel.HIGH,
+        )
 
     for compiled in policy.rules_by_group.get(group, ()):
         rule = compiled.rule
@@ -152,58 +169,108 @@ def decide(policy: CompiledPolicy, request: Request, at: datetime) -> Decision:
             continue
         if not _rule_matches(compiled, categories, found.sites, url):
             continue
-        decision = Decision(
-            rule.action,
-            Reason.RULE,
-            group,
-            identity,
-            rule=rule.number,
-            rule_name=rule.name,
-            window=rule.window,
-            alert=rule.alert,
-            host=url.host,
-        )
-        matched = compiled.category_mask & categories
-        if matched:
-            bit = first_bit(matched)
-            mask = policy.category_source_masks[bit] & found.sources
-            hit = next(h for h in found.hits if h.sources & mask)
-            return _with_category(policy, decision, bit, hit, mask)
-        if compiled.site_mask & found.sites:
-            site = next(h for h in found.site_hits if h.sources & compiled.site_mask)
-            assert policy.sites_index is not None
-            names = policy.sites_index.source_names(site.sources & compiled.site_mask)
-            return decision._replace(source=names[0], entry=site.entry)
-        if categories:  # an all-sites or pattern rule: still say what the request is
-            bit = first_bit(categories)
-            mask = policy.category_source_masks[bit] & found.sources
-            hit = next(h for h in found.hits if h.sources & mask)
-            return _with_category(policy, decision, bit, hit, mask)
-        return decision
+        matched = compiled.category_mask & categories or categories
+        if compiled.category_mask & categories or not compiled.site_mask & found.sites:
+            if matched:
+                return _categorised(
+                    policy,
+                    found,
+                    rule.action,
+                    Reason.RULE,
+                    group,
+                    identity,
+                    url,
+                    first_bit(matched),
+                    sources,
+                    compiled,
+                    rule.alert,
+                )
+            return Decision(
+                rule.action,
+                Reason.RULE,
+                group,
+                identity,
+                None,
+                None,
+                None,
+                None,
+                rule.number,
+                rule.name,
+                rule.window,
+                rule.alert,
+                url.host,
+            )
+        site_index = policy.sites_index
+        assert site_index is not None
+        for key, mask in found.site_hits:
+            if mask & compiled.site_mask:
+                source = site_index.source_names(mask & compiled.site_mask)[0]
+                return Decision(
+                    rule.action,
+                    Reason.RULE,
+                    group,
+                    identity,
+                    None,
+                    None,
+                    source,
+                    describe_key(key)[1],
+                    rule.number,
+                    rule.name,
+                    rule.window,
+                    rule.alert,
+                    url.host,
+                )
 
     default = policy.policy.groups[group].default_action
-    decision = Decision(default, Reason.GROUP_DEFAULT, group, identity, host=url.host)
     if categories:
-        bit = first_bit(categories)
-        mask = policy.category_source_masks[bit] & found.sources
-        hit = next(h for h in found.hits if h.sources & mask)
-        return _with_category(policy, decision, bit, hit, mask)
-    return decision
+        return _categorised(
+            policy,
+            found,
+            default,
+            Reason.GROUP_DEFAULT,
+            group,
+            identity,
+            url,
+            first_bit(categories),
+            sources,
+            None,
+            AlertLevel.NONE,
+        )
+    return Decision(default, Reason.GROUP_DEFAULT, group, identity, host=url.host)
 
 
-def _category_bit(policy: CompiledPolicy, sources: int) -> int:
-    return first_bit(policy.categories_of(sources))
-
-
-def _with_category(policy: CompiledPolicy, decision: Decision, bit: int, hit: Hit, sources: int) -> Decision:
+def _categorised(
+    policy: CompiledPolicy,
+    found: Lookup,
+    verdict: Action,
+    reason: Reason,
+    group: str,
+    identity: str,
+    url: Url,
+    bit: int,
+    sources: int,
+    compiled: CompiledRule | None,
+    alert: AlertLevel,
+) -> Decision:
+    """A decision that names the category (numbered `bit`) and the list entry behind it."""
     name = policy.category_names[bit]
-    category = policy.policy.categories[name]
-    source_names = policy.index.source_names(sources & policy.category_source_masks[bit])
-    return decision._replace(
-        category=name,
-        uksic=category.uksic,
-        source=source_names[0] if source_names else None,
-        entry=hit.entry,
+    mask = policy.category_source_masks[bit] & sources
+    entry, _ = _explaining_hit(found, mask)
+    rule = compiled.rule if compiled is not None else None
+    return Decision(
+        verdict,
+        reason,
+        group,
+        identity,
+        name,
+        policy.category_uksic[bit],
+        policy.index.first_source(mask),
+        entry,
+        rule.number if rule else None,
+        rule.name if rule else None,
+        rule.window if rule else None,
+        alert,
+        url.host,
     )
 
 
@@ -219,6 +286,8 @@ def explain(decision: Decision) -> str:
         parts.append("the request could not be read as a URL")
     elif decision.reason is Reason.NO_POLICY:
         parts.append("no policy could be loaded (failing closed)")
+    elif decision.reason is Reason.INTERNAL_ERROR:
+        parts.append("the filter failed on this request (failing closed)")
     if decision.category:
         uksic = f" (UKSIC: {decision.uksic})" if decision.uksic else ""
         parts.append(f"category {decision.category}{uksic}")

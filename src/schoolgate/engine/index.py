@@ -6,19 +6,22 @@ every helper process shares the same pages (start-up is a few milliseconds, what
 
 Layout (all integers little-endian; sections 8-byte aligned):
 
-    b"SGIDX\\x00\\x00\\x01"   magic and format version 1
+    b"SGIDX\\x00\\x00\\x02"   magic and format version 2
     u32                       length of the JSON header
     JSON header               sources, source sets, expressions, section offsets, statistics
-    domain trie               marisa-trie of reversed host names, each followed by "."
-    domain sets               u32 per domain-trie key id: which source set lists it
-    URL trie                  marisa-trie of "host/path" prefixes
-    URL sets                  u32 per URL-trie key id
+    name trie                 marisa-trie of every domain and URL entry, keyed by the reversed host
+    name sets                 u32 per trie key id: which set of sources lists that entry
 
-Why these structures (see docs/performance.md for the measurements): a marisa-trie of reversed names
-answers "which listed domains are this host or a parent of it, at label boundaries" in one call
-(`iter_prefixes_with_ids("moc.elpmaxe.www.")` finds `moc.elpmaxe.`), and the same call on a URL trie
-answers "which listed URLs are prefixes of this request". Both are a few hundred kilobytes per
-hundred thousand entries and are used in place, never unpacked.
+Keys: a domain entry `example.com` is `moc.elpmaxe.`; a URL entry `example.com/a/b` is
+`moc.elpmaxe./a/b`. A request for `http://www.example.com/a/b/c` is looked up as
+`moc.elpmaxe.www./a/b/c` (and, for squidGuard's "www.-stripped" URL form, `moc.elpmaxe./a/b/c`): one
+walk of the trie (`prefixes()`) finds every listed parent domain, at label boundaries because each
+domain key ends with a dot, and every URL entry of that host that is a prefix of the request.
+
+Why this structure (see docs/performance.md for the measurements): the marisa-trie answers that
+question in one C call of about a microsecond, takes about 4 MB for the 690,000 entries of UT1, and is
+used in place from the memory map, never unpacked. Expressions are few and live in the header; they
+are compiled at load into one RE2 set.
 """
 
 from __future__ import annotations
@@ -32,15 +35,28 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 import marisa_trie
+import re2
 
-from schoolgate.engine.lists import compile_expression
+from schoolgate.engine.lists import regex_options, translate_posix_ere
 
 Buffer = bytes | bytearray | memoryview
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
-__all__ = ["FORMAT_VERSION", "Hit", "Index", "IndexFileError", "SourceEntries", "build_index"]
+__all__ = [
+    "FORMAT_VERSION",
+    "Hit",
+    "Index",
+    "IndexFileError",
+    "SourceEntries",
+    "build_index",
+    "describe_key",
+    "domain_key",
+    "request_query",
+    "url_entry_key",
+]
 
-MAGIC = b"SGIDX\x00\x00\x01"
-FORMAT_VERSION = 1
+MAGIC = b"SGIDX\x00\x00\x02"
+FORMAT_VERSION = 2
 _ALIGN = 8
 
 
@@ -81,40 +97,43 @@ def build_index(
     names = [s.name for s in sources]
     if len(set(names)) != len(names):
         raise ValueError("source names must be unique")
-    set_ids: dict[frozenset[int], int] = {}
+    # A set id stands for (the sources that list a key, whether URL entries exist under that host).
+    set_ids: dict[tuple[frozenset[int], bool], int] = {}
 
-    def set_id(members: frozenset[int]) -> int:
-        found = set_ids.get(members)
+    def set_id(members: frozenset[int], has_urls: bool) -> int:
+        found = set_ids.get((members, has_urls))
         if found is None:
-            found = set_ids[members] = len(set_ids)
+            found = set_ids[members, has_urls] = len(set_ids)
         return found
 
-    domain_sources: dict[str, set[int]] = {}
-    url_sources: dict[str, set[int]] = {}
+    key_sources: dict[str, set[int]] = {}
+    url_hosts: set[str] = set()
     done = 0
     for number, source in enumerate(sources):
         for host in source.domains:
-            domain_sources.setdefault(host[::-1] + ".", set()).add(number)
-        for key in source.urls:
-            url_sources.setdefault(key, set()).add(number)
+            key_sources.setdefault(domain_key(host), set()).add(number)
+        for entry in source.urls:
+            key_sources.setdefault(url_entry_key(entry), set()).add(number)
+            url_hosts.add(domain_key(entry.partition("/")[0]))
         done += len(source.domains) + len(source.urls)
         if progress is not None:
             progress(done)
+    domains = len(key_sources) - sum(1 for k in key_sources if "/" in k)
+    for host_key in url_hosts:  # the host of a URL entry is a key too, listed by no source unless it is
+        key_sources.setdefault(host_key, set())
 
     sections: dict[str, list[int]] = {}
     body = bytearray()
-    for name, keyed in (("domain", domain_sources), ("url", url_sources)):
-        trie = marisa_trie.Trie(keyed.keys())
-        sets = array("I", bytes(4 * len(keyed)))
-        for key, key_id in trie.iteritems():
-            sets[key_id] = set_id(frozenset(keyed[key]))
-        _pad(body)
-        raw = trie.tobytes()
-        sections[f"{name}_trie"] = [len(body), len(raw)]
-        body.extend(raw)
-        _pad(body)
-        sections[f"{name}_sets"] = [len(body), 4 * len(sets)]
-        body.extend(sets.tobytes())
+    trie = marisa_trie.Trie(key_sources.keys())
+    sets = array("I", bytes(4 * len(key_sources)))
+    for key, key_id in trie.iteritems():
+        sets[key_id] = set_id(frozenset(key_sources[key]), key in url_hosts)
+    raw = trie.tobytes()
+    sections["name_trie"] = [len(body), len(raw)]
+    body.extend(raw)
+    _pad(body)
+    sections["name_sets"] = [len(body), 4 * len(sets)]
+    body.extend(sets.tobytes())
 
     header = {
         "format": FORMAT_VERSION,
@@ -128,10 +147,13 @@ def build_index(
             }
             for s in sources
         ],
-        "source_sets": [sorted(members) for members, _ in sorted(set_ids.items(), key=lambda kv: kv[1])],
+        "source_sets": [
+            [sorted(members), has_urls]
+            for (members, has_urls), _ in sorted(set_ids.items(), key=lambda kv: kv[1])
+        ],
         "expressions": [[s.name, list(s.expressions)] for s in sources if s.expressions],
         "sections": sections,
-        "counts": {"domains": len(domain_sources), "urls": len(url_sources)},
+        "counts": {"domains": domains, "urls": sum(1 for k in key_sources if "/" in k)},
         "info": info or {},
     }
     head = bytearray(json.dumps(header, ensure_ascii=False, separators=(",", ":")).encode())
@@ -140,18 +162,44 @@ def build_index(
     return MAGIC + struct.pack("<I", len(head)) + bytes(head) + bytes(body)
 
 
+def domain_key(host: str) -> str:
+    """The trie key of a domain entry: `example.com` -> `moc.elpmaxe.`."""
+    return host[::-1] + "."
+
+
+def url_entry_key(entry: str) -> str:
+    """The trie key of a URL entry: `example.com/a?b` -> `moc.elpmaxe./a?b`."""
+    host, slash, rest = entry.partition("/")
+    return host[::-1] + "." + slash + rest
+
+
+def request_query(host: str, target: str) -> str:
+    """The string to look a request up with: reversed host, a dot, then the lowercased target.
+
+    A CONNECT request (no target) is looked up as the site's root, `/`, so whole-site URL entries
+    apply to it too."""
+    return host[::-1] + "." + (target.lower() if target else "/")
+
+
+def describe_key(key: str) -> tuple[str, str]:
+    """("domain", "example.com") or ("url", "example.com/a") for a trie key."""
+    dot = key.find("./")
+    if dot == -1:
+        return "domain", key[-2::-1]
+    return "url", key[dot - 1 :: -1] + key[dot + 1 :] if dot else key[dot + 1 :]
+
+
 class Index:
     """A read-only view of index bytes (typically a memory map), ready to answer look-ups."""
 
     __slots__ = (
         "_buffer",
-        "_domain_sets",
-        "_domains",
-        "_expr_filter",
+        "_expression_set",
         "_expressions",
+        "_names",
+        "_set_has_urls",
         "_set_masks",
-        "_url_sets",
-        "_urls",
+        "_sets",
         "counts",
         "header",
         "info",
@@ -160,13 +208,12 @@ class Index:
     )
 
     _buffer: memoryview
-    _domain_sets: memoryview
-    _domains: marisa_trie.Trie
-    _expr_filter: re.Pattern[str] | None
-    _expressions: tuple[tuple[re.Pattern[str], str, int], ...]
+    _expression_set: Any
+    _expressions: tuple[tuple[str, int], ...]
+    _names: marisa_trie.Trie
+    _set_has_urls: tuple[bool, ...]
     _set_masks: tuple[int, ...]
-    _url_sets: memoryview
-    _urls: marisa_trie.Trie
+    _sets: memoryview
     counts: dict[str, int]
     header: dict[str, Any]
     info: dict[str, Any]
@@ -191,14 +238,12 @@ class Index:
                 if offset + size > len(body):
                     raise IndexFileError(f"the index is truncated (section {key})")
             sections = {k: body[o : o + n] for k, (o, n) in header["sections"].items()}
-            self._domains = marisa_trie.Trie()
-            self._domains.map(sections["domain_trie"])
-            self._urls = marisa_trie.Trie()
-            self._urls.map(sections["url_trie"])
-            self._domain_sets = sections["domain_sets"].cast("I")
-            self._url_sets = sections["url_sets"].cast("I")
+            self._names = marisa_trie.Trie()
+            self._names.map(sections["name_trie"])
+            self._sets = sections["name_sets"].cast("I")
             self.sources = tuple(s["name"] for s in header["sources"])
-            self._set_masks = tuple(sum(1 << m for m in members) for members in header["source_sets"])
+            self._set_masks = tuple(sum(1 << m for m in members) for members, _ in header["source_sets"])
+            self._set_has_urls = tuple(bool(has_urls) for _, has_urls in header["source_sets"])
         except IndexFileError:
             raise
         except Exception as exc:  # a damaged file can fail in many ways; all of them mean the same
@@ -208,20 +253,21 @@ class Index:
         self.info = header.get("info", {})
         self.counts = header.get("counts", {})
         self.source_ids = {name: number for number, name in enumerate(self.sources)}
-        expressions: list[tuple[re.Pattern[str], str, int]] = []
+        # All expressions in one RE2 set: one pass over the URL finds every expression that matches.
+        expressions: list[tuple[str, int]] = []
+        expression_set = re2.Set.SearchSet(regex_options())
         for name, patterns in header["expressions"]:
             bit = 1 << self.source_ids[name]
-            expressions.extend((compile_expression(p), p, bit) for p in patterns)
+            for pattern in patterns:
+                try:
+                    expression_set.Add(translate_posix_ere(pattern))
+                except (re.error, re2.error, ValueError) as exc:
+                    raise IndexFileError(f"expression {pattern!r} of {name} does not compile: {exc}") from exc
+                expressions.append((pattern, bit))
         self._expressions = tuple(expressions)
-        # One combined pattern rejects the usual request in a single search; only on a hit are the
-        # expressions tried one by one, to find every source that matched.
-        self._expr_filter = None
+        self._expression_set = expression_set if expressions else None
         if expressions:
-            combined = "|".join(f"(?:{e.pattern})" for e, _, _ in expressions)
-            try:
-                self._expr_filter = re.compile(combined, re.IGNORECASE)
-            except re.error:
-                self._expr_filter = None
+            expression_set.Compile()
 
     @classmethod
     def from_buffer(cls, buffer: Buffer) -> Index:
@@ -233,30 +279,60 @@ class Index:
         ids = self.source_ids
         return sum(1 << ids[n] for n in set(names) if n in ids)
 
+    def match(self, query: str) -> list[tuple[str, int]]:
+        """(key, source mask) of every entry that is a prefix of `query` (see `request_query`).
+
+        A key may come with an empty mask: the host of URL entries that is not itself listed."""
+        sets, masks = self._sets, self._set_masks
+        try:
+            return [(key, masks[sets[i]]) for key, i in self._names.iter_prefixes_with_ids(query)]
+        except UnicodeEncodeError:
+            # Bytes that were not UTF-8 (kept as lone surrogates) can be in no entry: match up to them.
+            query = _SURROGATES.sub("\ufffd", query)
+            return [(key, masks[sets[i]]) for key, i in self._names.iter_prefixes_with_ids(query)]
+
+    def has_urls(self, host_key: str) -> bool:
+        """Whether URL entries exist under a host (given by its domain key, `moc.elpmaxe.`)."""
+        key_id = self._names.get(host_key)
+        return key_id is not None and self._set_has_urls[self._sets[key_id]]
+
     def match_host(self, host: str) -> list[Hit]:
         """The domain entries that list `host` itself or one of its parent domains."""
-        sets, masks = self._domain_sets, self._set_masks
-        return [
-            Hit("domain", key[-2::-1], masks[sets[key_id]])
-            for key, key_id in self._domains.iter_prefixes_with_ids(host[::-1] + ".")
-        ]
+        return [Hit("domain", key[-2::-1], mask) for key, mask in self.match(domain_key(host))]
 
-    def match_url(self, key: str) -> list[Hit]:
-        """The URL entries that are prefixes of `key` (a lowercased `host/path?query`)."""
-        sets, masks = self._url_sets, self._set_masks
-        return [Hit("url", k, masks[sets[i]]) for k, i in self._urls.iter_prefixes_with_ids(key)]
+    def match_url(self, entry: str) -> list[Hit]:
+        """The URL entries that are prefixes of `entry` (a canonical, lowercased `host/path?query`)."""
+        return [Hit(*describe_key(key), mask) for key, mask in self.match(url_entry_key(entry)) if "/" in key]
+
+    @property
+    def has_expressions(self) -> bool:
+        return self._expression_set is not None
 
     def match_expressions(self, text: str) -> list[Hit]:
         """The expressions found in `text` (the request's `host[:port]/path?query`)."""
-        if not self._expressions:
+        if self._expression_set is None:
             return []
-        if self._expr_filter is not None and self._expr_filter.search(text) is None:
+        try:
+            found = self._expression_set.Match(text)
+        except UnicodeEncodeError:
+            found = self._expression_set.Match(_SURROGATES.sub("\ufffd", text))
+        if not found:
             return []
-        return [Hit("expression", p, bit) for e, p, bit in self._expressions if e.search(text)]
+        expressions = self._expressions
+        return [Hit("expression", expressions[i][0], expressions[i][1]) for i in sorted(found)]
 
     def source_names(self, mask: int) -> list[str]:
         """The names of the sources in a bit mask, in index order."""
-        return [name for number, name in enumerate(self.sources) if mask >> number & 1]
+        names = []
+        while mask:
+            low = mask & -mask
+            names.append(self.sources[low.bit_length() - 1])
+            mask ^= low
+        return names
+
+    def first_source(self, mask: int) -> str | None:
+        """The name of the first source in a bit mask (None for an empty mask)."""
+        return self.sources[(mask & -mask).bit_length() - 1] if mask else None
 
     def __len__(self) -> int:
         return int(self.counts.get("domains", 0)) + int(self.counts.get("urls", 0))

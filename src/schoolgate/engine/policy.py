@@ -26,8 +26,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import StrEnum
 
+import re2
+
 from schoolgate.engine.index import Hit, Index, SourceEntries, build_index
-from schoolgate.engine.lists import url_key
+from schoolgate.engine.lists import Regex, regex_options, url_key
 from schoolgate.engine.urls import canonical_host
 from schoolgate.engine.windows import Window
 
@@ -184,7 +186,7 @@ class CompiledRule:
     rule: Rule
     category_mask: int
     site_mask: int
-    patterns: tuple[re.Pattern[str], ...]
+    patterns: tuple[Regex, ...]
     window: Window | None
 
 
@@ -197,6 +199,7 @@ class CompiledPolicy:
     sites_index: Index | None
     category_names: tuple[str, ...]
     category_source_masks: tuple[int, ...]
+    category_uksic: tuple[str | None, ...]
     locked_mask: int
     rules_by_group: dict[str, tuple[CompiledRule, ...]]
     _categories_of: dict[int, int] = field(default_factory=dict)
@@ -221,7 +224,7 @@ class CompiledPolicy:
             group = self.policy.users.get(user.lower())
             if group is not None:
                 return group, f"user {user}"
-        if address:
+        if address and self._networks:
             found = self._address_groups.get(address)
             if found is None:
                 found = self._group_of_address(address)
@@ -347,8 +350,8 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
         patterns = []
         for n, pattern in enumerate(rule.patterns):
             try:
-                patterns.append(re.compile(pattern, re.IGNORECASE))
-            except re.error as exc:
+                patterns.append(re2.compile(pattern, options=regex_options()))
+            except (re.error, re2.error) as exc:
                 problems.append(((*key, "patterns", n), f"not a valid regular expression: {exc}"))
         window = policy.windows.get(rule.window) if rule.window else None
         if rule.action is Action.ALLOW:
@@ -369,6 +372,7 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
         sites_index=sites_index,
         category_names=category_names,
         category_source_masks=tuple(source_masks),
+        category_uksic=tuple(policy.categories[n].uksic for n in category_names),
         locked_mask=locked_mask,
         rules_by_group=rules_by_group,
         _networks=networks,

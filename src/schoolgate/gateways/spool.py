@@ -19,22 +19,27 @@ from json.encoder import encode_basestring_ascii as _json_str
 from pathlib import Path
 from typing import TextIO
 
-from schoolgate.engine.decide import Decision
-from schoolgate.engine.policy import AlertLevel
+from schoolgate.engine.decide import Decision, Reason
+from schoolgate.engine.policy import Action, AlertLevel
 
-__all__ = ["SpoolWriter", "format_event"]
+__all__ = ["SpoolWriter", "event_head", "format_event"]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 _BUFFER = 256 * 1024
 
 
-def _opt(value: str | None) -> str:
-    return "null" if value is None else _json_str(value)
+def event_head(when: float, gateway: str) -> str:
+    """The start of every event of a batch: its time (seconds since the epoch, UTC) and gateway."""
+    return f'{{"t":{when:.3f},"gw":{_json_str(gateway)},'
+
+
+_ALERT = {level: "" if level is AlertLevel.NONE else f',"alert":"{level.value}"' for level in AlertLevel}
+_VERDICT = {action: f'"verdict":"{action.value}",' for action in Action}
+_REASON = {reason: f'"reason":"{reason.value}",' for reason in Reason}
 
 
 def format_event(
-    when: float,
-    gateway: str,
+    head: str,
     url: str,
     user: str | None,
     client_ip: str | None,
@@ -42,16 +47,19 @@ def format_event(
     method: str | None,
     decision: Decision,
 ) -> str:
-    """One event as a JSON line. Hand-built because it runs once per request; `json.loads` reads it."""
-    rule = "null" if decision.rule is None else str(decision.rule)
-    alert = "" if decision.alert is AlertLevel.NONE else f',"alert":"{decision.alert.value}"'
+    """One event as a JSON line (`head` from `event_head`). Hand-built because it runs once per
+    request; `json.loads` reads it, and strings are escaped by the json module's own encoder."""
+    d = decision
     return (
-        f'{{"t":{when:.3f},"gw":"{gateway}","user":{_opt(user)},"ip":{_opt(client_ip)},'
-        f'"device":{_opt(device)},"method":{_opt(method)},"url":{_json_str(url)},'
-        f'"host":{_opt(decision.host)},"verdict":"{decision.verdict.value}",'
-        f'"reason":"{decision.reason.value}","group":{_json_str(decision.group)},'
-        f'"category":{_opt(decision.category)},"source":{_opt(decision.source)},'
-        f'"entry":{_opt(decision.entry)},"rule":{rule}{alert}}}\n'
+        f'{head}"user":{"null" if user is None else _json_str(user)},'
+        f'"ip":{"null" if client_ip is None else _json_str(client_ip)},'
+        f'"device":{"null" if device is None else _json_str(device)},'
+        f'"method":{"null" if method is None else _json_str(method)},"url":{_json_str(url)},'
+        f'"host":{"null" if d.host is None else _json_str(d.host)},{_VERDICT[d.verdict]}{_REASON[d.reason]}'
+        f'"group":{_json_str(d.group)},"category":{"null" if d.category is None else _json_str(d.category)},'
+        f'"source":{"null" if d.source is None else _json_str(d.source)},'
+        f'"entry":{"null" if d.entry is None else _json_str(d.entry)},'
+        f'"rule":{"null" if d.rule is None else d.rule}{_ALERT[d.alert]}}}\n'
     )
 
 

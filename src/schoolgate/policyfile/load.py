@@ -9,6 +9,7 @@ problem names the file, the line and the key, and suggests the intended name whe
 from __future__ import annotations
 
 import ipaddress
+import re
 import tomllib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -42,7 +43,14 @@ from schoolgate.policyfile.errors import (
 )
 from schoolgate.policyfile.locate import Locator
 
-__all__ = ["SCHEMA_VERSION", "ListDeclaration", "PolicyFile", "load_policy", "parse_policy"]
+__all__ = [
+    "SCHEMA_VERSION",
+    "ListDeclaration",
+    "PolicyFile",
+    "load_policy",
+    "parse_policy",
+    "valid_block_page",
+]
 
 SCHEMA_VERSION = 1
 BUILTIN_PREFIX = "builtin:"
@@ -117,6 +125,14 @@ def resolve_list_path(text: str, base: Path) -> Path:
         return builtin_lists_dir() / text.removeprefix(BUILTIN_PREFIX)
     path = Path(text).expanduser()
     return path if path.is_absolute() else base / path
+
+
+_BLOCK_PAGE = re.compile(r"https?://[^\s\"'<>\\]+", re.ASCII)
+
+
+def valid_block_page(url: str) -> bool:
+    """An http(s) address that can go into a helper answer as it is: no spaces, quotes or brackets."""
+    return _BLOCK_PAGE.fullmatch(url) is not None and url.isprintable()
 
 
 class _Reader:
@@ -238,6 +254,12 @@ def parse_policy(text: str, file: str = "policy.toml", base: Path | None = None)
     zone = _zone(reader, ("school", "timezone"), zone_name) or ZoneInfo("Europe/London")
     school_name = reader.text(school, ("school",), "name", "") or ""
     block_page = reader.text(school, ("school",), "block_page", "http://127.0.0.1:8080/blocked") or ""
+    if not valid_block_page(block_page):
+        reader.problem(
+            ("school", "block_page"),
+            f"{block_page!r} is not a usable block page address: give an http:// or https:// URL "
+            "without spaces or quotes",
+        )
     unparsable = reader.choice(school, ("school",), "unparsable", ("block", "allow"), "block")
 
     lists = _read_lists(reader, data.get("lists", {}), base)

@@ -18,16 +18,18 @@ import os
 import signal
 import sys
 import time
+from base64 import urlsafe_b64encode
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
-from urllib.parse import urlencode
+from urllib.parse import quote
 
 from schoolgate.engine.decide import Decision, Reason, Request, decide
 from schoolgate.engine.index import IndexFileError
 from schoolgate.engine.policy import DEFAULT_GROUP, Action, CompiledPolicy, PolicyError, compile_policy
-from schoolgate.gateways.spool import SpoolWriter, format_event
+from schoolgate.gateways.spool import SpoolWriter, event_head, format_event
 from schoolgate.gateways.squid.protocol import (
     Concurrency,
     Mode,
@@ -46,6 +48,7 @@ READ_SIZE = 64 * 1024
 MAX_LINE = 1024 * 1024
 RELOAD_CHECK_SECONDS = 2.0
 DEFAULT_BLOCK_PAGE = "http://127.0.0.1:8080/blocked"
+MAX_BLOCKED_URL = 2048
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,16 +122,26 @@ class PolicyHolder:
         self.log.flush()
 
 
+@lru_cache(maxsize=4096)
+def _param(text: str) -> str:
+    return quote(text, safe="")
+
+
 def block_page_url(base: str, url: str, decision: Decision) -> str:
-    """The block page address for a decision: what was blocked, why, for whom."""
-    params = {"url": url, "reason": decision.reason.value, "group": decision.group}
+    """The block page address for a decision: what was blocked, why, for whom.
+
+    The requested URL travels base64url-encoded (`url64`): cheap to make on the hot path, and it
+    needs no escaping. It is cut to MAX_BLOCKED_URL characters; the spool keeps the whole URL.
+    """
+    raw = url[:MAX_BLOCKED_URL].encode("utf-8", "surrogateescape")
+    token = urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
+    query = f"reason={decision.reason.value}&group={_param(decision.group)}"
     if decision.category:
-        params["category"] = decision.category
+        query += f"&category={_param(decision.category)}"
     if decision.rule is not None:
-        params["rule"] = str(decision.rule)
+        query += f"&rule={decision.rule}"
     joiner = "&" if "?" in base else "?"
-    # surrogateescape: bytes of a URL that was not UTF-8 are percent-encoded as they came.
-    return base + joiner + urlencode(params, errors="surrogateescape")
+    return f"{base}{joiner}{query}&url64={token}"
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -186,7 +199,7 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
                 compiled.policy.block_page if compiled is not None else DEFAULT_BLOCK_PAGE
             )
             at = datetime.now(UTC)
-            when = time.time()
+            head = event_head(time.time(), "squid")
             answers: list[str] = []
             events: list[str] = []
             for raw in lines:
@@ -199,7 +212,12 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
                 if compiled is None:
                     decision = Decision(Action.BLOCK, Reason.NO_POLICY, DEFAULT_GROUP, "unidentified")
                 else:
-                    decision = decide(compiled, Request(line.url, line.user, line.client_ip, line.method), at)
+                    try:
+                        decision = decide(
+                            compiled, Request(line.url, line.user, line.client_ip, line.method), at
+                        )
+                    except Exception as exc:  # a bug must cost one request (blocked), never the helper
+                        decision = _internal_error(line.url, exc, log)
                 blocked = decision.verdict is Action.BLOCK
                 if rewrite:
                     if blocked:
@@ -214,14 +232,7 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
                 if spool is not None:
                     events.append(
                         format_event(
-                            when,
-                            "squid",
-                            line.url,
-                            line.user,
-                            line.client_ip,
-                            line.device,
-                            line.method,
-                            decision,
+                            head, line.url, line.user, line.client_ip, line.device, line.method, decision
                         )
                     )
             if spool is not None and events:
@@ -237,6 +248,12 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
         if previous is not None:
             signal.signal(signal.SIGHUP, previous)
     return 0
+
+
+def _internal_error(url: str, exc: Exception, log: TextIO) -> Decision:
+    log.write(f"schoolgate squid-helper: internal error on {url[:200]!r}: {exc!r}; blocked it\n")
+    log.flush()
+    return Decision(Action.BLOCK, Reason.INTERNAL_ERROR, DEFAULT_GROUP, "unidentified")
 
 
 def _acl_message(decision: Decision) -> str:

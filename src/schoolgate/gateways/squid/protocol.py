@@ -23,7 +23,7 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import NamedTuple
-from urllib.parse import quote, unquote
+from urllib.parse import unquote
 
 __all__ = [
     "Concurrency",
@@ -58,8 +58,7 @@ class HelperLine(NamedTuple):
     method: str | None
 
 
-def _field(text: str) -> str | None:
-    return None if text in ("", "-") else text
+_new = tuple.__new__
 
 
 def parse_line(
@@ -67,30 +66,37 @@ def parse_line(
 ) -> HelperLine:
     """Split one line (without its newline). Never raises: absent fields are None, a blank line has url ""."""
     fields = line.split()
-    channel = None
-    if fields and (
-        concurrency is Concurrency.ON
-        or (
-            concurrency is Concurrency.AUTO
-            and len(fields) > 1
-            and fields[0].isdigit()
-            and fields[0].isascii()
-        )
-    ):
-        channel = fields[0]
-        fields = fields[1:]
     count = len(fields)
-    url = fields[0] if count else ""
-    source = fields[1] if count > 1 else ""
-    user = _field(fields[2]) if count > 2 else None
-    method = _field(fields[3]) if count > 3 else None
+    channel = None
+    if count and concurrency is not Concurrency.OFF:
+        first = fields[0]
+        if concurrency is Concurrency.ON or (count > 1 and first.isdigit() and first.isascii()):
+            channel = first
+            del fields[0]
+            count -= 1
+    if not count:
+        return _new(HelperLine, (channel, "", None, None, None, None))
+    url = fields[0]
+    client = device = user = method = None
+    if count > 1:
+        client, _, device = fields[1].partition("/")
+        if client in ("", "-"):
+            client = None
+        if device in ("", "-"):
+            device = None
+        if count > 2:
+            user = fields[2]
+            if user == "-":
+                user = None
+            elif "%" in user or mode is Mode.ACL:
+                user = unquote(user, errors="surrogateescape")
+            if count > 3:
+                method = fields[3]
+                if method == "-":
+                    method = None
     if mode is Mode.ACL:
         url = unquote(url, errors="surrogateescape")
-        user = unquote(user, errors="surrogateescape") if user else None
-    elif user and "%" in user:
-        user = unquote(user, errors="surrogateescape")
-    client, _, device = source.partition("/")
-    return HelperLine(channel, url, _field(client), _field(device), user, method)
+    return _new(HelperLine, (channel, url, client, device, user, method))
 
 
 def _prefix(channel: str | None) -> str:
@@ -102,9 +108,9 @@ def format_rewrite_allow(channel: str | None) -> str:
 
 
 def format_rewrite_block(channel: str | None, url: str) -> str:
-    # The block-page URL is built by the caller with every parameter percent-encoded, so it holds no
-    # space, quote or newline; quote() here is the safety net that keeps the answer one valid line.
-    return f'{_prefix(channel)}OK status=302 url="{quote(url, safe=":/?&=%#+,;@!$~*()")}"\n'
+    """A redirect to `url`, which must hold no space, quote or line break (the caller escapes its
+    parameters; the block page base address is checked when the policy is loaded)."""
+    return f'{_prefix(channel)}OK status=302 url="{url}"\n'
 
 
 def _kv_value(text: str) -> str:

@@ -1,0 +1,64 @@
+#!/usr/bin/env python3
+"""Write the Schoolgate policy that matches the squidGuard yardstick configuration.
+
+squidGuard's `gen_conf.py` blocks a set of categories for everyone and allows the rest. The same
+policy in Schoolgate: one UT1 list, one category per UT1 category, a rule that blocks them all for
+everyone, and a last rule that allows every other site (the `default` group itself must block, so
+the allowance is an explicit rule for everyone).
+
+    sg_policy.py --lists ../shared/data/ut1 --categories adult,gambling,... --out /tmp/sgbench.toml
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+
+def policy_text(lists: Path, categories: list[str], block_page: str) -> str:
+    lines = [
+        "schema_version = 1",
+        "",
+        "[school]",
+        'name = "squidGuard yardstick"',
+        f"block_page = {json.dumps(block_page)}",
+        "",
+        "[lists.ut1]",
+        'format = "squidguard"',
+        f"path = {json.dumps(str(lists.resolve()))}",
+        "",
+        "[groups.default]",
+        'default = "block"',
+        "",
+    ]
+    for name in categories:
+        lines += [f"[categories.{json.dumps(name)}]", f"sources = [{json.dumps('ut1/' + name)}]", ""]
+    lines += [
+        "[[rules]]",
+        'name = "the yardstick categories"',
+        f"categories = {json.dumps(categories)}",
+        'action = "block"',
+        "",
+        "[[rules]]",
+        'name = "everything else"',
+        "all_sites = true",
+        'action = "allow"',
+        "",
+    ]
+    return "\n".join(lines)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--lists", type=Path, required=True, help="squidGuard-format lists directory")
+    parser.add_argument("--categories", required=True, help="comma-separated categories to block")
+    parser.add_argument("--block-page", default="http://127.0.0.1/blocked.html")
+    parser.add_argument("--out", type=Path, required=True)
+    args = parser.parse_args()
+    categories = [c for c in args.categories.split(",") if c]
+    args.out.write_text(policy_text(args.lists, categories, args.block_page), encoding="utf-8")
+
+
+if __name__ == "__main__":
+    main()
