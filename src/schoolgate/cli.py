@@ -175,7 +175,9 @@ def cmd_squid_helper(args: argparse.Namespace) -> int:
     from schoolgate.gateways.squid.protocol import Concurrency, Mode
 
     if args.block_page is not None and not valid_block_page(args.block_page):
-        raise CommandError(f"--block-page {args.block_page!r}: give an http:// or https:// URL without spaces")
+        raise CommandError(
+            f"--block-page {args.block_page!r}: give an http:// or https:// URL without spaces"
+        )
     config = HelperConfig(
         policy=args.policy,
         index=args.index,

@@ -197,9 +197,7 @@ def test_an_index_without_sources_matches_nothing() -> None:
     "wrap",
     [P(bytes, id="bytes"), P(bytearray, id="bytearray"), P(memoryview, id="memoryview")],
 )
-@pytest.mark.parametrize(
-    "open_index", [P(Index, id="Index"), P(Index.from_buffer, id="Index.from_buffer")]
-)
+@pytest.mark.parametrize("open_index", [P(Index, id="Index"), P(Index.from_buffer, id="Index.from_buffer")])
 def test_an_index_opens_over_any_buffer(
     data: bytes, wrap: Callable[[bytes], bytes], open_index: Callable[[bytes], Index]
 ) -> None:
@@ -216,7 +214,9 @@ def test_build_index_refuses_two_sources_with_the_same_name() -> None:
 
 
 def test_build_index_keeps_the_info_and_the_source_statistics() -> None:
-    data = build_index([SourceEntries("s", ["a.com", "b.com"], ["c.com/x"], ["z"], info={"v": 1})], info={"k": 2})
+    data = build_index(
+        [SourceEntries("s", ["a.com", "b.com"], ["c.com/x"], ["z"], info={"v": 1})], info={"k": 2}
+    )
     index = Index(data)
     assert index.info == {"k": 2}
     assert index.header["sources"] == [{"name": "s", "domains": 2, "urls": 1, "expressions": 1, "v": 1}]
@@ -224,7 +224,10 @@ def test_build_index_keeps_the_info_and_the_source_statistics() -> None:
 
 def test_build_index_reports_progress_in_entries() -> None:
     seen: list[int] = []
-    build_index([SourceEntries("a", ["x.com", "y.com"], ["z.com/"]), SourceEntries("b", ["w.com"])], progress=seen.append)
+    build_index(
+        [SourceEntries("a", ["x.com", "y.com"], ["z.com/"]), SourceEntries("b", ["w.com"])],
+        progress=seen.append,
+    )
     assert seen == [3, 4]
 
 
@@ -249,7 +252,11 @@ def _join(magic: bytes, header: object, body: bytes) -> bytes:
     [
         P(lambda d: b"", "not a Schoolgate list index", id="empty"),
         P(lambda d: b"NOTANIDX" + d[8:], "not a Schoolgate list index", id="wrong-magic"),
-        P(lambda d: b"<html><body>404 Not Found</body></html>", "not a Schoolgate list index", id="html-page"),
+        P(
+            lambda d: b"<html><body>404 Not Found</body></html>",
+            "not a Schoolgate list index",
+            id="html-page",
+        ),
         P(
             lambda d: d[:7] + bytes([d[7] + 1]) + d[8:],
             "the index was written by another version of Schoolgate: compile it again",
@@ -268,7 +275,11 @@ def _join(magic: bytes, header: object, body: bytes) -> bytes:
             r"the index is damaged \(UnicodeDecodeError: ",
             id="garbage-header",
         ),
-        P(lambda d: d[:12] + b"{}" + d[14:], r"the index is damaged \(JSONDecodeError: ", id="garbage-in-header"),
+        P(
+            lambda d: d[:12] + b"{}" + d[14:],
+            r"the index is damaged \(JSONDecodeError: ",
+            id="garbage-in-header",
+        ),
     ],
 )
 def test_a_damaged_or_foreign_buffer_raises_index_file_error_with_a_clear_message(
@@ -337,7 +348,9 @@ def test_source_mask_ignores_names_not_in_the_index(index: Index) -> None:
         P(ADULT | GAMBLING | IWF, ["lists/adult", "lists/gambling", "iwf"], id="all"),
     ],
 )
-def test_source_names_lists_the_sources_of_a_mask_in_index_order(index: Index, mask: int, names: list[str]) -> None:
+def test_source_names_lists_the_sources_of_a_mask_in_index_order(
+    index: Index, mask: int, names: list[str]
+) -> None:
     assert index.source_names(mask) == names
 
 

@@ -284,7 +284,9 @@ def test_translate_posix_ere(posix: str, python: str) -> None:
         P("^[[:digit:]]{3}$", ["123"], ["12a", "1234"], id="three-digits"),
     ],
 )
-def test_translated_expressions_match_as_posix_says(pattern: str, matches: list[str], misses: list[str]) -> None:
+def test_translated_expressions_match_as_posix_says(
+    pattern: str, matches: list[str], misses: list[str]
+) -> None:
     compiled = compile_expression(pattern)
     assert [text for text in matches + misses if compiled.search(text)] == matches
 

@@ -70,7 +70,12 @@ def fields(
             ON,
             fields("http://example.org/", "10.0.0.1", None, None, "GET", channel="7"),
         ),
-        ("7 http://example.org/ 10.0.0.1/- - GET", REWRITE, OFF, fields("7", "http:", "/example.org/", "10.0.0.1/-")),
+        (
+            "7 http://example.org/ 10.0.0.1/- - GET",
+            REWRITE,
+            OFF,
+            fields("7", "http:", "/example.org/", "10.0.0.1/-"),
+        ),
         # tabs and runs of blanks separate fields as spaces do
         (
             "http://example.org/\t10.0.0.1/pc1\tbob\tGET",
@@ -87,7 +92,12 @@ def fields(
         # missing fields are None; "-" is Squid's "not known"
         ("http://example.org/", REWRITE, AUTO, fields("http://example.org/")),
         ("http://example.org/ 10.0.0.1", REWRITE, AUTO, fields("http://example.org/", "10.0.0.1")),
-        ("http://example.org/ 10.0.0.1/- alice", REWRITE, AUTO, fields("http://example.org/", "10.0.0.1", None, "alice")),
+        (
+            "http://example.org/ 10.0.0.1/- alice",
+            REWRITE,
+            AUTO,
+            fields("http://example.org/", "10.0.0.1", None, "alice"),
+        ),
         ("http://example.org/ -/- - -", REWRITE, AUTO, fields("http://example.org/")),
         ("", REWRITE, AUTO, fields("")),
         ("   ", REWRITE, AUTO, fields("")),
@@ -105,7 +115,12 @@ def fields(
             AUTO,
             fields("http://example.org/", "10.0.0.1", None, "SCHOOL\\alice", "GET"),
         ),
-        ("http://example.org/ 10.0.0.1/- %FF GET", REWRITE, AUTO, fields("http://example.org/", "10.0.0.1", None, "\udcff", "GET")),
+        (
+            "http://example.org/ 10.0.0.1/- %FF GET",
+            REWRITE,
+            AUTO,
+            fields("http://example.org/", "10.0.0.1", None, "\udcff", "GET"),
+        ),
         # url_rewrite_extras (key=value pairs) after the method are ignored
         (
             "http://example.org/ 10.0.0.1/- alice GET myip=10.0.0.254 myport=3128 referer=x",
@@ -126,8 +141,18 @@ def fields(
             AUTO,
             fields("http://example.org/", "10.0.0.1", None, None, "GET", channel="4"),
         ),
-        ("example.org:443 10.0.0.1 - CONNECT", ACL, AUTO, fields("example.org:443", "10.0.0.1", None, None, "CONNECT")),
-        ("http%3A%2F%2Fexample.org%2F%FF 10.0.0.1 %FF GET", ACL, AUTO, fields("http://example.org/\udcff", "10.0.0.1", None, "\udcff", "GET")),
+        (
+            "example.org:443 10.0.0.1 - CONNECT",
+            ACL,
+            AUTO,
+            fields("example.org:443", "10.0.0.1", None, None, "CONNECT"),
+        ),
+        (
+            "http%3A%2F%2Fexample.org%2F%FF 10.0.0.1 %FF GET",
+            ACL,
+            AUTO,
+            fields("http://example.org/\udcff", "10.0.0.1", None, "\udcff", "GET"),
+        ),
         ("", ACL, AUTO, fields("")),
     ],
 )
@@ -182,7 +207,13 @@ def test_format_rewrite_block(channel: str | None, url: str, answer: str) -> Non
         (None, False, "ks2", "blocked: gambling", 'ERR tag="ks2" message="blocked: gambling"\n'),
         ("0", False, "default", "blocked", '0 ERR tag="default" message="blocked"\n'),
         # quotes and backslashes are escaped inside the quoted value
-        (None, False, 'y"7', 'blocked: "bad" \\ site', 'ERR tag="y\\"7" message="blocked: \\"bad\\" \\\\ site"\n'),
+        (
+            None,
+            False,
+            'y"7',
+            'blocked: "bad" \\ site',
+            'ERR tag="y\\"7" message="blocked: \\"bad\\" \\\\ site"\n',
+        ),
         # line breaks and other control characters become spaces: the answer stays one line
         (None, False, "ks2", "blocked:\nOK tag=x\r\n", 'ERR tag="ks2" message="blocked: OK tag=x  "\n'),
         (None, False, "ks\n2", "a\tb\x00c\x7fd\u2028e\x85f", 'ERR tag="ks 2" message="a b c d e f"\n'),

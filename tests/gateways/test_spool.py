@@ -34,7 +34,14 @@ def event(n: int = 0, url: str = "http://example.org/", decision: Decision = ALL
 
 def test_an_event_carries_what_the_dfe_standard_asks_for() -> None:
     line = format_event(
-        1_800_000_000.1234, "squid", "https://bet365.com/x?q=1", "alice", "10.0.0.1", "pc1.lan", "GET", BLOCKED
+        1_800_000_000.1234,
+        "squid",
+        "https://bet365.com/x?q=1",
+        "alice",
+        "10.0.0.1",
+        "pc1.lan",
+        "GET",
+        BLOCKED,
     )
     assert line.endswith("\n")
     assert line.count("\n") == 1
@@ -199,6 +206,8 @@ def test_two_writers_in_one_process_never_share_a_file(tmp_path: Path) -> None:
     api.write([event(2)])
     squid.close()
     api.close()
-    lines = sorted(line for f in spool_files(tmp_path) for line in f.read_text(encoding="utf-8").splitlines(True))
+    lines = sorted(
+        line for f in spool_files(tmp_path) for line in f.read_text(encoding="utf-8").splitlines(True)
+    )
     assert lines == [event(1), event(2)]
     assert all(f.suffix == ".jsonl" for f in spool_files(tmp_path))

@@ -18,15 +18,24 @@ Every Decision carries its explanation: verdict, reason, group, category, list e
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from enum import StrEnum
-from typing import NamedTuple
+from typing import NamedTuple, Protocol
 
-from schoolgate.engine.index import Index, describe_key, domain_key, request_query
-from schoolgate.engine.policy import Action, AlertLevel, CompiledPolicy, CompiledRule, first_bit
+from schoolgate.engine.index import Index, describe_key, domain_key
+from schoolgate.engine.policy import (
+    DEFAULT_GROUP,
+    Action,
+    AlertLevel,
+    CompiledPolicy,
+    CompiledRule,
+    Rule,
+    first_bit,
+)
 from schoolgate.engine.urls import Url, parse_url, strip_www
 
-__all__ = ["Decision", "Reason", "Request", "decide", "explain", "lookup"]
+__all__ = ["Decision", "Outcome", "Reason", "Request", "RequestLike", "decide", "decide_many", "explain"]
 
 
 class Reason(StrEnum):
@@ -36,6 +45,17 @@ class Reason(StrEnum):
     UNPARSABLE = "unparsable-request"
     NO_POLICY = "no-policy"
     INTERNAL_ERROR = "internal-error"
+
+
+class RequestLike(Protocol):
+    """What `decide` reads of a request: gateways pass their own parsed line as it is."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def user(self) -> str | None: ...
+    @property
+    def client_ip(self) -> str | None: ...
 
 
 class Request(NamedTuple):
@@ -69,209 +89,233 @@ class Decision(NamedTuple):
         return self.verdict is Action.BLOCK
 
 
-class Lookup(NamedTuple):
-    """Every list entry that matched a request, with the combined source masks.
+class Outcome(NamedTuple):
+    """What the rules make of a request, before the per-request details (host, entry) are added.
 
-    `hits` holds (trie key or expression, source mask) pairs: trie keys of the index, then the
-    expressions that matched (flagged by `expressions_from`, the position where they start)."""
+    It depends only on the group, the list sources and site lists that matched, and the instant, so
+    `decide_many` works it out once per distinct combination."""
 
-    hits: list[tuple[str, int]]
-    expressions_from: int
-    sources: int
-    site_hits: list[tuple[str, int]]
-    sites: int
-
-
-def _query_hits(index: Index, host: str, target: str) -> list[tuple[str, int]]:
-    hits = index.match(request_query(host, target))
-    stripped = strip_www(host)
-    if len(stripped) != len(host) and hits:
-        # squidGuard's "stripped URL": URL entries also match with one www./web./ftp. label removed.
-        # Asked only when the stripped host has URL entries: it is then a key found on the way.
-        stripped_key = domain_key(stripped)
-        if any(key == stripped_key for key, _ in hits) and index.has_urls(stripped_key):
-            hits += [h for h in index.match(request_query(stripped, target)) if "/" in h[0]]
-    return hits
+    verdict: Action
+    reason: Reason
+    rule: Rule | None
+    category: int  # the category's number (bit), or -1
+    sources: int  # the list sources that stand behind the category (for the explaining entry)
+    sites: int  # the site lists that made the rule match, when no category did
+    alert: AlertLevel
 
 
-def lookup(policy: CompiledPolicy, url: Url) -> Lookup:
-    """Find every list entry, in the index and in the policy's site lists, that matches `url`."""
-    host, target, port = url.host, url.target, url.port
-    index = policy.index
-    hits = _query_hits(index, host, target)
-    first_expression = len(hits)
-    if index.has_expressions:
-        full = host + target.lower() if port is None else f"{host}:{port}{target.lower()}"
-        hits += [(h.entry, h.sources) for h in index.match_expressions(full)]
-    sources = 0
-    for _, mask in hits:
-        sources |= mask
-    site_hits: list[tuple[str, int]] = []
-    sites = 0
-    site_index = policy.sites_index
-    if site_index is not None:
-        site_hits = _query_hits(site_index, host, target)
-        for _, mask in site_hits:
-            sites |= mask
-    return Lookup(hits, first_expression, sources, site_hits, sites)
+_new = tuple.__new__
+_NO_RULE = (None, None, None)
 
 
-def _rule_matches(rule: CompiledRule, categories: int, sites: int, url: Url) -> bool:
-    if rule.rule.all_sites or rule.category_mask & categories or rule.site_mask & sites:
-        return True
-    if rule.patterns:
-        text = url.host + url.target
-        return any(p.search(text) for p in rule.patterns)
-    return False
-
-
-def _explaining_hit(found: Lookup, mask: int) -> tuple[str, str]:
-    """(source mask's first hit as entry text) for the explanation: the list entry or expression."""
-    for position, (key, sources) in enumerate(found.hits):
-        if sources & mask:
-            return key if position >= found.expressions_from else describe_key(key)[1], key
-    return "", ""
-
-
-def decide(policy: CompiledPolicy, request: Request, at: datetime) -> Decision:
-    """Decide one request at the instant `at` (timezone-aware)."""
-    group, identity = policy.identify(request.user, request.client_ip)
-    url = parse_url(request.url)
-    if url is None:
-        return Decision(policy.policy.unparsable_action, Reason.UNPARSABLE, group, identity)
-    found = lookup(policy, url)
-    sources = found.sources
-    categories = policy.categories_of(sources) if sources else 0
-
+def _outcome(policy: CompiledPolicy, group: str, sources: int, sites: int, url: Url, at: datetime) -> Outcome:
+    """Locked lists, then the group's rules in order, then the group's default."""
     locked = sources & policy.locked_mask
     if locked:
-        return _categorised(
-            policy,
-            found,
-            Action.BLOCK,
-            Reason.LOCKED,
-            group,
-            identity,
-            url,
-            first_bit(policy.categories_of(locked)),
-            locked,
-            None,
-            AlertLevel.HIGH,
-        )
-
+        bit = first_bit(policy.categories_of(locked))
+        return Outcome(Action.BLOCK, Reason.LOCKED, None, bit, locked, 0, AlertLevel.HIGH)
+    categories = policy.categories_of(sources) if sources else 0
     for compiled in policy.rules_by_group.get(group, ()):
         rule = compiled.rule
-        if rule.expires is not None and at >= rule.expires:
+        if compiled.timed and not _in_force(compiled, at):
             continue
-        if rule.starts is not None and at < rule.starts:
+        matched = compiled.category_mask & categories
+        if not (matched or rule.all_sites or compiled.site_mask & sites or _pattern_matches(compiled, url)):
             continue
-        if compiled.window is not None and not compiled.window.contains(at):
-            continue
-        if not _rule_matches(compiled, categories, found.sites, url):
-            continue
-        matched = compiled.category_mask & categories or categories
-        if compiled.category_mask & categories or not compiled.site_mask & found.sites:
-            if matched:
-                return _categorised(
-                    policy,
-                    found,
-                    rule.action,
-                    Reason.RULE,
-                    group,
-                    identity,
-                    url,
-                    first_bit(matched),
-                    sources,
-                    compiled,
-                    rule.alert,
-                )
-            return Decision(
-                rule.action,
-                Reason.RULE,
-                group,
-                identity,
-                None,
-                None,
-                None,
-                None,
-                rule.number,
-                rule.name,
-                rule.window,
-                rule.alert,
-                url.host,
-            )
-        site_index = policy.sites_index
-        assert site_index is not None
-        for key, mask in found.site_hits:
-            if mask & compiled.site_mask:
-                source = site_index.source_names(mask & compiled.site_mask)[0]
-                return Decision(
-                    rule.action,
-                    Reason.RULE,
-                    group,
-                    identity,
-                    None,
-                    None,
-                    source,
-                    describe_key(key)[1],
-                    rule.number,
-                    rule.name,
-                    rule.window,
-                    rule.alert,
-                    url.host,
-                )
-
+        if not matched and compiled.site_mask & sites:
+            return Outcome(rule.action, Reason.RULE, rule, -1, 0, compiled.site_mask & sites, rule.alert)
+        # Name a category whenever the request has one: the rule's own, else the request's first.
+        bit = first_bit(matched or categories) if categories else -1
+        behind = policy.category_source_masks[bit] & sources if bit >= 0 else 0
+        return Outcome(rule.action, Reason.RULE, rule, bit, behind, 0, rule.alert)
     default = policy.policy.groups[group].default_action
     if categories:
-        return _categorised(
-            policy,
-            found,
-            default,
-            Reason.GROUP_DEFAULT,
-            group,
-            identity,
-            url,
-            first_bit(categories),
-            sources,
-            None,
-            AlertLevel.NONE,
-        )
-    return Decision(default, Reason.GROUP_DEFAULT, group, identity, host=url.host)
+        bit = first_bit(categories)
+        behind = policy.category_source_masks[bit] & sources
+        return Outcome(default, Reason.GROUP_DEFAULT, None, bit, behind, 0, AlertLevel.NONE)
+    return Outcome(default, Reason.GROUP_DEFAULT, None, -1, 0, 0, AlertLevel.NONE)
 
 
-def _categorised(
-    policy: CompiledPolicy,
-    found: Lookup,
-    verdict: Action,
-    reason: Reason,
-    group: str,
-    identity: str,
-    url: Url,
-    bit: int,
-    sources: int,
-    compiled: CompiledRule | None,
-    alert: AlertLevel,
-) -> Decision:
-    """A decision that names the category (numbered `bit`) and the list entry behind it."""
-    name = policy.category_names[bit]
-    mask = policy.category_source_masks[bit] & sources
-    entry, _ = _explaining_hit(found, mask)
-    rule = compiled.rule if compiled is not None else None
-    return Decision(
-        verdict,
-        reason,
-        group,
-        identity,
-        name,
-        policy.category_uksic[bit],
-        policy.index.first_source(mask),
-        entry,
-        rule.number if rule else None,
-        rule.name if rule else None,
-        rule.window if rule else None,
-        alert,
-        url.host,
-    )
+def _in_force(compiled: CompiledRule, at: datetime) -> bool:
+    rule = compiled.rule
+    if rule.expires is not None and at >= rule.expires:
+        return False
+    if rule.starts is not None and at < rule.starts:
+        return False
+    return compiled.window is None or compiled.window.contains(at)
+
+
+def _pattern_matches(compiled: CompiledRule, url: Url) -> bool:
+    if not compiled.patterns:
+        return False
+    text = url.host + url.target
+    try:
+        return any(p.search(text) for p in compiled.patterns)
+    except UnicodeEncodeError:  # bytes that were not UTF-8: match what can be matched
+        text = text.encode("utf-8", "replace").decode("utf-8")
+        return any(p.search(text) for p in compiled.patterns)
+
+
+def decide(policy: CompiledPolicy, request: RequestLike, at: datetime) -> Decision:
+    """Decide one request at the instant `at` (timezone-aware)."""
+    return decide_many(policy, (request,), at)[0]
+
+
+def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: datetime) -> list[Decision]:
+    """Decide a batch of requests at one instant. The gateways' hot path: everything that does not
+    depend on the request itself is looked up once, not once per request."""
+    index = policy.index
+    match = index.match
+    has_urls = index.has_urls
+    match_expressions = index.match_expressions if index.has_expressions else None
+    site_index = policy.sites_index
+    identify = policy.identify
+    networks = policy.has_networks
+    unparsable = policy.policy.unparsable_action
+    # Outcomes that do not depend on the time are kept for the life of the policy; the others for
+    # this batch (one instant). Groups with URL-pattern rules are worked out request by request.
+    lasting: dict[tuple[str, int, int], Outcome] = policy.lasting_outcomes
+    lasting_groups, pattern_groups = policy.lasting_groups, policy.pattern_groups
+    batch: dict[tuple[str, int, int], Outcome] = {}
+    out: list[Decision] = []
+    append = out.append
+    for request in requests:
+        user = request.user
+        address = request.client_ip
+        if user or (address and networks):
+            group, identity = identify(user, address)
+        else:
+            group, identity = DEFAULT_GROUP, "unidentified"
+        url = parse_url(request.url)
+        if url is None:
+            append(_new(Decision, (unparsable, Reason.UNPARSABLE, group, identity, *_NO_DETAILS)))
+            continue
+        host, target = url.host, url.target
+        query_target = target.lower() if target else "/"
+        reversed_host = host[::-1]
+        hits = match(reversed_host + "." + query_target)
+        if hits:
+            stripped = strip_www(host)
+            if len(stripped) != len(host):
+                # squidGuard's "stripped URL": URL entries also match without one www./web./ftp. label.
+                # Asked only when the stripped host has URL entries (it is then a key on the way).
+                stripped_key = domain_key(stripped)
+                for hit_key, _ in hits:
+                    if hit_key == stripped_key:
+                        if has_urls(stripped_key):
+                            hits += [h for h in match(stripped_key + query_target) if "/" in h[0]]
+                        break
+        trie_hits = len(hits)
+        if match_expressions is not None:
+            full = host + target.lower() if url.port is None else f"{host}:{url.port}{target.lower()}"
+            found = match_expressions(full)
+            if found:
+                hits += [(h.entry, h.sources) for h in found]
+        sources = 0
+        for _, mask in hits:
+            sources |= mask
+        site_hits: list[tuple[str, int]] = []
+        sites = 0
+        if site_index is not None:
+            site_hits = _site_hits(site_index, host, query_target)
+            for _, mask in site_hits:
+                sites |= mask
+
+        memo_key = (group, sources, sites)
+        keep = lasting if group in lasting_groups else batch
+        outcome = keep.get(memo_key)
+        if outcome is None:
+            outcome = _outcome(policy, group, sources, sites, url, at)
+            if group not in pattern_groups and len(keep) < _MAX_REMEMBERED:
+                keep[memo_key] = outcome
+
+        rule = outcome.rule
+        rule_details = (rule.number, rule.name, rule.window) if rule is not None else _NO_RULE
+        if outcome.category >= 0:
+            entry = source = None
+            behind = outcome.sources
+            for position, (key_text, mask) in enumerate(hits):
+                if mask & behind:
+                    entry = key_text if position >= trie_hits else describe_key(key_text)[1]
+                    source = index.first_source(mask & behind)
+                    break
+            bit = outcome.category
+            append(
+                _new(
+                    Decision,
+                    (
+                        outcome.verdict,
+                        outcome.reason,
+                        group,
+                        identity,
+                        policy.category_names[bit],
+                        policy.category_uksic[bit],
+                        source,
+                        entry,
+                        *rule_details,
+                        outcome.alert,
+                        host,
+                    ),
+                )
+            )
+        elif outcome.sites:
+            entry = source = None
+            assert site_index is not None
+            for key_text, mask in site_hits:
+                if mask & outcome.sites:
+                    entry = describe_key(key_text)[1]
+                    source = site_index.first_source(mask & outcome.sites)
+                    break
+            append(
+                _new(
+                    Decision,
+                    (
+                        outcome.verdict,
+                        outcome.reason,
+                        group,
+                        identity,
+                        None,
+                        None,
+                        source,
+                        entry,
+                        *rule_details,
+                        outcome.alert,
+                        host,
+                    ),
+                )
+            )
+        else:
+            append(
+                _new(
+                    Decision,
+                    (
+                        outcome.verdict,
+                        outcome.reason,
+                        group,
+                        identity,
+                        None,
+                        None,
+                        None,
+                        None,
+                        *rule_details,
+                        outcome.alert,
+                        host,
+                    ),
+                )
+            )
+    return out
+
+
+_NO_DETAILS = (None, None, None, None, None, None, None, AlertLevel.NONE, None)
+_MAX_REMEMBERED = 100_000  # a bound on memory whatever the traffic
+
+
+def _site_hits(site_index: Index, host: str, query_target: str) -> list[tuple[str, int]]:
+    hits = site_index.match(host[::-1] + "." + query_target)
+    stripped = strip_www(host)
+    if len(stripped) != len(host):
+        hits += [h for h in site_index.match(domain_key(stripped) + query_target) if "/" in h[0]]
+    return hits
 
 
 def explain(decision: Decision) -> str:
@@ -292,7 +336,13 @@ def explain(decision: Decision) -> str:
         uksic = f" (UKSIC: {decision.uksic})" if decision.uksic else ""
         parts.append(f"category {decision.category}{uksic}")
     if decision.entry:
-        where = f" in list {decision.source}" if decision.source else ""
+        source = decision.source or ""
+        if source.startswith("site:"):
+            where = f" in site list {source.removeprefix('site:')}"
+        elif source.startswith("rule:"):
+            where = " (listed in the rule itself)"
+        else:
+            where = f" in list {source}" if source else ""
         parts.append(f"entry {decision.entry}{where}")
     if decision.reason is Reason.LOCKED:
         parts.append("locked list (no rule can override it)")

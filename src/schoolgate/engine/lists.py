@@ -5,7 +5,7 @@ canonical entries and the problems found. Walking directories and opening files 
 (`schoolgate.lists.files`). A bad line never stops a list: it is reported with its file and line
 number and skipped.
 
->>> parse_domains(["# comment", "Example.COM", "+bücher.example", "bad host!"], "t/domains").entries
+>>> parse_domains(["# comment", "Example.COM", "+bücher.example", "bad!host"], "t/domains").entries
 ['example.com', 'xn--bcher-kva.example']
 >>> parse_urls(["www.example.com:8080/Path//x/", "site.org"], "t/urls").entries
 ['www.example.com/path/x/', 'site.org/']

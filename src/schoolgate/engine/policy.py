@@ -25,6 +25,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, tzinfo
 from enum import StrEnum
+from typing import Any
 
 import re2
 
@@ -189,6 +190,12 @@ class CompiledRule:
     patterns: tuple[Regex, ...]
     window: Window | None
 
+    @property
+    def timed(self) -> bool:
+        """Whether the rule is in force only at some times (a window, a start or an expiry)."""
+        rule = self.rule
+        return self.window is not None or rule.starts is not None or rule.expires is not None
+
 
 @dataclass(slots=True)
 class CompiledPolicy:
@@ -202,6 +209,9 @@ class CompiledPolicy:
     category_uksic: tuple[str | None, ...]
     locked_mask: int
     rules_by_group: dict[str, tuple[CompiledRule, ...]]
+    lasting_groups: frozenset[str] = frozenset()
+    pattern_groups: frozenset[str] = frozenset()
+    lasting_outcomes: dict[tuple[str, int, int], Any] = field(default_factory=dict)
     _categories_of: dict[int, int] = field(default_factory=dict)
     _address_groups: dict[str, tuple[str, str]] = field(default_factory=dict)
     _networks: tuple[Network, ...] = ()
@@ -244,8 +254,9 @@ class CompiledPolicy:
                 return net.group, f"address {address} in {net.network}{label}"
         return DEFAULT_GROUP, "unidentified"
 
-    def category_of_bit(self, bit: int) -> str:
-        return self.category_names[bit]
+    @property
+    def has_networks(self) -> bool:
+        return bool(self._networks)
 
 
 def _bits(mask: int) -> list[int]:
@@ -366,6 +377,14 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
         g: tuple(c for c in compiled if EVERYONE in c.rule.groups or g in c.rule.groups) for g in groups
     }
     networks = tuple(sorted(policy.networks, key=lambda n: -n.network.prefixlen))
+    # A group's outcomes can be remembered for the life of the policy when none of its rules depends
+    # on the time or on the URL's text; with URL patterns they are worked out for every request.
+    pattern_groups = frozenset(g for g, rules in rules_by_group.items() if any(r.patterns for r in rules))
+    lasting_groups = frozenset(
+        g
+        for g, rules in rules_by_group.items()
+        if g not in pattern_groups and not any(r.timed for r in rules)
+    )
     return CompiledPolicy(
         policy=policy,
         index=index,
@@ -375,6 +394,8 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
         category_uksic=tuple(policy.categories[n].uksic for n in category_names),
         locked_mask=locked_mask,
         rules_by_group=rules_by_group,
+        lasting_groups=lasting_groups,
+        pattern_groups=pattern_groups,
         _networks=networks,
     )
 

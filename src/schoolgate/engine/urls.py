@@ -65,6 +65,8 @@ _FAST_URL_RE = re.compile(
     + _FAST_HOST
     + r")(?::([0-9]{1,5}+))?+(/[^?#%\\\x00-\x20\x7f]*+)?+(\?[^#%\x00-\x20\x7f]*+)?+"
 )
+# The same with upper-case letters in the scheme and host (case-insensitive), lowercased after the match.
+_FAST_URL_ANY_CASE_RE = re.compile(_FAST_URL_RE.pattern, re.IGNORECASE)
 _FAST_AUTHORITY_RE = re.compile("(" + _FAST_HOST + r")(?::([0-9]{1,5}+))?+")
 # A canonical dotted-decimal IPv4 address (no leading zeros, every part 0..255).
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
@@ -107,9 +109,10 @@ def parse_url(text: str) -> Url | None:
     Returns ``None`` when the text is not a usable URL; the caller then applies the policy's answer for
     unparsable requests.  Never raises.
     """
-    m = _FAST_URL_RE.fullmatch(text)
+    m = _FAST_URL_RE.fullmatch(text) or _FAST_URL_ANY_CASE_RE.fullmatch(text)
     if m is not None:
         scheme, host, port_text, path, query = m.groups()
+        scheme, host = scheme.lower(), host.lower()
         if len(host) <= _MAX_HOST and (path is None or ("//" not in path and "/." not in path)):
             port = None
             if port_text is not None:

@@ -26,12 +26,13 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
 
-from schoolgate.engine.decide import Decision, Reason, Request, decide
+from schoolgate.engine.decide import Decision, Reason, decide, decide_many
 from schoolgate.engine.index import IndexFileError
 from schoolgate.engine.policy import DEFAULT_GROUP, Action, CompiledPolicy, PolicyError, compile_policy
 from schoolgate.gateways.spool import SpoolWriter, event_head, format_event
 from schoolgate.gateways.squid.protocol import (
     Concurrency,
+    HelperLine,
     Mode,
     format_acl,
     format_rewrite_allow,
@@ -123,8 +124,13 @@ class PolicyHolder:
 
 
 @lru_cache(maxsize=4096)
-def _param(text: str) -> str:
-    return quote(text, safe="")
+def _block_query(reason: Reason, group: str, category: str | None, rule: int | None) -> str:
+    query = f"reason={reason.value}&group={quote(group, safe='')}"
+    if category:
+        query += f"&category={quote(category, safe='')}"
+    if rule is not None:
+        query += f"&rule={rule}"
+    return query
 
 
 def block_page_url(base: str, url: str, decision: Decision) -> str:
@@ -135,13 +141,8 @@ def block_page_url(base: str, url: str, decision: Decision) -> str:
     """
     raw = url[:MAX_BLOCKED_URL].encode("utf-8", "surrogateescape")
     token = urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-    query = f"reason={decision.reason.value}&group={_param(decision.group)}"
-    if decision.category:
-        query += f"&category={_param(decision.category)}"
-    if decision.rule is not None:
-        query += f"&rule={decision.rule}"
-    joiner = "&" if "?" in base else "?"
-    return f"{base}{joiner}{query}&url64={token}"
+    query = _block_query(decision.reason, decision.group, decision.category, decision.rule)
+    return f"{base}{'&' if '?' in base else '?'}{query}&url64={token}"
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -200,41 +201,38 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
             )
             at = datetime.now(UTC)
             head = event_head(time.time(), "squid")
-            answers: list[str] = []
-            events: list[str] = []
+            parsed = []
             for raw in lines:
                 text = raw.decode("utf-8", "surrogateescape")
                 if text.endswith("\r"):
                     text = text[:-1]
                 line = parse_line(text, mode, concurrency)
-                if "\x00" in line.url:
+                if "\x00" in line.url:  # a NUL cannot be in a real request: treat it as unreadable
                     line = line._replace(url="")
-                if compiled is None:
-                    decision = Decision(Action.BLOCK, Reason.NO_POLICY, DEFAULT_GROUP, "unidentified")
-                else:
-                    try:
-                        decision = decide(
-                            compiled, Request(line.url, line.user, line.client_ip, line.method), at
-                        )
-                    except Exception as exc:  # a bug must cost one request (blocked), never the helper
-                        decision = _internal_error(line.url, exc, log)
-                blocked = decision.verdict is Action.BLOCK
-                if rewrite:
-                    if blocked:
+                parsed.append(line)
+            decisions = _decide_batch(compiled, parsed, at, log)
+            answers: list[str] = []
+            if rewrite:
+                for line, decision in zip(parsed, decisions, strict=True):
+                    if decision.verdict is Action.BLOCK:
                         answers.append(
                             format_rewrite_block(line.channel, block_page_url(block_base, line.url, decision))
                         )
                     else:
                         answers.append(format_rewrite_allow(line.channel))
-                else:
-                    message = "" if not blocked else _acl_message(decision)
+            else:
+                for line, decision in zip(parsed, decisions, strict=True):
+                    blocked = decision.verdict is Action.BLOCK
+                    message = _acl_message(decision) if blocked else ""
                     answers.append(format_acl(line.channel, not blocked, decision.group, message))
-                if spool is not None:
-                    events.append(
-                        format_event(
-                            head, line.url, line.user, line.client_ip, line.device, line.method, decision
-                        )
+            events: list[str] = []
+            if spool is not None:
+                events = [
+                    format_event(
+                        head, line.url, line.user, line.client_ip, line.device, line.method, decision
                     )
+                    for line, decision in zip(parsed, decisions, strict=True)
+                ]
             if spool is not None and events:
                 spool.write(events)
             _write_all(stdout_fd, "".join(answers).encode("utf-8", "surrogateescape"))
@@ -248,6 +246,28 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
         if previous is not None:
             signal.signal(signal.SIGHUP, previous)
     return 0
+
+
+def _decide_batch(
+    compiled: CompiledPolicy | None, lines: list[HelperLine], at: datetime, log: TextIO
+) -> list[Decision]:
+    """Decide a batch; a bug costs only the requests it hits (blocked), never the helper."""
+    if compiled is None:
+        return [_NO_POLICY] * len(lines)
+    try:
+        return decide_many(compiled, lines, at)
+    except Exception:
+        pass
+    decisions = []
+    for line in lines:
+        try:
+            decisions.append(decide(compiled, line, at))
+        except Exception as exc:
+            decisions.append(_internal_error(line.url, exc, log))
+    return decisions
+
+
+_NO_POLICY = Decision(Action.BLOCK, Reason.NO_POLICY, DEFAULT_GROUP, "unidentified")
 
 
 def _internal_error(url: str, exc: Exception, log: TextIO) -> Decision:
