@@ -50,7 +50,9 @@ def policy_text(lists: Path, categories: list[str], block_page: str) -> str:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--lists", type=Path, required=True, help="squidGuard-format lists directory")
     parser.add_argument("--categories", required=True, help="comma-separated categories to block")
     parser.add_argument("--block-page", default="http://127.0.0.1/blocked.html")

@@ -112,7 +112,9 @@ def _outcome(policy: CompiledPolicy, group: str, sources: int, sites: int, url: 
     """Locked lists, then the group's rules in order, then the group's default."""
     locked = sources & policy.locked_mask
     if locked:
-        bit = first_bit(policy.categories_of(locked))
+        # A locked list need not belong to a category: the decision then names its list and entry.
+        locked_categories = policy.categories_of(locked)
+        bit = first_bit(locked_categories) if locked_categories else -1
         return Outcome(Action.BLOCK, Reason.LOCKED, None, bit, locked, 0, AlertLevel.HIGH)
     categories = policy.categories_of(sources) if sources else 0
     for compiled in policy.rules_by_group.get(group, ()):
@@ -231,7 +233,7 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
 
         rule = outcome.rule
         rule_details = (rule.number, rule.name, rule.window) if rule is not None else _NO_RULE
-        if outcome.category >= 0:
+        if outcome.sources:
             entry = source = None
             behind = outcome.sources
             for position, (key_text, mask) in enumerate(hits):
@@ -248,8 +250,8 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
                         outcome.reason,
                         group,
                         identity,
-                        policy.category_names[bit],
-                        policy.category_uksic[bit],
+                        policy.category_names[bit] if bit >= 0 else None,
+                        policy.category_uksic[bit] if bit >= 0 else None,
                         source,
                         entry,
                         *rule_details,

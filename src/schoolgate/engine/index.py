@@ -223,12 +223,14 @@ class Index:
     def __init__(self, buffer: Buffer) -> None:
         """Open index bytes (any buffer: bytes, mmap, memoryview) in place. Raises IndexFileError."""
         view = memoryview(buffer)
-        if len(view) < len(MAGIC) + 4 or bytes(view[: len(MAGIC)]) != MAGIC:
-            if len(view) >= 5 and bytes(view[:5]) == MAGIC[:5]:
+        if bytes(view[: len(MAGIC)]) != MAGIC:
+            if len(view) >= len(MAGIC) and bytes(view[:5]) == MAGIC[:5]:
                 raise IndexFileError(
                     "the index was written by another version of Schoolgate: compile it again"
                 )
             raise IndexFileError("not a Schoolgate list index")
+        if len(view) < len(MAGIC) + 4:
+            raise IndexFileError("the index is truncated (no header): compile it again")
         (head_len,) = struct.unpack_from("<I", view, len(MAGIC))
         start = len(MAGIC) + 4
         try:
@@ -244,6 +246,24 @@ class Index:
             self.sources = tuple(s["name"] for s in header["sources"])
             self._set_masks = tuple(sum(1 << m for m in members) for members, _ in header["source_sets"])
             self._set_has_urls = tuple(bool(has_urls) for _, has_urls in header["source_sets"])
+            self.source_ids = {name: number for number, name in enumerate(self.sources)}
+            # All expressions in one RE2 set: one pass over the URL finds every expression that matches.
+            expressions: list[tuple[str, int]] = []
+            expression_set = re2.Set.SearchSet(regex_options())
+            for name, patterns in header["expressions"]:
+                bit = 1 << self.source_ids[name]
+                for pattern in patterns:
+                    try:
+                        expression_set.Add(translate_posix_ere(pattern))
+                    except (re.error, re2.error, ValueError) as exc:
+                        raise IndexFileError(
+                            f"expression {pattern!r} of {name} does not compile: {exc}"
+                        ) from exc
+                    expressions.append((pattern, bit))
+            self._expressions = tuple(expressions)
+            self._expression_set = expression_set if expressions else None
+            if expressions:
+                expression_set.Compile()
         except IndexFileError:
             raise
         except Exception as exc:  # a damaged file can fail in many ways; all of them mean the same
@@ -252,22 +272,6 @@ class Index:
         self.header = header
         self.info = header.get("info", {})
         self.counts = header.get("counts", {})
-        self.source_ids = {name: number for number, name in enumerate(self.sources)}
-        # All expressions in one RE2 set: one pass over the URL finds every expression that matches.
-        expressions: list[tuple[str, int]] = []
-        expression_set = re2.Set.SearchSet(regex_options())
-        for name, patterns in header["expressions"]:
-            bit = 1 << self.source_ids[name]
-            for pattern in patterns:
-                try:
-                    expression_set.Add(translate_posix_ere(pattern))
-                except (re.error, re2.error, ValueError) as exc:
-                    raise IndexFileError(f"expression {pattern!r} of {name} does not compile: {exc}") from exc
-                expressions.append((pattern, bit))
-        self._expressions = tuple(expressions)
-        self._expression_set = expression_set if expressions else None
-        if expressions:
-            expression_set.Compile()
 
     @classmethod
     def from_buffer(cls, buffer: Buffer) -> Index:

@@ -215,6 +215,7 @@ class CompiledPolicy:
     _categories_of: dict[int, int] = field(default_factory=dict)
     _address_groups: dict[str, tuple[str, str]] = field(default_factory=dict)
     _networks: tuple[Network, ...] = ()
+    _users: dict[str, str] = field(default_factory=dict)
 
     def categories_of(self, sources: int) -> int:
         """The category bit mask for a mask of list sources (memoised: few distinct masks occur)."""
@@ -231,7 +232,7 @@ class CompiledPolicy:
     def identify(self, user: str | None, address: str | None) -> tuple[str, str]:
         """(group, how it was found) for a user name and a client address."""
         if user:
-            group = self.policy.users.get(user.lower())
+            group = self._users.get(user.lower())
             if group is not None:
                 return group, f"user {user}"
         if address and self._networks:
@@ -344,6 +345,7 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
     sites_index, site_ids, site_problems = _site_index(policy)
     problems.extend(site_problems)
     category_bit = {name: n for n, name in enumerate(category_names)}
+    problems.extend(_unknown_names(policy))
 
     compiled: list[CompiledRule] = []
     for rule in policy.rules:
@@ -397,7 +399,40 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
         lasting_groups=lasting_groups,
         pattern_groups=pattern_groups,
         _networks=networks,
+        _users={name.lower(): group for name, group in policy.users.items()},
     )
+
+
+def _unknown_names(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every name a rule or an identity uses must be defined: an unknown window would otherwise put a
+    rule in force at all times, and an unknown category would make a block rule match nothing."""
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    for user, group in policy.users.items():
+        if group not in policy.groups:
+            out.append((("identities",), f'user "{user}" is in the group "{group}", which is not defined'))
+    for net in policy.networks:
+        if net.group not in policy.groups:
+            out.append(
+                (("identities",), f'{net.network} is in the group "{net.group}", which is not defined')
+            )
+    for rule in policy.rules:
+        key: tuple[str | int, ...] = ("rules", rule.number - 1)
+        named: list[tuple[str, Sequence[str], Mapping[str, object], str]] = [
+            ("groups", [g for g in rule.groups if g != EVERYONE], policy.groups, "group"),
+            ("categories", rule.categories, policy.categories, "category"),
+            ("sites", rule.sites, policy.sites, "site list"),
+        ]
+        for field_name, names, known, what in named:
+            for n, name in enumerate(names):
+                if name not in known:
+                    out.append(
+                        ((*key, field_name, n), f'rule {rule.number} "{rule.name}": unknown {what} "{name}"')
+                    )
+        if rule.window is not None and rule.window not in policy.windows:
+            out.append(
+                ((*key, "window"), f'rule {rule.number} "{rule.name}": unknown window "{rule.window}"')
+            )
+    return out
 
 
 def _locked_conflicts(

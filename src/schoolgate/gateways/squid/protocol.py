@@ -21,9 +21,10 @@ still gets one (the caller decides what, normally the policy's answer for an unp
 
 from __future__ import annotations
 
+import re
 from enum import StrEnum
 from typing import NamedTuple
-from urllib.parse import unquote
+from urllib.parse import quote, unquote
 
 __all__ = [
     "Concurrency",
@@ -107,9 +108,15 @@ def format_rewrite_allow(channel: str | None) -> str:
     return _prefix(channel) + "ERR\n"
 
 
+_UNSAFE_IN_ANSWER = re.compile(r'[\s"\\]')
+
+
 def format_rewrite_block(channel: str | None, url: str) -> str:
-    """A redirect to `url`, which must hold no space, quote or line break (the caller escapes its
-    parameters; the block page base address is checked when the policy is loaded)."""
+    """A redirect to `url`. Whatever `url` holds, the answer stays one valid line: spaces, quotes,
+    backslashes and line breaks are percent-encoded (the block page URLs Schoolgate builds have none,
+    so the usual cost is one search)."""
+    if _UNSAFE_IN_ANSWER.search(url) is not None:
+        url = quote(url, safe="".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"\\'))
     return f'{_prefix(channel)}OK status=302 url="{url}"\n'
 
 
