@@ -24,7 +24,7 @@ from schoolgate.engine.decide import Request, decide, explain
 from schoolgate.engine.index import IndexFileError
 from schoolgate.engine.policy import CompiledPolicy, PolicyError, compile_policy
 from schoolgate.lists.update import DEFAULT_UT1_URL
-from schoolgate.policyfile.errors import PolicyFileError
+from schoolgate.policyfile.errors import PolicyFileError, render_key
 from schoolgate.policyfile.load import PolicyFile, load_policy, valid_block_page
 
 __all__ = ["main"]
@@ -77,7 +77,10 @@ def _compile(policy_file: PolicyFile, index_path: Path) -> CompiledPolicy:
     try:
         return compile_policy(policy_file.policy, index)
     except PolicyError as exc:
-        lines = [f"{policy_file.path}:{policy_file.line_of(key)}: {message}" for key, message in exc.problems]
+        lines = [
+            f"{policy_file.path}:{policy_file.line_of(key)}: {render_key(key)}: {message}"
+            for key, message in exc.problems
+        ]
         raise CommandError("\n".join(lines)) from None
 
 
@@ -94,6 +97,11 @@ def _parse_at(text: str | None, zone: tzinfo) -> datetime:
             f'--at "{text}": give a time such as 10:30 (today) or 2026-11-23T10:30 (school time)'
         ) from None
     return at if at.tzinfo is not None else at.replace(tzinfo=zone)
+
+
+def _count(number: int, noun: str) -> str:
+    plural = "categories" if noun == "category" else noun + "s"
+    return f"{number:,} {noun if number == 1 else plural}"
 
 
 def cmd_check(args: argparse.Namespace) -> int:
@@ -118,9 +126,14 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
     path = args.file if args.file is not None else args.policy
     policy_file = _load(path)
     policy = policy_file.policy
-    summary = (
-        f"{len(policy.groups)} groups, {len(policy.categories)} categories, "
-        f"{len(policy.windows)} windows, {len(policy.rules)} rules"
+    summary = ", ".join(
+        _count(len(items), noun)
+        for items, noun in (
+            (policy.groups, "group"),
+            (policy.categories, "category"),
+            (policy.windows, "window"),
+            (policy.rules, "rule"),
+        )
     )
     if args.index.exists():
         _compile(policy_file, args.index)
@@ -151,7 +164,7 @@ def cmd_lists_compile(args: argparse.Namespace) -> int:
     print(
         f"compiled {result.sources} list sources ({result.domains:,} domains, {result.urls:,} URLs, "
         f"{result.expressions} expressions) into {result.path} ({result.bytes / 1e6:.1f} MB) "
-        f"in {result.seconds:.2f} s; {len(result.problems)} lines skipped"
+        f"in {result.seconds:.2f} s; {_count(len(result.problems), 'line')} skipped"
     )
     return 0
 

@@ -192,7 +192,7 @@ def test_format_rewrite_allow(channel: str | None, answer: str) -> None:
         ("1", "http://b.test/?group=year%207", '1 OK status=302 url="http://b.test/?group=year%207"\n'),
         # the safety net: whatever the caller passes, the answer stays one line with one quoted URL
         ("2", 'http://b.test/?a=x y"z\nw', '2 OK status=302 url="http://b.test/?a=x%20y%22z%0Aw"\n'),
-        (None, "http://b.test/é", 'OK status=302 url="http://b.test/%C3%A9"\n'),
+        (None, "http://b.test/a\\b\tc\r", 'OK status=302 url="http://b.test/a%5Cb%09c%0D"\n'),
     ],
 )
 def test_format_rewrite_block(channel: str | None, url: str, answer: str) -> None:
@@ -222,6 +222,19 @@ def test_format_rewrite_block(channel: str | None, url: str, answer: str) -> Non
 )
 def test_format_acl(channel: str | None, allowed: bool, group: str, message: str, answer: str) -> None:
     assert format_acl(channel, allowed, group, message) == answer
+
+
+REWRITE_ANSWER = re.compile(r'(\d+ )?OK status=302 url="[^"\s\\]*"\n')
+
+
+@pytest.mark.parametrize(
+    "hostile",
+    ['"', "\\", '" url="http://evil.test/', "\n", "\r\n", " ", "\t", "\x0b\x0c", "\u2028\x85"],
+)
+def test_format_rewrite_block_answer_is_one_well_formed_line_whatever_the_url(hostile: str) -> None:
+    answer = format_rewrite_block("7", f"http://block.test/?u={hostile}&x=1")
+    assert REWRITE_ANSWER.fullmatch(answer), answer
+    assert answer.count("\n") == 1
 
 
 ACL_ANSWER = re.compile(r'(\d+ )?(OK|ERR) tag="(?:[^"\\\n]|\\.)*"( message="(?:[^"\\\n]|\\.)*")?\n')

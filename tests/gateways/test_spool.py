@@ -9,7 +9,7 @@ import pytest
 
 from schoolgate.engine.decide import Decision, Reason
 from schoolgate.engine.policy import Action, AlertLevel
-from schoolgate.gateways.spool import SpoolWriter, format_event
+from schoolgate.gateways.spool import SpoolWriter, event_head, format_event
 
 BLOCKED = Decision(
     Action.BLOCK,
@@ -29,13 +29,13 @@ ALLOWED = Decision(Action.ALLOW, Reason.GROUP_DEFAULT, "staff", "address 10.0.2.
 
 
 def event(n: int = 0, url: str = "http://example.org/", decision: Decision = ALLOWED) -> str:
-    return format_event(1_800_000_000.25 + n, "squid", url, "alice", "10.0.0.1", "pc1", "GET", decision)
+    head = event_head(1_800_000_000.25 + n, "squid")
+    return format_event(head, url, "alice", "10.0.0.1", "pc1", "GET", decision)
 
 
 def test_an_event_carries_what_the_dfe_standard_asks_for() -> None:
     line = format_event(
-        1_800_000_000.1234,
-        "squid",
+        event_head(1_800_000_000.1234, "squid"),
         "https://bet365.com/x?q=1",
         "alice",
         "10.0.0.1",
@@ -67,7 +67,7 @@ def test_an_event_carries_what_the_dfe_standard_asks_for() -> None:
 
 def test_unknown_fields_are_null_and_no_alert_means_no_alert_key() -> None:
     decision = Decision(Action.BLOCK, Reason.UNPARSABLE, "default", "unidentified")
-    assert json.loads(format_event(1.0, "squid", "", None, None, None, None, decision)) == {
+    assert json.loads(format_event(event_head(1.0, "squid"), "", None, None, None, None, decision)) == {
         "t": 1.0,
         "gw": "squid",
         "user": None,
@@ -102,13 +102,14 @@ def test_unknown_fields_are_null_and_no_alert_means_no_alert_key() -> None:
     ],
 )
 def test_any_string_round_trips_through_one_valid_json_line(text: str) -> None:
-    line = format_event(1.0, "squid", text, text, text, text, text, BLOCKED._replace(group=text, entry=text))
+    head = event_head(1.0, text)
+    line = format_event(head, text, text, text, text, text, BLOCKED._replace(group=text, entry=text))
     assert line.isascii()  # so the file is valid UTF-8 whatever the request held
     assert line.count("\n") == 1
     assert line.endswith("\n")
     record = json.loads(line)
     assert (record["url"], record["user"], record["ip"], record["device"], record["method"]) == (text,) * 5
-    assert (record["group"], record["entry"], record["verdict"]) == (text, text, "block")
+    assert (record["gw"], record["group"], record["entry"], record["verdict"]) == (text, text, text, "block")
 
 
 def spool_files(directory: Path) -> list[Path]:

@@ -138,24 +138,27 @@ SNIPPETS = [
             P(
                 2,
                 "rules[1]",
-                'rule 1 "oops" matches nothing: give categories, sites, domains, urls, patterns, or all_sites = true',
+                'rule 1 "oops" matches nothing: give categories, sites, domains, urls, patterns, '
+                "or all_sites = true",
             )
         ],
         id="rule-matching-nothing",
     ),
     pytest.param(
-        '[[rules]]\ncategories = ["gambling"]\naction = "allow"\nstarts = 2026-12-01\nexpires = 2026-11-01T09:00:00\n',
+        '[[rules]]\ncategories = ["gambling"]\naction = "allow"\n'
+        "starts = 2026-12-01\nexpires = 2026-11-01T09:00:00\n",
         [P(6, "rules[1].expires", "the rule expires before it starts")],
         id="rule-expiring-before-it-starts",
     ),
     pytest.param(
-        '[[rules]]\ncategories = ["gambling"]\naction = "allow"\nstarts = 2026-12-01T09:00:00\nexpires = 2026-12-01T09:00:00\n',
+        '[[rules]]\ncategories = ["gambling"]\naction = "allow"\n'
+        "starts = 2026-12-01T09:00:00\nexpires = 2026-12-01T09:00:00\n",
         [P(6, "rules[1].expires", "the rule expires before it starts")],
         id="rule-expiring-as-it-starts",
     ),
     pytest.param(
         '[[rules]]\ncategories = ["gambling"]\naction = "allow"\nexpires = "next week"\n',
-        [P(5, "rules[1].expires", "expected a date or date-time such as 2026-12-18T15:30, found text")],
+        [P(5, "rules[1].expires", "expected a date or date-time such as 2026-12-18T15:30:00, found text")],
         id="rule-expiry-not-a-date",
     ),
     pytest.param(
@@ -179,7 +182,8 @@ SNIPPETS = [
         id="identity-group",
     ),
     pytest.param(
-        '[[identities]]\ngroup = "pupils"\nusers = ["Alice"]\n\n[[identities]]\ngroup = "default"\nusers = ["bob", "ALICE"]\n',
+        '[[identities]]\ngroup = "pupils"\nusers = ["Alice"]\n\n'
+        '[[identities]]\ngroup = "default"\nusers = ["bob", "ALICE"]\n',
         [P(8, "identities[2].users[2]", 'user "ALICE" is already in group "pupils" (line 4)')],
         id="user-in-two-groups",
     ),
@@ -317,6 +321,31 @@ WHOLE_FILES = [
         HEAD + TABLES.replace('timezone = "Europe/London"', 'timezone = "Europe/Londn"'),
         [P(5, "school.timezone", 'unknown time zone "Europe/Londn" (use a name such as "Europe/London")')],
         id="school-time-zone",
+    ),
+    pytest.param(
+        HEAD + TABLES.replace('name = "Test School"', 'name = "Test School"\nblock_page = "blocked.html"'),
+        [
+            P(
+                5,
+                "school.block_page",
+                "'blocked.html' is not a usable block page address: give an http:// or https:// URL "
+                "without spaces or quotes",
+            )
+        ],
+        id="block-page-not-a-url",
+    ),
+    pytest.param(
+        HEAD
+        + TABLES.replace('name = "Test School"', 'name = "Test School"\nblock_page = "http://b.test/a b"'),
+        [
+            P(
+                5,
+                "school.block_page",
+                "'http://b.test/a b' is not a usable block page address: give an http:// or https:// URL "
+                "without spaces or quotes",
+            )
+        ],
+        id="block-page-with-a-space",
     ),
     pytest.param(
         HEAD + TABLES.replace('[groups.default]\ndefault = "block"\n', ""),

@@ -32,6 +32,7 @@ __all__ = [
     "parse_expressions",
     "parse_hosts",
     "parse_urls",
+    "regex_error_text",
     "regex_options",
     "translate_posix_ere",
     "url_key",
@@ -220,7 +221,16 @@ def regex_options() -> re2.Options:
     """RE2 options for list expressions and rule patterns: case-insensitive, like squidGuard's REG_ICASE."""
     options = re2.Options()
     options.case_sensitive = False
+    options.log_errors = False  # errors are reported with the file and line, not on RE2's own stderr
     return options
+
+
+def regex_error_text(exc: BaseException) -> str:
+    """The words of a regular expression error (RE2 gives them as bytes)."""
+    detail = exc.args[0] if exc.args else exc
+    if isinstance(detail, bytes):
+        detail = detail.decode("utf-8", "replace")
+    return str(detail)
 
 
 def compile_expression(pattern: str) -> Regex:
@@ -247,7 +257,9 @@ def parse_expressions(lines: Iterable[str], file: str) -> Parsed:
         try:
             compile_expression(text)
         except (re.error, re2.error, RecursionError, OverflowError) as exc:
-            parsed.problems.append(ListProblem(file, number, text, f"not a valid regular expression ({exc})"))
+            parsed.problems.append(
+                ListProblem(file, number, text, f"not a valid regular expression ({regex_error_text(exc)})")
+            )
         else:
             parsed.entries.append(text)
     return parsed

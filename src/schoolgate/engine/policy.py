@@ -30,7 +30,7 @@ from typing import Any
 import re2
 
 from schoolgate.engine.index import Hit, Index, SourceEntries, build_index
-from schoolgate.engine.lists import Regex, regex_options, url_key
+from schoolgate.engine.lists import Regex, regex_error_text, regex_options, url_key
 from schoolgate.engine.urls import canonical_host
 from schoolgate.engine.windows import Window
 
@@ -365,7 +365,9 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
             try:
                 patterns.append(re2.compile(pattern, options=regex_options()))
             except (re.error, re2.error) as exc:
-                problems.append(((*key, "patterns", n), f"not a valid regular expression: {exc}"))
+                problems.append(
+                    ((*key, "patterns", n), f"not a valid regular expression: {regex_error_text(exc)}")
+                )
         window = policy.windows.get(rule.window) if rule.window else None
         if rule.action is Action.ALLOW:
             problems.extend(_locked_conflicts(rule, key, locked_categories, index, locked_mask, policy))

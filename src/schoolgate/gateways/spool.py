@@ -71,7 +71,10 @@ class SpoolWriter:
         self.directory.mkdir(parents=True, exist_ok=True)
         self.gateway = gateway
         self.max_bytes = max_bytes
-        self._stem = f"events-{socket.gethostname()}-{os.getpid()}-{int(time.time())}"
+        # Gateway, host, process, start time and a random token: two writers never share a file.
+        self._stem = (
+            f"events-{gateway}-{socket.gethostname()}-{os.getpid()}-{int(time.time())}-{os.urandom(3).hex()}"
+        )
         self._sequence = 0
         self._path: Path | None = None
         self._file: TextIO = self._open()

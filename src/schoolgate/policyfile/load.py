@@ -226,7 +226,7 @@ def _instant(reader: _Reader, key: KeyPath, value: object, zone: tzinfo) -> date
         return value if value.tzinfo is not None else value.replace(tzinfo=zone)
     if isinstance(value, date):
         return datetime.combine(value, time(0, 0), tzinfo=zone)
-    reader.problem(key, f"expected a date or date-time such as 2026-12-18T15:30, found {_kind(value)}")
+    reader.problem(key, f"expected a date or date-time such as 2026-12-18T15:30:00, found {_kind(value)}")
     return None
 
 
@@ -236,7 +236,7 @@ def parse_policy(text: str, file: str = "policy.toml", base: Path | None = None)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
-        raise PolicyFileError((toml_syntax_problem(file, exc),)) from None
+        raise PolicyFileError((toml_syntax_problem(file, exc, text),)) from None
     base = base if base is not None else Path(".")
 
     version = data.get("schema_version")
@@ -305,7 +305,7 @@ def load_policy(path: Path | str) -> PolicyFile:
             (Problem(str(path), 0, "", f"cannot read the policy file: {exc.strerror}"),)
         ) from None
     try:
-        text = raw.decode("utf-8")
+        text = raw.decode("utf-8-sig")  # a byte-order mark (Windows Notepad) is not part of the text
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise PolicyFileError((Problem(str(path), line, "", "the file is not UTF-8 text"),)) from None

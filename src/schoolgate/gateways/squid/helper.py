@@ -40,7 +40,7 @@ from schoolgate.gateways.squid.protocol import (
     parse_line,
 )
 from schoolgate.lists.compile import open_index
-from schoolgate.policyfile.errors import PolicyFileError
+from schoolgate.policyfile.errors import PolicyFileError, render_key
 from schoolgate.policyfile.load import load_policy
 
 __all__ = ["HelperConfig", "PolicyHolder", "block_page_url", "run"]
@@ -78,6 +78,9 @@ class PolicyHolder:
         self.index_path = index_path
         self.log = log
         self.compiled: CompiledPolicy | None = None
+        # The block page of the newest policy file that could be read, even if its lists could not be
+        # opened: a pupil blocked while the helper fails closed still lands on the school's block page.
+        self.block_page = DEFAULT_BLOCK_PAGE
         self._signatures: tuple[object, object] = (None, None)
         self.reload(initial=True)
 
@@ -91,13 +94,15 @@ class PolicyHolder:
         signatures = self._current()
         try:
             policy_file = load_policy(self.policy_path)
+            self.block_page = policy_file.policy.block_page
             index = open_index(self.index_path)
             compiled = compile_policy(policy_file.policy, index)
         except PolicyFileError as exc:
             self._complain(initial, f"the policy has problems:\n{exc}")
         except PolicyError as exc:
             lines = "\n".join(
-                f"{self.policy_path}:{policy_file.line_of(key)}: {message}" for key, message in exc.problems
+                f"{self.policy_path}:{policy_file.line_of(key)}: {render_key(key)}: {message}"
+                for key, message in exc.problems
             )
             self._complain(initial, f"the policy does not fit the compiled lists:\n{lines}")
         except (OSError, IndexFileError) as exc:
@@ -188,7 +193,7 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
                 pending = lines.pop()
                 if oversized and lines:
                     # The end of a line longer than MAX_LINE: answer it once, as unreadable.
-                    lines[0] = b"\x00"
+                    lines[0] = lines[0][: lines[0].index(b"\x00") + 1]  # keep the head: its channel-ID
                     oversized = False
                 if len(pending) > MAX_LINE:
                     pending = pending[:64] + b"\x00"
@@ -196,9 +201,7 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
                     if not lines:
                         continue
             compiled = holder.compiled
-            block_base = config.block_page or (
-                compiled.policy.block_page if compiled is not None else DEFAULT_BLOCK_PAGE
-            )
+            block_base = config.block_page or holder.block_page
             at = datetime.now(UTC)
             head = event_head(time.time(), "squid")
             parsed = []
