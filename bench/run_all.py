@@ -1,0 +1,285 @@
+#!/usr/bin/env python3
+"""`make bench`: Schoolgate against the squidGuard yardstick, in one run on this machine.
+
+Uses the harness in ../shared/bench (corpus generator, squidGuard runner, timing, comparer):
+
+1. the 1,000,000-line corpus (`make_corpus.py --seed 1`), made once and kept in var/bench;
+2. compile time: `squidGuard -C all` and `schoolgate lists compile`, same lists (UT1 snapshot);
+3. throughput and peak RSS, same corpus, same 66 categories, one process each: squidGuard,
+   Schoolgate with the spool on, Schoolgate with the spool off, and the Python echo-helper floor;
+4. agreement with squidGuard, each disagreement assigned to a documented difference
+   (bench/differences.py, docs/squidguard-differences.md);
+5. memory a second helper process adds on the same index (USS and PSS from smaps_rollup).
+
+Prints every figure and writes them to var/bench/results.json. `--quick` uses 100,000 lines and one
+run, for a check in a minute or two (its figures are not the ones to publish).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+SHARED = ROOT.parent / "shared"
+BENCH = SHARED / "bench"
+LISTS = SHARED / "data" / "ut1"
+WORK = ROOT / "var" / "bench"
+SG_WORK = Path(os.environ.get("SG_WORK", "/tmp/sgbench"))
+VENV_BIN = Path(sys.executable).parent
+SCHOOLGATE = str(VENV_BIN / "schoolgate")
+PYTHON = sys.executable
+
+
+def say(text: str) -> None:
+    print(text, flush=True)
+
+
+def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(cmd, check=True, text=True, **kwargs)  # type: ignore[call-overload, no-any-return]
+
+
+def timed(
+    name: str, cmd: str, runs: int, corpus: Path | None, out: Path | None, results: Path
+) -> dict[str, float]:
+    """Run the shared bench.py (repeated runs under /usr/bin/time -v) and return the medians."""
+    args = [PYTHON, str(BENCH / "bench.py"), "--runs", str(runs), "--name", name, "--json", str(results)]
+    if corpus is not None:
+        args += ["--corpus", str(corpus)]
+    if out is not None:
+        args += ["--out", str(out)]
+    run([*args, "--", cmd])
+    with results.open() as handle:
+        last = [json.loads(line) for line in handle if line.strip()][-1]
+    return dict(last["median"])
+
+
+def categories() -> str:
+    listed = run(
+        [
+            PYTHON,
+            str(BENCH / "squidguard" / "gen_conf.py"),
+            "--dbhome",
+            str(LISTS),
+            "--logdir",
+            "/tmp",
+            "--list",
+        ],
+        capture_output=True,
+    ).stdout
+    return ",".join(listed.split())
+
+
+def private_memory(pid: int) -> dict[str, int]:
+    """USS (private clean + dirty) and PSS of a process, in KB."""
+    fields: dict[str, int] = {}
+    with open(f"/proc/{pid}/smaps_rollup") as handle:
+        for line in handle:
+            name, _, rest = line.partition(":")
+            if name in ("Rss", "Pss", "Private_Clean", "Private_Dirty", "Shared_Clean"):
+                fields[name] = int(rest.split()[0])
+    return {
+        "rss_kb": fields["Rss"],
+        "pss_kb": fields["Pss"],
+        "uss_kb": fields["Private_Clean"] + fields["Private_Dirty"],
+        "shared_kb": fields["Shared_Clean"],
+    }
+
+
+def second_helper_memory(policy: Path, index: Path, corpus: Path, lines: int) -> dict[str, dict[str, int]]:
+    """Two helpers on the same index, each fed `lines` requests; their memory while both still run."""
+    with corpus.open("rb") as handle:
+        feed = b"".join(handle.readline() for _ in range(lines))
+    helpers = []
+    for _ in range(2):
+        helper = subprocess.Popen(
+            [SCHOOLGATE, "squid-helper", "--policy", str(policy), "--index", str(index), "--no-spool"],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+        )
+        assert helper.stdin is not None and helper.stdout is not None
+        helper.stdin.write(feed)
+        helper.stdin.flush()
+        answered = 0
+        while answered < lines:  # read every answer, so the helper has decided them all
+            answered += helper.stdout.read1(1 << 20).count(b"\n")
+        helpers.append(helper)
+    memory = {"first": private_memory(helpers[0].pid), "second": private_memory(helpers[1].pid)}
+    for helper in helpers:
+        assert helper.stdin is not None
+        helper.stdin.close()
+        helper.wait(timeout=60)
+    return memory
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="100,000 lines, one run (a smoke test)")
+    parser.add_argument("--runs", type=int, default=3)
+    args = parser.parse_args()
+    if not BENCH.is_dir() or not LISTS.is_dir():
+        sys.exit(f"bench: the squidGuard yardstick is not at {SHARED} (shared/ beside the project)")
+    if shutil.which("squidGuard") is None or not Path("/usr/bin/time").exists():
+        sys.exit("bench: squidGuard and /usr/bin/time are needed: run `scripts/setup.sh squidguard time`")
+    runs = 1 if args.quick else args.runs
+    count = 100_000 if args.quick else 1_000_000
+    WORK.mkdir(parents=True, exist_ok=True)
+    results = WORK / "timings.jsonl"
+    results.unlink(missing_ok=True)
+    summary: dict[str, object] = {"lines": count, "runs": runs, "date": time.strftime("%Y-%m-%dT%H:%M:%S")}
+
+    corpus = WORK / f"corpus-{count}.txt"
+    labels = WORK / f"corpus-{count}.labels"
+    if not corpus.exists() or not labels.exists():
+        say(f"== making the {count:,}-line corpus")
+        run(
+            [
+                PYTHON,
+                str(BENCH / "make_corpus.py"),
+                "--lists",
+                str(LISTS),
+                "--count",
+                str(count),
+                "--seed",
+                "1",
+                "--out",
+                str(corpus),
+                "--labels",
+                str(labels),
+            ]
+        )
+    cats = categories()
+    policy = WORK / "yardstick.toml"
+    index = WORK / "yardstick.sgidx"
+    run(
+        [
+            PYTHON,
+            str(ROOT / "bench" / "sg_policy.py"),
+            "--lists",
+            str(LISTS),
+            "--categories",
+            cats,
+            "--out",
+            str(policy),
+        ]
+    )
+
+    say("== squidGuard: configuration, databases and the reference answers")
+    sg_out = WORK / "sg.out"
+    env = dict(os.environ, SG_WORK=str(SG_WORK))
+    run([str(BENCH / "squidguard" / "run_squidguard.sh"), str(corpus), str(sg_out)], env=env)
+    sg_conf = SG_WORK / "squidGuard.conf"
+
+    say("== compile time")
+    summary["compile_squidguard"] = timed(
+        "squidGuard -C all", f"squidGuard -c {sg_conf} -C all", runs, None, None, results
+    )
+    summary["compile_schoolgate"] = timed(
+        "schoolgate lists compile",
+        f"{SCHOOLGATE} lists compile --quiet --policy {policy} --index {index}",
+        runs,
+        None,
+        None,
+        results,
+    )
+    summary["index_bytes"] = index.stat().st_size
+
+    say("== throughput, one process each")
+    spool = WORK / "spool"
+    shutil.rmtree(spool, ignore_errors=True)
+    cand_out = WORK / "schoolgate.out"
+    summary["squidguard"] = timed(
+        "squidGuard", f"squidGuard -c {sg_conf}", runs, corpus, WORK / "sg.timed.out", results
+    )
+    summary["schoolgate_spool"] = timed(
+        "schoolgate (spool on)",
+        f"rm -rf {spool} && {SCHOOLGATE} squid-helper --policy {policy} --index {index} --spool {spool}",
+        runs,
+        corpus,
+        cand_out,
+        results,
+    )
+    summary["schoolgate_no_spool"] = timed(
+        "schoolgate (spool off)",
+        f"{SCHOOLGATE} squid-helper --policy {policy} --index {index} --no-spool",
+        runs,
+        corpus,
+        WORK / "schoolgate.nospool.out",
+        results,
+    )
+    summary["echo_helper"] = timed(
+        "echo helper (Python floor)", f"{PYTHON} {BENCH / 'echo_helper.py'}", runs, corpus, None, results
+    )
+    events = sum(1 for f in spool.glob("events-*.jsonl*") for _ in f.open("rb"))
+    summary["spool_events"] = events
+
+    say("== agreement with squidGuard")
+    differences = WORK / "differences.json"
+    run(
+        [
+            PYTHON,
+            str(ROOT / "bench" / "differences.py"),
+            str(corpus),
+            str(sg_out),
+            str(cand_out),
+            "--unstable",
+            f"{sg_out}.unstable",
+            "--json",
+            str(differences),
+        ]
+    )
+    summary["agreement"] = json.loads(differences.read_text())
+
+    say("== memory of a second helper on the same index")
+    summary["memory"] = second_helper_memory(policy, index, corpus, min(count, 200_000))
+
+    sg = summary["squidguard"]
+    on = summary["schoolgate_spool"]
+    off = summary["schoolgate_no_spool"]
+    echo = summary["echo_helper"]
+    assert isinstance(sg, dict) and isinstance(on, dict) and isinstance(off, dict) and isinstance(echo, dict)
+    memory = summary["memory"]
+    assert isinstance(memory, dict)
+    compile_sg, compile_us = summary["compile_squidguard"], summary["compile_schoolgate"]
+    assert isinstance(compile_sg, dict) and isinstance(compile_us, dict)
+    say("\n== summary")
+    say(f"corpus: {count:,} lines; medians of {runs} run(s)")
+
+    def row(name: str, figures: dict[str, float]) -> str:
+        rss = figures["maxrss_kb"] / 1024
+        return f"{name:24s} {figures['lines_per_s']:>10,.0f} lines/s  peak RSS {rss:6.1f} MB"
+
+    say(row("squidGuard:", sg))
+    say(
+        row("Schoolgate, spool on:", on) + f"  = {on['lines_per_s'] / sg['lines_per_s']:.1f}x squidGuard, "
+        f"{on['lines_per_s'] / echo['lines_per_s']:.3f}x the echo floor"
+    )
+    say(row("Schoolgate, spool off:", off) + f"  = {off['lines_per_s'] / sg['lines_per_s']:.1f}x squidGuard")
+    say(
+        f"spool cost:              {1 - on['lines_per_s'] / off['lines_per_s']:.1%} of throughput "
+        f"({events:,} events written)"
+    )
+    say(f"echo helper floor:       {echo['lines_per_s']:>10,.0f} lines/s")
+    say(
+        f"compile: squidGuard -C all {compile_sg['wall_s']:.2f} s; schoolgate lists compile "
+        f"{compile_us['wall_s']:.2f} s ({summary['index_bytes'] / 1e6:.1f} MB index)"
+    )
+    second = memory["second"]
+    say(
+        f"second helper on the same index: USS {second['uss_kb'] / 1024:.1f} MB, "
+        f"PSS {second['pss_kb'] / 1024:.1f} MB, RSS {second['rss_kb'] / 1024:.1f} MB"
+    )
+    (WORK / "results.json").write_text(json.dumps(summary, indent=2))
+    say(f"all figures: {WORK / 'results.json'}")
+
+
+if __name__ == "__main__":
+    main()
