@@ -2,14 +2,23 @@
 """Explain every line where Schoolgate and squidGuard 1.6 decide differently.
 
     differences.py CORPUS SQUIDGUARD_OUT SCHOOLGATE_OUT [--unstable FILE] [--lists DIR]
-                   [--categories a,b,...] [--json FILE] [--show N]
+                   [--categories a,b,...] [--json FILE] [--show N] [--list-all] [--check-all]
 
-Every corpus line whose decisions differ (BLOCK / ALLOW / ERROR, as `compare_decisions.classify`
-reads the answers) is put in exactly one documented class of deliberate difference, by a specific
-predicate on the request and, where the mechanism depends on them, on the lists. A line that fits
-no class is UNEXPLAINED (the target is 0) and is printed with its request and both answers. Where a
-line fits several classes, the first in CLASSES order wins. The classes, what squidGuard does and
-why Schoolgate differs are documented in docs/squidguard-differences.md.
+Every corpus line whose decisions differ (BLOCK / ALLOW / ERROR, read from the answers as
+`compare_decisions.classify` does) is put in exactly one documented class of deliberate difference,
+by a specific predicate on the request and, where the mechanism depends on them, on the lists. A
+line that fits no class is UNEXPLAINED (the target is 0) and is printed with its request and both
+answers. Where a line fits several classes, the first in this order wins (CLASSES below):
+
+    fewer-than-four-fields, channel-id-understood, unparsable-request-blocked, userinfo-last-at,
+    query-or-fragment-ends-host, backslash-as-slash, trailing-dot-before-port, trailing-dot-at-end,
+    ipv6-literal, numeric-ipv4-form, percent-nul-not-truncating, dot-segments-resolved,
+    dot-before-slash-deleted, invalid-percent-escape, fragment-not-matched,
+    percent-encoded-list-entry, fragment-in-list-entry, slash-or-dot-in-list-entry,
+    url-entry-without-path, www-url-entry-with-port, quirk-a-forward-prefix,
+    quirk-b-listed-parent-and-child, quirk-c-neighbouring-url-entries, squidguard-overlapping-strncpy
+
+What squidGuard does, what Schoolgate does and why, per class: docs/squidguard-differences.md.
 
 Two views of each request are computed here, from scratch, and compared with the answers:
 
@@ -22,17 +31,20 @@ Two views of each request are computed here, from scratch, and compared with the
   semantics (host or parent at label boundaries; URL key a character prefix of
   `strip_www(host)+target` or `host+target`; expressions searched in `host[:port]+target`).
 
-If Schoolgate's answer is not what its own lists say under those semantics, the line is reported
-as UNEXPLAINED with the note "Schoolgate answer differs from its lists" (an engine bug, not a
-deliberate difference).
+If Schoolgate's answer is not what its own lists say under those semantics, the line is UNEXPLAINED
+with the note "Schoolgate answer differs from its lists" (an engine bug, not a deliberate
+difference). `--check-all` makes the same check on the lines where both helpers agree.
 
 The lists default to ../shared/data/ut1 and the categories to the set squidGuard's
-`gen_conf.py --list` blocks (the benchmark configuration).
+`gen_conf.py --list` blocks (the benchmark configuration). `--list-all` prints every differing line
+with its class. Exit status: 0 when every difference is explained (and, with --check-all, every
+answer is what Schoolgate's lists say), 1 otherwise.
 """
 
 from __future__ import annotations
 
 import argparse
+import bisect
 import json
 import re
 import subprocess
@@ -104,6 +116,7 @@ def schoolgate_reason(answer: str) -> tuple[str | None, str | None]:
 
 _ASCII_LOWER = str.maketrans("ABCDEFGHIJKLMNOPQRSTUVWXYZ", "abcdefghijklmnopqrstuvwxyz")
 _WWW_PREFIXES = ("www", "web", "ftp")
+_SG_SPACE_RE = re.compile(r"[ \t\n]+")
 
 
 def _hex_value(ch: str) -> int:
@@ -194,7 +207,7 @@ class SgView:
 
     @classmethod
     def of(cls, line: str) -> SgView:
-        fields = [f for f in re.split(r"[ \t\n]+", line) if f]
+        fields = [f for f in _SG_SPACE_RE.split(line) if f]
         raw = fields[0] if fields else ""
         url = sg_unescape(raw).split("\x00", 1)[0].translate(_ASCII_LOWER)
         at = url.find("://")
@@ -250,8 +263,6 @@ def sg_url_key(token: str) -> str:
 
 def sg_url_lookup(keys: Sequence[str], s: str) -> bool:
     """squidGuard's `defined()` on a URL list (plain byte order B-tree), Quirk C included."""
-    import bisect
-
     if not keys:
         return False
     i = bisect.bisect_left(keys, s)
@@ -277,7 +288,7 @@ def _sg_tokens(data: bytes) -> Iterator[str]:
         line = raw[:-1] if raw.endswith("\r") else raw
         if line[:1] in ("+", "-"):
             line = line[1:]
-        words = line.split()
+        words = [w for w in _SG_SPACE_RE.split(line) if w]  # strtok(" \t\n"), not Unicode spaces
         if words:
             yield words[0].translate(_ASCII_LOWER)
 
@@ -298,7 +309,7 @@ class Lists:
     # Schoolgate: canonical entries
     sk_domains: dict[str, set[str]] = field(default_factory=dict)  # host -> categories
     sk_urls: dict[str, set[str]] = field(default_factory=dict)  # url_key -> categories
-    sk_url_raw: dict[str, set[str]] = field(default_factory=dict)  # url_key -> raw entries (lowercased)
+    sk_url_raw: dict[str, set[str]] = field(default_factory=dict)  # url_key -> raw entries, ASCII-lowered
     expressions: list[tuple[str, str, Any, re.Pattern[str] | None]] = field(default_factory=list)
     sg_domains_by_category: dict[str, set[str]] = field(default_factory=dict)  # category -> hosts
 
@@ -358,7 +369,7 @@ class Lists:
                 canonical = url_key(word)
                 if canonical is not None:
                     self.sk_urls.setdefault(canonical, set()).add(category)
-                    self.sk_url_raw.setdefault(canonical, set()).add(word.lower())
+                    self.sk_url_raw.setdefault(canonical, set()).add(word.translate(_ASCII_LOWER))
         if "expressions" in files:
             for line in files["expressions"].decode("utf-8", "surrogateescape").split("\n"):
                 pattern = line.rstrip("\r")
@@ -396,9 +407,7 @@ class Lists:
 
     def sk_domain_hits(self, host: str) -> list[str]:
         labels = host.split(".")
-        return [
-            ".".join(labels[i:]) for i in range(len(labels)) if ".".join(labels[i:]) in self.sk_domains
-        ]
+        return [".".join(labels[i:]) for i in range(len(labels)) if ".".join(labels[i:]) in self.sk_domains]
 
     def sk_url_hits(self, keys: Iterable[str]) -> list[str]:
         found: list[str] = []
@@ -442,6 +451,7 @@ _BAD_ESCAPE_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _HOST_CHARS_RE = re.compile(r"[A-Za-z0-9._-]*")
 _NUMERIC_LABEL_RE = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
 _DOT_SEGMENT_RE = re.compile(r"/\.\.?(?:/|$)")
+_WWW_LABEL_RE = re.compile(r"(?:www|web|ftp)[0-9]*\.")
 
 
 def sk_authority(url: str) -> tuple[str | None, str, str]:
@@ -607,6 +617,12 @@ def make_case(lineno: int, line: str, sg_answer: str, sk_answer: str, lists: Lis
 
 
 # --- the classes ---------------------------------------------------------------------------------------
+#
+# Each predicate has two parts: the *shape* of the request (or of the list entry) that makes the two
+# filters see different things, and the *mechanism*: the decisions each side takes on its own view.
+# `_views_explain` says that both answers are what each filter's documented matching gives on its own
+# reading of the request (Schoolgate's lists say what Schoolgate answered, squidGuard's raw keys say what
+# squidGuard answered, without B-tree quirks), so the difference is in how the request was read.
 
 
 @dataclass(frozen=True, slots=True)
@@ -616,11 +632,13 @@ class DiffClass:
     test: Callable[[Case, Lists], bool]
 
 
-def _authority_sg(case: Case) -> str:
-    """squidGuard's authority text: after "://" (after its edits) up to the first "/"."""
-    rest = case.view.after_scheme
-    slash = rest.find("/")
-    return rest if slash == -1 else rest[:slash]
+def _views_explain(case: Case) -> bool:
+    """Each side decided as its own lists say on its own reading of the request (no lookup quirk)."""
+    if case.flipped(ALLOW, BLOCK):
+        return case.sk_model == BLOCK and not case.sg_ideal
+    if case.flipped(BLOCK, ALLOW):
+        return case.sk_model == ALLOW and case.sg_ideal
+    return False
 
 
 def _fewer_than_four_fields(case: Case, lists: Lists) -> bool:
@@ -643,12 +661,17 @@ def _unparsable(case: Case, lists: Lists) -> bool:
 
 def _userinfo_last_at(case: Case, lists: Lists) -> bool:
     _, authority, _ = sk_authority(case.helper.url)
-    return authority.count("@") >= 2 and case.url is not None and case.url.host != case.view.domain
+    return authority.count("@") >= 2 and _views_explain(case)
 
 
 def _query_or_fragment_ends_host(case: Case, lists: Lists) -> bool:
-    scheme, authority, rest = sk_authority(case.helper.url)
-    return scheme is not None and rest[:1] in ("?", "#") and ("?" in case.view.domain or "#" in case.view.domain)
+    scheme, _, rest = sk_authority(case.helper.url)
+    return (
+        scheme is not None
+        and rest[:1] in ("?", "#")
+        and ("?" in case.view.domain or "#" in case.view.domain)
+        and _views_explain(case)
+    )
 
 
 def _backslash(case: Case, lists: Lists) -> bool:
@@ -656,35 +679,26 @@ def _backslash(case: Case, lists: Lists) -> bool:
     if m is None or m.group(1).lower() not in _SPECIAL_SCHEMES:
         return False
     head = re.split(r"[?#]", case.helper.url, maxsplit=1)[0]
-    return "\\" in head
-
-
-def _sk_host_listed(case: Case) -> bool:
-    return bool(case.sk_domain or case.sk_url or case.sk_expr)
+    return "\\" in head and _views_explain(case)
 
 
 def _trailing_dot_before_port(case: Case, lists: Lists) -> bool:
-    return (
-        case.flipped(ALLOW, BLOCK)
-        and case.view.port_given
-        and case.view.domain.endswith(".")
-        and _sk_host_listed(case)
-    )
+    return case.view.port_given and case.view.domain.endswith(".") and _views_explain(case)
 
 
 def _trailing_dot_at_end(case: Case, lists: Lists) -> bool:
+    view = case.view
     return (
-        case.flipped(ALLOW, BLOCK)
-        and not case.view.port_given
-        and "/" not in case.view.after_scheme
-        and case.view.domain.endswith(".")
-        and _sk_host_listed(case)
+        not view.port_given
+        and "/" not in view.after_scheme
+        and view.domain.endswith(".")
+        and _views_explain(case)
     )
 
 
 def _ipv6_literal(case: Case, lists: Lists) -> bool:
     _, authority, _ = sk_authority(case.helper.url)
-    return authority[authority.rfind("@") + 1 :].startswith("[") and case.url is not None and case.url.is_ip
+    return authority[authority.rfind("@") + 1 :].startswith("[") and _views_explain(case)
 
 
 def _numeric_ipv4(case: Case, lists: Lists) -> bool:
@@ -693,50 +707,42 @@ def _numeric_ipv4(case: Case, lists: Lists) -> bool:
         and case.url.is_ip
         and not case.url.host.startswith("[")
         and case.view.domain.rstrip(".") != case.url.host
+        and _views_explain(case)
     )
 
 
 def _percent_nul(case: Case, lists: Lists) -> bool:
-    return "%00" in case.helper.url
+    return "%00" in case.helper.url and _views_explain(case)
 
 
-def _sk_hits_outside_sg(case: Case) -> bool:
-    """Schoolgate blocked through a URL key or expression that squidGuard's strings do not contain."""
-    strings = (case.view.stripped, case.view.full)
-    if case.sk_domain and not case.sg_domain:
-        return False
-    url_missing = any(not any(s.startswith(k) for s in strings) for k in case.sk_url)
-    return bool(case.sk_expr) or url_missing
+def _path_of(url: str) -> str:
+    _, _, rest = sk_authority(url)
+    return re.split(r"[?#]", rest, maxsplit=1)[0]
 
 
 def _dot_segments(case: Case, lists: Lists) -> bool:
-    _, _, rest = sk_authority(case.helper.url)
-    path = re.split(r"[?#]", rest, maxsplit=1)[0]
-    decoded = unquote(path, errors="surrogateescape")
-    return bool(_DOT_SEGMENT_RE.search(decoded)) and not case.sg_ideal and case.sk == BLOCK
+    decoded = unquote(_path_of(case.helper.url), errors="surrogateescape")
+    return bool(_DOT_SEGMENT_RE.search(decoded)) and _views_explain(case)
 
 
 def _dot_before_slash(case: Case, lists: Lists) -> bool:
-    """squidGuard deleted a "." that ends a path segment name ("google./search" -> "google/search")."""
-    _, _, rest = sk_authority(case.helper.url)
-    path = sg_unescape(re.split(r"[?]", rest, maxsplit=1)[0]).translate(_ASCII_LOWER)
-    collapsed = re.sub("/{2,}", "/", path)
-    m = re.search(r"[^/.]\./", collapsed)
-    if m is None:
-        return False
-    if case.flipped(ALLOW, BLOCK):
-        return not case.sg_ideal and bool(case.sk_url or case.sk_expr)
-    if case.flipped(BLOCK, ALLOW):
-        return case.sg_ideal and not (case.sg_domain)
-    return False
+    """squidGuard deleted a "." that ends a name in the path ("google./search" -> "google/search")."""
+    path = sg_unescape(_path_of(case.helper.url)).translate(_ASCII_LOWER)
+    return bool(re.search(r"[^/.]\./", re.sub("/{2,}", "/", path))) and _views_explain(case)
 
 
 def _invalid_escape(case: Case, lists: Lists) -> bool:
-    return bool(_BAD_ESCAPE_RE.search(case.helper.url)) and not case.sg_domain
+    return bool(_BAD_ESCAPE_RE.search(case.helper.url)) and _views_explain(case)
 
 
 def _fragment(case: Case, lists: Lists) -> bool:
-    return case.flipped(BLOCK, ALLOW) and "#" in case.view.full and case.sg_ideal and not case.sg_domain
+    """squidGuard matched a URL entry or expression only thanks to the '#fragment' it keeps."""
+    if not case.flipped(BLOCK, ALLOW) or case.sg_domain or not _views_explain(case):
+        return False
+    cut = [s.split("#", 1)[0] for s in (case.view.stripped, case.view.full)]
+    if cut == [case.view.stripped, case.view.full]:
+        return False
+    return not any(lists.sg_url_prefixes(s) or lists.sg_expressions(s) for s in cut)
 
 
 _ESCAPED_ENTRY_RE = re.compile(r"%[0-9a-f]{2}")
@@ -747,50 +753,56 @@ def as_bytes_text(text: str) -> str:
     return text.encode("utf-8", "surrogateescape").decode("latin-1")
 
 
-def _entry_keys(case: Case, lists: Lists) -> list[tuple[str, set[str]]]:
-    """Schoolgate URL keys that blocked the request, whose raw list form squidGuard cannot match."""
-    found = []
+def as_schoolgate_text(text: str) -> str:
+    """A squidGuard string in Schoolgate's terms: UTF-8 decoded and lowercased (Unicode, not just ASCII)."""
+    return text.encode("latin-1").decode("utf-8", "surrogateescape").lower()
+
+
+def _only_entry_normalisation(case: Case, lists: Lists, test: Callable[[str], bool]) -> bool:
+    """Schoolgate blocked only through URL entries that it canonicalised at load time, and each of them,
+    canonical, is a prefix of squidGuard's own reading of the request: squidGuard would have matched the
+    entry written canonically. `test` says which kind of canonicalisation (on the raw entry)."""
+    if not case.flipped(ALLOW, BLOCK) or case.sg_ideal or case.sk_domain or case.sk_expr or not case.sk_url:
+        return False
+    strings = (as_schoolgate_text(case.view.stripped), as_schoolgate_text(case.view.full))
     for key in case.sk_url:
         raws = lists.sk_url_raw.get(key, set())
         if as_bytes_text(key) in {as_bytes_text(sg_url_key(r)) for r in raws}:
-            continue
-        found.append((key, raws))
-    return found
-
-
-def _only_entry_normalisation(case: Case, lists: Lists, test: Callable[[str, str], bool]) -> bool:
-    if not case.flipped(ALLOW, BLOCK) or case.sg_ideal or case.sk_domain or case.sk_expr:
-        return False
-    strings = (case.view.stripped, case.view.full)
-    keys = _entry_keys(case, lists)
-    if not keys or len(keys) != len(case.sk_url):
-        return False
-    for key, raws in keys:
-        if not any(s.startswith(as_bytes_text(key)) for s in strings):
-            return False
-        if not any(test(key, raw) for raw in raws):
+            return False  # written canonically already: not an entry difference
+        if not any(s.startswith(key) for s in strings) or not any(test(raw) for raw in raws):
             return False
     return True
 
 
 def _percent_entry(case: Case, lists: Lists) -> bool:
-    return _only_entry_normalisation(case, lists, lambda key, raw: bool(_ESCAPED_ENTRY_RE.search(raw)))
+    if case.flipped(BLOCK, ALLOW):
+        # squidGuard matched an entry with %XX literally against a request that was escaped twice
+        # ("p%2541th" decodes once to "p%41th"); Schoolgate decoded the entry, so it does not match.
+        return (
+            _views_explain(case)
+            and not case.sg_domain
+            and not case.sg_expr
+            and all(_ESCAPED_ENTRY_RE.search(k) for k in case.sg_url)
+        )
+    return _only_entry_normalisation(case, lists, lambda raw: bool(_ESCAPED_ENTRY_RE.search(raw)))
 
 
 def _fragment_entry(case: Case, lists: Lists) -> bool:
-    return _only_entry_normalisation(case, lists, lambda key, raw: "#" in raw)
+    return _only_entry_normalisation(case, lists, lambda raw: "#" in raw)
 
 
 def _slash_dot_entry(case: Case, lists: Lists) -> bool:
-    def changed(key: str, raw: str) -> bool:
+    def changed(raw: str) -> bool:
         path = raw[raw.find("/") :] if "/" in raw else ""
-        return "//" in path or bool(_DOT_SEGMENT_RE.search(path)) or "/." in path
+        return "//" in path or bool(_DOT_SEGMENT_RE.search(path))
 
     return _only_entry_normalisation(case, lists, changed)
 
 
 def _url_entry_without_path(case: Case, lists: Lists) -> bool:
-    if not case.flipped(BLOCK, ALLOW) or case.sg_domain or case.sg_expr:
+    if not case.flipped(BLOCK, ALLOW) or case.sg_domain or case.sg_expr or not case.sg_url:
+        return False
+    if case.sk_model != ALLOW:
         return False
     strings = (case.view.stripped, case.view.full)
     for key in case.sg_url:
@@ -798,23 +810,25 @@ def _url_entry_without_path(case: Case, lists: Lists) -> bool:
             return False
         if not any(s.startswith(key) and s[len(key) : len(key) + 1] not in ("", "/") for s in strings):
             return False
-    return bool(case.sg_url)
+    return True
 
 
 def _www_entry_with_port(case: Case, lists: Lists) -> bool:
-    if not case.flipped(ALLOW, BLOCK) or case.sk_domain or case.url is None or case.url.port is None:
+    if not case.flipped(ALLOW, BLOCK) or not _views_explain(case) or case.sk_domain or case.sk_expr:
         return False
-    return bool(case.sk_url) and all(re.match(r"(?:www|web|ftp)[0-9]*\.", k) for k in case.sk_url)
+    if case.url is None or case.url.port is None:
+        return False
+    return bool(case.sk_url) and all(_WWW_LABEL_RE.match(k) for k in case.sk_url)
 
 
 def _quirk_a(case: Case, lists: Lists) -> bool:
-    if not case.flipped(BLOCK, ALLOW) or case.sg_ideal:
+    if not case.flipped(BLOCK, ALLOW) or case.sg_ideal or case.sk_model != ALLOW:
         return False
     return bool(lists.sg_domain_forward_prefixes(case.view.domain))
 
 
 def _quirk_b(case: Case, lists: Lists) -> bool:
-    if not case.flipped(ALLOW, BLOCK) or not case.sg_domain:
+    if not case.flipped(ALLOW, BLOCK) or not case.sg_domain or case.sk_model != BLOCK:
         return False
     for parent in case.sg_domain:
         for category in lists.sg_domains.get("." + parent, set()):
@@ -824,15 +838,45 @@ def _quirk_b(case: Case, lists: Lists) -> bool:
     return False
 
 
-def _quirk_c(case: Case, lists: Lists) -> bool:
-    if not case.flipped(ALLOW, BLOCK) or not case.sg_url or case.sg_domain or case.sg_expr:
-        return False
+def _sg_url_lookup_finds(case: Case, lists: Lists) -> bool:
+    """squidGuard's own B-tree URL lookup, on its deterministic reading of the request, finds an entry."""
     categories = set().union(*(lists.sg_urls[k] for k in case.sg_url))
     for category in categories:
         keys = lists.sg_url_sorted[category]
         if sg_url_lookup(keys, case.view.stripped) or sg_url_lookup(keys, case.view.full):
-            return False  # squidGuard's own lookup finds it: not the quirk
-    return True
+            return True
+    return False
+
+
+def _quirk_c(case: Case, lists: Lists) -> bool:
+    if not case.flipped(ALLOW, BLOCK) or not case.sg_url or case.sg_domain or case.sg_expr:
+        return False
+    return case.sk_model == BLOCK and not _sg_url_lookup_finds(case, lists)
+
+
+def _overlapping_strncpy(case: Case, lists: Lists) -> bool:
+    """squidGuard answered against its own rules on a URL that its slash/dot edit rewrites in place with
+    an overlapping strncpy (SEMANTICS §7): the edit garbles the URL, stably for some lines."""
+    if not case.view.has_scheme:
+        return False
+    zone = case.view.url[case.view.url.find("://") + 3 :].split("?", 1)[0]
+    if "//" not in zone and "./" not in zone:
+        return False
+    if case.flipped(ALLOW, BLOCK):
+        return (
+            case.sk_model == BLOCK
+            and bool(case.sg_url)
+            and not case.sg_domain
+            and not case.sg_expr
+            and _sg_url_lookup_finds(case, lists)
+        )
+    if case.flipped(BLOCK, ALLOW):
+        return (
+            case.sk_model == ALLOW
+            and not case.sg_ideal
+            and not lists.sg_domain_forward_prefixes(case.view.domain)
+        )
+    return False
 
 
 CLASSES: list[DiffClass] = [
@@ -938,7 +982,7 @@ CLASSES: list[DiffClass] = [
     ),
     DiffClass(
         "quirk-a-forward-prefix",
-        "squidGuard's B-tree lookup blocks a host that merely starts with a listed name (mobile.dekagalde.de)",
+        "squidGuard's B-tree blocks a host that merely starts with a listed name (mobile.dekagalde.de)",
         _quirk_a,
     ),
     DiffClass(
@@ -951,12 +995,17 @@ CLASSES: list[DiffClass] = [
         "squidGuard misses a URL entry that is a prefix of another entry of the same list",
         _quirk_c,
     ),
+    DiffClass(
+        "squidguard-overlapping-strncpy",
+        "squidGuard's in-place '//' / './' edit (overlapping strncpy) garbled the URL against its own rules",
+        _overlapping_strncpy,
+    ),
 ]
 
 
 def classify_case(case: Case, lists: Lists) -> str:
     """The first class whose predicate holds, else UNEXPLAINED (with case.note saying what is odd)."""
-    if case.url is not None and case.sk_model != case.sk and case.sk != ERROR:
+    if case.sk not in (ERROR, case.sk_model):
         case.note = f"Schoolgate answer differs from its lists (model says {case.sk_model})"
         return UNEXPLAINED
     for diff_class in CLASSES:
@@ -971,6 +1020,7 @@ def classify_case(case: Case, lists: Lists) -> str:
 
 
 def default_categories(lists: Path) -> list[str]:
+    """The categories the benchmark's squidGuard configuration blocks (gen_conf.py --list)."""
     if not GEN_CONF.is_file():
         raise SystemExit(f"{GEN_CONF} not found: give --categories")
     out = subprocess.run(
@@ -982,21 +1032,115 @@ def default_categories(lists: Path) -> list[str]:
     return out.split()
 
 
+def schoolgate_model(line: str, lists: Lists) -> str:
+    """What Schoolgate should answer to a corpus line under its documented semantics, from its lists."""
+    helper = parse_line(line)
+    url = parse_url("" if "\x00" in helper.url else helper.url)
+    if url is None:
+        return BLOCK
+    keys, full = sk_keys(url)
+    if lists.sk_domain_hits(url.host) or lists.sk_url_hits(keys) or lists.sk_expression_hits(full):
+        return BLOCK
+    return ALLOW
+
+
 def _shorten(text: str, width: int) -> str:
     return text if len(text) <= width else text[:width] + f"...(+{len(text) - width})"
 
 
+def _answer(case_answer: str, decision: str, reason: str | None, category: str | None) -> str:
+    if decision != BLOCK or (reason is None and category is None):
+        return f"{decision} ({case_answer[:50]})" if case_answer else decision
+    return f"BLOCK (reason={reason}" + (f", category={category})" if category else ")")
+
+
+@dataclass(slots=True)
+class Summary:
+    total: int = 0
+    compared: int = 0
+    agree: int = 0
+    counts: Counter[str] = field(default_factory=Counter)
+    kinds: dict[str, Counter[str]] = field(default_factory=dict)
+    notes: dict[str, Counter[str]] = field(default_factory=dict)
+    examples: dict[str, Case] = field(default_factory=dict)
+    unexplained: list[Case] = field(default_factory=list)
+    model_mismatches: list[tuple[int, str, str, str]] = field(default_factory=list)
+    model_checked: int = 0
+
+
+def run(
+    corpus: Path,
+    squidguard: Path,
+    schoolgate: Path,
+    lists: Lists,
+    skip: set[int],
+    *,
+    check_all: bool = False,
+    listing: Callable[[Case, str], None] | None = None,
+) -> Summary:
+    """Compare two answer files over a corpus and classify every difference."""
+    summary = Summary()
+    with (
+        corpus.open("rb") as corpus_file,
+        squidguard.open(encoding="latin-1", newline="\n") as sg_file,
+        schoolgate.open(encoding="utf-8", errors="surrogateescape", newline="\n") as sk_file,
+    ):
+        for lineno, raw in enumerate(corpus_file, 1):
+            summary.total += 1
+            sg_answer = sg_file.readline()
+            sk_answer = sk_file.readline()
+            if lineno in skip:
+                continue
+            summary.compared += 1
+            sg = decision_of(sg_answer) if sg_answer else "MISSING"
+            sk = decision_of(sk_answer) if sk_answer else "MISSING"
+            line = raw.rstrip(b"\n").decode("utf-8", "surrogateescape")
+            if sg == sk:
+                summary.agree += 1
+                if check_all and sk != ERROR:
+                    summary.model_checked += 1
+                    model = schoolgate_model(line, lists)
+                    if model != sk:
+                        summary.model_mismatches.append((lineno, line, sk_answer.rstrip("\n"), model))
+                continue
+            case = make_case(lineno, line, sg_answer.rstrip("\n"), sk_answer.rstrip("\n"), lists)
+            name = classify_case(case, lists)
+            if check_all and case.sk != ERROR:
+                summary.model_checked += 1
+            summary.counts[name] += 1
+            summary.kinds.setdefault(name, Counter())[f"{case.sg}->{case.sk}"] += 1
+            if case.note:
+                summary.notes.setdefault(name, Counter())[case.note] += 1
+            if name == UNEXPLAINED:
+                summary.unexplained.append(case)
+            elif name not in summary.examples:
+                summary.examples[name] = case
+            if listing is not None:
+                listing(case, name)
+    return summary
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("corpus", type=Path)
     parser.add_argument("squidguard", type=Path, help="squidGuard's answers (run_squidguard.sh)")
     parser.add_argument("schoolgate", type=Path, help="Schoolgate's answers (squid-helper)")
-    parser.add_argument("--unstable", type=Path, help="line numbers to skip (run_squidguard.sh OUT.unstable)")
+    parser.add_argument(
+        "--unstable", type=Path, help="line numbers to skip (run_squidguard.sh's OUT.unstable)"
+    )
     parser.add_argument("--lists", type=Path, default=DEFAULT_LISTS, help="UT1-format lists directory")
-    parser.add_argument("--categories", help="comma-separated blocked categories (default: gen_conf.py --list)")
+    parser.add_argument("--categories", help="comma-separated blocked categories (default: gen_conf.py's)")
     parser.add_argument("--json", type=Path, help="write the counts to this file")
     parser.add_argument("--show", type=int, default=30, help="UNEXPLAINED lines to print (default 30)")
     parser.add_argument("--width", type=int, default=200, help="truncate printed requests")
+    parser.add_argument("--list-all", action="store_true", help="print every differing line and its class")
+    parser.add_argument(
+        "--check-all",
+        action="store_true",
+        help="also check Schoolgate's answer against its lists on the lines where both agree",
+    )
     args = parser.parse_args(argv)
 
     categories = (
@@ -1007,82 +1151,72 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.unstable:
         skip = {int(x) for x in args.unstable.read_text().split()}
 
-    total = compared = agree = 0
-    counts: Counter[str] = Counter()
-    notes: dict[str, Counter[str]] = {}
-    kinds: dict[str, Counter[str]] = {}
-    examples: dict[str, Case] = {}
-    unexplained: list[Case] = []
-    with (
-        args.corpus.open("rb") as corpus,
-        args.squidguard.open(encoding="latin-1", newline="\n") as sg_file,
-        args.schoolgate.open(encoding="utf-8", errors="surrogateescape", newline="\n") as sk_file,
-    ):
-        for lineno, raw in enumerate(corpus, 1):
-            total += 1
-            sg_answer = sg_file.readline()
-            sk_answer = sk_file.readline()
-            if lineno in skip:
-                continue
-            compared += 1
-            sg = decision_of(sg_answer) if sg_answer else "MISSING"
-            sk = decision_of(sk_answer) if sk_answer else "MISSING"
-            if sg == sk:
-                agree += 1
-                continue
-            line = raw.rstrip(b"\n").decode("utf-8", "surrogateescape")
-            case = make_case(lineno, line, sg_answer.rstrip("\n"), sk_answer.rstrip("\n"), lists)
-            name = classify_case(case, lists)
-            counts[name] += 1
-            kinds.setdefault(name, Counter())[f"{case.sg}->{case.sk}"] += 1
-            if case.note:
-                notes.setdefault(name, Counter())[case.note] += 1
-            if name == UNEXPLAINED:
-                unexplained.append(case)
-            elif name not in examples:
-                examples[name] = case
+    def listing(case: Case, name: str) -> None:
+        print(f"line {case.lineno:>7} {case.sg}->{case.sk} {name}: {_shorten(case.line, args.width)}")
 
-    rate = agree / compared if compared else 1.0
-    differ = compared - agree
-    print(f"lines                : {total}")
-    print(f"unstable skipped     : {total - compared}")
-    print(f"lines compared       : {compared}")
-    print(f"agreement            : {agree} ({rate * 100:.4f}%)")
-    print(f"differences          : {differ}")
+    s = run(
+        args.corpus,
+        args.squidguard,
+        args.schoolgate,
+        lists,
+        skip,
+        check_all=args.check_all,
+        listing=listing if args.list_all else None,
+    )
+    rate = s.agree / s.compared if s.compared else 1.0
+    print(f"lines                : {s.total}")
+    print(f"unstable skipped     : {s.total - s.compared}")
+    print(f"lines compared       : {s.compared}")
+    print(f"agreement            : {s.agree} ({rate * 100:.4f}%)")
+    print(f"differences          : {s.compared - s.agree}")
     print("differences by class (first matching class, in documented order):")
     for diff_class in CLASSES:
-        n = counts.get(diff_class.name, 0)
+        n = s.counts.get(diff_class.name, 0)
         if not n:
             continue
-        flips = ", ".join(f"{k} {v}" for k, v in kinds[diff_class.name].most_common())
+        flips = ", ".join(f"{k} {v}" for k, v in s.kinds[diff_class.name].most_common())
         print(f"  {diff_class.name:34s} {n:>7}   ({flips})")
-        if diff_class.name in notes:
-            print("      " + ", ".join(f"{k} {v}" for k, v in notes[diff_class.name].most_common()))
-        ex = examples[diff_class.name]
+        if diff_class.name in s.notes:
+            print("      " + ", ".join(f"{k} {v}" for k, v in s.notes[diff_class.name].most_common()))
+        ex = s.examples[diff_class.name]
         print(f"      e.g. line {ex.lineno}: {_shorten(ex.line, args.width)}")
-        print(f"           squidGuard {ex.sg_answer[:60]!s} | Schoolgate {ex.sk_answer[:60]!s}")
-    print(f"UNEXPLAINED          : {counts.get(UNEXPLAINED, 0)}")
-    for case in unexplained[: args.show]:
+        print(
+            f"           squidGuard {_answer(ex.sg_answer, ex.sg, None, None)}, "
+            f"Schoolgate {_answer(ex.sk_answer, ex.sk, ex.reason, ex.category)}"
+        )
+    print(f"UNEXPLAINED          : {s.counts.get(UNEXPLAINED, 0)}")
+    for case in s.unexplained[: args.show]:
         print(f"  line {case.lineno} [{case.sg}->{case.sk}]" + (f" ({case.note})" if case.note else ""))
         print(f"    request   : {_shorten(case.line, args.width)}")
         print(f"    squidGuard: {case.sg_answer}")
         print(f"    Schoolgate: {_shorten(case.sk_answer, args.width)}")
+    if args.check_all:
+        print(
+            f"Schoolgate vs its own lists, every line: {s.model_checked} checked, "
+            f"{len(s.model_mismatches)} agreeing lines where Schoolgate's answer is not what its lists say"
+        )
+        for lineno, line, answer, model in s.model_mismatches[: args.show]:
+            print(f"  line {lineno} (lists say {model}): {_shorten(line, args.width)}")
+            print(f"    Schoolgate: {_shorten(answer, args.width)}")
     if args.json:
-        summary = {
-            "lines": total,
-            "unstable_skipped": total - compared,
-            "compared": compared,
-            "agree": agree,
+        result: dict[str, Any] = {
+            "lines": s.total,
+            "unstable_skipped": s.total - s.compared,
+            "compared": s.compared,
+            "agree": s.agree,
             "rate": rate,
-            "differences": differ,
-            "classes": {c.name: counts.get(c.name, 0) for c in CLASSES},
-            "kinds": {name: dict(k) for name, k in kinds.items()},
-            "notes": {name: dict(n) for name, n in notes.items()},
-            "unexplained": counts.get(UNEXPLAINED, 0),
-            "unexplained_lines": [c.lineno for c in unexplained],
+            "differences": s.compared - s.agree,
+            "classes": {c.name: s.counts.get(c.name, 0) for c in CLASSES},
+            "kinds": {name: dict(k) for name, k in s.kinds.items()},
+            "notes": {name: dict(n) for name, n in s.notes.items()},
+            "unexplained": s.counts.get(UNEXPLAINED, 0),
+            "unexplained_lines": [c.lineno for c in s.unexplained],
         }
-        args.json.write_text(json.dumps(summary, indent=1, sort_keys=True) + "\n", encoding="utf-8")
-    return 0 if not unexplained else 1
+        if args.check_all:
+            result["model_checked"] = s.model_checked
+            result["model_mismatch_lines"] = [m[0] for m in s.model_mismatches]
+        args.json.write_text(json.dumps(result, indent=1, sort_keys=True) + "\n", encoding="utf-8")
+    return 0 if not s.unexplained and not s.model_mismatches else 1
 
 
 if __name__ == "__main__":

@@ -77,11 +77,12 @@ class Decision(NamedTuple):
     category: str | None = None
     uksic: str | None = None
     source: str | None = None
-    entry: str | None = None
     rule: int | None = None
     rule_name: str | None = None
     window: str | None = None
     alert: AlertLevel = AlertLevel.NONE
+    # Last, the two fields that differ from one request to the next even when the outcome is the same.
+    entry: str | None = None
     host: str | None = None
 
     @property
@@ -253,9 +254,9 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
                         policy.category_names[bit] if bit >= 0 else None,
                         policy.category_uksic[bit] if bit >= 0 else None,
                         source,
-                        entry,
                         *rule_details,
                         outcome.alert,
+                        entry,
                         host,
                     ),
                 )
@@ -279,9 +280,9 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
                         None,
                         None,
                         source,
-                        entry,
                         *rule_details,
                         outcome.alert,
+                        entry,
                         host,
                     ),
                 )
@@ -298,9 +299,9 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
                         None,
                         None,
                         None,
-                        None,
                         *rule_details,
                         outcome.alert,
+                        None,
                         host,
                     ),
                 )
@@ -308,7 +309,7 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
     return out
 
 
-_NO_DETAILS = (None, None, None, None, None, None, None, AlertLevel.NONE, None)
+_NO_DETAILS = (None, None, None, None, None, None, AlertLevel.NONE, None, None)
 _MAX_REMEMBERED = 100_000  # a bound on memory whatever the traffic
 
 

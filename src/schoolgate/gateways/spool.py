@@ -17,15 +17,14 @@ import socket
 import time
 from json.encoder import encode_basestring_ascii as _json_str
 from pathlib import Path
-from typing import TextIO
+from typing import BinaryIO
 
-from schoolgate.engine.decide import Decision, Reason
-from schoolgate.engine.policy import Action, AlertLevel
+from schoolgate.engine.decide import Decision
+from schoolgate.engine.policy import AlertLevel
 
 __all__ = ["SpoolWriter", "event_head", "format_event"]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
-_BUFFER = 256 * 1024
 
 
 def event_head(when: float, gateway: str) -> str:
@@ -33,9 +32,27 @@ def event_head(when: float, gateway: str) -> str:
     return f'{{"t":{when:.3f},"gw":{_json_str(gateway)},'
 
 
-_ALERT = {level: "" if level is AlertLevel.NONE else f',"alert":"{level.value}"' for level in AlertLevel}
-_VERDICT = {action: f'"verdict":"{action.value}",' for action in Action}
-_REASON = {reason: f'"reason":"{reason.value}",' for reason in Reason}
+_FRAGMENTS: dict[tuple[object, ...], str] = {}
+_MAX_FRAGMENTS = 20_000
+
+
+def _fragment(d: Decision) -> str:
+    """The part of an event that the decision's outcome fixes (all but its entry and host), made once
+    per distinct outcome: it is the same for every request the same rule decides for the same group."""
+    key = d[:11]
+    found = _FRAGMENTS.get(key)
+    if found is None:
+        alert = "" if d.alert is AlertLevel.NONE else f',"alert":"{d.alert.value}"'
+        found = (
+            f'"verdict":"{d.verdict.value}","reason":"{d.reason.value}","group":{_json_str(d.group)},'
+            f'"category":{"null" if d.category is None else _json_str(d.category)},'
+            f'"source":{"null" if d.source is None else _json_str(d.source)},'
+            f'"rule":{"null" if d.rule is None else d.rule}{alert}}}\n'
+        )
+        if len(_FRAGMENTS) >= _MAX_FRAGMENTS:
+            _FRAGMENTS.clear()
+        _FRAGMENTS[key] = found
+    return found
 
 
 def format_event(
@@ -55,11 +72,8 @@ def format_event(
         f'"ip":{"null" if client_ip is None else _json_str(client_ip)},'
         f'"device":{"null" if device is None else _json_str(device)},'
         f'"method":{"null" if method is None else _json_str(method)},"url":{_json_str(url)},'
-        f'"host":{"null" if d.host is None else _json_str(d.host)},{_VERDICT[d.verdict]}{_REASON[d.reason]}'
-        f'"group":{_json_str(d.group)},"category":{"null" if d.category is None else _json_str(d.category)},'
-        f'"source":{"null" if d.source is None else _json_str(d.source)},'
-        f'"entry":{"null" if d.entry is None else _json_str(d.entry)},'
-        f'"rule":{"null" if d.rule is None else d.rule}{_ALERT[d.alert]}}}\n'
+        f'"host":{"null" if d.host is None else _json_str(d.host)},'
+        f'"entry":{"null" if d.entry is None else _json_str(d.entry)},{_fragment(d)}'
     )
 
 
@@ -77,13 +91,14 @@ class SpoolWriter:
         )
         self._sequence = 0
         self._path: Path | None = None
-        self._file: TextIO = self._open()
+        self._file: BinaryIO = self._open()
         self._size = 0
 
-    def _open(self) -> TextIO:
+    def _open(self) -> BinaryIO:
         self._sequence += 1
         self._path = self.directory / f"{self._stem}-{self._sequence:05d}.jsonl.part"
-        return open(self._path, "a", encoding="utf-8", buffering=_BUFFER)
+        # Unbuffered: each batch goes to the file in one write(2), before its answers go to Squid.
+        return open(self._path, "ab", buffering=0)
 
     @property
     def path(self) -> Path | None:
@@ -92,10 +107,10 @@ class SpoolWriter:
 
     def write(self, lines: list[str]) -> None:
         """Append event lines (each ending in a newline) and flush them to the file."""
-        handle = self._file
-        data = "".join(lines)
-        handle.write(data)
-        handle.flush()
+        # Events are ASCII (the JSON encoder escapes everything else); backslashreplace only guards the
+        # file against a hand-made line.
+        data = "".join(lines).encode("ascii", "backslashreplace")
+        self._file.write(data)
         self._size += len(data)
         if self._size >= self.max_bytes:
             self._finish()
