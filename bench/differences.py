@@ -446,7 +446,6 @@ def sk_keys(url: Url) -> tuple[list[str], str]:
 
 _SPECIAL_SCHEMES = ("http", "https", "ftp", "ws", "wss")
 _SCHEME_RE = re.compile(r"([A-Za-z][A-Za-z0-9+.-]*):")
-_HEX2_RE = re.compile(r"%[0-9A-Fa-f]{2}")
 _BAD_ESCAPE_RE = re.compile(r"%(?![0-9A-Fa-f]{2})")
 _HOST_CHARS_RE = re.compile(r"[A-Za-z0-9._-]*")
 _NUMERIC_LABEL_RE = re.compile(r"[0-9]+|0[xX][0-9A-Fa-f]*")
@@ -476,6 +475,37 @@ def _split_port(hostport: str) -> tuple[str, str | None]:
     if colon == -1 or "]" in hostport[colon:]:
         return hostport, None
     return hostport[:colon], hostport[colon + 1 :]
+
+
+def _ipv4_number(part: str) -> int | None:
+    """One WHATWG IPv4 number (decimal, 0x hex, 0 octal), or None."""
+    if part[:2] in ("0x", "0X"):
+        digits, base = part[2:], 16
+    elif len(part) > 1 and part[0] == "0":
+        digits, base = part[1:], 8
+    else:
+        digits, base = part, 10
+    if not digits:
+        return 0 if base != 10 else None
+    try:
+        return int(digits, base)
+    except ValueError:
+        return None
+
+
+def valid_ipv4(host: str) -> bool:
+    """The WHATWG IPv4 parser accepts `host` (a host whose last label is a number)."""
+    parts = host.split(".")
+    if len(parts) > 4:
+        return False
+    numbers = [_ipv4_number(p) for p in parts]
+    if any(n is None for n in numbers):
+        return False
+    values = [n for n in numbers if n is not None]
+    if any(n > 255 for n in values[:-1]):
+        return False
+    limit: int = 256 ** (5 - len(values))
+    return values[-1] < limit
 
 
 def url_defect(url: str) -> str | None:
@@ -516,13 +546,16 @@ def url_defect(url: str) -> str | None:
             return "invalid-host-character"
         labels = bare.split(".")
         if _NUMERIC_LABEL_RE.fullmatch(labels[-1]):
-            return "invalid-ipv4"
+            return None if valid_ipv4(bare) else "invalid-ipv4"
         if any(not label for label in labels):
             return "empty-label"
         if any(len(label) > 63 for label in labels) or len(bare) > 253:
             return "host-too-long"
     else:
-        return "invalid-idn"
+        try:
+            host.rstrip(".").encode("idna")
+        except UnicodeError:
+            return "invalid-idn"
     return None
 
 

@@ -168,12 +168,16 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
     """Decide a batch of requests at one instant. The gateways' hot path: everything that does not
     depend on the request itself is looked up once, not once per request."""
     index = policy.index
+    source_names = index.sources
     match = index.match
     has_urls = index.has_urls
-    match_expressions = index.match_expressions if index.has_expressions else None
+    match_set = index.expression_matcher
+    expression_entries = index.expression_entries
+    expression_numbers = {pattern: n for n, (pattern, _) in enumerate(expression_entries)}
     site_index = policy.sites_index
     identify = policy.identify
     networks = policy.has_networks
+    users = policy.users
     unparsable = policy.policy.unparsable_action
     # Outcomes that do not depend on the time are kept for the life of the policy; the others for
     # this batch (one instant). Groups with URL-pattern rules are worked out request by request.
@@ -183,21 +187,26 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
     out: list[Decision] = []
     append = out.append
     for request in requests:
+        # CompiledPolicy.identify(), inline: user name first, then address, else "default".
         user = request.user
-        address = request.client_ip
-        if user or (address and networks):
-            group, identity = identify(user, address)
+        group = users.get(user.lower()) if user and users else None
+        if group is not None:
+            identity = "user " + user  # type: ignore[operator]  # user is set whenever group is
         else:
-            group, identity = DEFAULT_GROUP, "unidentified"
+            address = request.client_ip
+            if address and networks:
+                group, identity = identify(None, address)
+            else:
+                group, identity = DEFAULT_GROUP, "unidentified"
         url = parse_url(request.url)
         if url is None:
             append(_new(Decision, (unparsable, Reason.UNPARSABLE, group, identity, *_NO_DETAILS)))
             continue
         host, target = url.host, url.target
-        query_target = target.lower() if target else "/"
-        reversed_host = host[::-1]
-        hits = match(reversed_host + "." + query_target)
-        if hits:
+        lowered = target.lower()
+        query_target = lowered or "/"
+        hits = match(host[::-1] + "." + query_target)
+        if hits and host[:3] in _WWW_LIKE:
             stripped = strip_www(host)
             if len(stripped) != len(host):
                 # squidGuard's "stripped URL": URL entries also match without one www./web./ftp. label.
@@ -209,11 +218,14 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
                             hits += [h for h in match(stripped_key + query_target) if "/" in h[0]]
                         break
         trie_hits = len(hits)
-        if match_expressions is not None:
-            full = host + target.lower() if url.port is None else f"{host}:{url.port}{target.lower()}"
-            found = match_expressions(full)
+        if match_set is not None:
+            full = host + lowered if url.port is None else f"{host}:{url.port}{lowered}"
+            try:
+                found = match_set(full.encode())
+            except UnicodeEncodeError:  # bytes that were not UTF-8: the index's own method copes
+                found = [expression_numbers[h.entry] for h in index.match_expressions(full)]
             if found:
-                hits += [(h.entry, h.sources) for h in found]
+                hits += [expression_entries[i] for i in sorted(found)]
         sources = 0
         for _, mask in hits:
             sources |= mask
@@ -239,8 +251,13 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
             behind = outcome.sources
             for position, (key_text, mask) in enumerate(hits):
                 if mask & behind:
-                    entry = key_text if position >= trie_hits else describe_key(key_text)[1]
-                    source = index.first_source(mask & behind)
+                    if position >= trie_hits:
+                        entry = key_text  # an expression
+                    else:  # describe_key(), inline: this runs for every categorised request
+                        dot = key_text.find("./")
+                        entry = key_text[-2::-1] if dot < 0 else key_text[dot - 1 :: -1] + key_text[dot + 1 :]
+                    mask &= behind
+                    source = source_names[(mask & -mask).bit_length() - 1]
                     break
             bit = outcome.category
             append(
@@ -309,6 +326,7 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
     return out
 
 
+_WWW_LIKE = frozenset({"www", "web", "ftp"})  # what strip_www() can remove starts with one of these
 _NO_DETAILS = (None, None, None, None, None, None, AlertLevel.NONE, None, None)
 _MAX_REMEMBERED = 100_000  # a bound on memory whatever the traffic
 

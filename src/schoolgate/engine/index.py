@@ -196,6 +196,7 @@ class Index:
         "_buffer",
         "_expression_set",
         "_expressions",
+        "_match_set",
         "_names",
         "_set_has_urls",
         "_set_masks",
@@ -209,6 +210,7 @@ class Index:
 
     _buffer: memoryview
     _expression_set: Any
+    _match_set: Callable[[bytes], list[int] | None] | None
     _expressions: tuple[tuple[str, int], ...]
     _names: marisa_trie.Trie
     _set_has_urls: tuple[bool, ...]
@@ -262,8 +264,13 @@ class Index:
                     expressions.append((pattern, bit))
             self._expressions = tuple(expressions)
             self._expression_set = expression_set if expressions else None
+            self._match_set = None
             if expressions:
                 expression_set.Compile()
+                # The wrapper's Match() only encodes the text and calls this; calling it directly saves
+                # a Python call per request. Fall back to the public method if a release hides it.
+                inner = getattr(expression_set, "_set", None)
+                self._match_set = inner.Match if inner is not None else expression_set.Match
         except IndexFileError:
             raise
         except Exception as exc:  # a damaged file can fail in many ways; all of them mean the same
@@ -287,13 +294,16 @@ class Index:
         """(key, source mask) of every entry that is a prefix of `query` (see `request_query`).
 
         A key may come with an empty mask: the host of URL entries that is not itself listed."""
-        sets, masks = self._sets, self._set_masks
+        names = self._names
         try:
-            return [(key, masks[sets[i]]) for key, i in self._names.iter_prefixes_with_ids(query)]
+            keys = names.prefixes(query)
         except UnicodeEncodeError:
             # Bytes that were not UTF-8 (kept as lone surrogates) can be in no entry: match up to them.
-            query = _SURROGATES.sub("\ufffd", query)
-            return [(key, masks[sets[i]]) for key, i in self._names.iter_prefixes_with_ids(query)]
+            keys = names.prefixes(_SURROGATES.sub("\ufffd", query))
+        if not keys:  # the usual case: one C call, no Python loop
+            return []
+        sets, masks = self._sets, self._set_masks
+        return [(key, masks[sets[names[key]]]) for key in keys]
 
     def has_urls(self, host_key: str) -> bool:
         """Whether URL entries exist under a host (given by its domain key, `moc.elpmaxe.`)."""
@@ -312,14 +322,25 @@ class Index:
     def has_expressions(self) -> bool:
         return self._expression_set is not None
 
+    @property
+    def expression_matcher(self) -> Callable[[bytes], list[int] | None] | None:
+        """The compiled expression set: UTF-8 text in, the numbers of the matching expressions out
+        (None or empty when none matches). For the hot path; `match_expressions` is the friendly form."""
+        return self._match_set
+
+    @property
+    def expression_entries(self) -> tuple[tuple[str, int], ...]:
+        """(pattern, source mask) of every expression, by number."""
+        return self._expressions
+
     def match_expressions(self, text: str) -> list[Hit]:
         """The expressions found in `text` (the request's `host[:port]/path?query`)."""
-        if self._expression_set is None:
+        if self._match_set is None:
             return []
         try:
-            found = self._expression_set.Match(text)
+            found = self._match_set(text.encode())
         except UnicodeEncodeError:
-            found = self._expression_set.Match(_SURROGATES.sub("\ufffd", text))
+            found = self._match_set(_SURROGATES.sub("\ufffd", text).encode())
         if not found:
             return []
         expressions = self._expressions

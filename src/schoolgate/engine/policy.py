@@ -215,7 +215,7 @@ class CompiledPolicy:
     _categories_of: dict[int, int] = field(default_factory=dict)
     _address_groups: dict[str, tuple[str, str]] = field(default_factory=dict)
     _networks: tuple[Network, ...] = ()
-    _users: dict[str, str] = field(default_factory=dict)
+    users: dict[str, str] = field(default_factory=dict)  # lowercased user name -> group
 
     def categories_of(self, sources: int) -> int:
         """The category bit mask for a mask of list sources (memoised: few distinct masks occur)."""
@@ -232,7 +232,7 @@ class CompiledPolicy:
     def identify(self, user: str | None, address: str | None) -> tuple[str, str]:
         """(group, how it was found) for a user name and a client address."""
         if user:
-            group = self._users.get(user.lower())
+            group = self.users.get(user.lower())
             if group is not None:
                 return group, f"user {user}"
         if address and self._networks:
@@ -401,7 +401,7 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
         lasting_groups=lasting_groups,
         pattern_groups=pattern_groups,
         _networks=networks,
-        _users={name.lower(): group for name, group in policy.users.items()},
+        users={name.lower(): group for name, group in policy.users.items()},
     )
 
 

@@ -51,6 +51,10 @@ class Url(NamedTuple):
     is_ip: bool  # host is an IPv4 dotted quad or a bracketed IPv6 literal
 
 
+# The fast paths build the tuple directly: a NamedTuple's own __new__ is a Python call, and this is
+# the hot path of every gateway.
+_new = tuple.__new__
+
 # --- patterns -------------------------------------------------------------------------------------------
 
 # A host that is already canonical: lowercase ASCII labels, the last one starting with a letter (so it can
@@ -122,7 +126,7 @@ def parse_url(text: str) -> Url | None:
             target = path or "/"
             if query is not None:
                 target += query
-            return Url(scheme, host, port, target, False)
+            return _new(Url, (scheme, host, port, target, False))
     elif "/" not in text:
         m = _FAST_AUTHORITY_RE.fullmatch(text)
         if m is not None:
@@ -133,7 +137,7 @@ def parse_url(text: str) -> Url | None:
                     port = int(port_text)
                     if port > _MAX_PORT:
                         return None
-                return Url("", host, port, "", False)
+                return _new(Url, ("", host, port, "", False))
     try:
         return _parse_url(text)
     except Exception:  # pragma: no cover - defensive only; the property tests call _parse_url unguarded

@@ -219,7 +219,9 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
                 for line, decision in zip(parsed, decisions, strict=True):
                     if decision.verdict is Action.BLOCK:
                         answers.append(
-                            format_rewrite_block(line.channel, block_page_url(block_base, line.url, decision))
+                            format_rewrite_block(
+                                line.channel, block_page_url(block_base, line.url, decision), checked=True
+                            )
                         )
                     else:
                         answers.append(format_rewrite_allow(line.channel))
