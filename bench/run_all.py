@@ -23,6 +23,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -103,12 +104,19 @@ def second_helper_memory(policy: Path, index: Path, corpus: Path, lines: int) ->
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
         )
-        assert helper.stdin is not None and helper.stdout is not None
-        helper.stdin.write(feed)
-        helper.stdin.flush()
+        stdin, stdout = helper.stdin, helper.stdout
+        assert stdin is not None and stdout is not None
+        # Feed from a thread while reading here: the answers must be read as they come, or both
+        # pipes fill up and the helper and this script wait for each other for ever.
+        feeder = threading.Thread(target=lambda pipe=stdin: (pipe.write(feed), pipe.flush()))
+        feeder.start()
         answered = 0
         while answered < lines:  # read every answer, so the helper has decided them all
-            answered += helper.stdout.read1(1 << 20).count(b"\n")
+            chunk = stdout.read1(1 << 20)
+            if not chunk:
+                raise RuntimeError("the helper stopped before answering every line")
+            answered += chunk.count(b"\n")
+        feeder.join()
         helpers.append(helper)
     memory = {"first": private_memory(helpers[0].pid), "second": private_memory(helpers[1].pid)}
     for helper in helpers:
