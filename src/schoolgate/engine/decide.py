@@ -91,22 +91,43 @@ class Decision(NamedTuple):
 
 
 class Outcome(NamedTuple):
-    """What the rules make of a request, before the per-request details (host, entry) are added.
+    """What the rules make of a request, before the per-request details (source, entry, host) are added.
 
     It depends only on the group, the list sources and site lists that matched, and the instant, so
     `decide_many` works it out once per distinct combination."""
 
     verdict: Action
     reason: Reason
-    rule: Rule | None
-    category: int  # the category's number (bit), or -1
-    sources: int  # the list sources that stand behind the category (for the explaining entry)
-    sites: int  # the site lists that made the rule match, when no category did
+    category: str | None
+    uksic: str | None
+    rule: int | None
+    rule_name: str | None
+    window: str | None
     alert: AlertLevel
+    sources: int  # the list sources behind the decision (where its entry is found), or 0
+    sites: int  # the site lists that made the rule match when no category did, or 0
 
 
 _new = tuple.__new__
-_NO_RULE = (None, None, None)
+
+
+def _make_outcome(
+    policy: CompiledPolicy,
+    verdict: Action,
+    reason: Reason,
+    rule: Rule | None,
+    bit: int,
+    sources: int,
+    sites: int,
+    alert: AlertLevel,
+) -> Outcome:
+    category = policy.category_names[bit] if bit >= 0 else None
+    uksic = policy.category_uksic[bit] if bit >= 0 else None
+    if rule is None:
+        return Outcome(verdict, reason, category, uksic, None, None, None, alert, sources, sites)
+    return Outcome(
+        verdict, reason, category, uksic, rule.number, rule.name, rule.window, alert, sources, sites
+    )
 
 
 def _outcome(policy: CompiledPolicy, group: str, sources: int, sites: int, url: Url, at: datetime) -> Outcome:
@@ -116,7 +137,7 @@ def _outcome(policy: CompiledPolicy, group: str, sources: int, sites: int, url: 
         # A locked list need not belong to a category: the decision then names its list and entry.
         locked_categories = policy.categories_of(locked)
         bit = first_bit(locked_categories) if locked_categories else -1
-        return Outcome(Action.BLOCK, Reason.LOCKED, None, bit, locked, 0, AlertLevel.HIGH)
+        return _make_outcome(policy, Action.BLOCK, Reason.LOCKED, None, bit, locked, 0, AlertLevel.HIGH)
     categories = policy.categories_of(sources) if sources else 0
     for compiled in policy.rules_by_group.get(group, ()):
         rule = compiled.rule
@@ -126,17 +147,17 @@ def _outcome(policy: CompiledPolicy, group: str, sources: int, sites: int, url: 
         if not (matched or rule.all_sites or compiled.site_mask & sites or _pattern_matches(compiled, url)):
             continue
         if not matched and compiled.site_mask & sites:
-            return Outcome(rule.action, Reason.RULE, rule, -1, 0, compiled.site_mask & sites, rule.alert)
+            return _make_outcome(
+                policy, rule.action, Reason.RULE, rule, -1, 0, compiled.site_mask & sites, rule.alert
+            )
         # Name a category whenever the request has one: the rule's own, else the request's first.
         bit = first_bit(matched or categories) if categories else -1
         behind = policy.category_source_masks[bit] & sources if bit >= 0 else 0
-        return Outcome(rule.action, Reason.RULE, rule, bit, behind, 0, rule.alert)
+        return _make_outcome(policy, rule.action, Reason.RULE, rule, bit, behind, 0, rule.alert)
     default = policy.policy.groups[group].default_action
-    if categories:
-        bit = first_bit(categories)
-        behind = policy.category_source_masks[bit] & sources
-        return Outcome(default, Reason.GROUP_DEFAULT, None, bit, behind, 0, AlertLevel.NONE)
-    return Outcome(default, Reason.GROUP_DEFAULT, None, -1, 0, 0, AlertLevel.NONE)
+    bit = first_bit(categories) if categories else -1
+    behind = policy.category_source_masks[bit] & sources if bit >= 0 else 0
+    return _make_outcome(policy, default, Reason.GROUP_DEFAULT, None, bit, behind, 0, AlertLevel.NONE)
 
 
 def _in_force(compiled: CompiledRule, at: datetime) -> bool:
@@ -244,10 +265,8 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
             if group not in pattern_groups and len(keep) < _MAX_REMEMBERED:
                 keep[memo_key] = outcome
 
-        rule = outcome.rule
-        rule_details = (rule.number, rule.name, rule.window) if rule is not None else _NO_RULE
+        entry = source = None
         if outcome.sources:
-            entry = source = None
             behind = outcome.sources
             for position, (key_text, mask) in enumerate(hits):
                 if mask & behind:
@@ -259,70 +278,33 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
                     mask &= behind
                     source = source_names[(mask & -mask).bit_length() - 1]
                     break
-            bit = outcome.category
-            append(
-                _new(
-                    Decision,
-                    (
-                        outcome.verdict,
-                        outcome.reason,
-                        group,
-                        identity,
-                        policy.category_names[bit] if bit >= 0 else None,
-                        policy.category_uksic[bit] if bit >= 0 else None,
-                        source,
-                        *rule_details,
-                        outcome.alert,
-                        entry,
-                        host,
-                    ),
-                )
-            )
         elif outcome.sites:
-            entry = source = None
             assert site_index is not None
             for key_text, mask in site_hits:
                 if mask & outcome.sites:
                     entry = describe_key(key_text)[1]
                     source = site_index.first_source(mask & outcome.sites)
                     break
-            append(
-                _new(
-                    Decision,
-                    (
-                        outcome.verdict,
-                        outcome.reason,
-                        group,
-                        identity,
-                        None,
-                        None,
-                        source,
-                        *rule_details,
-                        outcome.alert,
-                        entry,
-                        host,
-                    ),
-                )
+        append(
+            _new(
+                Decision,
+                (
+                    outcome.verdict,
+                    outcome.reason,
+                    group,
+                    identity,
+                    outcome.category,
+                    outcome.uksic,
+                    source,
+                    outcome.rule,
+                    outcome.rule_name,
+                    outcome.window,
+                    outcome.alert,
+                    entry,
+                    host,
+                ),
             )
-        else:
-            append(
-                _new(
-                    Decision,
-                    (
-                        outcome.verdict,
-                        outcome.reason,
-                        group,
-                        identity,
-                        None,
-                        None,
-                        None,
-                        *rule_details,
-                        outcome.alert,
-                        None,
-                        host,
-                    ),
-                )
-            )
+        )
     return out
 
 
