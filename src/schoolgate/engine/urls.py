@@ -64,14 +64,19 @@ _FAST_HOST = r"(?:[a-z0-9_-]{1,63}+\.)*+[a-z_-][a-z0-9_-]{0,62}+"
 _FAST_HOST_RE = re.compile(_FAST_HOST)
 # The common case of a whole URL: lowercase scheme and host, optional port, and a path and query that need
 # no decoding, no backslash handling and no whitespace stripping (slashes and dot segments checked after).
+# The common case of a whole URL: scheme, a host of dotted labels (a trailing dot allowed), optional port,
+# and a path and query that need no decoding, no backslash handling and no whitespace stripping (slashes
+# and dot segments checked after). A host whose last label starts with a digit is checked in Python: a
+# canonical dotted quad stays on the fast path, any other number goes to the full WHATWG parser.
+_FAST_NAME = r"([a-z0-9_-]{1,63}+(?:\.[a-z0-9_-]{1,63}+)*+)\.?+"
 _FAST_URL_RE = re.compile(
-    r"([a-z][a-z0-9+.-]*+)://("
-    + _FAST_HOST
-    + r")(?::([0-9]{1,5}+))?+(/[^?#%\\\x00-\x20\x7f]*+)?+(\?[^#%\x00-\x20\x7f]*+)?+"
+    r"([a-z][a-z0-9+.-]*+)://"
+    + _FAST_NAME
+    + r"(?::([0-9]{1,5}+))?+(/[^?#%\\\x00-\x20\x7f]*+)?+(\?[^#%\x00-\x20\x7f]*+)?+"
 )
 # The same with upper-case letters in the scheme and host (case-insensitive), lowercased after the match.
 _FAST_URL_ANY_CASE_RE = re.compile(_FAST_URL_RE.pattern, re.IGNORECASE)
-_FAST_AUTHORITY_RE = re.compile("(" + _FAST_HOST + r")(?::([0-9]{1,5}+))?+")
+_FAST_AUTHORITY_RE = re.compile(_FAST_NAME + r"(?::([0-9]{1,5}+))?+", re.IGNORECASE)
 # A canonical dotted-decimal IPv4 address (no leading zeros, every part 0..255).
 _OCTET = r"(?:25[0-5]|2[0-4][0-9]|1[0-9][0-9]|[1-9]?[0-9])"
 _DOTTED_QUAD_RE = re.compile(r"(?:" + _OCTET + r"\.){3}" + _OCTET)
@@ -116,8 +121,8 @@ def parse_url(text: str) -> Url | None:
     m = _FAST_URL_RE.fullmatch(text) or _FAST_URL_ANY_CASE_RE.fullmatch(text)
     if m is not None:
         scheme, host, port_text, path, query = m.groups()
-        scheme, host = scheme.lower(), host.lower()
-        if len(host) <= _MAX_HOST and (path is None or ("//" not in path and "/." not in path)):
+        fast = _fast_host(host)
+        if fast is not None and (path is None or ("//" not in path and "/." not in path)):
             port = None
             if port_text is not None:
                 port = int(port_text)
@@ -126,22 +131,34 @@ def parse_url(text: str) -> Url | None:
             target = path or "/"
             if query is not None:
                 target += query
-            return _new(Url, (scheme, host, port, target, False))
+            return _new(Url, (scheme.lower(), fast[0], port, target, fast[1]))
     elif "/" not in text:
         m = _FAST_AUTHORITY_RE.fullmatch(text)
         if m is not None:
             host, port_text = m.groups()
-            if len(host) <= _MAX_HOST:
+            fast = _fast_host(host)
+            if fast is not None:
                 port = None
                 if port_text is not None:
                     port = int(port_text)
                     if port > _MAX_PORT:
                         return None
-                return _new(Url, ("", host, port, "", False))
+                return _new(Url, ("", fast[0], port, "", fast[1]))
     try:
         return _parse_url(text)
     except Exception:  # pragma: no cover - defensive only; the property tests call _parse_url unguarded
         return None
+
+
+def _fast_host(host: str) -> tuple[str, bool] | None:
+    """(canonical host, is_ip) for a host the fast patterns matched, or None for the full parser."""
+    if len(host) > _MAX_HOST:
+        return None
+    host = host.lower()
+    last = host[host.rfind(".") + 1]
+    if "0" <= last <= "9":  # ends in a number (WHATWG): only a canonical dotted quad is fast
+        return (host, True) if _DOTTED_QUAD_RE.fullmatch(host) is not None else None
+    return host, False
 
 
 def canonical_host(text: str) -> str | None:
