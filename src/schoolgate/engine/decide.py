@@ -190,11 +190,8 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
     depend on the request itself is looked up once, not once per request."""
     index = policy.index
     source_names = index.sources
-    match = index.match
-    has_urls = index.has_urls
     match_set = index.expression_matcher
     expression_entries = index.expression_entries
-    expression_numbers = {pattern: n for n, (pattern, _) in enumerate(expression_entries)}
     site_index = policy.sites_index
     identify = policy.identify
     networks = policy.has_networks
@@ -226,34 +223,24 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
         host, target = url.host, url.target
         lowered = target.lower()
         query_target = lowered or "/"
-        hits = match(host[::-1] + "." + query_target)
-        if hits and host[:3] in _WWW_LIKE:
-            stripped = strip_www(host)
-            if len(stripped) != len(host):
-                # squidGuard's "stripped URL": URL entries also match without one www./web./ftp. label.
-                # Asked only when the stripped host has URL entries (it is then a key on the way).
-                stripped_key = domain_key(stripped)
-                for hit_key, _ in hits:
-                    if hit_key == stripped_key:
-                        if has_urls(stripped_key):
-                            hits += [h for h in match(stripped_key + query_target) if "/" in h[0]]
-                        break
+        hits = _index_hits(index, host, query_target)
         trie_hits = len(hits)
         if match_set is not None:
             full = host + lowered if url.port is None else f"{host}:{url.port}{lowered}"
             try:
                 found = match_set(full.encode())
             except UnicodeEncodeError:  # bytes that were not UTF-8: the index's own method copes
-                found = [expression_numbers[h.entry] for h in index.match_expressions(full)]
-            if found:
-                hits += [expression_entries[i] for i in sorted(found)]
+                hits += [(h.entry, h.sources) for h in index.match_expressions(full)]
+            else:
+                if found:
+                    hits += [expression_entries[i] for i in sorted(found)]
         sources = 0
         for _, mask in hits:
             sources |= mask
         site_hits: list[tuple[str, int]] = []
         sites = 0
         if site_index is not None:
-            site_hits = _site_hits(site_index, host, query_target)
+            site_hits = _index_hits(site_index, host, query_target)
             for _, mask in site_hits:
                 sites |= mask
 
@@ -313,11 +300,20 @@ _NO_DETAILS = (None, None, None, None, None, None, AlertLevel.NONE, None, None)
 _MAX_REMEMBERED = 100_000  # a bound on memory whatever the traffic
 
 
-def _site_hits(site_index: Index, host: str, query_target: str) -> list[tuple[str, int]]:
-    hits = site_index.match(host[::-1] + "." + query_target)
-    stripped = strip_www(host)
-    if len(stripped) != len(host):
-        hits += [h for h in site_index.match(domain_key(stripped) + query_target) if "/" in h[0]]
+def _index_hits(index: Index, host: str, query_target: str) -> list[tuple[str, int]]:
+    """(trie key, source mask) of every domain and URL entry of `index` that matches the request."""
+    hits = index.match(host[::-1] + "." + query_target)
+    if hits and host[:3] in _WWW_LIKE:
+        stripped = strip_www(host)
+        if len(stripped) != len(host):
+            # squidGuard's "stripped URL": URL entries also match without one www./web./ftp. label.
+            # Asked only when the stripped host has URL entries (it is then a key on the way).
+            stripped_key = domain_key(stripped)
+            for hit_key, _ in hits:
+                if hit_key == stripped_key:
+                    if index.has_urls(stripped_key):
+                        hits += [h for h in index.match(stripped_key + query_target) if "/" in h[0]]
+                    break
     return hits
 
 

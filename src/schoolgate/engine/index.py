@@ -319,10 +319,6 @@ class Index:
         return [Hit(*describe_key(key), mask) for key, mask in self.match(url_entry_key(entry)) if "/" in key]
 
     @property
-    def has_expressions(self) -> bool:
-        return self._expression_set is not None
-
-    @property
     def expression_matcher(self) -> Callable[[bytes], list[int] | None] | None:
         """The compiled expression set: UTF-8 text in, the numbers of the matching expressions out
         (None or empty when none matches). For the hot path; `match_expressions` is the friendly form."""

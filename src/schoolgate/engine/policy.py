@@ -260,15 +260,6 @@ class CompiledPolicy:
         return bool(self._networks)
 
 
-def _bits(mask: int) -> list[int]:
-    out = []
-    while mask:
-        low = mask & -mask
-        out.append(low.bit_length() - 1)
-        mask ^= low
-    return out
-
-
 def first_bit(mask: int) -> int:
     """The number of the lowest set bit of a non-zero mask."""
     return (mask & -mask).bit_length() - 1
