@@ -433,7 +433,7 @@ def test_the_group_comes_from_the_user_then_the_address_else_default(
 def test_an_unidentified_request_gets_the_default_groups_block() -> None:
     decision = ask(compiled(), "http://unlisted.example/", Request("", "stranger", "192.168.0.1"))
     assert decision == Decision(
-        BLOCK, Reason.GROUP_DEFAULT, "default", "unidentified", host="unlisted.example"
+        BLOCK, Reason.GROUP_DEFAULT, "default", identity="unidentified", host="unlisted.example"
     )
 
 
@@ -452,7 +452,7 @@ def test_user_names_in_the_policy_are_matched_case_insensitively_too() -> None:
 @pytest.mark.parametrize("url", ["http://bad host/", "", "http://example.com:99999/", "http://[::1/"])
 def test_an_unparsable_url_gets_the_policys_unparsable_action(action: Action, url: str) -> None:
     policy = compiled(allow("everything", all_sites=True), unparsable_action=action)
-    assert ask(policy, url) == Decision(action, Reason.UNPARSABLE, "ks2", "user amelia")
+    assert ask(policy, url) == Decision(action, Reason.UNPARSABLE, "ks2", identity="user amelia")
 
 
 # ---------------------------------------------------------------------------------------------------------

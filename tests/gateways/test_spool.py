@@ -15,7 +15,7 @@ BLOCKED = Decision(
     Action.BLOCK,
     Reason.RULE,
     "ks2",
-    "user alice",
+    identity="user alice",
     category="gambling",
     uksic="gambling",
     source="ut1/gambling",
@@ -25,7 +25,9 @@ BLOCKED = Decision(
     alert=AlertLevel.MEDIUM,
     host="bet365.com",
 )
-ALLOWED = Decision(Action.ALLOW, Reason.GROUP_DEFAULT, "staff", "address 10.0.2.5", host="example.org")
+ALLOWED = Decision(
+    Action.ALLOW, Reason.GROUP_DEFAULT, "staff", identity="address 10.0.2.5", host="example.org"
+)
 
 
 def event(n: int = 0, url: str = "http://example.org/", decision: Decision = ALLOWED) -> str:
@@ -65,24 +67,42 @@ def test_an_event_carries_what_the_dfe_standard_asks_for() -> None:
     }
 
 
-def test_unknown_fields_are_null_and_no_alert_means_no_alert_key() -> None:
-    decision = Decision(Action.BLOCK, Reason.UNPARSABLE, "default", "unidentified")
+def test_unknown_fields_and_no_alert_are_left_out() -> None:
+    decision = Decision(Action.BLOCK, Reason.UNPARSABLE, "default")
     assert json.loads(format_event(event_head(1.0, "squid"), "", None, None, None, None, decision)) == {
         "t": 1.0,
         "gw": "squid",
-        "user": None,
-        "ip": None,
-        "device": None,
-        "method": None,
         "url": "",
-        "host": None,
         "verdict": "block",
         "reason": "unparsable-request",
         "group": "default",
-        "category": None,
-        "source": None,
-        "entry": None,
-        "rule": None,
+    }
+
+
+def test_the_same_outcome_for_another_person_names_that_person() -> None:
+    """The part of an event an outcome fixes is made once; what differs per request still differs."""
+    head = event_head(1.0, "squid")
+    first = json.loads(format_event(head, "http://a.example/", "alice", "10.0.0.1", None, "GET", BLOCKED))
+    other = BLOCKED._replace(identity="user bob", entry="www.bet365.com", host="www.bet365.com")
+    second = json.loads(format_event(head, "http://b.example/", "bob", "10.0.0.2", "pc9", None, other))
+    assert (first["user"], first["ip"], first["url"], first["entry"]) == (
+        "alice",
+        "10.0.0.1",
+        "http://a.example/",
+        "bet365.com",
+    )
+    assert "device" not in first
+    assert (second["user"], second["ip"], second["device"], second["url"], second["entry"]) == (
+        "bob",
+        "10.0.0.2",
+        "pc9",
+        "http://b.example/",
+        "www.bet365.com",
+    )
+    assert ("method" not in second, second["host"]) == (True, "www.bet365.com")
+    varying = {"user", "ip", "device", "method", "url", "entry", "host"}
+    assert {k: v for k, v in first.items() if k not in varying} == {
+        k: v for k, v in second.items() if k not in varying
     }
 
 

@@ -629,20 +629,15 @@ def test_every_answered_line_is_recorded_with_who_what_where_and_why(school: Sch
         "entry": "bet365.com",
         "rule": 1,
     }
-    assert events[1] == {
+    assert events[1] == {  # what is not known is left out
         "gw": "squid",
-        "user": None,
         "ip": "10.0.2.5",
-        "device": None,
         "method": "POST",
         "url": "http://example.org/",
         "host": "example.org",
         "verdict": "allow",
         "reason": "rule",
         "group": "staff",
-        "category": None,
-        "source": None,
-        "entry": None,
         "rule": 2,
     }
     assert (events[2]["url"], events[2]["verdict"], events[2]["reason"]) == (

@@ -73,7 +73,6 @@ class Decision(NamedTuple):
     verdict: Action
     reason: Reason
     group: str
-    identity: str
     category: str | None = None
     uksic: str | None = None
     source: str | None = None
@@ -81,7 +80,8 @@ class Decision(NamedTuple):
     rule_name: str | None = None
     window: str | None = None
     alert: AlertLevel = AlertLevel.NONE
-    # Last, the two fields that differ from one request to the next even when the outcome is the same.
+    # Last, the fields that differ from one request to the next even when the outcome is the same.
+    identity: str = "unidentified"
     entry: str | None = None
     host: str | None = None
 
@@ -218,7 +218,7 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
                 group, identity = DEFAULT_GROUP, "unidentified"
         url = parse_url(request.url)
         if url is None:
-            append(_new(Decision, (unparsable, Reason.UNPARSABLE, group, identity, *_NO_DETAILS)))
+            append(_new(Decision, (unparsable, Reason.UNPARSABLE, group, *_NO_DETAILS, identity, None, None)))
             continue
         host, target = url.host, url.target
         lowered = target.lower()
@@ -279,7 +279,6 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
                     outcome.verdict,
                     outcome.reason,
                     group,
-                    identity,
                     outcome.category,
                     outcome.uksic,
                     source,
@@ -287,6 +286,7 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
                     outcome.rule_name,
                     outcome.window,
                     outcome.alert,
+                    identity,
                     entry,
                     host,
                 ),
@@ -296,7 +296,7 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
 
 
 _WWW_LIKE = frozenset({"www", "web", "ftp"})  # what strip_www() can remove starts with one of these
-_NO_DETAILS = (None, None, None, None, None, None, AlertLevel.NONE, None, None)
+_NO_DETAILS = (None, None, None, None, None, None, AlertLevel.NONE)
 _MAX_REMEMBERED = 100_000  # a bound on memory whatever the traffic
 
 

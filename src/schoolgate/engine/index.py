@@ -294,16 +294,13 @@ class Index:
         """(key, source mask) of every entry that is a prefix of `query` (see `request_query`).
 
         A key may come with an empty mask: the host of URL entries that is not itself listed."""
-        names = self._names
+        sets, masks = self._sets, self._set_masks
         try:
-            keys = names.prefixes(query)
+            return [(key, masks[sets[i]]) for key, i in self._names.iter_prefixes_with_ids(query)]
         except UnicodeEncodeError:
             # Bytes that were not UTF-8 (kept as lone surrogates) can be in no entry: match up to them.
-            keys = names.prefixes(_SURROGATES.sub("\ufffd", query))
-        if not keys:  # the usual case: one C call, no Python loop
-            return []
-        sets, masks = self._sets, self._set_masks
-        return [(key, masks[sets[names[key]]]) for key in keys]
+            query = _SURROGATES.sub("\ufffd", query)
+            return [(key, masks[sets[i]]) for key, i in self._names.iter_prefixes_with_ids(query)]
 
     def has_urls(self, host_key: str) -> bool:
         """Whether URL entries exist under a host (given by its domain key, `moc.elpmaxe.`)."""

@@ -2,7 +2,9 @@
 
 Every decision becomes one event carrying what the DfE filtering standard asks a school to be able
 to see for a blocked or flagged request: time and date, user, client address, device where known,
-the URL and host (hence any search term), verdict, category, rule and group.
+the URL and host (hence any search term), verdict, category, rule and group. A field that is not
+known (no user name, no device, no category, no rule, no list entry) is left out rather than written
+as null: every byte is written on the hot path.
 
 Files are written as `events-<host>-<pid>-<start>-<seq>.jsonl.part` and renamed to `.jsonl` when full
 or when the process closes them, so a reader takes only complete files; the `.part` file of a process
@@ -15,14 +17,15 @@ from __future__ import annotations
 import os
 import socket
 import time
+from collections.abc import Iterable
 from json.encoder import encode_basestring_ascii as _json_str
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NamedTuple, Protocol
 
 from schoolgate.engine.decide import Decision
 from schoolgate.engine.policy import AlertLevel
 
-__all__ = ["SpoolWriter", "event_head", "format_event"]
+__all__ = ["EventRequest", "SpoolWriter", "event_head", "format_event", "format_events"]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
@@ -39,20 +42,44 @@ _MAX_FRAGMENTS = 20_000
 def _fragment(d: Decision) -> str:
     """The part of an event that the decision's outcome fixes (all but its entry and host), made once
     per distinct outcome: it is the same for every request the same rule decides for the same group."""
-    key = d[:11]
+    key = d[:10]  # the fields an outcome fixes: Decision puts them first
     found = _FRAGMENTS.get(key)
     if found is None:
-        alert = "" if d.alert is AlertLevel.NONE else f',"alert":"{d.alert.value}"'
         found = (
-            f'"verdict":"{d.verdict.value}","reason":"{d.reason.value}","group":{_json_str(d.group)},'
-            f'"category":{"null" if d.category is None else _json_str(d.category)},'
-            f'"source":{"null" if d.source is None else _json_str(d.source)},'
-            f'"rule":{"null" if d.rule is None else d.rule}{alert}}}\n'
+            f',"verdict":"{d.verdict.value}","reason":"{d.reason.value}","group":{_json_str(d.group)}'
+            + ("" if d.category is None else f',"category":{_json_str(d.category)}')
+            + ("" if d.source is None else f',"source":{_json_str(d.source)}')
+            + ("" if d.rule is None else f',"rule":{d.rule}')
+            + ("" if d.alert is AlertLevel.NONE else f',"alert":"{d.alert.value}"')
+            + "}\n"
         )
         if len(_FRAGMENTS) >= _MAX_FRAGMENTS:
             _FRAGMENTS.clear()
         _FRAGMENTS[key] = found
     return found
+
+
+class EventRequest(Protocol):
+    """What an event records of the request itself (a gateway's parsed line)."""
+
+    @property
+    def url(self) -> str: ...
+    @property
+    def user(self) -> str | None: ...
+    @property
+    def client_ip(self) -> str | None: ...
+    @property
+    def device(self) -> str | None: ...
+    @property
+    def method(self) -> str | None: ...
+
+
+class _Request(NamedTuple):
+    url: str
+    user: str | None
+    client_ip: str | None
+    device: str | None
+    method: str | None
 
 
 def format_event(
@@ -64,17 +91,30 @@ def format_event(
     method: str | None,
     decision: Decision,
 ) -> str:
-    """One event as a JSON line (`head` from `event_head`). Hand-built because it runs once per
-    request; `json.loads` reads it, and strings are escaped by the json module's own encoder."""
-    d = decision
-    return (
-        f'{head}"user":{"null" if user is None else _json_str(user)},'
-        f'"ip":{"null" if client_ip is None else _json_str(client_ip)},'
-        f'"device":{"null" if device is None else _json_str(device)},'
-        f'"method":{"null" if method is None else _json_str(method)},"url":{_json_str(url)},'
-        f'"host":{"null" if d.host is None else _json_str(d.host)},'
-        f'"entry":{"null" if d.entry is None else _json_str(d.entry)},{_fragment(d)}'
-    )
+    """One event as a JSON line (`head` from `event_head`)."""
+    return format_events(head, [_Request(url, user, client_ip, device, method)], [decision])[0]
+
+
+def format_events(head: str, requests: Iterable[EventRequest], decisions: Iterable[Decision]) -> list[str]:
+    """The events of a batch, one JSON line each (`head` from `event_head`). Hand-built because it runs
+    once per request; `json.loads` reads it, and strings are escaped by the json module's own encoder."""
+    fragments, fragment = _FRAGMENTS, _fragment
+    out: list[str] = []
+    append = out.append
+    for r, d in zip(requests, decisions, strict=True):
+        user, ip, device, method, host, entry = r.user, r.client_ip, r.device, r.method, d.host, d.entry
+        who = "" if user is None else f'"user":{_json_str(user)},'
+        if ip is not None:
+            who += f'"ip":{_json_str(ip)},'
+        if device is not None:
+            who += f'"device":{_json_str(device)},'
+        if method is not None:
+            who += f'"method":{_json_str(method)},'
+        where = "" if host is None else f',"host":{_json_str(host)}'
+        if entry is not None:
+            where += f',"entry":{_json_str(entry)}'
+        append(f'{head}{who}"url":{_json_str(r.url)}{where}{fragments.get(d[:10]) or fragment(d)}')
+    return out
 
 
 class SpoolWriter:

@@ -29,7 +29,7 @@ from urllib.parse import quote
 from schoolgate.engine.decide import Decision, Reason, decide, decide_many
 from schoolgate.engine.index import IndexFileError
 from schoolgate.engine.policy import DEFAULT_GROUP, Action, CompiledPolicy, PolicyError, compile_policy
-from schoolgate.gateways.spool import SpoolWriter, event_head, format_event
+from schoolgate.gateways.spool import SpoolWriter, event_head, format_events
 from schoolgate.gateways.squid.protocol import (
     Concurrency,
     HelperLine,
@@ -37,7 +37,7 @@ from schoolgate.gateways.squid.protocol import (
     format_acl,
     format_rewrite_allow,
     format_rewrite_block,
-    parse_line,
+    parse_lines,
 )
 from schoolgate.lists.compile import open_index
 from schoolgate.policyfile.errors import PolicyFileError, render_key
@@ -183,36 +183,34 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
                 hangup = False
                 last_check = now
             if not chunk:
-                if pending or oversized:
-                    lines = [pending]
-                    pending = b""
-                else:
+                if not (pending or oversized):
                     break
+                data, pending = pending + b"\n", b""  # the last line, unterminated
             else:
-                lines = (pending + chunk).split(b"\n")
-                pending = lines.pop()
-                if oversized and lines:
-                    # The end of a line longer than MAX_LINE: answer it once, as unreadable.
-                    lines[0] = lines[0][: lines[0].index(b"\x00") + 1]  # keep the head: its channel-ID
-                    oversized = False
-                if len(pending) > MAX_LINE:
-                    pending = pending[:64] + b"\x00"
-                    oversized = True
-                    if not lines:
-                        continue
+                data = pending + chunk
+                cut = data.rfind(b"\n") + 1
+                data, pending = data[:cut], data[cut:]
+            # One decode per batch; "\n" and "\r" are single bytes, so splitting after decoding is the same.
+            text = data.decode("utf-8", "surrogateescape")
+            if "\r" in text:
+                text = text.replace("\r\n", "\n")
+            lines = text.split("\n")
+            lines.pop()  # what follows the last newline: nothing
+            if oversized and lines:
+                # The end of a line longer than MAX_LINE: answer it once, as unreadable.
+                lines[0] = lines[0][: lines[0].index("\x00") + 1]  # keep the head: its channel-ID
+                oversized = False
+            if len(pending) > MAX_LINE:
+                pending = pending[:64] + b"\x00"
+                oversized = True
+            if not lines:
+                continue
             compiled = holder.compiled
             block_base = config.block_page or holder.block_page
             at = datetime.now(UTC)
-            head = event_head(time.time(), "squid")
-            parsed = []
-            for raw in lines:
-                text = raw.decode("utf-8", "surrogateescape")
-                if text.endswith("\r"):
-                    text = text[:-1]
-                line = parse_line(text, mode, concurrency)
-                if "\x00" in line.url:  # a NUL cannot be in a real request: treat it as unreadable
-                    line = line._replace(url="")
-                parsed.append(line)
+            parsed = parse_lines(lines, mode, concurrency)
+            if "\x00" in text:  # a NUL cannot be in a real request: treat it as unreadable
+                parsed = [line._replace(url="") if "\x00" in line.url else line for line in parsed]
             decisions = _decide_batch(compiled, parsed, at, log)
             answers: list[str] = []
             if rewrite:
@@ -230,16 +228,8 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
                     blocked = decision.verdict is Action.BLOCK
                     message = _acl_message(decision) if blocked else ""
                     answers.append(format_acl(line.channel, not blocked, decision.group, message))
-            events: list[str] = []
             if spool is not None:
-                events = [
-                    format_event(
-                        head, line.url, line.user, line.client_ip, line.device, line.method, decision
-                    )
-                    for line, decision in zip(parsed, decisions, strict=True)
-                ]
-            if spool is not None and events:
-                spool.write(events)
+                spool.write(format_events(event_head(time.time(), "squid"), parsed, decisions))
             _write_all(stdout_fd, "".join(answers).encode("utf-8", "surrogateescape"))
             if not chunk:
                 break
@@ -272,13 +262,13 @@ def _decide_batch(
     return decisions
 
 
-_NO_POLICY = Decision(Action.BLOCK, Reason.NO_POLICY, DEFAULT_GROUP, "unidentified")
+_NO_POLICY = Decision(Action.BLOCK, Reason.NO_POLICY, DEFAULT_GROUP)
 
 
 def _internal_error(url: str, exc: Exception, log: TextIO) -> Decision:
     log.write(f"schoolgate squid-helper: internal error on {url[:200]!r}: {exc!r}; blocked it\n")
     log.flush()
-    return Decision(Action.BLOCK, Reason.INTERNAL_ERROR, DEFAULT_GROUP, "unidentified")
+    return Decision(Action.BLOCK, Reason.INTERNAL_ERROR, DEFAULT_GROUP)
 
 
 def _acl_message(decision: Decision) -> str:

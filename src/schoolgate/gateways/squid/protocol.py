@@ -22,6 +22,7 @@ still gets one (the caller decides what, normally the policy's answer for an unp
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from enum import StrEnum
 from typing import NamedTuple
 from urllib.parse import quote, unquote
@@ -34,6 +35,7 @@ __all__ = [
     "format_rewrite_allow",
     "format_rewrite_block",
     "parse_line",
+    "parse_lines",
 ]
 
 
@@ -66,38 +68,53 @@ def parse_line(
     line: str, mode: Mode = Mode.REWRITE, concurrency: Concurrency = Concurrency.AUTO
 ) -> HelperLine:
     """Split one line (without its newline). Never raises: absent fields are None, a blank line has url ""."""
-    fields = line.split()
-    count = len(fields)
-    channel = None
-    if count and concurrency is not Concurrency.OFF:
-        first = fields[0]
-        if concurrency is Concurrency.ON or (count > 1 and first.isdigit() and first.isascii()):
-            channel = first
-            del fields[0]
-            count -= 1
-    if not count:
-        return _new(HelperLine, (channel, "", None, None, None, None))
-    url = fields[0]
-    client = device = user = method = None
-    if count > 1:
-        client, _, device = fields[1].partition("/")
-        if client in ("", "-"):
-            client = None
-        if device in ("", "-"):
-            device = None
-        if count > 2:
-            user = fields[2]
-            if user == "-":
-                user = None
-            elif "%" in user or mode is Mode.ACL:
-                user = unquote(user, errors="surrogateescape")
-            if count > 3:
-                method = fields[3]
-                if method == "-":
-                    method = None
-    if mode is Mode.ACL:
-        url = unquote(url, errors="surrogateescape")
-    return _new(HelperLine, (channel, url, client, device, user, method))
+    return parse_lines([line], mode, concurrency)[0]
+
+
+def parse_lines(
+    lines: Iterable[str], mode: Mode = Mode.REWRITE, concurrency: Concurrency = Concurrency.AUTO
+) -> list[HelperLine]:
+    """`parse_line` for a batch of lines: the helper's hot path, one call per read from Squid."""
+    acl = mode is Mode.ACL
+    channels = concurrency is not Concurrency.OFF
+    always = concurrency is Concurrency.ON
+    out: list[HelperLine] = []
+    append = out.append
+    for line in lines:
+        fields = line.split()
+        count = len(fields)
+        channel = None
+        if count and channels:
+            first = fields[0]
+            if always or (count > 1 and first.isdigit() and first.isascii()):
+                channel = first
+                del fields[0]
+                count -= 1
+        if not count:
+            append(_new(HelperLine, (channel, "", None, None, None, None)))
+            continue
+        url = fields[0]
+        client = device = user = method = None
+        if count > 1:
+            client, _, device = fields[1].partition("/")
+            if client in ("", "-"):
+                client = None
+            if device in ("", "-"):
+                device = None
+            if count > 2:
+                user = fields[2]
+                if user == "-":
+                    user = None
+                elif acl or "%" in user:
+                    user = unquote(user, errors="surrogateescape")
+                if count > 3:
+                    method = fields[3]
+                    if method == "-":
+                        method = None
+        if acl:
+            url = unquote(url, errors="surrogateescape")
+        append(_new(HelperLine, (channel, url, client, device, user, method)))
+    return out
 
 
 def _prefix(channel: str | None) -> str:
