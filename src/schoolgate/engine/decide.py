@@ -70,17 +70,18 @@ class Request(NamedTuple):
 class Decision(NamedTuple):
     """A verdict with its reasons."""
 
+    # First, the fields the outcome fixes: the same for every request a rule decides for a group.
     verdict: Action
     reason: Reason
     group: str
     category: str | None = None
     uksic: str | None = None
-    source: str | None = None
     rule: int | None = None
     rule_name: str | None = None
     window: str | None = None
     alert: AlertLevel = AlertLevel.NONE
-    # Last, the fields that differ from one request to the next even when the outcome is the same.
+    # Then the list behind it (one of the outcome's sources), and what differs from one request to the next.
+    source: str | None = None
     identity: str = "unidentified"
     entry: str | None = None
     host: str | None = None
@@ -96,14 +97,7 @@ class Outcome(NamedTuple):
     It depends only on the group, the list sources and site lists that matched, and the instant, so
     `decide_many` works it out once per distinct combination."""
 
-    verdict: Action
-    reason: Reason
-    category: str | None
-    uksic: str | None
-    rule: int | None
-    rule_name: str | None
-    window: str | None
-    alert: AlertLevel
+    head: tuple[object, ...]  # the first fields of every Decision with this outcome, verdict to alert
     sources: int  # the list sources behind the decision (where its entry is found), or 0
     sites: int  # the site lists that made the rule match when no category did, or 0
 
@@ -115,6 +109,7 @@ def _make_outcome(
     policy: CompiledPolicy,
     verdict: Action,
     reason: Reason,
+    group: str,
     rule: Rule | None,
     bit: int,
     sources: int,
@@ -124,10 +119,10 @@ def _make_outcome(
     category = policy.category_names[bit] if bit >= 0 else None
     uksic = policy.category_uksic[bit] if bit >= 0 else None
     if rule is None:
-        return Outcome(verdict, reason, category, uksic, None, None, None, alert, sources, sites)
-    return Outcome(
-        verdict, reason, category, uksic, rule.number, rule.name, rule.window, alert, sources, sites
-    )
+        head: tuple[object, ...] = (verdict, reason, group, category, uksic, None, None, None, alert)
+    else:
+        head = (verdict, reason, group, category, uksic, rule.number, rule.name, rule.window, alert)
+    return Outcome(head, sources, sites)
 
 
 def _outcome(policy: CompiledPolicy, group: str, sources: int, sites: int, url: Url, at: datetime) -> Outcome:
@@ -137,7 +132,9 @@ def _outcome(policy: CompiledPolicy, group: str, sources: int, sites: int, url: 
         # A locked list need not belong to a category: the decision then names its list and entry.
         locked_categories = policy.categories_of(locked)
         bit = first_bit(locked_categories) if locked_categories else -1
-        return _make_outcome(policy, Action.BLOCK, Reason.LOCKED, None, bit, locked, 0, AlertLevel.HIGH)
+        return _make_outcome(
+            policy, Action.BLOCK, Reason.LOCKED, group, None, bit, locked, 0, AlertLevel.HIGH
+        )
     categories = policy.categories_of(sources) if sources else 0
     for compiled in policy.rules_by_group.get(group, ()):
         rule = compiled.rule
@@ -148,16 +145,16 @@ def _outcome(policy: CompiledPolicy, group: str, sources: int, sites: int, url: 
             continue
         if not matched and compiled.site_mask & sites:
             return _make_outcome(
-                policy, rule.action, Reason.RULE, rule, -1, 0, compiled.site_mask & sites, rule.alert
+                policy, rule.action, Reason.RULE, group, rule, -1, 0, compiled.site_mask & sites, rule.alert
             )
         # Name a category whenever the request has one: the rule's own, else the request's first.
         bit = first_bit(matched or categories) if categories else -1
         behind = policy.category_source_masks[bit] & sources if bit >= 0 else 0
-        return _make_outcome(policy, rule.action, Reason.RULE, rule, bit, behind, 0, rule.alert)
+        return _make_outcome(policy, rule.action, Reason.RULE, group, rule, bit, behind, 0, rule.alert)
     default = policy.policy.groups[group].default_action
     bit = first_bit(categories) if categories else -1
     behind = policy.category_source_masks[bit] & sources if bit >= 0 else 0
-    return _make_outcome(policy, default, Reason.GROUP_DEFAULT, None, bit, behind, 0, AlertLevel.NONE)
+    return _make_outcome(policy, default, Reason.GROUP_DEFAULT, group, None, bit, behind, 0, AlertLevel.NONE)
 
 
 def _in_force(compiled: CompiledRule, at: datetime) -> bool:
@@ -218,7 +215,11 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
                 group, identity = DEFAULT_GROUP, "unidentified"
         url = parse_url(request.url)
         if url is None:
-            append(_new(Decision, (unparsable, Reason.UNPARSABLE, group, *_NO_DETAILS, identity, None, None)))
+            append(
+                _new(
+                    Decision, (unparsable, Reason.UNPARSABLE, group, *_NO_DETAILS, None, identity, None, None)
+                )
+            )
             continue
         host, target = url.host, url.target
         lowered = target.lower()
@@ -272,31 +273,12 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
                     entry = describe_key(key_text)[1]
                     source = site_index.first_source(mask & outcome.sites)
                     break
-        append(
-            _new(
-                Decision,
-                (
-                    outcome.verdict,
-                    outcome.reason,
-                    group,
-                    outcome.category,
-                    outcome.uksic,
-                    source,
-                    outcome.rule,
-                    outcome.rule_name,
-                    outcome.window,
-                    outcome.alert,
-                    identity,
-                    entry,
-                    host,
-                ),
-            )
-        )
+        append(_new(Decision, (*outcome.head, source, identity, entry, host)))
     return out
 
 
 _WWW_LIKE = frozenset({"www", "web", "ftp"})  # what strip_www() can remove starts with one of these
-_NO_DETAILS = (None, None, None, None, None, None, AlertLevel.NONE)
+_NO_DETAILS = (None, None, None, None, None, AlertLevel.NONE, None)  # category to source
 _MAX_REMEMBERED = 100_000  # a bound on memory whatever the traffic
 
 

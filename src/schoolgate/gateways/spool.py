@@ -42,7 +42,7 @@ _MAX_FRAGMENTS = 20_000
 def _fragment(d: Decision) -> str:
     """The part of an event that the decision's outcome fixes (all but its entry and host), made once
     per distinct outcome: it is the same for every request the same rule decides for the same group."""
-    key = d[:10]  # the fields an outcome fixes: Decision puts them first
+    key = d[:10]  # the fields an outcome fixes and its source: Decision puts them first
     found = _FRAGMENTS.get(key)
     if found is None:
         found = (

@@ -18,10 +18,9 @@ import os
 import signal
 import sys
 import time
-from base64 import urlsafe_b64encode
+from binascii import b2a_base64
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from functools import lru_cache
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
@@ -43,7 +42,7 @@ from schoolgate.lists.compile import open_index
 from schoolgate.policyfile.errors import PolicyFileError, render_key
 from schoolgate.policyfile.load import load_policy
 
-__all__ = ["HelperConfig", "PolicyHolder", "block_page_url", "run"]
+__all__ = ["BlockPage", "HelperConfig", "PolicyHolder", "block_page_url", "run"]
 
 READ_SIZE = 64 * 1024
 MAX_LINE = 1024 * 1024
@@ -128,26 +127,46 @@ class PolicyHolder:
         self.log.flush()
 
 
-@lru_cache(maxsize=4096)
-def _block_query(reason: Reason, group: str, category: str | None, rule: int | None) -> str:
-    query = f"reason={reason.value}&group={quote(group, safe='')}"
-    if category:
-        query += f"&category={quote(category, safe='')}"
-    if rule is not None:
-        query += f"&rule={rule}"
-    return query
+_BASE64_URLSAFE = bytes.maketrans(b"+/", b"-_")
 
 
-def block_page_url(base: str, url: str, decision: Decision) -> str:
-    """The block page address for a decision: what was blocked, why, for whom.
+class BlockPage:
+    """Block page addresses on one base address: what was blocked, why, for whom.
 
     The requested URL travels base64url-encoded (`url64`): cheap to make on the hot path, and it
     needs no escaping. It is cut to MAX_BLOCKED_URL characters; the spool keeps the whole URL.
+    Everything before it is the same for every request an outcome decides, and is made once.
     """
-    raw = url[:MAX_BLOCKED_URL].encode("utf-8", "surrogateescape")
-    token = urlsafe_b64encode(raw).rstrip(b"=").decode("ascii")
-    query = _block_query(decision.reason, decision.group, decision.category, decision.rule)
-    return f"{base}{'&' if '?' in base else '?'}{query}&url64={token}"
+
+    MAX_REMEMBERED = 4096
+
+    def __init__(self, base: str) -> None:
+        self.base = base
+        self._prefixes: dict[tuple[object, ...], str] = {}
+
+    def url(self, url: str, decision: Decision) -> str:
+        prefix = self._prefixes.get(decision[:9])  # the fields an outcome fixes
+        if prefix is None:
+            prefix = self._prefix(decision)
+        raw = url[:MAX_BLOCKED_URL].encode("utf-8", "surrogateescape")
+        return prefix + b2a_base64(raw, newline=False).translate(_BASE64_URLSAFE).rstrip(b"=").decode()
+
+    def _prefix(self, decision: Decision) -> str:
+        query = f"reason={decision.reason.value}&group={quote(decision.group, safe='')}"
+        if decision.category:
+            query += f"&category={quote(decision.category, safe='')}"
+        if decision.rule is not None:
+            query += f"&rule={decision.rule}"
+        prefix = f"{self.base}{'&' if '?' in self.base else '?'}{query}&url64="
+        if len(self._prefixes) >= self.MAX_REMEMBERED:
+            self._prefixes.clear()
+        self._prefixes[decision[:9]] = prefix
+        return prefix
+
+
+def block_page_url(base: str, url: str, decision: Decision) -> str:
+    """The block page address for one decision (see BlockPage)."""
+    return BlockPage(base).url(url, decision)
 
 
 def _write_all(fd: int, data: bytes) -> None:
@@ -172,6 +191,7 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
     rewrite = mode is Mode.REWRITE
     pending = b""
     oversized = False
+    block_page = BlockPage(config.block_page or holder.block_page)
     last_check = time.monotonic()
     try:
         while True:
@@ -207,6 +227,8 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
                 continue
             compiled = holder.compiled
             block_base = config.block_page or holder.block_page
+            if block_page.base != block_base:
+                block_page = BlockPage(block_base)
             at = datetime.now(UTC)
             parsed = parse_lines(lines, mode, concurrency)
             if "\x00" in text:  # a NUL cannot be in a real request: treat it as unreadable
@@ -214,15 +236,14 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
             decisions = _decide_batch(compiled, parsed, at, log)
             answers: list[str] = []
             if rewrite:
+                allow = format_rewrite_allow(None)
                 for line, decision in zip(parsed, decisions, strict=True):
-                    if decision.verdict is Action.BLOCK:
-                        answers.append(
-                            format_rewrite_block(
-                                line.channel, block_page_url(block_base, line.url, decision), checked=True
-                            )
-                        )
+                    channel = line.channel
+                    if decision.verdict is not BLOCK:
+                        answers.append(allow if channel is None else f"{channel} {allow}")
                     else:
-                        answers.append(format_rewrite_allow(line.channel))
+                        redirect = block_page.url(line.url, decision)
+                        answers.append(format_rewrite_block(channel, redirect, checked=True))
             else:
                 for line, decision in zip(parsed, decisions, strict=True):
                     blocked = decision.verdict is Action.BLOCK
@@ -262,6 +283,7 @@ def _decide_batch(
     return decisions
 
 
+BLOCK = Action.BLOCK
 _NO_POLICY = Decision(Action.BLOCK, Reason.NO_POLICY, DEFAULT_GROUP)
 
 
