@@ -215,11 +215,7 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
                 group, identity = DEFAULT_GROUP, "unidentified"
         url = parse_url(request.url)
         if url is None:
-            append(
-                _new(
-                    Decision, (unparsable, Reason.UNPARSABLE, group, *_NO_DETAILS, None, identity, None, None)
-                )
-            )
+            append(_new(Decision, (unparsable, Reason.UNPARSABLE, group, *_NO_DETAILS, identity, None, None)))
             continue
         host, target = url.host, url.target
         lowered = target.lower()

@@ -118,20 +118,28 @@ def parse_url(text: str) -> Url | None:
     Returns ``None`` when the text is not a usable URL; the caller then applies the policy's answer for
     unparsable requests.  Never raises.
     """
-    m = _FAST_URL_RE.fullmatch(text) or _FAST_URL_ANY_CASE_RE.fullmatch(text)
+    m = _FAST_URL_RE.fullmatch(text)
     if m is not None:
         scheme, host, port_text, path, query = m.groups()
-        fast = _fast_host(host)
-        if fast is not None and (path is None or ("//" not in path and "/." not in path)):
-            port = None
-            if port_text is not None:
-                port = int(port_text)
-                if port > _MAX_PORT:
-                    return None
-            target = path or "/"
-            if query is not None:
-                target += query
-            return _new(Url, (scheme.lower(), fast[0], port, target, fast[1]))
+    else:
+        m = _FAST_URL_ANY_CASE_RE.fullmatch(text)
+        if m is not None:
+            scheme, host, port_text, path, query = m.groups()
+            scheme, host = scheme.lower(), host.lower()
+    if m is not None:
+        if len(host) <= _MAX_HOST and (path is None or ("//" not in path and "/." not in path)):
+            # A host that ends in a number (WHATWG) is fast only as a canonical dotted quad.
+            is_ip = "0" <= host[host.rfind(".") + 1] <= "9"
+            if not is_ip or _DOTTED_QUAD_RE.fullmatch(host) is not None:
+                port = None
+                if port_text is not None:
+                    port = int(port_text)
+                    if port > _MAX_PORT:
+                        return None
+                target = path or "/"
+                if query is not None:
+                    target += query
+                return _new(Url, (scheme, host, port, target, is_ip))
     elif "/" not in text:
         m = _FAST_AUTHORITY_RE.fullmatch(text)
         if m is not None:
