@@ -28,6 +28,7 @@ from urllib.parse import quote
 from schoolgate.engine.decide import Decision, Reason, decide, decide_many
 from schoolgate.engine.index import IndexFileError
 from schoolgate.engine.policy import DEFAULT_GROUP, Action, CompiledPolicy, PolicyError, compile_policy
+from schoolgate.gateways.memory import keep_freed_memory
 from schoolgate.gateways.spool import SpoolWriter, event_head, format_events
 from schoolgate.gateways.squid.protocol import (
     Concurrency,
@@ -178,6 +179,7 @@ def _write_all(fd: int, data: bytes) -> None:
 
 def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO = sys.stderr) -> int:
     """Serve Squid until end of input. Returns the exit status."""
+    keep_freed_memory()
     holder = PolicyHolder(config.policy, config.index, log)
     spool = SpoolWriter(config.spool, "squid") if config.spool is not None else None
     hangup = False
