@@ -22,7 +22,7 @@ from json.encoder import encode_basestring_ascii as _json_str
 from pathlib import Path
 from typing import BinaryIO, NamedTuple, Protocol
 
-from schoolgate.engine.decide import Decision
+from schoolgate.engine.decide import Decision, RequestLike
 from schoolgate.engine.policy import AlertLevel
 
 __all__ = ["EventRequest", "SpoolWriter", "event_head", "format_event", "format_events"]
@@ -59,15 +59,10 @@ def _fragment(d: Decision) -> str:
     return found
 
 
-class EventRequest(Protocol):
-    """What an event records of the request itself (a gateway's parsed line)."""
+class EventRequest(RequestLike, Protocol):
+    """What an event records of the request itself (a gateway's parsed line): what `decide` reads,
+    and the device and method."""
 
-    @property
-    def url(self) -> str: ...
-    @property
-    def user(self) -> str | None: ...
-    @property
-    def client_ip(self) -> str | None: ...
     @property
     def device(self) -> str | None: ...
     @property
