@@ -2,9 +2,10 @@
 
 A helper handles each batch of requests with a few buffers of 100-300 KB (the batch's text, its
 answers, its spool events). glibc hands such buffers out with mmap and gives them back with munmap,
-or trims the heap after freeing them, so every batch faults its buffers in again page by page: on a
-virtual machine that was up to 0.7 µs per request. A gateway's working set is steady, so it keeps
-freed memory for the next batch instead; memory a batch frees is reused, not returned.
+or trims the heap after freeing them, so every batch faults its buffers in again page by page (on the
+bench machine, a virtual machine: 31,843 page faults per 300,000 requests instead of 5,871, and about
+3 % of the helper's throughput). A gateway's working set is steady, so it keeps freed memory for the
+next batch instead; memory a batch frees is reused, not returned.
 """
 
 from __future__ import annotations
