@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any, NamedTuple
 
 import pytest
 
 from schoolgate.engine.decide import Decision, Reason
 from schoolgate.engine.policy import Action, AlertLevel
-from schoolgate.gateways.spool import SpoolWriter, event_head, format_event
+from schoolgate.gateways.spool import SpoolWriter, read_events
 
 BLOCKED = Decision(
     Action.BLOCK,
@@ -30,80 +31,111 @@ ALLOWED = Decision(
 )
 
 
-def event(n: int = 0, url: str = "http://example.org/", decision: Decision = ALLOWED) -> str:
-    head = event_head(1_800_000_000.25 + n, "squid")
-    return format_event(head, url, "alice", "10.0.0.1", "pc1", "GET", decision)
+def event(n: int = 0, url: str = "http://example.org/") -> str:
+    """A line for the writer's low-level `write` (what `record` hands it)."""
+    return json.dumps({"t": 1_800_000_000.25 + n, "url": url}) + "\n"
 
 
-def test_an_event_carries_what_the_dfe_standard_asks_for() -> None:
-    line = format_event(
-        event_head(1_800_000_000.1234, "squid"),
-        "https://bet365.com/x?q=1",
-        "alice",
-        "10.0.0.1",
-        "pc1.lan",
-        "GET",
-        BLOCKED,
-    )
-    assert line.endswith("\n")
-    assert line.count("\n") == 1
-    assert json.loads(line) == {
-        "t": 1_800_000_000.123,
-        "gw": "squid",
-        "user": "alice",
-        "ip": "10.0.0.1",
-        "device": "pc1.lan",
-        "method": "GET",
-        "url": "https://bet365.com/x?q=1",
-        "host": "bet365.com",
-        "verdict": "block",
-        "reason": "rule",
-        "group": "ks2",
-        "category": "gambling",
-        "source": "ut1/gambling",
-        "entry": "bet365.com",
-        "rule": 4,
-        "alert": "medium",
-    }
+class Line(NamedTuple):
+    """What a gateway passes for each request: its parsed line."""
+
+    url: str
+    user: str | None = None
+    client_ip: str | None = None
+    device: str | None = None
+    method: str | None = None
 
 
-def test_unknown_fields_and_no_alert_are_left_out() -> None:
+def recorded(tmp_path: Path, *batches: list[tuple[Line, Decision]]) -> list[dict[str, Any]]:
+    """Record batches (at 1,800,000,000.1234 s, one second apart) and read the events back."""
+    writer = SpoolWriter(tmp_path / "spool", "squid")
+    for n, batch in enumerate(batches):
+        writer.record(1_800_000_000.1234 + n, [line for line, _ in batch], [d for _, d in batch])
+    writer.close()
+    return [event for file in spool_files(tmp_path / "spool") for event in read_events(file)]
+
+
+def test_an_event_carries_what_the_dfe_standard_asks_for(tmp_path: Path) -> None:
+    line = Line("https://bet365.com/x?q=1", "alice", "10.0.0.1", "pc1.lan", "GET")
+    assert recorded(tmp_path, [(line, BLOCKED)]) == [
+        {
+            "t": 1_800_000_000.123,
+            "gw": "squid",
+            "user": "alice",
+            "ip": "10.0.0.1",
+            "device": "pc1.lan",
+            "method": "GET",
+            "url": "https://bet365.com/x?q=1",
+            "host": "bet365.com",
+            "verdict": "block",
+            "reason": "rule",
+            "group": "ks2",
+            "category": "gambling",
+            "source": "ut1/gambling",
+            "entry": "bet365.com",
+            "rule": 4,
+            "alert": "medium",
+        }
+    ]
+
+
+def test_unknown_fields_and_no_alert_are_left_out(tmp_path: Path) -> None:
     decision = Decision(Action.BLOCK, Reason.UNPARSABLE, "default")
-    assert json.loads(format_event(event_head(1.0, "squid"), "", None, None, None, None, decision)) == {
-        "t": 1.0,
-        "gw": "squid",
-        "url": "",
-        "verdict": "block",
-        "reason": "unparsable-request",
-        "group": "default",
-    }
+    assert recorded(tmp_path, [(Line(""), decision)]) == [
+        {
+            "t": 1_800_000_000.123,
+            "gw": "squid",
+            "url": "",
+            "verdict": "block",
+            "reason": "unparsable-request",
+            "group": "default",
+        }
+    ]
 
 
-def test_the_same_outcome_for_another_person_names_that_person() -> None:
-    """The part of an event an outcome fixes is made once; what differs per request still differs."""
-    head = event_head(1.0, "squid")
-    first = json.loads(format_event(head, "http://a.example/", "alice", "10.0.0.1", None, "GET", BLOCKED))
+def test_an_outcome_is_written_once_per_file_and_each_event_names_it(tmp_path: Path) -> None:
+    """What an outcome fixes is written once; what differs per request (who, what, entry) every time."""
     other = BLOCKED._replace(identity="user bob", entry="www.bet365.com", host="www.bet365.com")
-    second = json.loads(format_event(head, "http://b.example/", "bob", "10.0.0.2", "pc9", None, other))
-    assert (first["user"], first["ip"], first["url"], first["entry"]) == (
-        "alice",
-        "10.0.0.1",
-        "http://a.example/",
-        "bet365.com",
-    )
-    assert "device" not in first
-    assert (second["user"], second["ip"], second["device"], second["url"], second["entry"]) == (
-        "bob",
-        "10.0.0.2",
-        "pc9",
-        "http://b.example/",
-        "www.bet365.com",
-    )
-    assert ("method" not in second, second["host"]) == (True, "www.bet365.com")
-    varying = {"user", "ip", "device", "method", "url", "entry", "host"}
-    assert {k: v for k, v in first.items() if k not in varying} == {
-        k: v for k, v in second.items() if k not in varying
-    }
+    batch = [
+        (Line("http://bet365.com/", "alice", "10.0.0.1", None, "GET"), BLOCKED),
+        (Line("http://example.org/", "alice", "10.0.0.1"), ALLOWED),
+        (Line("http://www.bet365.com/", "bob", "10.0.0.2", "pc9"), other),
+    ]
+    events = recorded(tmp_path, batch, batch[:1])
+    lines = spool_files(tmp_path / "spool")[0].read_text(encoding="ascii").splitlines()
+    assert [json.loads(line).get("outcome") for line in lines] == [1, None, 2, None, None, None]
+    assert [json.loads(line).get("o") for line in lines] == [None, 1, None, 2, 1, 1]
+    assert [(e["user"], e["url"], e.get("entry"), e["verdict"], e["group"]) for e in events] == [
+        ("alice", "http://bet365.com/", "bet365.com", "block", "ks2"),
+        ("alice", "http://example.org/", None, "allow", "staff"),
+        ("bob", "http://www.bet365.com/", "www.bet365.com", "block", "ks2"),
+        ("alice", "http://bet365.com/", "bet365.com", "block", "ks2"),
+    ]
+    assert ("device" in events[0], events[2]["device"], "method" in events[2]) == (False, "pc9", False)
+    assert [e["t"] for e in events] == [1_800_000_000.123] * 3 + [1_800_000_001.123]
+
+
+def test_a_new_file_defines_its_outcomes_again(tmp_path: Path) -> None:
+    writer = SpoolWriter(tmp_path, "squid", max_bytes=1)  # every batch fills a file
+    for n in range(3):
+        writer.record(1.0 + n, [Line(f"http://bet365.com/{n}")], [BLOCKED])
+    writer.close()
+    files = spool_files(tmp_path)
+    assert len(files) == 3
+    for n, file in enumerate(files):
+        assert file.read_text(encoding="ascii").startswith('{"outcome":1,"verdict":"block"')
+        assert [(e["url"], e["rule"]) for e in read_events(file)] == [(f"http://bet365.com/{n}", 4)]
+
+
+def test_a_line_cut_short_at_the_end_of_a_file_is_left_out(tmp_path: Path) -> None:
+    writer = SpoolWriter(tmp_path, "squid")
+    writer.record(1.0, [Line("http://bet365.com/"), Line("http://example.org/")], [BLOCKED, ALLOWED])
+    assert writer.path is not None
+    path = writer.path
+    with open(path, "ab") as file:  # the machine stopped in the middle of the next write
+        file.write(b'{"t":2.0,"gw":"squid","url":"http://exa')
+    assert [e["url"] for e in read_events(path)] == ["http://bet365.com/", "http://example.org/"]
+    writer.close()
 
 
 @pytest.mark.parametrize(
@@ -121,15 +153,16 @@ def test_the_same_outcome_for_another_person_names_that_person() -> None:
         '"}, "verdict": "allow',
     ],
 )
-def test_any_string_round_trips_through_one_valid_json_line(text: str) -> None:
-    head = event_head(1.0, text)
-    line = format_event(head, text, text, text, text, text, BLOCKED._replace(group=text, entry=text))
-    assert line.isascii()  # so the file is valid UTF-8 whatever the request held
-    assert line.count("\n") == 1
-    assert line.endswith("\n")
-    record = json.loads(line)
+def test_any_string_round_trips_through_one_valid_json_line(tmp_path: Path, text: str) -> None:
+    decision = BLOCKED._replace(group=text, source=text, category=text, entry=text)
+    events = recorded(tmp_path, [(Line(text, text, text, text, text), decision)])
+    file = spool_files(tmp_path / "spool")[0]
+    assert file.read_bytes().isascii()  # so the file is valid UTF-8 whatever the request held
+    assert len(file.read_bytes().splitlines()) == 2  # the outcome and the event, a line each
+    [record] = events
     assert (record["url"], record["user"], record["ip"], record["device"], record["method"]) == (text,) * 5
-    assert (record["gw"], record["group"], record["entry"], record["verdict"]) == (text, text, text, "block")
+    assert (record["group"], record["entry"], record["verdict"]) == (text, text, "block")
+    assert (record["source"], record["category"]) == (text, text)
 
 
 def spool_files(directory: Path) -> list[Path]:

@@ -6,7 +6,6 @@ built in a temporary directory with the real `schoolgate lists compile`.
 
 from __future__ import annotations
 
-import json
 import os
 import select
 import signal
@@ -17,9 +16,12 @@ from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+
+from schoolgate.gateways.spool import read_events
 
 pytestmark = pytest.mark.timeout(60)
 
@@ -589,11 +591,8 @@ def test_a_helper_failing_closed_recovers_when_the_index_appears(
 # The activity spool
 
 
-def spool_events(spool: Path, suffix: str = ".jsonl") -> list[dict[str, object]]:
-    events = []
-    for file in sorted(spool.glob(f"events-*{suffix}")):
-        events += [json.loads(line) for line in file.read_text(encoding="utf-8").splitlines()]
-    return events
+def spool_events(spool: Path, suffix: str = ".jsonl") -> list[dict[str, Any]]:
+    return [event for file in sorted(spool.glob(f"events-*{suffix}")) for event in read_events(file)]
 
 
 def test_every_answered_line_is_recorded_with_who_what_where_and_why(school: School, tmp_path: Path) -> None:

@@ -2,30 +2,41 @@
 
 Every decision becomes one event carrying what the DfE filtering standard asks a school to be able
 to see for a blocked or flagged request: time and date, user, client address, device where known,
-the URL and host (hence any search term), verdict, category, rule and group. A field that is not
-known (no user name, no device, no category, no rule, no list entry) is left out rather than written
-as null: every byte is written on the hot path.
+the URL and host (hence any search term), verdict, category, rule and group.
 
-Files are written as `events-<host>-<pid>-<start>-<seq>.jsonl.part` and renamed to `.jsonl` when full
-or when the process closes them, so a reader takes only complete files; the `.part` file of a process
-that died is complete up to its last flush and is picked up by the ingester as well. Gateways flush
-before they answer a batch of requests, so an answered request is never missing from the spool.
+Every byte is written on the hot path, so an event does not repeat what many events share. What the
+decision's outcome fixes (verdict, reason, group, category, the list behind it, rule, alert) is written
+once per file, in an outcome line, before the first event that uses it; an event names it by number:
+
+    {"outcome":1,"verdict":"block","reason":"rule","group":"ks2","category":"gambling","source":"ut1/gambling","rule":4}
+    {"t":1795263348.657,"gw":"squid","user":"amelia","ip":"10.0.0.1","method":"GET","url":"https://bet365.com/","host":"bet365.com","entry":"bet365.com","o":1}
+
+A field that is not known (no user name, no device, no category, no rule, no list entry) is left out.
+`read_events` gives the events back whole, with their outcome's fields. Each file stands alone: its
+numbers start again at 1.
+
+Files are written as `events-<gateway>-<host>-<pid>-<start>-<token>-<seq>.jsonl.part` and renamed to
+`.jsonl` when full or when the process closes them, so a reader takes only complete files; the `.part`
+file of a process that died is complete up to its last flush and is picked up by the ingester as well.
+Gateways flush before they answer a batch of requests, so an answered request is never missing from
+the spool.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring_ascii as _json_str
 from pathlib import Path
-from typing import BinaryIO, NamedTuple, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from schoolgate.engine.decide import Decision, RequestLike
 from schoolgate.engine.policy import AlertLevel
 
-__all__ = ["EventRequest", "SpoolWriter", "event_head", "format_event", "format_events"]
+__all__ = ["EventRequest", "SpoolWriter", "event_head", "read_events"]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
 
@@ -35,28 +46,20 @@ def event_head(when: float, gateway: str) -> str:
     return f'{{"t":{when:.3f},"gw":{_json_str(gateway)},'
 
 
-_FRAGMENTS: dict[tuple[object, ...], str] = {}
-_MAX_FRAGMENTS = 20_000
+_MAX_OUTCOMES = 20_000  # per file; beyond it, outcomes are defined again under new numbers
 
 
-def _fragment(d: Decision) -> str:
-    """The part of an event that the decision's outcome fixes (all but its entry and host), made once
-    per distinct outcome: it is the same for every request the same rule decides for the same group."""
-    key = d[:10]  # the fields an outcome fixes and its source: Decision puts them first
-    found = _FRAGMENTS.get(key)
-    if found is None:
-        found = (
-            f',"verdict":"{d.verdict.value}","reason":"{d.reason.value}","group":{_json_str(d.group)}'
-            + ("" if d.category is None else f',"category":{_json_str(d.category)}')
-            + ("" if d.source is None else f',"source":{_json_str(d.source)}')
-            + ("" if d.rule is None else f',"rule":{d.rule}')
-            + ("" if d.alert is AlertLevel.NONE else f',"alert":"{d.alert.value}"')
-            + "}\n"
-        )
-        if len(_FRAGMENTS) >= _MAX_FRAGMENTS:
-            _FRAGMENTS.clear()
-        _FRAGMENTS[key] = found
-    return found
+def _outcome_line(number: int, d: Decision) -> str:
+    """The line that defines outcome `number`: the fields of a decision that its outcome fixes."""
+    return (
+        f'{{"outcome":{number},"verdict":"{d.verdict.value}","reason":"{d.reason.value}",'
+        f'"group":{_json_str(d.group)}'
+        + ("" if d.category is None else f',"category":{_json_str(d.category)}')
+        + ("" if d.source is None else f',"source":{_json_str(d.source)}')
+        + ("" if d.rule is None else f',"rule":{d.rule}')
+        + ("" if d.alert is AlertLevel.NONE else f',"alert":"{d.alert.value}"')
+        + "}\n"
+    )
 
 
 class EventRequest(RequestLike, Protocol):
@@ -67,49 +70,6 @@ class EventRequest(RequestLike, Protocol):
     def device(self) -> str | None: ...
     @property
     def method(self) -> str | None: ...
-
-
-class _Request(NamedTuple):
-    url: str
-    user: str | None
-    client_ip: str | None
-    device: str | None
-    method: str | None
-
-
-def format_event(
-    head: str,
-    url: str,
-    user: str | None,
-    client_ip: str | None,
-    device: str | None,
-    method: str | None,
-    decision: Decision,
-) -> str:
-    """One event as a JSON line (`head` from `event_head`)."""
-    return format_events(head, [_Request(url, user, client_ip, device, method)], [decision])[0]
-
-
-def format_events(head: str, requests: Iterable[EventRequest], decisions: Iterable[Decision]) -> list[str]:
-    """The events of a batch, one JSON line each (`head` from `event_head`). Hand-built because it runs
-    once per request; `json.loads` reads it, and strings are escaped by the json module's own encoder."""
-    fragments, fragment = _FRAGMENTS, _fragment
-    out: list[str] = []
-    append = out.append
-    for r, d in zip(requests, decisions, strict=True):
-        user, ip, device, method, host, entry = r.user, r.client_ip, r.device, r.method, d.host, d.entry
-        who = "" if user is None else f'"user":{_json_str(user)},'
-        if ip is not None:
-            who += f'"ip":{_json_str(ip)},'
-        if device is not None:
-            who += f'"device":{_json_str(device)},'
-        if method is not None:
-            who += f'"method":{_json_str(method)},'
-        where = "" if host is None else f',"host":{_json_str(host)}'
-        if entry is not None:
-            where += f',"entry":{_json_str(entry)}'
-        append(f'{head}{who}"url":{_json_str(r.url)}{where}{fragments.get(d[:10]) or fragment(d)}')
-    return out
 
 
 class SpoolWriter:
@@ -126,11 +86,16 @@ class SpoolWriter:
         )
         self._sequence = 0
         self._path: Path | None = None
+        # The outcomes defined in the current file: the fields an outcome fixes -> the end of an event.
+        self._outcomes: dict[tuple[object, ...], str] = {}
+        self._numbered = 0
         self._file: BinaryIO = self._open()
         self._size = 0
 
     def _open(self) -> BinaryIO:
         self._sequence += 1
+        self._outcomes = {}
+        self._numbered = 0
         self._path = self.directory / f"{self._stem}-{self._sequence:05d}.jsonl.part"
         # Unbuffered: each batch goes to the file in one write(2), before its answers go to Squid.
         return open(self._path, "ab", buffering=0)
@@ -140,8 +105,41 @@ class SpoolWriter:
         """The file being written now."""
         return self._path
 
+    def record(self, when: float, requests: Iterable[EventRequest], decisions: Iterable[Decision]) -> None:
+        """Append the events of one batch decided at `when` (seconds since the epoch) and flush them."""
+        head = event_head(when, self.gateway)
+        outcomes = self._outcomes
+        lines: list[str] = []
+        append = lines.append
+        for r, d in zip(requests, decisions, strict=True):
+            user, ip, device, method, host, entry = r.user, r.client_ip, r.device, r.method, d.host, d.entry
+            who = "" if user is None else f'"user":{_json_str(user)},'
+            if ip is not None:
+                who += f'"ip":{_json_str(ip)},'
+            if device is not None:
+                who += f'"device":{_json_str(device)},'
+            if method is not None:
+                who += f'"method":{_json_str(method)},'
+            where = "" if host is None else f',"host":{_json_str(host)}'
+            if entry is not None:
+                where += f',"entry":{_json_str(entry)}'
+            end = outcomes.get(d[:10])  # Decision puts the fields an outcome fixes first
+            if end is None:
+                end = self._define(d, append)
+            append(f'{head}{who}"url":{_json_str(r.url)}{where}{end}')
+        self.write(lines)
+
+    def _define(self, d: Decision, append: Callable[[str], None]) -> str:
+        """Number a new outcome, append its line, and return how its events end."""
+        if len(self._outcomes) >= _MAX_OUTCOMES:
+            self._outcomes.clear()
+        self._numbered += 1
+        append(_outcome_line(self._numbered, d))
+        end = self._outcomes[d[:10]] = f',"o":{self._numbered}}}\n'
+        return end
+
     def write(self, lines: list[str]) -> None:
-        """Append event lines (each ending in a newline) and flush them to the file."""
+        """Append lines (each ending in a newline) and flush them to the file."""
         # Events are ASCII (the JSON encoder escapes everything else); backslashreplace only guards the
         # file against a hand-made line.
         data = "".join(lines).encode("ascii", "backslashreplace")
@@ -168,3 +166,20 @@ class SpoolWriter:
         else:
             os.replace(self._path, self._path.with_suffix(""))
         self._path = None
+
+
+def read_events(path: Path | str) -> Iterator[dict[str, Any]]:
+    """The events of one spool file, each with its outcome's fields. A last line cut short (the
+    machine stopped in the middle of a write) is left out."""
+    outcomes: dict[int, dict[str, Any]] = {}
+    with open(path, "rb") as file:
+        for raw in file:
+            if not raw.endswith(b"\n"):
+                return
+            record = json.loads(raw)
+            number = record.pop("outcome", None)
+            if number is not None:
+                outcomes[number] = record
+            else:
+                record.update(outcomes[record.pop("o")])
+                yield record

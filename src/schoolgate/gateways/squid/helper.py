@@ -29,7 +29,7 @@ from schoolgate.engine.decide import Decision, Reason, decide, decide_many
 from schoolgate.engine.index import IndexFileError
 from schoolgate.engine.policy import DEFAULT_GROUP, Action, CompiledPolicy, PolicyError, compile_policy
 from schoolgate.gateways.memory import keep_freed_memory
-from schoolgate.gateways.spool import SpoolWriter, event_head, format_events
+from schoolgate.gateways.spool import SpoolWriter
 from schoolgate.gateways.squid.protocol import (
     Concurrency,
     HelperLine,
@@ -252,7 +252,7 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
                     message = _acl_message(decision) if blocked else ""
                     answers.append(format_acl(line.channel, not blocked, decision.group, message))
             if spool is not None:
-                spool.write(format_events(event_head(time.time(), "squid"), parsed, decisions))
+                spool.record(time.time(), parsed, decisions)
             _write_all(stdout_fd, "".join(answers).encode("utf-8", "surrogateescape"))
             if not chunk:
                 break
