@@ -27,6 +27,8 @@ import threading
 import time
 from pathlib import Path
 
+from schoolgate.gateways.spool import read_events
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 BENCH = SHARED / "bench"
@@ -226,7 +228,7 @@ def main() -> None:
     summary["echo_helper"] = timed(
         "echo helper (Python floor)", f"{PYTHON} {BENCH / 'echo_helper.py'}", runs, corpus, None, results
     )
-    events = sum(1 for f in spool.glob("events-*.jsonl*") for _ in f.open("rb"))
+    events = sum(1 for f in spool.glob("events-*.jsonl*") for _ in read_events(f))
     summary["spool_events"] = events
 
     say("== agreement with squidGuard")
