@@ -11,7 +11,6 @@ next batch instead; memory a batch frees is reused, not returned.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 __all__ = ["keep_freed_memory"]
 
@@ -27,8 +26,8 @@ def keep_freed_memory() -> bool:
     """Ask the C library to keep freed buffers for reuse. Returns whether it agreed (glibc only;
     elsewhere nothing changes, which costs speed, never correctness)."""
     try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or None)
-        mallopt = libc.mallopt
+        # The running program's own symbols include the C library's: no search for it at start-up.
+        mallopt = ctypes.CDLL(None).mallopt
     except (OSError, AttributeError):
         return False
     mallopt.argtypes = (ctypes.c_int, ctypes.c_int)

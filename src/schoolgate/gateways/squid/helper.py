@@ -43,7 +43,7 @@ from schoolgate.lists.compile import open_index
 from schoolgate.policyfile.errors import PolicyFileError, render_key
 from schoolgate.policyfile.load import load_policy
 
-__all__ = ["BlockPage", "HelperConfig", "PolicyHolder", "block_page_url", "run"]
+__all__ = ["BlockPage", "HelperConfig", "PolicyHolder", "run"]
 
 READ_SIZE = 64 * 1024
 MAX_LINE = 1024 * 1024
@@ -165,11 +165,6 @@ class BlockPage:
         return prefix
 
 
-def block_page_url(base: str, url: str, decision: Decision) -> str:
-    """The block page address for one decision (see BlockPage)."""
-    return BlockPage(base).url(url, decision)
-
-
 def _write_all(fd: int, data: bytes) -> None:
     view = memoryview(data)
     while view:
@@ -242,7 +237,7 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
                 for line, decision in zip(parsed, decisions, strict=True):
                     channel = line.channel
                     if decision.verdict is not BLOCK:
-                        answers.append(allow if channel is None else f"{channel} {allow}")
+                        answers.append(allow if channel is None else format_rewrite_allow(channel))
                     else:
                         redirect = block_page.url(line.url, decision)
                         answers.append(format_rewrite_block(channel, redirect, checked=True))
