@@ -10,9 +10,21 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null
     exit 1
 fi
 
-# Debian packages named on the command line (e.g. `setup.sh squid unbound`) are installed when missing.
+# Debian packages named on the command line (e.g. `setup.sh squid unbound`) are installed when missing,
+# and what building the C part needs (gcc; the headers of Debian's own Python).
+packages=("$@")
+command -v gcc >/dev/null || packages+=(gcc)
+include=$("$PYTHON" -c 'import sysconfig; print(sysconfig.get_paths()["include"])')
+if [ ! -f "$include/Python.h" ]; then
+    if [[ "$(command -v "$PYTHON")" == /usr/bin/* ]]; then
+        packages+=(python3-dev)
+    else
+        echo "setup: $PYTHON has no C headers ($include/Python.h): install its development files" >&2
+        exit 1
+    fi
+fi
 missing=()
-for pkg in "$@"; do
+for pkg in "${packages[@]}"; do
     dpkg-query -W -f='${Status}' "$pkg" 2>/dev/null | grep -q "install ok installed" || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
@@ -27,7 +39,8 @@ if [ ! -x .venv/bin/python ]; then
     "$PYTHON" -m venv .venv
 fi
 stamp=.venv/.schoolgate-installed
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ setup.py -nt "$stamp" ] \
+    || [ src/schoolgate/gateways/_speedups.c -nt "$stamp" ]; then
     echo "setup: installing Schoolgate and its development tools into .venv"
     .venv/bin/pip install -q -e '.[dev]'
     touch "$stamp"

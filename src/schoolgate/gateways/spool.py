@@ -28,13 +28,18 @@ import json
 import os
 import socket
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from json.encoder import encode_basestring_ascii as _json_str
 from pathlib import Path
 from typing import Any, BinaryIO, Protocol
 
 from schoolgate.engine.decide import Decision, RequestLike
 from schoolgate.engine.policy import AlertLevel
+
+try:
+    from schoolgate.gateways import _speedups
+except ImportError:  # not built (no C compiler): the pure-Python loops below do the same, slower
+    _speedups = None  # type: ignore[assignment]
 
 __all__ = ["EventRequest", "SpoolWriter", "event_head", "read_events"]
 
@@ -60,6 +65,24 @@ def _outcome_line(number: int, d: Decision) -> str:
         + ("" if d.alert is AlertLevel.NONE else f',"alert":"{d.alert.value}"')
         + "}\n"
     )
+
+
+_REQUEST_FIELDS = ("user", "client_ip", "device", "method", "url")
+_layouts: dict[type, tuple[int, ...] | None] = {}
+
+
+def _layout(kind: type) -> tuple[int, ...] | None:
+    """Where a named tuple type keeps the fields an event reads (None for any other type): what the
+    C loop needs to read them by position."""
+    try:
+        return _layouts[kind]
+    except KeyError:
+        fields = getattr(kind, "_fields", None) if issubclass(kind, tuple) else None
+        layout = None
+        if isinstance(fields, tuple) and all(name in fields for name in _REQUEST_FIELDS):
+            layout = tuple(fields.index(name) for name in _REQUEST_FIELDS)
+        _layouts[kind] = layout
+        return layout
 
 
 class EventRequest(RequestLike, Protocol):
@@ -108,6 +131,22 @@ class SpoolWriter:
     def record(self, when: float, requests: Iterable[EventRequest], decisions: Iterable[Decision]) -> None:
         """Append the events of one batch decided at `when` (seconds since the epoch) and flush them."""
         head = event_head(when, self.gateway)
+        requests = requests if isinstance(requests, list) else list(requests)
+        decisions = decisions if isinstance(decisions, list) else list(decisions)
+        layout = _layout(type(requests[0])) if requests and _speedups is not None else None
+        if layout is not None:
+            data = _speedups.format_events(  # layout is None without _speedups
+                head, requests, type(requests[0]), layout, decisions, self._outcomes, self._define
+            )
+        else:
+            data = self._format_events(head, requests, decisions)
+        self._write(data)
+
+    def _format_events(self, head: str, requests: list[EventRequest], decisions: list[Decision]) -> bytes:
+        """The lines of one batch: its events, each preceded by the definition of an outcome it is the
+        first to use. `_speedups.format_events` does the same in C; this is its reference."""
+        if len(requests) != len(decisions):
+            raise ValueError("as many decisions as requests are needed")
         outcomes = self._outcomes
         lines: list[str] = []
         append = lines.append
@@ -125,24 +164,25 @@ class SpoolWriter:
                 where += f',"entry":{_json_str(entry)}'
             end = outcomes.get(d[:10])  # Decision puts the fields an outcome fixes first
             if end is None:
-                end = self._define(d, append)
+                line, end = self._define(d)
+                append(line)
             append(f'{head}{who}"url":{_json_str(r.url)}{where}{end}')
-        self.write(lines)
+        return "".join(lines).encode("ascii")
 
-    def _define(self, d: Decision, append: Callable[[str], None]) -> str:
-        """Number a new outcome, append its line, and return how its events end."""
+    def _define(self, d: Decision) -> tuple[str, str]:
+        """Number a new outcome: the line that defines it, and how its events end."""
         if len(self._outcomes) >= _MAX_OUTCOMES:
             self._outcomes.clear()
         self._numbered += 1
-        append(_outcome_line(self._numbered, d))
         end = self._outcomes[d[:10]] = f',"o":{self._numbered}}}\n'
-        return end
+        return _outcome_line(self._numbered, d), end
 
     def write(self, lines: list[str]) -> None:
         """Append lines (each ending in a newline) and flush them to the file."""
-        # Events are ASCII (the JSON encoder escapes everything else); backslashreplace only guards the
-        # file against a hand-made line.
-        data = "".join(lines).encode("ascii", "backslashreplace")
+        # backslashreplace guards the file against a hand-made line that is not ASCII.
+        self._write("".join(lines).encode("ascii", "backslashreplace"))
+
+    def _write(self, data: bytes) -> None:
         self._file.write(data)
         self._size += len(data)
         if self._size >= self.max_bytes:

@@ -1,0 +1,30 @@
+"""The gateways' per-request loops in C (_speedups.c); each has a pure-Python twin it must match."""
+
+from collections.abc import Callable
+from typing import Any
+
+def format_events(
+    head: str,
+    requests: list[Any],
+    request_type: type,
+    layout: tuple[int, ...],
+    decisions: list[Any],
+    outcomes: dict[tuple[object, ...], str],
+    define: Callable[[Any], tuple[str, str]],
+) -> bytes: ...
+def parse_lines(
+    lines: list[str],
+    line_type: type,
+    acl: bool,
+    channels: bool,
+    always: bool,
+    unquote: Callable[[str], str],
+) -> list[Any]: ...
+def rewrite_answers(
+    lines: list[Any],
+    decisions: list[Any],
+    block: object,
+    prefixes: dict[tuple[object, ...], str],
+    make_prefix: Callable[[Any], str],
+    limit: int,
+) -> bytes: ...

@@ -1,0 +1,302 @@
+"""The C loops (schoolgate.gateways._speedups) against their pure-Python twins: the same bytes, the
+same objects, the same errors, for any input."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+
+import pytest
+from hypothesis import example, given, settings
+from hypothesis import strategies as st
+
+from schoolgate.engine.decide import Decision, Reason
+from schoolgate.engine.policy import Action, AlertLevel
+from schoolgate.gateways import _speedups
+from schoolgate.gateways import spool as spool_module
+from schoolgate.gateways.spool import SpoolWriter, _layout, event_head, read_events
+from schoolgate.gateways.squid import helper, protocol
+from schoolgate.gateways.squid.helper import BlockPage
+from schoolgate.gateways.squid.protocol import Concurrency, HelperLine, Mode
+
+# Text as it reaches the gateways: ASCII mostly, with what is hard to get right: quotes, backslashes,
+# control characters, DEL, Latin-1, the BMP, beyond it (surrogate pairs in JSON), lone surrogates
+# (bytes that were not UTF-8), Unicode spaces (str.split() splits on them), digits, "/", "-", "%".
+HARD = (
+    '"\\\x00\x01\x08\x09\x0a\x0b\x0c\x0d\x1c\x1f\x7f\x80\x85\xa0\xe9'
+    "\u1680\u2028\u3000\ufffd\U0001f600\udc80\udcff"
+)
+CHARS = st.one_of(
+    st.sampled_from("abcxyz09 ./:-_%?=&" + HARD),
+    st.characters(codec="utf-8"),
+    st.characters(min_codepoint=0xDC80, max_codepoint=0xDCFF),
+)
+TEXT = st.text(CHARS, max_size=40)
+MAYBE = st.none() | TEXT
+GROUPS = ("default", "ks2", 'odd "group"\\')
+
+
+def test_the_c_module_is_built() -> None:
+    """Setup builds it; without it the gateways would fall back to the slower Python loops."""
+    assert _speedups.__file__ is not None
+    assert protocol._speedups is _speedups
+    assert helper._speedups is _speedups
+
+
+# ----------------------------------------------------------------------------- spool events
+
+
+@st.composite
+def decisions(draw: st.DrawFn) -> Decision:
+    verdict = draw(st.sampled_from(Action))
+    return Decision(
+        verdict,
+        draw(st.sampled_from(Reason)),
+        draw(st.sampled_from(GROUPS)),
+        category=draw(st.sampled_from([None, "gambling", "adult", "caf\xe9"])),
+        rule=draw(st.sampled_from([None, 1, 12])),
+        alert=draw(st.sampled_from(AlertLevel)),
+        source=draw(st.sampled_from([None, "ut1/gambling", "site:homework"])),
+        identity=draw(st.sampled_from(["unidentified", "user amelia"])),
+        entry=draw(MAYBE),
+        host=draw(MAYBE),
+    )
+
+
+REQUESTS = st.builds(
+    HelperLine, st.none() | st.just("7"), TEXT, MAYBE, MAYBE, MAYBE, st.sampled_from([None, "GET", "CONNECT"])
+)
+BATCHES = st.lists(st.tuples(REQUESTS, decisions()), max_size=12)
+
+
+def both_formats(tmp_path: Path, batches: list[list[tuple[HelperLine, Decision]]]) -> tuple[bytes, bytes]:
+    python = SpoolWriter(tmp_path / "python", "squid")
+    c = SpoolWriter(tmp_path / "c", "squid")
+    made_python, made_c = [], []
+    for n, batch in enumerate(batches):
+        requests, decided = [r for r, _ in batch], [d for _, d in batch]
+        head = event_head(1_800_000_000.5 + n, "squid")
+        made_python.append(python._format_events(head, requests, decided))
+        layout = _layout(HelperLine)
+        assert layout is not None
+        made_c.append(
+            _speedups.format_events(head, requests, HelperLine, layout, decided, c._outcomes, c._define)
+        )
+        assert python._outcomes == c._outcomes
+    python.close()
+    c.close()
+    return b"".join(made_python), b"".join(made_c)
+
+
+@settings(max_examples=300, deadline=None)
+@given(batches=st.lists(BATCHES, min_size=1, max_size=3))
+def test_events_are_formatted_alike(tmp_path_factory: pytest.TempPathFactory, batches: list) -> None:  # type: ignore[type-arg]
+    made_python, made_c = both_formats(tmp_path_factory.mktemp("spool"), batches)
+    assert made_c == made_python
+    for line in made_c.splitlines():
+        json.loads(line)  # every line is JSON on its own
+
+
+def test_every_escape_is_json_s_own(tmp_path: Path) -> None:
+    every = "".join(chr(c) for c in range(0x300)) + "\u2028\ud7ff\ue000\uffff\U00010000\U0010ffff\udc80"
+    request = HelperLine(None, every, every, every, every, every)
+    decision = Decision(Action.BLOCK, Reason.RULE, every, host=every, entry=every)
+    made_python, made_c = both_formats(tmp_path, [[(request, decision)]])
+    assert made_c == made_python
+    event = [json.loads(line) for line in made_c.splitlines()][-1]
+    assert event["url"] == event["user"] == event["host"] == every
+
+
+def test_events_written_through_c_read_back_whole(tmp_path: Path) -> None:
+    writer = SpoolWriter(tmp_path, "squid")
+    request = HelperLine(None, "https://bet365.com/\U0001f600", "10.0.0.1", None, "amelia", "GET")
+    decision = Decision(Action.BLOCK, Reason.RULE, "ks2", category="gambling", rule=4, host="bet365.com")
+    writer.record(1_800_000_000.0, [request, request], [decision, decision])
+    writer.close()
+    [file] = tmp_path.glob("*.jsonl")
+    events = list(read_events(file))
+    assert [e["url"] for e in events] == [request.url] * 2
+    assert events[0]["verdict"] == "block" and events[0]["rule"] == 4 and events[0]["user"] == "amelia"
+
+
+@pytest.mark.parametrize(
+    ("requests", "decided", "error"),
+    [
+        (
+            [HelperLine(None, b"bytes", None, None, None, None)],
+            [Decision(Action.ALLOW, Reason.RULE, "g")],
+            TypeError,
+        ),  # type: ignore[arg-type]
+        ([("not", "a", "line")], [Decision(Action.ALLOW, Reason.RULE, "g")], TypeError),
+        ([HelperLine(None, "u", None, None, None, None)], [("short",)], TypeError),
+        ([HelperLine(None, "u", None, None, None, None)], [], ValueError),
+    ],
+)
+def test_bad_input_is_an_error_not_a_crash(requests: list, decided: list, error: type[Exception]) -> None:  # type: ignore[type-arg]
+    layout = _layout(HelperLine)
+    assert layout is not None
+    with pytest.raises(error):
+        _speedups.format_events(
+            event_head(0.0, "squid"), requests, HelperLine, layout, decided, {}, lambda d: ("", "")
+        )
+
+
+def test_an_outcome_definition_must_be_ascii() -> None:
+    layout = _layout(HelperLine)
+    assert layout is not None
+    request = HelperLine(None, "u", None, None, None, None)
+    with pytest.raises(ValueError):
+        _speedups.format_events(
+            event_head(0.0, "squid"),
+            [request],
+            HelperLine,
+            layout,
+            [Decision(Action.ALLOW, Reason.RULE, "g")],
+            {},
+            lambda d: ("caf\xe9\n", ',"o":1}\n'),
+        )
+
+
+def test_no_reference_is_lost() -> None:
+    """A loop that leaked a reference per event would grow an object's count by thousands."""
+    layout = _layout(HelperLine)
+    assert layout is not None
+    url = "https://example.org/" + "x" * 10
+    request = HelperLine(None, url, "10.0.0.1", None, "amelia", "GET")
+    decision = Decision(Action.BLOCK, Reason.RULE, "ks2", host="example.org")
+    outcomes: dict[tuple[object, ...], str] = {}
+    define = SpoolWriter.__new__(SpoolWriter)
+    define._outcomes, define._numbered = outcomes, 0
+    before = (sys.getrefcount(url), sys.getrefcount(request), sys.getrefcount(decision))
+    for _ in range(1000):
+        _speedups.format_events(
+            "{", [request] * 3, HelperLine, layout, [decision] * 3, outcomes, define._define
+        )
+        _speedups.parse_lines([url + " 10.0.0.1/- amelia GET"], HelperLine, False, True, False, str)
+        _speedups.rewrite_answers([request], [decision], Action.BLOCK, {}, lambda d: "http://b/?", 2048)
+    assert (sys.getrefcount(url), sys.getrefcount(request), sys.getrefcount(decision)) == before
+
+
+# ----------------------------------------------------------------------------- helper lines
+
+LINE_FIELDS = st.lists(
+    st.one_of(
+        TEXT,
+        st.sampled_from(["-", "-/-", "10.0.0.1/-", "/pc1", "10.0.0.1/", "42", "0", "amelia", "a%20b", "%ff"]),
+    ),
+    max_size=7,
+)
+SEPARATORS = st.sampled_from([" ", "  ", "\t", "\x0b", "\x1c", "\x85", "\xa0", "\u3000", " \u2028 "])
+
+
+@st.composite
+def helper_lines(draw: st.DrawFn) -> str:
+    fields = draw(LINE_FIELDS)
+    line = draw(st.sampled_from(["", " ", "\t"]))
+    for field in fields:
+        line += field + draw(SEPARATORS)
+    return line if draw(st.booleans()) else line.rstrip()
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    lines=st.lists(helper_lines(), max_size=8),
+    mode=st.sampled_from(Mode),
+    concurrency=st.sampled_from(Concurrency),
+)
+@example(
+    lines=["", " ", "12", "12 http://a/", "http://a/ 10.0.0.1/pc1 amelia GET x=1"],
+    mode=Mode.REWRITE,
+    concurrency=Concurrency.AUTO,
+)
+@example(lines=["1 http://a%20b/ 10.0.0.1 a%20b GET"], mode=Mode.ACL, concurrency=Concurrency.ON)
+def test_lines_are_parsed_alike(lines: list[str], mode: Mode, concurrency: Concurrency) -> None:
+    acl, channels, always = (
+        mode is Mode.ACL,
+        concurrency is not Concurrency.OFF,
+        concurrency is Concurrency.ON,
+    )
+    expected = protocol._parse_lines(lines, acl, channels, always)
+    parsed = protocol.parse_lines(lines, mode, concurrency)
+    assert parsed == expected
+    assert all(type(line) is HelperLine for line in parsed)
+
+
+def test_a_line_that_is_not_text_is_an_error() -> None:
+    with pytest.raises(TypeError):
+        _speedups.parse_lines([b"http://a/"], HelperLine, False, True, False, str)  # type: ignore[list-item]
+
+
+def test_an_unquote_that_fails_is_an_error() -> None:
+    def broken(text: str) -> str:
+        raise RuntimeError("no")
+
+    with pytest.raises(RuntimeError):
+        _speedups.parse_lines(["http://a/ 10.0.0.1 a%20b GET"], HelperLine, False, True, False, broken)
+
+
+# ----------------------------------------------------------------------------- rewrite answers
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    batch=st.lists(
+        st.tuples(
+            st.builds(
+                HelperLine,
+                st.none() | st.sampled_from(["0", "17", "x\xe9", "\udc80"]),
+                st.one_of(TEXT, st.text(CHARS, min_size=2040, max_size=2060)),
+                st.none(),
+                st.none(),
+                st.none(),
+                st.none(),
+            ),
+            decisions(),
+        ),
+        max_size=10,
+    ),
+    base=st.sampled_from(
+        ["http://127.0.0.1:8080/blocked", "https://school.example/b?lang=en", "http://d\xe9/b"]
+    ),
+)
+def test_answers_are_made_alike(batch: list[tuple[HelperLine, Decision]], base: str) -> None:
+    lines, decided = [line for line, _ in batch], [d for _, d in batch]
+    expected = helper._rewrite_answers(lines, decided, BlockPage(base))
+    assert helper.rewrite_answers(lines, decided, BlockPage(base)) == expected
+
+
+def test_a_long_url_is_cut_in_the_block_page_address() -> None:
+    line = HelperLine(None, "http://a/" + "\xe9" * 3000, None, None, None, None)
+    decision = Decision(Action.BLOCK, Reason.RULE, "ks2")
+    answer = helper.rewrite_answers([line], [decision], BlockPage("http://b/"))
+    assert answer == helper._rewrite_answers([line], [decision], BlockPage("http://b/"))
+    assert len(answer) < 2048 * 2 * 4 // 3 + 200
+
+
+def test_mismatched_answers_are_an_error() -> None:
+    with pytest.raises(ValueError):
+        helper.rewrite_answers([HelperLine(None, "u", None, None, None, None)], [], BlockPage("http://b/"))
+
+
+def test_without_the_c_module_the_python_loops_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    lines = ["http://bet365.com/ 10.0.0.1/pc1 amelia GET", "3 https://example.org/\xe9 - - CONNECT", ""]
+    decided = [
+        Decision(Action.BLOCK, Reason.RULE, "ks2", category="gambling", rule=4, host="bet365.com"),
+        Decision(Action.ALLOW, Reason.GROUP_DEFAULT, "default", host="example.org"),
+        Decision(Action.BLOCK, Reason.UNPARSABLE, "default"),
+    ]
+
+    def run(where: Path) -> tuple[list[HelperLine], bytes, bytes]:
+        parsed = protocol.parse_lines(lines)
+        answers = helper.rewrite_answers(parsed, decided, BlockPage("http://127.0.0.1:8080/blocked"))
+        writer = SpoolWriter(where, "squid")
+        writer.record(1_800_000_000.0, parsed, decided)
+        writer.close()
+        [file] = where.glob("*.jsonl")
+        return parsed, answers, file.read_bytes()
+
+    with_c = run(tmp_path / "c")
+    for module in (protocol, helper, spool_module):
+        monkeypatch.setattr(module, "_speedups", None)
+    assert run(tmp_path / "python") == with_c
