@@ -33,7 +33,7 @@ from schoolgate.engine.policy import (
     Rule,
     first_bit,
 )
-from schoolgate.engine.urls import Url, parse_url, strip_www
+from schoolgate.engine.urls import Url, fast_url, parse_url, strip_www
 
 __all__ = ["Decision", "Outcome", "Reason", "Request", "RequestLike", "decide", "decide_many", "explain"]
 
@@ -213,7 +213,8 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
                 group, identity = identify(None, address)
             else:
                 group, identity = DEFAULT_GROUP, "unidentified"
-        url = parse_url(request.url)
+        text = request.url
+        url = (fast_url is not None and fast_url(text, Url)) or parse_url(text)
         if url is None:
             append(_new(Decision, (unparsable, Reason.UNPARSABLE, group, *_NO_DETAILS, identity, None, None)))
             continue

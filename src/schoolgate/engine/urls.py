@@ -34,7 +34,14 @@ from encodings import idna
 from typing import NamedTuple
 from urllib.parse import unquote_to_bytes
 
-__all__ = ["Url", "canonical_host", "parse_url", "strip_www"]
+try:
+    from schoolgate.engine._urls import fast_url
+except ImportError:  # not built (no C compiler): the Python fast path below does the same, slower
+    fast_url = None  # type: ignore[assignment]
+
+# fast_url(text, Url): parse_url's fast path in C, or None when the C part is not built. It gives a Url
+# or None, and None means only "not on the fast path": call parse_url.
+__all__ = ["Url", "canonical_host", "fast_url", "parse_url", "strip_www"]
 
 
 class Url(NamedTuple):
@@ -118,6 +125,15 @@ def parse_url(text: str) -> Url | None:
     Returns ``None`` when the text is not a usable URL; the caller then applies the policy's answer for
     unparsable requests.  Never raises.
     """
+    if fast_url is not None:
+        url: Url | None = fast_url(text, Url)
+        if url is not None:
+            return url
+    return _parse_url_python(text)
+
+
+def _parse_url_python(text: str) -> Url | None:
+    """`parse_url` without the C fast path (`fast_url`, from _urls.c): the reference it is tested against."""
     m = _FAST_URL_RE.fullmatch(text)
     if m is not None:
         scheme, host, port_text, path, query = m.groups()
