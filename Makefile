@@ -14,6 +14,9 @@ run: setup
 
 test: setup lint typecheck contracts pytest
 
+# What the tests run for real: Squid (with TLS, for interception).
+TEST_PACKAGES := squid-openssl
+
 lint:
 	$(VENV)/bin/ruff check src tests bench
 	$(VENV)/bin/ruff format --check src tests bench
@@ -25,6 +28,7 @@ contracts:
 	$(VENV)/bin/lint-imports
 
 pytest:
+	@scripts/setup.sh $(TEST_PACKAGES)
 	$(VENV)/bin/pytest
 
 bench: setup

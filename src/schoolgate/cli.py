@@ -5,6 +5,8 @@
     schoolgate lists compile                                        compile the policy's lists into the index
     schoolgate lists update                                         download the full UT1 lists
     schoolgate squid-helper                                         serve Squid (url_rewrite or external ACL)
+    schoolgate squid config                                         write a squid.conf for the policy
+    schoolgate squid passwd FILE USER                               add a proxy login or change its password
 
 Paths default to the environment (SCHOOLGATE_POLICY, SCHOOLGATE_INDEX, SCHOOLGATE_SPOOL,
 SCHOOLGATE_LISTS), else policy.toml, var/lists.sgidx, var/spool and var/lists/ut1.
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
 from collections.abc import Sequence
 from datetime import UTC, datetime, time, tzinfo
@@ -202,6 +205,99 @@ def cmd_squid_helper(args: argparse.Namespace) -> int:
     return run(config)
 
 
+def cmd_squid_config(args: argparse.Namespace) -> int:
+    from schoolgate.gateways.squid.config import Auth, ConfigError, SquidSettings, render
+
+    policy_file = _load(args.policy)
+    if args.block_page is not None and not valid_block_page(args.block_page):
+        raise CommandError(
+            f"--block-page {args.block_page!r}: give an http:// or https:// URL without spaces"
+        )
+    auth = Auth(args.auth)
+    if auth is Auth.BASIC and args.passwords is None:
+        raise CommandError("--auth basic needs --passwords FILE (make it with `schoolgate squid passwd`)")
+    if args.no_login is not None:
+        no_login = [] if args.no_login == ["none"] else args.no_login
+    else:  # the ranges the policy identifies by address need no login
+        no_login = [str(n.network) for n in policy_file.policy.networks]
+    settings = SquidSettings(
+        helper=args.helper.split() if args.helper else _schoolgate_command(),
+        policy=args.policy.resolve(),
+        index=args.index.resolve(),
+        spool=None if args.no_spool else args.spool.resolve(),
+        listen=args.listen,
+        networks=args.network or _DEFAULT_NETWORKS,
+        auth=auth,
+        passwords=args.passwords.resolve() if args.passwords else None,
+        no_login=no_login,
+        children=args.children,
+        concurrency=args.concurrency,
+        block_page=args.block_page,
+        policy_block_page=policy_file.policy.block_page,
+        state_dir=args.state_dir.resolve() if args.state_dir else None,
+        hosts_file=args.hosts_file.resolve() if args.hosts_file else None,
+        effective_user=args.user,
+        fragment=args.fragment,
+        title=f"Squid configuration for {policy_file.policy.school or 'the school'} (Schoolgate)",
+        comments=[f"Policy: {args.policy.resolve()}"],
+    )
+    try:
+        text = render(settings)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.output}: {exc}") from None
+        print(f"wrote {args.output}; check it with `squid -k parse -f {args.output}`", file=sys.stderr)
+    return 0
+
+
+def cmd_squid_passwd(args: argparse.Namespace) -> int:
+    import getpass
+
+    from schoolgate.gateways.squid.passwords import PasswordError, remove_user, set_password, users
+
+    try:
+        if args.list:
+            for user in users(args.file):
+                print(user)
+            return 0
+        if args.user is None:
+            raise CommandError("name the user: schoolgate squid passwd FILE USER")
+        if args.delete:
+            remove_user(args.file, args.user)
+            print(f"removed {args.user} from {args.file}", file=sys.stderr)
+            return 0
+        if sys.stdin.isatty():
+            password = getpass.getpass(f"password for {args.user}: ")
+            if getpass.getpass("again: ") != password:
+                raise CommandError("the two passwords differ; nothing was changed")
+        else:  # a script: the first line of standard input
+            password = sys.stdin.readline().rstrip("\r\n")
+        new = set_password(args.file, args.user, password)
+    except PasswordError as exc:
+        raise CommandError(str(exc)) from None
+    print(f"{'added' if new else 'changed the password of'} {args.user} in {args.file}", file=sys.stderr)
+    return 0
+
+
+def _schoolgate_command() -> list[str]:
+    """How Squid should start this Schoolgate: its `schoolgate` script (whose first line names the
+    interpreter, so a virtualenv is found whatever argv[0] Squid gives), else this Python."""
+    script = Path(sys.executable).parent / "schoolgate"
+    if script.is_file() and os.access(script, os.X_OK):
+        return [str(script.absolute())]
+    found = shutil.which("schoolgate")
+    return [found] if found else [sys.executable, "-m", "schoolgate.cli"]
+
+
+_DEFAULT_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10")
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="schoolgate", description="Schoolgate: online safety for schools.")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -263,6 +359,58 @@ def build_parser() -> argparse.ArgumentParser:
     helper.add_argument("--no-spool", action="store_true", help="do not record activity")
     helper.add_argument("--block-page", help="block page address (default: the policy's school.block_page)")
     helper.set_defaults(handler=cmd_squid_helper)
+
+    squid = commands.add_parser("squid", help="set Squid up for Schoolgate")
+    squid_commands = squid.add_subparsers(dest="squid_command", metavar="COMMAND", required=True)
+    config = squid_commands.add_parser(
+        "config", help="write a complete, commented squid.conf (or a fragment to include) for the policy"
+    )
+    _policy_arg(config)
+    _index_arg(config)
+    config.add_argument(
+        "--spool",
+        type=Path,
+        default=_env_path("SCHOOLGATE_SPOOL", "var/spool"),
+        help="activity spool directory, writable by Squid's user (default: $SCHOOLGATE_SPOOL or var/spool)",
+    )
+    config.add_argument("--no-spool", action="store_true", help="do not record activity")
+    config.add_argument("--listen", default="3128", help="proxy port, PORT or ADDRESS:PORT (default: 3128)")
+    config.add_argument(
+        "--network",
+        action="append",
+        metavar="RANGE",
+        help="a range that may use the proxy; repeat for more (default: the private ranges)",
+    )
+    config.add_argument("--auth", choices=["none", "basic"], default="none", help="login (default: none)")
+    config.add_argument("--passwords", type=Path, help="password file for --auth basic")
+    config.add_argument(
+        "--no-login",
+        action="append",
+        metavar="RANGE",
+        help="with --auth basic, a range let in without a login; 'none' for none "
+        "(default: the ranges the policy identifies by address)",
+    )
+    config.add_argument("--children", type=int, default=8, help="helper processes at most (default: 8)")
+    config.add_argument(
+        "--concurrency", type=int, default=50, help="requests each helper takes at once (default: 50)"
+    )
+    config.add_argument("--block-page", help="block page address (default: the policy's school.block_page)")
+    config.add_argument(
+        "--state-dir", type=Path, help="where Squid keeps its logs and pid (default: Debian's places)"
+    )
+    config.add_argument("--hosts-file", type=Path, help="a hosts file for Squid's name look-ups")
+    config.add_argument("--user", default="proxy", help="the user Squid runs as (default: proxy)")
+    config.add_argument("--helper", help="the command that runs schoolgate (default: this Python)")
+    config.add_argument("--fragment", action="store_true", help="only Schoolgate's lines, to include")
+    config.add_argument("--output", "-o", type=Path, help="write to this file (default: standard output)")
+    config.set_defaults(handler=cmd_squid_config)
+
+    passwd = squid_commands.add_parser("passwd", help="add a proxy login, change its password or remove it")
+    passwd.add_argument("file", type=Path, help="the password file (e.g. /etc/schoolgate/passwords)")
+    passwd.add_argument("user", nargs="?", help="the user name")
+    passwd.add_argument("--delete", action="store_true", help="remove the user")
+    passwd.add_argument("--list", action="store_true", help="list the users")
+    passwd.set_defaults(handler=cmd_squid_passwd)
     return parser
 
 

@@ -168,7 +168,7 @@ def test_parse_line_defaults_to_url_rewrite_with_auto_detected_channels() -> Non
 
 @pytest.mark.parametrize(
     ("channel", "answer"),
-    [(None, "ERR\n"), ("0", "0 ERR\n"), ("17", "17 ERR\n")],
+    [(None, "OK schoolgate=allow\n"), ("0", "0 OK schoolgate=allow\n"), ("17", "17 OK schoolgate=allow\n")],
 )
 def test_format_rewrite_allow(channel: str | None, answer: str) -> None:
     assert format_rewrite_allow(channel) == answer
@@ -181,18 +181,31 @@ def test_format_rewrite_allow(channel: str | None, answer: str) -> None:
             None,
             "http://block.test/blocked?reason=rule&group=ks2&category=gambling&rule=4&url64=aHR0cDovL3gv",
             'OK status=302 url="http://block.test/blocked?reason=rule&group=ks2&category=gambling&rule=4'
-            '&url64=aHR0cDovL3gv"\n',
+            '&url64=aHR0cDovL3gv" schoolgate=block\n',
         ),
         (
             "3",
             "http://block.test/blocked?reason=no-policy&group=default&url64=",
-            '3 OK status=302 url="http://block.test/blocked?reason=no-policy&group=default&url64="\n',
+            '3 OK status=302 url="http://block.test/blocked?reason=no-policy&group=default&url64="'
+            " schoolgate=block\n",
         ),
         # already-escaped parameters stay as they are
-        ("1", "http://b.test/?group=year%207", '1 OK status=302 url="http://b.test/?group=year%207"\n'),
+        (
+            "1",
+            "http://b.test/?group=year%207",
+            '1 OK status=302 url="http://b.test/?group=year%207" schoolgate=block\n',
+        ),
         # the safety net: whatever the caller passes, the answer stays one line with one quoted URL
-        ("2", 'http://b.test/?a=x y"z\nw', '2 OK status=302 url="http://b.test/?a=x%20y%22z%0Aw"\n'),
-        (None, "http://b.test/a\\b\tc\r", 'OK status=302 url="http://b.test/a%5Cb%09c%0D"\n'),
+        (
+            "2",
+            'http://b.test/?a=x y"z\nw',
+            '2 OK status=302 url="http://b.test/?a=x%20y%22z%0Aw" schoolgate=block\n',
+        ),
+        (
+            None,
+            "http://b.test/a\\b\tc\r",
+            'OK status=302 url="http://b.test/a%5Cb%09c%0D" schoolgate=block\n',
+        ),
     ],
 )
 def test_format_rewrite_block(channel: str | None, url: str, answer: str) -> None:
@@ -224,7 +237,7 @@ def test_format_acl(channel: str | None, allowed: bool, group: str, message: str
     assert format_acl(channel, allowed, group, message) == answer
 
 
-REWRITE_ANSWER = re.compile(r'(\d+ )?OK status=302 url="[^"\s\\]*"\n')
+REWRITE_ANSWER = re.compile(r'(\d+ )?OK status=302 url="[^"\s\\]*" schoolgate=block\n')
 
 
 @pytest.mark.parametrize(

@@ -189,7 +189,7 @@ def url64(url: str | bytes) -> str:
 def blocked(query: str, url: str | bytes, channel: str = "", page: str = BLOCK_PAGE) -> str:
     """The url_rewrite answer that sends the browser to the block page."""
     prefix = f"{channel} " if channel else ""
-    return f'{prefix}OK status=302 url="{page}?{query}&url64={url64(url)}"'
+    return f'{prefix}OK status=302 url="{page}?{query}&url64={url64(url)}" schoolgate=block'
 
 
 def gambling(group: str) -> str:
@@ -218,18 +218,18 @@ ANSWERS = [
         "http://bet365.com/x 10.0.0.1/- alice GET",
         blocked(gambling("pupils"), "http://bet365.com/x"),
     ),
-    ("http://example.org/ 10.0.0.1/- alice GET", "ERR"),
+    ("http://example.org/ 10.0.0.1/- alice GET", "OK schoolgate=allow"),
     (
         "http://www.casino.example/p?q=1 10.0.2.5/- - GET",
         blocked(gambling("staff"), "http://www.casino.example/p?q=1"),
     ),
-    ("http://example.org/ 10.0.2.5/staff-pc - POST", "ERR"),
+    ("http://example.org/ 10.0.2.5/staff-pc - POST", "OK schoolgate=allow"),
     (
         "bet365.com:443 10.0.0.9/- bob%20smith CONNECT",
         blocked(gambling("pupils"), "bet365.com:443"),
     ),
     ("http://bet365.com/ 10.0.0.9/- - GET", blocked(gambling("default"), "http://bet365.com/")),
-    ("http://games.example/ 10.0.0.9/- - GET myip=10.0.0.254 myport=3128", "ERR"),
+    ("http://games.example/ 10.0.0.9/- - GET myip=10.0.0.254 myport=3128", "OK schoolgate=allow"),
 ]
 
 
@@ -246,14 +246,17 @@ def test_it_echoes_channel_ids_whatever_their_order(school: School) -> None:
             "0 http://bet365.com/ 10.0.0.1/- alice GET",
             blocked(gambling("pupils"), "http://bet365.com/", "0"),
         ),
-        ("7 http://example.org/ 10.0.0.1/- alice GET", "7 ERR"),
+        ("7 http://example.org/ 10.0.0.1/- alice GET", "7 OK schoolgate=allow"),
         (
             "3 http://casino.example/ 10.0.2.5/- - GET",
             blocked(gambling("staff"), "http://casino.example/", "3"),
         ),
-        ("12 http://example.org/a 10.0.2.5/- - GET", "12 ERR"),
-        ("1 http://example.org/b 10.0.2.5/- - GET", "1 ERR"),
-        ("3 http://example.org/c 10.0.2.5/- - GET", "3 ERR"),  # a channel reused once its answer is out
+        ("12 http://example.org/a 10.0.2.5/- - GET", "12 OK schoolgate=allow"),
+        ("1 http://example.org/b 10.0.2.5/- - GET", "1 OK schoolgate=allow"),
+        (
+            "3 http://example.org/c 10.0.2.5/- - GET",
+            "3 OK schoolgate=allow",
+        ),  # a channel reused once its answer is out
         ("9 \x01\x02 10.0.0.1/- - GET", blocked(unreadable(), "\x01\x02", "9")),
     ]
     finished = run_helper(school, lines_in(*(line for line, _ in requests)))
@@ -264,7 +267,7 @@ def test_concurrency_on_takes_the_first_field_as_the_channel_even_alone(school: 
     finished = run_helper(
         school, lines_in("4", "5 http://example.org/ 10.0.0.1/- alice GET"), "--concurrency", "on"
     )
-    assert finished.answers == [blocked(unreadable(), "", "4"), "5 ERR"]
+    assert finished.answers == [blocked(unreadable(), "", "4"), "5 OK schoolgate=allow"]
 
 
 def test_concurrency_off_never_echoes_a_channel(school: School) -> None:
@@ -279,13 +282,13 @@ LONG_BLOCKED_URL = b"http://bet365.com/" + b"a" * 65536
 def test_every_awkward_line_gets_exactly_one_answer_and_the_helper_goes_on(school: School) -> None:
     requests: list[tuple[bytes, str]] = [
         (b"", blocked(unreadable(), "")),
-        (b"http://example.org/1 10.0.0.1/- alice GET", "ERR"),
+        (b"http://example.org/1 10.0.0.1/- alice GET", "OK schoolgate=allow"),
         (b"\x01\x02 ]]] %%% !!", blocked(unreadable(), "\x01\x02")),
         (
             b"http://bet365.com/2 10.0.0.1/- alice GET",
             blocked(gambling("pupils"), "http://bet365.com/2"),
         ),
-        (LONG_URL + b" 10.0.0.1/- alice GET", "ERR"),
+        (LONG_URL + b" 10.0.0.1/- alice GET", "OK schoolgate=allow"),
         # the block page carries the requested URL cut to 2048 characters; the spool keeps it whole
         (LONG_BLOCKED_URL + b" 10.0.0.1/- alice GET", blocked(gambling("pupils"), LONG_BLOCKED_URL[:2048])),
         (
@@ -301,7 +304,7 @@ def test_every_awkward_line_gets_exactly_one_answer_and_the_helper_goes_on(schoo
             blocked(gambling("pupils"), "http://bet365.com/crlf"),
         ),
         (b"\r", blocked(unreadable(), "")),
-        (b"http://example.org/3 10.0.0.1/- alice GET", "ERR"),
+        (b"http://example.org/3 10.0.0.1/- alice GET", "OK schoolgate=allow"),
     ]
     finished = run_helper(school, b"".join(line + b"\n" for line, _ in requests))
     assert len(finished.answers) == len(requests)
@@ -317,14 +320,14 @@ def test_a_line_over_a_mebibyte_is_answered_once_with_its_channel(school: School
     assert len(finished.answers) == 2
     assert finished.answers[0].startswith("7 OK status=302 "), finished.answers[0][:100]
     assert query_of(finished.answers[0].removeprefix("7 "))["reason"] == "unparsable-request"
-    assert finished.answers[1] == "8 ERR"
+    assert finished.answers[1] == "8 OK schoolgate=allow"
 
 
 def test_a_last_line_without_a_newline_is_answered_at_the_end_of_input(school: School) -> None:
     finished = run_helper(
         school, b"http://example.org/ 10.0.0.1/- alice GET\n7 http://bet365.com/ 10.0.0.1/- alice GET"
     )
-    assert finished.answers == ["ERR", blocked(gambling("pupils"), "http://bet365.com/", "7")]
+    assert finished.answers == ["OK schoolgate=allow", blocked(gambling("pupils"), "http://bet365.com/", "7")]
 
 
 def test_no_input_no_answer(school: School) -> None:
@@ -352,8 +355,8 @@ def test_acl_mode_answers_with_the_group_and_a_message(school: School) -> None:
 
 def query_of(answer: str) -> dict[str, str]:
     assert answer.startswith('OK status=302 url="'), answer
-    assert answer.endswith('"'), answer
-    url = answer.removeprefix('OK status=302 url="').removesuffix('"')
+    assert answer.endswith('" schoolgate=block'), answer
+    url = answer.removeprefix('OK status=302 url="').removesuffix('" schoolgate=block')
     query = parse_qs(urlsplit(url).query, keep_blank_values=True, strict_parsing=True)
     assert all(len(values) == 1 for values in query.values()), query
     return {key: values[0] for key, values in query.items()}
@@ -387,7 +390,7 @@ def test_block_page_option_overrides_the_policy(school: School) -> None:
     finished = run_helper(school, lines_in("http://bet365.com/ 10.0.0.1/- alice GET"), "--block-page", page)
     assert finished.answers == [
         'OK status=302 url="https://filter.school.test/why?lang=en&reason=rule&group=pupils&category=gambling'
-        f'&rule=1&url64={url64("http://bet365.com/")}"'
+        f'&rule=1&url64={url64("http://bet365.com/")}" schoolgate=block'
     ]
 
 
@@ -522,12 +525,12 @@ GAMES_BLOCKED = blocked(games("pupils"), "http://games.example/")
 
 def test_sighup_reloads_the_policy_and_the_lists(own_school: School, start_helper: type[Helper]) -> None:
     helper = start_helper(own_school.helper_args(), own_school.root)
-    assert helper.ask(GAMES_REQUEST) == "ERR"
+    assert helper.ask(GAMES_REQUEST) == "OK schoolgate=allow"
     own_school.write_policy(HEAD + BLOCK_GAMES + ALLOW_THE_REST)
     own_school.compile()
     helper.hang_up()
     assert helper.ask(GAMES_REQUEST) == GAMES_BLOCKED
-    assert helper.ask("http://example.org/ 10.0.0.1/- alice GET") == "ERR"
+    assert helper.ask("http://example.org/ 10.0.0.1/- alice GET") == "OK schoolgate=allow"
     finished = helper.finish()
     assert finished.returncode == 0
     assert f"reloaded {own_school.policy} and {own_school.index}" in finished.stderr
@@ -537,7 +540,7 @@ def test_a_changed_policy_file_is_picked_up_without_a_signal(
     own_school: School, start_helper: type[Helper]
 ) -> None:
     helper = start_helper(own_school.helper_args(), own_school.root)
-    assert helper.ask(GAMES_REQUEST) == "ERR"
+    assert helper.ask(GAMES_REQUEST) == "OK schoolgate=allow"
     own_school.write_policy(HEAD + BLOCK_GAMES + ALLOW_THE_REST)  # the lists are unchanged: no compile
     time.sleep(RELOAD_CHECK_SECONDS + 0.2)  # the check runs when a batch arrives, at most this often
     assert helper.ask(GAMES_REQUEST) == GAMES_BLOCKED
@@ -548,7 +551,7 @@ def test_a_recompiled_index_is_picked_up_without_a_signal(
     own_school: School, start_helper: type[Helper]
 ) -> None:
     helper = start_helper(own_school.helper_args(), own_school.root)
-    assert helper.ask("http://newbet.example/ 10.0.0.1/- alice GET") == "ERR"
+    assert helper.ask("http://newbet.example/ 10.0.0.1/- alice GET") == "OK schoolgate=allow"
     own_school.write_lists({"gambling": LISTS["gambling"] + "newbet.example\n"})
     own_school.compile()
     time.sleep(RELOAD_CHECK_SECONDS + 0.2)
@@ -559,10 +562,10 @@ def test_a_recompiled_index_is_picked_up_without_a_signal(
 
 def test_a_broken_reload_keeps_the_last_good_policy(own_school: School, start_helper: type[Helper]) -> None:
     helper = start_helper(own_school.helper_args(), own_school.root)
-    assert helper.ask(GAMES_REQUEST) == "ERR"
+    assert helper.ask(GAMES_REQUEST) == "OK schoolgate=allow"
     own_school.write_policy(HEAD + BROKEN + ALLOW_THE_REST)
     helper.hang_up()
-    assert helper.ask(GAMES_REQUEST) == "ERR"
+    assert helper.ask(GAMES_REQUEST) == "OK schoolgate=allow"
     assert helper.ask("http://bet365.com/ 10.0.0.1/- alice GET") == blocked(
         gambling("pupils"), "http://bet365.com/"
     )
@@ -584,7 +587,7 @@ def test_a_helper_failing_closed_recovers_when_the_index_appears(
     assert query_of(helper.ask("http://example.org/ 10.0.0.1/- alice GET"))["reason"] == "no-policy"
     own_school.compile()
     helper.hang_up()
-    assert helper.ask("http://example.org/ 10.0.0.1/- alice GET") == "ERR"
+    assert helper.ask("http://example.org/ 10.0.0.1/- alice GET") == "OK schoolgate=allow"
 
 
 # ---------------------------------------------------------------------------------------------------------

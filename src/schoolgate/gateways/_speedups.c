@@ -634,7 +634,7 @@ rewrite_answers(PyObject *module, PyObject *args)
             goto fail;
         }
         if (PyTuple_GET_ITEM(decision, DECISION_VERDICT) != block) {
-            if (BUF_LITERAL(&b, "ERR\n") < 0) {
+            if (BUF_LITERAL(&b, "OK schoolgate=allow\n") < 0) {
                 goto fail;
             }
             continue;
@@ -658,7 +658,7 @@ rewrite_answers(PyObject *module, PyObject *args)
             }
         }
         if (BUF_LITERAL(&b, "OK status=302 url=\"") < 0 || buf_put_utf8(&b, prefix) < 0 ||
-            buf_put_url64(&b, PyTuple_GET_ITEM(line, LINE_URL), limit) < 0 || BUF_LITERAL(&b, "\"\n") < 0) {
+            buf_put_url64(&b, PyTuple_GET_ITEM(line, LINE_URL), limit) < 0 || BUF_LITERAL(&b, "\" schoolgate=block\n") < 0) {
             goto fail;
         }
     }

@@ -258,8 +258,8 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
 
 
 def rewrite_answers(lines: list[HelperLine], decisions: list[Decision], block_page: BlockPage) -> bytes:
-    """The url_rewrite answers to a batch, in order: ERR (leave it alone) for an allowed request, a
-    redirect to the block page for a blocked one."""
+    """The url_rewrite answers to a batch, in order: OK without a URL (leave it alone) for an allowed
+    request, a redirect to the block page for a blocked one; each with its `schoolgate=` note."""
     if _speedups is None:
         return _rewrite_answers(lines, decisions, block_page)
     return _speedups.rewrite_answers(

@@ -3,8 +3,12 @@
 url_rewrite (`url_rewrite_program`, Squid 3.4+ with the default `url_rewrite_extras`):
 
     [channel-ID] URL client_ip/fqdn user method [key=value ...]
-    ->  [channel-ID] ERR                                   allowed: leave the URL alone
-    ->  [channel-ID] OK status=302 url="BLOCK-PAGE-URL"    blocked: send the browser to the block page
+    ->  [channel-ID] OK schoolgate=allow                                    allowed: leave the URL alone
+    ->  [channel-ID] OK status=302 url="BLOCK-PAGE-URL" schoolgate=block    blocked: to the block page
+
+Every answer carries the note `schoolgate=...`; Squid's configuration (`schoolgate squid config`) denies
+a request without it, so one that a helper never answered (it crashed, or Squid gave up on it) is
+refused instead of being let through unfiltered, which is what Squid does on its own.
 
 external_acl_type (`external_acl_type schoolgate ... %URI %SRC %LOGIN %METHOD`, each field
 URL-escaped by Squid):
@@ -140,7 +144,7 @@ def _prefix(channel: str | None) -> str:
 
 
 def format_rewrite_allow(channel: str | None) -> str:
-    return _prefix(channel) + "ERR\n"
+    return _prefix(channel) + "OK schoolgate=allow\n"
 
 
 _UNSAFE_IN_ANSWER = re.compile(r'[\s"\\]')
@@ -152,7 +156,7 @@ def format_rewrite_block(channel: str | None, url: str, *, checked: bool = False
     that is safe by construction (the helper's block page URLs: a checked base, encoded parameters)."""
     if not checked and _UNSAFE_IN_ANSWER.search(url) is not None:
         url = quote(url, safe="".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"\\'))
-    return f'{_prefix(channel)}OK status=302 url="{url}"\n'
+    return f'{_prefix(channel)}OK status=302 url="{url}" schoolgate=block\n'
 
 
 def _kv_value(text: str) -> str:

@@ -1,0 +1,205 @@
+"""`schoolgate squid config`: a complete, commented squid.conf (or the fragment to include) for a school.
+
+What it sets up:
+
+- an explicit proxy port (browsers and devices are pointed at it, by hand, by group policy or WPAD);
+- Schoolgate's helper as Squid's url_rewrite program, with concurrency (one helper process answers
+  many requests at once) and a number of children that keeps up with a school's traffic;
+  `url_rewrite_bypass off`, so that a request is never let through unfiltered when the helpers are busy;
+- who may use the proxy: the school's networks; with `auth = "basic"`, a login (Basic, against a password
+  file kept with `schoolgate squid passwd`) for everyone except the address ranges the policy identifies
+  by address (class devices, KS1 class logons), which are let in without one;
+- HTTPS without interception: a CONNECT request names its host, which the helper decides on like any
+  other request; a blocked host's CONNECT is refused;
+- Squid's access log, and Schoolgate's activity spool, written by the helper.
+
+The user name a login gives (Basic here, or NTLM, Kerberos or LDAP set up by the school, see
+docs/squid.md) reaches the helper as `%un` in Squid's default `url_rewrite_extras`, so the policy's user
+names work with any of them.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from enum import StrEnum
+from pathlib import Path
+
+__all__ = ["Auth", "SquidSettings", "render"]
+
+# The private address ranges a school's devices use, and loopback.
+DEFAULT_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10")
+BASIC_AUTH_PROGRAM = "/usr/lib/squid/basic_ncsa_auth"
+
+
+class Auth(StrEnum):
+    NONE = "none"  # users are identified by address only
+    BASIC = "basic"  # a login against Schoolgate's password file
+
+
+@dataclass(frozen=True, slots=True)
+class SquidSettings:
+    """Everything the configuration is made from. Paths should be absolute: Squid runs the helper
+    from its own working directory."""
+
+    helper: Sequence[str]  # the command that starts `schoolgate squid-helper`, without its options
+    policy: Path
+    index: Path
+    spool: Path | None
+    listen: str = "3128"  # "PORT" or "ADDRESS:PORT"
+    networks: Sequence[str] = DEFAULT_NETWORKS  # who may use the proxy
+    auth: Auth = Auth.NONE
+    passwords: Path | None = None  # with Auth.BASIC
+    no_login: Sequence[str] = ()  # ranges let in without a login (identified by address)
+    realm: str = "School internet access"
+    children: int = 8
+    concurrency: int = 50
+    block_page: str | None = None  # passed to the helper; None: the helper reads the policy's
+    policy_block_page: str = "http://127.0.0.1:8080/blocked"  # the policy's, for Squid's own refusals
+    state_dir: Path | None = None  # logs, pid file, core files; None: Debian's places
+    hosts_file: Path | None = None
+    effective_user: str = "proxy"
+    fragment: bool = False  # only Schoolgate's part, to include in an existing squid.conf
+    title: str = ""
+    comments: Sequence[str] = field(default_factory=tuple)
+
+
+class ConfigError(ValueError):
+    """A setting that would make a broken or unsafe squid.conf."""
+
+
+def _quote(text: str) -> str:
+    """One word of a squid.conf line: Squid splits on white space and has no quoting for commands."""
+    if not text or any(ch.isspace() or ch in "\"'#\\" for ch in text):
+        raise ConfigError(f"{text!r} cannot go into squid.conf: it is empty or holds spaces or quotes")
+    return text
+
+
+def _networks(values: Sequence[str], what: str) -> list[str]:
+    out = []
+    for value in values:
+        try:
+            out.append(str(ipaddress.ip_network(value, strict=False)))
+        except ValueError:
+            raise ConfigError(f"{what}: {value!r} is not an address or range such as 10.0.0.0/8") from None
+    return out
+
+
+def _listen(value: str) -> str:
+    host, _, port = value.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise ConfigError(f"listen: {value!r} is not PORT or ADDRESS:PORT")
+    if host:
+        try:
+            ipaddress.ip_address(host.strip("[]"))
+        except ValueError:
+            raise ConfigError(f"listen: {host!r} is not an IP address") from None
+    return value
+
+
+def render(s: SquidSettings) -> str:
+    """The configuration text. Raises ConfigError for settings that cannot work."""
+    if s.children < 1 or s.concurrency < 1:
+        raise ConfigError("children and concurrency must be at least 1")
+    if s.auth is Auth.BASIC and s.passwords is None:
+        raise ConfigError("a Basic login needs a password file (schoolgate squid passwd FILE USER)")
+    networks = _networks(s.networks, "networks")
+    no_login = _networks(s.no_login, "no-login ranges")
+    helper = " ".join(_quote(word) for word in s.helper)
+    helper += f" squid-helper --policy {_quote(str(s.policy))} --index {_quote(str(s.index))}"
+    helper += " --concurrency on"
+    helper += " --no-spool" if s.spool is None else f" --spool {_quote(str(s.spool))}"
+    if s.block_page:
+        helper += f" --block-page {_quote(s.block_page)}"
+
+    out: list[str] = []
+    add = out.append
+    add(f"# {s.title or 'Squid configuration for Schoolgate'}")
+    add("# Written by `schoolgate squid config`; write it again rather than editing it by hand.")
+    for line in s.comments:
+        add(f"# {line}")
+    add("")
+    if not s.fragment:
+        add("# --- The proxy port: point browsers and devices at it (by hand, group policy or WPAD).")
+        add(f"http_port {_listen(s.listen)}")
+        add("")
+        if s.state_dir is not None:
+            state = s.state_dir
+            add("# --- Where Squid keeps its logs and its process id.")
+            add(f"pid_filename {_quote(str(state / 'squid.pid'))}")
+            add(f"cache_log {_quote(str(state / 'cache.log'))}")
+            add(f"coredump_dir {_quote(str(state))}")
+            access_log = state / "access.log"
+        else:
+            access_log = Path("/var/log/squid/access.log")
+        add("# Squid's own access log; every decision is also in Schoolgate's activity spool.")
+        add(f"access_log stdio:{_quote(str(access_log))} squid")
+        add("cache_store_log none")
+        add(f"cache_effective_user {_quote(s.effective_user)}")
+        add("# Leave a request being served when Squid is asked to stop, but not for long.")
+        add("shutdown_lifetime 3 seconds")
+        if s.hosts_file is not None:
+            add(f"hosts_file {_quote(str(s.hosts_file))}")
+        add("")
+        add("# --- Ports and methods that may be used (Squid's own defaults).")
+        add("acl SSL_ports port 443")
+        add("acl Safe_ports port 80 21 443 70 210 280 488 591 777 1025-65535")
+        add("acl CONNECT method CONNECT")
+        add("")
+
+    add("# --- Who may use the proxy: the school's networks.")
+    if networks:
+        add(f"acl schoolgate_networks src {' '.join(networks)}")
+    add("acl schoolgate_networks src 127.0.0.1/32 ::1")
+    if s.auth is Auth.BASIC:
+        assert s.passwords is not None
+        add("")
+        add("# --- Logins: Basic, against the password file kept with `schoolgate squid passwd`.")
+        add("# The user name reaches the filter (%un), and the policy's [[identities]] place it in a group;")
+        add("# a name the policy does not know gets the default group, the most restrictive.")
+        add(f"auth_param basic program {BASIC_AUTH_PROGRAM} {_quote(str(s.passwords))}")
+        add("auth_param basic children 5 startup=1 idle=1")
+        add(f"auth_param basic realm {s.realm}")
+        add("auth_param basic credentialsttl 2 hours")
+        add("acl schoolgate_login proxy_auth REQUIRED")
+        if no_login:
+            add("# Devices identified by address (class devices, KS1 class logons): no login asked.")
+            add(f"acl schoolgate_no_login src {' '.join(no_login)}")
+    add("")
+    add("# --- The filter: Schoolgate's helper decides every request, allowed or sent to the block page.")
+    add(f"url_rewrite_program {helper}")
+    add("# startup=0: helpers start with the first request and as traffic needs them. With startup=N, Squid")
+    add("# stops altogether when fewer than N helpers run within 30 s of starting one (a helper that crashed")
+    add("# takes the school's internet with it); here a crashed helper is simply started again.")
+    add(f"url_rewrite_children {s.children} startup=0 idle=1 concurrency={s.concurrency}")
+    add("# Never let a request through unfiltered when every helper is busy: make it wait.")
+    add("url_rewrite_bypass off")
+    add("# Every answer of the helper carries the note schoolgate=allow or schoolgate=block. A request")
+    add("# without one was never decided (a helper died with it): Squid would let it through, so refuse it.")
+    add("acl schoolgate_decided note schoolgate")
+    add("adapted_http_access deny !schoolgate_decided")
+    add("adapted_http_access allow all")
+    page = s.block_page or s.policy_block_page
+    unanswered = f"{page}{'&' if '?' in page else '?'}reason=filter-unavailable"
+    add(f"deny_info {_quote(unanswered)} schoolgate_decided")
+    add("")
+    add("# --- Access." + (" Put these lines before your own http_access lines." if s.fragment else ""))
+    if not s.fragment:
+        add("http_access deny !Safe_ports")
+        add("http_access deny CONNECT !SSL_ports")
+        add("http_access allow localhost manager")
+        add("http_access deny manager")
+    if s.auth is Auth.BASIC:
+        if no_login:
+            add("http_access allow schoolgate_networks schoolgate_no_login")
+        add("http_access allow schoolgate_networks schoolgate_login")
+    else:
+        add("http_access allow schoolgate_networks")
+    if not s.fragment:
+        add("http_access deny all")
+        add("")
+        add("# --- No disk cache by default; add a cache_dir if the school wants one.")
+        add("cache_mem 64 MB")
+    add("")
+    return "\n".join(out)

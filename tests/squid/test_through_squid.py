@@ -1,0 +1,200 @@
+"""Filtering real traffic through a real Squid configured by `schoolgate squid config`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+from schoolgate.gateways.spool import read_events
+from tests.squid.conftest import CLASS_DEVICE, Origin, Proxy, write_policy
+
+
+def block_reason(headers: dict[str, str], proxy: Proxy) -> dict[str, str]:
+    """The block page redirect's parameters (one value each)."""
+    location = headers["location"]
+    assert location.startswith(proxy.block_page + "?"), location
+    return {key: values[0] for key, values in parse_qs(urlsplit(location).query).items()}
+
+
+def events(proxy: Proxy) -> list[dict[str, object]]:
+    found = []
+    for file in sorted(proxy.spool.glob("*.jsonl*")):
+        found += list(read_events(file))
+    return found
+
+
+def test_an_allowed_site_is_fetched_through_the_proxy(proxy: Proxy, origin: Origin) -> None:
+    url = f"http://school.test:{origin.port}/timetable"
+    status, _, body = proxy.request(url, user="ks2-amelia")
+    assert status == 200
+    assert body == f"origin says hello to school.test:{origin.port}/timetable".encode()
+
+
+def test_a_blocked_site_is_sent_to_the_block_page_with_its_reason(proxy: Proxy, origin: Origin) -> None:
+    before = len(origin.seen)
+    status, headers, _ = proxy.request(f"http://bet.test:{origin.port}/odds", user="mr.patel")
+    assert status == 302
+    reason = block_reason(headers, proxy)
+    assert reason["reason"] == "rule"
+    assert reason["group"] == "staff"
+    assert reason["category"] == "gambling"
+    assert len(origin.seen) == before  # the origin never saw it
+
+
+def test_a_ks2_pupil_is_blocked_from_games_in_lessons_and_staff_are_not(proxy: Proxy, origin: Origin) -> None:
+    url = f"http://games.test:{origin.port}/play"
+    status, headers, _ = proxy.request(url, user="ks2-amelia")
+    assert status == 302
+    assert block_reason(headers, proxy) | {"url64": ""} == {
+        "reason": "rule",
+        "group": "ks2",
+        "category": "games",
+        "rule": "3",
+        "url64": "",
+    }
+    status, _, _ = proxy.request(url, user="mr.patel")
+    assert status == 200
+
+
+def test_a_user_the_policy_does_not_know_gets_the_default_group(proxy: Proxy, origin: Origin) -> None:
+    status, headers, _ = proxy.request(f"http://other.test:{origin.port}/", user="stranger")
+    assert status == 302
+    assert block_reason(headers, proxy)["group"] == "default"
+    assert block_reason(headers, proxy)["reason"] == "group-default"
+    # ...who may still reach what everyone may.
+    status, _, _ = proxy.request(f"http://school.test:{origin.port}/", user="stranger")
+    assert status == 200
+
+
+def test_a_login_is_asked_for_except_from_class_devices(proxy: Proxy, origin: Origin) -> None:
+    status, headers, _ = proxy.request(f"http://school.test:{origin.port}/")
+    assert status == 407
+    assert "basic" in headers["proxy-authenticate"].lower()
+    # A class device (identified by address) needs none, and gets its group.
+    status, _, _ = proxy.request(f"http://games.test:{origin.port}/", source=CLASS_DEVICE)
+    assert status == 200
+    status, headers, _ = proxy.request(f"http://bet.test:{origin.port}/", source=CLASS_DEVICE)
+    assert status == 302
+    assert block_reason(headers, proxy)["group"] == "ks1"
+
+
+def test_a_wrong_password_is_refused(proxy: Proxy, origin: Origin) -> None:
+    import base64
+    import http.client
+
+    connection = http.client.HTTPConnection("127.0.0.1", proxy.port, timeout=20)
+    token = base64.b64encode(b"ks2-amelia:not-her-password").decode()
+    connection.request(
+        "GET", f"http://school.test:{origin.port}/", headers={"Proxy-Authorization": f"Basic {token}"}
+    )
+    assert connection.getresponse().status == 407
+    connection.close()
+
+
+def test_https_without_interception_is_filtered_by_host(proxy: Proxy) -> None:
+    status, reply = proxy.connect("allowed.test", user="ks2-amelia")
+    assert status == 200
+    assert reply == b"echo:hello"  # the tunnel reaches the site
+    status, _ = proxy.connect("bet.test", user="ks2-amelia")
+    assert status != 200  # refused: no tunnel to a blocked host
+
+
+def test_every_decision_is_in_the_spool_with_who_and_what(proxy: Proxy, origin: Origin) -> None:
+    proxy.request(f"http://bet.test:{origin.port}/spooled", user="ks2-amelia")
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        found = [e for e in events(proxy) if str(e["url"]).endswith("/spooled")]
+        if found:
+            break
+        time.sleep(0.1)
+    [event] = found
+    assert event["user"] == "ks2-amelia"
+    assert event["ip"] == "127.0.0.1"
+    assert event["verdict"] == "block"
+    assert event["category"] == "gambling"
+    assert event["group"] == "ks2"
+    assert event["host"] == "bet.test"
+    assert event["method"] == "GET"
+
+
+def test_a_published_policy_reaches_the_helpers_without_a_restart(proxy: Proxy, origin: Origin) -> None:
+    """Lunchtime: the new policy moves the present minute out of lessons; amelia may play. Requests
+    keep flowing while it is published and none fails."""
+    url = f"http://games.test:{origin.port}/play"
+    failures: list[object] = []
+    stop = threading.Event()
+
+    def traffic() -> None:
+        while not stop.is_set():
+            try:
+                status, _, _ = proxy.request(f"http://school.test:{origin.port}/load", user="mr.patel")
+                if status != 200:
+                    failures.append(status)
+            except Exception as exc:  # recorded, and the test says what it was
+                failures.append(repr(exc))
+
+    threads = [threading.Thread(target=traffic) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        assert proxy.request(url, user="ks2-amelia")[0] == 302
+        write_policy(proxy.policy, proxy.block_page, lessons_now=False)
+        deadline = time.monotonic() + 20
+        while proxy.request(url, user="ks2-amelia")[0] != 200:
+            assert time.monotonic() < deadline, "the helpers did not take up the new policy"
+            time.sleep(0.2)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+        write_policy(proxy.policy, proxy.block_page, lessons_now=True)
+    assert failures == []
+
+
+def test_a_killed_helper_is_restarted_and_requests_keep_being_answered(proxy: Proxy, origin: Origin) -> None:
+    assert proxy.request(f"http://school.test:{origin.port}/", user="mr.patel")[0] == 200
+    results: list[object] = []
+    stop = threading.Event()
+
+    def traffic() -> None:
+        while not stop.is_set():
+            try:
+                status, headers, _ = proxy.request(f"http://bet.test:{origin.port}/", user="mr.patel")
+                results.append((status, block_reason(headers, proxy)["reason"] if status == 302 else None))
+            except Exception as exc:  # recorded, and the test says what it was
+                results.append(repr(exc))
+
+    threads = [threading.Thread(target=traffic) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    try:
+        killed: list[int] = []
+        for _ in range(2):  # twice within seconds: Squid must neither give up nor let requests through
+            time.sleep(1)
+            running = proxy.helpers()
+            assert running
+            for pid in running:
+                os.kill(pid, signal.SIGKILL)
+            killed += running
+        time.sleep(1.5)
+    finally:
+        stop.set()
+        for thread in threads:
+            thread.join()
+    assert proxy.process.poll() is None, "Squid stopped"
+    assert set(proxy.helpers()) - set(killed), "Squid did not start new helpers"
+    # None went through: each got the filter's answer, or, if its helper died with it, a refusal that
+    # says the filter was not available (Squid on its own would have let it through).
+    assert results
+    assert set(results) <= {(302, "rule"), (302, "filter-unavailable")}, set(results)
+    assert proxy.request(f"http://bet.test:{origin.port}/", user="mr.patel")[0] == 302
+
+
+def test_the_generated_configuration_is_what_squid_runs(proxy: Proxy) -> None:
+    text = Path(proxy.work / "squid.conf").read_text()
+    assert "url_rewrite_bypass off" in text
+    assert "concurrency=20" in text
