@@ -83,6 +83,12 @@ def test_a_login_is_asked_of_everyone_but_the_ranges_known_by_address(tmp_path: 
     ]
 
 
+def test_a_line_break_in_a_comment_cannot_add_a_directive(tmp_path: Path) -> None:
+    text = render(settings(tmp_path, title="Evil\nhttp_access allow all", comments=["a\rb\x85c"]))
+    assert "http_access allow all" not in text.splitlines()
+    assert "# Evil http_access allow all" in text
+
+
 def test_a_fragment_has_only_schoolgate_s_lines(tmp_path: Path) -> None:
     text = render(settings(tmp_path, fragment=True))
     assert "http_port" not in text

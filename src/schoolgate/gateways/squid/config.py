@@ -26,7 +26,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-__all__ = ["Auth", "SquidSettings", "render"]
+__all__ = ["Auth", "ConfigError", "SquidSettings", "render"]
 
 # The private address ranges a school's devices use, and loopback.
 DEFAULT_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10")
@@ -76,6 +76,11 @@ def _quote(text: str) -> str:
     return text
 
 
+def _comment(text: str) -> str:
+    """Text for a comment line: a line break in a school's name must not start a directive."""
+    return "".join(ch if ch.isprintable() else " " for ch in text)
+
+
 def _networks(values: Sequence[str], what: str) -> list[str]:
     out = []
     for value in values:
@@ -115,10 +120,10 @@ def render(s: SquidSettings) -> str:
 
     out: list[str] = []
     add = out.append
-    add(f"# {s.title or 'Squid configuration for Schoolgate'}")
+    add(f"# {_comment(s.title or 'Squid configuration for Schoolgate')}")
     add("# Written by `schoolgate squid config`; write it again rather than editing it by hand.")
     for line in s.comments:
-        add(f"# {line}")
+        add(f"# {_comment(line)}")
     add("")
     if not s.fragment:
         add("# --- The proxy port: point browsers and devices at it (by hand, group policy or WPAD).")
