@@ -29,11 +29,6 @@ from schoolgate.engine.decide import Decision, Reason, decide, decide_many
 from schoolgate.engine.index import IndexFileError
 from schoolgate.engine.policy import DEFAULT_GROUP, Action, CompiledPolicy, PolicyError, compile_policy
 from schoolgate.gateways.memory import keep_freed_memory
-
-try:
-    from schoolgate.gateways import _speedups
-except ImportError:  # not built (no C compiler): the pure-Python loops do the same, slower
-    _speedups = None  # type: ignore[assignment]
 from schoolgate.gateways.spool import SpoolWriter
 from schoolgate.gateways.squid.protocol import (
     Concurrency,
@@ -47,6 +42,11 @@ from schoolgate.gateways.squid.protocol import (
 from schoolgate.lists.compile import open_index
 from schoolgate.policyfile.errors import PolicyFileError, render_key
 from schoolgate.policyfile.load import load_policy
+
+try:
+    from schoolgate.gateways import _speedups
+except ImportError:  # not built (no C compiler): the pure-Python loops do the same, slower
+    _speedups = None  # type: ignore[assignment]
 
 __all__ = ["BlockPage", "HelperConfig", "PolicyHolder", "run"]
 
