@@ -67,7 +67,7 @@ def test_the_helper_line_carries_the_paths(tmp_path: Path) -> None:
         f"url_rewrite_program /usr/bin/schoolgate squid-helper --policy {tmp_path}/policy.toml "
         f"--index {tmp_path}/lists.sgidx --concurrency on --spool {tmp_path}/spool"
     )
-    assert "url_rewrite_children 8 startup=0 idle=1 concurrency=50" in text
+    assert "url_rewrite_children 8 startup=1 idle=1 concurrency=50" in text
 
 
 def test_a_login_is_asked_of_everyone_but_the_ranges_known_by_address(tmp_path: Path) -> None:
