@@ -330,6 +330,25 @@ def test_a_last_line_without_a_newline_is_answered_at_the_end_of_input(school: S
     assert finished.answers == ["OK schoolgate=allow", blocked(gambling("pupils"), "http://bet365.com/", "7")]
 
 
+def test_when_squid_goes_away_the_helper_stops_quietly(school: School, tmp_path: Path) -> None:
+    """Squid stopped, or its worker restarted: the helper's answers have nowhere to go."""
+    spool = tmp_path / "spool"
+    helper = subprocess.Popen(
+        school.helper_args(spool=spool),
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        cwd=school.root,
+    )
+    assert helper.stdout is not None
+    helper.stdout.close()  # nobody reads the answers
+    _, stderr = helper.communicate(lines_in("http://bet365.com/gone 10.0.0.1/- alice GET"), timeout=30)
+    assert helper.returncode == 0
+    assert stderr.decode() == "schoolgate squid-helper: Squid closed the connection; stopping\n"
+    [event] = [event for file in sorted(spool.glob("events-*")) for event in read_events(file)]
+    assert event["url"] == "http://bet365.com/gone"  # decided, so recorded
+
+
 def test_no_input_no_answer(school: School) -> None:
     finished = run_helper(school, b"")
     assert finished.answers == []

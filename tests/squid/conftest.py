@@ -269,9 +269,10 @@ class Proxy:
         source: str = "127.0.0.1",
         method: str = "GET",
     ) -> tuple[int, dict[str, str], bytes]:
-        connection = http.client.HTTPConnection(
-            "127.0.0.1", self.port, timeout=20, source_address=(source, 0)
-        )
+        # Bound to a source address only where the test needs one: a socket bound before it connects
+        # takes a port no other socket holds, TIME_WAIT ones included, and a busy loop runs out of them.
+        bind = None if source == "127.0.0.1" else (source, 0)
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=20, source_address=bind)
         headers = {}
         if user is not None:
             token = base64.b64encode(f"{user}:{PASSWORDS[user]}".encode()).decode()
@@ -361,7 +362,9 @@ def proxy(origin: Origin, tls_port_echo: str) -> Iterator[Proxy]:
         # A service name of its own: Squid names its shared memory after it, so two test Squids, or one
         # killed earlier and a new one, never share a segment.
         service = f"sgtest{port}"
-        process = subprocess.Popen([SQUID, "-N", "-n", service, "-f", str(conf)], stderr=subprocess.DEVNULL)
+        process = subprocess.Popen(
+            [SQUID, "--foreground", "-n", service, "-f", str(conf)], stderr=subprocess.DEVNULL
+        )
         deadline = time.monotonic() + 30
         while True:
             try:

@@ -155,17 +155,34 @@ def test_a_published_policy_reaches_the_helpers_without_a_restart(proxy: Proxy, 
     assert failures == []
 
 
+def cache_log(proxy: Proxy) -> str:
+    return (proxy.work / "state" / "cache.log").read_text(errors="replace")
+
+
 def running_helpers(proxy: Proxy, at_least: int = 1) -> list[int]:
     """The helpers' process ids, once there are `at_least`: Squid starts them as requests need them."""
     deadline = time.monotonic() + 15
     while len(running := proxy.helpers()) < at_least:
-        assert time.monotonic() < deadline, f"fewer than {at_least} helpers running: {running}"
+        assert proxy.process.poll() is None, f"Squid stopped:\n{cache_log(proxy)[-3000:]}"
+        assert time.monotonic() < deadline, (
+            f"fewer than {at_least} helpers: {running}\n{cache_log(proxy)[-3000:]}"
+        )
         time.sleep(0.1)
     return running
 
 
+# Squid 5.7 (Debian 12) has a bug of its own here: when a helper dies while Squid is writing a request
+# to it, Squid's worker process sometimes aborts ("assertion failed: Write.cc:40"). Squid's master
+# process, which is how Debian's service runs Squid and how these tests run it, starts a new worker at
+# once; while it does, new connections are refused and those open are closed.
+SQUID_WORKER_ABORT = "assertion failed: Write.cc:"
+
+
 def test_a_killed_helper_is_restarted_and_requests_keep_being_answered(proxy: Proxy, origin: Origin) -> None:
+    """Helpers are killed while requests flow. No request reaches the site unfiltered, Squid starts
+    new helpers, and requests are answered again."""
     assert proxy.request(f"http://school.test:{origin.port}/", user="mr.patel")[0] == 200
+    reached = len([seen for seen in origin.seen if seen.host.startswith("bet.test")])
     results: list[object] = []
     stop = threading.Event()
 
@@ -175,7 +192,8 @@ def test_a_killed_helper_is_restarted_and_requests_keep_being_answered(proxy: Pr
                 status, headers, _ = proxy.request(f"http://bet.test:{origin.port}/", user="mr.patel")
                 results.append((status, block_reason(headers, proxy)["reason"] if status == 302 else None))
             except Exception as exc:  # recorded, and the test says what it was
-                results.append(repr(exc))
+                results.append(type(exc).__name__)
+                time.sleep(0.05)
 
     threads = [threading.Thread(target=traffic) for _ in range(4)]
     for thread in threads:
@@ -183,22 +201,42 @@ def test_a_killed_helper_is_restarted_and_requests_keep_being_answered(proxy: Pr
     killed: list[int] = []
     try:
         for _ in range(3):  # a helper dies, then another, seconds apart, while requests flow
+            time.sleep(1.5)
             victim = running_helpers(proxy, at_least=2)[0]  # under load Squid keeps a spare
             os.kill(victim, signal.SIGKILL)
             killed.append(victim)
-            time.sleep(1)
+        time.sleep(1.5)
     finally:
         stop.set()
         for thread in threads:
             thread.join()
-    log = (proxy.work / "state" / "cache.log").read_text(errors="replace")
+    log = cache_log(proxy)
     assert proxy.process.poll() is None, f"Squid stopped:\n{log[-2000:]}"
     assert set(running_helpers(proxy)) - set(killed), "Squid did not start new helpers"
-    # None went through: each got the filter's answer, or, if its helper died with it, a refusal that
-    # says the filter was not available (Squid on its own would have let it through).
-    assert results
-    assert set(results) <= {(302, "rule"), (302, "filter-unavailable")}, (set(results), log[-2000:])
-    assert proxy.request(f"http://bet.test:{origin.port}/", user="mr.patel")[0] == 302
+    # None went through: not one reached the site...
+    assert len([seen for seen in origin.seen if seen.host.startswith("bet.test")]) == reached
+    # ...each got the filter's answer or, if its helper died with it, a refusal that says the filter
+    # was not available (Squid on its own would have let it through); a failed connection only while
+    # Squid's worker was being restarted.
+    answered = {(302, "rule"), (302, "filter-unavailable")}
+    assert (302, "rule") in results
+    if SQUID_WORKER_ABORT in log:
+        answered |= {
+            "ConnectionRefusedError",
+            "ConnectionResetError",
+            "RemoteDisconnected",
+            "BrokenPipeError",
+        }
+    assert set(results) <= answered, (set(results) - answered, log[-2000:])
+    deadline = time.monotonic() + 20
+    while True:  # and requests are answered again
+        try:
+            if proxy.request(f"http://bet.test:{origin.port}/", user="mr.patel")[0] == 302:
+                break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, f"Squid answers no more requests:\n{cache_log(proxy)[-2000:]}"
+        time.sleep(0.2)
 
 
 def test_the_generated_configuration_is_what_squid_runs(proxy: Proxy) -> None:

@@ -249,6 +249,12 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
                 break
     except KeyboardInterrupt:
         return 130
+    except (BrokenPipeError, ConnectionResetError):
+        # Squid has gone (stopped, or its worker restarted): nobody is left to answer. The events of
+        # every batch decided are already in the spool.
+        log.write("schoolgate squid-helper: Squid closed the connection; stopping\n")
+        log.flush()
+        return 0
     finally:
         if spool is not None:
             spool.close()
