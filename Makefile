@@ -14,8 +14,9 @@ run: setup
 
 test: setup lint typecheck contracts pytest
 
-# What the tests run for real: Squid (with TLS, for interception).
-TEST_PACKAGES := squid-openssl
+# What the tests run for real: Squid (with TLS, for interception); ab for the Squid throughput bench;
+# Chromium for the browser tests of the block page.
+TEST_PACKAGES := squid-openssl apache2-utils chromium
 
 lint:
 	$(VENV)/bin/ruff check src tests bench
@@ -32,7 +33,7 @@ pytest:
 	$(VENV)/bin/pytest
 
 bench: setup
-	@scripts/setup.sh squidguard time
+	@scripts/setup.sh squidguard time apache2-utils squid-openssl
 	$(PY) bench/run_all.py
 
 clean:

@@ -30,6 +30,10 @@ def policy_text(lists: Path, categories: list[str], block_page: str) -> str:
         "",
         "[groups.default]",
         'default = "block"',
+        "# squidGuard neither locks safe search on nor notes YouTube's strictness: compared like for",
+        "# like, Schoolgate does neither here (its rewrites would count as redirects).",
+        "safe_search = false",
+        'youtube = "off"',
         "",
     ]
     for name in categories:

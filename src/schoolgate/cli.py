@@ -7,9 +7,14 @@
     schoolgate squid-helper                                         serve Squid (url_rewrite or external ACL)
     schoolgate squid config                                         write a squid.conf for the policy
     schoolgate squid passwd FILE USER                               add a proxy login or change its password
+    schoolgate ca init [--dir DIR]                                  make the school's CA (HTTPS interception)
+    schoolgate ca issue NAME... --out PREFIX                        a server certificate signed by that CA
+    schoolgate block-page serve                                     serve the block page and review requests
+    schoolgate block-page key [FILE]                                make the key that signs block page URLs
 
 Paths default to the environment (SCHOOLGATE_POLICY, SCHOOLGATE_INDEX, SCHOOLGATE_SPOOL,
-SCHOOLGATE_LISTS), else policy.toml, var/lists.sgidx, var/spool and var/lists/ut1.
+SCHOOLGATE_LISTS, SCHOOLGATE_BLOCK_PAGE_KEY), else policy.toml, var/lists.sgidx, var/spool,
+var/lists/ut1 and var/block-page.key.
 """
 
 from __future__ import annotations
@@ -201,12 +206,35 @@ def cmd_squid_helper(args: argparse.Namespace) -> int:
         mode=Mode(args.mode),
         concurrency=Concurrency(args.concurrency),
         block_page=args.block_page,
+        block_page_key=_block_page_key(args.block_page_key),
     )
     return run(config)
 
 
+def _block_page_key(path: Path | None) -> bytes | None:
+    """The key that signs block page addresses: the one named, else $SCHOOLGATE_BLOCK_PAGE_KEY, else
+    var/block-page.key if there is one. Without a key the addresses go unsigned, and the block page
+    shows who and why for none of them."""
+    from schoolgate.blockpage.signing import BlockPageKeyError, load_key
+
+    if path is None:
+        named = os.environ.get("SCHOOLGATE_BLOCK_PAGE_KEY")
+        path = Path(named) if named else Path("var/block-page.key")
+        if not named and not path.exists():
+            print(
+                "schoolgate squid-helper: no block page key (--block-page-key): block page addresses "
+                "are not signed, so the block page cannot say who was blocked or why",
+                file=sys.stderr,
+            )
+            return None
+    try:
+        return load_key(path)
+    except BlockPageKeyError as exc:
+        raise CommandError(str(exc)) from None
+
+
 def cmd_squid_config(args: argparse.Namespace) -> int:
-    from schoolgate.gateways.squid.config import Auth, ConfigError, SquidSettings, render
+    from schoolgate.gateways.squid.config import DEFAULT_NOBUMP, Auth, ConfigError, SquidSettings, render
 
     policy_file = _load(args.policy)
     if args.block_page is not None and not valid_block_page(args.block_page):
@@ -233,10 +261,15 @@ def cmd_squid_config(args: argparse.Namespace) -> int:
         children=args.children,
         concurrency=args.concurrency,
         block_page=args.block_page,
+        block_page_key=_key_for_config(args.block_page_key),
         policy_block_page=policy_file.policy.block_page,
         state_dir=args.state_dir.resolve() if args.state_dir else None,
         hosts_file=args.hosts_file.resolve() if args.hosts_file else None,
         effective_user=args.user,
+        intercept=_ca_for_config(args.intercept),
+        nobump=_readable(args.nobump, "--nobump") if args.nobump else DEFAULT_NOBUMP,
+        cert_db=args.cert_db.resolve() if args.cert_db else None,
+        trust_ca=_readable(args.trust_ca, "--trust-ca") if args.trust_ca else None,
         fragment=args.fragment,
         title=f"Squid configuration for {policy_file.policy.school or 'the school'} (Schoolgate)",
         comments=[f"Policy: {args.policy.resolve()}"],
@@ -253,6 +286,85 @@ def cmd_squid_config(args: argparse.Namespace) -> int:
         except OSError as exc:
             raise CommandError(f"cannot write {args.output}: {exc}") from None
         print(f"wrote {args.output}; check it with `squid -k parse -f {args.output}`", file=sys.stderr)
+    return 0
+
+
+def _readable(path: Path, option: str) -> Path:
+    if not path.is_file():
+        raise CommandError(f"{option} {path}: no such file")
+    return path.resolve()
+
+
+def _key_for_config(path: Path | None) -> Path | None:
+    """The block page key the helpers are to use: named, else $SCHOOLGATE_BLOCK_PAGE_KEY, else
+    var/block-page.key if it exists; checked now, so that Squid's helpers do not fail to start."""
+    from schoolgate.blockpage.signing import BlockPageKeyError, load_key
+
+    if path is None:
+        named = os.environ.get("SCHOOLGATE_BLOCK_PAGE_KEY")
+        path = Path(named) if named else Path("var/block-page.key")
+        if not named and not path.exists():
+            print(
+                "schoolgate squid config: no block page key (--block-page-key): block page addresses "
+                "will not be signed; make one with `schoolgate block-page key FILE`",
+                file=sys.stderr,
+            )
+            return None
+    try:
+        load_key(path)
+    except BlockPageKeyError as exc:
+        raise CommandError(str(exc)) from None
+    return path.resolve()
+
+
+def _ca_for_config(directory: Path | None) -> Path | None:
+    if directory is None:
+        return None
+    from schoolgate.gateways.squid.ca import CAError, load_ca
+
+    try:
+        load_ca(directory)
+    except CAError as exc:
+        raise CommandError(f"--intercept: {exc}") from None
+    return directory.resolve()
+
+
+def cmd_ca_init(args: argparse.Namespace) -> int:
+    from schoolgate.gateways.squid.ca import CA_DER, CAError, init_ca
+
+    school = args.school
+    if school is None:
+        school = _load(args.policy).policy.school if args.policy.exists() else ""
+    try:
+        ca = init_ca(args.dir, school or "School")
+    except (CAError, OSError) as exc:
+        raise CommandError(str(exc)) from None
+    print(f"made the school's CA in {args.dir}:")
+    print(f"  {ca.cert_path}   the certificate, for Squid (--intercept {args.dir}) and devices")
+    print(f"  {args.dir / CA_DER}   the same certificate for Windows, iPads and Macs")
+    print(f"  {ca.key_path}   its private key: it stays on the proxy, readable by root and Squid only")
+    print(f"SHA-256 fingerprint: {ca.fingerprint()}")
+    print("Install the certificate on every school device before turning interception on:")
+    print("docs/squid.md, 'HTTPS with interception', says how for each kind of device.")
+    return 0
+
+
+def cmd_ca_issue(args: argparse.Namespace) -> int:
+    from schoolgate.gateways.squid.ca import CAError, issue, load_ca
+
+    try:
+        certificate, key = issue(load_ca(args.dir), args.names)
+    except CAError as exc:
+        raise CommandError(str(exc)) from None
+    cert_path, key_path = Path(f"{args.out}.pem"), Path(f"{args.out}.key")
+    try:
+        cert_path.write_bytes(certificate)
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as out:
+            out.write(key)
+    except OSError as exc:
+        raise CommandError(f"cannot write {args.out}: {exc}") from None
+    print(f"wrote {cert_path} and {key_path} for {', '.join(args.names)}")
     return 0
 
 
@@ -283,6 +395,68 @@ def cmd_squid_passwd(args: argparse.Namespace) -> int:
         raise CommandError(str(exc)) from None
     print(f"{'added' if new else 'changed the password of'} {args.user} in {args.file}", file=sys.stderr)
     return 0
+
+
+def cmd_block_page_serve(args: argparse.Namespace) -> int:
+    from schoolgate.blockpage.server import ServeError, ServerConfig, serve
+
+    try:
+        return serve(ServerConfig(listen=args.listen, key=args.key, policy=args.policy, spool=args.spool))
+    except ServeError as exc:
+        raise CommandError(str(exc)) from None
+
+
+def cmd_block_page_key(args: argparse.Namespace) -> int:
+    from schoolgate.blockpage.signing import create_key
+
+    path: Path = args.file
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        create_key(path)
+    except FileExistsError:
+        raise CommandError(
+            f"{path} already exists: not overwriting it (a new key makes every block page address "
+            "signed with the old one unreadable; remove the file first if that is what you want)"
+        ) from None
+    except OSError as exc:
+        raise CommandError(f"cannot write the block page key {path}: {exc.strerror or exc}") from None
+    print(f"wrote a new block page key to {path}; give it to the Squid helper and the block page server")
+    return 0
+
+
+def _block_page_parser(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    key_default = _env_path("SCHOOLGATE_BLOCK_PAGE_KEY", "var/block-page.key")
+    block_page = commands.add_parser("block-page", help="the block page server and its key")
+    block_page_commands = block_page.add_subparsers(
+        dest="block_page_command", metavar="COMMAND", required=True
+    )
+    serve = block_page_commands.add_parser("serve", help="serve the block page and its review form")
+    serve.add_argument(
+        "--listen", default="127.0.0.1:8080", help="ADDRESS:PORT or PORT to listen on (default: %(default)s)"
+    )
+    serve.add_argument(
+        "--key",
+        type=Path,
+        default=key_default,
+        help="block page key (default: $SCHOOLGATE_BLOCK_PAGE_KEY or var/block-page.key)",
+    )
+    _policy_arg(serve)
+    serve.add_argument(
+        "--spool",
+        type=Path,
+        default=_env_path("SCHOOLGATE_SPOOL", "var/spool"),
+        help="where review requests are written (default: $SCHOOLGATE_SPOOL or var/spool)",
+    )
+    serve.set_defaults(handler=cmd_block_page_serve)
+    key = block_page_commands.add_parser("key", help="make a new block page key (never overwrites one)")
+    key.add_argument(
+        "file",
+        nargs="?",
+        type=Path,
+        default=key_default,
+        help="where to write it (default: $SCHOOLGATE_BLOCK_PAGE_KEY or var/block-page.key)",
+    )
+    key.set_defaults(handler=cmd_block_page_key)
 
 
 def _schoolgate_command() -> list[str]:
@@ -358,6 +532,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     helper.add_argument("--no-spool", action="store_true", help="do not record activity")
     helper.add_argument("--block-page", help="block page address (default: the policy's school.block_page)")
+    helper.add_argument(
+        "--block-page-key",
+        type=Path,
+        help="the key that signs block page addresses "
+        "(default: $SCHOOLGATE_BLOCK_PAGE_KEY, else var/block-page.key if it exists)",
+    )
     helper.set_defaults(handler=cmd_squid_helper)
 
     squid = commands.add_parser("squid", help="set Squid up for Schoolgate")
@@ -396,6 +576,29 @@ def build_parser() -> argparse.ArgumentParser:
     )
     config.add_argument("--block-page", help="block page address (default: the policy's school.block_page)")
     config.add_argument(
+        "--block-page-key",
+        type=Path,
+        help="the key that signs block page addresses "
+        "(default: $SCHOOLGATE_BLOCK_PAGE_KEY, else var/block-page.key if it exists)",
+    )
+    config.add_argument(
+        "--intercept",
+        type=Path,
+        metavar="CA_DIR",
+        help="HTTPS interception with the school's CA (made by `schoolgate ca init`); default: none",
+    )
+    config.add_argument(
+        "--nobump", type=Path, help="with --intercept, sites never opened (default: Schoolgate's list)"
+    )
+    config.add_argument(
+        "--cert-db",
+        type=Path,
+        help="with --intercept, Squid's certificate store (default: /var/lib/squid/ssl_db)",
+    )
+    config.add_argument(
+        "--trust-ca", type=Path, help="a CA certificate Squid also trusts for sites it reaches"
+    )
+    config.add_argument(
         "--state-dir", type=Path, help="where Squid keeps its logs and pid (default: Debian's places)"
     )
     config.add_argument("--hosts-file", type=Path, help="a hosts file for Squid's name look-ups")
@@ -405,12 +608,36 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--output", "-o", type=Path, help="write to this file (default: standard output)")
     config.set_defaults(handler=cmd_squid_config)
 
+    ca = commands.add_parser("ca", help="the school's certificate authority, for HTTPS interception")
+    ca_commands = ca.add_subparsers(dest="ca_command", metavar="COMMAND", required=True)
+    ca_init = ca_commands.add_parser("init", help="make the school's CA (once: devices must trust it)")
+    ca_init.add_argument(
+        "--dir", type=Path, default=Path("/etc/schoolgate/ca"), help="where (default: /etc/schoolgate/ca)"
+    )
+    ca_init.add_argument("--school", help="the school's name in the certificate (default: the policy's)")
+    ca_init.add_argument(
+        "--policy",
+        type=Path,
+        default=_env_path("SCHOOLGATE_POLICY", "policy.toml"),
+        help="the policy whose school name to use (default: $SCHOOLGATE_POLICY or policy.toml)",
+    )
+    ca_init.set_defaults(handler=cmd_ca_init)
+    ca_issue = ca_commands.add_parser(
+        "issue", help="a certificate signed by the CA for a server of the school's"
+    )
+    ca_issue.add_argument("names", nargs="+", help="host names or addresses the server answers to")
+    ca_issue.add_argument("--dir", type=Path, default=Path("/etc/schoolgate/ca"), help="the CA's directory")
+    ca_issue.add_argument("--out", required=True, help="writes OUT.pem and OUT.key")
+    ca_issue.set_defaults(handler=cmd_ca_issue)
+
     passwd = squid_commands.add_parser("passwd", help="add a proxy login, change its password or remove it")
     passwd.add_argument("file", type=Path, help="the password file (e.g. /etc/schoolgate/passwords)")
     passwd.add_argument("user", nargs="?", help="the user name")
     passwd.add_argument("--delete", action="store_true", help="remove the user")
     passwd.add_argument("--list", action="store_true", help="list the users")
     passwd.set_defaults(handler=cmd_squid_passwd)
+
+    _block_page_parser(commands)
     return parser
 
 

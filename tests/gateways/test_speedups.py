@@ -12,12 +12,12 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from schoolgate.engine.decide import Decision, Reason
-from schoolgate.engine.policy import Action, AlertLevel
+from schoolgate.engine.policy import Action, AlertLevel, Group, YouTubeMode
 from schoolgate.gateways import _speedups
 from schoolgate.gateways import spool as spool_module
 from schoolgate.gateways.spool import SpoolWriter, _layout, event_head, read_events
 from schoolgate.gateways.squid import helper, protocol
-from schoolgate.gateways.squid.helper import BlockPage
+from schoolgate.gateways.squid.helper import BlockPage, SearchAndVideo
 from schoolgate.gateways.squid.protocol import Concurrency, HelperLine, Mode
 
 # Text as it reaches the gateways: ASCII mostly, with what is hard to get right: quotes, backslashes,
@@ -174,7 +174,12 @@ def test_no_reference_is_lost() -> None:
             "{", [request] * 3, HelperLine, layout, [decision] * 3, outcomes, define._define
         )
         _speedups.parse_lines([url + " 10.0.0.1/- amelia GET"], HelperLine, False, True, False, str)
-        _speedups.rewrite_answers([request], [decision], Action.BLOCK, {}, lambda d: "http://b/?", 2048)
+        _speedups.rewrite_answers(
+            [request, request._replace(url="http://www.youtube.com/")],
+            [decision, decision._replace(verdict=Action.ALLOW, host="www.youtube.com")],
+            Action.BLOCK, {}, lambda d: "http://b/?", 2048,
+            lambda line, d, head: "&at=1", frozenset({"www.youtube.com"}), lambda line, d: "OK",
+        )  # fmt: skip
     assert (sys.getrefcount(url), sys.getrefcount(request), sys.getrefcount(decision)) == before
 
 
@@ -239,44 +244,80 @@ def test_an_unquote_that_fails_is_an_error() -> None:
 # ----------------------------------------------------------------------------- rewrite answers
 
 
+# Groups as the policy sets them: safe search on for pupils, off for staff; YouTube strict, moderate, off.
+SPECIAL = SearchAndVideo(
+    {
+        "default": Group("default", Action.BLOCK),
+        "ks2": Group("ks2", Action.ALLOW, youtube=YouTubeMode.STRICT),
+        'odd "group"\\': Group(
+            'odd "group"\\', Action.ALLOW, safe_search=False, youtube=YouTubeMode.MODERATE
+        ),
+        "staff": Group("staff", Action.ALLOW, safe_search=False, youtube=YouTubeMode.OFF),
+    }
+)
+SPECIAL_URLS = st.sampled_from(
+    [
+        "http://www.google.co.uk/search?q=cats&safe=off",
+        "http://www.google.com/search?q=caf\xe9",
+        "https://www.bing.com/search?q=x",
+        "https://duckduckgo.com/?q=a%22b",
+        "https://www.youtube.com/watch?v=1",
+        "www.google.com:443",
+    ]
+)
+SPECIAL_HOSTS = st.sampled_from([*sorted(SearchAndVideo.HOSTS)[:3], "www.google.co.uk", "www.youtube.com"])
+
+
+@st.composite
+def answered(draw: st.DrawFn) -> tuple[HelperLine, Decision]:
+    special = draw(st.booleans())
+    line = HelperLine(
+        draw(st.none() | st.sampled_from(["0", "17", "x\xe9", "\udc80"])),
+        draw(SPECIAL_URLS if special else st.one_of(TEXT, st.text(CHARS, min_size=2040, max_size=2060))),
+        draw(MAYBE),
+        None,
+        draw(MAYBE),
+        None,
+    )
+    decision = draw(decisions())
+    if special:
+        decision = decision._replace(
+            host=draw(SPECIAL_HOSTS), group=draw(st.sampled_from([*GROUPS, "staff"]))
+        )
+    return line, decision
+
+
 @settings(max_examples=300, deadline=None)
 @given(
-    batch=st.lists(
-        st.tuples(
-            st.builds(
-                HelperLine,
-                st.none() | st.sampled_from(["0", "17", "x\xe9", "\udc80"]),
-                st.one_of(TEXT, st.text(CHARS, min_size=2040, max_size=2060)),
-                st.none(),
-                st.none(),
-                st.none(),
-                st.none(),
-            ),
-            decisions(),
-        ),
-        max_size=10,
-    ),
+    batch=st.lists(answered(), max_size=10),
     base=st.sampled_from(
         ["http://127.0.0.1:8080/blocked", "https://school.example/b?lang=en", "http://d\xe9/b"]
     ),
+    key=st.none() | st.just(b"k" * 32),
 )
-def test_answers_are_made_alike(batch: list[tuple[HelperLine, Decision]], base: str) -> None:
+def test_answers_are_made_alike(
+    batch: list[tuple[HelperLine, Decision]], base: str, key: bytes | None
+) -> None:
     lines, decided = [line for line, _ in batch], [d for _, d in batch]
-    expected = helper._rewrite_answers(lines, decided, BlockPage(base))
-    assert helper.rewrite_answers(lines, decided, BlockPage(base)) == expected
+    page = BlockPage(base, key)
+    page.at = 1_800_000_000
+    expected = helper._rewrite_answers(lines, decided, page, SPECIAL)
+    assert helper.rewrite_answers(lines, decided, page, SPECIAL) == expected
 
 
 def test_a_long_url_is_cut_in_the_block_page_address() -> None:
     line = HelperLine(None, "http://a/" + "\xe9" * 3000, None, None, None, None)
     decision = Decision(Action.BLOCK, Reason.RULE, "ks2")
-    answer = helper.rewrite_answers([line], [decision], BlockPage("http://b/"))
-    assert answer == helper._rewrite_answers([line], [decision], BlockPage("http://b/"))
+    answer = helper.rewrite_answers([line], [decision], BlockPage("http://b/"), SPECIAL)
+    assert answer == helper._rewrite_answers([line], [decision], BlockPage("http://b/"), SPECIAL)
     assert len(answer) < 2048 * 2 * 4 // 3 + 200
 
 
 def test_mismatched_answers_are_an_error() -> None:
     with pytest.raises(ValueError):
-        helper.rewrite_answers([HelperLine(None, "u", None, None, None, None)], [], BlockPage("http://b/"))
+        helper.rewrite_answers(
+            [HelperLine(None, "u", None, None, None, None)], [], BlockPage("http://b/"), SPECIAL
+        )
 
 
 def test_without_the_c_module_the_python_loops_serve(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -289,7 +330,7 @@ def test_without_the_c_module_the_python_loops_serve(tmp_path: Path, monkeypatch
 
     def run(where: Path) -> tuple[list[HelperLine], bytes, bytes]:
         parsed = protocol.parse_lines(lines)
-        answers = helper.rewrite_answers(parsed, decided, BlockPage("http://127.0.0.1:8080/blocked"))
+        answers = helper.rewrite_answers(parsed, decided, BlockPage("http://127.0.0.1:8080/blocked"), SPECIAL)
         writer = SpoolWriter(where, "squid")
         writer.record(1_800_000_000.0, parsed, decided)
         writer.close()

@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from schoolgate.blockpage.signing import create_key
 from schoolgate.cli import main
-from schoolgate.gateways.squid.config import Auth, ConfigError, SquidSettings, render
+from schoolgate.gateways.squid.ca import init_ca
+from schoolgate.gateways.squid.config import DEFAULT_NOBUMP, Auth, ConfigError, SquidSettings, render
 from tests.squid.conftest import SQUID
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "policy.toml"
@@ -78,6 +80,7 @@ def test_a_login_is_asked_of_everyone_but_the_ranges_known_by_address(tmp_path: 
     assert "auth_param basic program /usr/lib/squid/basic_ncsa_auth /etc/sg/passwords" in lines
     allows = [line for line in lines if line.startswith("http_access allow schoolgate")]
     assert allows == [
+        "http_access allow schoolgate_networks schoolgate_block_page schoolgate_block_page_port",
         "http_access allow schoolgate_networks schoolgate_no_login",
         "http_access allow schoolgate_networks schoolgate_login",
     ]
@@ -107,6 +110,8 @@ def test_a_fragment_has_only_schoolgate_s_lines(tmp_path: Path) -> None:
         ({"auth": Auth.BASIC}, "password file"),
         ({"policy": Path("/srv/my policy.toml")}, "spaces"),
         ({"children": 0}, "at least 1"),
+        ({"intercept": Path("/etc/schoolgate/ca"), "fragment": True}, "whole configuration"),
+        ({"block_page": "ftp://school/blocked"}, "block page"),
     ],
 )
 def test_bad_settings_are_clear_errors(tmp_path: Path, changes: dict[str, object], message: str) -> None:
@@ -141,3 +146,83 @@ def test_with_a_login_the_policy_s_address_ranges_need_none(capsys: pytest.Captu
     )
     text = capsys.readouterr().out
     assert "acl schoolgate_no_login src 10.10.1.0/24 10.10.200.0/24" in text
+
+
+def test_with_interception_squid_opens_https_with_the_school_ca(tmp_path: Path) -> None:
+    ca = init_ca(tmp_path / "ca", "Test Primary", group=None)
+    text = render(settings(tmp_path, intercept=ca.directory, trust_ca=ca.cert_path))
+    squid_parses(text, tmp_path)
+    lines = text.splitlines()
+    [port] = [line for line in lines if line.startswith("http_port")]
+    assert f"ssl-bump tls-cert={ca.cert_path} tls-key={ca.key_path}" in port
+    assert "generate-host-certificates=on" in port
+    assert f"sslcrtd_program /usr/lib/squid/security_file_certgen -s {tmp_path}/ssl_db -M 16MB" in lines
+    assert f'acl schoolgate_nobump ssl::server_name "{DEFAULT_NOBUMP}"' in lines
+    bump = [line for line in lines if line.startswith("ssl_bump")]
+    assert bump == [
+        "ssl_bump peek schoolgate_tls_hello",
+        "ssl_bump splice schoolgate_nobump",
+        "ssl_bump bump all",
+    ]
+    assert f"tls_outgoing_options cafile={ca.cert_path}" in lines
+
+
+def test_the_nobump_list_is_in_squid_s_format() -> None:
+    names = [line for line in DEFAULT_NOBUMP.read_text().splitlines() if line and not line.startswith("#")]
+    assert ".nhs.uk" in names
+    assert ".childline.org.uk" in names
+    assert all(name.startswith(".") and " " not in name for name in names)
+
+
+@pytest.mark.parametrize(
+    ("page", "acl", "port"),
+    [
+        ("http://127.0.0.1:8080/blocked", "acl schoolgate_block_page dst 127.0.0.1", 8080),
+        (
+            "https://filter.school.test/blocked?lang=en",
+            "acl schoolgate_block_page dstdomain filter.school.test",
+            443,
+        ),
+        ("http://filter.school.test/blocked", "acl schoolgate_block_page dstdomain filter.school.test", 80),
+    ],
+)
+def test_the_block_page_is_never_filtered_and_needs_no_login(
+    tmp_path: Path, page: str, acl: str, port: int
+) -> None:
+    text = render(settings(tmp_path, block_page=page, auth=Auth.BASIC, passwords=Path("/etc/p")))
+    squid_parses(text, tmp_path)
+    lines = text.splitlines()
+    assert acl in lines
+    assert f"acl schoolgate_block_page_port port {port}" in lines
+    assert lines.index(
+        "url_rewrite_access deny schoolgate_block_page schoolgate_block_page_port"
+    ) < lines.index("url_rewrite_access allow all")
+    assert lines.index(
+        "adapted_http_access allow schoolgate_block_page schoolgate_block_page_port"
+    ) < lines.index("adapted_http_access deny !schoolgate_decided")
+
+
+def test_youtube_strictness_comes_from_the_helper_s_note(tmp_path: Path) -> None:
+    lines = render(settings(tmp_path)).splitlines()
+    assert "acl schoolgate_youtube_strict note youtube strict" in lines
+    assert "request_header_access YouTube-Restrict deny all" in lines  # the browser's own is dropped
+    assert "request_header_add YouTube-Restrict Strict schoolgate_youtube_strict" in lines
+    assert "request_header_add YouTube-Restrict Moderate schoolgate_youtube_moderate" in lines
+
+
+def test_the_helper_gets_the_block_page_key(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    key = tmp_path / "block-page.key"
+    create_key(key)
+    assert main(["squid", "config", "--policy", str(EXAMPLE), "--block-page-key", str(key)]) == 0
+    assert f"--block-page-key {key}" in capsys.readouterr().out
+    bad = tmp_path / "bad.key"
+    bad.write_text("nonsense\n")
+    assert main(["squid", "config", "--policy", str(EXAMPLE), "--block-page-key", str(bad)]) == 2
+    assert "is not a block page key" in capsys.readouterr().err
+
+
+def test_interception_needs_a_ca(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["squid", "config", "--policy", str(EXAMPLE), "--intercept", str(tmp_path / "none")]) == 2
+    err = capsys.readouterr().err
+    assert "--intercept: cannot read the CA" in err
+    assert "schoolgate ca init" in err

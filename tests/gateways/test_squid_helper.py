@@ -7,6 +7,7 @@ built in a temporary directory with the real `schoolgate lists compile`.
 from __future__ import annotations
 
 import os
+import re
 import select
 import signal
 import subprocess
@@ -21,6 +22,7 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 
+from schoolgate.blockpage.signing import create_key, load_key, verify
 from schoolgate.gateways.spool import read_events
 
 pytestmark = pytest.mark.timeout(60)
@@ -129,9 +131,15 @@ class School:
             cwd=self.root,
         )
 
+    @property
+    def key(self) -> Path:
+        return self.root / "block-page.key"
+
     def helper_args(self, *extra: str, spool: Path | None = None) -> list[str]:
         out = [*SCHOOLGATE, "squid-helper", "--policy", str(self.policy), "--index", str(self.index)]
         out += ["--spool", str(spool)] if spool is not None else ["--no-spool"]
+        if "--block-page-key" not in extra:
+            out += ["--block-page-key", str(self.key)]
         return [*out, *extra]
 
 
@@ -140,6 +148,7 @@ def make_school(root: Path) -> School:
     school.write_lists(LISTS)
     school.write_policy(HEAD + ALLOW_THE_REST)
     school.compile()
+    create_key(school.key)
     return school
 
 
@@ -174,7 +183,17 @@ def run_helper(school: School, data: bytes, *args: str, spool: Path | None = Non
     )
     out = done.stdout.decode("utf-8", "surrogateescape")
     assert out == "" or out.endswith("\n"), out
-    return Finished(out.splitlines(), done.stderr.decode("utf-8", "replace"), done.returncode)
+    answers = [without_who_and_when(line) for line in out.splitlines()]
+    return Finished(answers, done.stderr.decode("utf-8", "replace"), done.returncode)
+
+
+WHO_AND_WHEN = re.compile(r'&who=[^&"]*&at=[0-9]+(&sig=[A-Za-z0-9_-]+)?(?=")')
+
+
+def without_who_and_when(answer: str) -> str:
+    """An answer without the part of a block page address that changes with the person and the time:
+    the tables below compare the rest; the tests of that part are further down."""
+    return WHO_AND_WHEN.sub("", answer)
 
 
 def lines_in(*lines: str | bytes) -> bytes:
@@ -328,6 +347,67 @@ def test_a_last_line_without_a_newline_is_answered_at_the_end_of_input(school: S
         school, b"http://example.org/ 10.0.0.1/- alice GET\n7 http://bet365.com/ 10.0.0.1/- alice GET"
     )
     assert finished.answers == ["OK schoolgate=allow", blocked(gambling("pupils"), "http://bet365.com/", "7")]
+
+
+def test_a_block_page_address_says_who_and_when_and_is_signed(school: School) -> None:
+    before = int(time.time())
+    done = subprocess.run(
+        school.helper_args(),
+        input=lines_in("http://bet365.com/x 10.0.0.1/- alice GET", "7 http://bet365.com/y 10.0.0.9/- - GET"),
+        capture_output=True,
+        timeout=30,
+        cwd=school.root,
+        check=True,
+    )
+    first, second = done.stdout.decode().splitlines()
+    key = load_key(school.key)
+    for answer, who in ((first, "alice"), (second, "10.0.0.9")):
+        query = urlsplit(answer.split('url="')[1].removesuffix('" schoolgate=block')).query
+        fields = {k: v[0] for k, v in parse_qs(query).items()}
+        assert fields["who"] == who  # the user name, else the device's address
+        assert before <= int(fields["at"]) <= time.time()
+        assert verify(key, query)
+        # A pupil who edits the address to blame someone else breaks the signature.
+        assert not verify(key, query.replace(f"who={who}", "who=mr.patel"))
+        assert not verify(key, re.sub("group=[^&]*", "group=staff", query))
+    assert not verify(b"another school's key.............", query)
+
+
+def test_without_a_key_the_addresses_are_unsigned_and_the_helper_says_so(school: School) -> None:
+    finished = run_helper(
+        school, lines_in("http://bet365.com/x 10.0.0.1/- alice GET"), "--block-page-key", ""
+    )
+    assert finished.returncode == 2
+    assert "block page key" in finished.stderr
+    done = subprocess.run(
+        [
+            *SCHOOLGATE,
+            "squid-helper",
+            "--policy",
+            str(school.policy),
+            "--index",
+            str(school.index),
+            "--no-spool",
+        ],
+        input=lines_in("http://bet365.com/x 10.0.0.1/- alice GET"),
+        capture_output=True,
+        timeout=30,
+        cwd=school.root / "lists",  # no var/block-page.key here
+        check=True,
+        env={k: v for k, v in os.environ.items() if k != "SCHOOLGATE_BLOCK_PAGE_KEY"},
+    )
+    assert "&who=alice&at=" in done.stdout.decode()
+    assert "&sig=" not in done.stdout.decode()
+    assert "not signed" in done.stderr.decode()
+
+
+def test_a_key_file_that_is_not_a_key_is_a_clear_error(school: School, tmp_path: Path) -> None:
+    bad = tmp_path / "key"
+    bad.write_text("not a key\n")
+    finished = run_helper(school, b"", "--block-page-key", str(bad))
+    assert finished.returncode == 2
+    assert f"{bad} is not a block page key" in finished.stderr
+    assert "Traceback" not in finished.stderr
 
 
 def test_when_squid_goes_away_the_helper_stops_quietly(school: School, tmp_path: Path) -> None:
@@ -508,7 +588,7 @@ class Helper:
             assert chunk, f"the helper closed its output; it said: {self.finish().stderr}"
             self._pending += chunk
         answer, _, self._pending = self._pending.partition(b"\n")
-        return answer.decode()
+        return without_who_and_when(answer.decode())
 
     def hang_up(self) -> None:
         self.process.send_signal(signal.SIGHUP)

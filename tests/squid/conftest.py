@@ -327,6 +327,9 @@ def proxy(origin: Origin, tls_port_echo: str) -> Iterator[Proxy]:
         write_policy(policy, block_page, lessons_now=True)
         run_schoolgate("lists", "compile", "--policy", str(policy), "--index", str(index), "--quiet")
         os.chmod(index, 0o644)
+        key = work / "block-page.key"
+        run_schoolgate("block-page", "key", str(key))
+        os.chmod(key, 0o644)
         passwords = work / "passwords"
         for user, password in PASSWORDS.items():
             subprocess.run(
@@ -350,7 +353,7 @@ def proxy(origin: Origin, tls_port_echo: str) -> Iterator[Proxy]:
             "squid", "config", "--policy", str(policy), "--index", str(index), "--spool", str(spool),
             "--listen", f"127.0.0.1:{port}", "--network", "127.0.0.0/8", "--auth", "basic",
             "--passwords", str(passwords), "--state-dir", str(state), "--hosts-file", str(hosts),
-            "--children", "4", "--concurrency", "2", "--output", str(conf),
+            "--children", "4", "--concurrency", "2", "--block-page-key", str(key), "--output", str(conf),
         )  # fmt: skip
         parse = subprocess.run(
             [SQUID, "-k", "parse", "-n", f"sgtest{port}", "-f", str(conf)],

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+from schoolgate.blockpage.signing import load_key, verify
 from schoolgate.gateways.spool import read_events
 from tests.squid.conftest import CLASS_DEVICE, Origin, Proxy, write_policy
 
@@ -49,13 +50,20 @@ def test_a_ks2_pupil_is_blocked_from_games_in_lessons_and_staff_are_not(proxy: P
     url = f"http://games.test:{origin.port}/play"
     status, headers, _ = proxy.request(url, user="ks2-amelia")
     assert status == 302
-    assert block_reason(headers, proxy) | {"url64": ""} == {
+    reason = block_reason(headers, proxy)
+    assert reason | {"url64": "", "at": "", "sig": ""} == {
         "reason": "rule",
         "group": "ks2",
         "category": "games",
         "rule": "3",
         "url64": "",
+        "who": "ks2-amelia",
+        "at": "",
+        "sig": "",
     }
+    assert abs(int(reason["at"]) - time.time()) < 60
+    query = urlsplit(headers["location"]).query
+    assert verify(load_key(proxy.work / "block-page.key"), query)  # signed: the block page can trust it
     status, _, _ = proxy.request(url, user="mr.patel")
     assert status == 200
 

@@ -592,15 +592,35 @@ buf_put_url64(Buf *b, PyObject *url, Py_ssize_t limit)
 #define LINE_CHANNEL 0
 #define LINE_URL 1
 #define DECISION_VERDICT 0
+#define DECISION_HOST 12
 #define PREFIX_FIELDS 9 /* verdict .. alert: what a block page address says */
+
+/* Appends the ASCII str that `callable(line, decision[, head])` returns; 1 if it returned None. */
+static int
+buf_put_call(Buf *b, PyObject *callable, PyObject *line, PyObject *decision, PyObject *head)
+{
+    PyObject *got = head == NULL ? PyObject_CallFunctionObjArgs(callable, line, decision, NULL)
+                                 : PyObject_CallFunctionObjArgs(callable, line, decision, head, NULL);
+    if (got == NULL) {
+        return -1;
+    }
+    if (got == Py_None) {
+        Py_DECREF(got);
+        return 1;
+    }
+    int err = buf_put_utf8(b, got);
+    Py_DECREF(got);
+    return err;
+}
 
 static PyObject *
 rewrite_answers(PyObject *module, PyObject *args)
 {
-    PyObject *lines, *decisions, *block, *prefixes, *make_prefix;
+    PyObject *lines, *decisions, *block, *prefixes, *make_prefix, *finish, *hosts, *special;
     Py_ssize_t limit;
-    if (!PyArg_ParseTuple(args, "O!O!OO!On:rewrite_answers", &PyList_Type, &lines, &PyList_Type, &decisions,
-                          &block, &PyDict_Type, &prefixes, &make_prefix, &limit)) {
+    if (!PyArg_ParseTuple(args, "O!O!OO!OnOO!O:rewrite_answers", &PyList_Type, &lines, &PyList_Type,
+                          &decisions, &block, &PyDict_Type, &prefixes, &make_prefix, &limit, &finish,
+                          &PyFrozenSet_Type, &hosts, &special)) {
         return NULL;
     }
     Py_ssize_t count = PyList_GET_SIZE(lines);
@@ -634,7 +654,18 @@ rewrite_answers(PyObject *module, PyObject *args)
             goto fail;
         }
         if (PyTuple_GET_ITEM(decision, DECISION_VERDICT) != block) {
-            if (BUF_LITERAL(&b, "OK schoolgate=allow\n") < 0) {
+            int plain = 1;
+            int found = PySet_Contains(hosts, PyTuple_GET_ITEM(decision, DECISION_HOST));
+            if (found < 0) {
+                goto fail;
+            }
+            if (found) {
+                plain = buf_put_call(&b, special, line, decision, NULL);
+                if (plain < 0) {
+                    goto fail;
+                }
+            }
+            if (plain ? BUF_LITERAL(&b, "OK schoolgate=allow\n") < 0 : buf_put(&b, "\n", 1) < 0) {
                 goto fail;
             }
             continue;
@@ -657,8 +688,21 @@ rewrite_answers(PyObject *module, PyObject *args)
                 goto fail;
             }
         }
-        if (BUF_LITERAL(&b, "OK status=302 url=\"") < 0 || buf_put_utf8(&b, prefix) < 0 ||
-            buf_put_url64(&b, PyTuple_GET_ITEM(line, LINE_URL), limit) < 0 || BUF_LITERAL(&b, "\" schoolgate=block\n") < 0) {
+        if (BUF_LITERAL(&b, "OK status=302 url=\"") < 0) {
+            goto fail;
+        }
+        Py_ssize_t start = b.len;
+        if (buf_put_utf8(&b, prefix) < 0 || buf_put_url64(&b, PyTuple_GET_ITEM(line, LINE_URL), limit) < 0) {
+            goto fail;
+        }
+        /* Who and when, and the signature over the address so far: finish(line, decision, head). */
+        PyObject *head = PyUnicode_DecodeUTF8(b.data + start, b.len - start, "surrogateescape");
+        if (head == NULL) {
+            goto fail;
+        }
+        int none = buf_put_call(&b, finish, line, decision, head);
+        Py_DECREF(head);
+        if (none < 0 || BUF_LITERAL(&b, "\" schoolgate=block\n") < 0) {
             goto fail;
         }
     }
@@ -687,7 +731,7 @@ static PyMethodDef methods[] = {
      "parse_lines(lines, line_type, acl, channels, always, unquote) -> list\n\n"
      "Squid helper lines split into line_type tuples (see protocol._parse_lines)."},
     {"rewrite_answers", rewrite_answers, METH_VARARGS,
-     "rewrite_answers(lines, decisions, block, prefixes, make_prefix, limit) -> bytes\n\n"
+     "rewrite_answers(lines, decisions, block, prefixes, make_prefix, limit, finish, hosts, special) -> bytes\n\n"
      "The url_rewrite answers to one batch (see helper.rewrite_answers)."},
     {NULL, NULL, 0, NULL},
 };

@@ -27,4 +27,7 @@ def rewrite_answers(
     prefixes: dict[tuple[object, ...], str],
     make_prefix: Callable[[Any], str],
     limit: int,
+    finish: Callable[[Any, Any, str], str],
+    hosts: frozenset[str],
+    special: Callable[[Any, Any], str | None],
 ) -> bytes: ...

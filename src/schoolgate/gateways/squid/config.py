@@ -11,6 +11,16 @@ What it sets up:
   by address (class devices, KS1 class logons), which are let in without one;
 - HTTPS without interception: a CONNECT request names its host, which the helper decides on like any
   other request; a blocked host's CONNECT is refused;
+- HTTPS with interception (`intercept`, the directory of the CA made by `schoolgate ca init`): Squid
+  peeks at the TLS hello for the site's name, leaves the sites of a `nobump` list (banking, health,
+  children's support lines) alone, and opens the rest with certificates it signs with the school's
+  CA, so that the helper sees whole URLs: paths are filtered, blocked pages get the block page, and
+  safe search is locked on over HTTPS too;
+- YouTube's strictness: the helper notes `youtube=strict` or `youtube=moderate` for a YouTube request
+  (per the group's `youtube` setting) and Squid adds the `YouTube-Restrict` header accordingly,
+  removing any that the browser sent;
+- the block page itself is never filtered and needs no login (a pupil blocked from everything must
+  still be able to see why);
 - Squid's access log, and Schoolgate's activity spool, written by the helper.
 
 The user name a login gives (Basic here, or NTLM, Kerberos or LDAP set up by the school, see
@@ -25,12 +35,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
+from urllib.parse import urlsplit
 
 __all__ = ["Auth", "ConfigError", "SquidSettings", "render"]
 
 # The private address ranges a school's devices use, and loopback.
 DEFAULT_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7", "fe80::/10")
 BASIC_AUTH_PROGRAM = "/usr/lib/squid/basic_ncsa_auth"
+CERTGEN_PROGRAM = "/usr/lib/squid/security_file_certgen"
+DEFAULT_CERT_DB = Path("/var/lib/squid/ssl_db")
+# Sites never opened by interception: banks, health services, children's support lines (Schoolgate's
+# list, in Squid's format; a school may name its own file instead).
+DEFAULT_NOBUMP = Path(__file__).resolve().parent.parent.parent / "data" / "nobump.txt"
 
 
 class Auth(StrEnum):
@@ -56,6 +72,11 @@ class SquidSettings:
     children: int = 8
     concurrency: int = 50
     block_page: str | None = None  # passed to the helper; None: the helper reads the policy's
+    block_page_key: Path | None = None  # signs block page addresses (None: unsigned)
+    intercept: Path | None = None  # the CA directory (`schoolgate ca init`): HTTPS interception on
+    nobump: Path = DEFAULT_NOBUMP  # with intercept: sites never opened
+    cert_db: Path | None = None  # with intercept: Squid's store of made certificates (default: Debian's)
+    trust_ca: Path | None = None  # a CA that Squid also trusts for the sites it connects to
     policy_block_page: str = "http://127.0.0.1:8080/blocked"  # the policy's, for Squid's own refusals
     state_dir: Path | None = None  # logs, pid file, core files; None: Debian's places
     hosts_file: Path | None = None
@@ -117,6 +138,12 @@ def render(s: SquidSettings) -> str:
     helper += " --no-spool" if s.spool is None else f" --spool {_quote(str(s.spool))}"
     if s.block_page:
         helper += f" --block-page {_quote(s.block_page)}"
+    if s.block_page_key is not None:
+        helper += f" --block-page-key {_quote(str(s.block_page_key))}"
+    if s.intercept is not None and s.fragment:
+        raise ConfigError("HTTPS interception changes the proxy port: it needs the whole configuration")
+    page = s.block_page or s.policy_block_page
+    page_host, page_port = _host_and_port(page)
 
     out: list[str] = []
     add = out.append
@@ -127,7 +154,11 @@ def render(s: SquidSettings) -> str:
     add("")
     if not s.fragment:
         add("# --- The proxy port: point browsers and devices at it (by hand, group policy or WPAD).")
-        add(f"http_port {_listen(s.listen)}")
+        if s.intercept is None:
+            add(f"http_port {_listen(s.listen)}")
+            add("# HTTPS is filtered by site name (CONNECT); pages within a site are not seen.")
+        else:
+            add(_interception(s))
         add("")
         if s.state_dir is not None:
             state = s.state_dir
@@ -157,6 +188,10 @@ def render(s: SquidSettings) -> str:
     if networks:
         add(f"acl schoolgate_networks src {' '.join(networks)}")
     add("acl schoolgate_networks src 127.0.0.1/32 ::1")
+    add("# The block page: never filtered, no login needed.")
+    kind = "dst" if _is_address(page_host) else "dstdomain"
+    add(f"acl schoolgate_block_page {kind} {_quote(page_host)}")
+    add(f"acl schoolgate_block_page_port port {page_port}")
     if s.auth is Auth.BASIC:
         assert s.passwords is not None
         add("")
@@ -180,12 +215,20 @@ def render(s: SquidSettings) -> str:
     add(f"url_rewrite_children {s.children} startup=1 idle=1 concurrency={s.concurrency}")
     add("# Never let a request through unfiltered when every helper is busy: make it wait.")
     add("url_rewrite_bypass off")
+    add("url_rewrite_access deny schoolgate_block_page schoolgate_block_page_port")
+    add("url_rewrite_access allow all")
     add("# Every answer of the helper carries the note schoolgate=allow or schoolgate=block. A request")
     add("# without one was never decided (a helper died with it): Squid would let it through, so refuse it.")
     add("acl schoolgate_decided note schoolgate")
+    add("adapted_http_access allow schoolgate_block_page schoolgate_block_page_port")
     add("adapted_http_access deny !schoolgate_decided")
     add("adapted_http_access allow all")
-    page = s.block_page or s.policy_block_page
+    add("# YouTube: the helper notes the group's strictness; the browser's own header is dropped.")
+    add("acl schoolgate_youtube_strict note youtube strict")
+    add("acl schoolgate_youtube_moderate note youtube moderate")
+    add("request_header_access YouTube-Restrict deny all")
+    add("request_header_add YouTube-Restrict Strict schoolgate_youtube_strict")
+    add("request_header_add YouTube-Restrict Moderate schoolgate_youtube_moderate")
     unanswered = f"{page}{'&' if '?' in page else '?'}reason=filter-unavailable"
     add(f"deny_info {_quote(unanswered)} schoolgate_decided")
     add("")
@@ -195,6 +238,7 @@ def render(s: SquidSettings) -> str:
         add("http_access deny CONNECT !SSL_ports")
         add("http_access allow localhost manager")
         add("http_access deny manager")
+    add("http_access allow schoolgate_networks schoolgate_block_page schoolgate_block_page_port")
     if s.auth is Auth.BASIC:
         if no_login:
             add("http_access allow schoolgate_networks schoolgate_no_login")
@@ -208,3 +252,54 @@ def render(s: SquidSettings) -> str:
         add("cache_mem 64 MB")
     add("")
     return "\n".join(out)
+
+
+def _host_and_port(url: str) -> tuple[str, int]:
+    try:
+        parts = urlsplit(url)
+        host, port = parts.hostname, parts.port
+    except ValueError:
+        host = port = None
+    if not host or parts.scheme not in ("http", "https"):
+        raise ConfigError(f"block page: {url!r} is not an http:// or https:// address")
+    return host, port or (443 if parts.scheme == "https" else 80)
+
+
+def _is_address(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return True
+
+
+def _interception(s: SquidSettings) -> str:
+    """The proxy port with interception, and what it needs."""
+    assert s.intercept is not None
+    cert, key = s.intercept / "ca.pem", s.intercept / "ca.key"
+    if s.cert_db is not None:
+        db = s.cert_db
+    elif s.state_dir is not None:
+        db = s.state_dir / "ssl_db"
+    else:
+        db = DEFAULT_CERT_DB
+    lines = [
+        "# HTTPS interception: Squid opens HTTPS connections with certificates it makes for each site",
+        "# and signs with the school's CA (schoolgate ca init; devices must trust ca.pem / ca.der).",
+        f"http_port {_listen(s.listen)} ssl-bump tls-cert={_quote(str(cert))} tls-key={_quote(str(key))}"
+        " generate-host-certificates=on dynamic_cert_mem_cache_size=16MB",
+        "# The certificates made are kept here; make the store once, as root:",
+        f"#   {CERTGEN_PROGRAM} -c -s {db} -M 16MB && chown -R {s.effective_user}: {db}",
+        f"sslcrtd_program {CERTGEN_PROGRAM} -s {_quote(str(db))} -M 16MB",
+        "sslcrtd_children 5 startup=1 idle=1",
+        "# Look at the TLS hello for the site's name; leave the nobump sites closed; open the rest.",
+        "acl schoolgate_tls_hello at_step SslBump1",
+        f'acl schoolgate_nobump ssl::server_name "{_quote(str(s.nobump))}"',
+        "ssl_bump peek schoolgate_tls_hello",
+        "ssl_bump splice schoolgate_nobump",
+        "ssl_bump bump all",
+    ]
+    if s.trust_ca is not None:
+        lines.append("# Sites whose certificates the school's own CA signed are trusted as well.")
+        lines.append(f"tls_outgoing_options cafile={_quote(str(s.trust_ca))}")
+    return "\n".join(lines)

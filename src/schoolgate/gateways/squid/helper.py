@@ -19,25 +19,38 @@ import signal
 import sys
 import time
 from binascii import b2a_base64
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
 
+from schoolgate.blockpage.signing import sign
 from schoolgate.engine.decide import Decision, Reason, decide, decide_many
 from schoolgate.engine.index import IndexFileError
-from schoolgate.engine.policy import DEFAULT_GROUP, Action, CompiledPolicy, PolicyError, compile_policy
+from schoolgate.engine.policy import (
+    DEFAULT_GROUP,
+    Action,
+    CompiledPolicy,
+    Group,
+    PolicyError,
+    YouTubeMode,
+    compile_policy,
+)
+from schoolgate.engine.safesearch import SAFE_SEARCH_HOSTS, YOUTUBE_HOSTS, safe_search_url
 from schoolgate.gateways.memory import keep_freed_memory
 from schoolgate.gateways.spool import SpoolWriter
 from schoolgate.gateways.squid.protocol import (
     Concurrency,
     HelperLine,
     Mode,
+    allow_answer,
     format_acl,
     format_rewrite_allow,
     format_rewrite_block,
     parse_lines,
+    rewrite_url_answer,
 )
 from schoolgate.lists.compile import open_index
 from schoolgate.policyfile.errors import PolicyFileError, render_key
@@ -48,7 +61,7 @@ try:
 except ImportError:  # not built (no C compiler): the pure-Python loops do the same, slower
     _speedups = None  # type: ignore[assignment]
 
-__all__ = ["BlockPage", "HelperConfig", "PolicyHolder", "run"]
+__all__ = ["BlockPage", "HelperConfig", "PolicyHolder", "SearchAndVideo", "run"]
 
 READ_SIZE = 64 * 1024
 MAX_LINE = 1024 * 1024
@@ -65,6 +78,7 @@ class HelperConfig:
     mode: Mode = Mode.REWRITE
     concurrency: Concurrency = Concurrency.AUTO
     block_page: str | None = None
+    block_page_key: bytes | None = None  # signs block page addresses (schoolgate.blockpage.signing)
 
 
 def _signature(path: Path) -> tuple[int, int, int] | None:
@@ -141,22 +155,36 @@ class BlockPage:
 
     The requested URL travels base64url-encoded (`url64`): cheap to make on the hot path, and it
     needs no escaping. It is cut to MAX_BLOCKED_URL characters; the spool keeps the whole URL.
-    Everything before it is the same for every request an outcome decides, and is made once.
+    Everything before it is the same for every request an outcome decides, and is made once. After
+    it come who was blocked (the user name, else the client address) and when, and, with the school's
+    block page key, the signature of the whole query string, so that the block page can trust what
+    it shows (docs/block-page.md).
     """
 
     MAX_REMEMBERED = 4096
 
-    def __init__(self, base: str) -> None:
+    def __init__(self, base: str, key: bytes | None = None) -> None:
         self.base = base
+        self.key = key
+        self.at = 0  # the time of the batch being answered (Unix seconds)
         # The first nine fields of a decision (verdict to alert: what an outcome fixes) -> its prefix.
         self.prefixes: dict[tuple[object, ...], str] = {}
+        self._query_start = base.index("?") + 1 if "?" in base else len(base) + 1  # what is signed
 
-    def url(self, url: str, decision: Decision) -> str:
+    def url(self, line: HelperLine, decision: Decision) -> str:
         prefix = self.prefixes.get(decision[:9])
         if prefix is None:
             prefix = self.prefix(decision)
-        raw = url[:MAX_BLOCKED_URL].encode("utf-8", "surrogateescape")
-        return prefix + b2a_base64(raw, newline=False).translate(_BASE64_URLSAFE).rstrip(b"=").decode()
+        raw = line.url[:MAX_BLOCKED_URL].encode("utf-8", "surrogateescape")
+        head = prefix + b2a_base64(raw, newline=False).translate(_BASE64_URLSAFE).rstrip(b"=").decode()
+        return head + self.finish(line, decision, head)
+
+    def finish(self, line: HelperLine, decision: Decision, head: str) -> str:
+        """What follows the requested URL: who and when, and the signature of the whole query."""
+        tail = f"&who={quote(line.user or line.client_ip or '', safe='')}&at={self.at}"
+        if self.key is None:
+            return tail
+        return f"{tail}&sig={sign(self.key, head[self._query_start :] + tail)}"
 
     def prefix(self, decision: Decision) -> str:
         """What comes before the requested URL in the address for `decision`; remembered."""
@@ -195,7 +223,8 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
     rewrite = mode is Mode.REWRITE
     pending = b""
     oversized = False
-    block_page = BlockPage(config.block_page or holder.block_page)
+    block_page = BlockPage(config.block_page or holder.block_page, config.block_page_key)
+    special, special_for = SearchAndVideo.of(holder.compiled), holder.compiled
     last_check = time.monotonic()
     try:
         while True:
@@ -232,14 +261,17 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
             compiled = holder.compiled
             block_base = config.block_page or holder.block_page
             if block_page.base != block_base:
-                block_page = BlockPage(block_base)
+                block_page = BlockPage(block_base, config.block_page_key)
+            if special_for is not compiled:
+                special, special_for = SearchAndVideo.of(compiled), compiled
             at = datetime.now(UTC)
+            block_page.at = int(at.timestamp())
             parsed = parse_lines(lines, mode, concurrency)
             if "\x00" in text:  # a NUL cannot be in a real request: treat it as unreadable
                 parsed = [line._replace(url="") if "\x00" in line.url else line for line in parsed]
             decisions = _decide_batch(compiled, parsed, at, log)
             if rewrite:
-                answers = rewrite_answers(parsed, decisions, block_page)
+                answers = rewrite_answers(parsed, decisions, block_page, special)
             else:
                 answers = _acl_answers(parsed, decisions)
             if spool is not None:
@@ -263,28 +295,77 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
     return 0
 
 
-def rewrite_answers(lines: list[HelperLine], decisions: list[Decision], block_page: BlockPage) -> bytes:
+class SearchAndVideo:
+    """Answers for allowed requests to search engines and YouTube: safe search locked on in the URL
+    for groups with `safe_search`, and the note `youtube=strict` or `youtube=moderate` that makes
+    Squid add the `YouTube-Restrict` header (docs/squid.md)."""
+
+    HOSTS = SAFE_SEARCH_HOSTS | YOUTUBE_HOSTS
+
+    def __init__(self, groups: Mapping[str, Group]) -> None:
+        self.safe_search = {name for name, group in groups.items() if group.safe_search}
+        self.youtube = {
+            name: f" youtube={group.youtube.value}"
+            for name, group in groups.items()
+            if group.youtube is not YouTubeMode.OFF
+        }
+
+    @classmethod
+    def of(cls, compiled: CompiledPolicy | None) -> SearchAndVideo:
+        return cls(compiled.policy.groups if compiled is not None else {})
+
+    def answer(self, line: HelperLine, decision: Decision) -> str | None:
+        """The answer (without channel-ID and line end), or None for the plain allowed one."""
+        host = decision.host
+        if host in YOUTUBE_HOSTS:
+            notes = self.youtube.get(decision.group)
+            return None if notes is None else allow_answer(notes)
+        if host is None or decision.group not in self.safe_search:
+            return None
+        url = safe_search_url(line.url, host)
+        return None if url is None else rewrite_url_answer(url)
+
+
+def rewrite_answers(
+    lines: list[HelperLine], decisions: list[Decision], block_page: BlockPage, special: SearchAndVideo
+) -> bytes:
     """The url_rewrite answers to a batch, in order: OK without a URL (leave it alone) for an allowed
-    request, a redirect to the block page for a blocked one; each with its `schoolgate=` note."""
+    request (with safe search locked on, or a YouTube note, where `special` says), a redirect to the
+    block page for a blocked one; each with its `schoolgate=` note."""
     if _speedups is None:
-        return _rewrite_answers(lines, decisions, block_page)
+        return _rewrite_answers(lines, decisions, block_page, special)
     return _speedups.rewrite_answers(
-        lines, decisions, BLOCK, block_page.prefixes, block_page.prefix, MAX_BLOCKED_URL
+        lines,
+        decisions,
+        BLOCK,
+        block_page.prefixes,
+        block_page.prefix,
+        MAX_BLOCKED_URL,
+        block_page.finish,
+        special.HOSTS,
+        special.answer,
     )
 
 
-def _rewrite_answers(lines: list[HelperLine], decisions: list[Decision], block_page: BlockPage) -> bytes:
+def _rewrite_answers(
+    lines: list[HelperLine], decisions: list[Decision], block_page: BlockPage, special: SearchAndVideo
+) -> bytes:
     """What `_speedups.rewrite_answers` does in C; its reference."""
     if len(lines) != len(decisions):
         raise ValueError("as many decisions as lines are needed")
     answers: list[str] = []
     allow = format_rewrite_allow(None)
+    hosts = special.HOSTS
     for line, decision in zip(lines, decisions, strict=True):
         channel = line.channel
         if decision.verdict is not BLOCK:
-            answers.append(allow if channel is None else format_rewrite_allow(channel))
+            answer = special.answer(line, decision) if decision.host in hosts else None
+            if answer is not None:
+                answers.append(f"{channel} {answer}\n" if channel is not None else f"{answer}\n")
+            else:
+                answers.append(allow if channel is None else format_rewrite_allow(channel))
         else:
-            redirect = block_page.url(line.url, decision)
+            redirect = block_page.url(line, decision)
             answers.append(format_rewrite_block(channel, redirect, checked=True))
     return "".join(answers).encode("utf-8", "surrogateescape")
 

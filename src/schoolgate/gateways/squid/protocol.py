@@ -40,11 +40,13 @@ __all__ = [
     "Concurrency",
     "HelperLine",
     "Mode",
+    "allow_answer",
     "format_acl",
     "format_rewrite_allow",
     "format_rewrite_block",
     "parse_line",
     "parse_lines",
+    "rewrite_url_answer",
 ]
 
 
@@ -154,9 +156,26 @@ def format_rewrite_block(channel: str | None, url: str, *, checked: bool = False
     """A redirect to `url`. Whatever `url` holds, the answer stays one valid line: spaces, quotes,
     backslashes and line breaks are percent-encoded. `checked=True` skips that search for an address
     that is safe by construction (the helper's block page URLs: a checked base, encoded parameters)."""
-    if not checked and _UNSAFE_IN_ANSWER.search(url) is not None:
-        url = quote(url, safe="".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"\\'))
+    if not checked:
+        url = _answer_url(url)
     return f'{_prefix(channel)}OK status=302 url="{url}" schoolgate=block\n'
+
+
+def _answer_url(url: str) -> str:
+    """A URL that keeps an answer one valid line: spaces, quotes, backslashes, line breaks encoded."""
+    if _UNSAFE_IN_ANSWER.search(url) is not None:
+        url = quote(url, safe="".join(chr(c) for c in range(0x21, 0x7F) if chr(c) not in '"\\'))
+    return url
+
+
+def rewrite_url_answer(url: str, notes: str = "") -> str:
+    """An allowed request sent on with a changed URL (safe search locked on), without channel-ID."""
+    return f'OK rewrite-url="{_answer_url(url)}" schoolgate=allow{notes}'
+
+
+def allow_answer(notes: str) -> str:
+    """An allowed request with notes for Squid (e.g. " youtube=strict"), without channel-ID."""
+    return f"OK schoolgate=allow{notes}"
 
 
 def _kv_value(text: str) -> str:

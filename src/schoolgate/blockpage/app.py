@@ -1,0 +1,270 @@
+"""The block page as a plain WSGI application (standard library only, so it can also be mounted in the
+web app).
+
+    GET  <block page path>?<signed query>   the block page (notice.py says what it may show)
+    GET  <block page path>?sent=1           "your request has been sent"
+    POST <block page path>                  a review request: q (the signed query), message, name
+    GET  /                                  a short "this is the school's block page" notice
+
+The path is the one in the policy's `[school] block_page`. The server never redirects anywhere the
+request names: after a review request it sends the browser back to its own path (303, `?sent=1`).
+Every answer carries a strict Content-Security-Policy (no script at all; the one inline style sheet
+allowed by its hash), and none may be cached, framed or followed by a Referer.
+"""
+
+from __future__ import annotations
+
+import sys
+import threading
+import time
+import traceback
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from pathlib import Path
+from typing import TextIO
+from urllib.parse import parse_qs, urlsplit
+from wsgiref.types import StartResponse, WSGIEnvironment
+
+from schoolgate.blockpage.notice import Notice, read_notice
+from schoolgate.blockpage.page import (
+    MAX_MESSAGE,
+    MAX_NAME,
+    STYLE_HASH,
+    FormInput,
+    render_block_page,
+    render_message_page,
+    render_thanks,
+)
+from schoolgate.blockpage.reviews import ReviewWriter
+from schoolgate.engine.policy import Policy
+from schoolgate.policyfile.load import load_policy
+
+__all__ = ["MAX_BODY", "BlockPageApp", "PolicySource", "page_path"]
+
+MAX_BODY = 64 * 1024  # bytes in a review request's form (the message is at most MAX_MESSAGE characters)
+RELOAD_SECONDS = 2.0  # how often the policy file is looked at for changes, at most
+
+HEADERS = [
+    (
+        "Content-Security-Policy",
+        f"default-src 'none'; style-src '{STYLE_HASH}'; form-action 'self'; frame-ancestors 'none'; "
+        "base-uri 'none'",
+    ),
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("Cache-Control", "no-store"),
+    ("X-Frame-Options", "DENY"),
+]
+
+
+def page_path(policy: Policy) -> str:
+    """The path of the block page, from the policy's block page address."""
+    return urlsplit(policy.block_page).path or "/"
+
+
+class PolicySource:
+    """The policy file, read again when it changes; a broken change keeps the last good policy."""
+
+    def __init__(self, path: Path, log: TextIO = sys.stderr) -> None:
+        self.path = path
+        self.log = log
+        self._lock = threading.Lock()
+        self._stamp = self._stat()
+        self._policy = load_policy(path).policy  # PolicyFileError at start: the caller reports it
+        self._checked = time.monotonic()
+
+    def _stat(self) -> tuple[int, int] | None:
+        try:
+            st = self.path.stat()
+        except OSError:
+            return None
+        return (st.st_mtime_ns, st.st_size)
+
+    def get(self) -> Policy:
+        now = time.monotonic()
+        if now - self._checked < RELOAD_SECONDS:
+            return self._policy
+        with self._lock:
+            if now - self._checked >= RELOAD_SECONDS:
+                self._checked = now
+                stamp = self._stat()
+                if stamp is not None and stamp != self._stamp:
+                    self._stamp = stamp
+                    try:
+                        self._policy = load_policy(self.path).policy
+                    except Exception as exc:
+                        self.log.write(f"schoolgate block-page: {exc}\nkeeping the last good policy\n")
+                        self.log.flush()
+        return self._policy
+
+
+class BlockPageApp:
+    """The WSGI application. `policy` is a Policy or something that gives the current one."""
+
+    def __init__(
+        self,
+        key: bytes,
+        policy: Policy | PolicySource,
+        reviews: ReviewWriter,
+        *,
+        now: Callable[[], float] = time.time,
+        log: TextIO = sys.stderr,
+    ) -> None:
+        self.key = key
+        self._policy = policy
+        self.reviews = reviews
+        self.now = now
+        self.log = log
+
+    @property
+    def policy(self) -> Policy:
+        return self._policy if isinstance(self._policy, Policy) else self._policy.get()
+
+    def __call__(self, environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        try:
+            status, html, extra = self.respond(environ)
+        except Exception:
+            self.log.write("schoolgate block-page: error answering a request\n" + traceback.format_exc())
+            self.log.flush()
+            status, extra = HTTPStatus.INTERNAL_SERVER_ERROR, []
+            html = render_message_page(
+                "Something went wrong",
+                "",
+                "The block page could not be shown just now. Try again in a minute.",
+            )
+        body = html.encode("utf-8")
+        headers = [
+            ("Content-Type", "text/html; charset=utf-8"),
+            ("Content-Length", str(len(body))),
+            *HEADERS,
+            *extra,
+        ]
+        start_response(f"{status.value} {status.phrase}", headers)
+        return [b""] if environ.get("REQUEST_METHOD") == "HEAD" else [body]
+
+    def respond(self, environ: WSGIEnvironment) -> tuple[HTTPStatus, str, list[tuple[str, str]]]:
+        """(status, page, extra headers) for one request."""
+        policy = self.policy
+        own_path = environ.get("SCRIPT_NAME", "") + page_path(policy)
+        path = environ.get("SCRIPT_NAME", "") + (environ.get("PATH_INFO", "") or "/")
+        method = environ.get("REQUEST_METHOD", "GET")
+        if path != own_path:
+            if path == "/" and method in ("GET", "HEAD"):
+                return HTTPStatus.OK, self._front_page(policy), []
+            return (
+                HTTPStatus.NOT_FOUND,
+                render_message_page("Page not found", policy.school, "There is no page at this address."),
+                [],
+            )
+        if method in ("GET", "HEAD"):
+            query = environ.get("QUERY_STRING", "")
+            if query == "sent=1":
+                return HTTPStatus.OK, render_thanks(policy.school), []
+            notice = read_notice(self.key, query, policy, self.now())
+            return HTTPStatus.OK, render_block_page(notice, own_path), []
+        if method == "POST":
+            return self._review(environ, policy, own_path)
+        return (
+            HTTPStatus.METHOD_NOT_ALLOWED,
+            render_message_page("Not allowed", policy.school, "This page can only be viewed or sent."),
+            [("Allow", "GET, HEAD, POST")],
+        )
+
+    def _front_page(self, policy: Policy) -> str:
+        whose = f"{policy.school}'s" if policy.school else "the school's"
+        return render_message_page(
+            "Block page",
+            policy.school,
+            f"This is {whose} block page. When the school's filter blocks a website, "
+            "this server shows why, and lets you ask for a review.",
+        )
+
+    def _review(
+        self, environ: WSGIEnvironment, policy: Policy, own_path: str
+    ) -> tuple[HTTPStatus, str, list[tuple[str, str]]]:
+        form = self._read_form(environ)
+        if form is None:
+            return HTTPStatus.BAD_REQUEST, self._not_sent(policy), []
+        query = form.get("q", "")
+        notice = read_notice(self.key, query, policy, self.now())
+        if not notice.trusted or not notice.reviewable:
+            # The signature is checked again: the hidden field is the pupil's to edit.
+            return HTTPStatus.BAD_REQUEST, self._not_sent(policy), []
+        message = form.get("message", "").replace("\r\n", "\n").strip()
+        name = " ".join(form.get("name", "").split())
+        error = None
+        if not message:
+            error = "Please write why you need this page."
+        elif len(message) > MAX_MESSAGE:
+            error = (
+                f"Please make your message shorter: it has {len(message):,} characters, "
+                f"and it can have {MAX_MESSAGE:,} at most."
+            )
+        elif len(name) > MAX_NAME:
+            error = f"Please make your name shorter: {MAX_NAME} characters at most."
+        if error is not None:
+            typed = FormInput(form.get("message", ""), form.get("name", ""), error)
+            return HTTPStatus.UNPROCESSABLE_ENTITY, render_block_page(notice, own_path, typed), []
+        try:
+            self.reviews.record(_review_fields(notice, message, name, environ))
+        except OSError as exc:
+            self.log.write(f"schoolgate block-page: cannot record a review request: {exc}\n")
+            self.log.flush()
+            return (
+                HTTPStatus.SERVICE_UNAVAILABLE,
+                render_message_page(
+                    "Your request was not sent",
+                    policy.school,
+                    "Your request could not be saved just now. Try again in a few minutes, "
+                    "or tell your teacher.",
+                ),
+                [],
+            )
+        return HTTPStatus.SEE_OTHER, render_thanks(policy.school), [("Location", own_path + "?sent=1")]
+
+    def _read_form(self, environ: WSGIEnvironment) -> dict[str, str] | None:
+        """The fields of a urlencoded form body (each given once), or None for anything else."""
+        content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            return None
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            return None
+        if not 0 < length <= MAX_BODY:
+            return None
+        body = environ["wsgi.input"].read(length)
+        try:
+            fields = parse_qs(
+                body.decode("utf-8", "replace"), keep_blank_values=True, max_num_fields=10, encoding="utf-8"
+            )
+        except ValueError:
+            return None
+        if any(len(values) != 1 for values in fields.values()):
+            return None
+        return {name: values[0] for name, values in fields.items()}
+
+    def _not_sent(self, policy: Policy) -> str:
+        return render_message_page(
+            "Your request was not sent",
+            policy.school,
+            "The address of the block page was changed or is incomplete, so this request cannot be "
+            "checked. Go back to the page you wanted and try again.",
+        )
+
+
+def _review_fields(notice: Notice, message: str, name: str, environ: WSGIEnvironment) -> dict[str, object]:
+    return {
+        "url": notice.url,
+        "host": notice.host,
+        "who": notice.who,
+        "at": int(notice.at.timestamp()) if notice.at is not None else None,
+        "reason": notice.reason,
+        "group": notice.group,
+        "category": notice.category,
+        "rule": notice.rule,
+        "message": message,
+        "name": name or None,
+        "ip": environ.get("REMOTE_ADDR"),
+        "user_agent": environ.get("HTTP_USER_AGENT"),
+    }

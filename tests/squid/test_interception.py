@@ -1,0 +1,332 @@
+"""HTTPS with interception, through a real Squid configured by `schoolgate squid config --intercept`.
+
+The school's CA is made by `schoolgate ca init`; it also issues the certificate of the test's HTTPS
+origin (127.0.0.4:443, answering to every test name), which Squid trusts through `--trust-ca`. The
+client trusts only the school's CA, as a school device does.
+"""
+
+from __future__ import annotations
+
+import base64
+import http.client
+import os
+import shutil
+import signal
+import socket
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from http.server import ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from schoolgate.gateways.spool import read_events
+from tests.squid.conftest import (
+    PASSWORDS,
+    SQUID,
+    SQUID_USER,
+    Origin,
+    _let_proxy_user_run_python,
+    _OriginHandler,
+    free_port,
+    run_schoolgate,
+)
+
+CERTGEN = "/usr/lib/squid/security_file_certgen"
+SCHOOLGATE = [sys.executable, "-m", "schoolgate.cli"]
+TLS_ORIGIN = "127.0.0.4"
+NAMES = ["www.google.com", "www.youtube.com", "secure.school.test", "health.test", "bet.test"]
+
+POLICY = """
+schema_version = 1
+
+[school]
+name = "Interception Test Primary"
+timezone = "Europe/London"
+block_page = "http://blocked.test/blocked"
+
+[lists.gambling]
+format = "domains"
+path = "gambling.txt"
+
+[groups.default]
+default = "block"
+
+[groups.ks2]
+default = "allow"
+safe_search = true
+youtube = "strict"
+
+[groups.staff]
+default = "allow"
+safe_search = false
+youtube = "moderate"
+
+[[identities]]
+group = "ks2"
+users = ["ks2-amelia"]
+
+[[identities]]
+group = "staff"
+users = ["mr.patel"]
+
+[categories.gambling]
+sources = ["gambling"]
+uksic = "gambling"
+
+[[rules]]
+name = "no gambling"
+categories = ["gambling"]
+action = "block"
+
+[[rules]]
+name = "not the staff room pages"
+groups = ["ks2"]
+urls = ["secure.school.test/staff-room"]
+action = "block"
+"""
+
+
+@dataclass
+class BumpingProxy:
+    port: int
+    work: Path
+    spool: Path
+    ca_cert: Path
+    origin_cert: bytes  # DER: what the origin itself shows
+    process: subprocess.Popen[bytes]
+
+    def get(self, host: str, path: str, user: str, headers: dict[str, str] | None = None) -> Fetched:
+        """GET https://host/path through the proxy, trusting only the school's CA."""
+        context = ssl.create_default_context(cafile=str(self.ca_cert))
+        connection = http.client.HTTPSConnection("127.0.0.1", self.port, timeout=20, context=context)
+        token = base64.b64encode(f"{user}:{PASSWORDS[user]}".encode()).decode()
+        connection.set_tunnel(host, 443, headers={"Proxy-Authorization": f"Basic {token}"})
+        try:
+            connection.request("GET", path, headers=headers or {})
+            assert isinstance(connection.sock, ssl.SSLSocket)
+            peer = connection.sock.getpeercert(binary_form=True)
+            response = connection.getresponse()
+            return Fetched(
+                response.status, {k.lower(): v for k, v in response.getheaders()}, response.read(), peer
+            )
+        finally:
+            connection.close()
+
+
+@dataclass
+class Fetched:
+    status: int
+    headers: dict[str, str]
+    body: bytes
+    peer_cert: bytes | None
+
+
+class _TLSServer(ThreadingHTTPServer):
+    daemon_threads = True
+
+    def __init__(self, address: tuple[str, int], context: ssl.SSLContext) -> None:
+        super().__init__(address, _OriginHandler)
+        self.context = context
+
+    def get_request(self) -> tuple[socket.socket, object]:
+        sock, address = super().get_request()
+        return self.context.wrap_socket(sock, server_side=True), address
+
+
+@pytest.fixture(scope="module")
+def tls_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Origin, Path]]:
+    """The CA (made by `schoolgate ca init`) and an HTTPS origin whose certificate it issued."""
+    ca_dir = tmp_path_factory.mktemp("school-ca") / "ca"
+    run_schoolgate("ca", "init", "--dir", str(ca_dir), "--school", "Interception Test Primary")
+    run_schoolgate("ca", "issue", *NAMES, "--dir", str(ca_dir), "--out", str(ca_dir / "origin"))
+    context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    context.load_cert_chain(str(ca_dir / "origin.pem"), str(ca_dir / "origin.key"))
+    ThreadingHTTPServer.allow_reuse_address = True
+    server = _TLSServer((TLS_ORIGIN, 443), context)
+    state = Origin(443)
+    server.origin = state  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    yield state, ca_dir
+    server.shutdown()
+    server.server_close()
+
+
+@pytest.fixture(scope="module")
+def proxy(tls_origin: tuple[Origin, Path]) -> Iterator[BumpingProxy]:
+    if not Path(SQUID).exists() or not Path(CERTGEN).exists():
+        pytest.fail("Squid with TLS is not installed: `scripts/setup.sh squid-openssl` installs it")
+    _, ca_dir = tls_origin
+    restore: list[tuple[Path, int]] = []
+    work = Path(tempfile.mkdtemp(prefix="schoolgate-bump-"))
+    process = None
+    try:
+        _let_proxy_user_run_python(restore)
+        os.chmod(work, 0o755)
+        ca = work / "ca"
+        shutil.copytree(ca_dir, ca)
+        shutil.chown(ca / "ca.key", group=SQUID_USER)
+        spool = work / "spool"
+        spool.mkdir()
+        os.chmod(spool, 0o777)
+        state = work / "state"
+        state.mkdir()
+        shutil.chown(state, SQUID_USER, SQUID_USER)
+        subprocess.run(
+            [CERTGEN, "-c", "-s", str(state / "ssl_db"), "-M", "16MB"], check=True, capture_output=True
+        )
+        subprocess.run(["chown", "-R", f"{SQUID_USER}:{SQUID_USER}", str(state / "ssl_db")], check=True)
+        (work / "gambling.txt").write_text("bet.test\n")
+        policy = work / "policy.toml"
+        policy.write_text(POLICY)
+        index = work / "lists.sgidx"
+        run_schoolgate("lists", "compile", "--policy", str(policy), "--index", str(index), "--quiet")
+        os.chmod(index, 0o644)
+        key = work / "block-page.key"
+        run_schoolgate("block-page", "key", str(key))
+        os.chmod(key, 0o644)
+        passwords = work / "passwords"
+        for user, password in PASSWORDS.items():
+            subprocess.run(
+                [*SCHOOLGATE, "squid", "passwd", str(passwords), user],
+                input=password + "\n",
+                capture_output=True,
+                text=True,
+                check=True,
+            )
+        hosts = work / "hosts"
+        hosts.write_text(f"{TLS_ORIGIN} {' '.join(NAMES)}\n127.0.0.1 blocked.test\n")
+        os.chmod(hosts, 0o644)
+        nobump = work / "nobump.txt"
+        nobump.write_text("# health sites\n.health.test\n")
+        os.chmod(nobump, 0o644)
+        port = free_port()
+        conf = work / "squid.conf"
+        run_schoolgate(
+            "squid", "config", "--policy", str(policy), "--index", str(index), "--spool", str(spool),
+            "--listen", f"127.0.0.1:{port}", "--network", "127.0.0.0/8", "--auth", "basic",
+            "--passwords", str(passwords), "--state-dir", str(state), "--hosts-file", str(hosts),
+            "--children", "2", "--concurrency", "4", "--block-page-key", str(key),
+            "--intercept", str(ca), "--nobump", str(nobump), "--trust-ca", str(ca / "ca.pem"),
+            "--output", str(conf),
+        )  # fmt: skip
+        process = subprocess.Popen(
+            [SQUID, "--foreground", "-n", f"sgbump{port}", "-f", str(conf)], stderr=subprocess.DEVNULL
+        )
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=1).close()
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    log = (state / "cache.log").read_text() if (state / "cache.log").exists() else ""
+                    pytest.fail(f"Squid did not start with {conf}:\n{log[-3000:]}")
+                time.sleep(0.1)
+        origin_cert = ssl.PEM_cert_to_DER_cert((ca_dir / "origin.pem").read_text())
+        yield BumpingProxy(port, work, spool, ca / "ca.pem", origin_cert, process)
+    finally:
+        if process is not None:
+            process.send_signal(signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait()
+        for directory, mode in reversed(restore):
+            os.chmod(directory, mode)
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def seen(origin: Origin, host: str, path_start: str) -> list[str]:
+    return [s.path for s in origin.seen if s.host == host and s.path.startswith(path_start)]
+
+
+def test_an_allowed_https_page_is_fetched_through_the_school_ca(
+    proxy: BumpingProxy, tls_origin: tuple[Origin, Path]
+) -> None:
+    got = proxy.get("secure.school.test", "/timetable", "ks2-amelia")
+    assert got.status == 200
+    assert got.body == b"origin says hello to secure.school.test/timetable"
+    assert got.peer_cert != proxy.origin_cert  # Squid's certificate for the site, not the site's own
+
+
+def test_a_blocked_path_on_an_allowed_https_site_gets_the_block_page(
+    proxy: BumpingProxy, tls_origin: tuple[Origin, Path]
+) -> None:
+    origin, _ = tls_origin
+    got = proxy.get("secure.school.test", "/staff-room/minutes", "ks2-amelia")
+    assert got.status == 302
+    location = urlsplit(got.headers["location"])
+    assert f"{location.scheme}://{location.netloc}{location.path}" == "http://blocked.test/blocked"
+    query = {k: v[0] for k, v in parse_qs(location.query).items()}
+    assert query["reason"] == "rule"
+    assert query["rule"] == "2"
+    assert query["who"] == "ks2-amelia"
+    assert base64.urlsafe_b64decode(query["url64"] + "==") == b"https://secure.school.test/staff-room/minutes"
+    assert "sig" in query
+    assert seen(origin, "secure.school.test", "/staff-room") == []  # never reached the site
+    # Staff may.
+    assert proxy.get("secure.school.test", "/staff-room/minutes", "mr.patel").status == 200
+
+
+def test_google_search_gets_safe_search_for_pupils(
+    proxy: BumpingProxy, tls_origin: tuple[Origin, Path]
+) -> None:
+    origin, _ = tls_origin
+    assert proxy.get("www.google.com", "/search?q=cats&safe=off", "ks2-amelia").status == 200
+    assert seen(origin, "www.google.com", "/search?q=cats") == ["/search?q=cats&safe=active"]
+    # Staff's group has safe search off: the search goes as it was asked.
+    assert proxy.get("www.google.com", "/search?q=dogs", "mr.patel").status == 200
+    assert seen(origin, "www.google.com", "/search?q=dogs") == ["/search?q=dogs"]
+
+
+def test_the_search_term_is_in_the_spool_over_https(proxy: BumpingProxy) -> None:
+    proxy.get("www.google.com", "/search?q=how+to+spell+necessary", "ks2-amelia")
+    deadline = time.monotonic() + 10
+    while True:
+        events = [e for f in sorted(proxy.spool.glob("*.jsonl*")) for e in read_events(f)]
+        found = [e for e in events if "necessary" in str(e["url"])]
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.1)
+    [event] = found
+    assert event["url"] == "https://www.google.com/search?q=how+to+spell+necessary"
+    assert event["user"] == "ks2-amelia"
+    assert event["verdict"] == "allow"
+
+
+def test_youtube_requests_carry_the_group_s_restriction(
+    proxy: BumpingProxy, tls_origin: tuple[Origin, Path]
+) -> None:
+    origin, _ = tls_origin
+    proxy.get("www.youtube.com", "/watch?v=pupil", "ks2-amelia", headers={"YouTube-Restrict": "Off"})
+    proxy.get("www.youtube.com", "/watch?v=staff", "mr.patel")
+    restrict = {
+        s.path: [v for k, v in s.headers.items() if k.lower() == "youtube-restrict"]
+        for s in origin.seen
+        if s.host == "www.youtube.com"
+    }
+    assert restrict["/watch?v=pupil"] == ["Strict"]  # the pupil's own "Off" was dropped
+    assert restrict["/watch?v=staff"] == ["Moderate"]
+
+
+def test_a_nobump_site_is_not_opened(proxy: BumpingProxy, tls_origin: tuple[Origin, Path]) -> None:
+    got = proxy.get("health.test", "/appointments", "ks2-amelia")
+    assert got.status == 200
+    assert got.peer_cert == proxy.origin_cert  # the site's own certificate: Squid did not open it
+
+
+def test_a_blocked_https_site_is_refused(proxy: BumpingProxy, tls_origin: tuple[Origin, Path]) -> None:
+    origin, _ = tls_origin
+    with pytest.raises(OSError):
+        proxy.get("bet.test", "/odds", "ks2-amelia")
+    assert seen(origin, "bet.test", "/") == []
