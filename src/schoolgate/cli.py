@@ -266,7 +266,8 @@ def cmd_squid_config(args: argparse.Namespace) -> int:
         state_dir=args.state_dir.resolve() if args.state_dir else None,
         hosts_file=args.hosts_file.resolve() if args.hosts_file else None,
         effective_user=args.user,
-        intercept=_ca_for_config(args.intercept),
+        intercept=_ca_for_config(args.intercept, "--intercept"),
+        peek=_ca_for_config(args.peek, "--peek"),
         nobump=_readable(args.nobump, "--nobump") if args.nobump else DEFAULT_NOBUMP,
         cert_db=args.cert_db.resolve() if args.cert_db else None,
         trust_ca=_readable(args.trust_ca, "--trust-ca") if args.trust_ca else None,
@@ -317,7 +318,7 @@ def _key_for_config(path: Path | None) -> Path | None:
     return path.resolve()
 
 
-def _ca_for_config(directory: Path | None) -> Path | None:
+def _ca_for_config(directory: Path | None, option: str) -> Path | None:
     if directory is None:
         return None
     from schoolgate.gateways.squid.ca import CAError, load_ca
@@ -325,7 +326,7 @@ def _ca_for_config(directory: Path | None) -> Path | None:
     try:
         load_ca(directory)
     except CAError as exc:
-        raise CommandError(f"--intercept: {exc}") from None
+        raise CommandError(f"{option}: {exc}") from None
     return directory.resolve()
 
 
@@ -586,6 +587,12 @@ def build_parser() -> argparse.ArgumentParser:
         type=Path,
         metavar="CA_DIR",
         help="HTTPS interception with the school's CA (made by `schoolgate ca init`); default: none",
+    )
+    config.add_argument(
+        "--peek",
+        type=Path,
+        metavar="CA_DIR",
+        help="no interception, but check the site name at the start of each HTTPS connection (SNI) too",
     )
     config.add_argument(
         "--nobump", type=Path, help="with --intercept, sites never opened (default: Schoolgate's list)"

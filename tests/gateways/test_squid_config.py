@@ -111,6 +111,7 @@ def test_a_fragment_has_only_schoolgate_s_lines(tmp_path: Path) -> None:
         ({"policy": Path("/srv/my policy.toml")}, "spaces"),
         ({"children": 0}, "at least 1"),
         ({"intercept": Path("/etc/schoolgate/ca"), "fragment": True}, "whole configuration"),
+        ({"intercept": Path("/etc/schoolgate/ca"), "peek": Path("/etc/schoolgate/ca")}, "not both"),
         ({"block_page": "ftp://school/blocked"}, "block page"),
     ],
 )
@@ -226,3 +227,23 @@ def test_interception_needs_a_ca(tmp_path: Path, capsys: pytest.CaptureFixture[s
     err = capsys.readouterr().err
     assert "--intercept: cannot read the CA" in err
     assert "schoolgate ca init" in err
+
+
+def test_without_interception_the_tls_hello_can_be_checked(tmp_path: Path) -> None:
+    ca = init_ca(tmp_path / "ca", "Test Primary", group=None)
+    text = render(settings(tmp_path, peek=ca.directory))
+    squid_parses(text, tmp_path)
+    lines = text.splitlines()
+    [port] = [line for line in lines if line.startswith("http_port")]
+    assert "ssl-bump" in port
+    assert "generate-host-certificates" not in port  # nothing is opened
+    [checker] = [line for line in lines if line.startswith("external_acl_type schoolgate_sni")]
+    assert "%ssl::>sni %>a %un %>rm" in checker
+    assert "squid-helper" in checker
+    assert "--mode acl" in checker
+    bump = [line for line in lines if line.startswith("ssl_bump")]
+    assert bump == [
+        "ssl_bump peek schoolgate_tls_hello",
+        "ssl_bump splice schoolgate_sni_allowed",
+        "ssl_bump terminate all",
+    ]

@@ -444,6 +444,8 @@ ACL_ANSWERS = [
     ("3 bet365.com:443 10.0.0.9 bob%20smith CONNECT", '3 ERR tag="pupils" message="blocked: gambling"'),
     ("4 http%3A%2F%2Fexample.org%2F 10.0.0.9 - GET", '4 OK tag="default"'),
     ("", 'ERR tag="default" message="blocked: the address could not be read"'),
+    # Squid's "-" for a value it does not have (the site name of a TLS hello without one): unreadable.
+    ("5 - 10.0.2.5 - CONNECT", '5 ERR tag="staff" message="blocked: the address could not be read"'),
 ]
 
 

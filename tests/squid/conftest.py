@@ -37,6 +37,7 @@ SQUID_USER = "proxy"
 ZONE = ZoneInfo("Europe/London")
 PASSWORDS = {"ks2-amelia": "amelia-pw", "mr.patel": "patel-pw", "stranger": "stranger-pw"}
 CLASS_DEVICE = "127.0.0.2"  # the policy's KS1 class-device range: no login asked
+BLOCK_PAGE_ADDRESS = "127.0.0.5"  # blocked.test: the block page server listens here, on port 80
 
 
 def free_port(host: str = "127.0.0.1") -> int:
@@ -341,8 +342,9 @@ def proxy(origin: Origin, tls_port_echo: str) -> Iterator[Proxy]:
             )
         hosts = work / "hosts"
         hosts.write_text(
-            "127.0.0.1 school.test games.test bet.test other.test blocked.test\n"
+            "127.0.0.1 school.test games.test bet.test other.test\n"
             f"{tls_port_echo} allowed.test secure-bet.test\n"
+            f"{BLOCK_PAGE_ADDRESS} blocked.test\n"  # the block page server, where a test runs one
         )
         os.chmod(hosts, 0o644)
         port = free_port()

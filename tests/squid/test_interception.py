@@ -162,6 +162,16 @@ def tls_origin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Origi
 
 @pytest.fixture(scope="module")
 def proxy(tls_origin: tuple[Origin, Path]) -> Iterator[BumpingProxy]:
+    yield from _squid(tls_origin, "--intercept")
+
+
+@pytest.fixture(scope="module")
+def peeking_proxy(tls_origin: tuple[Origin, Path]) -> Iterator[BumpingProxy]:
+    yield from _squid(tls_origin, "--peek")
+
+
+def _squid(tls_origin: tuple[Origin, Path], https: str) -> Iterator[BumpingProxy]:
+    """A Squid for the test school, with HTTPS interception (`--intercept`) or SNI checks (`--peek`)."""
     if not Path(SQUID).exists() or not Path(CERTGEN).exists():
         pytest.fail("Squid with TLS is not installed: `scripts/setup.sh squid-openssl` installs it")
     _, ca_dir = tls_origin
@@ -215,7 +225,8 @@ def proxy(tls_origin: tuple[Origin, Path]) -> Iterator[BumpingProxy]:
             "--listen", f"127.0.0.1:{port}", "--network", "127.0.0.0/8", "--auth", "basic",
             "--passwords", str(passwords), "--state-dir", str(state), "--hosts-file", str(hosts),
             "--children", "2", "--concurrency", "4", "--block-page-key", str(key),
-            "--intercept", str(ca), "--nobump", str(nobump), "--trust-ca", str(ca / "ca.pem"),
+            https, str(ca), "--trust-ca", str(ca / "ca.pem"),
+            *(["--nobump", str(nobump)] if https == "--intercept" else []),
             "--output", str(conf),
         )  # fmt: skip
         process = subprocess.Popen(
@@ -330,3 +341,50 @@ def test_a_blocked_https_site_is_refused(proxy: BumpingProxy, tls_origin: tuple[
     with pytest.raises(OSError):
         proxy.get("bet.test", "/odds", "ks2-amelia")
     assert seen(origin, "bet.test", "/") == []
+
+
+def tls_through(proxy: BumpingProxy, address: str, server_name: str | None) -> bytes:
+    """CONNECT to a bare address, then TLS with `server_name` in the hello; the page / answers."""
+    sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=20)
+    try:
+        token = base64.b64encode(f"ks2-amelia:{PASSWORDS['ks2-amelia']}".encode()).decode()
+        sock.sendall(
+            f"CONNECT {address}:443 HTTP/1.1\r\nHost: {address}:443\r\n"
+            f"Proxy-Authorization: Basic {token}\r\n\r\n".encode()
+        )
+        head = b""
+        while b"\r\n\r\n" not in head:
+            chunk = sock.recv(4096)
+            assert chunk, head
+            head += chunk
+        assert head.startswith(b"HTTP/1.1 200"), head
+        context = ssl.create_default_context(cafile=str(proxy.ca_cert))
+        if server_name is None:  # a hello without a site name
+            context.check_hostname = False
+        with context.wrap_socket(sock, server_hostname=server_name) as tls:
+            tls.sendall(f"GET / HTTP/1.0\r\nHost: {server_name}\r\n\r\n".encode())
+            answer = b""
+            while chunk := tls.recv(65536):  # HTTP/1.0: the server closes when it has answered
+                answer += chunk
+            return answer
+    finally:
+        sock.close()
+
+
+def test_without_interception_the_tls_hello_s_site_name_is_checked(peeking_proxy: BumpingProxy) -> None:
+    """A CONNECT to a bare address is allowed by address; the name in the TLS hello then decides."""
+    assert b"origin says hello to secure.school.test/" in tls_through(
+        peeking_proxy, TLS_ORIGIN, "secure.school.test"
+    )
+    with pytest.raises(OSError):  # the connection is closed before the TLS handshake ends
+        tls_through(peeking_proxy, TLS_ORIGIN, "bet.test")
+    with pytest.raises(OSError):  # no name, no way to know what it is
+        tls_through(peeking_proxy, TLS_ORIGIN, None)
+
+
+def test_without_interception_an_allowed_https_site_keeps_its_own_certificate(
+    peeking_proxy: BumpingProxy,
+) -> None:
+    got = peeking_proxy.get("secure.school.test", "/", "ks2-amelia")
+    assert got.status == 200
+    assert got.peer_cert == peeking_proxy.origin_cert

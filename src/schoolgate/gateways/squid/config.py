@@ -74,6 +74,7 @@ class SquidSettings:
     block_page: str | None = None  # passed to the helper; None: the helper reads the policy's
     block_page_key: Path | None = None  # signs block page addresses (None: unsigned)
     intercept: Path | None = None  # the CA directory (`schoolgate ca init`): HTTPS interception on
+    peek: Path | None = None  # the CA directory: no interception, but the TLS hello's name is checked
     nobump: Path = DEFAULT_NOBUMP  # with intercept: sites never opened
     cert_db: Path | None = None  # with intercept: Squid's store of made certificates (default: Debian's)
     trust_ca: Path | None = None  # a CA that Squid also trusts for the sites it connects to
@@ -140,8 +141,10 @@ def render(s: SquidSettings) -> str:
         helper += f" --block-page {_quote(s.block_page)}"
     if s.block_page_key is not None:
         helper += f" --block-page-key {_quote(str(s.block_page_key))}"
-    if s.intercept is not None and s.fragment:
+    if (s.intercept is not None or s.peek is not None) and s.fragment:
         raise ConfigError("HTTPS interception changes the proxy port: it needs the whole configuration")
+    if s.intercept is not None and s.peek is not None:
+        raise ConfigError("interception already checks every HTTPS site: give intercept or peek, not both")
     page = s.block_page or s.policy_block_page
     page_host, page_port = _host_and_port(page)
 
@@ -154,11 +157,13 @@ def render(s: SquidSettings) -> str:
     add("")
     if not s.fragment:
         add("# --- The proxy port: point browsers and devices at it (by hand, group policy or WPAD).")
-        if s.intercept is None:
+        if s.intercept is not None:
+            add(_interception(s))
+        elif s.peek is not None:
+            add(_peeking(s, helper))
+        else:
             add(f"http_port {_listen(s.listen)}")
             add("# HTTPS is filtered by site name (CONNECT); pages within a site are not seen.")
-        else:
-            add(_interception(s))
         add("")
         if s.state_dir is not None:
             state = s.state_dir
@@ -277,21 +282,12 @@ def _interception(s: SquidSettings) -> str:
     """The proxy port with interception, and what it needs."""
     assert s.intercept is not None
     cert, key = s.intercept / "ca.pem", s.intercept / "ca.key"
-    if s.cert_db is not None:
-        db = s.cert_db
-    elif s.state_dir is not None:
-        db = s.state_dir / "ssl_db"
-    else:
-        db = DEFAULT_CERT_DB
     lines = [
         "# HTTPS interception: Squid opens HTTPS connections with certificates it makes for each site",
         "# and signs with the school's CA (schoolgate ca init; devices must trust ca.pem / ca.der).",
         f"http_port {_listen(s.listen)} ssl-bump tls-cert={_quote(str(cert))} tls-key={_quote(str(key))}"
         " generate-host-certificates=on dynamic_cert_mem_cache_size=16MB",
-        "# The certificates made are kept here; make the store once, as root:",
-        f"#   {CERTGEN_PROGRAM} -c -s {db} -M 16MB && chown -R {s.effective_user}: {db}",
-        f"sslcrtd_program {CERTGEN_PROGRAM} -s {_quote(str(db))} -M 16MB",
-        "sslcrtd_children 5 startup=1 idle=1",
+        *_certificate_store(s),
         "# Look at the TLS hello for the site's name; leave the nobump sites closed; open the rest.",
         "acl schoolgate_tls_hello at_step SslBump1",
         f'acl schoolgate_nobump ssl::server_name "{_quote(str(s.nobump))}"',
@@ -303,3 +299,42 @@ def _interception(s: SquidSettings) -> str:
         lines.append("# Sites whose certificates the school's own CA signed are trusted as well.")
         lines.append(f"tls_outgoing_options cafile={_quote(str(s.trust_ca))}")
     return "\n".join(lines)
+
+
+def _peeking(s: SquidSettings, helper: str) -> str:
+    """The proxy port without interception, but with the site name of the TLS hello (SNI) checked."""
+    assert s.peek is not None
+    cert, key = s.peek / "ca.pem", s.peek / "ca.key"
+    checker = helper.replace(" --concurrency on", " --mode acl --concurrency on", 1)
+    return "\n".join(
+        [
+            "# HTTPS without interception, but Squid reads the site's name at the start of each HTTPS",
+            "# connection (SNI) and the helper decides on it too: a CONNECT to a bare address cannot",
+            "# reach a blocked site. (Squid needs a certificate to read it; it shows it to nobody.)",
+            f"http_port {_listen(s.listen)} ssl-bump tls-cert={_quote(str(cert))} tls-key={_quote(str(key))}",
+            *_certificate_store(s),
+            f"external_acl_type schoolgate_sni children-max={s.children} children-startup=1 "
+            f"concurrency={s.concurrency} ttl=60 negative_ttl=60 %ssl::>sni %>a %un %>rm {checker}",
+            "acl schoolgate_tls_hello at_step SslBump1",
+            "acl schoolgate_sni_allowed external schoolgate_sni",
+            "ssl_bump peek schoolgate_tls_hello",
+            "ssl_bump splice schoolgate_sni_allowed",
+            "ssl_bump terminate all",
+        ]
+    )
+
+
+def _certificate_store(s: SquidSettings) -> list[str]:
+    """Squid's helper that makes and keeps certificates: any ssl-bump port starts it."""
+    if s.cert_db is not None:
+        db = s.cert_db
+    elif s.state_dir is not None:
+        db = s.state_dir / "ssl_db"
+    else:
+        db = DEFAULT_CERT_DB
+    return [
+        "# Squid keeps the certificates it makes here; make the store once, as root:",
+        f"#   {CERTGEN_PROGRAM} -c -s {db} -M 16MB && chown -R {s.effective_user}: {db}",
+        f"sslcrtd_program {CERTGEN_PROGRAM} -s {_quote(str(db))} -M 16MB",
+        "sslcrtd_children 5 startup=1 idle=1",
+    ]

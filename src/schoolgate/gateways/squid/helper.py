@@ -267,6 +267,8 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
             at = datetime.now(UTC)
             block_page.at = int(at.timestamp())
             parsed = parse_lines(lines, mode, concurrency)
+            if not rewrite:  # Squid writes "-" for a value it does not have (a TLS hello without SNI)
+                parsed = [line._replace(url="") if line.url == "-" else line for line in parsed]
             if "\x00" in text:  # a NUL cannot be in a real request: treat it as unreadable
                 parsed = [line._replace(url="") if "\x00" in line.url else line for line in parsed]
             decisions = _decide_batch(compiled, parsed, at, log)
