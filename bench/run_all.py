@@ -9,7 +9,9 @@ Uses the harness in ../shared/bench (corpus generator, squidGuard runner, timing
    Schoolgate with the spool on, Schoolgate with the spool off, and the Python echo-helper floor;
 4. agreement with squidGuard, each disagreement assigned to a documented difference
    (bench/differences.py, docs/squidguard-differences.md);
-5. memory a second helper process adds on the same index (USS and PSS from smaps_rollup).
+5. memory a second helper process adds on the same index (USS and PSS from smaps_rollup);
+6. requests per second through a real Squid with no helper, Schoolgate's and squidGuard's
+   (bench/squid_throughput.py).
 
 Prints every figure and writes them to var/bench/results.json. `--quick` uses 100,000 lines and one
 run, for a check in a minute or two (its figures are not the ones to publish).
@@ -126,6 +128,18 @@ def second_helper_memory(policy: Path, index: Path, corpus: Path, lines: int) ->
         helper.stdin.close()
         helper.wait(timeout=60)
     return memory
+
+
+def squid_throughput(quick: bool) -> dict[str, object]:
+    """Requests per second through Squid (bench/squid_throughput.py): its figures, from its JSON."""
+    figures = WORK / "squid_throughput.json"
+    figures.unlink(missing_ok=True)
+    cmd = [PYTHON, str(ROOT / "bench" / "squid_throughput.py"), "--json", str(figures)]
+    if quick:
+        cmd += ["--requests", "2000", "--warmup", "500", "--runs", "1"]
+    if run(cmd, check=False).returncode != 0:
+        sys.exit("bench: the throughput through Squid failed (the reason is above)")
+    return dict(json.loads(figures.read_text()))
 
 
 def main() -> None:
@@ -253,6 +267,9 @@ def main() -> None:
     say("== memory of a second helper on the same index")
     summary["memory"] = second_helper_memory(policy, index, corpus, min(count, 200_000))
 
+    say("== requests per second through Squid: no helper, Schoolgate, squidGuard")
+    summary["squid_throughput"] = squid_throughput(args.quick)
+
     sg = summary["squidguard"]
     on = summary["schoolgate_spool"]
     off = summary["schoolgate_no_spool"]
@@ -289,6 +306,15 @@ def main() -> None:
         f"second helper on the same index: USS {second['uss_kb'] / 1024:.1f} MB, "
         f"PSS {second['pss_kb'] / 1024:.1f} MB, RSS {second['rss_kb'] / 1024:.1f} MB"
     )
+    through = summary["squid_throughput"]
+    assert isinstance(through, dict)
+    for kind in ("allowed", "blocked"):
+        line = ", ".join(
+            f"{name} {row['median_rps']:,.0f}"
+            + ("" if row["cost_vs_no_helper"] is None else f" (cost {row['cost_vs_no_helper']:.1%})")
+            for name, row in through[kind].items()
+        )
+        say(f"through Squid, {kind} URL, requests/s: {line}")
     (WORK / "results.json").write_text(json.dumps(summary, indent=2))
     say(f"all figures: {WORK / 'results.json'}")
 
