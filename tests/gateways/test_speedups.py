@@ -295,6 +295,16 @@ def answered(draw: st.DrawFn) -> tuple[HelperLine, Decision]:
     ),
     key=st.none() | st.just(b"k" * 32),
 )
+@example(  # a blocked user whose name was not UTF-8
+    batch=[
+        (
+            HelperLine(None, "http://a/", "10.0.0.1", None, "x\udc80\xe9", None),
+            Decision(Action.BLOCK, Reason.RULE, "ks2"),
+        )
+    ],
+    base="http://127.0.0.1:8080/blocked",
+    key=b"k" * 32,
+)
 def test_answers_are_made_alike(
     batch: list[tuple[HelperLine, Decision]], base: str, key: bytes | None
 ) -> None:

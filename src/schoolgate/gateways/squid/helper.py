@@ -181,7 +181,9 @@ class BlockPage:
 
     def finish(self, line: HelperLine, decision: Decision, head: str) -> str:
         """What follows the requested URL: who and when, and the signature of the whole query."""
-        tail = f"&who={quote(line.user or line.client_ip or '', safe='')}&at={self.at}"
+        # A user name that was not UTF-8 keeps its bytes, percent-encoded.
+        who = quote(line.user or line.client_ip or "", safe="", errors="surrogateescape")
+        tail = f"&who={who}&at={self.at}"
         if self.key is None:
             return tail
         return f"{tail}&sig={sign(self.key, head[self._query_start :] + tail)}"
