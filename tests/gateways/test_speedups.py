@@ -3,6 +3,7 @@ same objects, the same errors, for any input."""
 
 from __future__ import annotations
 
+import io
 import json
 import sys
 from pathlib import Path
@@ -351,3 +352,27 @@ def test_without_the_c_module_the_python_loops_serve(tmp_path: Path, monkeypatch
     for module in (protocol, helper, spool_module):
         monkeypatch.setattr(module, "_speedups", None)
     assert run(tmp_path / "python") == with_c
+
+
+def test_a_line_whose_answer_fails_is_blocked_and_the_others_answered() -> None:
+    """A bug in making one answer costs that line (blocked, unexplained), not the helper or the batch."""
+
+    class Broken(SearchAndVideo):
+        def answer(self, line: HelperLine, decision: Decision) -> str | None:
+            raise RuntimeError("a bug")
+
+    lines = [
+        HelperLine("1", "http://www.youtube.com/watch?v=1", "10.0.0.1", None, None, None),
+        HelperLine("2", "http://example.org/", "10.0.0.1", None, None, None),
+    ]
+    decided = [
+        Decision(Action.ALLOW, Reason.GROUP_DEFAULT, "ks2", host="www.youtube.com"),
+        Decision(Action.ALLOW, Reason.GROUP_DEFAULT, "ks2", host="example.org"),
+    ]
+    log = io.StringIO()
+    answers = helper._answer_batch(lines, decided, BlockPage("http://b/blocked"), Broken({}), log)
+    assert answers.decode().splitlines() == [
+        '1 OK status=302 url="http://b/blocked?reason=internal-error" schoolgate=block',
+        "2 OK schoolgate=allow",
+    ]
+    assert "internal error answering 'http://www.youtube.com/watch?v=1'" in log.getvalue()

@@ -275,7 +275,7 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
                 parsed = [line._replace(url="") if "\x00" in line.url else line for line in parsed]
             decisions = _decide_batch(compiled, parsed, at, log)
             if rewrite:
-                answers = rewrite_answers(parsed, decisions, block_page, special)
+                answers = _answer_batch(parsed, decisions, block_page, special, log)
             else:
                 answers = _acl_answers(parsed, decisions)
             if spool is not None:
@@ -400,6 +400,34 @@ def _decide_batch(
         except Exception as exc:
             decisions.append(_internal_error(line.url, exc, log))
     return decisions
+
+
+def _answer_batch(
+    lines: list[HelperLine],
+    decisions: list[Decision],
+    block_page: BlockPage,
+    special: SearchAndVideo,
+    log: TextIO,
+) -> bytes:
+    """The batch's answers; a bug costs only the lines it hits (sent to the block page unexplained),
+    never the helper, and never an allowed request."""
+    try:
+        return rewrite_answers(lines, decisions, block_page, special)
+    except Exception:
+        pass
+    answers = []
+    for line, decision in zip(lines, decisions, strict=True):
+        try:
+            answers.append(_rewrite_answers([line], [decision], block_page, special))
+        except Exception as exc:
+            log.write(f"schoolgate squid-helper: internal error answering {line.url[:200]!r}: {exc!r}\n")
+            log.flush()
+            base = block_page.base
+            answer = format_rewrite_block(
+                line.channel, f"{base}{'&' if '?' in base else '?'}reason=internal-error"
+            )
+            answers.append(answer.encode("utf-8", "surrogateescape"))
+    return b"".join(answers)
 
 
 BLOCK = Action.BLOCK
