@@ -220,12 +220,17 @@ def main() -> None:
     spool = WORK / "spool"
     shutil.rmtree(spool, ignore_errors=True)
     cand_out = WORK / "schoolgate.out"
+    # Block page addresses signed, as a school runs it (schoolgate block-page key).
+    key = WORK / "block-page.key"
+    if not key.exists():
+        run([SCHOOLGATE, "block-page", "key", str(key)], stdout=subprocess.DEVNULL)
+    helper = f"{SCHOOLGATE} squid-helper --policy {policy} --index {index} --block-page-key {key}"
     summary["squidguard"] = timed(
         "squidGuard", f"squidGuard -c {sg_conf}", runs, corpus, WORK / "sg.timed.out", results
     )
     summary["schoolgate_spool"] = timed(
         "schoolgate (spool on)",
-        f"rm -rf {spool} && {SCHOOLGATE} squid-helper --policy {policy} --index {index} --spool {spool}",
+        f"rm -rf {spool} && {helper} --spool {spool}",
         runs,
         corpus,
         cand_out,
@@ -233,7 +238,7 @@ def main() -> None:
     )
     summary["schoolgate_no_spool"] = timed(
         "schoolgate (spool off)",
-        f"{SCHOOLGATE} squid-helper --policy {policy} --index {index} --no-spool",
+        f"{helper} --no-spool",
         runs,
         corpus,
         WORK / "schoolgate.nospool.out",
