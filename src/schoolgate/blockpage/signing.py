@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hmac
 import os
-import secrets
 from base64 import urlsafe_b64encode
 from hashlib import blake2b
 from pathlib import Path
@@ -72,6 +71,8 @@ def load_key(path: Path) -> bytes:
 
 def create_key(path: Path, mode: int = 0o640) -> bytes:
     """Write a new random key to `path` (which must not exist yet) and return it."""
+    import secrets  # here, not at the top: the Squid helper, which only signs, need not load it
+
     key = secrets.token_bytes(KEY_BYTES)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(fd, "w", encoding="ascii") as out:
