@@ -206,15 +206,15 @@ def cmd_squid_helper(args: argparse.Namespace) -> int:
         mode=Mode(args.mode),
         concurrency=Concurrency(args.concurrency),
         block_page=args.block_page,
-        block_page_key=_block_page_key(args.block_page_key),
+        block_page_key=key[1] if (key := _block_page_key(args.block_page_key, "squid-helper")) else None,
     )
     return run(config)
 
 
-def _block_page_key(path: Path | None) -> bytes | None:
-    """The key that signs block page addresses: the one named, else $SCHOOLGATE_BLOCK_PAGE_KEY, else
-    var/block-page.key if there is one. Without a key the addresses go unsigned, and the block page
-    shows who and why for none of them."""
+def _block_page_key(path: Path | None, command: str) -> tuple[Path, bytes] | None:
+    """The key that signs block page addresses, and where it is: the one named, else
+    $SCHOOLGATE_BLOCK_PAGE_KEY, else var/block-page.key if there is one. Without one (said on stderr)
+    the addresses go unsigned, and the block page shows who and why for none of them."""
     from schoolgate.blockpage.signing import BlockPageKeyError, load_key
 
     if path is None:
@@ -222,13 +222,14 @@ def _block_page_key(path: Path | None) -> bytes | None:
         path = Path(named) if named else Path("var/block-page.key")
         if not named and not path.exists():
             print(
-                "schoolgate squid-helper: no block page key (--block-page-key): block page addresses "
-                "are not signed, so the block page cannot say who was blocked or why",
+                f"schoolgate {command}: no block page key (--block-page-key): block page addresses "
+                "are not signed, so the block page cannot say who was blocked or why "
+                "(`schoolgate block-page key FILE` makes one)",
                 file=sys.stderr,
             )
             return None
     try:
-        return load_key(path)
+        return path.resolve(), load_key(path)
     except BlockPageKeyError as exc:
         raise CommandError(str(exc)) from None
 
@@ -261,7 +262,7 @@ def cmd_squid_config(args: argparse.Namespace) -> int:
         children=args.children,
         concurrency=args.concurrency,
         block_page=args.block_page,
-        block_page_key=_key_for_config(args.block_page_key),
+        block_page_key=key[0] if (key := _block_page_key(args.block_page_key, "squid config")) else None,
         policy_block_page=policy_file.policy.block_page,
         state_dir=args.state_dir.resolve() if args.state_dir else None,
         hosts_file=args.hosts_file.resolve() if args.hosts_file else None,
@@ -293,28 +294,6 @@ def cmd_squid_config(args: argparse.Namespace) -> int:
 def _readable(path: Path, option: str) -> Path:
     if not path.is_file():
         raise CommandError(f"{option} {path}: no such file")
-    return path.resolve()
-
-
-def _key_for_config(path: Path | None) -> Path | None:
-    """The block page key the helpers are to use: named, else $SCHOOLGATE_BLOCK_PAGE_KEY, else
-    var/block-page.key if it exists; checked now, so that Squid's helpers do not fail to start."""
-    from schoolgate.blockpage.signing import BlockPageKeyError, load_key
-
-    if path is None:
-        named = os.environ.get("SCHOOLGATE_BLOCK_PAGE_KEY")
-        path = Path(named) if named else Path("var/block-page.key")
-        if not named and not path.exists():
-            print(
-                "schoolgate squid config: no block page key (--block-page-key): block page addresses "
-                "will not be signed; make one with `schoolgate block-page key FILE`",
-                file=sys.stderr,
-            )
-            return None
-    try:
-        load_key(path)
-    except BlockPageKeyError as exc:
-        raise CommandError(str(exc)) from None
     return path.resolve()
 
 

@@ -244,6 +244,56 @@ def _let_proxy_user_run_python(restore: list[tuple[Path, int]]) -> None:
                 os.chmod(directory, stat.S_IMODE(mode) | stat.S_IXOTH)
 
 
+def write_passwords(path: Path) -> Path:
+    """The test users' logins, made with `schoolgate squid passwd`."""
+    for user, password in PASSWORDS.items():
+        subprocess.run(
+            [sys.executable, "-m", "schoolgate.cli", "squid", "passwd", str(path), user],
+            input=password + "\n",
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    return path
+
+
+def start_squid(conf: Path, state: Path, port: int) -> subprocess.Popen[bytes]:
+    """Squid as Debian's service runs it (`--foreground`: a master that restarts its worker), once
+    `squid -k parse` accepts the configuration; returned when it takes connections on `port`."""
+    # A service name of its own: Squid names its shared memory after it, so two test Squids, or one
+    # killed earlier and a new one, never share a segment.
+    service = f"sgtest{port}"
+    parse = subprocess.run(
+        [SQUID, "-k", "parse", "-n", service, "-f", str(conf)], capture_output=True, text=True, check=False
+    )
+    assert parse.returncode == 0, parse.stderr
+    process = subprocess.Popen(
+        [SQUID, "--foreground", "-n", service, "-f", str(conf)], stderr=subprocess.DEVNULL
+    )
+    deadline = time.monotonic() + 30
+    while True:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return process
+        except OSError:
+            if process.poll() is not None or time.monotonic() > deadline:
+                stop_squid(process)
+                log = (state / "cache.log").read_text() if (state / "cache.log").exists() else ""
+                pytest.fail(f"Squid did not start with {conf}:\n{conf.read_text()}\n{log[-3000:]}")
+            time.sleep(0.1)
+
+
+def stop_squid(process: subprocess.Popen[bytes] | None) -> None:
+    if process is None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
 @dataclass
 class Proxy:
     port: int
@@ -331,15 +381,7 @@ def proxy(origin: Origin, tls_port_echo: str) -> Iterator[Proxy]:
         key = work / "block-page.key"
         run_schoolgate("block-page", "key", str(key))
         os.chmod(key, 0o644)
-        passwords = work / "passwords"
-        for user, password in PASSWORDS.items():
-            subprocess.run(
-                [sys.executable, "-m", "schoolgate.cli", "squid", "passwd", str(passwords), user],
-                input=password + "\n",
-                capture_output=True,
-                text=True,
-                check=True,
-            )
+        passwords = write_passwords(work / "passwords")
         hosts = work / "hosts"
         hosts.write_text(
             "127.0.0.1 school.test games.test bet.test other.test\n"
@@ -357,38 +399,10 @@ def proxy(origin: Origin, tls_port_echo: str) -> Iterator[Proxy]:
             "--passwords", str(passwords), "--state-dir", str(state), "--hosts-file", str(hosts),
             "--children", "4", "--concurrency", "2", "--block-page-key", str(key), "--output", str(conf),
         )  # fmt: skip
-        parse = subprocess.run(
-            [SQUID, "-k", "parse", "-n", f"sgtest{port}", "-f", str(conf)],
-            capture_output=True,
-            text=True,
-            check=False,
-        )
-        assert parse.returncode == 0, parse.stderr
-        # A service name of its own: Squid names its shared memory after it, so two test Squids, or one
-        # killed earlier and a new one, never share a segment.
-        service = f"sgtest{port}"
-        process = subprocess.Popen(
-            [SQUID, "--foreground", "-n", service, "-f", str(conf)], stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log = (state / "cache.log").read_text() if (state / "cache.log").exists() else ""
-                    pytest.fail(f"Squid did not start with {conf}:\n{conf.read_text()}\n{log[-3000:]}")
-                time.sleep(0.1)
+        process = start_squid(conf, state, port)
         yield Proxy(port, work, policy, spool, block_page, process)
     finally:
-        if process is not None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_squid(process)
         for directory, mode in reversed(restore):
             os.chmod(directory, mode)
         shutil.rmtree(work, ignore_errors=True)

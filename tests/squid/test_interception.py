@@ -11,7 +11,6 @@ import base64
 import http.client
 import os
 import shutil
-import signal
 import socket
 import ssl
 import subprocess
@@ -37,6 +36,9 @@ from tests.squid.conftest import (
     _OriginHandler,
     free_port,
     run_schoolgate,
+    start_squid,
+    stop_squid,
+    write_passwords,
 )
 
 CERTGEN = "/usr/lib/squid/security_file_certgen"
@@ -203,15 +205,7 @@ def _squid(tls_origin: tuple[Origin, Path], https: str) -> Iterator[BumpingProxy
         key = work / "block-page.key"
         run_schoolgate("block-page", "key", str(key))
         os.chmod(key, 0o644)
-        passwords = work / "passwords"
-        for user, password in PASSWORDS.items():
-            subprocess.run(
-                [*SCHOOLGATE, "squid", "passwd", str(passwords), user],
-                input=password + "\n",
-                capture_output=True,
-                text=True,
-                check=True,
-            )
+        passwords = write_passwords(work / "passwords")
         hosts = work / "hosts"
         hosts.write_text(f"{TLS_ORIGIN} {' '.join(NAMES)}\n127.0.0.1 blocked.test\n")
         os.chmod(hosts, 0o644)
@@ -229,29 +223,11 @@ def _squid(tls_origin: tuple[Origin, Path], https: str) -> Iterator[BumpingProxy
             *(["--nobump", str(nobump)] if https == "--intercept" else []),
             "--output", str(conf),
         )  # fmt: skip
-        process = subprocess.Popen(
-            [SQUID, "--foreground", "-n", f"sgbump{port}", "-f", str(conf)], stderr=subprocess.DEVNULL
-        )
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                socket.create_connection(("127.0.0.1", port), timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    log = (state / "cache.log").read_text() if (state / "cache.log").exists() else ""
-                    pytest.fail(f"Squid did not start with {conf}:\n{log[-3000:]}")
-                time.sleep(0.1)
+        process = start_squid(conf, state, port)
         origin_cert = ssl.PEM_cert_to_DER_cert((ca_dir / "origin.pem").read_text())
         yield BumpingProxy(port, work, spool, ca / "ca.pem", origin_cert, process)
     finally:
-        if process is not None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+        stop_squid(process)
         for directory, mode in reversed(restore):
             os.chmod(directory, mode)
         shutil.rmtree(work, ignore_errors=True)
