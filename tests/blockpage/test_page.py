@@ -104,6 +104,7 @@ def forged_queries(school: School) -> dict[str, str]:
         "field added after sig": genuine + "&who=mr.patel",
         "empty sig": query() + "&sig=",
         "not a query at all": "<script>alert(1)</script>",
+        "a sig that is not ASCII": query() + "&sig=\xe9",
     }
 
 
@@ -118,6 +119,7 @@ def forged_queries(school: School) -> dict[str, str]:
         "field added after sig",
         "empty sig",
         "not a query at all",
+        "a sig that is not ASCII",
     ],
 )
 def test_a_forged_address_names_nobody_and_nothing(school: School, case: str) -> None:

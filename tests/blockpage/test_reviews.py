@@ -192,3 +192,9 @@ def test_illegal_content_has_no_review_form_and_takes_no_request(school: School)
     answer = school.post(q=signed, message="I need it")
     assert answer.status == 400
     assert spool_files(school) == []
+
+
+def test_a_review_with_a_sig_that_is_not_ascii_is_refused(school: School) -> None:
+    answer = school.post(q=query() + "&sig=\xe9", message="please")
+    assert answer.status == 400
+    assert spool_files(school) == []

@@ -159,10 +159,11 @@ def test_with_interception_squid_opens_https_with_the_school_ca(tmp_path: Path) 
     assert "generate-host-certificates=on" in port
     assert f"sslcrtd_program /usr/lib/squid/security_file_certgen -s {tmp_path}/ssl_db -M 16MB" in lines
     assert f'acl schoolgate_nobump ssl::server_name "{DEFAULT_NOBUMP}"' in lines
+    assert f'acl schoolgate_nobump_target dstdomain -n "{DEFAULT_NOBUMP}"' in lines
     bump = [line for line in lines if line.startswith("ssl_bump")]
     assert bump == [
         "ssl_bump peek schoolgate_tls_hello",
-        "ssl_bump splice schoolgate_nobump",
+        "ssl_bump splice schoolgate_nobump schoolgate_nobump_target",
         "ssl_bump bump all",
     ]
     assert f"tls_outgoing_options cafile={ca.cert_path}" in lines
@@ -178,13 +179,17 @@ def test_the_nobump_list_is_in_squid_s_format() -> None:
 @pytest.mark.parametrize(
     ("page", "acl", "port"),
     [
-        ("http://127.0.0.1:8080/blocked", "acl schoolgate_block_page dst 127.0.0.1", 8080),
+        ("http://127.0.0.1:8080/blocked", "acl schoolgate_block_page dst -n 127.0.0.1", 8080),
         (
             "https://filter.school.test/blocked?lang=en",
-            "acl schoolgate_block_page dstdomain filter.school.test",
+            "acl schoolgate_block_page dstdomain -n filter.school.test",
             443,
         ),
-        ("http://filter.school.test/blocked", "acl schoolgate_block_page dstdomain filter.school.test", 80),
+        (
+            "http://filter.school.test/blocked",
+            "acl schoolgate_block_page dstdomain -n filter.school.test",
+            80,
+        ),
     ],
 )
 def test_the_block_page_is_never_filtered_and_needs_no_login(
@@ -247,3 +252,9 @@ def test_without_interception_the_tls_hello_can_be_checked(tmp_path: Path) -> No
         "ssl_bump splice schoolgate_sni_allowed",
         "ssl_bump terminate all",
     ]
+
+
+def test_a_percent_in_the_block_page_is_not_one_of_squid_s_codes(tmp_path: Path) -> None:
+    text = render(settings(tmp_path, block_page="http://filter.test/blocked?school=st%20mary"))
+    squid_parses(text, tmp_path)
+    assert "deny_info http://filter.test/blocked?school=st%%20mary&reason=filter-unavailable" in text

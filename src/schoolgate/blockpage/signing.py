@@ -15,6 +15,7 @@ The key is 32 random bytes, kept hex-encoded in a file that the helper and the b
 
 from __future__ import annotations
 
+import contextlib
 import hmac
 import os
 from base64 import urlsafe_b64encode
@@ -49,7 +50,9 @@ def split_signed(query: str) -> tuple[str, str | None]:
 def verify(key: bytes, query: str) -> bool:
     """True when the query string's `sig` field is the signature of what comes before it."""
     signed, sig = split_signed(query)
-    return sig is not None and hmac.compare_digest(sign(key, signed), sig)
+    if sig is None or not sig.isascii():  # a signature is base64url: anything else is not one
+        return False
+    return hmac.compare_digest(sign(key, signed), sig)
 
 
 def load_key(path: Path) -> bytes:
@@ -69,12 +72,19 @@ def load_key(path: Path) -> bytes:
     return key
 
 
-def create_key(path: Path, mode: int = 0o640) -> bytes:
-    """Write a new random key to `path` (which must not exist yet) and return it."""
+def create_key(path: Path, mode: int = 0o640, group: str | None = "proxy") -> bytes:
+    """Write a new random key to `path` (which must not exist yet) and return it. The file is made
+    readable by `group` (Squid's, whose helpers sign with it) when that group exists and this process
+    may give it; else it stays the owner's."""
     import secrets  # here, not at the top: the Squid helper, which only signs, need not load it
 
     key = secrets.token_bytes(KEY_BYTES)
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
     with os.fdopen(fd, "w", encoding="ascii") as out:
         out.write(key.hex() + "\n")
+    if group is not None:
+        import grp
+
+        with contextlib.suppress(KeyError, PermissionError):  # no such group, or not root
+            os.chown(path, -1, grp.getgrnam(group).gr_gid)
     return key

@@ -12,7 +12,7 @@ Pure: `safe_search_url(url, host)` only looks at the two strings it is given.
 from __future__ import annotations
 
 from typing import Final
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urlsplit
 
 __all__ = [
     "SAFE_SEARCH_HOSTS",
@@ -40,12 +40,16 @@ BING_HOSTS: Final = frozenset({"bing.com", "www.bing.com", "cn.bing.com"})
 DUCKDUCKGO_HOSTS: Final = frozenset({"duckduckgo.com", "www.duckduckgo.com", "html.duckduckgo.com"})
 YAHOO_HOSTS: Final = frozenset({"search.yahoo.com", "uk.search.yahoo.com", "images.search.yahoo.com"})
 
-# host -> (the parameter, the value that locks safe search on)
-_PARAMETER: Final[dict[str, tuple[str, str]]] = {
-    **dict.fromkeys(GOOGLE_HOSTS, ("safe", "active")),
-    **dict.fromkeys(BING_HOSTS, ("adlt", "strict")),
-    **dict.fromkeys(DUCKDUCKGO_HOSTS, ("kp", "1")),
-    **dict.fromkeys(YAHOO_HOSTS, ("vm", "r")),
+# host -> (the parameter, the value that locks safe search on, the paths that search)
+_GOOGLE = ("safe", "active", ("/search", "/webhp", "/images", "/imghp", "/complete/search"))
+_BING = ("adlt", "strict", ("/search", "/images/search", "/videos/search", "/news/search"))
+_DUCKDUCKGO = ("kp", "1", ("/", "/html", "/lite"))
+_YAHOO = ("vm", "r", ("/search",))
+_PARAMETER: Final[dict[str, tuple[str, str, tuple[str, ...]]]] = {
+    **dict.fromkeys(GOOGLE_HOSTS, _GOOGLE),
+    **dict.fromkeys(BING_HOSTS, _BING),
+    **dict.fromkeys(DUCKDUCKGO_HOSTS, _DUCKDUCKGO),
+    **dict.fromkeys(YAHOO_HOSTS, _YAHOO),
 }
 
 SAFE_SEARCH_HOSTS: Final = frozenset(_PARAMETER)
@@ -64,22 +68,25 @@ YOUTUBE_HOSTS: Final = frozenset(
 
 
 def safe_search_url(url: str, host: str) -> str | None:
-    """The URL with safe search locked on, or None when it needs no change (not a search engine, not
-    a page that takes the parameter, or the parameter already locked)."""
+    """The URL with safe search locked on, or None when it needs no change (not a search engine,
+    not one of its search pages, or the parameter already locked).
+
+    Only the query text is touched, and only where it names the parameter (in any case, encoded or
+    not): every other byte of the URL stays as it came, so nothing else the page was asked changes."""
     locked = _PARAMETER.get(host)
     if locked is None:
         return None
-    parts = urlsplit(url)
-    if not parts.query and not _is_search_path(host, parts.path):
-        return None  # the home page, a stylesheet, an image: nothing to lock
-    name, value = locked
-    query = parse_qsl(parts.query, keep_blank_values=True)
-    if [v for k, v in query if k == name] == [value]:
+    name, value, paths = locked
+    head, _, rest = url.partition("?")
+    query, hash_mark, fragment = rest.partition("#")
+    path = urlsplit(head).path or "/"
+    if not any(path == p or path.startswith(p.rstrip("/") + "/") for p in paths if p != "/") and not (
+        "/" in paths and path == "/" and query
+    ):
         return None
-    query = [(k, v) for k, v in query if k != name]
-    query.append((name, value))
-    return urlunsplit((parts.scheme, parts.netloc, parts.path, urlencode(query), parts.fragment))
-
-
-def _is_search_path(host: str, path: str) -> bool:
-    return path.startswith(("/search", "/images", "/videos", "/html"))
+    pieces = query.split("&") if query else []
+    kept = [piece for piece in pieces if unquote_plus(piece.partition("=")[0]).lower() != name]
+    if [piece for piece in pieces if piece not in kept] == [f"{name}={value}"]:
+        return None  # already locked, once
+    kept.append(f"{name}={value}")
+    return f"{head}?{'&'.join(kept)}{hash_mark}{fragment}"

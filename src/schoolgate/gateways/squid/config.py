@@ -193,9 +193,10 @@ def render(s: SquidSettings) -> str:
     if networks:
         add(f"acl schoolgate_networks src {' '.join(networks)}")
     add("acl schoolgate_networks src 127.0.0.1/32 ::1")
-    add("# The block page: never filtered, no login needed.")
+    add("# The block page: never filtered, no login needed. -n: the address as written is compared, never")
+    add("# a name or address looked up for it (a site whose reverse DNS names the block page is no such).")
     kind = "dst" if _is_address(page_host) else "dstdomain"
-    add(f"acl schoolgate_block_page {kind} {_quote(page_host)}")
+    add(f"acl schoolgate_block_page {kind} -n {_quote(page_host)}")
     add(f"acl schoolgate_block_page_port port {page_port}")
     if s.auth is Auth.BASIC:
         assert s.passwords is not None
@@ -235,7 +236,7 @@ def render(s: SquidSettings) -> str:
     add("request_header_add YouTube-Restrict Strict schoolgate_youtube_strict")
     add("request_header_add YouTube-Restrict Moderate schoolgate_youtube_moderate")
     unanswered = f"{page}{'&' if '?' in page else '?'}reason=filter-unavailable"
-    add(f"deny_info {_quote(unanswered)} schoolgate_decided")
+    add(f"deny_info {_quote(unanswered).replace('%', '%%')} schoolgate_decided")  # %x is Squid's
     add("")
     add("# --- Access." + (" Put these lines before your own http_access lines." if s.fragment else ""))
     if not s.fragment:
@@ -288,11 +289,14 @@ def _interception(s: SquidSettings) -> str:
         f"http_port {_listen(s.listen)} ssl-bump tls-cert={_quote(str(cert))} tls-key={_quote(str(key))}"
         " generate-host-certificates=on dynamic_cert_mem_cache_size=16MB",
         *_certificate_store(s),
-        "# Look at the TLS hello for the site's name; leave the nobump sites closed; open the rest.",
+        "# Look at the TLS hello for the site's name; leave the nobump sites closed; open the rest. A",
+        "# site is left closed only when both the CONNECT and the hello name it: a CONNECT to a bare",
+        "# address with a nobump name in its hello is opened like any other.",
         "acl schoolgate_tls_hello at_step SslBump1",
         f'acl schoolgate_nobump ssl::server_name "{_quote(str(s.nobump))}"',
+        f'acl schoolgate_nobump_target dstdomain -n "{_quote(str(s.nobump))}"',
         "ssl_bump peek schoolgate_tls_hello",
-        "ssl_bump splice schoolgate_nobump",
+        "ssl_bump splice schoolgate_nobump schoolgate_nobump_target",
         "ssl_bump bump all",
     ]
     if s.trust_ca is not None:
@@ -309,8 +313,10 @@ def _peeking(s: SquidSettings, helper: str) -> str:
     return "\n".join(
         [
             "# HTTPS without interception, but Squid reads the site's name at the start of each HTTPS",
-            "# connection (SNI) and the helper decides on it too: a CONNECT to a bare address cannot",
-            "# reach a blocked site. (Squid needs a certificate to read it; it shows it to nobody.)",
+            "# connection (SNI) and the helper decides on it too, as well as on the CONNECT: a browser's",
+            "# CONNECT to a bare address is judged by the name it sends. (A program that sends one name",
+            "# and connects to another site's address is not caught by names; that needs interception.)",
+            "# Squid needs a certificate to read the hello; it shows it to nobody.",
             f"http_port {_listen(s.listen)} ssl-bump tls-cert={_quote(str(cert))} tls-key={_quote(str(key))}",
             *_certificate_store(s),
             f"external_acl_type schoolgate_sni children-max={s.children} children-startup=1 "
