@@ -7,6 +7,9 @@
     schoolgate squid-helper                                         serve Squid (url_rewrite or external ACL)
     schoolgate squid config                                         write a squid.conf for the policy
     schoolgate squid passwd FILE USER                               add a proxy login or change its password
+    schoolgate rpz export [--out DIR]                               the policy as DNS zones, one per group
+    schoolgate unbound config --zones DIR                           write an unbound.conf applying the zones
+    schoolgate unbound reload --zones DIR                           make unbound read the zones again
     schoolgate ca init [--dir DIR]                                  make the school's CA (HTTPS interception)
     schoolgate ca issue NAME... --out PREFIX                        a server certificate signed by that CA
     schoolgate block-page serve                                     serve the block page and review requests
@@ -309,6 +312,99 @@ def _ca_for_config(directory: Path | None, option: str) -> Path | None:
     return directory.resolve()
 
 
+def cmd_rpz_export(args: argparse.Namespace) -> int:
+    from schoolgate.gateways.dns.rpz import export_zones
+
+    policy_file = _load(args.policy)
+    compiled = _compile(policy_file, args.index)
+    at = _parse_at(args.at, policy_file.policy.timezone)
+    bar = None
+    if not args.quiet and sys.stderr.isatty():
+        from tqdm import tqdm
+
+        bar = tqdm(total=len(compiled.policy.groups), unit="group", desc="exporting", leave=False)
+
+    def progress(group: str, done: int, total: int) -> None:
+        if bar is not None:
+            bar.set_postfix_str(f"{group}: {done:,}/{total:,} domains")
+            if done == total:
+                bar.update(1)
+
+    try:
+        result = export_zones(compiled, args.out, at, args.block_with, progress)
+    except ValueError as exc:
+        raise CommandError(str(exc)) from None
+    except OSError as exc:
+        raise CommandError(f"cannot write the zones to {args.out}: {exc}") from None
+    finally:
+        if bar is not None:
+            bar.close()
+    for group, path in result.zones.items():
+        print(f"{path}: group {group}, {result.names[group]:,} domains blocked")
+    print(f"serial {result.serial}, as the policy stands at {at:%Y-%m-%d %H:%M}; {result.seconds:.1f} s")
+    return 0
+
+
+def cmd_unbound_config(args: argparse.Namespace) -> int:
+    from schoolgate.gateways.dns.unbound import (
+        DEFAULT_LISTEN,
+        DEFAULT_NETWORKS,
+        ConfigError,
+        UnboundSettings,
+        read_zones,
+        render,
+    )
+
+    policy_file = _load(args.policy)
+    policy = policy_file.policy
+    try:
+        settings = UnboundSettings(
+            zones=read_zones(args.zones),
+            groups=list(policy.groups),
+            identities=policy.networks,
+            listen=args.listen or DEFAULT_LISTEN,
+            networks=args.network or DEFAULT_NETWORKS,
+            forward=args.forward or (),
+            control=args.control.absolute(),
+            log=args.log.absolute() if args.log else None,
+            pidfile=args.pidfile.absolute(),
+            username=args.user,
+            title=f"unbound configuration for {policy.school or 'the school'} (Schoolgate)",
+            comments=[f"Policy: {args.policy.resolve()}"],
+        )
+        text = render(settings)
+    except ConfigError as exc:
+        raise CommandError(str(exc)) from None
+    if args.output is None:
+        sys.stdout.write(text)
+    else:
+        try:
+            args.output.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            raise CommandError(f"cannot write {args.output}: {exc}") from None
+        print(f"wrote {args.output}; check it with `unbound-checkconf {args.output}`", file=sys.stderr)
+    return 0
+
+
+def cmd_unbound_reload(args: argparse.Namespace) -> int:
+    from schoolgate.gateways.dns.unbound import ConfigError, ReloadError, read_zones, reload_zones
+
+    try:
+        zones = read_zones(args.zones)
+        results = reload_zones(args.conf, args.control, zones)
+    except (ConfigError, ReloadError) as exc:
+        raise CommandError(f"zones not reloaded: {exc}") from None
+    for result in results:
+        print(f"{result.zone.name}: group {result.zone.group}, {result.message}")
+    failed = [r for r in results if not r.ok]
+    if failed:
+        names = ", ".join(r.zone.name for r in failed)
+        print(f"schoolgate: unbound did not reload {names}; it keeps the zones it had", file=sys.stderr)
+        return 1
+    print(f"serial {zones.serial}: {len(results)} zones reloaded")
+    return 0
+
+
 def cmd_ca_init(args: argparse.Namespace) -> int:
     from schoolgate.gateways.squid.ca import CA_DER, CAError, init_ca
 
@@ -337,11 +433,14 @@ def cmd_ca_issue(args: argparse.Namespace) -> int:
     except CAError as exc:
         raise CommandError(str(exc)) from None
     cert_path, key_path = Path(f"{args.out}.pem"), Path(f"{args.out}.key")
+    if key_path.exists() or key_path.is_symlink():
+        raise CommandError(f"{key_path} exists already: give another --out, or remove it first")
     try:
-        cert_path.write_bytes(certificate)
-        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        # A new file only, never through a link: the private key must be the owner's alone.
+        fd = os.open(key_path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW, 0o600)
         with os.fdopen(fd, "wb") as out:
             out.write(key)
+        cert_path.write_bytes(certificate)
     except OSError as exc:
         raise CommandError(f"cannot write {args.out}: {exc}") from None
     print(f"wrote {cert_path} and {key_path} for {', '.join(args.names)}")
@@ -593,6 +692,84 @@ def build_parser() -> argparse.ArgumentParser:
     config.add_argument("--fragment", action="store_true", help="only Schoolgate's lines, to include")
     config.add_argument("--output", "-o", type=Path, help="write to this file (default: standard output)")
     config.set_defaults(handler=cmd_squid_config)
+
+    rpz = commands.add_parser("rpz", help="the policy as DNS Response Policy Zones")
+    rpz_commands = rpz.add_subparsers(dest="rpz_command", metavar="COMMAND", required=True)
+    export = rpz_commands.add_parser("export", help="write one zone per group, for unbound, BIND or PowerDNS")
+    _policy_arg(export)
+    _index_arg(export)
+    export.add_argument("--out", type=Path, default=Path("var/rpz"), help="directory (default: var/rpz)")
+    export.add_argument("--at", help="as the policy stands when: 10:30 or 2026-11-23T10:30 (default: now)")
+    export.add_argument(
+        "--block-with",
+        choices=["nxdomain", "block-page"],
+        default="nxdomain",
+        help="what a blocked name answers: no such name (default), or the block page's host",
+    )
+    export.add_argument("--quiet", action="store_true", help="no progress bar")
+    export.set_defaults(handler=cmd_rpz_export)
+
+    unbound = commands.add_parser("unbound", help="set unbound up to filter DNS by the policy's zones")
+    unbound_commands = unbound.add_subparsers(dest="unbound_command", metavar="COMMAND", required=True)
+    unbound_config = unbound_commands.add_parser(
+        "config", help="write a complete, commented unbound.conf applying each group's zone to its addresses"
+    )
+    _policy_arg(unbound_config)
+    unbound_config.add_argument(
+        "--zones", type=Path, required=True, help="the directory `schoolgate rpz export` wrote"
+    )
+    unbound_config.add_argument(
+        "--listen",
+        action="append",
+        metavar="ADDRESS[@PORT]",
+        help="where unbound answers; repeat for more (default: 0.0.0.0@53 and ::0@53)",
+    )
+    unbound_config.add_argument(
+        "--network",
+        action="append",
+        metavar="RANGE",
+        help="a range that may use the resolver; repeat for more (default: the private ranges, loopback)",
+    )
+    unbound_config.add_argument(
+        "--forward",
+        action="append",
+        metavar="ADDRESS[@PORT]",
+        help="a resolver to ask; repeat for more (default: none, unbound recurses itself)",
+    )
+    unbound_config.add_argument(
+        "--control",
+        type=Path,
+        default=Path("/run/unbound.ctl"),
+        help="unbound-control's socket (default: /run/unbound.ctl)",
+    )
+    unbound_config.add_argument("--log", type=Path, help="unbound's log file (default: syslog)")
+    unbound_config.add_argument(
+        "--pidfile", type=Path, default=Path("/run/unbound.pid"), help="(default: /run/unbound.pid)"
+    )
+    unbound_config.add_argument(
+        "--user", default="unbound", help="the user unbound runs as; '' to stay as started (default: unbound)"
+    )
+    unbound_config.add_argument("--output", "-o", type=Path, help="write to this file (default: stdout)")
+    unbound_config.set_defaults(handler=cmd_unbound_config)
+    unbound_reload = unbound_commands.add_parser(
+        "reload", help="make the running unbound read the zones again (after `schoolgate rpz export`)"
+    )
+    unbound_reload.add_argument(
+        "--zones", type=Path, required=True, help="the directory `schoolgate rpz export` wrote"
+    )
+    unbound_reload.add_argument(
+        "--conf",
+        type=Path,
+        default=Path("/etc/unbound/unbound.conf"),
+        help="unbound's configuration (default: /etc/unbound/unbound.conf)",
+    )
+    unbound_reload.add_argument(
+        "--control",
+        type=Path,
+        default=Path("/run/unbound.ctl"),
+        help="unbound-control's socket (default: /run/unbound.ctl)",
+    )
+    unbound_reload.set_defaults(handler=cmd_unbound_reload)
 
     ca = commands.add_parser("ca", help="the school's certificate authority, for HTTPS interception")
     ca_commands = ca.add_subparsers(dest="ca_command", metavar="COMMAND", required=True)

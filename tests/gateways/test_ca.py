@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import stat
 from pathlib import Path
 
@@ -62,3 +63,17 @@ def test_a_missing_ca_is_a_clear_error(tmp_path: Path, capsys: pytest.CaptureFix
     assert "schoolgate ca init" in capsys.readouterr().err
     with pytest.raises(CAError, match="at least one"):
         issue(init_ca(tmp_path / "ca", "S", group=None), [])
+
+
+def test_issue_never_writes_a_key_over_another_file(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    ca = init_ca(tmp_path / "ca", "Hill Primary", group=None)
+    (tmp_path / "x.key").write_text("someone's file\n")
+    os.chmod(tmp_path / "x.key", 0o644)
+    assert main(["ca", "issue", "x.test", "--dir", str(ca.directory), "--out", str(tmp_path / "x")]) == 2
+    assert "exists already" in capsys.readouterr().err
+    assert (tmp_path / "x.key").read_text() == "someone's file\n"
+    (tmp_path / "y.key").symlink_to(tmp_path / "elsewhere")
+    assert main(["ca", "issue", "x.test", "--dir", str(ca.directory), "--out", str(tmp_path / "y")]) == 2
+    assert not (tmp_path / "elsewhere").exists()

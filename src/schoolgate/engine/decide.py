@@ -279,6 +279,26 @@ _NO_DETAILS = (None, None, None, None, None, AlertLevel.NONE, None)  # category 
 _MAX_REMEMBERED = 100_000  # a bound on memory whatever the traffic
 
 
+def decide_name(policy: CompiledPolicy, group: str, host: str, at: datetime) -> Decision:
+    """What the policy decides for a member of `group` who asks for the site `host` as a whole, with
+    nothing known of the page: the question DNS filtering answers, which sees names only. Lists,
+    locked lists, rules (their URL patterns tried on `host/`) and the group's default, as `decide`."""
+    url = parse_url(host)
+    if url is None:
+        return Decision(policy.policy.unparsable_action, Reason.UNPARSABLE, group, identity=f"group {group}")
+    hits = _index_hits(policy.index, url.host, "/")
+    hits += [(h.entry, h.sources) for h in policy.index.match_expressions(url.host + "/")]
+    sources = sites = 0
+    for _, mask in hits:
+        sources |= mask
+    if policy.sites_index is not None:
+        for _, mask in _index_hits(policy.sites_index, url.host, "/"):
+            sites |= mask
+    outcome = _outcome(policy, group, sources, sites, url, at)
+    source = policy.index.first_source(outcome.sources) if outcome.sources else None
+    return _new(Decision, (*outcome.head, source, f"group {group}", None, url.host))
+
+
 def _index_hits(index: Index, host: str, query_target: str) -> list[tuple[str, int]]:
     """(trie key, source mask) of every domain and URL entry of `index` that matches the request."""
     hits = index.match(host[::-1] + "." + query_target)

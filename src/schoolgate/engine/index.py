@@ -30,7 +30,7 @@ import json
 import re
 import struct
 from array import array
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
@@ -301,6 +301,15 @@ class Index:
             # Bytes that were not UTF-8 (kept as lone surrogates) can be in no entry: match up to them.
             query = _SURROGATES.sub("\ufffd", query)
             return [(key, masks[sets[i]]) for key, i in self._names.iter_prefixes_with_ids(query)]
+
+    def domains(self) -> Iterator[tuple[str, int]]:
+        """(domain, source mask) of every listed domain, in no particular order."""
+        masks, sets = self._set_masks, self._sets
+        for key, i in self._names.iteritems():
+            if "/" not in key:
+                mask = masks[sets[i]]
+                if mask:
+                    yield key[-2::-1], mask
 
     def has_urls(self, host_key: str) -> bool:
         """Whether URL entries exist under a host (given by its domain key, `moc.elpmaxe.`)."""

@@ -1,0 +1,315 @@
+"""`schoolgate rpz export`: the policy as Response Policy Zones, one per group, for a DNS resolver.
+
+A resolver that applies RPZ (unbound, BIND, PowerDNS Recursor) answers a name in a zone with what the
+zone says instead of what the name's own servers say. Schoolgate writes, for every group of the policy,
+`<group>.rpz` with the origin `<label>.rpz.schoolgate.`, holding:
+
+- every listed domain that the policy blocks for the group at the moment of the export (locked lists
+  first, then the rules, then the group's default, exactly as `decide` does for the site as a whole),
+  with its subdomains: `bet365.com CNAME .` and `*.bet365.com CNAME .` (NXDOMAIN), or, with
+  `block_with="block-page"`, the block page's host, so that a plain-HTTP browser lands on it;
+  a subdomain the policy allows under a blocked domain gets `rpz-passthru.`;
+- safe search, locked on by name for groups with `safe_search`: every Google domain to
+  `forcesafesearch.google.com`, Bing to `strict.bing.com`, DuckDuckGo to `safe.duckduckgo.com`;
+  YouTube's names to `restrict.youtube.com` or `restrictmoderate.youtube.com` per the group's `youtube`;
+- for everyone: the Firefox canary `use-application-dns.net` (NXDOMAIN tells Firefox not to turn on
+  its own DNS over HTTPS) and the best-known DNS-over-HTTPS/TLS resolvers' names, which would let a
+  device ask its questions where the school's resolver cannot see them.
+
+DNS sees names only: paths, search terms and URL patterns are the proxy's to filter. Rules with time
+windows are exported as they stand at `at`; export again when a window opens or closes.
+
+`export_zones` writes each zone beside the old one and renames it over it, then `zones.json`
+(the serial and the zones), so a resolver that reloads never reads half a file. The serial is the
+export time in seconds, and always more than the last one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from schoolgate.engine.decide import decide_name
+from schoolgate.engine.policy import Action, CompiledPolicy, YouTubeMode
+from schoolgate.engine.safesearch import BING_HOSTS, DUCKDUCKGO_HOSTS, GOOGLE_HOSTS
+
+__all__ = [
+    "DOH_RESOLVERS",
+    "ZONE_SUFFIX",
+    "ExportResult",
+    "export_zones",
+    "rest_text",
+    "rest_zone",
+    "zone_label",
+    "zone_text",
+]
+
+ZONE_SUFFIX = "rpz.schoolgate."
+TTL = 300
+CANARY = "use-application-dns.net"
+UNLISTED = "schoolgate-unlisted.invalid"  # a name no list can hold (.invalid is reserved)
+
+# Google's list of the names that take YouTube's restriction by DNS.
+YOUTUBE_DNS_HOSTS = (
+    "www.youtube.com",
+    "m.youtube.com",
+    "youtubei.googleapis.com",
+    "youtube.googleapis.com",
+    "www.youtube-nocookie.com",
+)
+
+# DNS over HTTPS / TLS resolvers a device could use to go round the school's resolver.
+DOH_RESOLVERS = (
+    "dns.google",
+    "dns.google.com",
+    "dns64.dns.google",
+    "cloudflare-dns.com",
+    "one.one.one.one",
+    "1dot1dot1dot1.cloudflare-dns.com",
+    "dns.quad9.net",
+    "dns9.quad9.net",
+    "dns10.quad9.net",
+    "dns11.quad9.net",
+    "doh.opendns.com",
+    "dns.opendns.com",
+    "doh.familyshield.opendns.com",
+    "dns.adguard.com",
+    "dns.adguard-dns.com",
+    "doh.cleanbrowsing.org",
+    "dns.nextdns.io",
+    "doh.mullvad.net",
+    "dns.mullvad.net",
+    "doh.dns.sb",
+    "dns.alidns.com",
+    "doh.pub",
+    "dns.controld.com",
+    "freedns.controld.com",
+    "doh.libredns.gr",
+    "ordns.he.net",
+)
+
+_NOT_LABEL = re.compile(r"[^a-z0-9-]+")
+
+
+def zone_label(group: str) -> str:
+    """The DNS label for a group's zone: lowercase letters, digits and hyphens."""
+    return _NOT_LABEL.sub("-", group.lower()).strip("-") or "group"
+
+
+@dataclass(frozen=True, slots=True)
+class ExportResult:
+    serial: int
+    zones: dict[str, Path]  # group -> zone file
+    names: dict[str, int]  # group -> names blocked
+    seconds: float
+
+
+def _safe_search(group_safe: bool, youtube: YouTubeMode) -> list[tuple[str, str]]:
+    out: list[tuple[str, str]] = []
+    if group_safe:
+        out += [(name, "forcesafesearch.google.com.") for name in sorted(GOOGLE_HOSTS)]
+        out += [(name, "strict.bing.com.") for name in sorted(BING_HOSTS) if name != "strict.bing.com"]
+        out += [(name, "safe.duckduckgo.com.") for name in sorted(DUCKDUCKGO_HOSTS)]
+    if youtube is not YouTubeMode.OFF:
+        target = "restrict.youtube.com." if youtube is YouTubeMode.STRICT else "restrictmoderate.youtube.com."
+        out += [(name, target) for name in YOUTUBE_DNS_HOSTS]
+    return out
+
+
+_DNS_NAME = re.compile(
+    r"(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*"
+)
+_ADDRESS = re.compile(r"[0-9.]+|.*:.*")
+
+
+def _is_dns_name(name: str) -> bool:
+    return _DNS_NAME.fullmatch(name) is not None and _ADDRESS.fullmatch(name) is None
+
+
+def _inherited(name: str, decided: dict[str, bool], default: bool) -> bool:
+    """Whether `name` is blocked by what the zone already says of it or of its nearest parent."""
+    rest = name
+    while True:
+        found = decided.get(rest)
+        if found is not None:
+            return found
+        if "." not in rest:
+            return default
+        rest = rest.split(".", 1)[1]
+
+
+def _parents_first(name: str) -> list[str]:
+    return name.split(".")[::-1]
+
+
+def listed_names(compiled: CompiledPolicy) -> list[str]:
+    """Every name the policy's lists and site lists hold that DNS can carry (no addresses)."""
+    names = [name for name, _ in compiled.index.domains()]
+    if compiled.sites_index is not None:
+        names += [name for name, _ in compiled.sites_index.domains()]
+    return [name for name in names if _is_dns_name(name)]
+
+
+def zone_text(
+    compiled: CompiledPolicy,
+    group: str,
+    at: datetime,
+    serial: int,
+    block_target: str = ".",
+    domains: Iterable[str] | None = None,
+    progress: Callable[[int], None] | None = None,
+) -> tuple[str, int, bool]:
+    """The zone for `group` at `at`, how many names it blocks, and whether the names no list holds
+    are blocked too (then `rest_text` is the group's second zone). `block_target` is what a blocked
+    name answers: "." (NXDOMAIN) or a host name with its final dot.
+
+    Every name a list or site list holds is decided as a whole site; a name is written only where
+    its verdict differs from what it would inherit from its nearest written parent, or from the
+    group's default for names no list holds (a group that blocks those blocks every name, `*`, but
+    the allowed ones)."""
+    spec = compiled.policy.groups[group]
+    # What a name that no list holds gets: the group's default, unless a rule for every site decides.
+    default_block = decide_name(compiled, group, UNLISTED, at).verdict is Action.BLOCK
+    names = sorted(set(domains if domains is not None else listed_names(compiled)), key=_parents_first)
+    decided: dict[str, bool] = {}
+    blocked = 0
+    for number, name in enumerate(names):
+        if progress is not None and number % 4096 == 0:
+            progress(number)
+        block = decide_name(compiled, group, name, at).verdict is Action.BLOCK
+        if block != _inherited(name, decided, default_block):
+            decided[name] = block
+            blocked += block
+    if progress is not None:
+        progress(len(names))
+    # What each name answers: one record per owner name, the later kinds taking precedence.
+    exact = {name: block_target if block else "rpz-passthru." for name, block in decided.items()}
+    wild = dict(exact)
+    safe = [
+        (name, target)
+        for name, target in _safe_search(spec.safe_search, spec.youtube)
+        if not _inherited(name, decided, default_block)
+    ]
+    for name, target in safe:
+        exact[name] = target
+    # Where everything else is blocked, the names safe search sends browsers to must still resolve.
+    for target in sorted({t.rstrip(".") for _, t in safe}):
+        if _inherited(target, decided, default_block) and target not in exact:
+            exact[target] = "rpz-passthru."
+    for name in (CANARY, *DOH_RESOLVERS):  # for everyone, whatever a rule says
+        exact[name] = "."
+        if name != CANARY:
+            wild[name] = "."
+    head = [
+        f"; Schoolgate's DNS policy for the group {group!r} of {compiled.policy.school or 'the school'},",
+        f"; as it stands at {at.isoformat(timespec='minutes')}. Written by `schoolgate rpz export`;",
+        "; export again rather than editing it by hand.",
+        f"$TTL {TTL}",
+        f"@ SOA localhost. hostmaster.localhost. {serial} 3600 600 86400 {TTL}",
+        "@ NS localhost.",
+        "; For everyone: the Firefox DNS-over-HTTPS canary, and resolvers that would go round this one.",
+        "; Safe search and YouTube's restriction are locked on by name where the group has them.",
+        f"; Decided for {group}: {blocked:,} domains blocked with their subdomains, "
+        f"{len(decided) - blocked:,} let through.",
+    ]
+    if default_block:
+        head.append(f"; {group!r} blocks the names no list holds: its zone {rest_zone(group)} says so.")
+    lines = []
+    for name in sorted(exact.keys() | wild.keys(), key=_parents_first):
+        if name in exact:
+            lines.append(f"{name} CNAME {exact[name]}")
+        if name in wild:
+            lines.append(f"*.{name} CNAME {wild[name]}")
+    return "\n".join([*head, *lines, ""]), blocked, default_block
+
+
+def rest_zone(group: str) -> str:
+    """The zone that blocks every other name, for a group that blocks the names no list holds. It is
+    a zone of its own, applied after the group's zone: a resolver then takes the group's zone for the
+    names it holds and this one for all the rest (unbound does not apply a zone's own `*` to a name
+    beside the zone's other names). `_rest` cannot be a group's label."""
+    return f"{zone_label(group)}._rest.{ZONE_SUFFIX}"
+
+
+def rest_text(group: str, serial: int, block_target: str) -> str:
+    return "\n".join(
+        [
+            f"; For {group!r}: every name that {zone_label(group)}.{ZONE_SUFFIX} does not hold is blocked.",
+            "; Written by `schoolgate rpz export`.",
+            f"$TTL {TTL}",
+            f"@ SOA localhost. hostmaster.localhost. {serial} 3600 600 86400 {TTL}",
+            "@ NS localhost.",
+            f"* CNAME {block_target}",
+            "",
+        ]
+    )
+
+
+def _block_target(block_with: str, block_page: str) -> str:
+    if block_with == "nxdomain":
+        return "."
+    host = urlsplit(block_page).hostname or ""
+    if not host or host.replace(".", "").isdigit() or ":" in host:
+        raise ValueError(
+            f"the block page {block_page!r} is not on a host name: DNS can send a blocked name to a "
+            "host name only (give the block page a name, or block with NXDOMAIN)"
+        )
+    return host.rstrip(".") + "."
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    temporary.write_text(text, encoding="utf-8")
+    os.chmod(temporary, 0o644)
+    os.replace(temporary, path)
+
+
+def previous_serial(out: Path) -> int:
+    try:
+        return int(json.loads((out / "zones.json").read_text())["serial"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return 0
+
+
+def export_zones(
+    compiled: CompiledPolicy,
+    out: Path,
+    at: datetime,
+    block_with: str = "nxdomain",
+    progress: Callable[[str, int, int], None] | None = None,
+) -> ExportResult:
+    """Write every group's zone and zones.json into `out`. Raises ValueError for a block target
+    that cannot be, OSError when `out` cannot be written."""
+    started = time.monotonic()
+    target = _block_target(block_with, compiled.policy.block_page)
+    out.mkdir(parents=True, exist_ok=True)
+    serial = max(previous_serial(out) + 1, int(time.time()))
+    domains = listed_names(compiled)
+    zones: dict[str, Path] = {}
+    names: dict[str, int] = {}
+    entries: list[dict[str, str]] = []  # in the order a resolver is to apply them
+    for group in compiled.policy.groups:
+
+        def report(done: int, group: str = group) -> None:
+            if progress is not None:
+                progress(group, done, len(domains))
+
+        text, count, rest = zone_text(compiled, group, at, serial, target, domains, report)
+        path = out / f"{zone_label(group)}.rpz"
+        _write_atomically(path, text)
+        zones[group], names[group] = path, count
+        entries.append({"group": group, "zone": f"{zone_label(group)}.{ZONE_SUFFIX}", "file": path.name})
+        if rest:
+            rest_path = out / f"{zone_label(group)}._rest.rpz"
+            _write_atomically(rest_path, rest_text(group, serial, target))
+            entries.append({"group": group, "zone": rest_zone(group), "file": rest_path.name})
+    manifest = {"serial": serial, "at": at.isoformat(), "zones": entries}
+    _write_atomically(out / "zones.json", json.dumps(manifest, indent=2) + "\n")
+    return ExportResult(serial, zones, names, time.monotonic() - started)
