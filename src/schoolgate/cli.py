@@ -283,14 +283,19 @@ def cmd_squid_config(args: argparse.Namespace) -> int:
         text = render(settings)
     except ConfigError as exc:
         raise CommandError(str(exc)) from None
-    if args.output is None:
+    return _write_config(text, args.output, "squid -k parse -f")
+
+
+def _write_config(text: str, output: Path | None, check: str) -> int:
+    """A configuration to standard output, or to `output` with a word on how to check it."""
+    if output is None:
         sys.stdout.write(text)
-    else:
-        try:
-            args.output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise CommandError(f"cannot write {args.output}: {exc}") from None
-        print(f"wrote {args.output}; check it with `squid -k parse -f {args.output}`", file=sys.stderr)
+        return 0
+    try:
+        output.write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot write {output}: {exc}") from None
+    print(f"wrote {output}; check it with `{check} {output}`", file=sys.stderr)
     return 0
 
 
@@ -375,15 +380,7 @@ def cmd_unbound_config(args: argparse.Namespace) -> int:
         text = render(settings)
     except ConfigError as exc:
         raise CommandError(str(exc)) from None
-    if args.output is None:
-        sys.stdout.write(text)
-    else:
-        try:
-            args.output.write_text(text, encoding="utf-8")
-        except OSError as exc:
-            raise CommandError(f"cannot write {args.output}: {exc}") from None
-        print(f"wrote {args.output}; check it with `unbound-checkconf {args.output}`", file=sys.stderr)
-    return 0
+    return _write_config(text, args.output, "unbound-checkconf")
 
 
 def cmd_unbound_reload(args: argparse.Namespace) -> int:

@@ -319,21 +319,27 @@ def test_a_blocked_https_site_is_refused(proxy: BumpingProxy, tls_origin: tuple[
     assert seen(origin, "bet.test", "/") == []
 
 
+def tunnel(proxy: BumpingProxy, address: str) -> socket.socket:
+    """A CONNECT tunnel to `address`:443 for ks2-amelia, once the proxy has said 200."""
+    sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=20)
+    token = base64.b64encode(f"ks2-amelia:{PASSWORDS['ks2-amelia']}".encode()).decode()
+    sock.sendall(
+        f"CONNECT {address}:443 HTTP/1.1\r\nHost: {address}:443\r\n"
+        f"Proxy-Authorization: Basic {token}\r\n\r\n".encode()
+    )
+    head = b""
+    while b"\r\n\r\n" not in head:
+        chunk = sock.recv(4096)
+        assert chunk, head
+        head += chunk
+    assert head.startswith(b"HTTP/1.1 200"), head
+    return sock
+
+
 def tls_through(proxy: BumpingProxy, address: str, server_name: str | None) -> bytes:
     """CONNECT to a bare address, then TLS with `server_name` in the hello; the page / answers."""
-    sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=20)
+    sock = tunnel(proxy, address)
     try:
-        token = base64.b64encode(f"ks2-amelia:{PASSWORDS['ks2-amelia']}".encode()).decode()
-        sock.sendall(
-            f"CONNECT {address}:443 HTTP/1.1\r\nHost: {address}:443\r\n"
-            f"Proxy-Authorization: Basic {token}\r\n\r\n".encode()
-        )
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = sock.recv(4096)
-            assert chunk, head
-            head += chunk
-        assert head.startswith(b"HTTP/1.1 200"), head
         context = ssl.create_default_context(cafile=str(proxy.ca_cert))
         if server_name is None:  # a hello without a site name
             context.check_hostname = False
@@ -376,19 +382,8 @@ def test_a_nobump_name_in_front_of_a_bare_address_is_opened(proxy: BumpingProxy)
     """A tool that puts a health site's name in its TLS hello while connecting to an address that no
     list names: the connection is opened (Squid's own certificate) and filtered like any other."""
     context = ssl.create_default_context(cafile=str(proxy.ca_cert))
-    sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=20)
+    sock = tunnel(proxy, TLS_ORIGIN)
     try:
-        token = base64.b64encode(f"ks2-amelia:{PASSWORDS['ks2-amelia']}".encode()).decode()
-        sock.sendall(
-            f"CONNECT {TLS_ORIGIN}:443 HTTP/1.1\r\nHost: {TLS_ORIGIN}:443\r\n"
-            f"Proxy-Authorization: Basic {token}\r\n\r\n".encode()
-        )
-        head = b""
-        while b"\r\n\r\n" not in head:
-            chunk = sock.recv(4096)
-            assert chunk, head
-            head += chunk
-        assert head.startswith(b"HTTP/1.1 200"), head
         with context.wrap_socket(sock, server_hostname="health.test") as tls:
             assert tls.getpeercert(binary_form=True) != proxy.origin_cert  # opened, not spliced
     finally:
