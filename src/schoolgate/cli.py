@@ -10,6 +10,7 @@
     schoolgate rpz export [--out DIR]                               the policy as DNS zones, one per group
     schoolgate unbound config --zones DIR                           write an unbound.conf applying the zones
     schoolgate unbound reload --zones DIR                           make unbound read the zones again
+    schoolgate dns-log --log FILE [--follow]                        unbound's log as activity events
     schoolgate ca init [--dir DIR]                                  make the school's CA (HTTPS interception)
     schoolgate ca issue NAME... --out PREFIX                        a server certificate signed by that CA
     schoolgate block-page serve                                     serve the block page and review requests
@@ -402,6 +403,51 @@ def cmd_unbound_reload(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_dns_log(args: argparse.Namespace) -> int:
+    import signal
+    import time
+
+    from schoolgate.gateways.dns.activity import LogReader
+    from schoolgate.gateways.spool import SpoolWriter
+    from schoolgate.gateways.squid.helper import PolicyHolder
+
+    holder = PolicyHolder(args.policy, args.index, sys.stderr)
+    if holder.compiled is None:
+        raise CommandError(f"cannot read the policy {args.policy} with the lists {args.index} (see above)")
+    try:
+        spool = SpoolWriter(args.spool, "dns")
+    except OSError as exc:
+        raise CommandError(f"cannot write to the spool {args.spool}: {exc}") from None
+    position = args.position or args.spool / "dns-log.position"
+    reader = LogReader(args.log, spool, position)
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    total = 0
+    try:
+        while True:
+            if holder.changed():
+                holder.reload()
+            assert holder.compiled is not None  # a failed reload keeps the last good policy
+            total += reader.read(holder.compiled, settle=not args.follow or stopping)
+            if not args.follow or stopping:
+                break
+            time.sleep(1.0)
+    except KeyboardInterrupt:
+        assert holder.compiled is not None
+        total += reader.read(holder.compiled, settle=True)
+    except OSError as exc:
+        raise CommandError(f"cannot read {args.log}: {exc}") from None
+    finally:
+        spool.close()
+    print(f"{total:,} DNS events written to {args.spool}", file=sys.stderr)
+    return 0
+
+
 def cmd_ca_init(args: argparse.Namespace) -> int:
     from schoolgate.gateways.squid.ca import CA_DER, CAError, init_ca
 
@@ -767,6 +813,24 @@ def build_parser() -> argparse.ArgumentParser:
         help="unbound-control's socket (default: /run/unbound.ctl)",
     )
     unbound_reload.set_defaults(handler=cmd_unbound_reload)
+
+    dns_log = commands.add_parser("dns-log", help="turn unbound's query and zone log into activity events")
+    _policy_arg(dns_log)
+    _index_arg(dns_log)
+    dns_log.add_argument("--log", type=Path, required=True, help="unbound's log file (its logfile:)")
+    dns_log.add_argument(
+        "--spool",
+        type=Path,
+        default=_env_path("SCHOOLGATE_SPOOL", "var/spool"),
+        help="activity spool directory (default: $SCHOOLGATE_SPOOL or var/spool)",
+    )
+    dns_log.add_argument(
+        "--position", type=Path, help="where the reader keeps its place (default: SPOOL/dns-log.position)"
+    )
+    dns_log.add_argument(
+        "--follow", action="store_true", help="keep reading as unbound writes, until stopped"
+    )
+    dns_log.set_defaults(handler=cmd_dns_log)
 
     ca = commands.add_parser("ca", help="the school's certificate authority, for HTTPS interception")
     ca_commands = ca.add_subparsers(dest="ca_command", metavar="COMMAND", required=True)
