@@ -8,6 +8,7 @@
     schoolgate squid config                                         write a squid.conf for the policy
     schoolgate squid passwd FILE USER                               add a proxy login or change its password
     schoolgate rpz export [--out DIR]                               the policy as DNS zones, one per group
+    schoolgate rpz watch [--conf UNBOUND_CONF]                      keep the zones current; reload unbound
     schoolgate unbound config --zones DIR                           write an unbound.conf applying the zones
     schoolgate unbound reload --zones DIR                           make unbound read the zones again
     schoolgate dns-log --log FILE [--follow]                        unbound's log as activity events
@@ -411,7 +412,7 @@ def cmd_dns_log(args: argparse.Namespace) -> int:
     from schoolgate.gateways.spool import SpoolWriter
     from schoolgate.gateways.squid.helper import PolicyHolder
 
-    holder = PolicyHolder(args.policy, args.index, sys.stderr)
+    holder = PolicyHolder(args.policy, args.index, sys.stderr, "dns-log")
     if holder.compiled is None:
         raise CommandError(f"cannot read the policy {args.policy} with the lists {args.index} (see above)")
     try:
@@ -445,6 +446,38 @@ def cmd_dns_log(args: argparse.Namespace) -> int:
     finally:
         spool.close()
     print(f"{total:,} DNS events written to {args.spool}", file=sys.stderr)
+    return 0
+
+
+def cmd_rpz_watch(args: argparse.Namespace) -> int:
+    import signal
+    import time
+    from datetime import UTC, datetime
+
+    from schoolgate.gateways.dns.publish import Publisher
+
+    publisher = Publisher(
+        args.policy, args.index, args.out, args.conf, args.control, sys.stderr, args.block_with
+    )
+    if publisher.holder.compiled is None:
+        raise CommandError(f"cannot read the policy {args.policy} with the lists {args.index} (see above)")
+    stopping = False
+
+    def stop(signum: int, frame: object) -> None:
+        nonlocal stopping
+        stopping = True
+
+    signal.signal(signal.SIGTERM, stop)
+    try:
+        while not stopping:
+            publisher.step(datetime.now(UTC))
+            if args.once:
+                break
+            deadline = time.monotonic() + args.interval
+            while not stopping and time.monotonic() < deadline:
+                time.sleep(min(1.0, args.interval))
+    except KeyboardInterrupt:
+        pass
     return 0
 
 
@@ -751,6 +784,24 @@ def build_parser() -> argparse.ArgumentParser:
     )
     export.add_argument("--quiet", action="store_true", help="no progress bar")
     export.set_defaults(handler=cmd_rpz_export)
+    watch = rpz_commands.add_parser(
+        "watch", help="export again when the policy, its lists or the rules in force change; reload unbound"
+    )
+    _policy_arg(watch)
+    _index_arg(watch)
+    watch.add_argument("--out", type=Path, default=Path("var/rpz"), help="directory (default: var/rpz)")
+    watch.add_argument(
+        "--conf", type=Path, help="unbound's configuration, to reload it (default: export only)"
+    )
+    watch.add_argument(
+        "--control", type=Path, default=Path("/run/unbound.ctl"), help="unbound-control's socket"
+    )
+    watch.add_argument(
+        "--block-with", choices=["nxdomain", "block-page"], default="nxdomain", help="as for export"
+    )
+    watch.add_argument("--interval", type=float, default=30.0, help="seconds between checks (default: 30)")
+    watch.add_argument("--once", action="store_true", help="check once, export if needed, and stop")
+    watch.set_defaults(handler=cmd_rpz_watch)
 
     unbound = commands.add_parser("unbound", help="set unbound up to filter DNS by the policy's zones")
     unbound_commands = unbound.add_subparsers(dest="unbound_command", metavar="COMMAND", required=True)

@@ -262,6 +262,16 @@ class Resolver:
         )  # fmt: skip
 
 
+def resolves(resolver: Resolver, name: str, source: str) -> bool:
+    answer = resolver.ask(name, source)
+    return rcode(answer) == "NOERROR" and UPSTREAM_NAMES[name] in addresses(answer)
+
+
+def blocked(resolver: Resolver, name: str, source: str) -> bool:
+    answer = resolver.ask(name, source)
+    return rcode(answer) == "NXDOMAIN" and not answer.answer
+
+
 def require_unbound() -> None:
     for program in (UNBOUND, UNBOUND + "-checkconf", UNBOUND + "-control"):
         if not Path(program).exists():

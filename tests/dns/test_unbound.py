@@ -14,21 +14,12 @@ from .conftest import (
     UPSTREAM_NAMES,
     Resolver,
     addresses,
+    blocked,
     cname_targets,
     publish,
-    rcode,
+    resolves,
     write_policy,
 )
-
-
-def resolves(resolver: Resolver, name: str, source: str) -> bool:
-    answer = resolver.ask(name, source)
-    return rcode(answer) == "NOERROR" and UPSTREAM_NAMES[name] in addresses(answer)
-
-
-def blocked(resolver: Resolver, name: str, source: str) -> bool:
-    answer = resolver.ask(name, source)
-    return rcode(answer) == "NXDOMAIN" and not answer.answer
 
 
 def test_gambling_is_blocked_for_pupils_and_resolves_for_staff(resolver: Resolver) -> None:

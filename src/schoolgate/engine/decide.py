@@ -166,6 +166,17 @@ def _in_force(compiled: CompiledRule, at: datetime) -> bool:
     return compiled.window is None or compiled.window.contains(at)
 
 
+def timed_rules_in_force(policy: CompiledPolicy, at: datetime) -> frozenset[int]:
+    """The numbers of the rules with a window, a start or an expiry that are in force at `at`:
+    while this set stays the same, so does every decision (what a zone export has to follow)."""
+    return frozenset(
+        compiled.rule.number
+        for rules in policy.rules_by_group.values()
+        for compiled in rules
+        if compiled.timed and _in_force(compiled, at)
+    )
+
+
 def _pattern_matches(compiled: CompiledRule, url: Url) -> bool:
     if not compiled.patterns:
         return False

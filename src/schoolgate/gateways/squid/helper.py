@@ -92,7 +92,10 @@ def _signature(path: Path) -> tuple[int, int, int] | None:
 class PolicyHolder:
     """The policy in force, reloaded when its files change."""
 
-    def __init__(self, policy_path: Path, index_path: Path, log: TextIO) -> None:
+    def __init__(
+        self, policy_path: Path, index_path: Path, log: TextIO, program: str = "squid-helper"
+    ) -> None:
+        self.program = program  # who speaks in the messages
         self.policy_path = policy_path
         self.index_path = index_path
         self.log = log
@@ -131,7 +134,7 @@ class PolicyHolder:
             self._signatures = signatures
             if not initial:
                 self.log.write(
-                    f"schoolgate squid-helper: reloaded {self.policy_path} and {self.index_path}\n"
+                    f"schoolgate {self.program}: reloaded {self.policy_path} and {self.index_path}\n"
                 )
                 self.log.flush()
             return True
@@ -143,7 +146,7 @@ class PolicyHolder:
             what = "blocking every request until it is fixed (failing closed)"
         else:
             what = "keeping the last good policy"
-        self.log.write(f"schoolgate squid-helper: {message}\n{what}\n")
+        self.log.write(f"schoolgate {self.program}: {message}\n{what}\n")
         self.log.flush()
 
 
