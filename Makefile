@@ -33,7 +33,7 @@ pytest:
 	$(VENV)/bin/pytest
 
 bench: setup
-	@scripts/setup.sh squidguard time apache2-utils squid-openssl
+	@scripts/setup.sh squidguard time apache2-utils squid-openssl dnsperf unbound
 	$(PY) bench/run_all.py
 
 clean:

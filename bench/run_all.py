@@ -11,7 +11,10 @@ Uses the harness in ../shared/bench (corpus generator, squidGuard runner, timing
    (bench/differences.py, docs/squidguard-differences.md);
 5. memory a second helper process adds on the same index (USS and PSS from smaps_rollup);
 6. requests per second through a real Squid with no helper, Schoolgate's and squidGuard's
-   (bench/squid_throughput.py).
+   (bench/squid_throughput.py);
+7. DNS queries per second through a real unbound with the zones of the whole UT1 snapshot and
+   without them, the zones' size and unbound's memory and load and reload times
+   (bench/dns_throughput.py).
 
 Prints every figure and writes them to var/bench/results.json. `--quick` uses 100,000 lines and one
 run, for a check in a minute or two (its figures are not the ones to publish).
@@ -139,6 +142,18 @@ def squid_throughput(quick: bool) -> dict[str, object]:
         cmd += ["--requests", "2000", "--warmup", "500", "--runs", "1"]
     if run(cmd, check=False).returncode != 0:
         sys.exit("bench: the throughput through Squid failed (the reason is above)")
+    return dict(json.loads(figures.read_text()))
+
+
+def dns_throughput(quick: bool) -> dict[str, object]:
+    """Queries per second through unbound, with and without the zones (bench/dns_throughput.py)."""
+    figures = WORK / "dns_throughput.json"
+    figures.unlink(missing_ok=True)
+    cmd = [PYTHON, str(ROOT / "bench" / "dns_throughput.py"), "--json", str(figures)]
+    if quick:
+        cmd += ["--queries", "20000", "--runs", "1"]
+    if run(cmd, check=False).returncode != 0:
+        sys.exit("bench: the throughput through unbound failed (the reason is above)")
     return dict(json.loads(figures.read_text()))
 
 
@@ -275,6 +290,9 @@ def main() -> None:
     say("== requests per second through Squid: no helper, Schoolgate, squidGuard")
     summary["squid_throughput"] = squid_throughput(args.quick)
 
+    say("== DNS queries per second through unbound: with the zones and without them")
+    summary["dns_throughput"] = dns_throughput(args.quick)
+
     sg = summary["squidguard"]
     on = summary["schoolgate_spool"]
     off = summary["schoolgate_no_spool"]
@@ -320,6 +338,23 @@ def main() -> None:
             for name, row in through[kind].items()
         )
         say(f"through Squid, {kind} URL, requests/s: {line}")
+    dns = summary["dns_throughput"]
+    assert isinstance(dns, dict)
+    rates = dns["throughput"]
+    with_zones, without = rates["with the zones"], rates["without the zones"]
+    say(
+        f"through unbound, queries/s: without the zones {without['median_qps']:,.0f}, with them "
+        f"{with_zones['median_qps']:,.0f} ({dns['ratio']:.3f} of the rate; goal 0.9: "
+        + ("met)" if dns["goal_met"] else "not met)")
+    )
+    zones, loaded = dns["zones"], dns["unbound"]["with the zones"]
+    rss = {name: row["memory_kb"]["loaded"]["vmrss_kb"] / 1024 for name, row in dns["unbound"].items()}
+    say(
+        f"zones: rpz export {zones['export_s']:.1f} s, {sum(zones['files_bytes'].values()) / 1e6:.1f} MB; "
+        f"unbound with them: VmRSS {rss['with the zones']:.0f} MB "
+        f"(without {rss['without the zones']:.0f} MB), "
+        f"loads in {loaded['load_s']:.1f} s, reloads in {dns['reload']['median_wall_s']:.1f} s"
+    )
     (WORK / "results.json").write_text(json.dumps(summary, indent=2))
     say(f"all figures: {WORK / 'results.json'}")
 
