@@ -4,8 +4,8 @@ The zones say what the policy says at the moment of the export. They must be wri
 policy or its lists are published, and when a rule's time window opens or closes (or a temporary
 unblock starts or expires). `Publisher.step` checks both, cheaply: the files' identity, and the set
 of timed rules in force (`timed_rules_in_force`); only when one changed does it export the zones again
-and ask unbound to reload them (unbound is not restarted; it holds queries while it reads the zones). Run it every minute or so;
-`schoolgate rpz watch` does.
+and ask unbound to reload them (unbound is not restarted; it holds queries while it reads the zones).
+Run it every minute or so; `schoolgate rpz watch` does.
 """
 
 from __future__ import annotations
