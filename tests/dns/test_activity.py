@@ -183,3 +183,49 @@ def test_the_real_unbound_s_log_becomes_events(resolver: Resolver, tmp_path: Pat
     assert pupil[-1]["category"] == "gambling"
     staff = [e for e in events if e["url"] == "school.test" and e["ip"] == STAFF]
     assert staff and staff[-1]["verdict"] == "allow" and staff[-1]["group"] == "staff"
+
+
+def test_odd_lines_are_passed_over_without_a_traceback(compiled) -> None:  # type: ignore[no-untyped-def]
+    lines = [
+        "[99999999999999999999] unbound[1:0] info: 127.0.0.10 bet.test. A IN\n",  # no such time
+        "[0] unbound[1:0] info: 127.0.0.10 bet.test. A IN\n",
+        "[1796163309] unbound[1:0] info: rpz: applied [Year 7 [pilot]] bet.test. rpz-nxdomain "
+        "127.0.0.10@1 bet.test. A IN\n",
+    ]
+    [(_, request, decision)] = list(events_of(lines, compiled))  # the group's "]" does not hide the block
+    assert (request.url, decision.verdict) == ("bet.test", Action.BLOCK)
+
+
+def test_a_last_line_of_another_level_still_holds_back_the_last_queries(compiled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    log, spool = tmp_path / "unbound.log", tmp_path / "spool"
+    log.write_text(query(T, PUPIL, "bet.test") + f"[{T}] unbound[4120:0] notice: something\n")
+    writer = SpoolWriter(spool, "dns")
+    reader = LogReader(log, writer, tmp_path / "position")
+    assert reader.read(compiled) == 0  # bet.test may yet get its zone line
+    with log.open("a") as out:
+        out.write(applied(T, "ks2", PUPIL, "bet.test", "rpz-nxdomain") + query(T + 10, STAFF, "school.test"))
+    assert reader.read(compiled, settle=True) == 2
+    writer.close()
+    assert [(e["url"], e["verdict"]) for e in read_spool(spool)] == [
+        ("bet.test", "block"),
+        ("school.test", "allow"),
+    ]
+
+
+def test_the_end_of_a_rotated_log_is_read_before_the_new_one(compiled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    log, spool, position = tmp_path / "unbound.log", tmp_path / "spool", tmp_path / "position"
+    log.write_text(query(T, PUPIL, "bet.test"))
+    writer = SpoolWriter(spool, "dns")
+    reader = LogReader(log, writer, position)
+    assert reader.read(compiled) == 0  # held back
+    with log.open("a") as out:
+        out.write(query(T + 1, PUPIL, "school.test"))
+    os.rename(log, tmp_path / "unbound.log.1")  # logrotate
+    log.write_text(query(T + 60, STAFF, "school.test"))
+    assert reader.read(compiled, settle=True) == 3
+    writer.close()
+    assert [(e["url"], e["ip"]) for e in read_spool(spool)] == [
+        ("bet.test", PUPIL),
+        ("school.test", PUPIL),
+        ("school.test", STAFF),
+    ]

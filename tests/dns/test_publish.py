@@ -124,3 +124,15 @@ def test_a_published_change_reaches_the_running_unbound(resolver: Resolver) -> N
         write_policy(resolver.policy)
         publish(resolver.policy, resolver.index, resolver.zones)
         resolver.reload()
+
+
+def test_a_reload_that_failed_is_tried_again(tmp_path: Path) -> None:
+    policy, index, out = school(tmp_path)
+    conf = tmp_path / "unbound.conf"
+    conf.write_text("server:\n")
+    log = io.StringIO()
+    publisher = Publisher(policy, index, out, conf, tmp_path / "no-such.ctl", log)  # unbound is down
+    assert publisher.step(LESSONS) is not None
+    assert "trying again at the next check" in log.getvalue()
+    assert publisher.step(LESSONS) is not None  # nothing changed, but the zones are not in force yet
+    assert log.getvalue().count("unbound is not running") == 2

@@ -22,6 +22,7 @@ import pytest
 from schoolgate.engine.policy import compile_policy
 from schoolgate.gateways.dns.rpz import (
     DOH_RESOLVERS,
+    MAX_NAME,
     export_zones,
     rest_text,
     rest_zone,
@@ -232,15 +233,21 @@ def test_export_writes_every_zone_and_a_manifest_with_a_rising_serial(school: Pa
         ("default", "default.rpz.schoolgate."),
         ("default", "default._rest.rpz.schoolgate."),  # after the group's own zone
         ("ks2", "ks2.rpz.schoolgate."),
+        ("ks2", "ks2._rest.rpz.schoolgate."),  # empty: ks2 lets unlisted names through
         ("Staff Room", "staff-room.rpz.schoolgate."),
+        ("Staff Room", "staff-room._rest.rpz.schoolgate."),
     ]
     assert sorted(p.name for p in out.iterdir()) == [
         "default._rest.rpz",
         "default.rpz",
+        "ks2._rest.rpz",
         "ks2.rpz",
+        "staff-room._rest.rpz",
         "staff-room.rpz",
         "zones.json",
     ]
+    assert "* CNAME ." in (out / "default._rest.rpz").read_text().splitlines()
+    assert "* CNAME ." not in (out / "ks2._rest.rpz").read_text().splitlines()
     zone = dns.zone.from_file(str(out / "ks2.rpz"), origin="ks2.rpz.schoolgate.", relativize=True)
     assert zone.get_soa().serial == second.serial
 
@@ -289,3 +296,41 @@ def test_a_rule_for_every_site_is_what_unlisted_names_get(school: Path) -> None:
     assert "bet.test CNAME ." in lines  # "no gambling" comes first
     assert "games.test CNAME ." in lines  # in lessons, for default as for ks2
     assert blocked == 5  # bet.test, casino.test, games.test, play.test and the locked bad.test
+
+
+def test_names_between_an_exception_and_its_blocked_parent_are_written(school: Path, tmp_path: Path) -> None:
+    """A resolver matches the wildcard of the parent a name shares with the entry before it: with
+    `games.test` blocked and `a.b.games.test` allowed, `b.games.test` must be written (blocked), or
+    `c.b.games.test` would fall out of `*.games.test` and resolve."""
+    policy = school / "policy-deep.toml"
+    policy.write_text(POLICY.replace('domains = ["maths.games.test"]', 'domains = ["a.b.games.test"]'))
+    deep = compile_policy(load_policy(policy).policy, open_index(school / "lists.sgidx"))
+    text, _, _ = zone_text(deep, "ks2", LESSON, serial=1)
+    lines = text.splitlines()
+    assert "a.b.games.test CNAME rpz-passthru." in lines
+    assert "b.games.test CNAME ." in lines and "*.b.games.test CNAME ." in lines
+
+
+def test_a_name_too_long_for_a_zone_is_left_to_the_proxy(school: Path) -> None:
+    long = ".".join(["x" * 60] * 3) + ".test"  # 188 characters: a DNS name, but not inside a zone
+    assert len(long) > MAX_NAME
+    text, _, _ = zone_text(compiled(school), "ks2", LESSON, serial=1, domains=["bet.test", long])
+    assert long not in text
+    assert "bet.test CNAME ." in text.splitlines()
+
+
+def test_groups_whose_zones_would_clash_are_a_clear_error(school: Path, tmp_path: Path) -> None:
+    policy = school / "policy-clash.toml"
+    policy.write_text(
+        POLICY.replace("[groups.ks2]", '[groups."KS 2"]\ndefault = "allow"\n\n[groups.ks2]').replace(
+            '[groups."Staff Room"]', '[groups."ks-2"]\ndefault = "allow"\n\n[groups."Staff Room"]'
+        )
+    )
+    done = subprocess.run(
+        [sys.executable, "-m", "schoolgate.cli", "rpz", "export", "--policy", str(policy),
+         "--index", str(school / "lists.sgidx"), "--out", str(tmp_path / "rpz")],
+        capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert done.returncode == 2, done.stderr
+    assert "would have the same zone (ks-2)" in done.stderr
+    assert not (tmp_path / "rpz").exists() or not any((tmp_path / "rpz").iterdir())

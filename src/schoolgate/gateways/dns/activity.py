@@ -42,12 +42,14 @@ from schoolgate.gateways.spool import SpoolWriter
 __all__ = ["DnsRequest", "LogReader", "Position", "events_of"]
 
 PAIRING_SECONDS = 2.0
+_LATEST = 253402300799  # 9999-12-31T23:59:59Z
 MAX_PENDING = 50_000
 
-_LINE = re.compile(r"^\[(?P<t>\d+(?:\.\d+)?)\] unbound\[[^\]]*\] info: (?P<rest>.*)$")
+_STAMP = re.compile(r"^\[(?P<t>\d{1,12}(?:\.\d+)?)\] unbound\[")  # any line of unbound's, any level
+_LINE = re.compile(r"^\[(?P<t>\d{1,12}(?:\.\d+)?)\] unbound\[[^\]]*\] info: (?P<rest>.*)$")
 _QUERY = re.compile(r"^(?P<ip>[0-9a-fA-F.:]+) (?P<name>\S+) (?P<type>[A-Z0-9]+) IN$")
 _APPLIED = re.compile(
-    r"^rpz: applied \[(?P<zone>[^\]]*)\] (?P<trigger>\S+) (?P<action>rpz-[a-z-]+) "
+    r"^rpz: applied \[(?P<zone>.*)\] (?P<trigger>\S+) (?P<action>rpz-[a-z-]+) "  # a group may hold "]"
     r"(?P<ip>[0-9a-fA-F.:]+)@\d+ (?P<name>\S+) (?P<type>[A-Z0-9]+) IN$"
 )
 _BLOCKING = frozenset({"rpz-nxdomain", "rpz-nodata", "rpz-drop", "rpz-tcp-only"})
@@ -113,6 +115,8 @@ def events_of(
         if match is None:
             continue
         at, rest = float(match["t"]), match["rest"]
+        if not 0 < at < _LATEST:
+            continue  # not a time this reader can place
         applied = _APPLIED.match(rest)
         if applied is not None:
             key = (applied["ip"], _name(applied["name"]), applied["type"])
@@ -171,12 +175,16 @@ class LogReader:
             handle = open(self.log, "rb")  # noqa: SIM115 - closed below
         except FileNotFoundError:
             return 0
+        written = 0
         with handle:
             st = os.fstat(handle.fileno())
             saved = Position.load(self.position_path)
             start = 0
             if saved is not None and (saved.device, saved.inode) == (st.st_dev, st.st_ino):
                 start = saved.offset if saved.offset <= st.st_size else 0  # truncated: from the top
+            elif saved is not None:
+                # The log was rotated: first the end of the file it was, under its new name.
+                written += self._finish_rotated(saved, compiled)
             handle.seek(start)
             data = handle.read()
         raw = data[: data.rfind(b"\n") + 1].splitlines(keepends=True)  # whole lines only
@@ -189,7 +197,6 @@ class LogReader:
             while settled and (_time_of(lines[settled - 1]) or 0.0) > last - PAIRING_SECONDS:
                 settled -= 1
         chosen = lines[:settled]
-        written = 0
         batch: list[tuple[float, DnsRequest, Decision]] = []
         for event in events_of(chosen, compiled):
             batch.append(event)
@@ -199,6 +206,21 @@ class LogReader:
         offset = start + sum(len(line) for line in raw[:settled])
         Position(st.st_dev, st.st_ino, offset).save(self.position_path)
         return written
+
+    def _finish_rotated(self, saved: Position, compiled: CompiledPolicy) -> int:
+        """The lines of the rotated log after `saved`, if it is still beside the log (`unbound.log.1`)."""
+        for candidate in sorted(self.log.parent.glob(self.log.name + ".*")):
+            try:
+                st = candidate.stat()
+            except OSError:
+                continue
+            if (st.st_dev, st.st_ino) == (saved.device, saved.inode):
+                with open(candidate, "rb") as old:
+                    old.seek(min(saved.offset, st.st_size))
+                    data = old.read()
+                lines = [line.decode("utf-8", "replace") for line in data.splitlines(keepends=True)]
+                return self._write(list(events_of(lines, compiled)))
+        return 0  # gone (compressed or removed): what it held after the position is lost with it
 
     def _write(self, batch: list[tuple[float, DnsRequest, Decision]]) -> int:
         count = len(batch)
@@ -214,5 +236,5 @@ class LogReader:
 
 
 def _time_of(line: str) -> float | None:
-    match = _LINE.match(line)
+    match = _STAMP.match(line)
     return float(match["t"]) if match is not None else None

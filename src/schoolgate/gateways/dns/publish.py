@@ -57,7 +57,6 @@ class Publisher:
         except (OSError, ValueError) as exc:
             self._say(f"the zones were not written: {exc}")
             return None
-        self._in_force = in_force
         zones = tuple(sorted(result.zones))
         if self._zones is not None and zones != self._zones:
             self._say(
@@ -70,13 +69,19 @@ class Publisher:
             try:
                 reloaded = reload_zones(self.conf, self.control, read_zones(self.out))
             except (ConfigError, ReloadError) as exc:
-                self._say(f"unbound did not reload the zones: {exc}")
-            else:
-                failed = [r.zone.name for r in reloaded if not r.ok]
-                if failed:
-                    self._say(f"unbound did not reload {', '.join(failed)}; it keeps the zones it had")
-                else:
-                    self._say(f"unbound reloaded {len(reloaded)} zones")
+                self._say(f"unbound did not reload the zones: {exc}; trying again at the next check")
+                self._in_force = None
+                return result
+            failed = [r.zone.name for r in reloaded if not r.ok]
+            if failed:
+                self._say(
+                    f"unbound did not reload {', '.join(failed)}; it keeps the zones it had; "
+                    "trying again at the next check"
+                )
+                self._in_force = None
+                return result
+            self._say(f"unbound reloaded {len(reloaded)} zones")
+        self._in_force = in_force  # done: only now is this export the one in force
         return result
 
     def _say(self, text: str) -> None:

@@ -54,6 +54,9 @@ __all__ = [
 ZONE_SUFFIX = "rpz.schoolgate."
 TTL = 300
 CANARY = "use-application-dns.net"
+# The longest listed name a zone can carry: "*." + name + "." + the longest zone name (a 50-character
+# label, "._rest.rpz.schoolgate.") must fit in a DNS name's 255 octets. Longer ones are the proxy's.
+MAX_NAME = 253 - 2 - 1 - (50 + len("._rest.") + len(ZONE_SUFFIX))
 UNLISTED = "schoolgate-unlisted.invalid"  # a name no list can hold (.invalid is reserved)
 
 # Google's list of the names that take YouTube's restriction by DNS.
@@ -154,7 +157,7 @@ def listed_names(compiled: CompiledPolicy) -> list[str]:
     names = [name for name, _ in compiled.index.domains()]
     if compiled.sites_index is not None:
         names += [name for name, _ in compiled.sites_index.domains()]
-    return [name for name in names if _is_dns_name(name)]
+    return [name for name in names if _is_dns_name(name) and len(name) <= MAX_NAME]
 
 
 def zone_text(
@@ -177,7 +180,8 @@ def zone_text(
     spec = compiled.policy.groups[group]
     # What a name that no list holds gets: the group's default, unless a rule for every site decides.
     default_block = decide_name(compiled, group, UNLISTED, at).verdict is Action.BLOCK
-    names = sorted(set(domains if domains is not None else listed_names(compiled)), key=_parents_first)
+    given = domains if domains is not None else listed_names(compiled)
+    names = sorted({n for n in given if _is_dns_name(n) and len(n) <= MAX_NAME}, key=_parents_first)
     decided: dict[str, bool] = {}
     blocked = 0
     for number, name in enumerate(names):
@@ -190,7 +194,23 @@ def zone_text(
     if progress is not None:
         progress(len(names))
     # What each name answers: one record per owner name, the later kinds taking precedence.
-    exact = {name: block_target if block else "rpz-passthru." for name, block in decided.items()}
+    # A resolver does not look for a name's nearest written parent: unbound matches the wildcard of
+    # the parent it shares with the entry before it in order. So every name between an entry and its
+    # nearest written parent is written too, with that parent's verdict: `c.b.games.test` must meet
+    # `*.b.games.test`, not fall past `a.b.games.test` out of `*.games.test`.
+    between: dict[str, bool] = {}
+    for name in decided:
+        chain: list[str] = []
+        rest = name
+        while "." in rest:
+            rest = rest.split(".", 1)[1]
+            if rest in decided:
+                for middle in chain:
+                    between.setdefault(middle, decided[rest])
+                break
+            chain.append(rest)
+    verdicts = {**between, **decided}
+    exact = {name: block_target if block else "rpz-passthru." for name, block in verdicts.items()}
     wild = dict(exact)
     safe = [
         (name, target)
@@ -238,15 +258,19 @@ def rest_zone(group: str) -> str:
     return f"{zone_label(group)}._rest.{ZONE_SUFFIX}"
 
 
-def rest_text(group: str, serial: int, block_target: str) -> str:
+def rest_text(group: str, serial: int, block_target: str, block: bool = True) -> str:
+    """The group's second zone: every other name blocked, or (`block` False, while no rule blocks
+    the names no list holds) nothing. Every group has one, so the set of zones a resolver is set up
+    with changes only with the groups, never with the time of day."""
+    says = "is blocked" if block else "is left alone now (this zone is empty)"
     return "\n".join(
         [
-            f"; For {group!r}: every name that {zone_label(group)}.{ZONE_SUFFIX} does not hold is blocked.",
+            f"; For {group!r}: every name that {zone_label(group)}.{ZONE_SUFFIX} does not hold {says}.",
             "; Written by `schoolgate rpz export`.",
             f"$TTL {TTL}",
             f"@ SOA localhost. hostmaster.localhost. {serial} 3600 600 86400 {TTL}",
             "@ NS localhost.",
-            f"* CNAME {block_target}",
+            *([f"* CNAME {block_target}"] if block else []),
             "",
         ]
     )
@@ -289,6 +313,16 @@ def export_zones(
     that cannot be, OSError when `out` cannot be written."""
     started = time.monotonic()
     target = _block_target(block_with, compiled.policy.block_page)
+    labels: dict[str, str] = {}
+    for group in compiled.policy.groups:
+        label = zone_label(group)
+        if label in labels:
+            raise ValueError(
+                f"the groups {labels[label]!r} and {group!r} would have the same zone ({label}); rename one"
+            )
+        if len(label) > 50:
+            raise ValueError(f"the group {group!r} has too long a name for a DNS zone: 50 characters at most")
+        labels[label] = group
     out.mkdir(parents=True, exist_ok=True)
     serial = max(previous_serial(out) + 1, int(time.time()))
     domains = listed_names(compiled)
@@ -306,10 +340,9 @@ def export_zones(
         _write_atomically(path, text)
         zones[group], names[group] = path, count
         entries.append({"group": group, "zone": f"{zone_label(group)}.{ZONE_SUFFIX}", "file": path.name})
-        if rest:
-            rest_path = out / f"{zone_label(group)}._rest.rpz"
-            _write_atomically(rest_path, rest_text(group, serial, target))
-            entries.append({"group": group, "zone": rest_zone(group), "file": rest_path.name})
+        rest_path = out / f"{zone_label(group)}._rest.rpz"
+        _write_atomically(rest_path, rest_text(group, serial, target, rest))
+        entries.append({"group": group, "zone": rest_zone(group), "file": rest_path.name})
     manifest = {"serial": serial, "at": at.isoformat(), "zones": entries}
     _write_atomically(out / "zones.json", json.dumps(manifest, indent=2) + "\n")
     return ExportResult(serial, zones, names, time.monotonic() - started)
