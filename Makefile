@@ -15,8 +15,9 @@ run: setup
 test: setup lint typecheck contracts pytest
 
 # What the tests run for real: Squid (with TLS, for interception); ab for the Squid throughput bench;
-# Chromium for the browser tests of the block page; unbound for the DNS filtering tests.
-TEST_PACKAGES := squid-openssl apache2-utils chromium unbound
+# Chromium for the browser tests of the block page; unbound for the DNS filtering tests, dnsperf for
+# the DNS throughput bench's own test.
+TEST_PACKAGES := squid-openssl apache2-utils chromium unbound dnsperf
 
 lint:
 	$(VENV)/bin/ruff check src tests bench

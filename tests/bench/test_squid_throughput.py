@@ -20,9 +20,9 @@ LISTS = ROOT.parent / "shared" / "data" / "ut1"
 @pytest.mark.timeout(120)
 def test_three_configurations_report_positive_figures(tmp_path: Path) -> None:
     if os.geteuid() != 0:
-        pytest.skip("Squid is started as root (it runs as proxy)")
+        pytest.fail("Squid is started as root (it runs as proxy): run the tests as root")
     if not LISTS.is_dir():
-        pytest.skip(f"the UT1 lists of the bench are not at {LISTS}")
+        pytest.fail(f"the UT1 lists of the bench are not at {LISTS} (../shared beside the project)")
     with_squidguard = shutil.which("squidGuard") is not None
     figures = tmp_path / "figures.json"
     cmd = [sys.executable, str(SCRIPT), "--requests", "200", "--runs", "1", "--warmup", "50"]
