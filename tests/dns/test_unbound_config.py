@@ -167,3 +167,25 @@ def test_reload_says_when_unbound_is_not_running(exported: tuple[Path, Path], tm
     refused(run_schoolgate(*reload[:-1], str(tmp_path / "none.conf"), ok=False), "no unbound configuration")
     socket.write_text("")  # a file where the socket should be, no unbound behind it
     refused(run_schoolgate(*reload, "--control", str(socket), ok=False), "not running")
+
+
+def test_an_address_gets_the_group_the_engine_gives_it(exported: tuple[Path, Path]) -> None:
+    """unbound takes the most specific range; the tags follow the engine's choice of group, so the
+    proxy and DNS put an address in the same group."""
+    _, zones = exported
+    zone_set = read_zones(zones)
+    groups = ["default", "ks2", "staff"]
+    ks2 = Network(ipaddress.ip_network("10.1.0.0/16"), "ks2", "KS2")
+    staff_again = Network(ipaddress.ip_network("10.1.0.0/16"), "staff", "listed second")
+    text = render(
+        UnboundSettings(
+            zones=zone_set,
+            groups=groups,
+            identities=[ks2, staff_again],
+            networks=["10.0.0.0/8", "10.1.5.0/24"],  # a school network inside the KS2 range
+        )
+    )
+    lines = [line.split("#")[0].strip() for line in text.splitlines()]
+    assert 'access-control-tag: 10.1.0.0/16 "ks2"' in lines  # of two identical ranges, the first
+    assert 'access-control-tag: 10.1.5.0/24 "ks2"' in lines  # inside KS2's range: KS2's, not default's
+    assert 'access-control-tag: 10.0.0.0/8 "default"' in lines

@@ -126,9 +126,8 @@ def _safe_search(group_safe: bool, youtube: YouTubeMode) -> list[tuple[str, str]
     return out
 
 
-_DNS_NAME = re.compile(
-    r"(?=.{1,253}$)([a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)(\.[a-z0-9_](?:[a-z0-9_-]{0,61}[a-z0-9_])?)*"
-)
+# Labels of letters, digits, "_" and "-" (not first: a zone file would read it as an option), up to 63.
+_DNS_NAME = re.compile(r"(?=.{1,253}$)[a-z0-9_][a-z0-9_-]{0,62}(\.[a-z0-9_][a-z0-9_-]{0,62})*")
 _ADDRESS = re.compile(r"[0-9.]+|.*:.*")
 
 

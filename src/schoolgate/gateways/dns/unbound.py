@@ -255,12 +255,27 @@ def render(s: UnboundSettings) -> str:
     allowed = _networks(s.networks, "networks")
     if not allowed:
         raise ConfigError("networks: give at least one range whose devices may use the resolver")
-    # The tag of each range: the school's networks carry the default group's, the policy's ranges their
-    # group's (a range both in --network and in the policy is the policy's).
-    tag_of: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, tuple[str, str]] = {
-        net: (zones[DEFAULT_GROUP].tag, "") for net in allowed
-    }
-    for identity in s.identities:
+    # The tag of each range, as the engine finds a group for an address: the most specific of the
+    # policy's ranges that holds it decides (of two identical ranges, the first listed); an address in
+    # none of them is the default group's. So a school network inside a policy range is that range's.
+    ranked = sorted(s.identities, key=lambda i: -i.network.prefixlen)
+
+    def group_of(net: ipaddress.IPv4Network | ipaddress.IPv6Network) -> str:
+        for identity in ranked:
+            if identity.network.version == net.version and net.subnet_of(identity.network):  # type: ignore[arg-type]
+                return identity.group
+        return DEFAULT_GROUP
+
+    tag_of: dict[ipaddress.IPv4Network | ipaddress.IPv6Network, tuple[str, str]] = {}
+    for net in allowed:
+        group = group_of(net)
+        if group in zones:
+            tag_of[net] = (zones[group].tag, "" if group == DEFAULT_GROUP else group)
+    placed: set[ipaddress.IPv4Network | ipaddress.IPv6Network] = set()
+    for identity in ranked:
+        if identity.network in placed:
+            continue  # an identical range listed earlier decides, as in the engine
+        placed.add(identity.network)
         if identity.group not in zones:
             raise ConfigError(
                 f"the range {identity.network} is in the group {identity.group!r}, which has no zone"
