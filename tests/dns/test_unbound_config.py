@@ -124,7 +124,7 @@ def test_bad_settings_are_one_clear_error(exported: tuple[Path, Path], tmp_path:
     refused(config(policy, zones, "--network", "10.0.0.0/33", ok=False), "10.0.0.0/33")
     # The policy's pupils' range is not among the networks the resolver answers.
     refused(config(policy, zones, "--network", "10.0.0.0/8", ok=False), f"{PUPIL}/32", "--network")
-    refused(config(policy, zones, "--control", '/run/un"bound.ctl', ok=False), "quotes")
+    refused(config(policy, zones, "--control", '/run/un"bound.ctl', ok=False), "double quote")
     refused(config(policy, tmp_path / "nothing", ok=False), "zones.json", "schoolgate rpz export")
     (tmp_path / "zones.json").write_text("{not json")
     refused(config(policy, tmp_path, ok=False), "not JSON")
@@ -189,3 +189,13 @@ def test_an_address_gets_the_group_the_engine_gives_it(exported: tuple[Path, Pat
     assert 'access-control-tag: 10.1.0.0/16 "ks2"' in lines  # of two identical ranges, the first
     assert 'access-control-tag: 10.1.5.0/24 "ks2"' in lines  # inside KS2's range: KS2's, not default's
     assert 'access-control-tag: 10.0.0.0/8 "default"' in lines
+
+
+def test_an_apostrophe_in_a_path_is_fine(exported: tuple[Path, Path], tmp_path: Path) -> None:
+    require_unbound()
+    policy, zones = exported
+    conf = tmp_path / "unbound.conf"
+    config(policy, zones, "--log", str(tmp_path / "head's office.log"), "--output", str(conf))
+    check = subprocess.run([UNBOUND + "-checkconf", str(conf)], capture_output=True, text=True, check=False)
+    assert check.returncode == 0, check.stdout + check.stderr
+    assert "head's office.log" in conf.read_text()

@@ -176,8 +176,10 @@ def _is_zone_name(name: str) -> bool:
 
 def _quote(text: str, what: str) -> str:
     """A quoted unbound.conf value: unbound's quoting has no escapes."""
-    if not text or any(not ch.isprintable() or ch in "\"'" for ch in text):
-        raise ConfigError(f"{what}: {text!r} cannot go into unbound.conf: it is empty or holds quotes")
+    if not text or any(not ch.isprintable() or ch == '"' for ch in text):  # an apostrophe is fine
+        raise ConfigError(
+            f"{what}: {text!r} cannot go into unbound.conf: it is empty or holds a double quote"
+        )
     return f'"{text}"'
 
 
