@@ -409,8 +409,8 @@ def cmd_dns_log(args: argparse.Namespace) -> int:
     import time
 
     from schoolgate.gateways.dns.activity import LogReader
+    from schoolgate.gateways.policy import PolicyHolder
     from schoolgate.gateways.spool import SpoolWriter
-    from schoolgate.gateways.squid.helper import PolicyHolder
 
     holder = PolicyHolder(args.policy, args.index, sys.stderr, "dns-log")
     if holder.compiled is None:

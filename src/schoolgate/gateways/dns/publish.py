@@ -18,7 +18,7 @@ from typing import TextIO
 from schoolgate.engine.decide import timed_rules_in_force
 from schoolgate.gateways.dns.rpz import ExportResult, export_zones
 from schoolgate.gateways.dns.unbound import ConfigError, ReloadError, read_zones, reload_zones
-from schoolgate.gateways.squid.helper import PolicyHolder
+from schoolgate.gateways.policy import PolicyHolder
 
 __all__ = ["Publisher"]
 
