@@ -590,13 +590,46 @@ def parse_dnsperf(output: str) -> Result:
     )
 
 
+@dataclass
+class Cpus:
+    """Where the measured resolvers and the load run: unbound on one CPU, dnsperf on another, so that
+    neither takes the other's time or caches and the rate depends less on the scheduler's choices."""
+
+    resolver: int | None = None
+    load: int | None = None
+
+    def split(self) -> None:
+        cpus = sorted(os.sched_getaffinity(0))
+        if len(cpus) >= 2:
+            self.resolver, self.load = cpus[-1], cpus[0]
+
+    def describe(self) -> str:
+        if self.resolver is None:
+            return "not pinned (one CPU)"
+        return f"unbound on CPU {self.resolver}, dnsperf on CPU {self.load}"
+
+    def pin_resolver(self, pid: int) -> None:
+        if self.resolver is not None:
+            for task in Path(f"/proc/{pid}/task").iterdir():
+                os.sched_setaffinity(int(task.name), {self.resolver})
+
+    def pin_load(self) -> None:
+        if self.load is not None:
+            os.sched_setaffinity(0, {self.load})
+
+
+CPUS = Cpus()  # main() splits them unless --no-pin
+
+
 def dnsperf(port: int, queries: Path, clients: int, outstanding: int, limit: float) -> Result:
     cmd = [
         DNSPERF, "-s", SERVER, "-p", str(port), "-a", PUPILS, "-d", str(queries), "-n", "1",
         "-c", str(clients), "-q", str(outstanding), "-l", f"{limit:g}", "-t", "5",
     ]  # fmt: skip
     try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=limit + 60, check=False)
+        done = subprocess.run(
+            cmd, capture_output=True, text=True, timeout=limit + 60, check=False, preexec_fn=CPUS.pin_load
+        )
     except subprocess.TimeoutExpired:
         raise BenchError(f"dnsperf did not finish: {' '.join(cmd)}") from None
     if done.returncode != 0:
@@ -808,12 +841,13 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
                 configurations.append(server)
         say(
             f"== starting unbound {version(UNBOUND)}: the upstream and {len(configurations)} "
-            "resolvers to measure, on 127.0.0.1"
+            "resolvers to measure, on 127.0.0.1; " + CPUS.describe()
         )
         for server in configurations:
             servers.append(server)
             start_unbound(server, probe)
             assert server.process is not None
+            CPUS.pin_resolver(server.process.pid)
             server.memory["loaded"] = memory(server.process.pid)
             rss = server.memory["loaded"]["vmrss_kb"] / 1024
             say(f"{server.name:{WIDTH}s} answers {server.load_s:.2f} s after start, VmRSS {rss:.1f} MB")
@@ -965,6 +999,11 @@ def main() -> None:
         action="store_true",
         help="also measure the zones without rpz-log, and both without any query logging (where the cost is)",
     )
+    parser.add_argument(
+        "--no-pin",
+        action="store_true",
+        help="let the scheduler place unbound and dnsperf (default: each on a CPU of its own)",
+    )
     parser.add_argument("--json", type=Path, help="write the figures to this file")
     args = parser.parse_args()
     if args.queries < 2 or args.clients < 1 or args.runs < 1 or args.outstanding < args.clients:
@@ -977,6 +1016,8 @@ def main() -> None:
     if not (BENCH / "squidguard" / "gen_conf.py").exists() or not args.lists.is_dir():
         sys.exit(f"dns_throughput: the yardstick's category list or the lists are not at {SHARED}")
 
+    if not args.no_pin:
+        CPUS.split()
     load_at_start = os.getloadavg()[0]
     if load_at_start > 0.5:
         say(f"note: load average {load_at_start:.2f} at the start; the figures want a quiet machine")
@@ -987,6 +1028,7 @@ def main() -> None:
             figures["unbound_version"] = version(UNBOUND)
             figures["dnsperf_version"] = version(DNSPERF)
             figures["load_average_at_start"] = load_at_start
+            figures["cpus"] = CPUS.describe()
             figures["commit"] = commit()
             figures["date"] = time.strftime("%Y-%m-%dT%H:%M:%S")
             if args.json is not None:
