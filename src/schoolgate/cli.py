@@ -614,6 +614,51 @@ def _block_page_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     key.set_defaults(handler=cmd_block_page_key)
 
 
+def cmd_web_manage(args: argparse.Namespace) -> int:
+    from schoolgate.web.commands import manage
+
+    return manage(args.args)
+
+
+def cmd_web_serve(args: argparse.Namespace) -> int:
+    from schoolgate.web.commands import serve
+
+    host, _, port = str(args.listen).rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        raise CommandError(f"--listen {args.listen!r}: give ADDRESS:PORT, for example 127.0.0.1:8000")
+    try:
+        return serve(host.strip("[]") or "127.0.0.1", int(port), args.threads, not args.no_migrate)
+    except OSError as exc:
+        raise CommandError(f"cannot listen on {args.listen}: {exc.strerror or exc}") from None
+
+
+def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from schoolgate.web.commands import audit_verify
+
+    return audit_verify(args.quiet)
+
+
+def _web_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    web = commands.add_parser("web", help="the web application (settings from SCHOOLGATE_* variables)")
+    web_commands = web.add_subparsers(dest="web_command", metavar="COMMAND", required=True)
+    serve = web_commands.add_parser("serve", help="migrate the database and serve the web application")
+    serve.add_argument("--listen", default="127.0.0.1:8000", help="ADDRESS:PORT (default: %(default)s)")
+    serve.add_argument("--threads", type=int, default=8, help="requests at once (default: %(default)s)")
+    serve.add_argument("--no-migrate", action="store_true", help="do not migrate the database first")
+    serve.set_defaults(handler=cmd_web_serve)
+    manage = web_commands.add_parser(
+        "manage", help="Django's management commands: migrate, check --deploy, ...", add_help=False
+    )
+    manage.add_argument("args", nargs=argparse.REMAINDER)
+    manage.set_defaults(handler=cmd_web_manage)
+
+    audit = commands.add_parser("audit", help="the audit trail of every change to every record")
+    audit_commands = audit.add_subparsers(dest="audit_command", metavar="COMMAND", required=True)
+    verify = audit_commands.add_parser("verify", help="check the hash chain; name the first broken link")
+    verify.add_argument("--quiet", action="store_true", help="no progress bar")
+    verify.set_defaults(handler=cmd_audit_verify)
+
+
 def _schoolgate_command() -> list[str]:
     """How Squid should start this Schoolgate: its `schoolgate` script (whose first line names the
     interpreter, so a virtualenv is found whatever argv[0] Squid gives), else this Python."""
@@ -913,6 +958,7 @@ def build_parser() -> argparse.ArgumentParser:
     passwd.set_defaults(handler=cmd_squid_passwd)
 
     _block_page_parser(commands)
+    _web_parsers(commands)
     return parser
 
 

@@ -1,0 +1,1 @@
+"""Staff logins, their roles at each school, two-factor authentication and login throttling."""

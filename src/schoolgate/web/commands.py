@@ -1,0 +1,68 @@
+"""What `schoolgate web ...` and `schoolgate audit ...` run: Django set up with Schoolgate's settings."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Sequence
+
+
+def setup() -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "schoolgate.web.settings")
+    import django
+
+    django.setup()
+
+
+def manage(argv: Sequence[str]) -> int:
+    """Django's management commands (`migrate`, `check --deploy`, `createsuperuser`, ...)."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "schoolgate.web.settings")
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["schoolgate web manage", *argv])
+    return 0
+
+
+def serve(host: str, port: int, threads: int, migrate: bool) -> int:
+    """Serve the application with waitress (a production WSGI server: no debug pages, static files
+    from the package through WhiteNoise). Migrates the database first unless told not to."""
+    setup()
+    from django.core.management import call_command
+    from waitress import serve as waitress_serve
+
+    from schoolgate.web.wsgi import application
+
+    if migrate:
+        call_command("migrate", interactive=False, verbosity=0)
+    print(f"Schoolgate web application: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
+    waitress_serve(application, host=host, port=port, threads=threads, ident="Schoolgate", _quiet=True)
+    return 0
+
+
+def audit_verify(quiet: bool) -> int:
+    setup()
+    from tqdm import tqdm
+
+    from schoolgate.web.audit.models import AuditHead
+    from schoolgate.web.audit.trail import verify
+
+    head = AuditHead.objects.filter(pk=1).first()
+    total = head.count if head is not None else 0
+    with tqdm(total=total, unit=" entries", disable=quiet or total < 5000, file=sys.stderr) as bar:
+        last = 0
+
+        def progress(n: int) -> None:
+            nonlocal last
+            bar.update(n - last)
+            last = n
+
+        result = verify(progress)
+        bar.update(result.count - last)
+    if result.broken is None:
+        print(f"audit trail intact: {result.count:,} entries, head {result.head_hash}")
+        return 0
+    print(
+        f"audit trail BROKEN at entry {result.broken.entry_id}: {result.broken.problem}. "
+        f"The {max(result.count - 1, 0):,} entries before it are intact (last good hash {result.head_hash}).",
+    )
+    return 1

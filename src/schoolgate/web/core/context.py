@@ -1,0 +1,32 @@
+"""The navigation: only the sections the user's roles at the current school open."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.http import HttpRequest
+from django.urls import reverse
+
+from schoolgate.web.accounts.choices import Capability
+
+# (label, url name, capability needed, the url prefix that marks it current)
+SECTIONS: tuple[tuple[str, str, Capability | None], ...] = (
+    ("Home", "core:home", None),
+    ("People", "people:list", Capability.PEOPLE_VIEW),
+    ("Audit trail", "audit:list", Capability.AUDIT_VIEW),
+)
+
+
+def navigation(request: HttpRequest) -> dict[str, Any]:
+    user = getattr(request, "user", None)
+    school = getattr(request, "school", None)
+    if user is None or not user.is_authenticated or school is None:
+        return {"nav": []}
+    items = []
+    for label, name, capability in SECTIONS:
+        if capability is not None and not user.can(capability, school):
+            continue
+        url = reverse(name)
+        current = request.path == url if url == "/" else request.path.startswith(url)
+        items.append({"label": label, "url": url, "current": current})
+    return {"nav": items}

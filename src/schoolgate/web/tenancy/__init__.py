@@ -1,0 +1,1 @@
+"""Trusts and schools: every record belongs to a school, and nobody sees another school's records."""

@@ -1,0 +1,8 @@
+from django.urls import include, path
+
+urlpatterns = [
+    path("", include("schoolgate.web.core.urls")),
+    path("", include("schoolgate.web.accounts.urls")),
+    path("people/", include("schoolgate.web.people.urls")),
+    path("audit/", include("schoolgate.web.audit.urls")),
+]
