@@ -16,8 +16,8 @@ test: setup lint typecheck contracts pytest
 
 # What the tests run for real: Squid (with TLS, for interception); ab for the Squid throughput bench;
 # Chromium for the browser tests of the block page; unbound for the DNS filtering tests, dnsperf for
-# the DNS throughput bench's own test.
-TEST_PACKAGES := squid-openssl apache2-utils chromium unbound dnsperf
+# the DNS throughput bench's own test; PostgreSQL, on which the web application's tests run a second time.
+TEST_PACKAGES := squid-openssl apache2-utils chromium unbound dnsperf postgresql
 
 lint:
 	$(VENV)/bin/ruff check src tests bench
@@ -32,6 +32,7 @@ contracts:
 pytest:
 	@scripts/setup.sh $(TEST_PACKAGES)
 	$(VENV)/bin/pytest
+	$(PY) tests/postgresql.py $(VENV)/bin/pytest tests/web -p no:cacheprovider
 
 bench: setup
 	@scripts/setup.sh squidguard time apache2-utils squid-openssl dnsperf unbound

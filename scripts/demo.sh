@@ -1,34 +1,35 @@
 #!/usr/bin/env bash
-# `make run`: compile the example school's policy and lists, then show how Schoolgate decides a few
-# requests for different people. Later releases start the web app and the gateways here too.
+# `make run`: the demo school. Compiles the example lists, loads the demo school into the web
+# application's database (SQLite under var/), publishes its filtering policy, then serves the web
+# application on http://127.0.0.1:8000 and the block page on http://127.0.0.1:8080 until Ctrl-C.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SG=.venv/bin/schoolgate
-POLICY=examples/policy.toml
-INDEX=var/lists.sgidx
+export SCHOOLGATE_DATA=${SCHOOLGATE_DATA:-var}
+export SCHOOLGATE_INDEX=${SCHOOLGATE_INDEX:-$SCHOOLGATE_DATA/lists.sgidx}
+export SCHOOLGATE_POLICY=${SCHOOLGATE_POLICY:-$SCHOOLGATE_DATA/policy.toml}
+export SCHOOLGATE_HTTPS=0   # plain HTTP, on this machine only
+WEB=${SCHOOLGATE_WEB_LISTEN:-127.0.0.1:8000}
+BLOCK=${SCHOOLGATE_BLOCK_PAGE_LISTEN:-127.0.0.1:8080}
 
-echo "== Compiling the example policy's lists into $INDEX, then checking the policy"
-$SG lists compile --policy "$POLICY" --index "$INDEX"
-$SG policy check "$POLICY" --index "$INDEX"
+echo "== Compiling the example policy's lists into $SCHOOLGATE_INDEX"
+$SG lists compile --policy examples/policy.toml --index "$SCHOOLGATE_INDEX" --quiet
 
-show() {
-    local who=$1; shift
-    echo
-    echo "== $who"
-    $SG check --policy "$POLICY" --index "$INDEX" "$@"
-}
-# A Monday morning in term, and the same Monday at lunchtime.
-LESSON=2026-11-23T10:30
-LUNCH=2026-11-23T12:30
-show "A Key Stage 2 pupil, Monday 10:30" --user ks2-amelia --at $LESSON \
-    https://www.bbc.co.uk/bitesize https://www.bet365.com/ https://www.tiktok.com/@school \
-    roblox.com:443 http://iwf-test.example/
-show "A KS1 classroom tablet (by address)" --ip 10.10.1.23 --at $LESSON \
-    https://www.youtube.com/watch?v=abc https://primarygames.com/
-show "A member of staff, Monday 10:30 and at lunchtime" --user mr.patel --at $LESSON https://www.amazon.co.uk/
-$SG check --policy "$POLICY" --index "$INDEX" --user mr.patel --at $LUNCH https://www.amazon.co.uk/
-show "The computing lead (nominated for social media)" --user ms.okafor --at $LESSON \
-    https://www.tiktok.com/@school https://discord.com/
-show "Someone the filter cannot identify" --at $LESSON https://www.bbc.co.uk/news https://example.org/
+echo "== The demo school"
+$SG web demo
+
+[ -f "$SCHOOLGATE_DATA/block-page.key" ] || $SG block-page key "$SCHOOLGATE_DATA/block-page.key" >/dev/null
 echo
-echo "Try it yourself:  $SG check --policy $POLICY --index $INDEX --user ks2-oliver https://www.pokerstars.com/"
+echo "== How the published policy decides, for a pupil and a member of staff (Monday 10:30)"
+$SG check --policy "$SCHOOLGATE_POLICY" --index "$SCHOOLGATE_INDEX" --at 2026-11-23T10:30 \
+    --user ks2-amelia https://www.bbc.co.uk/bitesize https://www.bet365.com/ || true
+$SG check --policy "$SCHOOLGATE_POLICY" --index "$SCHOOLGATE_INDEX" --at 2026-11-23T10:30 \
+    --user mr.patel https://www.amazon.co.uk/ || true
+
+$SG block-page serve --listen "$BLOCK" --key "$SCHOOLGATE_DATA/block-page.key" \
+    --policy "$SCHOOLGATE_POLICY" --spool "$SCHOOLGATE_DATA/spool" &
+BLOCK_PID=$!
+trap 'kill $BLOCK_PID 2>/dev/null || true' EXIT
+echo
+echo "== Block page: http://$BLOCK/   Web application: http://$WEB/  (Ctrl-C stops both)"
+$SG web serve --listen "$WEB"

@@ -614,13 +614,24 @@ def _block_page_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     key.set_defaults(handler=cmd_block_page_key)
 
 
+def _web_settings_error(exc: Exception) -> CommandError:
+    return CommandError(f"the web application's settings: {exc}")
+
+
 def cmd_web_manage(args: argparse.Namespace) -> int:
+    from django.core.exceptions import ImproperlyConfigured
+
     from schoolgate.web.commands import manage
 
-    return manage(args.args)
+    try:
+        return manage(args.args)
+    except ImproperlyConfigured as exc:
+        raise _web_settings_error(exc) from None
 
 
 def cmd_web_serve(args: argparse.Namespace) -> int:
+    from django.core.exceptions import ImproperlyConfigured
+
     from schoolgate.web.commands import serve
 
     host, _, port = str(args.listen).rpartition(":")
@@ -628,14 +639,35 @@ def cmd_web_serve(args: argparse.Namespace) -> int:
         raise CommandError(f"--listen {args.listen!r}: give ADDRESS:PORT, for example 127.0.0.1:8000")
     try:
         return serve(host.strip("[]") or "127.0.0.1", int(port), args.threads, not args.no_migrate)
+    except ImproperlyConfigured as exc:
+        raise _web_settings_error(exc) from None
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.listen}: {exc.strerror or exc}") from None
 
 
+def cmd_web_demo(args: argparse.Namespace) -> int:
+    from django.core.exceptions import ImproperlyConfigured
+
+    from schoolgate.web.commands import demo
+
+    try:
+        return demo(args.size)
+    except ImproperlyConfigured as exc:
+        raise _web_settings_error(exc) from None
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
+    from django.core.exceptions import ImproperlyConfigured
+    from django.db import DatabaseError
+
     from schoolgate.web.commands import audit_verify
 
-    return audit_verify(args.quiet)
+    try:
+        return audit_verify(args.quiet)
+    except ImproperlyConfigured as exc:
+        raise _web_settings_error(exc) from None
+    except DatabaseError as exc:
+        raise CommandError(f"cannot read the audit trail: {exc} (has `schoolgate web manage migrate` run?)") from None
 
 
 def _web_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -646,6 +678,14 @@ def _web_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     serve.add_argument("--threads", type=int, default=8, help="requests at once (default: %(default)s)")
     serve.add_argument("--no-migrate", action="store_true", help="do not migrate the database first")
     serve.set_defaults(handler=cmd_web_serve)
+    demo = web_commands.add_parser("demo", help="migrate and load the demo school; print its logins")
+    demo.add_argument(
+        "--size",
+        choices=("demo", "realistic"),
+        default="demo",
+        help="demo: a primary of 420 pupils; realistic: 1,500 pupils, 150 staff, 60 classes",
+    )
+    demo.set_defaults(handler=cmd_web_demo)
     manage = web_commands.add_parser(
         "manage", help="Django's management commands: migrate, check --deploy, ...", add_help=False
     )

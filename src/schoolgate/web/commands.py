@@ -39,6 +39,29 @@ def serve(host: str, port: int, threads: int, migrate: bool) -> int:
     return 0
 
 
+def demo(size: str) -> int:
+    """Migrate, load the demo school (unless it is there already) and print its logins."""
+    setup()
+    from django.core.management import call_command
+
+    from schoolgate.web.demo import load_demo
+    from schoolgate.web.people.models import Person
+
+    call_command("migrate", interactive=False, verbosity=0)
+    if size == "realistic":
+        loaded = load_demo(pupils=1500, classes=60, staff=150, secondary=True)
+    else:
+        loaded = load_demo()
+    people = Person.objects.filter(school=loaded.school).count()
+    said = "loaded" if loaded.created else "already there"
+    print(f"demo school {loaded.school.name!r}: {said} ({people:,} people)")
+    print("Logins (password, then at the first login set up an authenticator app: scan the QR code,")
+    print("or type the key it shows into any TOTP app, for example `oathtool --totp -b KEY`):")
+    for login in loaded.logins:
+        print(f"  {login.username:<12} {login.password}   {login.role} ({login.name})")
+    return 0
+
+
 def audit_verify(quiet: bool) -> int:
     setup()
     from tqdm import tqdm

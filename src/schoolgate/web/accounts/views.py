@@ -10,7 +10,6 @@ from typing import Any
 import qrcode
 import qrcode.image.svg
 from django.contrib import auth
-from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -27,6 +26,7 @@ from schoolgate.web.accounts.models import User
 from schoolgate.web.accounts.throttle import clear_failures, locked_out, note_failure
 from schoolgate.web.audit.choices import AuditAction
 from schoolgate.web.audit.trail import acting_as, record
+from schoolgate.web.core.access import StaffRequest, staff_view
 
 PENDING = "schoolgate_pending_login"
 PENDING_FOR_S = 5 * 60  # the code must follow the password within five minutes
@@ -184,13 +184,13 @@ def logout_view(request: HttpRequest) -> HttpResponse:
     return redirect("accounts:login")
 
 
-@login_required
+@staff_view()
 @require_POST
-def switch_school_view(request: HttpRequest) -> HttpResponse:
+def switch_school_view(request: StaffRequest) -> HttpResponse:
     try:
         wanted = int(request.POST.get("school", ""))
     except ValueError:
         wanted = 0
-    if wanted in request.user.school_ids():  # type: ignore[union-attr]
+    if wanted in request.user.school_ids():
         request.session[SESSION_KEY] = wanted
     return redirect("core:home")

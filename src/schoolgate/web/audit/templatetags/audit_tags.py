@@ -3,6 +3,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import template
+from django.apps import apps
 
 from schoolgate.web.audit.models import AuditEntry
 
@@ -20,3 +21,13 @@ def changes(entry: AuditEntry) -> list[tuple[str, Any, Any]]:
         if old != new:
             out.append((key, old, new))
     return out
+
+
+@register.filter
+def record_kind(object_type: str) -> str:
+    """ "people.person" -> "person": the model's own name for itself, in words."""
+    try:
+        model = apps.get_model(object_type)
+    except (LookupError, ValueError):
+        return object_type
+    return str(model._meta.verbose_name)

@@ -1,0 +1,184 @@
+"""The demo school: a trust with one primary school, its classes, pupils with their parents, staff,
+and a login for every role. `make run` loads it; the page-timing benchmark loads a larger one.
+
+Everything is made up from the name lists below with a fixed seed, so two loads give the same school.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from dataclasses import dataclass
+
+from django.contrib.auth.hashers import make_password
+from django.db import transaction
+from django.utils import timezone
+
+from schoolgate.web.accounts.choices import Role
+from schoolgate.web.accounts.models import Membership, User
+from schoolgate.web.audit.trail import acting_as
+from schoolgate.web.people.choices import IdentityKind, KeyStage, PersonKind, Relationship
+from schoolgate.web.people.models import ClassGroup, GuardianLink, NetworkIdentity, Person, YearGroup
+from schoolgate.web.tenancy.models import School, Trust
+
+DEMO_PASSWORD = "northfield-demo-2026"
+
+FIRST_NAMES = (
+    "Amelia", "Oliver", "Noah", "Isla", "Ava", "Muhammad", "Olivia", "George", "Leo", "Freya", "Aisha",
+    "Harry", "Zara", "Jacob", "Priya", "Oscar", "Lily", "Arthur", "Maya", "Theo", "Ivy", "Yusuf", "Grace",
+    "Finley", "Sofia", "Kai", "Ella", "Rohan", "Mia", "Alfie", "Chloe", "Ibrahim", "Evie", "Reuben",
+    "Hannah", "Tomasz", "Amara", "Daniel", "Layla", "Samuel", "Niamh", "Jayden", "Ruby", "Ethan", "Fatima",
+)  # fmt: skip
+LAST_NAMES = (
+    "Smith", "Jones", "Patel", "Khan", "Williams", "Brown", "Taylor", "Davies", "Evans", "Wilson", "Ahmed",
+    "Hughes", "Okafor", "Kowalski", "Roberts", "Walker", "Wright", "Thompson", "White", "Hussain", "Green",
+    "Hall", "Wood", "Clarke", "Begum", "Campbell", "Murphy", "Nowak", "Ali", "Edwards", "Robinson", "Lewis",
+    "Mensah", "Singh", "Johnson", "Turner", "Cooper", "Hill", "Ward", "Morris", "Price", "Bennett", "Gray",
+)  # fmt: skip
+JOBS = ("Class teacher", "Teaching assistant", "SENCO", "School business manager", "Office manager",
+        "Midday supervisor", "Caretaker", "Learning mentor", "Cover supervisor")  # fmt: skip
+
+# Year groups of a primary school, then a secondary's, with their key stages.
+YEARS = (
+    ("Reception", KeyStage.EYFS), ("Year 1", KeyStage.KS1), ("Year 2", KeyStage.KS1),
+    ("Year 3", KeyStage.KS2), ("Year 4", KeyStage.KS2), ("Year 5", KeyStage.KS2), ("Year 6", KeyStage.KS2),
+    ("Year 7", KeyStage.KS3), ("Year 8", KeyStage.KS3), ("Year 9", KeyStage.KS3), ("Year 10", KeyStage.KS4),
+    ("Year 11", KeyStage.KS4), ("Year 12", KeyStage.KS5), ("Year 13", KeyStage.KS5),
+)  # fmt: skip
+
+# (user name, first name, last name, role, job title): one login per role.
+LOGINS = (
+    ("s.ahmed", "Sarah", "Ahmed", Role.DSL, "Deputy headteacher"),
+    ("j.taylor", "James", "Taylor", Role.DEPUTY_DSL, "Pastoral lead"),
+    ("p.okafor", "Precious", "Okafor", Role.ONLINE_SAFETY_COORDINATOR, "Computing lead"),
+    ("d.kowalski", "Dawid", "Kowalski", Role.NETWORK_MANAGER, "Network manager"),
+    ("m.evans", "Margaret", "Evans", Role.HEADTEACHER, "Headteacher"),
+    ("l.hughes", "Laura", "Hughes", Role.SLT, "Assistant headteacher"),
+    ("r.patel", "Ravi", "Patel", Role.TEACHER, "Year 5 class teacher"),
+    ("a.brown", "Alan", "Brown", Role.GOVERNOR, "Safeguarding governor"),
+)
+
+
+@dataclass(frozen=True)
+class DemoLogin:
+    username: str
+    password: str
+    role: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DemoSchool:
+    school: School
+    logins: list[DemoLogin]
+    created: bool
+
+
+def load_demo(
+    *,
+    name: str = "Northfield Primary School",
+    slug: str = "northfield",
+    pupils: int = 420,
+    classes: int = 14,
+    staff: int = 40,
+    secondary: bool = False,
+    seed: int = 1,
+) -> DemoSchool:
+    """Load the demo school unless a school with `slug` exists already (then only say its logins)."""
+    logins = [
+        DemoLogin(u, DEMO_PASSWORD, role.label, f"{first} {last}") for u, first, last, role, _ in LOGINS
+    ]
+    existing = School.objects.filter(slug=slug).first()
+    if existing is not None:
+        return DemoSchool(existing, logins, False)
+    rng = random.Random(seed)
+    with transaction.atomic(), acting_as("schoolgate web demo", "the demo school"):
+        trust, _ = Trust.objects.get_or_create(name="Riverside Learning Trust")
+        school = School.objects.create(name=name, slug=slug, trust=trust, urn="100001")
+        years = [
+            YearGroup.objects.create(school=school, name=year, key_stage=stage, order=i)
+            for i, (year, stage) in enumerate(YEARS[7:] if secondary else YEARS[:7])
+        ]
+        groups: list[ClassGroup] = []
+        per_year = max(1, classes // len(years))
+        letters = "ABCDEFGHJK"
+        for number in range(classes):
+            year = years[min(number // per_year, len(years) - 1)]
+            label = year.name.replace("Year ", "") if year.name.startswith("Year") else "R"
+            index = sum(1 for g in groups if g.year_group == year)
+            groups.append(
+                ClassGroup.objects.create(
+                    school=school, name=f"{label}{letters[index % 10]}", year_group=year
+                )
+            )
+        hashed = make_password(DEMO_PASSWORD)
+        for username, first, last, role, job in LOGINS:
+            user = User.objects.create(
+                username=username,
+                password=hashed,
+                first_name=first,
+                last_name=last,
+                display_name=f"{first} {last}",
+            )
+            Membership.objects.create(user=user, school=school, role=role)
+            kind = PersonKind.GOVERNOR if role == Role.GOVERNOR else PersonKind.STAFF
+            person = Person.objects.create(
+                school=school, kind=kind, first_name=first, last_name=last, job_title=job, user=user,
+                email=f"{username}@northfield.example", mis_id=f"S{len(username):02d}{username[:3].upper()}",
+            )  # fmt: skip
+            if kind == PersonKind.STAFF:
+                NetworkIdentity.objects.create(
+                    school=school, kind=IdentityKind.USERNAME, value=username, person=person
+                )
+        for number in range(max(0, staff - len(LOGINS))):
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            person = Person.objects.create(
+                school=school, kind=PersonKind.STAFF, first_name=first, last_name=last,
+                job_title=rng.choice(JOBS), mis_id=f"T{number:04d}",
+                email=f"{first.lower()}.{last.lower()}{number}@northfield.example",
+            )  # fmt: skip
+            NetworkIdentity.objects.create(
+                school=school, kind=IdentityKind.USERNAME, value=f"{first[0].lower()}.{last.lower()}{number}",
+                person=person,
+            )  # fmt: skip
+        today = timezone.localdate()
+        for number in range(pupils):
+            group = groups[number % len(groups)]
+            assert group.year_group is not None
+            age = 4 + group.year_group.order + (11 if secondary else 0)
+            born = dt.date(today.year - age - 1, 9, 1) + dt.timedelta(days=rng.randrange(365))
+            first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            pupil = Person.objects.create(
+                school=school, kind=PersonKind.PUPIL, first_name=first, last_name=last, date_of_birth=born,
+                year_group=group.year_group, class_group=group, mis_id=f"N{800000 + number:06d}A",
+            )  # fmt: skip
+            NetworkIdentity.objects.create(
+                school=school,
+                kind=IdentityKind.USERNAME,
+                value=f"{first.lower()}.{last.lower()}{number}",
+                person=pupil,
+            )
+            parent = Person.objects.create(
+                school=school, kind=PersonKind.PARENT, first_name=rng.choice(FIRST_NAMES), last_name=last,
+                phone=f"07700 9{number:05d}",
+            )  # fmt: skip
+            GuardianLink.objects.create(
+                school=school, child=pupil, guardian=parent,
+                relationship=rng.choice((Relationship.MOTHER, Relationship.FATHER, Relationship.CARER)),
+            )  # fmt: skip
+        host = Person.objects.filter(school=school, kind=PersonKind.STAFF).order_by("pk").first()
+        Person.objects.create(
+            school=school, kind=PersonKind.VISITOR, first_name="Helen", last_name="Marsh",
+            organisation="Local library", purpose="Reading volunteer, Year 2", host=host,
+            expires_at=timezone.now() + dt.timedelta(days=90),
+        )  # fmt: skip
+        Person.objects.create(
+            school=school, kind=PersonKind.SUPPLY, first_name="Kwame", last_name="Boateng",
+            organisation="Supply agency", purpose="Covering Year 4", host=host,
+            expires_at=timezone.now() + dt.timedelta(days=5),
+        )  # fmt: skip
+        NetworkIdentity.objects.create(school=school, kind=IdentityKind.NETWORK, value="10.10.1.0/24",
+                                       label="KS1 classroom tablets")  # fmt: skip
+        NetworkIdentity.objects.create(school=school, kind=IdentityKind.NETWORK, value="10.10.200.0/24",
+                                       label="Guest Wi-Fi")  # fmt: skip
+    return DemoSchool(school, logins, True)

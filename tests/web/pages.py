@@ -1,0 +1,67 @@
+"""Every page of the web application, found from the URL configuration, with the capability its view
+asks for: the permission matrix and the accessibility checks go over all of them, so a new page is
+covered the day it is added (a page whose address needs an object must be given one in SAMPLES)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from schoolgate.web.accounts.choices import Capability
+from schoolgate.web.people.choices import PersonKind
+from schoolgate.web.people.models import Person
+from tests.web.cast import Cast
+
+# Pages anyone may open (the login pages); everything else must be a staff_view.
+PUBLIC = {"accounts:login", "accounts:code", "accounts:setup", "accounts:logout"}
+
+
+def _pupil(cast: Cast, school: Any) -> dict[str, Any]:
+    person = Person.objects.filter(school=school, kind=PersonKind.PUPIL).first()
+    if person is None:
+        person = Person.objects.create(school=school, kind=PersonKind.PUPIL, first_name="Sample", last_name="Pupil")
+    return {"pk": person.pk}
+
+
+# url name -> the address's arguments for an object of `school` (made if needed).
+SAMPLES: dict[str, Callable[[Cast, Any], dict[str, Any]]] = {
+    "people:detail": _pupil,
+}
+
+
+@dataclass(frozen=True)
+class Page:
+    name: str
+    view: Callable[..., Any]
+    has_args: bool
+
+    @property
+    def capability(self) -> Capability | None:
+        return getattr(self.view, "staff_capability", None)
+
+    @property
+    def is_staff_view(self) -> bool:
+        return bool(getattr(self.view, "staff_view", False))
+
+    def url(self, cast: Cast, school: Any) -> str:
+        if not self.has_args:
+            return reverse(self.name)
+        if self.name not in SAMPLES:
+            raise AssertionError(f"{self.name}: add an entry to tests/web/pages.py SAMPLES for it")
+        return reverse(self.name, kwargs=SAMPLES[self.name](cast, school))
+
+
+def _walk(patterns: list[Any], namespace: str = "") -> Iterator[Page]:
+    for entry in patterns:
+        if isinstance(entry, URLResolver):
+            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
+            yield from _walk(entry.url_patterns, inner)
+        elif isinstance(entry, URLPattern) and entry.name:
+            yield Page(f"{namespace}{entry.name}", entry.callback, bool(entry.pattern.regex.groups))
+
+
+def every_page() -> list[Page]:
+    return sorted(_walk(get_resolver().url_patterns), key=lambda p: p.name)

@@ -1,0 +1,65 @@
+"""The permission matrix: every role against every page, and a user of one school against the other's.
+
+A page a role may not use answers 403; another school's object answers 404 and is in no list; without
+both login factors every page sends the browser to the login page."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+
+from schoolgate.web.accounts.choices import CAPABILITIES, Capability, Role
+from tests.web.cast import ROLES_AT_A, Cast, logged_in
+from tests.web.pages import PUBLIC, every_page
+
+PAGES = every_page()
+STAFF_PAGES = [p for p in PAGES if p.name not in PUBLIC]
+
+
+def test_every_page_but_the_login_pages_checks_who_is_asking() -> None:
+    unchecked = [p.name for p in STAFF_PAGES if not p.is_staff_view]
+    assert not unchecked, f"pages not decorated with staff_view: {unchecked}"
+
+
+def _allowed(role: Role | None, capability: Capability | None) -> bool:
+    if role is None:
+        return False  # no role at the school: only the "no school" page
+    return capability is None or capability in CAPABILITIES[role]
+
+
+@pytest.mark.parametrize("username", sorted(ROLES_AT_A))
+def test_each_role_gets_exactly_the_pages_its_capabilities_open(cast: Cast, username: str) -> None:
+    role = ROLES_AT_A[username]
+    client = logged_in(cast.users[username])
+    wrong = []
+    for page in STAFF_PAGES:
+        url = page.url(cast, cast.a)
+        for method in ("get", "post"):
+            status = getattr(client, method)(url).status_code
+            allowed = _allowed(role, page.capability)
+            if status >= 500 or (allowed and status in (403, 404)) or (not allowed and status != 403):
+                wrong.append(f"{method.upper()} {url} ({page.name}, needs {page.capability}): {status}")
+    assert not wrong, f"{username} ({role}):\n" + "\n".join(wrong)
+
+
+def test_another_schools_objects_are_not_found(cast: Cast) -> None:
+    client = logged_in(cast.zack)  # DSL at Southgate
+    wrong = []
+    for page in STAFF_PAGES:
+        if not page.has_args:
+            continue
+        url = page.url(cast, cast.a)  # Northfield's object
+        for method in ("get", "post"):
+            status = getattr(client, method)(url).status_code
+            if status != 404:
+                wrong.append(f"{method.upper()} {url}: {status}")
+    assert not wrong, "\n".join(wrong)
+
+
+def test_without_both_factors_every_page_asks_for_a_login(cast: Cast) -> None:
+    half = Client()
+    half.post("/login/", {"username": "alice", "password": "correct horse battery staple"})
+    for client in (Client(), half):
+        for page in STAFF_PAGES:
+            response = client.get(page.url(cast, cast.a))
+            assert response.status_code == 302 and "/login/" in response["Location"], page.name
