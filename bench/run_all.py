@@ -14,7 +14,9 @@ Uses the harness in ../shared/bench (corpus generator, squidGuard runner, timing
    (bench/squid_throughput.py);
 7. DNS queries per second through a real unbound with the zones of the whole UT1 snapshot and
    without them, the zones' size and unbound's memory and load and reload times
-   (bench/dns_throughput.py).
+   (bench/dns_throughput.py);
+8. page timings of the web application with a realistic school (1,500 pupils, 150 staff, 60 classes,
+   40 rules) on SQLite (bench/web_pages.py).
 
 Prints every figure and writes them to var/bench/results.json. `--quick` uses 100,000 lines and one
 run, for a check in a minute or two (its figures are not the ones to publish).
@@ -157,6 +159,18 @@ def dns_throughput(quick: bool) -> dict[str, object]:
     return dict(json.loads(figures.read_text()))
 
 
+def web_pages(quick: bool) -> dict[str, object]:
+    """Page timings of the web application with a realistic school (bench/web_pages.py)."""
+    figures = WORK / "web_pages.json"
+    figures.unlink(missing_ok=True)
+    cmd = [PYTHON, str(ROOT / "bench" / "web_pages.py"), "--json", str(figures)]
+    if quick:
+        cmd += ["--requests", "10"]
+    if run(cmd, check=False).returncode != 0:
+        sys.exit("bench: the web page timings failed (the reason is above)")
+    return dict(json.loads(figures.read_text()))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
@@ -292,6 +306,9 @@ def main() -> None:
 
     say("== DNS queries per second through unbound: with the zones and without them")
     summary["dns_throughput"] = dns_throughput(args.quick)
+
+    say("== web application page timings, a realistic school on SQLite")
+    summary["web_pages"] = web_pages(args.quick)
 
     sg = summary["squidguard"]
     on = summary["schoolgate_spool"]

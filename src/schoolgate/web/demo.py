@@ -100,17 +100,13 @@ def load_demo(
             for i, (year, stage) in enumerate(YEARS[7:] if secondary else YEARS[:7])
         ]
         groups: list[ClassGroup] = []
-        per_year = max(1, classes // len(years))
-        letters = "ABCDEFGHJK"
+        letters = "ABCDEFGHJKLMNPQRSTUVWXYZ"
         for number in range(classes):
-            year = years[min(number // per_year, len(years) - 1)]
+            year = years[number * len(years) // classes]  # spread evenly over the years
             label = year.name.replace("Year ", "") if year.name.startswith("Year") else "R"
             index = sum(1 for g in groups if g.year_group == year)
-            groups.append(
-                ClassGroup.objects.create(
-                    school=school, name=f"{label}{letters[index % 10]}", year_group=year
-                )
-            )
+            name = f"{label}{letters[index]}" if index < len(letters) else f"{label}-{index + 1}"
+            groups.append(ClassGroup.objects.create(school=school, name=name, year_group=year))
         hashed = make_password(DEMO_PASSWORD)
         for username, first, last, role, job in LOGINS:
             user = User.objects.create(
