@@ -1,0 +1,35 @@
+"""Queries per page, pinned: a page that starts asking the database once per row fails here."""
+
+from __future__ import annotations
+
+import pytest
+from pytest_django import DjangoAssertNumQueries
+
+from schoolgate.web.audit.trail import acting_as
+from schoolgate.web.people.choices import PersonKind
+from schoolgate.web.people.models import Person
+from tests.web.cast import Cast, logged_in
+
+# Every page: the session, the user, the OTP device, the user's roles, the schools; then the page's
+# own queries; then the session saved again (a savepoint, the update, its release).
+PAGES = {
+    "/": 9,  # + the roles at this school
+    "/audit/": 11,  # + the count, the page of entries, the kinds of record
+}
+
+
+def _people(cast: Cast, n: int) -> None:
+    with acting_as(cast.nina):
+        for i in range(n):
+            Person.objects.create(school=cast.a, kind=PersonKind.PUPIL, first_name=f"P{i}", last_name=f"L{i}")
+
+
+@pytest.mark.parametrize(("url", "queries"), sorted(PAGES.items()))
+@pytest.mark.parametrize("rows", [2, 30])
+def test_a_page_asks_the_same_number_of_queries_however_many_rows(
+    cast: Cast, django_assert_num_queries: DjangoAssertNumQueries, url: str, queries: int, rows: int
+) -> None:
+    _people(cast, rows)
+    client = logged_in(cast.alice)
+    with django_assert_num_queries(queries):
+        assert client.get(url).status_code == 200
