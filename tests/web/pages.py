@@ -27,8 +27,22 @@ def _pupil(cast: Cast, school: Any) -> dict[str, Any]:
 
 
 # url name -> the address's arguments for an object of `school` (made if needed).
+def _login(cast: Cast, school: Any) -> dict[str, Any]:
+    """A new teacher's login at `school` (the pages may change it)."""
+    from schoolgate.web.accounts.choices import Role
+    from tests.web.cast import make_user
+
+    count = len(cast.users)
+    user = make_user(f"sample{count}", school, Role.TEACHER)
+    cast.users[user.username] = user
+    return {"pk": user.pk}
+
+
 SAMPLES: dict[str, Callable[[Cast, Any], dict[str, Any]]] = {
     "people:detail": _pupil,
+    "accounts:staff-detail": _login,
+    "accounts:staff-reset": _login,
+    "accounts:staff-password": _login,
 }
 
 

@@ -9,6 +9,7 @@ import pytest
 from django.test import Client
 
 from schoolgate.web.accounts.choices import CAPABILITIES, Capability, Role
+from schoolgate.web.accounts.models import Membership
 from tests.web.cast import ROLES_AT_A, Cast, logged_in
 from tests.web.pages import PUBLIC, every_page
 
@@ -33,8 +34,8 @@ def test_each_role_gets_exactly_the_pages_its_capabilities_open(cast: Cast, user
     client = logged_in(cast.users[username])
     wrong = []
     for page in STAFF_PAGES:
-        url = page.url(cast, cast.a)
         for method in ("get", "post"):
+            url = page.url(cast, cast.a)  # a fresh object each time where the page changes one
             status = getattr(client, method)(url).status_code
             allowed = _allowed(role, page.capability)
             if status >= 500 or (allowed and status in (403, 404)) or (not allowed and status != 403):
@@ -43,15 +44,18 @@ def test_each_role_gets_exactly_the_pages_its_capabilities_open(cast: Cast, user
 
 
 def test_another_schools_objects_are_not_found(cast: Cast) -> None:
-    client = logged_in(cast.zack)  # DSL at Southgate
+    for role in Role:  # zack may do everything at Southgate: only the school stands in his way
+        Membership.objects.get_or_create(user=cast.zack, school=cast.b, role=role)
+    client = logged_in(cast.zack)
     wrong = []
     for page in STAFF_PAGES:
         if not page.has_args:
             continue
-        url = page.url(cast, cast.a)  # Northfield's object
         for method in ("get", "post"):
+            url = page.url(cast, cast.a)  # Northfield's object
             status = getattr(client, method)(url).status_code
-            if status != 404:
+            # A form-only address answers 405 to a GET before looking anything up: nothing is told.
+            if status != 404 and not (method == "get" and status == 405):
                 wrong.append(f"{method.upper()} {url}: {status}")
     assert not wrong, "\n".join(wrong)
 

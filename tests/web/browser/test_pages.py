@@ -55,12 +55,12 @@ def test_every_page_a_role_opens_is_accessible(browser: Browser, live_server: ob
     problems = []
     for entry in pages:
         url = base + entry.url(cast, cast.a)
+        if context.request.get(url).status == 405:
+            continue  # an address that only takes forms (POST): no page to look at
         for viewport in (DESKTOP, PHONE):
             page.set_viewport_size(viewport)  # type: ignore[arg-type]
             response = page.goto(url)
-            assert response is not None and response.status in (200, 405), f"{url}: {response and response.status}"
-            if response.status == 405:
-                break  # a page that only takes forms (POST)
+            assert response is not None and response.status == 200, f"{url}: {response and response.status}"
             found = violations(axe.run(page))
             if found:
                 problems.append(f"{url} at {viewport['width']} px:\n{found}")

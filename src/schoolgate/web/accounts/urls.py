@@ -1,6 +1,6 @@
 from django.urls import path
 
-from schoolgate.web.accounts import views
+from schoolgate.web.accounts import staff_views, views
 
 app_name = "accounts"
 urlpatterns = [
@@ -9,4 +9,9 @@ urlpatterns = [
     path("login/set-up/", views.setup_view, name="setup"),
     path("logout/", views.logout_view, name="logout"),
     path("school/", views.switch_school_view, name="switch-school"),
+    path("staff-logins/", staff_views.list_view, name="staff"),
+    path("staff-logins/new/", staff_views.new_view, name="staff-new"),
+    path("staff-logins/<int:pk>/", staff_views.detail_view, name="staff-detail"),
+    path("staff-logins/<int:pk>/reset-second-step/", staff_views.reset_view, name="staff-reset"),
+    path("staff-logins/<int:pk>/password/", staff_views.password_view, name="staff-password"),
 ]

@@ -58,7 +58,7 @@ def _pending_user(request: HttpRequest) -> User | None:
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.is_verified():  # type: ignore[attr-defined]
         return redirect("core:home")
-    form = PasswordForm(request.POST or None)
+    form = PasswordForm(request.POST if request.method == "POST" else None)
     lockout = None
     if request.method == "POST" and form.is_valid():
         username = form.cleaned_data["username"].strip()
@@ -98,9 +98,7 @@ def _check_code(device: TOTPDevice, form: CodeForm) -> bool:
             wait = f" {seconds} second{'s' if seconds != 1 else ''}"
         form.add_error("code", f"Several wrong codes in a row: wait{wait or ' a few seconds'} and try again.")
         return False
-    if device.verify_token(form.cleaned_data["code"]):
-        return True
-    return False
+    return bool(device.verify_token(form.cleaned_data["code"]))
 
 
 def _finish(request: HttpRequest, user: User, device: TOTPDevice) -> HttpResponse:
@@ -122,7 +120,7 @@ def code_view(request: HttpRequest) -> HttpResponse:
     device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
     if device is None:
         return redirect("accounts:setup")
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     lockout = locked_out(user.get_username(), _address(request))
     if request.method == "POST" and lockout is None and form.is_valid():
         if _check_code(device, form):
@@ -154,7 +152,7 @@ def setup_view(request: HttpRequest) -> HttpResponse:
     device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
-    form = CodeForm(request.POST or None)
+    form = CodeForm(request.POST if request.method == "POST" else None)
     if request.method == "POST" and form.is_valid():
         if _check_code(device, form):
             device.confirmed = True
@@ -163,9 +161,9 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         note_failure(user.get_username(), _address(request), stage="setup")
         if not form.errors:
             form.add_error(
-            "code",
-            "That code is not right. Check that the app shows Schoolgate and try the code it shows now.",
-        )
+                "code",
+                "That code is not right. Check that the app shows Schoolgate and try the code it shows now.",
+            )
     key = base64.b32encode(device.bin_key).decode()
     context: dict[str, Any] = {
         "form": form,
