@@ -24,7 +24,9 @@ def _bin(name: str) -> str:
         return found
     candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)
     if not candidates:
-        sys.exit(f"postgresql.py: {name} not found: install Debian's postgresql (scripts/setup.sh postgresql)")
+        sys.exit(
+            f"postgresql.py: {name} not found: install Debian's postgresql (scripts/setup.sh postgresql)"
+        )
     return str(candidates[0])
 
 
@@ -54,9 +56,12 @@ def main(argv: list[str]) -> int:
              "--locale=C.UTF-8", "--no-sync"],
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
-        options = f"-h 127.0.0.1 -p {port} -k {work} -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+        options = (
+            f"-h 127.0.0.1 -p {port} -k {work} -c fsync=off -c full_page_writes=off -c synchronous_commit=off"
+        )
         subprocess.run(
-            [*prefix, _bin("pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60", "start"],
+            [*prefix, _bin("pg_ctl"), "-D", str(data), "-l", str(log), "-o", options, "-w", "-t", "60",
+             "start"],
             check=True, stdout=subprocess.DEVNULL,
         )  # fmt: skip
         started = True

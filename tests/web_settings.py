@@ -9,4 +9,4 @@ os.environ.setdefault("SCHOOLGATE_HTTPS", "0")
 os.environ.setdefault("SCHOOLGATE_DATA", tempfile.mkdtemp(prefix="schoolgate-test-data-"))
 os.environ.setdefault("SCHOOLGATE_SECRET_KEY", "tests-only-" + "k" * 50)
 
-from schoolgate.web.settings import *  # noqa: E402, F403
+from schoolgate.web.settings import *  # noqa: F403

@@ -667,7 +667,9 @@ def cmd_audit_verify(args: argparse.Namespace) -> int:
     except ImproperlyConfigured as exc:
         raise _web_settings_error(exc) from None
     except DatabaseError as exc:
-        raise CommandError(f"cannot read the audit trail: {exc} (has `schoolgate web manage migrate` run?)") from None
+        raise CommandError(
+            f"cannot read the audit trail: {exc} (has `schoolgate web manage migrate` run?)"
+        ) from None
 
 
 def _web_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

@@ -14,6 +14,8 @@ from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import Person
 from tests.web.cast import Cast
+from tests.web.people.samples import SAMPLES as PEOPLE_SAMPLES
+from tests.web.policy.samples import POLICY_SAMPLES
 
 # Pages anyone may open (the login pages); everything else must be a staff_view.
 PUBLIC = {"accounts:login", "accounts:code", "accounts:setup", "accounts:logout"}
@@ -22,7 +24,9 @@ PUBLIC = {"accounts:login", "accounts:code", "accounts:setup", "accounts:logout"
 def _pupil(cast: Cast, school: Any) -> dict[str, Any]:
     person = Person.objects.filter(school=school, kind=PersonKind.PUPIL).first()
     if person is None:
-        person = Person.objects.create(school=school, kind=PersonKind.PUPIL, first_name="Sample", last_name="Pupil")
+        person = Person.objects.create(
+            school=school, kind=PersonKind.PUPIL, first_name="Sample", last_name="Pupil"
+        )
     return {"pk": person.pk}
 
 
@@ -44,6 +48,8 @@ SAMPLES: dict[str, Callable[[Cast, Any], dict[str, Any]]] = {
     "accounts:staff-reset": _login,
     "accounts:staff-password": _login,
 }
+SAMPLES.update(PEOPLE_SAMPLES)
+SAMPLES.update(POLICY_SAMPLES)
 
 
 @dataclass(frozen=True)

@@ -15,7 +15,9 @@ from tests.web.cast import Cast, logged_in
 
 def _person(cast: Cast) -> Person:
     with acting_as(cast.nina, "pupil joined"):
-        return Person.objects.create(school=cast.a, kind=PersonKind.PUPIL, first_name="Amelia", last_name="Hughes")
+        return Person.objects.create(
+            school=cast.a, kind=PersonKind.PUPIL, first_name="Amelia", last_name="Hughes"
+        )
 
 
 def test_it_records_create_update_and_delete_with_who_and_before_after(cast: Cast) -> None:

@@ -27,7 +27,9 @@ def test_the_first_login_sets_up_an_authenticator_app(cast: Cast) -> None:
     assert not device.confirmed and key.group(1).replace(" ", "") in device.config_url
     assert client.post("/login/set-up/", {"code": "000000"}).status_code == 200  # wrong: stays
     page = client.post("/login/set-up/", {"code": code_for(device)}).content.decode()
-    assert "wrong codes in a row: wait 1 second and try again" in page  # django-otp's growing pause after a wrong code
+    assert (
+        "wrong codes in a row: wait 1 second and try again" in page
+    )  # django-otp's growing pause after a wrong code
     with time_machine.travel(timezone.now() + dt.timedelta(seconds=2)):
         response = client.post("/login/set-up/", {"code": code_for(device)})
     assert response.status_code == 302

@@ -16,15 +16,26 @@ def test_the_headteacher_gives_a_new_teacher_a_login(cast: Cast) -> None:
     client = logged_in(cast.hana)
     page = client.post(
         "/staff-logins/new/",
-        {"username": "K.Mensah", "display_name": "Kofi Mensah", "email": "", "roles": ["teacher", "deputy-dsl"]},
+        {
+            "username": "K.Mensah",
+            "display_name": "Kofi Mensah",
+            "email": "",
+            "roles": ["teacher", "deputy-dsl"],
+        },
     ).content.decode()
     password = re.search(r'data-testid="temporary-password">([^<]+)<', page)
     assert password is not None
     user = User.objects.get(username="k.mensah")
-    assert sorted(Membership.objects.filter(user=user).values_list("role", flat=True)) == ["deputy-dsl", "teacher"]
+    assert sorted(Membership.objects.filter(user=user).values_list("role", flat=True)) == [
+        "deputy-dsl",
+        "teacher",
+    ]
     response = Client().post("/login/", {"username": "k.mensah", "password": password.group(1)})
     assert response["Location"].endswith("/login/set-up/")  # the new login sets up its app first
-    assert AuditEntry.objects.filter(object_type="accounts.membership", action="create", actor=cast.hana).count() == 2
+    assert (
+        AuditEntry.objects.filter(object_type="accounts.membership", action="create", actor=cast.hana).count()
+        == 2
+    )
 
 
 def test_a_taken_user_name_is_refused(cast: Cast) -> None:

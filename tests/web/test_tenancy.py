@@ -10,8 +10,12 @@ from tests.web.cast import Cast, logged_in
 
 
 def _pupils(cast: Cast) -> tuple[Person, Person]:
-    a = Person.objects.create(school=cast.a, kind=PersonKind.PUPIL, first_name="Amelia", last_name="Quillfeather")
-    b = Person.objects.create(school=cast.b, kind=PersonKind.PUPIL, first_name="Bilal", last_name="Xanthopoulos")
+    a = Person.objects.create(
+        school=cast.a, kind=PersonKind.PUPIL, first_name="Amelia", last_name="Quillfeather"
+    )
+    b = Person.objects.create(
+        school=cast.b, kind=PersonKind.PUPIL, first_name="Bilal", last_name="Xanthopoulos"
+    )
     return a, b
 
 

@@ -10,6 +10,8 @@
   from plain HTTP; `0` for plain HTTP on loopback (the demo, the tests).
 - `SCHOOLGATE_DEBUG`: `1` shows Django's debug pages: never on a school's server.
 - `SCHOOLGATE_POLICY`: the published policy snapshot the gateways read; default `DATA/policy.toml`.
+  With several schools in one deployment, each school's is written beside it as
+  `<name>-<school slug>.toml` (`policy-northfield.toml`).
 - `SCHOOLGATE_INDEX`: the compiled list index; default `DATA/lists.sgidx`.
 """
 
@@ -103,6 +105,7 @@ INSTALLED_APPS = [
     "schoolgate.web.accounts",
     "schoolgate.web.audit",
     "schoolgate.web.people",
+    "schoolgate.web.policy",
 ]
 
 MIDDLEWARE = [

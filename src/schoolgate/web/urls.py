@@ -5,4 +5,5 @@ urlpatterns = [
     path("", include("schoolgate.web.accounts.urls")),
     path("people/", include("schoolgate.web.people.urls")),
     path("audit/", include("schoolgate.web.audit.urls")),
+    path("policy/", include("schoolgate.web.policy.urls")),
 ]

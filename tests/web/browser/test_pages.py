@@ -36,7 +36,9 @@ def test_the_login_pages_are_accessible(browser: Browser, live_server: object, c
 
 
 @pytest.mark.parametrize("username", ["alice", "nina"])
-def test_every_page_a_role_opens_is_accessible(browser: Browser, live_server: object, cast: Cast, username: str) -> None:
+def test_every_page_a_role_opens_is_accessible(
+    browser: Browser, live_server: object, cast: Cast, username: str
+) -> None:
     base = str(live_server)
     role = ROLES_AT_A[username]
     assert role is not None
@@ -65,6 +67,8 @@ def test_every_page_a_role_opens_is_accessible(browser: Browser, live_server: ob
             if found:
                 problems.append(f"{url} at {viewport['width']} px:\n{found}")
             width = viewport["width"]
-            page.screenshot(path=str(out / f"{username}-{entry.name.replace(':', '-')}-{width}.png"), full_page=True)
+            page.screenshot(
+                path=str(out / f"{username}-{entry.name.replace(':', '-')}-{width}.png"), full_page=True
+            )
     context.close()
     assert not problems, "\n".join(problems)

@@ -24,7 +24,9 @@ class NewLoginForm(forms.Form):
         regex=r"^[A-Za-z0-9][A-Za-z0-9._-]*$",
         max_length=150,
         help_text="Letters, numbers, dots and hyphens: for example j.smith",
-        error_messages={"invalid": "Use only letters, numbers, dots and hyphens, starting with a letter or number"},
+        error_messages={
+            "invalid": "Use only letters, numbers, dots and hyphens, starting with a letter or number"
+        },
     )
     display_name = forms.CharField(label="Full name", max_length=200)
     email = forms.EmailField(label="Email", required=False)
@@ -51,7 +53,9 @@ class ResetForm(forms.Form):
 
 class PasswordForm(forms.Form):
     password = forms.CharField(
-        label="New password", widget=forms.PasswordInput, help_text="At least 10 characters; not a common password"
+        label="New password",
+        widget=forms.PasswordInput,
+        help_text="At least 10 characters; not a common password",
     )
 
     def __init__(self, *args: Any, user: User | None = None, **kwargs: Any) -> None:

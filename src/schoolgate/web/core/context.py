@@ -9,11 +9,14 @@ from django.urls import reverse
 
 from schoolgate.web.accounts.choices import Capability
 
-# (label, url name, capability needed, the url prefix that marks it current)
+# (label, url name, capability needed); a section is current on its address and the ones below it.
 SECTIONS: tuple[tuple[str, str, Capability | None], ...] = (
     ("Home", "core:home", None),
     ("People", "people:list", Capability.PEOPLE_VIEW),
+    ("Filtering policy", "policy:overview", Capability.POLICY_VIEW),
+    ("Test a URL", "policy:test", Capability.URL_TEST),
     ("Audit trail", "audit:list", Capability.AUDIT_VIEW),
+    ("Staff logins", "accounts:staff", Capability.ACCOUNTS_MANAGE),
 )
 
 

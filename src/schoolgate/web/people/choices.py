@@ -26,6 +26,7 @@ class KeyStage(models.TextChoices):
 
 
 class Relationship(models.TextChoices):
+    PARENT = "parent", "Parent"
     MOTHER = "mother", "Mother"
     FATHER = "father", "Father"
     CARER = "carer", "Carer"
@@ -39,3 +40,17 @@ class IdentityKind(models.TextChoices):
     USERNAME = "username", "User name (as the proxy sees it)"
     DEVICE = "device", "Device (by its address)"
     NETWORK = "network", "Address range"
+
+
+class ImportKind(models.TextChoices):
+    """The three exports a school takes from its MIS."""
+
+    PUPILS = "pupils", "Pupils"
+    STAFF = "staff", "Staff"
+    PARENTS = "parents", "Parents and carers"
+
+
+class ImportStatus(models.TextChoices):
+    CHECKED = "checked", "Checked, not imported yet"
+    IMPORTED = "imported", "Imported"
+    EXPIRED = "expired", "Expired without being imported"

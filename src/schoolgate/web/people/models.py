@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+from typing import ClassVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -10,7 +11,15 @@ from django.db import models
 from django.utils import timezone
 
 from schoolgate.web.audit.models import Audited
-from schoolgate.web.people.choices import TEMPORARY_KINDS, IdentityKind, KeyStage, PersonKind, Relationship
+from schoolgate.web.people.choices import (
+    TEMPORARY_KINDS,
+    IdentityKind,
+    ImportKind,
+    ImportStatus,
+    KeyStage,
+    PersonKind,
+    Relationship,
+)
 from schoolgate.web.tenancy.models import SchoolScoped
 from schoolgate.web.tenancy.querysets import SchoolQuerySet
 
@@ -65,6 +74,7 @@ class Person(Audited, SchoolScoped):
     """Anyone the school keeps a record of. Full names, never initials: the records must say who."""
 
     kind = models.CharField(max_length=20, choices=PersonKind.choices, db_index=True)
+    title = models.CharField(max_length=20, blank=True, help_text="Mr, Mrs, Ms, Miss, Mx, Dr ...")
     first_name = models.CharField(max_length=100)
     last_name = models.CharField(max_length=100)
     preferred_name = models.CharField(
@@ -181,11 +191,15 @@ class GuardianLink(Audited, SchoolScoped):
         return f"{self.guardian} ({self.get_relationship_display()}) of {self.child}"
 
     def clean(self) -> None:
-        if self.child.kind != PersonKind.PUPIL:
+        # Either side may be missing still (a form without it says so); RelatedObjectDoesNotExist is
+        # an AttributeError, so getattr's default covers it.
+        child: Person | None = getattr(self, "child", None)
+        guardian: Person | None = getattr(self, "guardian", None)
+        if child is not None and child.kind != PersonKind.PUPIL:
             raise ValidationError({"child": "Only a pupil has parents or carers here"})
-        if self.guardian.kind != PersonKind.PARENT:
+        if guardian is not None and guardian.kind != PersonKind.PARENT:
             raise ValidationError({"guardian": "Choose a parent or carer"})
-        if self.child.school_id != self.school_id or self.guardian.school_id != self.school_id:
+        if any(p is not None and p.school_id != self.school_id for p in (child, guardian)):
             raise ValidationError("Both must be of this school")
 
 
@@ -226,14 +240,61 @@ class NetworkIdentity(Audited, SchoolScoped):
                 self.value = str(ipaddress.ip_address(value))
             except ValueError:
                 raise ValidationError(
-                    {"value": f"{value!r} is not an IP address (for example 10.10.1.23)"}
+                    {"value": f"{value} is not an IP address (for example 10.10.1.23)"}
                 ) from None
         else:
             try:
                 self.value = str(ipaddress.ip_network(value, strict=False))
             except ValueError:
                 raise ValidationError(
-                    {"value": f"{value!r} is not an address range (for example 10.10.1.0/24)"}
+                    {"value": f"{value} is not an address range (for example 10.10.1.0/24)"}
                 ) from None
         if self.person is not None and self.person.school_id != self.school_id:
             raise ValidationError({"person": "That person belongs to another school"})
+
+
+class ImportBatch(Audited, SchoolScoped):
+    """One upload of MIS exports (pupils, staff, parents and carers: one file of each at most),
+    kept on the server between the check and the import so that what is imported is exactly what was
+    checked. A batch is imported at most once, and only if every row of every file is right."""
+
+    uploaded_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    created_at = models.DateTimeField(default=timezone.now)
+    status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.CHECKED)
+    imported_at = models.DateTimeField(null=True, blank=True)
+    summary = models.CharField(max_length=300, blank=True, help_text="What the import did, in words")
+
+    objects = SchoolQuerySet["ImportBatch"].as_manager()
+
+    class Meta:
+        ordering = ("school", "-created_at")
+        verbose_name = "MIS import"
+        verbose_name_plural = "MIS imports"
+
+    def __str__(self) -> str:
+        return f"MIS import {self.pk} ({self.created_at:%d/%m/%Y %H:%M})"
+
+
+class ImportFile(Audited, SchoolScoped):
+    """One uploaded CSV file of a batch: its name, fingerprint and (until it is imported or the batch
+    expires) its text. The text is left out of the audit trail: it is the file, not a change."""
+
+    audit_exclude: ClassVar[tuple[str, ...]] = ("content",)
+
+    batch = models.ForeignKey(ImportBatch, on_delete=models.PROTECT, related_name="files")
+    kind = models.CharField(max_length=20, choices=ImportKind.choices)
+    filename = models.CharField(max_length=255)
+    content = models.TextField(blank=True, help_text="The file as text; emptied once it is imported")
+    sha256 = models.CharField("SHA-256", max_length=64)
+    size = models.PositiveIntegerField(default=0, help_text="In bytes, as uploaded")
+
+    objects = SchoolQuerySet["ImportFile"].as_manager()
+
+    class Meta:
+        ordering = ("batch", "kind")
+        constraints = (
+            models.UniqueConstraint(fields=("batch", "kind"), name="one_file_of_a_kind_per_batch"),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.filename} ({self.get_kind_display()})"

@@ -1,0 +1,716 @@
+"""What the policy pages do: every change to the policy rows, publishing and restoring, and "Test a URL".
+
+Every write goes through a function here, which refuses what no page may do whatever was posted: a
+locked list or locked category (illegal content) is never changed or removed, the group `default` is
+never removed, nothing a rule names is removed from under it, and no record of another school is
+linked in.
+
+Publishing renders the draft (`render.py`), checks it with Schoolgate's own policy loader and, when
+the compiled list index at `settings.INDEX_PATH` exists, compiles it against that index, exactly as
+`schoolgate policy check` does. A policy with any problem is never published. A published policy is
+recorded as a `PolicyVersion` (who, when, why) and in the audit trail, and written atomically where the
+gateways read it (`snapshot_path`):
+
+- a deployment with one school: `settings.POLICY_PATH` itself;
+- a deployment with several schools (a trust): `<POLICY_PATH stem>-<school slug><suffix>` beside it,
+  e.g. `var/policy-northfield.toml` and `var/policy-southgate.toml`, each school's gateways started
+  with `--policy` pointing at its own file. (Adding a second school to a deployment moves the first
+  school's snapshot to its own name at its next publish: point its gateways there.)
+
+Relative list paths in the file are relative to that directory, as for a policy written by hand.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import difflib
+import hashlib
+import json
+import os
+import re
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.db import IntegrityError, models, transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from schoolgate.engine.decide import Decision, Request, decide, explain
+from schoolgate.engine.index import IndexFileError
+from schoolgate.engine.policy import CompiledPolicy, PolicyError, compile_policy
+from schoolgate.lists.compile import open_index
+from schoolgate.policyfile.errors import PolicyFileError, render_key
+from schoolgate.policyfile.load import PolicyFile, parse_policy
+from schoolgate.policyfile.locate import Locator
+from schoolgate.web.accounts.models import User
+from schoolgate.web.audit.choices import AuditAction
+from schoolgate.web.audit.trail import acting_as, record
+from schoolgate.web.policy import seed
+from schoolgate.web.policy.choices import DEFAULT_GROUP, Verdict
+from schoolgate.web.policy.models import (
+    Category,
+    FilterGroup,
+    GroupMember,
+    ListSource,
+    PolicyVersion,
+    Rule,
+    SchoolDate,
+    SchoolPolicy,
+    SiteList,
+    TimeWindow,
+)
+from schoolgate.web.policy.render import Origin, PolicyRows, Rendered, load_rows, render
+from schoolgate.web.tenancy.models import School
+
+SEED_ACTOR = "system (policy editor set-up)"
+
+
+class ActionError(Exception):
+    """Something the editor never does, in words for the page."""
+
+
+class LockedError(ActionError, PermissionError):
+    """A locked list or category was to be changed."""
+
+
+class InUseError(ActionError):
+    """A record that others name was to be removed."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing that stops a policy being published."""
+
+    message: str
+    where: str = ""  # 'Rule 3 "no pornography"'
+    url: str | None = None  # the editor page of that record
+    line: int | None = None  # the line of the policy file
+    key: str = ""  # "rules[3].categories[1]"
+
+
+class PublishError(Exception):
+    def __init__(self, problems: Sequence[Problem]) -> None:
+        self.problems = list(problems)
+        super().__init__("; ".join(p.message for p in self.problems))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Setting a school up
+
+
+def ensure_policy(school: School) -> SchoolPolicy:
+    """The school's policy settings; the first time, the school's policy is set up from the example
+    policy's lists and categories, with the group `default` (see `seed.py`)."""
+    found = SchoolPolicy.objects.filter(school=school).first()
+    if found is not None:
+        return found
+    try:
+        with transaction.atomic(), acting_as(SEED_ACTOR, "set up from the example policy"):
+            created = SchoolPolicy.objects.create(school=school)
+            for spec in seed.LISTS:
+                ListSource.objects.create(school=school, **spec)
+            for spec in seed.CATEGORIES:
+                Category.objects.create(school=school, **spec)
+            if not FilterGroup.objects.filter(school=school, name=DEFAULT_GROUP).exists():
+                FilterGroup.objects.create(school=school, **seed.DEFAULT_GROUP)
+            return created
+    except IntegrityError:  # set up meanwhile by another request
+        return SchoolPolicy.objects.get(school=school)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Changing the rows
+
+
+def _is_locked(obj: models.Model) -> bool:
+    if not isinstance(obj, Category | ListSource):
+        return False
+    if obj.locked:
+        return True
+    if obj.pk is None:
+        return False
+    return type(obj).objects.filter(pk=obj.pk, locked=True).exists()
+
+
+def refuse_locked(obj: models.Model) -> None:
+    """Raise LockedError for a locked list or category (as stored, whatever the object now says)."""
+    if _is_locked(obj):
+        what = "list" if isinstance(obj, ListSource) else "category"
+        raise LockedError(
+            f'"{obj}" is a locked {what} of illegal content: it blocks for everyone, and it cannot be '
+            "changed or removed in the editor"
+        )
+
+
+def _same_school(school_id: int, *related: models.Model | None) -> None:
+    for obj in related:
+        if obj is not None and getattr(obj, "school_id", school_id) != school_id:
+            raise ActionError("That belongs to another school")
+
+
+def save(
+    obj: Category | ListSource | FilterGroup | TimeWindow | SchoolDate | SiteList | SchoolPolicy,
+) -> None:
+    """Save a policy record (not a rule: `save_rule`)."""
+    refuse_locked(obj)
+    if isinstance(obj, FilterGroup) and obj.pk is not None:
+        stored = FilterGroup.objects.filter(pk=obj.pk).values_list("name", flat=True).first()
+        if stored == DEFAULT_GROUP and obj.name != DEFAULT_GROUP:
+            raise ActionError(f'The group "{DEFAULT_GROUP}" cannot be renamed: unidentified users get it')
+    if isinstance(obj, ListSource) and obj.pk is not None:
+        stored = ListSource.objects.filter(pk=obj.pk).values_list("name", flat=True).first()
+        using = _categories_using(obj.school_id, stored) if stored and stored != obj.name else []
+        if using:
+            raise ActionError(
+                f'The list "{stored}" cannot be renamed while categories draw on it: {", ".join(using)}. '
+                "Change those categories first."
+            )
+    if isinstance(obj, FilterGroup) and obj.name == DEFAULT_GROUP and obj.default != Verdict.BLOCK:
+        raise ActionError(
+            f'The group "{DEFAULT_GROUP}" is for anyone the filter cannot identify: it must block '
+            "when no rule matches"
+        )
+    obj.save()
+
+
+def _categories_using(school_id: int, list_name: str) -> list[str]:
+    return [
+        c.name
+        for c in Category.objects.filter(school_id=school_id).order_by("name")
+        if any(s == list_name or s.startswith(list_name + "/") for s in c.sources)
+    ]
+
+
+def rules_naming(obj: models.Model) -> list[Rule]:
+    """The rules that name a group, category, site list or window."""
+    if isinstance(obj, FilterGroup):
+        found = Rule.objects.filter(groups=obj)
+    elif isinstance(obj, Category):
+        found = Rule.objects.filter(categories=obj)
+    elif isinstance(obj, SiteList):
+        found = Rule.objects.filter(sites=obj)
+    elif isinstance(obj, TimeWindow):
+        found = Rule.objects.filter(window=obj)
+    else:
+        return []
+    return list(found.order_by("position", "id"))
+
+
+def delete(obj: Category | ListSource | FilterGroup | TimeWindow | SchoolDate | SiteList) -> None:
+    refuse_locked(obj)
+    if isinstance(obj, FilterGroup) and obj.name == DEFAULT_GROUP:
+        raise ActionError(f'The group "{DEFAULT_GROUP}" cannot be removed: unidentified users get it')
+    naming = rules_naming(obj)
+    if naming:
+        names = ", ".join(f'"{r.name}"' for r in naming)
+        raise InUseError(f'"{obj}" cannot be removed while rules name it: {names}. Change those rules first.')
+    if isinstance(obj, ListSource):
+        using = _categories_using(obj.school_id, obj.name)
+        if using:
+            raise InUseError(
+                f'"{obj}" cannot be removed while categories draw on it: {", ".join(using)}. '
+                "Change those categories first."
+            )
+    obj.delete()
+
+
+def _links(rule: Rule) -> dict[str, list[str]]:
+    return {
+        "groups": sorted(rule.groups.values_list("name", flat=True)),
+        "categories": sorted(rule.categories.values_list("name", flat=True)),
+        "sites": sorted(rule.sites.values_list("name", flat=True)),
+    }
+
+
+def save_rule(
+    rule: Rule,
+    groups: Sequence[FilterGroup],
+    categories: Sequence[Category],
+    sites: Sequence[SiteList],
+    *,
+    at_top: bool = False,
+) -> None:
+    """Save a rule and the groups, categories and site lists it names; their changes are written to
+    the audit trail as a change of the rule."""
+    _same_school(rule.school_id, rule.window, *groups, *categories, *sites)
+    if rule.action == Verdict.ALLOW:
+        locked = [c.name for c in categories if _is_locked(c)]
+        if locked:
+            raise LockedError(
+                f"A rule cannot allow the locked categories {', '.join(locked)}: they block for everyone"
+            )
+    if not rule.everyone and not groups:
+        raise ActionError("Choose the groups the rule applies to, or everyone")
+    with transaction.atomic():
+        before = None
+        if rule.pk is None:
+            positions = Rule.objects.filter(school_id=rule.school_id).aggregate(
+                low=models.Min("position"), high=Max("position")
+            )
+            if at_top:
+                rule.position = (positions["low"] or 1) - 1
+            else:
+                rule.position = (positions["high"] or 0) + 1
+        else:
+            before = _links(rule)
+        rule.save()
+        rule.groups.set(groups)
+        rule.categories.set(categories)
+        rule.sites.set(sites)
+        after = _links(rule)
+        if before is not None and before != after:
+            record(AuditAction.UPDATE, obj=rule, before=before, after=after)
+        elif before is None and any(after.values()):
+            record(AuditAction.UPDATE, obj=rule, before=None, after=after)
+
+
+def delete_rule(rule: Rule) -> None:
+    with transaction.atomic():
+        links = _links(rule)
+        if any(links.values()):
+            record(AuditAction.UPDATE, obj=rule, before=links, after=None)
+        rule.delete()
+
+
+def move_rule(rule: Rule, direction: str) -> bool:
+    """Swap a rule with the one above ("up") or below ("down"); False if it is already at that end."""
+    with transaction.atomic():
+        rules = list(Rule.objects.filter(school_id=rule.school_id).order_by("position", "id"))
+        n = next(i for i, r in enumerate(rules) if r.pk == rule.pk)
+        other_n = n - 1 if direction == "up" else n + 1
+        if not 0 <= other_n < len(rules):
+            return False
+        # Number them 1, 2, 3 ... first if two share a position, so that the swap changes the order.
+        if len({r.position for r in rules}) != len(rules):
+            for i, r in enumerate(rules, start=1):
+                if r.position != i:
+                    r.position = i
+                    r.save(update_fields=("position",))
+        this, other = rules[n], rules[other_n]
+        this.position, other.position = other.position, this.position
+        this.save(update_fields=("position",))
+        other.save(update_fields=("position",))
+        return True
+
+
+def add_member(member: GroupMember) -> None:
+    _same_school(
+        member.school_id, member.group, member.year_group, member.class_group, member.person, member.identity
+    )
+    member.save()
+
+
+def remove_member(member: GroupMember) -> None:
+    member.delete()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Checking
+
+
+def snapshot_path(school: School) -> Path:
+    """Where the school's published policy is written, and where its gateways read it."""
+    base = Path(settings.POLICY_PATH)
+    if School.objects.count() <= 1:
+        return base
+    return base.with_name(f"{base.stem}-{school.slug}{base.suffix or '.toml'}")
+
+
+def index_path() -> Path:
+    return Path(settings.INDEX_PATH)
+
+
+def sha256(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def running_text(school: School, path: Path | None = None) -> str | None:
+    """The policy the gateways read now (the snapshot file), or None if there is none yet."""
+    try:
+        return (path or snapshot_path(school)).read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return None
+
+
+_KEY_HEAD = re.compile(
+    r'(?P<section>[A-Za-z_]+)(?:\[(?P<index>\d+)\]|\.(?P<name>"(?:[^"\\]|\\.)*"|[A-Za-z0-9_-]+))?'
+)
+
+
+def _origin_key(rendered_key: str) -> tuple[str | int, ...]:
+    """("rules", 2) for "rules[3].categories[1]"; ("categories", "ut1/adult") for 'categories."ut1/adult"'."""
+    found = _KEY_HEAD.match(rendered_key)
+    if found is None:
+        return ()
+    if found["index"]:
+        return (found["section"], int(found["index"]) - 1)
+    if found["name"]:
+        name = found["name"]
+        return (found["section"], json.loads(name) if name.startswith('"') else name)
+    return (found["section"],)
+
+
+def _origin(origins: dict[tuple[str | int, ...], Origin], key: tuple[str | int, ...]) -> Origin | None:
+    return origins.get(key[:2]) or origins.get(key[:1])
+
+
+def _problem(message: str, origin: Origin | None, line: int | None, key: str) -> Problem:
+    if origin is not None and isinstance(origin.obj, ListSource | Category) and origin.obj.locked:
+        message += (
+            " (locked lists are installed on the server by whoever runs Schoolgate, not in the "
+            "editor: ask them to put the list in place)"
+        )
+    return Problem(
+        message=message,
+        where=origin.label if origin else "",
+        url=origin.url if origin else None,
+        line=line,
+        key=key,
+    )
+
+
+def row_problems(rows: PolicyRows) -> list[Problem]:
+    """What the policy file cannot say, found in the rows themselves."""
+    problems: list[Problem] = []
+    for conflict in rows.conflicts:
+        first = conflict.claims[0][0]
+        problems.append(
+            Problem(conflict.message, f'Who is in group "{first.name}"', first.get_absolute_url())
+        )
+    for n, rule in enumerate(rows.rules):
+        if not rule.everyone and not rule.groups.all():
+            problems.append(
+                Problem(
+                    "it applies to no group: choose its groups, or everyone",
+                    f'Rule {n + 1} "{rule.name}"',
+                    rule.get_absolute_url(),
+                )
+            )
+    for window in rows.windows:
+        if not window.days:
+            problems.append(
+                Problem(
+                    "it has no days: choose the days it applies on",
+                    f'Time window "{window.name}"',
+                    window.get_absolute_url(),
+                )
+            )
+    if not rows.terms:
+        for window in rows.windows:
+            if window.term_time_only:
+                problems.append(
+                    Problem(
+                        "it is limited to term time, but the school has no term dates: add them",
+                        f'Time window "{window.name}"',
+                        window.get_absolute_url(),
+                    )
+                )
+    return problems
+
+
+@dataclass
+class Checked:
+    problems: list[Problem]
+    policy_file: PolicyFile | None = None
+    compiled: CompiledPolicy | None = None
+    against_index: bool = False  # whether the index existed and was opened
+
+
+def check_text(
+    text: str,
+    school: School,
+    origins: dict[tuple[str | int, ...], Origin] | None = None,
+    path: Path | None = None,
+) -> Checked:
+    """Load `text` with the policy loader (as if it were the school's snapshot file, `path`) and, if
+    the index exists, compile it against the index, as `schoolgate policy check` does."""
+    origins = origins or {}
+    path = path or snapshot_path(school)
+    try:
+        policy_file = parse_policy(text, str(path), path.parent)
+    except PolicyFileError as exc:
+        return Checked(
+            [
+                _problem(p.message, _origin(origins, _origin_key(p.key)), p.line or None, p.key)
+                for p in exc.problems
+            ]
+        )
+    index = index_path()
+    if not index.exists():
+        return Checked([], policy_file)
+    try:
+        opened = open_index(index)
+    except (OSError, IndexFileError) as exc:
+        return Checked([Problem(f"the compiled lists at {index} cannot be opened: {exc}")], policy_file)
+    try:
+        return Checked([], policy_file, compile_policy(policy_file.policy, opened), against_index=True)
+    except PolicyError as exc:
+        locator = Locator(text)
+        problems = [
+            _problem(message, _origin(origins, key), locator.line(key), render_key(key))
+            for key, message in exc.problems
+        ]
+        return Checked(problems, policy_file, against_index=True)
+
+
+@dataclass
+class Draft:
+    rows: PolicyRows
+    rendered: Rendered
+    problems: list[Problem]
+    checked_against_index: bool
+
+    @property
+    def text(self) -> str:
+        return self.rendered.text
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems
+
+
+def check_draft(school: School, *, settings: SchoolPolicy | None = None, path: Path | None = None) -> Draft:
+    """The draft (the editor's rows) rendered and checked; `settings` and `path` save queries when the
+    caller has them already."""
+    rows = load_rows(school, settings=settings)
+    rendered = render(rows, index_path=index_path())
+    checked = check_text(rendered.text, school, rendered.origins, path)
+    return Draft(rows, rendered, row_problems(rows) + checked.problems, checked.against_index)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Publishing
+
+
+def write_snapshot(path: Path, text: str) -> None:
+    """Write `text` to `path` so that a reader sees the old file or the new, never part of one: a
+    temporary file in the same directory, flushed to disk, then renamed over the old."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            f.write(text.encode("utf-8"))
+            f.flush()
+            os.fsync(f.fileno())
+        os.chmod(temporary, 0o644)  # the gateways run as other users (proxy, unbound)
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+    directory = os.open(path.parent, os.O_RDONLY)
+    try:
+        os.fsync(directory)  # the rename itself survives a power cut
+    finally:
+        os.close(directory)
+
+
+def _publish_text(
+    school: School,
+    user: User,
+    text: str,
+    reason: str,
+    action: AuditAction,
+    restored_from: PolicyVersion | None = None,
+) -> PolicyVersion:
+    number = (PolicyVersion.objects.filter(school=school).aggregate(n=Max("number"))["n"] or 0) + 1
+    path = snapshot_path(school)
+    version = PolicyVersion.objects.create(
+        school=school,
+        number=number,
+        text=text,
+        sha256=sha256(text),
+        published_by=user,
+        published_at=timezone.now(),
+        reason=reason,
+        restored_from=restored_from,
+    )
+    after: dict[str, Any] = {"number": number, "sha256": version.sha256, "path": str(path)}
+    if restored_from is not None:
+        after["restored_from"] = restored_from.number
+    with acting_as(user):
+        record(action, obj=version, school=school, after=after, reason=reason)
+    write_snapshot(path, text)  # last: if it fails, the transaction (version and entry) is undone
+    return version
+
+
+def _reason(reason: str) -> str:
+    reason = " ".join(reason.split())
+    if not reason:
+        raise PublishError([Problem("Say why you are publishing: the reason is kept with the version")])
+    return reason
+
+
+def publish(school: School, user: User, reason: str, expected_sha256: str) -> PolicyVersion:
+    """Publish the draft, if it is still the one the user checked (`expected_sha256`) and has no problem."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        ensure_policy(school)
+        SchoolPolicy.objects.select_for_update().filter(school=school).first()  # one publish at a time
+        draft = check_draft(school)
+        if draft.rendered.sha256 != expected_sha256:
+            raise PublishError(
+                [
+                    Problem(
+                        "The draft has changed since you checked it (perhaps someone else is editing it): "
+                        "look at the changes again, then publish"
+                    )
+                ]
+            )
+        if draft.problems:
+            raise PublishError(draft.problems)
+        return _publish_text(school, user, draft.text, reason, AuditAction.PUBLISH)
+
+
+def restore(school: School, user: User, version: PolicyVersion, reason: str) -> PolicyVersion:
+    """Publish an earlier version's text again, as a new version. The editor's draft is not changed."""
+    reason = _reason(reason)
+    if version.school_id != school.pk:
+        raise ActionError("That version belongs to another school")
+    with transaction.atomic():
+        ensure_policy(school)
+        SchoolPolicy.objects.select_for_update().filter(school=school).first()
+        problems = check_text(version.text, school).problems
+        if problems:
+            raise PublishError(problems)
+        return _publish_text(school, user, version.text, reason, AuditAction.RESTORE, restored_from=version)
+
+
+@dataclass(frozen=True)
+class DiffLine:
+    kind: str  # "file", "hunk", "add", "remove", "same"
+    text: str
+
+
+def diff(old: str | None, new: str, old_name: str, new_name: str) -> list[DiffLine]:
+    """A unified diff (difflib), line by line with its kind, for the pages to show readably."""
+    lines = difflib.unified_diff(
+        (old or "").splitlines(), new.splitlines(), fromfile=old_name, tofile=new_name, lineterm="", n=3
+    )
+    out: list[DiffLine] = []
+    for line in lines:
+        if line.startswith(("---", "+++")) and len(out) < 2:
+            out.append(DiffLine("file", line))
+        elif line.startswith("@@"):
+            out.append(DiffLine("hunk", line))
+        elif line.startswith("+"):
+            out.append(DiffLine("add", line[1:]))
+        elif line.startswith("-"):
+            out.append(DiffLine("remove", line[1:]))
+        else:
+            out.append(DiffLine("same", line[1:]))
+    return out
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Test a URL
+
+_PROBE_USER = " group chosen on the page "  # no real user name has spaces
+
+
+@dataclass(frozen=True)
+class UrlOutcome:
+    """How one policy (the running one, or the draft) decides the request."""
+
+    title: str
+    decision: Decision | None = None
+    explanation: str = ""
+    error: str = ""
+    rule_url: str | None = None
+
+
+def _decide(
+    compiled: CompiledPolicy, url: str, user: str, address: str, group: str, at: datetime
+) -> Decision:
+    if group:
+        probe = dataclasses.replace(compiled, users={**compiled.users, _PROBE_USER: group})
+        return decide(probe, Request(url, _PROBE_USER), at)._replace(
+            identity=f"group {group}, chosen on this page"
+        )
+    return decide(compiled, Request(url, user or None, address or None), at)
+
+
+def _tested(
+    title: str, compiled: CompiledPolicy, url: str, user: str, address: str, group: str, at: datetime
+) -> UrlOutcome:
+    if group and group not in compiled.policy.groups:
+        return UrlOutcome(title, error=f'There is no group "{group}" in this policy.')
+    decision = _decide(compiled, url, user, address, group, at)
+    return UrlOutcome(title, decision, explain(decision))
+
+
+def try_url(
+    school: School,
+    url: str,
+    *,
+    user: str = "",
+    address: str = "",
+    group: str = "",
+    at: datetime,
+    draft: bool = False,
+) -> list[UrlOutcome]:
+    """The running policy's decision (and the draft's, if asked), each with its explanation. Loads and
+    compiles the snapshot as `schoolgate check` does, with the CLI's own functions."""
+    from schoolgate.cli import CommandError, _compile, _load
+
+    path, index = snapshot_path(school), index_path()
+    out: list[UrlOutcome] = []
+    latest = PolicyVersion.objects.filter(school=school).order_by("-number").first()
+    title = f"Running policy (version {latest.number})" if latest else "Running policy"
+    if not path.exists():
+        out.append(
+            UrlOutcome(title, error="Nothing has been published yet, so the filter has no policy to test.")
+        )
+    elif not index.exists():
+        out.append(UrlOutcome(title, error=_no_index(path, index)))
+    else:
+        try:
+            compiled = _compile(_load(path), index)
+        except CommandError as exc:
+            out.append(UrlOutcome(title, error=f"The running policy cannot be loaded: {exc}"))
+        else:
+            out.append(_tested(title, compiled, url, user, address, group, at))
+    if draft:
+        out.append(_test_draft(school, url, user, address, group, at, path, index))
+    return out
+
+
+def _no_index(path: Path, index: Path) -> str:
+    return (
+        f"The lists have not been compiled yet (there is no {index}). On the server, run "
+        f"`schoolgate lists compile --policy {path} --index {index}`."
+    )
+
+
+def _test_draft(
+    school: School, url: str, user: str, address: str, group: str, at: datetime, path: Path, index: Path
+) -> UrlOutcome:
+    from schoolgate.cli import CommandError, _compile
+
+    title = "Draft (not published)"
+    rows = load_rows(school)
+    rendered = render(rows, index_path=index)
+    try:
+        policy_file = parse_policy(rendered.text, str(path), path.parent)
+    except PolicyFileError as exc:
+        count = len(exc.problems)
+        return UrlOutcome(
+            title, error=f"The draft has {count} problem{'s' if count != 1 else ''}: see Publish."
+        )
+    if not index.exists():
+        return UrlOutcome(title, error=_no_index(path, index))
+    try:
+        compiled = _compile(policy_file, index)
+    except CommandError as exc:
+        return UrlOutcome(title, error=f"The draft does not fit the compiled lists: {exc}")
+    tested = _tested(title, compiled, url, user, address, group, at)
+    if tested.decision is not None and tested.decision.rule is not None:
+        rule = rows.rules[tested.decision.rule - 1]
+        tested = dataclasses.replace(tested, rule_url=rule.get_absolute_url())
+    return tested
