@@ -92,7 +92,7 @@ def measure(requests: int) -> dict[str, Any]:
     from django_otp.oath import TOTP
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from schoolgate.web.demo import DEMO_PASSWORD, load_demo
+    from schoolgate.web.demo import DEMO_PASSWORD, load_demo, load_demo_policy
     from schoolgate.web.people.choices import PersonKind
     from schoolgate.web.people.models import Person
 
@@ -100,6 +100,7 @@ def measure(requests: int) -> dict[str, Any]:
     call_command("migrate", interactive=False, verbosity=0)
     demo = load_demo(pupils=1500, classes=60, staff=150, secondary=True)
     school = demo.school
+    load_demo_policy(school, extra_rules=28)  # 12 rules of its own, 28 lessons' unblocks: 40
     load_s = time.perf_counter() - started
     people = Person.objects.filter(school=school).count()
     print(

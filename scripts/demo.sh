@@ -12,19 +12,20 @@ export SCHOOLGATE_HTTPS=0   # plain HTTP, on this machine only
 WEB=${SCHOOLGATE_WEB_LISTEN:-127.0.0.1:8000}
 BLOCK=${SCHOOLGATE_BLOCK_PAGE_LISTEN:-127.0.0.1:8080}
 
-echo "== Compiling the example policy's lists into $SCHOOLGATE_INDEX"
-$SG lists compile --policy examples/policy.toml --index "$SCHOOLGATE_INDEX" --quiet
-
 echo "== The demo school"
 $SG web demo
 
+echo
+echo "== Compiling the published policy's lists into $SCHOOLGATE_INDEX"
+$SG lists compile --policy "$SCHOOLGATE_POLICY" --index "$SCHOOLGATE_INDEX" --quiet
+
 [ -f "$SCHOOLGATE_DATA/block-page.key" ] || $SG block-page key "$SCHOOLGATE_DATA/block-page.key" >/dev/null
 echo
-echo "== How the published policy decides, for a pupil and a member of staff (Monday 10:30)"
+echo "== How the published policy decides: a pupil at 10:30, a teacher at lunchtime (Monday)"
 $SG check --policy "$SCHOOLGATE_POLICY" --index "$SCHOOLGATE_INDEX" --at 2026-11-23T10:30 \
-    --user ks2-amelia https://www.bbc.co.uk/bitesize https://www.bet365.com/ || true
-$SG check --policy "$SCHOOLGATE_POLICY" --index "$SCHOOLGATE_INDEX" --at 2026-11-23T10:30 \
-    --user mr.patel https://www.amazon.co.uk/ || true
+    --user amelia.hughes https://www.bbc.co.uk/bitesize https://www.bet365.com/
+$SG check --policy "$SCHOOLGATE_POLICY" --index "$SCHOOLGATE_INDEX" --at 2026-11-23T12:30 \
+    --user r.patel https://www.amazon.co.uk/
 
 $SG block-page serve --listen "$BLOCK" --key "$SCHOOLGATE_DATA/block-page.key" \
     --policy "$SCHOOLGATE_POLICY" --spool "$SCHOOLGATE_DATA/spool" &

@@ -44,17 +44,22 @@ def demo(size: str) -> int:
     setup()
     from django.core.management import call_command
 
-    from schoolgate.web.demo import load_demo
+    from schoolgate.web.demo import load_demo, load_demo_policy
     from schoolgate.web.people.models import Person
+    from schoolgate.web.policy.actions import snapshot_path
 
     call_command("migrate", interactive=False, verbosity=0)
     if size == "realistic":
         loaded = load_demo(pupils=1500, classes=60, staff=150, secondary=True)
+        version = load_demo_policy(loaded.school, extra_rules=28)
     else:
         loaded = load_demo()
+        version = load_demo_policy(loaded.school)
     people = Person.objects.filter(school=loaded.school).count()
     said = "loaded" if loaded.created else "already there"
     print(f"demo school {loaded.school.name!r}: {said} ({people:,} people)")
+    if version is not None:
+        print(f"its filtering policy: version {version.number} published to {snapshot_path(loaded.school)}")
     print("Logins (password, then at the first login set up an authenticator app: scan the QR code,")
     print("or type the key it shows into any TOTP app, for example `oathtool --totp -b KEY`):")
     for login in loaded.logins:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass
+from pathlib import Path
 
 from django.contrib.auth.hashers import make_password
 from django.db import transaction
@@ -19,9 +20,11 @@ from schoolgate.web.accounts.models import Membership, User
 from schoolgate.web.audit.trail import acting_as
 from schoolgate.web.people.choices import IdentityKind, KeyStage, PersonKind, Relationship
 from schoolgate.web.people.models import ClassGroup, GuardianLink, NetworkIdentity, Person, YearGroup
+from schoolgate.web.policy.models import PolicyVersion
 from schoolgate.web.tenancy.models import School, Trust
 
 DEMO_PASSWORD = "northfield-demo-2026"
+DEMO_PUPIL = ("Amelia", "Hughes")  # user name amelia.hughes
 
 FIRST_NAMES = (
     "Amelia", "Oliver", "Noah", "Isla", "Ava", "Muhammad", "Olivia", "George", "Leo", "Freya", "Aisha",
@@ -140,10 +143,14 @@ def load_demo(
         today = timezone.localdate()
         for number in range(pupils):
             group = groups[number % len(groups)]
+            if number == 0:  # one pupil the demo names: Amelia Hughes, in the oldest year
+                group = groups[-1]
             assert group.year_group is not None
             age = 4 + group.year_group.order + (11 if secondary else 0)
             born = dt.date(today.year - age - 1, 9, 1) + dt.timedelta(days=rng.randrange(365))
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            if number == 0:
+                first, last = DEMO_PUPIL
             pupil = Person.objects.create(
                 school=school, kind=PersonKind.PUPIL, first_name=first, last_name=last, date_of_birth=born,
                 year_group=group.year_group, class_group=group, mis_id=f"N{800000 + number:06d}A",
@@ -151,7 +158,7 @@ def load_demo(
             NetworkIdentity.objects.create(
                 school=school,
                 kind=IdentityKind.USERNAME,
-                value=f"{first.lower()}.{last.lower()}{number}",
+                value=f"{first.lower()}.{last.lower()}" + ("" if number == 0 else str(number)),
                 person=pupil,
             )
             parent = Person.objects.create(
@@ -178,3 +185,116 @@ def load_demo(
         NetworkIdentity.objects.create(school=school, kind=IdentityKind.NETWORK, value="10.10.200.0/24",
                                        label="Guest Wi-Fi")  # fmt: skip
     return DemoSchool(school, logins, True)
+
+
+STAND_IN_LISTS = {
+    "iwf-test.txt": (
+        "# Stand-in for the Internet Watch Foundation's child sexual abuse URL list: reserved names only\n"
+        "# (RFC 2606 / RFC 6761), so that the locked list can be shown. Replace it with your provider's.\n"
+        "iwf-test.example\n"
+    ),
+    "terrorism-test.txt": (
+        "# Stand-in for the police-assessed list of unlawful terrorist content: reserved names only.\n"
+        "terror-test.example\nextremist-content-test.invalid\n"
+    ),
+}
+
+
+def write_stand_in_lists(directory: Path) -> None:
+    """The locked lists' stand-ins, where the published policy names them (`lists/` beside it), unless
+    the school's real lists are there already."""
+    (directory / "lists").mkdir(parents=True, exist_ok=True)
+    for name, text in STAND_IN_LISTS.items():
+        path = directory / "lists" / name
+        if not path.exists():
+            path.write_text(text)
+
+
+def load_demo_policy(school: School, *, extra_rules: int = 0) -> PolicyVersion | None:
+    """The demo school's filtering policy, as the network manager would set it up in the editor, then
+    published: pupils, staff, the computing lead, classroom tablets and visitors; the example policy's
+    rules; and `extra_rules` temporary unblocks for lessons (for the page-timing benchmark).
+    Does nothing if the school has published a policy already."""
+    from schoolgate.web.policy import actions
+    from schoolgate.web.policy.choices import AlertLevel, MemberKind, Verdict, YouTube
+    from schoolgate.web.policy.models import Category, FilterGroup, GroupMember, Rule, SiteList, TimeWindow
+
+    if PolicyVersion.objects.filter(school=school).exists():
+        return None
+    manager = User.objects.get(username="d.kowalski")
+    write_stand_in_lists(actions.snapshot_path(school).parent)
+    with transaction.atomic(), acting_as(manager, "the demo school's policy"):
+        actions.ensure_policy(school)
+
+        def group(name: str, description: str, youtube: str, *members: dict[str, object]) -> FilterGroup:
+            made = FilterGroup.objects.create(
+                school=school, name=name, description=description, default=Verdict.ALLOW, youtube=youtube
+            )
+            for member in members:
+                actions.add_member(GroupMember(school=school, group=made, **member))
+            return made
+
+        lead = Person.objects.get(school=school, user__username="p.okafor")
+        tablets = NetworkIdentity.objects.get(school=school, value="10.10.1.0/24")
+        guest = NetworkIdentity.objects.get(school=school, value="10.10.200.0/24")
+        pupils = group("pupils", "Every pupil's login", YouTube.STRICT,
+                       {"kind": MemberKind.PERSON_KIND, "person_kind": PersonKind.PUPIL})  # fmt: skip
+        tablets_group = group("classroom-tablets", "The KS1 classroom tablets", YouTube.STRICT,
+                              {"kind": MemberKind.IDENTITY, "identity": tablets})  # fmt: skip
+        staff = group("staff", "Every member of staff", YouTube.MODERATE,
+                      {"kind": MemberKind.PERSON_KIND, "person_kind": PersonKind.STAFF})  # fmt: skip
+        nominated = group("nominated-staff", "Staff nominated for social media (the computing lead)",
+                          YouTube.MODERATE, {"kind": MemberKind.PERSON, "person": lead})  # fmt: skip
+        visitors = group("visitors", "Guest Wi-Fi, visitors and supply staff", YouTube.STRICT,
+                         {"kind": MemberKind.IDENTITY, "identity": guest},
+                         {"kind": MemberKind.PERSON_KIND, "person_kind": PersonKind.SUPPLY})  # fmt: skip
+        lunchtime = TimeWindow.objects.create(
+            school=school, name="free-time", description="Lunchtime and after school",
+            days=["mon", "tue", "wed", "thu", "fri"], times=["12:00-13:15", "15:30-18:00"],
+        )  # fmt: skip
+        curriculum = SiteList.objects.create(
+            school=school, name="curriculum", description="Sites the curriculum uses",
+            domains=["bbc.co.uk", "nationalarchives.gov.uk", "oaknationalacademy.com"],
+        )  # fmt: skip
+        categories = {c.name: c for c in Category.objects.filter(school=school)}
+
+        def rule(name: str, action: str, cats: list[str], *, groups: list[FilterGroup] | None = None,
+                 alert: str = AlertLevel.NONE, **fields: object) -> None:  # fmt: skip
+            made = Rule(
+                school=school, name=name, action=action, everyone=groups is None, alert=alert, **fields
+            )
+            actions.save_rule(made, groups or [], [categories[c] for c in cats], [])
+
+        rule("Malware, hacking, piracy and getting round the filter", Verdict.BLOCK,
+             ["malware-hacking", "piracy", "circumvention"], alert=AlertLevel.MEDIUM)  # fmt: skip
+        rule("Pornography", Verdict.BLOCK, ["pornography"], alert=AlertLevel.HIGH)
+        rule("Hate and violence", Verdict.BLOCK, ["hate", "violence"], alert=AlertLevel.HIGH)
+        rule("Drugs and gambling", Verdict.BLOCK, ["drugs", "gambling"], alert=AlertLevel.MEDIUM)
+        rule("Misinformation, dating and adult themes", Verdict.BLOCK, ["misinformation", "adult-themes"],
+             alert=AlertLevel.LOW)  # fmt: skip
+        rule("Large downloads", Verdict.BLOCK, ["large-downloads"])
+        rule("Educational games, for everyone", Verdict.ALLOW, ["educational-games"])
+        rule("Social media, messaging and video for nominated staff", Verdict.ALLOW,
+             ["social-media", "messaging", "video"], groups=[nominated])  # fmt: skip
+        rule("Social media and messaging, for nobody else", Verdict.BLOCK, ["social-media", "messaging"])
+        rule("Games and shopping for staff in free time", Verdict.ALLOW, ["games", "shopping"],
+             groups=[staff, nominated], window=lunchtime)  # fmt: skip
+        rule("Games and shopping, otherwise", Verdict.BLOCK, ["games", "shopping"])
+        made = Rule(
+            school=school, name="The curriculum's sites, for everyone", action=Verdict.ALLOW, everyone=True
+        )
+        actions.save_rule(made, [], [], [curriculum])
+        end_of_term = timezone.now() + dt.timedelta(days=30)
+        for number in range(extra_rules):
+            unblock = Rule(
+                school=school, name=f"Lesson {number + 1}: a site for a class, until the end of term",
+                action=Verdict.ALLOW, everyone=False, domains=[f"lesson-{number + 1}.example.org"],
+                expires=end_of_term,
+            )  # fmt: skip
+            actions.save_rule(unblock, [pupils, tablets_group, visitors], [], [], at_top=True)
+        draft = actions.check_draft(school)
+        if draft.problems:
+            raise RuntimeError(
+                "the demo policy has problems: " + "; ".join(p.message for p in draft.problems)
+            )
+        return actions.publish(school, manager, "The demo school's first policy", draft.rendered.sha256)
