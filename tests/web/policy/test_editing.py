@@ -47,13 +47,19 @@ def test_the_network_manager_builds_a_group_and_a_rule_and_each_change_is_audite
         )
     assert (
         client.post(
-            f"/policy/groups/{group.pk}/members/", {"kind": "identity", "identity": tablets.pk}
+            f"/policy/groups/{group.pk}/members/", {"kind": "identity", "identity": "10.10.1.7/24"}
         ).status_code
         == 302
     )
     assert (
         client.post(f"/policy/groups/{group.pk}/members/", {"kind": "person", "person": "S042"}).status_code
         == 302
+    )
+    page = client.post(
+        f"/policy/groups/{group.pk}/members/", {"kind": "identity", "identity": "10.99.0.0/24"}
+    )
+    assert page.status_code == 400 and "10.99.0.0/24 is not a network identity of this school" in unescape(
+        page.content.decode()
     )
     page = client.post(f"/policy/groups/{group.pk}/members/", {"kind": "person", "person": "Nobody Atall"})
     assert page.status_code == 400 and "Nobody here matches" in unescape(page.content.decode())

@@ -4,6 +4,8 @@ publishing. No form has a field for `locked`, and the forms of locked records re
 
 from __future__ import annotations
 
+import contextlib
+import ipaddress
 import re
 from collections.abc import Sequence
 from datetime import datetime, tzinfo
@@ -37,10 +39,8 @@ from schoolgate.web.tenancy.models import School
 
 if TYPE_CHECKING:
     _ModelForm = forms.ModelForm[Model]
-    _IdentityField = forms.ModelChoiceField[NetworkIdentity]
 else:  # not subscriptable at run time
     _ModelForm = forms.ModelForm
-    _IdentityField = forms.ModelChoiceField
 
 LOCKED_MESSAGE = "This is locked: illegal-content lists and categories cannot be changed in the editor"
 
@@ -168,13 +168,6 @@ class GroupForm(SchoolForm):
         return data
 
 
-class IdentityChoiceField(_IdentityField):
-    def label_from_instance(self, obj: NetworkIdentity) -> str:
-        owner = f" — {obj.person}" if obj.person_id else ""
-        label = f" ({obj.label})" if obj.label and obj.label != obj.value else ""
-        return f"{obj.value}{label}{owner}"
-
-
 class MemberForm(forms.Form):
     """Add to a group: everyone of a kind, a year group, a class, one person, or a network identity.
     The pages show one small form for each, each with its own button."""
@@ -190,11 +183,12 @@ class MemberForm(forms.Form):
         help_text="Their name or MIS ID",
         widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
-    identity = IdentityChoiceField(
+    identity = forms.CharField(
         label="User name, device or address range",
-        queryset=NetworkIdentity.objects.none(),
         required=False,
-        help_text="Network identities are kept under People",
+        max_length=150,
+        help_text="As it is kept under People, for example amelia.hughes, 10.10.1.23 or 10.10.1.0/24",
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
     )
 
     def __init__(self, *args: Any, school: School, group: FilterGroup, **kwargs: Any) -> None:
@@ -203,15 +197,10 @@ class MemberForm(forms.Form):
         super().__init__(*args, **kwargs)
         year_field = self.fields["year_group"]
         class_field = self.fields["class_group"]
-        identity_field = self.fields["identity"]
         assert isinstance(year_field, forms.ModelChoiceField)
         assert isinstance(class_field, forms.ModelChoiceField)
-        assert isinstance(identity_field, forms.ModelChoiceField)
         year_field.queryset = YearGroup.objects.filter(school=school).order_by("order", "name")
         class_field.queryset = ClassGroup.objects.filter(school=school).order_by("name")
-        identity_field.queryset = (
-            NetworkIdentity.objects.filter(school=school).select_related("person").order_by("kind", "value")
-        )
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -227,9 +216,32 @@ class MemberForm(forms.Form):
                 self.add_error("class_group", "Choose a class")
         elif kind == MemberKind.PERSON:
             data["person"] = self._find_person(str(data.get("person") or ""))
-        elif kind == MemberKind.IDENTITY and data.get("identity") is None:
-            self.add_error("identity", "Choose a user name, device or address range")
+        elif kind == MemberKind.IDENTITY:
+            data["identity"] = self._find_identity(str(data.get("identity") or ""))
         return data
+
+    def _find_identity(self, text: str) -> NetworkIdentity | None:
+        """A school of 1,500 pupils has thousands of identities: the value is typed, not chosen from
+        a list. Addresses are compared in their usual form (10.10.1.0/24 for 10.10.1.7/24)."""
+        value = text.strip()
+        if not value:
+            self.add_error("identity", "Type the user name, device address or address range")
+            return None
+        values = {value.lower()}
+        with contextlib.suppress(ValueError):
+            values.add(str(ipaddress.ip_address(value)))
+        with contextlib.suppress(ValueError):
+            values.add(str(ipaddress.ip_network(value, strict=False)))
+        found = (
+            NetworkIdentity.objects.filter(school=self.school, value__in=sorted(values))
+            .order_by("kind")
+            .first()
+        )
+        if found is None:
+            self.add_error(
+                "identity", f"{value} is not a network identity of this school: add it under People first"
+            )
+        return found
 
     def _find_person(self, text: str) -> Person | None:
         words = text.split()
