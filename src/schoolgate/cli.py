@@ -29,7 +29,8 @@ import json
 import os
 import shutil
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, datetime, time, tzinfo
 from pathlib import Path
 
@@ -614,58 +615,52 @@ def _block_page_parser(commands: argparse._SubParsersAction[argparse.ArgumentPar
     key.set_defaults(handler=cmd_block_page_key)
 
 
-def _web_settings_error(exc: Exception) -> CommandError:
-    return CommandError(f"the web application's settings: {exc}")
+@contextmanager
+def _web_settings() -> Iterator[None]:
+    """A mistake in the web application's SCHOOLGATE_* settings is one clear line, not a traceback."""
+    from django.core.exceptions import ImproperlyConfigured
+
+    try:
+        yield
+    except ImproperlyConfigured as exc:
+        raise CommandError(f"the web application's settings: {exc}") from None
 
 
 def cmd_web_manage(args: argparse.Namespace) -> int:
-    from django.core.exceptions import ImproperlyConfigured
-
     from schoolgate.web.commands import manage
 
-    try:
+    with _web_settings():
         return manage(args.args)
-    except ImproperlyConfigured as exc:
-        raise _web_settings_error(exc) from None
 
 
 def cmd_web_serve(args: argparse.Namespace) -> int:
-    from django.core.exceptions import ImproperlyConfigured
-
     from schoolgate.web.commands import serve
 
     host, _, port = str(args.listen).rpartition(":")
     if not port.isdigit() or not 0 < int(port) < 65536:
         raise CommandError(f"--listen {args.listen!r}: give ADDRESS:PORT, for example 127.0.0.1:8000")
     try:
-        return serve(host.strip("[]") or "127.0.0.1", int(port), args.threads, not args.no_migrate)
-    except ImproperlyConfigured as exc:
-        raise _web_settings_error(exc) from None
+        with _web_settings():
+            return serve(host.strip("[]") or "127.0.0.1", int(port), args.threads, not args.no_migrate)
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.listen}: {exc.strerror or exc}") from None
 
 
 def cmd_web_demo(args: argparse.Namespace) -> int:
-    from django.core.exceptions import ImproperlyConfigured
-
     from schoolgate.web.commands import demo
 
-    try:
+    with _web_settings():
         return demo(args.size)
-    except ImproperlyConfigured as exc:
-        raise _web_settings_error(exc) from None
 
 
 def cmd_audit_verify(args: argparse.Namespace) -> int:
-    from django.core.exceptions import ImproperlyConfigured
     from django.db import DatabaseError
 
     from schoolgate.web.commands import audit_verify
 
     try:
-        return audit_verify(args.quiet)
-    except ImproperlyConfigured as exc:
-        raise _web_settings_error(exc) from None
+        with _web_settings():
+            return audit_verify(args.quiet)
     except DatabaseError as exc:
         raise CommandError(
             f"cannot read the audit trail: {exc} (has `schoolgate web manage migrate` run?)"

@@ -39,7 +39,7 @@ def test_the_network_manager_builds_a_group_and_a_rule_and_each_change_is_audite
     )
 
     with acting_as(cast.nina):
-        tablets = NetworkIdentity.objects.create(
+        NetworkIdentity.objects.create(
             school=cast.a, kind=IdentityKind.NETWORK, value="10.10.1.0/24", label="KS1 classroom tablets"
         )
         Person.objects.create(
