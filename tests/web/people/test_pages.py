@@ -257,3 +257,10 @@ def test_the_people_sections_are_linked_from_each_people_page(cast: Cast) -> Non
         assert label in page
     page = text(logged_in(cast.tom).get("/people/groups/"))
     assert "Network identities" in page and "Import from the MIS" not in page
+
+
+def test_odd_digits_in_an_address_are_not_an_error(cast: Cast) -> None:
+    client = logged_in(cast.nina)
+    assert client.get("/people/?class=%C2%B2").status_code == 200
+    assert client.get("/people/?year=%C2%B2").status_code == 200
+    assert client.get("/people/identities/add/?person=%C2%B2").status_code == 302

@@ -105,7 +105,7 @@ def test_a_failed_write_publishes_nothing_and_leaves_the_running_policy_alone(
 
     monkeypatch.setattr(os, "replace", disk_full)
     draft = actions.check_draft(cast.a)
-    with pytest.raises(OSError, match="No space left"):
+    with pytest.raises(actions.PublishError, match="No space left"):
         actions.publish(cast.a, cast.nina, "first publish", draft.rendered.sha256)
     assert snapshot.read_text() == "# running\n"
     assert [p.name for p in snapshot.parent.iterdir() if p.suffix == ".tmp"] == []
@@ -311,3 +311,22 @@ def test_schoolgate_check_on_the_published_file_agrees_with_the_test_a_url_page(
     assert blocked.decision.blocked and blocked.decision.rule_name == "pupils may not gamble"
     locked = tom.get("/policy/test/", {"url": "http://iwf-test.example/"}).context["outcomes"][0]
     assert locked.decision.reason == "locked-list"
+
+
+def test_a_snapshot_that_cannot_be_written_is_an_error_on_the_page_and_nothing_is_published(
+    cast: Cast, paths: Paths, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    small_policy(cast)
+    client = logged_in(cast.nina)
+    entries = AuditEntry.objects.count()
+
+    def disk_full(src: Any, dst: Any) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(os, "replace", disk_full)
+    response = publish_through_page(client)
+    assert response.status_code == 400
+    assert "could not be written" in unescape(response.content.decode())
+    assert "No space left on device" in unescape(response.content.decode())
+    assert not PolicyVersion.objects.filter(school=cast.a).exists()
+    assert AuditEntry.objects.count() == entries  # the publish entry went with the rolled-back version

@@ -15,6 +15,7 @@ from schoolgate.web.accounts.actions import (
     do_set_password,
     do_set_roles,
     temporary_password,
+    why_not_take_over,
 )
 from schoolgate.web.accounts.choices import CAPABILITIES, Capability, Role
 from schoolgate.web.accounts.forms_staff import NewLoginForm, PasswordForm, ResetForm, RolesForm
@@ -82,6 +83,7 @@ def detail_view(request: StaffRequest, pk: int) -> HttpResponse:
         "reset_form": ResetForm(),
         "password_form": PasswordForm(),
         "has_app": TOTPDevice.objects.filter(user=login, confirmed=True).exists(),
+        "refused": why_not_take_over(request.user, login, request.school),
     }
     return render(request, "accounts/staff_detail.html", context)
 
@@ -91,7 +93,10 @@ def detail_view(request: StaffRequest, pk: int) -> HttpResponse:
 def reset_view(request: StaffRequest, pk: int) -> HttpResponse:
     login = get_object_or_404(_logins(request), pk=pk)
     form = ResetForm(request.POST)
-    if form.is_valid():
+    refused = why_not_take_over(request.user, login, request.school)
+    if refused:
+        messages.error(request, f"The second step was not reset. {refused}.")
+    elif form.is_valid():
         do_reset_second_step(login, request.school, form.cleaned_data["reason"])
         messages.success(request, f"{login} will set up their authenticator app again at their next login.")
     else:
@@ -104,8 +109,11 @@ def reset_view(request: StaffRequest, pk: int) -> HttpResponse:
 def password_view(request: StaffRequest, pk: int) -> HttpResponse:
     login = get_object_or_404(_logins(request), pk=pk)
     form = PasswordForm(request.POST, user=login)
-    if form.is_valid():
-        do_set_password(login, form.cleaned_data["password"])
+    refused = why_not_take_over(request.user, login, request.school)
+    if refused:
+        messages.error(request, f"The password was not changed. {refused}.")
+    elif form.is_valid():
+        do_set_password(login, request.school, form.cleaned_data["password"])
         messages.success(request, f"{login}'s password is changed.")
     else:
         messages.error(

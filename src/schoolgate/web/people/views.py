@@ -103,11 +103,11 @@ def list_view(request: StaffRequest) -> HttpResponse:
         kind = ""
     group: YearGroup | ClassGroup | None = None
     year, klass = request.GET.get("year", ""), request.GET.get("class", "")
-    if year.isdigit():
+    if year.isascii() and year.isdigit():
         years = YearGroup.objects.restrict(request.user, Capability.PEOPLE_VIEW, request.school)
         group = get_object_or_404(years, pk=int(year))
         people = people.filter(year_group=group)
-    elif klass.isdigit():
+    elif klass.isascii() and klass.isdigit():
         classes = ClassGroup.objects.restrict(request.user, Capability.PEOPLE_VIEW, request.school)
         group = get_object_or_404(classes, pk=int(klass))
         people = people.filter(class_group=group)
@@ -306,7 +306,7 @@ def identity_add_view(request: StaffRequest) -> HttpResponse:
     person = None
     given = request.GET.get("person", "")
     if given:
-        if not given.isdigit():
+        if not (given.isascii() and given.isdigit()):
             return redirect("people:identity-add")
         person = get_object_or_404(_people(request, Capability.IDENTITIES_CHANGE), pk=int(given))
     identity = NetworkIdentity(school=request.school, person=person)

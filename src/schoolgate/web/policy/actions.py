@@ -536,7 +536,17 @@ def _publish_text(
         after["restored_from"] = restored_from.number
     with acting_as(user):
         record(action, obj=version, school=school, after=after, reason=reason)
-    write_snapshot(path, text)  # last: if it fails, the transaction (version and entry) is undone
+    try:
+        write_snapshot(path, text)  # last: if it fails, the transaction (version and entry) is undone
+    except OSError as exc:
+        raise PublishError(
+            [
+                Problem(
+                    f"The policy could not be written to {path}: {exc.strerror or exc}. "
+                    "Nothing was published."
+                )
+            ]
+        ) from None
     return version
 
 
