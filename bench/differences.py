@@ -47,7 +47,6 @@ import argparse
 import bisect
 import json
 import re
-import subprocess
 import sys
 from collections import Counter
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -59,6 +58,10 @@ from urllib.parse import parse_qs, unquote, urlsplit
 from schoolgate.engine.lists import compile_expression, parse_domains, translate_posix_ere, url_key
 from schoolgate.engine.urls import Url, parse_url, strip_www
 from schoolgate.gateways.squid.protocol import HelperLine, parse_line
+
+# The benches are scripts side by side: their shared pieces are imported from this folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sg_policy import yardstick_categories
 
 __all__ = [
     "CLASSES",
@@ -74,7 +77,6 @@ __all__ = [
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_LISTS = ROOT.parent / "shared" / "data" / "ut1"
-GEN_CONF = ROOT.parent / "shared" / "bench" / "squidguard" / "gen_conf.py"
 
 BLOCK, ALLOW, ERROR = "BLOCK", "ALLOW", "ERROR"
 UNEXPLAINED = "UNEXPLAINED"
@@ -1052,19 +1054,6 @@ def classify_case(case: Case, lists: Lists) -> str:
 # --- the run -------------------------------------------------------------------------------------------
 
 
-def default_categories(lists: Path) -> list[str]:
-    """The categories the benchmark's squidGuard configuration blocks (gen_conf.py --list)."""
-    if not GEN_CONF.is_file():
-        raise SystemExit(f"{GEN_CONF} not found: give --categories")
-    out = subprocess.run(
-        [sys.executable, str(GEN_CONF), "--dbhome", str(lists), "--logdir", "/tmp", "--list"],
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    return out.split()
-
-
 def schoolgate_model(line: str, lists: Lists) -> str:
     """What Schoolgate should answer to a corpus line under its documented semantics, from its lists."""
     helper = parse_line(line)
@@ -1177,7 +1166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     categories = (
-        [c for c in args.categories.split(",") if c] if args.categories else default_categories(args.lists)
+        [c for c in args.categories.split(",") if c] if args.categories else yardstick_categories(args.lists)
     )
     lists = Lists.from_directory(args.lists, categories)
     skip: set[int] = set()

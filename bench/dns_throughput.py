@@ -67,6 +67,10 @@ import dns.message
 import dns.query
 import dns.rcode
 
+# The benches are scripts side by side: their shared pieces are imported from this folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sg_policy import yardstick_categories
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 BENCH = SHARED / "bench"
@@ -151,23 +155,6 @@ def free_port(host: str = SERVER) -> int:
 
 
 # ----------------------------------------------------------------------------------------- policy
-
-
-def categories(lists: Path) -> list[str]:
-    """The 66 categories of squidGuard's yardstick (gen_conf.py --list), as bench/sg_policy.py uses."""
-    listed = run(
-        [
-            PYTHON,
-            str(BENCH / "squidguard" / "gen_conf.py"),
-            "--dbhome",
-            str(lists),
-            "--logdir",
-            "/tmp",
-            "--list",
-        ],
-        capture_output=True,
-    ).stdout
-    return listed.split()
 
 
 def policy_text(lists: Path, cats: list[str], staff: list[str]) -> str:
@@ -783,7 +770,7 @@ def commit() -> str:
 
 
 def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
-    cats = categories(args.lists)
+    cats = yardstick_categories(args.lists)
     staff = [c for c in STAFF_BLOCKS if c in cats]
     say(f"== zones: the whole UT1 snapshot ({len(cats)} categories for pupils, {len(staff)} for staff)")
     policy, zones = make_zones(work, args.lists, cats, staff)

@@ -36,6 +36,10 @@ from pathlib import Path
 
 from schoolgate.gateways.spool import read_events
 
+# The benches are scripts side by side: their shared pieces are imported from this folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sg_policy import yardstick_categories
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 BENCH = SHARED / "bench"
@@ -68,22 +72,6 @@ def timed(
     with results.open() as handle:
         last = [json.loads(line) for line in handle if line.strip()][-1]
     return dict(last["median"])
-
-
-def categories() -> str:
-    listed = run(
-        [
-            PYTHON,
-            str(BENCH / "squidguard" / "gen_conf.py"),
-            "--dbhome",
-            str(LISTS),
-            "--logdir",
-            "/tmp",
-            "--list",
-        ],
-        capture_output=True,
-    ).stdout
-    return ",".join(listed.split())
 
 
 def private_memory(pid: int) -> dict[str, int]:
@@ -209,7 +197,7 @@ def main() -> None:
                 str(labels),
             ]
         )
-    cats = categories()
+    cats = ",".join(yardstick_categories(LISTS))
     policy = WORK / "yardstick.toml"
     index = WORK / "yardstick.sgidx"
     run(

@@ -13,7 +13,25 @@ from __future__ import annotations
 
 import argparse
 import json
+import subprocess
+import sys
 from pathlib import Path
+
+GEN_CONF = Path(__file__).resolve().parents[2] / "shared" / "bench" / "squidguard" / "gen_conf.py"
+
+
+def yardstick_categories(lists: Path) -> list[str]:
+    """The categories squidGuard's yardstick configuration blocks (`gen_conf.py --list`): every bench
+    that compares with squidGuard, or uses its policy, blocks the same ones."""
+    if not GEN_CONF.is_file():
+        raise SystemExit(f"{GEN_CONF} not found: the squidGuard yardstick is not beside the project")
+    done = subprocess.run(
+        [sys.executable, str(GEN_CONF), "--dbhome", str(lists), "--logdir", "/tmp", "--list"],
+        check=True,
+        capture_output=True,
+        text=True,
+    )
+    return done.stdout.split()
 
 
 def policy_text(lists: Path, categories: list[str], block_page: str) -> str:

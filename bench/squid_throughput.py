@@ -62,6 +62,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
+# The benches are scripts side by side: their shared pieces are imported from this folder.
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from sg_policy import yardstick_categories
+
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
 BENCH = SHARED / "bench"
@@ -422,22 +426,6 @@ def let_proxy_user_run_python(restore: list[tuple[Path, int]]) -> None:
                 os.chmod(directory, stat.S_IMODE(mode) | stat.S_IXOTH)
 
 
-def categories(lists: Path) -> list[str]:
-    listed = run(
-        [
-            PYTHON,
-            str(BENCH / "squidguard" / "gen_conf.py"),
-            "--dbhome",
-            str(lists),
-            "--logdir",
-            "/tmp",
-            "--list",
-        ],
-        capture_output=True,
-    ).stdout
-    return listed.split()
-
-
 def prepare_schoolgate(work: Path, lists: Path, cats: list[str]) -> tuple[Path, Path, Path, Path]:
     """The yardstick policy, its index, the spool directory, and a block page key of this run's own
     (block page addresses signed, as a school runs it; not whatever var/ or the environment holds)."""
@@ -785,7 +773,7 @@ def main() -> None:
                 raise BenchError("the origin server did not start")
 
             say("== lists: Schoolgate's policy and index, squidGuard's configuration and databases")
-            cats = categories(args.lists)
+            cats = yardstick_categories(args.lists)
             policy, index, spool, key = prepare_schoolgate(work, args.lists, cats)
             sg_conf = None if args.without_squidguard else prepare_squidguard(work, args.lists, cats)
             hosts = work / "hosts"
