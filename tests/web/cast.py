@@ -1,7 +1,8 @@
 """The standing cast of the web tests: two schools, and a user for every role at the first.
 
 Northfield Primary: alice (DSL), dara (deputy DSL), olu (online safety coordinator), nina (network
-manager), hana (headteacher), sami (SLT), tom (teacher), greta (governor), and nora, who has no role.
+manager), hana (headteacher), sami (SLT), tom (teacher), greta (governor), cleo
+(chair of governors), and nora, who has no role.
 Southgate Academy: zack (DSL). Everyone's password is PASSWORD.
 """
 
@@ -30,6 +31,7 @@ ROLES_AT_A: dict[str, Role | None] = {
     "sami": Role.SLT,
     "tom": Role.TEACHER,
     "greta": Role.GOVERNOR,
+    "cleo": Role.CHAIR_OF_GOVERNORS,
     "nora": None,
 }
 

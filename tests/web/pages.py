@@ -20,6 +20,11 @@ from tests.web.policy.samples import POLICY_SAMPLES
 # Pages anyone may open (the login pages); everything else must be a staff_view.
 PUBLIC = {"accounts:login", "accounts:code", "accounts:setup", "accounts:logout"}
 
+# Pages of one record whose visibility depends on the record as well as the role (an incident: its
+# reporter and those who deal with it). The page matrix lets a role that may open the page be told "not
+# found" for the sample; tests/web/incidents/test_access.py goes over these record by record.
+RECORD_SCOPED_PREFIXES = ("incidents:",)
+
 
 def _pupil(cast: Cast, school: Any) -> dict[str, Any]:
     person = Person.objects.filter(school=school, kind=PersonKind.PUPIL).first()
@@ -59,8 +64,12 @@ class Page:
     has_args: bool
 
     @property
-    def capability(self) -> Capability | None:
+    def capabilities(self) -> tuple[Capability, ...] | None:
+        """What the page needs (any one of), or None for any staff member."""
         return getattr(self.view, "staff_capability", None)
+
+    def opens_for(self, capabilities: frozenset[Capability]) -> bool:
+        return self.capabilities is None or any(c in capabilities for c in self.capabilities)
 
     @property
     def is_staff_view(self) -> bool:

@@ -91,6 +91,13 @@ ALLOWED_HOSTS = [
 
 POLICY_PATH = Path(os.environ.get("SCHOOLGATE_POLICY", DATA_DIR / "policy.toml")).resolve()
 INDEX_PATH = Path(os.environ.get("SCHOOLGATE_INDEX", DATA_DIR / "lists.sgidx")).resolve()
+# Evidence files of the online safety log, each kept by its SHA-256 (never served but through the log).
+EVIDENCE_DIR = DATA_DIR / "evidence"
+FILE_UPLOAD_HANDLERS = [
+    "schoolgate.web.incidents.uploads.IllegalRouteUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -106,6 +113,7 @@ INSTALLED_APPS = [
     "schoolgate.web.audit",
     "schoolgate.web.people",
     "schoolgate.web.policy",
+    "schoolgate.web.incidents",
 ]
 
 MIDDLEWARE = [

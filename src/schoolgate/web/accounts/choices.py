@@ -15,6 +15,7 @@ class Role(models.TextChoices):
     SLT = "slt", "Senior leadership team"
     TEACHER = "teacher", "Teacher"
     GOVERNOR = "governor", "Governor"
+    CHAIR_OF_GOVERNORS = "chair-of-governors", "Chair of governors"
 
 
 class Capability(models.TextChoices):
@@ -26,15 +27,32 @@ class Capability(models.TextChoices):
     URL_TEST = "policy.test", "test how the filter decides a URL"
     AUDIT_VIEW = "audit.view", "read the audit trail"
     ACCOUNTS_MANAGE = "accounts.manage", "give staff logins and roles"
+    INCIDENT_REPORT = "incidents.report", "report a concern, and see the concerns you reported"
+    INCIDENT_MANAGE = "incidents.manage", "see and deal with every pupil incident (the DSL team)"
+    INCIDENT_RESTRICTED = "incidents.restricted", "see and deal with restricted pupil incidents"
+    ALLEGATIONS = "incidents.allegations", "see and deal with concerns about members of staff"
+    ALLEGATIONS_HEAD = "incidents.allegations-head", "see and deal with concerns about the headteacher"
+    SANCTIONS_CHANGE = "incidents.sanctions", "change the sanctions matrix"
+    GOVERNORS_REPORT = "reports.governors", "read the governors' report (anonymised)"
 
 
-_ALL_STAFF_VIEWS = {Capability.PEOPLE_VIEW, Capability.URL_TEST}
+_ALL_STAFF_VIEWS = {Capability.PEOPLE_VIEW, Capability.URL_TEST, Capability.INCIDENT_REPORT}
 _SAFEGUARDING = _ALL_STAFF_VIEWS | {Capability.PEOPLE_CHANGE, Capability.POLICY_VIEW, Capability.AUDIT_VIEW}
+# The DSL team: every pupil incident, restricted ones too, the matrix and the governors' report.
+_DSL_TEAM = _SAFEGUARDING | {
+    Capability.INCIDENT_MANAGE,
+    Capability.INCIDENT_RESTRICTED,
+    Capability.SANCTIONS_CHANGE,
+    Capability.GOVERNORS_REPORT,
+}
 
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    Role.DSL: frozenset(_SAFEGUARDING),
-    Role.DEPUTY_DSL: frozenset(_SAFEGUARDING),
-    Role.ONLINE_SAFETY_COORDINATOR: frozenset(_ALL_STAFF_VIEWS | {Capability.POLICY_VIEW}),
+    Role.DSL: frozenset(_DSL_TEAM),
+    Role.DEPUTY_DSL: frozenset(_DSL_TEAM),
+    # Keeps the log of online safety incidents (the policy's coordinator), but not the restricted ones.
+    Role.ONLINE_SAFETY_COORDINATOR: frozenset(
+        _ALL_STAFF_VIEWS | {Capability.POLICY_VIEW, Capability.INCIDENT_MANAGE, Capability.GOVERNORS_REPORT}
+    ),
     Role.NETWORK_MANAGER: frozenset(
         _ALL_STAFF_VIEWS
         | {
@@ -45,8 +63,18 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.ACCOUNTS_MANAGE,
         }
     ),
-    Role.HEADTEACHER: frozenset(_SAFEGUARDING | {Capability.ACCOUNTS_MANAGE}),
-    Role.SLT: frozenset(_ALL_STAFF_VIEWS | {Capability.POLICY_VIEW}),
+    # Concerns about staff go to the headteacher alone; concerns about the headteacher to the chair.
+    Role.HEADTEACHER: frozenset(
+        _SAFEGUARDING
+        | {
+            Capability.ACCOUNTS_MANAGE,
+            Capability.ALLEGATIONS,
+            Capability.SANCTIONS_CHANGE,
+            Capability.GOVERNORS_REPORT,
+        }
+    ),
+    Role.SLT: frozenset(_ALL_STAFF_VIEWS | {Capability.POLICY_VIEW, Capability.GOVERNORS_REPORT}),
     Role.TEACHER: frozenset(_ALL_STAFF_VIEWS),
-    Role.GOVERNOR: frozenset(),
+    Role.GOVERNOR: frozenset({Capability.GOVERNORS_REPORT}),
+    Role.CHAIR_OF_GOVERNORS: frozenset({Capability.GOVERNORS_REPORT, Capability.ALLEGATIONS_HEAD}),
 }

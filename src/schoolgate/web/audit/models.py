@@ -20,6 +20,9 @@ class Audited(models.Model):
 
     # Fields left out of the before/after snapshots (secrets, or noise such as last-login times).
     audit_exclude: ClassVar[tuple[str, ...]] = ()
+    # Fields written as the SHA-256 of their value ("sha256:..."): the trail proves what the record
+    # said without showing it (what a child said, in the online safety log) to readers of the trail.
+    audit_digest: ClassVar[tuple[str, ...]] = ()
 
     class Meta:
         abstract = True
@@ -30,8 +33,10 @@ class Audited(models.Model):
         for field in self._meta.concrete_fields:
             if field.name in self.audit_exclude:
                 continue
-            value = field.value_from_object(self)
-            out[field.attname if field.is_relation else field.name] = _plain(value)
+            value = _plain(field.value_from_object(self))
+            if field.name in self.audit_digest and value not in (None, ""):
+                value = "sha256:" + hashlib.sha256(str(value).encode()).hexdigest()
+            out[field.attname if field.is_relation else field.name] = value
         return out
 
 

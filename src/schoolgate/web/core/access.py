@@ -29,8 +29,11 @@ V = TypeVar("V", bound=Callable[..., HttpResponse])
 
 
 def staff_view(
-    capability: Capability | None = None,
+    capability: Capability | tuple[Capability, ...] | None = None,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """The page needs `capability` at the current school (any one of them, given several)."""
+    needed = (capability,) if capability is not None and not isinstance(capability, tuple) else capability
+
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
@@ -40,12 +43,12 @@ def staff_view(
             school = getattr(request, "school", None)
             if school is None:
                 return render(request, "core/no_school.html", status=403)
-            if capability is not None and not user.can(capability, school):
-                return render(request, "core/forbidden.html", {"capability": capability}, status=403)
+            if needed is not None and not any(user.can(c, school) for c in needed):
+                return render(request, "core/forbidden.html", {"capability": needed[0]}, status=403)
             return view(cast(StaffRequest, request), *args, **kwargs)
 
         # What the permission matrix test reads: every page says what it needs.
-        wrapped.staff_capability = capability  # type: ignore[attr-defined]
+        wrapped.staff_capability = needed  # type: ignore[attr-defined]
         wrapped.staff_view = True  # type: ignore[attr-defined]
         return wrapped
 

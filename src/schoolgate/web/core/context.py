@@ -10,11 +10,19 @@ from django.urls import reverse
 from schoolgate.web.accounts.choices import Capability
 
 # (label, url name, capability needed); a section is current on its address and the ones below it.
-SECTIONS: tuple[tuple[str, str, Capability | None], ...] = (
+_INCIDENTS = (
+    Capability.INCIDENT_REPORT,
+    Capability.INCIDENT_MANAGE,
+    Capability.ALLEGATIONS,
+    Capability.ALLEGATIONS_HEAD,
+)
+SECTIONS: tuple[tuple[str, str, Capability | tuple[Capability, ...] | None], ...] = (
     ("Home", "core:home", None),
+    ("Online safety log", "incidents:list", _INCIDENTS),
     ("People", "people:list", Capability.PEOPLE_VIEW),
     ("Filtering policy", "policy:overview", Capability.POLICY_VIEW),
     ("Test a URL", "policy:test", Capability.URL_TEST),
+    ("Governors' report", "reports:governors", Capability.GOVERNORS_REPORT),
     ("Audit trail", "audit:list", Capability.AUDIT_VIEW),
     ("Staff logins", "accounts:staff", Capability.ACCOUNTS_MANAGE),
 )
@@ -27,7 +35,8 @@ def navigation(request: HttpRequest) -> dict[str, Any]:
         return {"nav": []}
     items = []
     for label, name, capability in SECTIONS:
-        if capability is not None and not user.can(capability, school):
+        needed = (capability,) if isinstance(capability, Capability) else capability
+        if needed is not None and not any(user.can(c, school) for c in needed):
             continue
         url = reverse(name)
         current = request.path == url if url == "/" else request.path.startswith(url)

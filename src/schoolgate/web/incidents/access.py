@@ -1,0 +1,79 @@
+"""Who sees which incident. Every page fetches incidents through these two functions, so a page that
+forgot a check still shows nothing it should not.
+
+- Any member of staff sees the concerns they reported themselves (what they wrote, and where it is).
+- The DSL team (`incidents.manage`) sees every pupil incident, and works on it; a restricted one only
+  with `incidents.restricted` (the DSL and deputies).
+- A concern about a member of staff goes to the headteacher (`incidents.allegations`) only, and one
+  about the headteacher to the chair of governors (`incidents.allegations-head`) only.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from django.db.models import Q
+
+from schoolgate.web.accounts.choices import Capability
+from schoolgate.web.incidents.choices import IncidentKind
+from schoolgate.web.incidents.models import Incident, IncidentQuerySet
+
+if TYPE_CHECKING:
+    from schoolgate.web.accounts.models import User
+    from schoolgate.web.tenancy.models import School
+
+
+def _in_charge(capabilities: frozenset[Capability]) -> Q | None:
+    """The incidents a holder of `capabilities` deals with (None: none at all)."""
+    parts: list[Q] = []
+    if Capability.INCIDENT_MANAGE in capabilities:
+        pupil = Q(kind=IncidentKind.PUPIL)
+        if Capability.INCIDENT_RESTRICTED not in capabilities:
+            pupil &= Q(restricted=False)
+        parts.append(pupil)
+    if Capability.ALLEGATIONS in capabilities:
+        parts.append(Q(kind=IncidentKind.STAFF, concerns_headteacher=False))
+    if Capability.ALLEGATIONS_HEAD in capabilities:
+        parts.append(Q(kind=IncidentKind.STAFF, concerns_headteacher=True))
+    if not parts:
+        return None
+    found = parts[0]
+    for part in parts[1:]:
+        found |= part
+    return found
+
+
+def _capabilities(user: User, school_id: int) -> frozenset[Capability]:
+    if not user.is_authenticated:
+        return frozenset()
+    return user.capabilities_by_school().get(school_id, frozenset())
+
+
+def managed(user: User, school: School) -> IncidentQuerySet:
+    """The incidents at `school` that `user` deals with: sees in full and may change."""
+    rule = _in_charge(_capabilities(user, school.pk))
+    if rule is None:
+        return Incident.objects.none()
+    return Incident.objects.filter(rule, school=school)
+
+
+def visible(user: User, school: School) -> IncidentQuerySet:
+    """`managed`, and the concerns `user` reported at `school`."""
+    capabilities = _capabilities(user, school.pk)
+    if Capability.INCIDENT_REPORT not in capabilities and _in_charge(capabilities) is None:
+        return Incident.objects.none()
+    rule = Q(reported_by=user)
+    in_charge = _in_charge(capabilities)
+    if in_charge is not None:
+        rule |= in_charge
+    return Incident.objects.filter(rule, school=school)
+
+
+def deals_with(user: User, incident: Incident) -> bool:
+    """Whether `user` deals with `incident` (the check the actions make)."""
+    rule = _in_charge(_capabilities(user, incident.school_id))
+    return rule is not None and Incident.objects.filter(rule, pk=incident.pk).exists()
+
+
+def any_in_charge(user: User, school: School) -> bool:
+    return _in_charge(_capabilities(user, school.pk)) is not None

@@ -1,0 +1,747 @@
+"""Every change to the online safety log, as `do_*` functions that take the acting user.
+
+Each checks that the user deals with the incident (`access`), runs in one transaction, writes a line of
+the incident's chronology, and is written to the audit trail by the signals (free text as its SHA-256).
+Pages call these; so do the API, commands and tests: the rules hold whichever way a change comes.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import tempfile
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import IO, TYPE_CHECKING
+
+from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Max, Model
+from django.utils import timezone
+
+from schoolgate.web.accounts.choices import Capability, Role
+from schoolgate.web.accounts.models import Membership
+from schoolgate.web.audit.choices import AuditAction
+from schoolgate.web.audit.trail import acting_as, current_actor, record
+from schoolgate.web.incidents import access
+from schoolgate.web.incidents.choices import (
+    ANSWERING_ROLES,
+    NEXT,
+    OPEN_STATES,
+    RESTRICTED_TYPES,
+    TWO_SENIOR_TYPES,
+    EventKind,
+    EvidenceKind,
+    IllegalStep,
+    IncidentKind,
+    Outcome,
+    Status,
+)
+from schoolgate.web.incidents.choices import (
+    Role as PartRole,
+)
+from schoolgate.web.incidents.models import (
+    ActionTaken,
+    Event,
+    Evidence,
+    IllegalContentRouteError,
+    IllegalStepDone,
+    Incident,
+    Involvement,
+    Misuse,
+    ParentContact,
+    RecordView,
+    Referral,
+    SanctionAction,
+)
+
+if TYPE_CHECKING:
+    from schoolgate.web.accounts.models import User
+    from schoolgate.web.people.models import Person
+    from schoolgate.web.tenancy.models import School
+
+# Who may be one of the two senior members of staff an investigation of misuse needs.
+SENIOR_ROLES = frozenset(
+    {
+        Role.DSL,
+        Role.DEPUTY_DSL,
+        Role.HEADTEACHER,
+        Role.SLT,
+        Role.ONLINE_SAFETY_COORDINATOR,
+        Role.CHAIR_OF_GOVERNORS,
+    }
+)
+
+EVIDENCE_MAX_BYTES = 20 * 1024 * 1024
+# What a file must start with to be taken, by type: screenshots, photos of a screen, PDFs, plain text.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+    (b"GIF87a", "image/gif"),
+    (b"GIF89a", "image/gif"),
+    (b"%PDF-", "application/pdf"),
+)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Helpers
+
+
+@contextmanager
+def _acting(user: User, reason: str = "") -> Iterator[None]:
+    actor = current_actor()
+    if actor.user is not None and actor.user.pk == user.pk and not reason:
+        yield
+        return
+    with acting_as(user, reason):
+        yield
+
+
+def _save(obj: Model, reason: str = "") -> None:
+    obj.audit_reason = reason  # type: ignore[attr-defined]
+    obj.save()
+
+
+def _require_in_charge(user: User, incident: Incident) -> None:
+    if not access.deals_with(user, incident):
+        raise PermissionDenied(f"{user} does not deal with {incident}")
+
+
+def _require_open(incident: Incident) -> None:
+    if incident.status not in OPEN_STATES:
+        raise ValidationError(f"{incident} is {incident.get_status_display().lower()}: reopen it first")
+
+
+def _event(
+    incident: Incident, user: User | None, kind: EventKind, text: str = "", at: dt.datetime | None = None
+) -> Event:
+    event = Event(school_id=incident.school_id, incident=incident, by=user, kind=kind, text=text)
+    if at is not None:
+        event.at = at
+    _save(event)
+    return event
+
+
+def full_name_problem(name: str) -> str | None:
+    """Why `name` is not a full name (initials, one word), or None. The log must say who."""
+    parts = name.replace("-", " ").replace("'", "").split()
+    if len(parts) < 2:
+        return "Write their full name: first name and last name"
+    if any(len(p.strip(".")) < 2 for p in parts):
+        return "Write names in full, not initials"
+    return None
+
+
+@dataclass(frozen=True)
+class Party:
+    """A person involved, as the report gives them: a person of the school's records, or a name."""
+
+    role: PartRole
+    person: Person | None = None
+    name: str = ""
+    notes: str = ""
+
+
+def _involve(incident: Incident, party: Party) -> Involvement:
+    name = " ".join((party.person.full_name if party.person is not None else party.name).split())
+    if party.person is None:
+        problem = full_name_problem(name)
+        if problem:
+            raise ValidationError({"name": problem})
+    elif party.person.school_id != incident.school_id:
+        raise ValidationError("That person is not in this school's records")
+    involvement = Involvement(
+        school_id=incident.school_id, incident=incident, person=party.person, name=name[:200],
+        role=party.role, notes=party.notes[:300],
+    )  # fmt: skip
+    _save(involvement)
+    return involvement
+
+
+def _is_headteacher(person: Person) -> bool:
+    return (
+        person.user_id is not None
+        and Membership.objects.filter(
+            user_id=person.user_id, school_id=person.school_id, role=Role.HEADTEACHER
+        ).exists()
+    )
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reporting
+
+
+@dataclass(frozen=True)
+class Report:
+    kind: IncidentKind
+    risk_area: str
+    incident_type: str
+    occurred_at: dt.datetime
+    location: str
+    what_happened: str
+    childs_words: str = ""
+    illegal_content: str = ""
+    misuse: Misuse | None = None
+    concerns_headteacher: bool = False
+    people: tuple[Party, ...] = ()
+
+
+def do_report(school: School, user: User, report: Report) -> Incident:
+    """Record a concern. Any member of staff may; they see it afterwards, as do those who deal with it."""
+    if not user.can(Capability.INCIDENT_REPORT, school):
+        raise PermissionDenied(f"{user} may not report concerns at {school}")
+    if report.misuse is not None and (
+        report.misuse.school_id != school.pk or report.misuse.applies_to != report.kind
+    ):
+        raise ValidationError(
+            {"misuse": "Choose a kind of misuse from this school's matrix for this kind of incident"}
+        )
+    if not report.what_happened.strip():
+        raise ValidationError({"what_happened": "Say what happened"})
+    if report.occurred_at > timezone.now() + dt.timedelta(minutes=5):
+        raise ValidationError({"occurred_at": "That time is still to come"})
+    concerns_head = report.kind == IncidentKind.STAFF and (
+        report.concerns_headteacher
+        or any(
+            p.person is not None and p.role in ANSWERING_ROLES and _is_headteacher(p.person)
+            for p in report.people
+        )
+    )
+    for attempt in range(5):
+        try:
+            with transaction.atomic(), _acting(user):
+                number = (Incident.objects.filter(school=school).aggregate(n=Max("number"))["n"] or 0) + 1
+                incident = Incident(
+                    school=school, number=number, kind=report.kind, risk_area=report.risk_area,
+                    incident_type=report.incident_type, misuse=report.misuse,
+                    illegal_content=report.illegal_content,
+                    restricted=report.kind == IncidentKind.PUPIL
+                    and (report.incident_type in RESTRICTED_TYPES or bool(report.illegal_content)),
+                    concerns_headteacher=concerns_head, occurred_at=report.occurred_at,
+                    location=report.location.strip(), what_happened=report.what_happened.strip(),
+                    childs_words=report.childs_words.strip(), reported_by=user,
+                )  # fmt: skip
+                incident.full_clean(exclude=("reported_by", "misuse"))
+                _save(incident)
+                for party in report.people:
+                    _involve(incident, party)
+                own = getattr(user, "person", None)
+                if own is not None and not any(
+                    p.person == own and p.role == PartRole.REPORTER for p in report.people
+                ):
+                    _involve(incident, Party(PartRole.REPORTER, person=own))
+                elif own is None and not any(p.role == PartRole.REPORTER for p in report.people):
+                    Involvement.objects.create(
+                        school=school, incident=incident, name=str(user)[:200], role=PartRole.REPORTER
+                    )
+                _event(incident, user, EventKind.REPORTED, "Concern reported")
+                return incident
+        except IntegrityError:  # another report took the number: take the next
+            if attempt == 4:
+                raise
+    raise AssertionError("unreachable")
+
+
+def do_add_person(incident: Incident, user: User, party: Party) -> Involvement:
+    _require_in_charge(user, incident)
+    if incident.status == Status.ARCHIVED:
+        raise ValidationError(f"{incident} is archived")
+    with transaction.atomic(), _acting(user):
+        if (
+            party.person is not None
+            and Involvement.objects.filter(incident=incident, person=party.person, role=party.role).exists()
+        ):
+            raise ValidationError(f"{party.person.full_name} is already {party.role.label.lower()} in it")
+        involvement = _involve(incident, party)
+        _event(incident, user, EventKind.NOTE, f"{involvement.name} added: {party.role.label.lower()}")
+    return involvement
+
+
+def do_add_information(incident: Incident, user: User, text: str) -> Event:
+    """The reporter (or anyone dealing with it) adds what they learned since."""
+    if incident.reported_by_id != user.pk:
+        _require_in_charge(user, incident)
+    if not text.strip():
+        raise ValidationError({"text": "Write what you want to add"})
+    with transaction.atomic(), _acting(user):
+        return _event(incident, user, EventKind.NOTE, text.strip())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The workflow
+
+
+def do_move(incident: Incident, user: User, to: Status, note: str = "") -> Incident:
+    _require_in_charge(user, incident)
+    if to not in NEXT[Status(incident.status)]:
+        raise ValidationError(
+            f"{incident} cannot go from {incident.get_status_display().lower()} to {to.label.lower()}"
+        )
+    with transaction.atomic(), _acting(user):
+        before = incident.get_status_display()
+        incident.status = to
+        _save(incident, note)
+        _event(
+            incident,
+            user,
+            EventKind.STATUS,
+            f"{before} → {to.label}" + (f": {note.strip()}" if note.strip() else ""),
+        )
+    return incident
+
+
+@dataclass(frozen=True)
+class Classification:
+    kind: IncidentKind
+    risk_area: str
+    incident_type: str
+    misuse: Misuse | None
+    restricted: bool
+    concerns_headteacher: bool
+    illegal_content: str
+    senior_first: User | None
+    senior_second: User | None
+
+
+def is_senior(user: User, school_id: int) -> bool:
+    return Membership.objects.filter(user=user, school_id=school_id, role__in=sorted(SENIOR_ROLES)).exists()
+
+
+def do_classify(incident: Incident, user: User, c: Classification, reason: str = "") -> Incident:
+    """Change what kind of incident it is, its restriction, and the two senior members of staff."""
+    _require_in_charge(user, incident)
+    _require_open(incident)
+    if incident.illegal and not c.illegal_content:
+        raise ValidationError(
+            {
+                "illegal_content": "Once it may involve illegal content it stays so; "
+                "archive it with a reason if it was raised in error"
+            }
+        )
+    if c.misuse is not None and (c.misuse.school_id != incident.school_id or c.misuse.applies_to != c.kind):
+        raise ValidationError({"misuse": "Choose a kind of misuse for this kind of incident"})
+    errors = {}
+    for field, senior in (("senior_first", c.senior_first), ("senior_second", c.senior_second)):
+        if senior is not None and not is_senior(senior, incident.school_id):
+            errors[field] = f"{senior} holds no senior role at this school"
+    if c.senior_first is not None and c.senior_first == c.senior_second:
+        errors["senior_second"] = "Name two different people"
+    if errors:
+        raise ValidationError(errors)
+    with transaction.atomic(), _acting(user):
+        newly_illegal = c.illegal_content and not incident.illegal
+        for name in (
+            "kind", "risk_area", "incident_type", "misuse", "restricted", "concerns_headteacher",
+            "illegal_content", "senior_first", "senior_second",
+        ):  # fmt: skip
+            setattr(incident, name, getattr(c, name))
+        if incident.illegal:
+            incident.restricted = incident.kind == IncidentKind.PUPIL
+        if incident.kind == IncidentKind.STAFF:
+            incident.restricted = False
+        else:
+            incident.concerns_headteacher = False
+        _save(incident, reason)
+        _event(
+            incident,
+            user,
+            EventKind.DECISION,
+            "Details changed" + (f": {reason.strip()}" if reason.strip() else ""),
+        )
+        if newly_illegal:
+            _withhold_evidence(incident, user)
+    return incident
+
+
+def _withhold_evidence(incident: Incident, user: User) -> None:
+    """The incident turned out to involve illegal content: its stored files go (keeping their SHA-256,
+    size and type), so that nothing of it stays on the school's server."""
+    for evidence in Evidence.objects.filter(incident=incident, kind=EvidenceKind.FILE).exclude(sha256=""):
+        path = evidence_path(evidence.sha256)
+        others = (
+            Evidence.objects.filter(sha256=evidence.sha256)
+            .exclude(pk=evidence.pk)
+            .exclude(incident__illegal_content__gt="")
+        )
+        if not others.exists():
+            path.unlink(missing_ok=True)
+        record(
+            AuditAction.UPDATE, obj=evidence, reason="file removed: the incident may involve illegal content",
+            after={"file": "removed"},
+        )  # fmt: skip
+    _event(
+        incident, user, EventKind.EVIDENCE, "Stored files removed: the incident may involve illegal content"
+    )
+
+
+def close_problems(
+    incident: Incident, *, outcome: str, reasons: str, not_referred_reason: str
+) -> dict[str, str]:
+    """What stops the incident closing, by field."""
+    problems: dict[str, str] = {}
+    if incident.status not in (Status.TRIAGED, Status.INVESTIGATING, Status.ACTIONS):
+        problems["__all__"] = (
+            f"{incident} is {incident.get_status_display().lower()}: it cannot be closed now"
+        )
+    if outcome not in Outcome.values:
+        problems["outcome"] = "Choose the outcome"
+    if not reasons.strip():
+        problems["reasons"] = "Give the reasons for the outcome"
+    if not incident.referrals.exists() and not not_referred_reason.strip():
+        problems["not_referred_reason"] = (
+            "Nothing was referred: say why not (a decision not to refer is recorded with its reasons)"
+        )
+    if (
+        incident.kind == IncidentKind.PUPIL
+        and not incident.parent_contacts.exists()
+        and not incident.parents_not_told_reason.strip()
+    ):
+        problems["parents"] = "Record that parents or carers were told, or why they were not"
+    if needs_two_seniors(incident) and (
+        incident.senior_first_id is None or incident.senior_second_id is None
+    ):
+        problems["seniors"] = "An investigation of misuse needs two senior members of staff: name both"
+    if incident.illegal:
+        done = set(incident.illegal_steps.values_list("step", flat=True))
+        missing = [s.label for s in IllegalStep if s.value not in done]
+        if missing:
+            problems["illegal_steps"] = "Record the illegal-content steps first: " + "; ".join(missing)
+    return problems
+
+
+def needs_two_seniors(incident: Incident) -> bool:
+    return incident.misuse_id is not None or incident.incident_type in TWO_SENIOR_TYPES
+
+
+def do_close(
+    incident: Incident, user: User, *, outcome: str, reasons: str, not_referred_reason: str = ""
+) -> Incident:
+    _require_in_charge(user, incident)
+    problems = close_problems(
+        incident, outcome=outcome, reasons=reasons, not_referred_reason=not_referred_reason
+    )
+    if problems:
+        raise ValidationError(problems)
+    with transaction.atomic(), _acting(user):
+        incident.status = Status.CLOSED
+        incident.outcome = outcome
+        incident.outcome_reasons = reasons.strip()
+        incident.not_referred_reason = not_referred_reason.strip() if not incident.referrals.exists() else ""
+        incident.closed_at = timezone.now()
+        incident.closed_by = user
+        _save(incident)
+        text = f"Closed: {Outcome(outcome).label}. {reasons.strip()}"
+        if incident.not_referred_reason:
+            text += f" Not referred, because: {incident.not_referred_reason}"
+        _event(incident, user, EventKind.CLOSED, text)
+    return incident
+
+
+def do_reopen(incident: Incident, user: User, reason: str) -> Incident:
+    _require_in_charge(user, incident)
+    if incident.status != Status.CLOSED:
+        raise ValidationError(f"{incident} is not closed")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why it is reopened"})
+    with transaction.atomic(), _acting(user):
+        incident.status = Status.INVESTIGATING
+        incident.closed_at = None
+        incident.closed_by = None
+        _save(incident, reason)
+        _event(incident, user, EventKind.REOPENED, f"Reopened: {reason.strip()}")
+    return incident
+
+
+def do_archive(incident: Incident, user: User, reason: str) -> Incident:
+    """A record raised in error leaves the lists; it is kept, with the reason."""
+    _require_in_charge(user, incident)
+    if incident.status == Status.ARCHIVED:
+        raise ValidationError(f"{incident} is already archived")
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why it was raised in error"})
+    with transaction.atomic(), _acting(user):
+        incident.status = Status.ARCHIVED
+        incident.archived_at = timezone.now()
+        incident.archived_by = user
+        incident.archive_reason = reason.strip()
+        _save(incident, reason)
+        _event(incident, user, EventKind.ARCHIVED, f"Archived: {reason.strip()}")
+    return incident
+
+
+def do_note(incident: Incident, user: User, text: str, *, decision: bool = False) -> Event:
+    """A discussion or a decision, with its reasons, in the chronology."""
+    _require_in_charge(user, incident)
+    if incident.status == Status.ARCHIVED:
+        raise ValidationError(f"{incident} is archived")
+    if not text.strip():
+        raise ValidationError({"text": "Write the note"})
+    with transaction.atomic(), _acting(user):
+        return _event(incident, user, EventKind.DECISION if decision else EventKind.NOTE, text.strip())
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What was done
+
+
+def do_take_action(
+    incident: Incident, user: User, action: SanctionAction, *, involvement: Involvement | None = None,
+    taken_at: dt.datetime | None = None, notes: str = "",
+) -> ActionTaken:  # fmt: skip
+    _require_in_charge(user, incident)
+    _require_open(incident)
+    if action.school_id != incident.school_id or action.applies_to != incident.kind:
+        raise ValidationError(
+            {"action": "Choose an action of this school's matrix for this kind of incident"}
+        )
+    if involvement is not None and involvement.incident_id != incident.pk:
+        raise ValidationError({"involvement": "That person is not in this incident"})
+    with transaction.atomic(), _acting(user):
+        taken = ActionTaken(
+            school_id=incident.school_id, incident=incident, action=action, involvement=involvement,
+            taken_at=taken_at or timezone.now(), taken_by=user, notes=notes.strip(),
+        )  # fmt: skip
+        _save(taken)
+        about = f" ({involvement.name})" if involvement is not None else ""
+        _event(
+            incident,
+            user,
+            EventKind.ACTION,
+            f"{action.name}{about}" + (f": {notes.strip()}" if notes.strip() else ""),
+            at=taken.taken_at,
+        )
+    return taken
+
+
+def do_illegal_step(incident: Incident, user: User, step: IllegalStep) -> IllegalStepDone:
+    """That a step of the illegal-content route was done: who, when. Anyone who may see the incident
+    may record it (the member of staff who found it isolates the device)."""
+    if incident.reported_by_id != user.pk:
+        _require_in_charge(user, incident)
+    if not incident.illegal:
+        raise ValidationError("These steps are for an incident that may involve illegal content")
+    if incident.illegal_steps.filter(step=step).exists():
+        raise ValidationError(f"Already recorded: {step.label}")
+    with transaction.atomic(), _acting(user):
+        done = IllegalStepDone(school_id=incident.school_id, incident=incident, step=step, done_by=user)
+        _save(done)
+        _event(incident, user, EventKind.ILLEGAL_STEP, step.label)
+    return done
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Evidence
+
+
+def evidence_path(sha256: str) -> Path:
+    return Path(settings.EVIDENCE_DIR) / sha256[:2] / sha256
+
+
+def _sniff(head: bytes, rest_is_text: bool) -> str | None:
+    for magic, content_type in _MAGIC:
+        if head.startswith(magic):
+            return content_type
+    if head[:4] == b"RIFF" and head[8:12] == b"WEBP":
+        return "image/webp"
+    if rest_is_text:
+        return "text/plain"
+    return None
+
+
+def do_add_evidence(
+    incident: Incident, user: User, kind: EvidenceKind, *, upload: IO[bytes] | None = None,
+    filename: str = "", url: str = "", description: str = "",
+) -> Evidence:  # fmt: skip
+    """Keep a file (by SHA-256, its type checked from its first bytes), a web address or a description.
+    Refused for an incident that may involve illegal content, before anything is read."""
+    if incident.illegal:
+        raise IllegalContentRouteError()
+    _require_in_charge(user, incident)
+    if incident.status == Status.ARCHIVED:
+        raise ValidationError(f"{incident} is archived")
+    evidence = Evidence(
+        school_id=incident.school_id, incident=incident, kind=kind, added_by=user,
+        url=url.strip(), description=description.strip(),
+    )  # fmt: skip
+    stored: Path | None = None
+    if kind == EvidenceKind.FILE:
+        if upload is None:
+            raise ValidationError({"file": "Choose the file"})
+        stored, evidence.sha256, evidence.size, evidence.content_type = _store(upload)
+        evidence.original_name = os.path.basename(filename)[:200]
+    elif kind == EvidenceKind.URL:
+        if not evidence.url:
+            raise ValidationError({"url": "Give the web address"})
+        evidence.full_clean(exclude=("incident", "added_by"))
+    elif not evidence.description:
+        raise ValidationError({"description": "Describe it"})
+    try:
+        with transaction.atomic(), _acting(user):
+            _save(evidence)
+            if kind == EvidenceKind.FILE:
+                what = f"File added ({evidence.content_type}, {evidence.size:,} bytes)"
+            else:
+                what = "Web address added" if kind == EvidenceKind.URL else "Description added"
+            _event(incident, user, EventKind.EVIDENCE, what)
+    except Exception:
+        if stored is not None and not Evidence.objects.filter(sha256=evidence.sha256).exists():
+            stored.unlink(missing_ok=True)
+        raise
+    return evidence
+
+
+def _store(upload: IO[bytes]) -> tuple[Path, str, int, str]:
+    """Copy the upload into the evidence store (written whole and synced, then renamed into place)."""
+    directory = Path(settings.EVIDENCE_DIR)
+    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    text = True
+    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := upload.read(1024 * 1024):
+                size += len(chunk)
+                if size > EVIDENCE_MAX_BYTES:
+                    raise ValidationError(
+                        {"file": f"The file is larger than {EVIDENCE_MAX_BYTES // (1024 * 1024)} MB"}
+                    )
+                if len(head) < 16:
+                    head = (head + chunk)[:16]
+                if text and (b"\x00" in chunk or not _utf8(chunk)):
+                    text = False
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if size == 0:
+            raise ValidationError({"file": "The file is empty"})
+        content_type = _sniff(head, text)
+        if content_type is None:
+            raise ValidationError(
+                {"file": "Keep screenshots and photos (PNG, JPEG, GIF, WebP), PDFs or plain text"}
+            )
+        sha = digest.hexdigest()
+        final = evidence_path(sha)
+        final.parent.mkdir(exist_ok=True, mode=0o700)
+        os.replace(tmp, final)
+        tmp = ""
+        return final, sha, size, content_type
+    finally:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
+
+
+def _utf8(chunk: bytes) -> bool:
+    try:
+        chunk.decode("utf-8")
+    except UnicodeDecodeError as e:  # a character cut at the chunk's end is still text
+        return e.start >= len(chunk) - 3
+    return True
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Referrals and parents
+
+
+def do_refer(
+    incident: Incident, user: User, *, agency: str, reference: str = "", contact: str = "",
+    due_on: dt.date | None = None, notes: str = "", made_at: dt.datetime | None = None,
+) -> Referral:  # fmt: skip
+    _require_in_charge(user, incident)
+    _require_open(incident)
+    with transaction.atomic(), _acting(user):
+        referral = Referral(
+            school_id=incident.school_id, incident=incident, agency=agency, made_by=user,
+            made_at=made_at or timezone.now(), reference=reference.strip(), contact=contact.strip(),
+            due_on=due_on, notes=notes.strip(),
+        )  # fmt: skip
+        referral.full_clean(exclude=("incident", "made_by"))
+        _save(referral)
+        text = f"Referred to {referral.get_agency_display()}"
+        if referral.reference:
+            text += f", reference {referral.reference}"
+        if due_on:
+            text += f"; follow up by {due_on:%-d %B %Y}"
+        _event(incident, user, EventKind.REFERRAL, text, at=referral.made_at)
+    return referral
+
+
+def do_referral_answer(referral: Referral, user: User, *, completed_on: dt.date, outcome: str) -> Referral:
+    _require_in_charge(user, referral.incident)
+    if not outcome.strip():
+        raise ValidationError({"outcome": "Write their answer"})
+    with transaction.atomic(), _acting(user):
+        referral.completed_on = completed_on
+        referral.outcome = outcome.strip()
+        _save(referral)
+        _event(
+            referral.incident,
+            user,
+            EventKind.REFERRAL,
+            f"{referral.get_agency_display()} answered: {outcome.strip()}",
+        )
+    return referral
+
+
+def do_tell_parents(
+    incident: Incident, user: User, *, name: str, method: str, guardian: Person | None = None,
+    told_at: dt.datetime | None = None, notes: str = "",
+) -> ParentContact:  # fmt: skip
+    _require_in_charge(user, incident)
+    if incident.status == Status.ARCHIVED:
+        raise ValidationError(f"{incident} is archived")
+    name = " ".join((guardian.full_name if guardian is not None else name).split())
+    problem = full_name_problem(name)
+    if problem:
+        raise ValidationError({"name": problem})
+    if guardian is not None and guardian.school_id != incident.school_id:
+        raise ValidationError({"guardian": "That person is not in this school's records"})
+    with transaction.atomic(), _acting(user):
+        contact = ParentContact(
+            school_id=incident.school_id, incident=incident, guardian=guardian, name=name[:200],
+            method=method, told_at=told_at or timezone.now(), told_by=user, notes=notes.strip(),
+        )  # fmt: skip
+        contact.full_clean(exclude=("incident", "told_by", "guardian"))
+        _save(contact)
+        _event(
+            incident,
+            user,
+            EventKind.PARENTS,
+            f"{name} told {contact.get_method_display().lower()}",
+            at=contact.told_at,
+        )
+    return contact
+
+
+def do_parents_not_told(incident: Incident, user: User, reason: str) -> Incident:
+    """A decision not to tell parents or carers (for instance, where telling them could put the
+    child at risk), with its reason."""
+    _require_in_charge(user, incident)
+    if not reason.strip():
+        raise ValidationError({"reason": "Say why they are not told"})
+    with transaction.atomic(), _acting(user):
+        incident.parents_not_told_reason = reason.strip()
+        _save(incident, reason)
+        _event(incident, user, EventKind.DECISION, f"Parents and carers not told: {reason.strip()}")
+    return incident
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Who looked
+
+
+def record_view(incident: Incident, user: User, what: str) -> None:
+    RecordView.objects.create(school_id=incident.school_id, incident=incident, user=user, what=what[:100])
+
+
+def involved(incidents: Iterable[Incident]) -> dict[int, list[Involvement]]:
+    out: dict[int, list[Involvement]] = {}
+    for involvement in Involvement.objects.filter(incident__in=list(incidents)).select_related("person"):
+        out.setdefault(involvement.incident_id, []).append(involvement)
+    return out

@@ -1,0 +1,380 @@
+"""The online safety log's forms. The report form is for anyone, in a hurry: few fields, plain words,
+people typed by name (the school's records are offered as they type)."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from schoolgate.web.incidents.actions import Party, full_name_problem
+from schoolgate.web.incidents.choices import (
+    Agency,
+    AppliesTo,
+    ContactMethod,
+    EvidenceKind,
+    IllegalContent,
+    IllegalStep,
+    IncidentKind,
+    IncidentType,
+    Outcome,
+    RiskArea,
+    Role,
+    Status,
+)
+from schoolgate.web.incidents.models import Involvement, Misuse, SanctionAction
+from schoolgate.web.people.choices import PersonKind
+from schoolgate.web.people.forms import DATE_FORMATS, DATETIME_FORMATS, DateInput, DateTimeInput
+from schoolgate.web.people.models import Person
+
+if TYPE_CHECKING:
+    from schoolgate.web.accounts.models import User
+    from schoolgate.web.incidents.models import Incident
+    from schoolgate.web.tenancy.models import School
+
+PEOPLE_ROWS = 4  # people the report form has room for; more are added on the incident's page
+
+_LABEL_KINDS = {
+    PersonKind.STAFF: "staff",
+    PersonKind.PARENT: "parent or carer",
+    PersonKind.GOVERNOR: "governor",
+}
+
+
+def person_label(person: Person) -> str:
+    """How a person is offered as one types: "Amelia Hughes (5B)"."""
+    where = person.class_group.name if person.class_group is not None else ""
+    if not where and person.year_group is not None:
+        where = person.year_group.name
+    if not where:
+        where = _LABEL_KINDS.get(PersonKind(person.kind), PersonKind(person.kind).label.lower())
+    return f"{person.full_name} ({where})"
+
+
+def people_labels(school: School) -> dict[str, Person]:
+    """Every current person of the school by label (two of one label are told apart by their number)."""
+    found: dict[str, Person] = {}
+    people = Person.objects.filter(school=school).current().select_related("class_group", "year_group")
+    for person in people.order_by("last_name", "first_name", "pk"):
+        label = person_label(person)
+        if label in found:
+            label = f"{label} #{person.pk}"
+        found[label] = person
+    return found
+
+
+def misuse_choices(school: School) -> list[tuple[str, Any]]:
+    rows = Misuse.objects.filter(school=school, retired=False).order_by("applies_to", "order")
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for row in rows:
+        groups.setdefault(AppliesTo(row.applies_to).label, []).append((row.pk, row.description))
+    return [("", "Not misuse of this kind, or not sure"), *groups.items()]
+
+
+class DateTimeField(forms.DateTimeField):
+    widget = DateTimeInput
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(input_formats=DATETIME_FORMATS, **kwargs)
+
+
+class ReportForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Who is the concern about?", choices=IncidentKind.choices, widget=forms.RadioSelect,
+        initial=IncidentKind.PUPIL,
+    )  # fmt: skip
+    illegal_content = forms.ChoiceField(
+        label="Could it involve illegal content?", choices=IllegalContent.choices, widget=forms.RadioSelect,
+        required=False, initial="",
+        help_text="Such as sexual images of a child. If so: stop, do not look further, do not copy, save or "
+        "forward anything, leave the device as it is, and tell the DSL at once.",
+    )  # fmt: skip
+    incident_type = forms.ChoiceField(label="What kind of concern is it?", choices=IncidentType.choices)
+    risk_area = forms.ChoiceField(label="Area of risk", choices=RiskArea.choices, widget=forms.RadioSelect)
+    occurred_at = DateTimeField(label="When did it happen?", help_text="Your best guess if you are not sure")
+    location = forms.CharField(
+        label="Where did it happen?", max_length=200, help_text="A room, online, at home"
+    )
+    what_happened = forms.CharField(
+        label="What happened?", widget=forms.Textarea(attrs={"rows": 5}),
+        help_text="The facts, as you saw or heard them: who did what, when. Full names, not initials.",
+    )  # fmt: skip
+    childs_words = forms.CharField(
+        label="The child's own words", widget=forms.Textarea(attrs={"rows": 3}), required=False,
+        help_text="What they said, as they said it, if they told you",
+    )  # fmt: skip
+    misuse = forms.TypedChoiceField(
+        label="If it is misuse of the school's systems, which?", coerce=int, required=False, empty_value=None
+    )
+    concerns_headteacher = forms.BooleanField(
+        label="The concern is about the headteacher", required=False,
+        help_text="It then goes to the chair of governors, not the headteacher",
+    )  # fmt: skip
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.school = school
+        self.labels = people_labels(school)
+        self.fields["misuse"].choices = misuse_choices(school)  # type: ignore[attr-defined]
+        self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+        for i in range(PEOPLE_ROWS):
+            self.fields[f"person_{i}"] = forms.CharField(
+                label=f"Person {i + 1}: full name", required=False, max_length=200,
+                widget=forms.TextInput(attrs={"list": "people-list", "autocomplete": "off"}),
+            )  # fmt: skip
+            self.fields[f"role_{i}"] = forms.ChoiceField(
+                label=f"Person {i + 1}: their part", choices=[("", "—"), *Role.choices], required=False
+            )
+        self.fields["person_0"].help_text = "Start typing: people in the school's records are offered"
+        self.parties: list[Party] = []
+
+    def people_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
+        return [(self[f"person_{i}"], self[f"role_{i}"]) for i in range(PEOPLE_ROWS)]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        misuse_pk = data.get("misuse")
+        data["misuse_row"] = None
+        if misuse_pk is not None:
+            row = Misuse.objects.filter(school=self.school, pk=misuse_pk).first()
+            if row is None or row.applies_to != data.get("kind"):
+                self.add_error("misuse", "That kind of misuse is for the other kind of incident")
+            data["misuse_row"] = row
+        parties = []
+        for i in range(PEOPLE_ROWS):
+            name = " ".join(data.get(f"person_{i}", "").split())
+            role = data.get(f"role_{i}", "")
+            if not name and not role:
+                continue
+            if not name:
+                self.add_error(f"person_{i}", "Give their full name, or leave their part empty")
+                continue
+            if not role:
+                self.add_error(f"role_{i}", f"Say what part {name} had")
+                continue
+            person = self.labels.get(name)
+            if person is None:
+                problem = full_name_problem(name)
+                if problem:
+                    self.add_error(f"person_{i}", problem)
+                    continue
+            parties.append(Party(Role(role), person=person, name="" if person else name))
+        if not parties and not self.errors:
+            self.add_error("person_0", "Name at least one person involved, and their part")
+        self.parties = parties
+        return data
+
+
+class InformationForm(forms.Form):
+    text = forms.CharField(
+        label="What do you want to add?", widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="Something you learned or remembered since; it goes into the record with today's date",
+    )  # fmt: skip
+
+
+class MoveForm(forms.Form):
+    to = forms.ChoiceField(choices=Status.choices, widget=forms.HiddenInput)
+    note = forms.CharField(label="Note", required=False, max_length=2000)
+
+
+class NoteForm(forms.Form):
+    decision = forms.BooleanField(
+        label="This is a decision", required=False,
+        help_text="Write what was decided, by whom, and why, including a decision not to act or refer",
+    )  # fmt: skip
+    text = forms.CharField(label="Note", widget=forms.Textarea(attrs={"rows": 5}))
+
+
+class ClassifyForm(forms.Form):
+    kind = forms.ChoiceField(
+        label="Who is the concern about?", choices=IncidentKind.choices, widget=forms.RadioSelect
+    )
+    incident_type = forms.ChoiceField(label="Type", choices=IncidentType.choices)
+    risk_area = forms.ChoiceField(label="Area of risk", choices=RiskArea.choices, widget=forms.RadioSelect)
+    misuse = forms.TypedChoiceField(label="Kind of misuse", coerce=int, required=False, empty_value=None)
+    illegal_content = forms.ChoiceField(
+        label="Could it involve illegal content?", choices=IllegalContent.choices, widget=forms.RadioSelect,
+        required=False,
+    )  # fmt: skip
+    restricted = forms.BooleanField(
+        label="Restricted: the DSL and deputies only", required=False,
+        help_text="For a pupil incident; one that may involve illegal content is always restricted",
+    )  # fmt: skip
+    concerns_headteacher = forms.BooleanField(
+        label="About the headteacher (the chair of governors deals with it)", required=False
+    )
+    senior_first = forms.TypedChoiceField(
+        label="First senior member of staff", coerce=int, required=False, empty_value=None
+    )
+    senior_second = forms.TypedChoiceField(
+        label="Second senior member of staff", coerce=int, required=False, empty_value=None
+    )
+    reason = forms.CharField(label="Why the change?", required=False, max_length=2000)
+
+    def __init__(self, *args: Any, school: School, seniors: list[User], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.school = school
+        self.fields["misuse"].choices = misuse_choices(school)  # type: ignore[attr-defined]
+        self.seniors = {u.pk: u for u in seniors}
+        choices = [("", "Not named yet"), *((u.pk, str(u)) for u in seniors)]
+        self.fields["senior_first"].choices = choices  # type: ignore[attr-defined]
+        self.fields["senior_second"].choices = choices  # type: ignore[attr-defined]
+        self.fields[
+            "senior_first"
+        ].help_text = "An investigation of misuse needs two senior members of staff (the policy's rule)"
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        data["misuse_row"] = None
+        if data.get("misuse") is not None:
+            data["misuse_row"] = Misuse.objects.filter(school=self.school, pk=data["misuse"]).first()
+        for name in ("senior_first", "senior_second"):
+            data[name + "_user"] = self.seniors.get(data[name]) if data.get(name) is not None else None
+        return data
+
+
+class PersonAddForm(forms.Form):
+    name = forms.CharField(
+        label="Full name", max_length=200, help_text="Start typing: people in the school's records are offered",
+        widget=forms.TextInput(attrs={"list": "people-list", "autocomplete": "off"}),
+    )  # fmt: skip
+    role = forms.ChoiceField(label="Their part", choices=Role.choices, widget=forms.RadioSelect)
+    notes = forms.CharField(label="Notes", required=False, max_length=300, help_text="How they are involved")
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.labels = people_labels(school)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        name = " ".join(data.get("name", "").split())
+        person = self.labels.get(name)
+        if name and person is None and (problem := full_name_problem(name)):
+            self.add_error("name", problem)
+        if "role" in data:
+            data["party"] = Party(
+                Role(data["role"]), person=person, name="" if person else name, notes=data.get("notes", "")
+            )
+        return data
+
+
+class ActionForm(forms.Form):
+    action = forms.TypedChoiceField(label="Action", coerce=int)
+    involvement = forms.TypedChoiceField(label="About", coerce=int, required=False, empty_value=None)
+    taken_at = DateTimeField(label="When")
+    notes = forms.CharField(label="Notes", required=False, max_length=300)
+
+    def __init__(self, *args: Any, incident: Incident, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.actions = {
+            a.pk: a
+            for a in SanctionAction.objects.filter(school_id=incident.school_id, applies_to=incident.kind)
+        }
+        self.involvements = {i.pk: i for i in Involvement.objects.filter(incident=incident)}
+        self.fields["action"].choices = [(a.pk, a.name) for a in self.actions.values()]  # type: ignore[attr-defined]
+        self.fields["involvement"].choices = [  # type: ignore[attr-defined]
+            ("", "The incident as a whole"),
+            *((i.pk, f"{i.name} ({i.get_role_display().lower()})") for i in self.involvements.values()),
+        ]
+        self.fields["taken_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+
+class EvidenceForm(forms.Form):
+    kind = forms.ChoiceField(label="What is it?", choices=EvidenceKind.choices, widget=forms.RadioSelect)
+    file = forms.FileField(
+        label="File", required=False,
+        help_text="A screenshot or photo (PNG, JPEG, GIF, WebP), a PDF or a text file, up to 20 MB",
+    )  # fmt: skip
+    url = forms.CharField(label="Web address", required=False, max_length=2000)
+    description = forms.CharField(
+        label="Description", required=False, widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What it shows, and where it was found",
+    )  # fmt: skip
+
+
+class ReferralForm(forms.Form):
+    agency = forms.ChoiceField(label="Referred to", choices=Agency.choices, widget=forms.RadioSelect)
+    made_at = DateTimeField(label="When")
+    reference = forms.CharField(label="Their reference number", required=False, max_length=100)
+    contact = forms.CharField(label="Who you spoke to", required=False, max_length=200)
+    due_on = forms.DateField(
+        label="Follow up by", required=False, widget=DateInput, input_formats=DATE_FORMATS,
+        help_text="The log flags it as overdue after this date until their answer is recorded",
+    )  # fmt: skip
+    notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["made_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+
+class ReferralAnswerForm(forms.Form):
+    completed_on = forms.DateField(label="Answered on", widget=DateInput, input_formats=DATE_FORMATS)
+    outcome = forms.CharField(label="Their answer", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["completed_on"].initial = timezone.localdate()
+
+
+class ParentsToldForm(forms.Form):
+    name = forms.CharField(
+        label="Who was told (full name)", max_length=200,
+        widget=forms.TextInput(attrs={"list": "parents-list", "autocomplete": "off"}),
+    )  # fmt: skip
+    method = forms.ChoiceField(label="How", choices=ContactMethod.choices, widget=forms.RadioSelect)
+    told_at = DateTimeField(label="When")
+    notes = forms.CharField(
+        label="What they were told", required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, parents: dict[str, Person], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.parents = parents
+        self.fields["told_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        name = " ".join(data.get("name", "").split())
+        data["guardian"] = self.parents.get(name)
+        if name and data["guardian"] is None and (problem := full_name_problem(name)):
+            self.add_error("name", problem)
+        return data
+
+
+class ReasonForm(forms.Form):
+    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args: Any, label: str = "Reason", help_text: str = "", **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["reason"].label = label
+        self.fields["reason"].help_text = help_text
+
+
+class CloseForm(forms.Form):
+    outcome = forms.ChoiceField(label="Outcome", choices=Outcome.choices, widget=forms.RadioSelect)
+    reasons = forms.CharField(
+        label="Reasons for the outcome", widget=forms.Textarea(attrs={"rows": 4}),
+        help_text="What was found, what was decided and why",
+    )  # fmt: skip
+    not_referred_reason = forms.CharField(
+        label="Why it was not referred", required=False, widget=forms.Textarea(attrs={"rows": 3}),
+        help_text="Nothing was referred to an outside agency: a decision not to refer is kept with its reasons",
+    )  # fmt: skip
+
+
+class IllegalStepForm(forms.Form):
+    step = forms.ChoiceField(choices=IllegalStep.choices, widget=forms.HiddenInput)
+
+
+def check(form: forms.Form, error: ValidationError) -> None:
+    """Put an action's refusal on the form, by field where it names one the form has."""
+    if hasattr(error, "error_dict"):
+        for name, messages in error.error_dict.items():
+            for message in messages:
+                form.add_error(name if name in form.fields else None, message)
+    else:
+        for text in error.messages:
+            form.add_error(None, text)

@@ -1,0 +1,126 @@
+"""The sanctions matrix: set up from the policy (`seed`), what it expects for an incident, and the
+person's history that makes misuse a "continued infringement"."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db import IntegrityError, transaction
+
+from schoolgate.web.audit.trail import acting_as
+from schoolgate.web.incidents import seed
+from schoolgate.web.incidents.choices import ANSWERING_ROLES, AppliesTo, Status
+from schoolgate.web.incidents.models import ActionTaken, Incident, Involvement, Misuse, SanctionAction
+
+if TYPE_CHECKING:
+    from schoolgate.web.tenancy.models import School
+
+SEED_ACTOR = "schoolgate (the policy's sanctions tables)"
+
+
+def ensure_matrix(school: School) -> None:
+    """Fill the school's matrix from the policy's tables, the first time it is needed."""
+    if SanctionAction.objects.filter(school=school).exists():
+        return
+    try:
+        with transaction.atomic(), acting_as(SEED_ACTOR, "set up from the online safety policy"):
+            for applies_to, actions, rows in (
+                (AppliesTo.PUPILS, seed.PUPIL_ACTIONS, seed.PUPIL_MISUSE),
+                (AppliesTo.STAFF, seed.STAFF_ACTIONS, seed.STAFF_MISUSE),
+            ):
+                made = {}
+                for order, (key, name, is_sanction) in enumerate(actions):
+                    made[key] = SanctionAction.objects.create(
+                        school=school, applies_to=applies_to, key=key, name=name,
+                        is_sanction=is_sanction, order=order,
+                    )  # fmt: skip
+                for order, (key, description, expected) in enumerate(rows):
+                    misuse = Misuse.objects.create(
+                        school=school, applies_to=applies_to, key=key, description=description,
+                        is_continued=key == seed.CONTINUED_KEY, order=order,
+                    )  # fmt: skip
+                    misuse.expected.set([made[k] for k in expected])
+    except IntegrityError:  # set up meanwhile by another request
+        return
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """An earlier incident of the same person, in which a warning or sanction was taken."""
+
+    incident: Incident
+    person_name: str
+    sanctions: tuple[str, ...]
+
+
+def earlier_sanctions(incident: Incident) -> list[Earlier]:
+    """The earlier incidents (not archived) in which a person this one is about (its subject or alleged
+    perpetrator) was also the one answering for it, and a warning or sanction was taken."""
+    people = {
+        i.person_id: i.name
+        for i in incident.involvements.all()
+        if i.person_id is not None and i.role in ANSWERING_ROLES
+    }
+    if not people:
+        return []
+    before = (
+        Involvement.objects.filter(
+            school_id=incident.school_id,
+            person_id__in=sorted(people),
+            role__in=sorted(ANSWERING_ROLES),
+            incident__reported_at__lt=incident.reported_at,
+        )
+        .exclude(incident_id=incident.pk)
+        .exclude(incident__status=Status.ARCHIVED)
+        .values_list("incident_id", "person_id")
+    )
+    by_incident: dict[int, set[int]] = {}
+    for incident_id, person_id in before:
+        by_incident.setdefault(incident_id, set()).add(person_id)
+    if not by_incident:
+        return []
+    taken = (
+        ActionTaken.objects.filter(incident_id__in=sorted(by_incident), action__is_sanction=True)
+        .select_related("action", "incident", "involvement")
+        .order_by("incident__reported_at", "taken_at")
+    )
+    found: dict[tuple[int, int], list[str]] = {}
+    incidents: dict[int, Incident] = {}
+    for action in taken:
+        about = action.involvement.person_id if action.involvement is not None else None
+        for person_id in by_incident[action.incident_id]:
+            if about is None or about == person_id:
+                found.setdefault((action.incident_id, person_id), []).append(action.action.name)
+                incidents[action.incident_id] = action.incident
+    return [
+        Earlier(incidents[incident_id], people[person_id], tuple(dict.fromkeys(names)))
+        for (incident_id, person_id), names in found.items()
+    ]
+
+
+@dataclass(frozen=True)
+class Expected:
+    action: SanctionAction
+    because: str  # the matrix row that expects it
+    taken: bool
+
+
+def expected_actions(incident: Incident, earlier: list[Earlier]) -> list[Expected]:
+    """The actions the matrix expects for the incident's misuse (and for continued infringements, when
+    there were earlier warnings or sanctions), and whether each has been taken."""
+    rows: list[Misuse] = []
+    if incident.misuse_id is not None:
+        rows.append(Misuse.objects.prefetch_related("expected").get(pk=incident.misuse_id))
+    if earlier:
+        rows += list(
+            Misuse.objects.filter(school_id=incident.school_id, applies_to=incident.kind, is_continued=True)
+            .exclude(pk__in=[r.pk for r in rows])
+            .prefetch_related("expected")
+        )
+    taken = set(incident.actions_taken.values_list("action_id", flat=True))
+    out: dict[int, Expected] = {}
+    for row in rows:
+        for action in row.expected.all():
+            out.setdefault(action.pk, Expected(action, row.description, action.pk in taken))
+    return sorted(out.values(), key=lambda e: (e.action.order, e.action.pk))

@@ -1,0 +1,172 @@
+"""The sanctions matrix: what the school does about each kind of misuse, for pupils and for staff.
+
+Those who deal with incidents (and those who may change the matrix) read it; the DSL team and the
+headteacher change it, a table at a time, through `matrix_actions`. Rows are retired, never deleted.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import forms
+from django.contrib import messages
+from django.core.exceptions import ValidationError
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect
+from django.views.decorators.http import require_http_methods
+
+from schoolgate.web.accounts.choices import Capability
+from schoolgate.web.core.access import StaffRequest, staff_view
+from schoolgate.web.incidents import matrix, matrix_actions
+from schoolgate.web.incidents.choices import AppliesTo
+from schoolgate.web.incidents.models import Misuse, SanctionAction
+from schoolgate.web.incidents.pages import IN_CHARGE, render_page
+
+GET_POST = require_http_methods(["GET", "POST"])
+
+# How the pages name each table: "the pupils' table", "Sanctions for pupils".
+TABLES = {AppliesTo.PUPILS: ("pupils", "the pupils' table"), AppliesTo.STAFF: ("staff", "the staff table")}
+
+
+def _posted(request: StaffRequest) -> Any:
+    return request.POST if request.method == "POST" else None
+
+
+def _table(request: StaffRequest, applies_to: AppliesTo) -> tuple[list[SanctionAction], list[Misuse]]:
+    school = request.school
+    actions = list(SanctionAction.objects.filter(school=school, applies_to=applies_to))
+    rows = list(Misuse.objects.filter(school=school, applies_to=applies_to).prefetch_related("expected"))
+    return actions, rows
+
+
+@staff_view((*IN_CHARGE, Capability.SANCTIONS_CHANGE))
+@GET_POST
+def matrix_view(request: StaffRequest) -> HttpResponse:
+    matrix.ensure_matrix(request.school)
+    tables = []
+    for applies_to in AppliesTo:
+        actions, rows = _table(request, applies_to)
+        cells = []
+        for misuse in rows:
+            expected = {a.pk for a in misuse.expected.all()}
+            cells.append((misuse, [(action, action.pk in expected) for action in actions]))
+        tables.append(
+            {"applies_to": applies_to, "name": TABLES[applies_to][0], "actions": actions, "rows": cells}
+        )
+    return render_page(request, "incidents/matrix.html", {"tables": tables})
+
+
+class MatrixForm(forms.Form):
+    """One table: for each row its wording, the actions it expects and whether it is retired; then an
+    empty row for a new kind of misuse."""
+
+    NEW = "new"
+
+    def __init__(self, data: Any, *, actions: list[SanctionAction], rows: list[Misuse]) -> None:
+        super().__init__(data)
+        self.rows = rows
+        choices = [(a.key, a.name) for a in actions]
+        for number, misuse in enumerate(rows, start=1):
+            self._add(str(misuse.pk), choices, misuse, f"row {number}")
+        self._add(self.NEW, choices, None, "the new row")
+
+    def _add(self, prefix: str, choices: list[tuple[str, str]], misuse: Misuse | None, row: str) -> None:
+        # Each label says which row it is of, so that the list of problems at the top says where.
+        self.fields[f"{prefix}-description"] = forms.CharField(
+            label=f"Wording of {row}" if misuse is not None else "What kind of misuse is it?",
+            max_length=matrix_actions.DESCRIPTION_MAX,
+            required=misuse is not None,
+            initial=misuse.description if misuse is not None else "",
+            widget=forms.Textarea(attrs={"rows": 2}),
+            help_text="" if misuse is not None else "Leave it empty to add nothing",
+            error_messages={"required": "Write the wording, or retire the row"},
+        )
+        self.fields[f"{prefix}-expected"] = forms.MultipleChoiceField(
+            label=f"Actions expected for {row}",
+            choices=choices,
+            required=False,
+            initial=[a.key for a in misuse.expected.all()] if misuse is not None else [],
+            widget=forms.CheckboxSelectMultiple,
+        )
+        if misuse is not None and not misuse.is_continued:
+            self.fields[f"{prefix}-retired"] = forms.BooleanField(
+                label=f"Retire {row}: no longer offered for new incidents",
+                required=False,
+                initial=misuse.retired,
+                help_text="Incidents already recorded under it keep it",
+            )
+
+    def sections(self) -> list[tuple[Misuse | None, list[forms.BoundField]]]:
+        """Each row of the form with its fields, the new row last."""
+        out: list[tuple[Misuse | None, list[forms.BoundField]]] = []
+        for misuse, prefix in [*((m, str(m.pk)) for m in self.rows), (None, self.NEW)]:
+            names = [f"{prefix}-description", f"{prefix}-expected", f"{prefix}-retired"]
+            out.append((misuse, [self[n] for n in names if n in self.fields]))
+        return out
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get(f"{self.NEW}-expected") and not data.get(f"{self.NEW}-description", "").strip():
+            self.add_error(f"{self.NEW}-description", "Say what kind of misuse it is, or untick its actions")
+        seen: set[str] = set()
+        for misuse, prefix in [*((m, str(m.pk)) for m in self.rows), (None, self.NEW)]:
+            words = " ".join(data.get(f"{prefix}-description", "").split()).casefold()
+            if not words:
+                continue
+            if words in seen:
+                where = "this row" if misuse is not None else "the new row"
+                self.add_error(f"{prefix}-description", f"Another row says the same: change {where}")
+            seen.add(words)
+        return data
+
+    def changes(self) -> list[matrix_actions.Row]:
+        data = self.cleaned_data
+        rows = [
+            matrix_actions.Row(
+                description=data[f"{m.pk}-description"],
+                expected=tuple(data[f"{m.pk}-expected"]),
+                retired=bool(data.get(f"{m.pk}-retired", False)),
+                pk=m.pk,
+            )
+            for m in self.rows
+        ]
+        if data.get(f"{self.NEW}-description", "").strip():
+            rows.append(
+                matrix_actions.Row(
+                    description=data[f"{self.NEW}-description"], expected=tuple(data[f"{self.NEW}-expected"])
+                )
+            )
+        return rows
+
+
+@staff_view(Capability.SANCTIONS_CHANGE)
+@GET_POST
+def matrix_edit_view(request: StaffRequest, applies_to: str) -> HttpResponse:
+    if applies_to not in AppliesTo.values:
+        raise Http404("no such table")
+    table = AppliesTo(applies_to)
+    matrix.ensure_matrix(request.school)
+    actions, rows = _table(request, table)
+    form = MatrixForm(_posted(request), actions=actions, rows=rows)
+    if request.method == "POST" and form.is_valid():
+        try:
+            done = matrix_actions.do_change_matrix(request.school, request.user, table, form.changes())
+        except ValidationError as exc:
+            form.add_error(None, exc.messages)
+        else:
+            if done:
+                messages.success(request, f"{TABLES[table][1].capitalize()} was saved: {_said(done)}.")
+            else:
+                messages.info(request, "Nothing was changed.")
+            return redirect("incidents:matrix")
+    context = {"form": form, "applies_to": table, "name": TABLES[table][0], "sections": form.sections()}
+    return render_page(request, "incidents/matrix_edit.html", context)
+
+
+def _said(done: matrix_actions.Changed) -> str:
+    said = []
+    if done.changed:
+        said.append(f"{done.changed} {'row' if done.changed == 1 else 'rows'} changed")
+    if done.added:
+        said.append(f"{done.added} added")
+    return " and ".join(said)

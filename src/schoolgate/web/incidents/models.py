@@ -1,0 +1,393 @@
+"""The online safety log: incidents, the people in them, what was done, referrals, parents told,
+evidence, the illegal-content steps, and who looked.
+
+Nothing here is ever deleted (`delete` refuses): a record raised in error is archived with a reason.
+Free text (what happened, the child's words, reasons) goes to the audit trail as its SHA-256 only, so
+that the trail proves what was written without showing it to readers of the trail.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, ClassVar
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.utils import timezone
+
+from schoolgate.web.audit.models import Audited
+from schoolgate.web.incidents.choices import (
+    OPEN_STATES,
+    Agency,
+    AppliesTo,
+    ContactMethod,
+    EventKind,
+    EvidenceKind,
+    IllegalContent,
+    IllegalStep,
+    IncidentKind,
+    IncidentType,
+    Outcome,
+    RiskArea,
+    Role,
+    Status,
+)
+from schoolgate.web.tenancy.models import SchoolScoped
+from schoolgate.web.tenancy.querysets import SchoolQuerySet
+
+USER = settings.AUTH_USER_MODEL
+
+
+class IllegalContentRouteError(ValidationError):
+    """Refused: the incident may involve illegal content, so nothing of it is captured."""
+
+    def __init__(self) -> None:
+        super().__init__(
+            "This incident may involve illegal content: nothing is uploaded, copied or kept. "
+            "Stop, do not look further, isolate the device and refer to the police."
+        )
+
+
+class Kept(Audited, SchoolScoped):
+    """A record of the log: audited, never deleted."""
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the online safety log keeps every record: archive it with a reason")
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The sanctions matrix (editable data; filled from the policy by `matrix.ensure_matrix`)
+
+
+class SanctionAction(Kept):
+    """A column of the matrix: something the school does about misuse ("Inform parents / carers")."""
+
+    applies_to = models.CharField(max_length=10, choices=AppliesTo.choices)
+    key = models.SlugField(max_length=40)
+    name = models.CharField(max_length=200)
+    is_sanction = models.BooleanField(
+        default=False,
+        help_text="A warning or sanction: misuse after it counts as a continued infringement",
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+
+    objects = SchoolQuerySet["SanctionAction"].as_manager()
+
+    class Meta:
+        ordering = ("school", "applies_to", "order", "pk")
+        constraints = (
+            models.UniqueConstraint(fields=("school", "applies_to", "key"), name="sanction_action_once"),
+        )
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Misuse(Kept):
+    """A row of the matrix: a kind of misuse, with the actions the policy expects for it."""
+
+    applies_to = models.CharField(max_length=10, choices=AppliesTo.choices)
+    key = models.SlugField(max_length=40)
+    description = models.CharField(max_length=300)
+    expected = models.ManyToManyField(SanctionAction, blank=True, related_name="expected_for")
+    is_continued = models.BooleanField(
+        default=False, help_text="The row for continued infringements after earlier warnings or sanctions"
+    )
+    order = models.PositiveSmallIntegerField(default=0)
+    retired = models.BooleanField(default=False, help_text="No longer offered for new incidents")
+
+    objects = SchoolQuerySet["Misuse"].as_manager()
+
+    class Meta:
+        ordering = ("school", "applies_to", "order", "pk")
+        constraints = (models.UniqueConstraint(fields=("school", "applies_to", "key"), name="misuse_once"),)
+        verbose_name_plural = "misuse"
+
+    def __str__(self) -> str:
+        return self.description
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Incidents
+
+
+class IncidentQuerySet(SchoolQuerySet["Incident"]):
+    def open(self) -> IncidentQuerySet:
+        return self.filter(status__in=sorted(OPEN_STATES))
+
+
+class Incident(Kept):
+    audit_digest: ClassVar[tuple[str, ...]] = (
+        "location",
+        "what_happened",
+        "childs_words",
+        "outcome_reasons",
+        "not_referred_reason",
+        "parents_not_told_reason",
+        "archive_reason",
+    )
+
+    number = models.PositiveIntegerField(help_text="The school's own running number")
+    kind = models.CharField(max_length=10, choices=IncidentKind.choices, default=IncidentKind.PUPIL)
+    risk_area = models.CharField("area of risk", max_length=10, choices=RiskArea.choices)
+    incident_type = models.CharField("type", max_length=20, choices=IncidentType.choices)
+    misuse = models.ForeignKey(
+        Misuse, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents",
+        help_text="The kind of misuse, from the sanctions matrix, where it is one",
+    )  # fmt: skip
+    illegal_content = models.CharField(
+        "may it involve illegal content?", max_length=10, choices=IllegalContent.choices, blank=True
+    )
+    restricted = models.BooleanField(
+        default=False,
+        help_text="Only the DSL and deputies see it (besides the member of staff who reported it)",
+    )
+    concerns_headteacher = models.BooleanField(
+        default=False, help_text="A concern about the headteacher: the chair of governors deals with it"
+    )
+    status = models.CharField(max_length=15, choices=Status.choices, default=Status.NEW)
+    occurred_at = models.DateTimeField("when it happened")
+    location = models.CharField("where it happened", max_length=200)
+    what_happened = models.TextField()
+    childs_words = models.TextField("the child's own words", blank=True)
+    reported_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="incidents_reported")
+    reported_at = models.DateTimeField(default=timezone.now)
+    senior_first = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name="first senior member of staff",
+    )  # fmt: skip
+    senior_second = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name="second senior member of staff",
+    )  # fmt: skip
+    outcome = models.CharField(max_length=20, choices=Outcome.choices, blank=True)
+    outcome_reasons = models.TextField(blank=True)
+    not_referred_reason = models.TextField("why it was not referred", blank=True)
+    parents_not_told_reason = models.TextField("why parents or carers were not told", blank=True)
+    closed_at = models.DateTimeField(null=True, blank=True)
+    closed_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    archived_at = models.DateTimeField(null=True, blank=True)
+    archived_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    archive_reason = models.TextField(blank=True)
+
+    objects = IncidentQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-reported_at", "-pk")
+        constraints = (models.UniqueConstraint(fields=("school", "number"), name="incident_number_once"),)
+        indexes = (models.Index(fields=("school", "status")), models.Index(fields=("school", "occurred_at")))
+
+    def __str__(self) -> str:
+        # No names and nothing of what happened: this is what the audit trail and the page titles show.
+        return f"Incident {self.number}"
+
+    @property
+    def illegal(self) -> bool:
+        return bool(self.illegal_content)
+
+    @property
+    def is_open(self) -> bool:
+        return self.status in OPEN_STATES
+
+    @property
+    def takes_evidence(self) -> bool:
+        return not self.illegal and self.status != Status.ARCHIVED
+
+
+class Involvement(Kept):
+    """A person's part in an incident. Each row is one person and their own role: adding a victim
+    never makes anyone else one. The name is kept as written, full, for people outside the records."""
+
+    audit_digest: ClassVar[tuple[str, ...]] = ("name", "notes")
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="involvements")
+    person = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="involvements"
+    )
+    name = models.CharField("full name", max_length=200)
+    role = models.CharField(max_length=15, choices=Role.choices)
+    notes = models.CharField(max_length=300, blank=True, help_text="Their class, or how they are involved")
+
+    class Meta:
+        ordering = ("incident", "role", "name")
+        constraints = (
+            models.UniqueConstraint(
+                fields=("incident", "person", "role"),
+                condition=models.Q(person__isnull=False),
+                name="person_role_once",
+            ),
+        )
+
+    def __str__(self) -> str:
+        return f"{self.get_role_display()} in incident {self.incident.number}"
+
+
+class Event(Kept):
+    """A line of the incident's chronology: a status change, a note, a decision and its reasons."""
+
+    audit_digest: ClassVar[tuple[str, ...]] = ("text",)
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="events")
+    at = models.DateTimeField(default=timezone.now, db_index=True)
+    by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+    kind = models.CharField(max_length=15, choices=EventKind.choices)
+    text = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("at", "pk")
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} in incident {self.incident.number}"
+
+
+class ActionTaken(Kept):
+    """An action of the matrix that was taken: which, when, by whom, about whom."""
+
+    audit_digest: ClassVar[tuple[str, ...]] = ("notes",)
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="actions_taken")
+    action = models.ForeignKey(SanctionAction, on_delete=models.PROTECT, related_name="+")
+    involvement = models.ForeignKey(
+        Involvement, null=True, blank=True, on_delete=models.PROTECT, related_name="actions",
+        verbose_name="about", help_text="The person it was about, where it was about one",
+    )  # fmt: skip
+    taken_at = models.DateTimeField(default=timezone.now)
+    taken_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    notes = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ("taken_at", "pk")
+        verbose_name_plural = "actions taken"
+
+    def __str__(self) -> str:
+        return f"{self.action} in incident {self.incident.number}"
+
+
+class IllegalStepDone(Kept):
+    """That one of the illegal-content steps was done, when and by whom: nothing else."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="illegal_steps")
+    step = models.CharField(max_length=15, choices=IllegalStep.choices)
+    done_at = models.DateTimeField(default=timezone.now)
+    done_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ("done_at", "pk")
+        constraints = (models.UniqueConstraint(fields=("incident", "step"), name="illegal_step_once"),)
+
+    def __str__(self) -> str:
+        return f"{self.get_step_display()} (incident {self.incident.number})"
+
+
+class Evidence(Kept):
+    """A file (kept by its SHA-256 under the data directory), a web address or a description.
+    Refused, here and in every path above it, for an incident that may involve illegal content."""
+
+    audit_digest: ClassVar[tuple[str, ...]] = ("url", "description", "original_name")
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="evidence")
+    kind = models.CharField(max_length=15, choices=EvidenceKind.choices)
+    sha256 = models.CharField("SHA-256", max_length=64, blank=True)
+    size = models.PositiveBigIntegerField(null=True, blank=True)
+    content_type = models.CharField(max_length=100, blank=True)
+    original_name = models.CharField(max_length=200, blank=True)
+    url = models.URLField("web address", max_length=2000, blank=True)
+    description = models.TextField(blank=True)
+    added_at = models.DateTimeField(default=timezone.now)
+    added_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    class Meta:
+        ordering = ("added_at", "pk")
+        verbose_name_plural = "evidence"
+
+    def __str__(self) -> str:
+        return f"Evidence {self.pk} ({self.get_kind_display()}) in incident {self.incident.number}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        # The last line of the illegal-content route: whatever calls it, nothing is kept.
+        if Incident.objects.filter(pk=self.incident_id).exclude(illegal_content="").exists():
+            raise IllegalContentRouteError()
+        super().save(*args, **kwargs)
+
+
+class Referral(Kept):
+    audit_digest: ClassVar[tuple[str, ...]] = ("reference", "contact", "notes", "outcome")
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="referrals")
+    agency = models.CharField(max_length=20, choices=Agency.choices)
+    made_at = models.DateTimeField(default=timezone.now)
+    made_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    reference = models.CharField("their reference number", max_length=100, blank=True)
+    contact = models.CharField("who you spoke to", max_length=200, blank=True)
+    due_on = models.DateField("follow up by", null=True, blank=True)
+    notes = models.TextField(blank=True)
+    completed_on = models.DateField("answered on", null=True, blank=True)
+    outcome = models.TextField("their answer", blank=True)
+
+    class Meta:
+        ordering = ("made_at", "pk")
+
+    def __str__(self) -> str:
+        return f"Referral to {self.get_agency_display()} (incident {self.incident.number})"
+
+    def is_overdue(self, today: dt.date) -> bool:
+        return self.completed_on is None and self.due_on is not None and self.due_on < today
+
+
+class ParentContact(Kept):
+    """Parents or carers told: who, when, how, by whom."""
+
+    audit_digest: ClassVar[tuple[str, ...]] = ("name", "notes")
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="parent_contacts")
+    guardian = models.ForeignKey(
+        "people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    name = models.CharField("who was told", max_length=200)
+    told_at = models.DateTimeField("when", default=timezone.now)
+    method = models.CharField("how", max_length=15, choices=ContactMethod.choices)
+    told_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    notes = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ("told_at", "pk")
+
+    def __str__(self) -> str:
+        return f"Parents told {self.get_method_display().lower()} (incident {self.incident.number})"
+
+
+class RecordViewQuerySet(models.QuerySet["RecordView"]):
+    def update(self, **kwargs: Any) -> int:
+        raise PermissionError("the log of who looked is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the log of who looked is append-only")
+
+
+class RecordView(SchoolScoped):
+    """Somebody opened an incident's record (or its chronology, evidence, print view)."""
+
+    incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="views")
+    user = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    at = models.DateTimeField(default=timezone.now)
+    what = models.CharField(max_length=100)
+
+    objects = RecordViewQuerySet.as_manager()
+
+    class Meta:
+        ordering = ("-at", "-pk")
+
+    def __str__(self) -> str:
+        return f"{self.user} looked at incident {self.incident.number} ({self.what})"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if not self._state.adding:
+            raise PermissionError("the log of who looked is append-only")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the log of who looked is append-only")

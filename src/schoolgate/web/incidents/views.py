@@ -1,0 +1,617 @@
+"""The online safety log's pages. Incidents come through `access` (one a user may not see is not
+found, never forbidden); forms check the input; `actions` makes the changes and keeps the rules; every
+opening of a record is written to the log of who looked."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Exists, OuterRef, Prefetch
+from django.http import FileResponse, Http404, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.utils import timezone
+from django.views.decorators.http import require_http_methods, require_POST
+
+from schoolgate.web.accounts.choices import Capability
+from schoolgate.web.accounts.models import User
+from schoolgate.web.core.access import StaffRequest, staff_view
+from schoolgate.web.incidents import access, actions, forms, matrix
+from schoolgate.web.incidents.choices import (
+    NEXT,
+    OPEN_STATES,
+    EvidenceKind,
+    IllegalStep,
+    IncidentKind,
+    Status,
+)
+from schoolgate.web.incidents.models import (
+    Evidence,
+    Incident,
+    IncidentQuerySet,
+    Involvement,
+    RecordView,
+    Referral,
+)
+from schoolgate.web.incidents.pages import ANY_INCIDENTS, IN_CHARGE, render_page
+from schoolgate.web.people.choices import PersonKind
+from schoolgate.web.people.models import GuardianLink
+
+GET_POST = require_http_methods(["GET", "POST"])
+
+# The illegal-content route, as the page says it (the policy's steps).
+ILLEGAL_STEPS_TEXT = (
+    "Stop. Do not look at the content again, and do not show it to anyone.",
+    "Do not copy, save, print, screenshot, forward or upload anything, and do not write down the web address.",
+    "Isolate the device: leave it as it is (on or off, as you found it), and keep everyone away from it.",
+    "Tell the DSL now. The DSL refers it to the police at once, and reports it to CEOP or the IWF.",
+)
+
+
+def _posted(request: StaffRequest) -> Any:
+    return request.POST if request.method == "POST" else None
+
+
+def _managed(request: StaffRequest, pk: int) -> Incident:
+    """An incident the user deals with (others are not found)."""
+    return get_object_or_404(access.managed(request.user, request.school), pk=pk)
+
+
+def _visible(request: StaffRequest, pk: int) -> Incident:
+    return get_object_or_404(access.visible(request.user, request.school), pk=pk)
+
+
+def _refused(request: StaffRequest, incident: Incident, error: ValidationError) -> HttpResponse:
+    for message in error.messages:
+        messages.error(request, message)
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The log and reporting
+
+
+@staff_view(ANY_INCIDENTS)
+@GET_POST
+def list_view(request: StaffRequest) -> HttpResponse:
+    user, school = request.user, request.school
+    in_charge = access.any_in_charge(user, school)
+    incidents: IncidentQuerySet = access.visible(user, school)
+    show = request.GET.get("show", "open" if in_charge else "all")
+    if show == "open":
+        incidents = incidents.open()
+    elif show == "closed":
+        incidents = incidents.filter(status=Status.CLOSED)
+    elif show == "archived":
+        incidents = incidents.filter(status=Status.ARCHIVED)
+    elif show == "overdue":
+        today = timezone.localdate()
+        late = Referral.objects.filter(incident=OuterRef("pk"), completed_on__isnull=True, due_on__lt=today)
+        incidents = incidents.filter(Exists(late))
+    elif show == "mine":
+        incidents = incidents.filter(reported_by=user)
+    else:
+        show = "all"
+        incidents = incidents.exclude(status=Status.ARCHIVED)
+    number = request.GET.get("number", "").strip()
+    if number.isascii() and number.isdigit():
+        incidents = incidents.filter(number=int(number))
+    today = timezone.localdate()
+    overdue = Referral.objects.filter(incident=OuterRef("pk"), completed_on__isnull=True, due_on__lt=today)
+    incidents = (
+        incidents.select_related("reported_by")
+        .annotate(overdue=Exists(overdue))
+        .prefetch_related(Prefetch("involvements", queryset=Involvement.objects.order_by("role", "name")))
+        .order_by("-reported_at", "-pk")
+    )
+    page = Paginator(incidents, 50).get_page(request.GET.get("page"))
+    managed_ids = set(
+        access.managed(user, school).filter(pk__in=[i.pk for i in page]).values_list("pk", flat=True)
+    )
+    filters = [
+        ("open", "Open"),
+        ("overdue", "Referrals overdue"),
+        ("mine", "Reported by me"),
+        ("closed", "Closed"),
+    ]
+    filters += [("archived", "Archived"), ("all", "All")]
+    context = {
+        "page": page,
+        "show": show,
+        "filters": filters if in_charge else [],
+        "number": number,
+        "managed_ids": managed_ids,
+        "in_charge": in_charge,
+    }
+    return render_page(request, "incidents/list.html", context)
+
+
+@staff_view(Capability.INCIDENT_REPORT)
+@GET_POST
+def report_view(request: StaffRequest) -> HttpResponse:
+    matrix.ensure_matrix(request.school)
+    form = forms.ReportForm(_posted(request), school=request.school)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        report = actions.Report(
+            kind=IncidentKind(data["kind"]),
+            risk_area=data["risk_area"],
+            incident_type=data["incident_type"],
+            occurred_at=data["occurred_at"],
+            location=data["location"],
+            what_happened=data["what_happened"],
+            childs_words=data["childs_words"],
+            illegal_content=data.get("illegal_content") or "",
+            misuse=data["misuse_row"],
+            concerns_headteacher=data["concerns_headteacher"],
+            people=tuple(form.parties),
+        )
+        try:
+            incident = actions.do_report(request.school, request.user, report)
+        except ValidationError as error:
+            forms.check(form, error)
+        else:
+            messages.success(
+                request,
+                f"Thank you: your concern is recorded as incident {incident.number}. "
+                "The DSL team has it; you can add to it here.",
+            )
+            return redirect("incidents:detail", pk=incident.pk)
+    context = {"form": form, "labels": sorted(form.labels), "steps": ILLEGAL_STEPS_TEXT}
+    return render_page(request, "incidents/report.html", context)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One incident
+
+
+@staff_view(ANY_INCIDENTS)
+@GET_POST
+def detail_view(request: StaffRequest, pk: int) -> HttpResponse:
+    incident = _visible(request, pk)
+    actions.record_view(incident, request.user, "record")
+    involvements = list(incident.involvements.select_related("person").order_by("role", "name"))
+    steps_done = {s.step: s for s in incident.illegal_steps.select_related("done_by")}
+    illegal_steps = [(step, steps_done.get(step.value)) for step in IllegalStep]
+    base: dict[str, Any] = {
+        "incident": incident,
+        "involvements": involvements,
+        "illegal_steps": illegal_steps,
+        "steps_text": ILLEGAL_STEPS_TEXT,
+    }
+    if not access.deals_with(request.user, incident):
+        # The member of staff who reported it: what they wrote, where it is, and room to add to it.
+        own_notes = incident.events.filter(by=request.user).order_by("at", "pk")
+        context = {**base, "notes": own_notes, "form": forms.InformationForm()}
+        return render_page(request, "incidents/reported.html", context)
+    earlier = matrix.earlier_sanctions(incident)
+    today = timezone.localdate()
+    referrals = list(incident.referrals.select_related("made_by"))
+    context = {
+        **base,
+        "next_states": NEXT[Status(incident.status)],
+        "is_open": incident.status in OPEN_STATES,
+        "earlier": earlier,
+        "expected": matrix.expected_actions(incident, earlier),
+        "taken": incident.actions_taken.select_related("action", "taken_by", "involvement"),
+        "evidence": incident.evidence.select_related("added_by"),
+        "referrals": [(r, r.is_overdue(today)) for r in referrals],
+        "parents": incident.parent_contacts.select_related("told_by"),
+        "events": incident.events.select_related("by"),
+        "needs_two": actions.needs_two_seniors(incident),
+        "seniors": (incident.senior_first, incident.senior_second),
+        "problems": actions.close_problems(
+            incident, outcome=incident.outcome or "resolved", reasons="x", not_referred_reason=""
+        )
+        if incident.status in OPEN_STATES
+        else {},
+        "move_form": forms.MoveForm(),
+    }
+    return render_page(request, "incidents/detail.html", context)
+
+
+@staff_view(ANY_INCIDENTS)
+@require_POST
+def add_information_view(request: StaffRequest, pk: int) -> HttpResponse:
+    incident = _visible(request, pk)
+    form = forms.InformationForm(request.POST)
+    if form.is_valid():
+        try:
+            actions.do_add_information(incident, request.user, form.cleaned_data["text"])
+        except ValidationError as error:
+            return _refused(request, incident, error)
+        messages.success(request, "Added to the record.")
+    else:
+        messages.error(request, "Write what you want to add.")
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+@staff_view(IN_CHARGE)
+@require_POST
+def move_view(request: StaffRequest, pk: int) -> HttpResponse:
+    incident = _managed(request, pk)
+    form = forms.MoveForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose where the incident goes next.")
+        return redirect("incidents:detail", pk=incident.pk)
+    try:
+        actions.do_move(incident, request.user, Status(form.cleaned_data["to"]), form.cleaned_data["note"])
+    except ValidationError as error:
+        return _refused(request, incident, error)
+    messages.success(request, f"{incident} is now {incident.get_status_display().lower()}.")
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+def _seniors(incident: Incident) -> list[User]:
+    return list(
+        User.objects.filter(
+            is_active=True,
+            memberships__school_id=incident.school_id,
+            memberships__role__in=sorted(actions.SENIOR_ROLES),
+        )
+        .distinct()
+        .order_by("display_name", "username")
+    )
+
+
+@staff_view(IN_CHARGE)
+@GET_POST
+def classify_view(request: StaffRequest, pk: int) -> HttpResponse:
+    incident = _managed(request, pk)
+    initial = {
+        "kind": incident.kind,
+        "incident_type": incident.incident_type,
+        "risk_area": incident.risk_area,
+        "misuse": incident.misuse_id,
+        "illegal_content": incident.illegal_content,
+        "restricted": incident.restricted,
+        "concerns_headteacher": incident.concerns_headteacher,
+        "senior_first": incident.senior_first_id,
+        "senior_second": incident.senior_second_id,
+    }
+    form = forms.ClassifyForm(
+        _posted(request), initial=initial, school=request.school, seniors=_seniors(incident)
+    )
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        change = actions.Classification(
+            kind=IncidentKind(data["kind"]),
+            risk_area=data["risk_area"],
+            incident_type=data["incident_type"],
+            misuse=data["misuse_row"],
+            restricted=data["restricted"],
+            concerns_headteacher=data["concerns_headteacher"],
+            illegal_content=data.get("illegal_content") or "",
+            senior_first=data["senior_first_user"],
+            senior_second=data["senior_second_user"],
+        )
+        try:
+            actions.do_classify(incident, request.user, change, data["reason"])
+        except ValidationError as error:
+            forms.check(form, error)
+        else:
+            messages.success(request, f"{incident}'s details were changed.")
+            if access.deals_with(request.user, incident):
+                return redirect("incidents:detail", pk=incident.pk)
+            messages.info(request, f"{incident} is now dealt with by others: you no longer see it.")
+            return redirect("incidents:list")
+    return _form(request, incident, form, "Change the details", "Save the details")
+
+
+def _form(
+    request: StaffRequest,
+    incident: Incident,
+    form: Any,
+    title: str,
+    button: str,
+    intro: str = "",
+    **more: Any,
+) -> HttpResponse:
+    context = {"incident": incident, "form": form, "title": title, "button": button, "intro": intro, **more}
+    return render_page(request, "incidents/form.html", context)
+
+
+@staff_view(IN_CHARGE)
+@GET_POST
+def person_add_view(request: StaffRequest, pk: int) -> HttpResponse:
+    incident = _managed(request, pk)
+    form = forms.PersonAddForm(_posted(request), school=request.school)
+    if request.method == "POST" and form.is_valid():
+        try:
+            involvement = actions.do_add_person(incident, request.user, form.cleaned_data["party"])
+        except ValidationError as error:
+            forms.check(form, error)
+        else:
+            messages.success(
+                request, f"{involvement.name} was added: {involvement.get_role_display().lower()}."
+            )
+            return redirect("incidents:detail", pk=incident.pk)
+    return _form(
+        request, incident, form, "Add a person", "Add them",
+        "Each person has their own part: adding someone changes no one else's.", labels=sorted(form.labels),
+    )  # fmt: skip
+
+
+@staff_view(IN_CHARGE)
+@GET_POST
+def note_view(request: StaffRequest, pk: int) -> HttpResponse:
+    incident = _managed(request, pk)
+    form = forms.NoteForm(_posted(request), initial={"decision": request.GET.get("decision") == "1"})
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_note(
+                incident, request.user, form.cleaned_data["text"], decision=form.cleaned_data["decision"]
+            )
+        except ValidationError as error:
+            forms.check(form, error)
+        else:
+            messages.success(request, "The note is in the chronology.")
+            return redirect("incidents:detail", pk=incident.pk)
+    return _form(
+        request, incident, form, "Add a note or decision", "Add to the chronology",
+        "A conversation, a phone call, a meeting, a decision and its reasons.",
+    )  # fmt: skip
+
+
+@staff_view(IN_CHARGE)
+@GET_POST
+def action_add_view(request: StaffRequest, pk: int) -> HttpResponse:
+    incident = _managed(request, pk)
+    matrix.ensure_matrix(request.school)
+    initial = {}
+    if request.GET.get("action", "").isdigit():
+        initial["action"] = int(request.GET["action"])
+    form = forms.ActionForm(_posted(request), initial=initial, incident=incident)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        action = form.actions.get(data["action"])
+        about = form.involvements.get(data["involvement"]) if data["involvement"] is not None else None
+        if action is None:
+            form.add_error("action", "Choose an action")
+        else:
+            try:
+                actions.do_take_action(
+                    incident,
+                    request.user,
+                    action,
+                    involvement=about,
+                    taken_at=data["taken_at"],
+                    notes=data["notes"],
+                )
+            except ValidationError as error:
+                forms.check(form, error)
+            else:
+                messages.success(request, f"Recorded: {action.name}.")
+                return redirect("incidents:detail", pk=incident.pk)
+    return _form(request, incident, form, "Record an action taken", "Record it")
+
+
+@staff_view(ANY_INCIDENTS)
+@require_POST
+def illegal_step_view(request: StaffRequest, pk: int) -> HttpResponse:
+    incident = _visible(request, pk)
+    form = forms.IllegalStepForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, "Choose the step that was done.")
+        return redirect("incidents:detail", pk=incident.pk)
+    try:
+        actions.do_illegal_step(incident, request.user, IllegalStep(form.cleaned_data["step"]))
+    except (ValidationError, PermissionDenied) as error:
+        if isinstance(error, PermissionDenied):
+            raise Http404 from error
+        return _refused(request, incident, error)
+    messages.success(request, "Recorded: " + IllegalStep(form.cleaned_data["step"]).label)
+    return redirect("incidents:detail", pk=incident.pk)
+
+
+def illegal_refusal(request: StaffRequest, incident: Incident) -> HttpResponse:
+    """What a page says (with 403) when anything is sent for an incident on the illegal-content route."""
+    context = {"incident": incident, "steps_text": ILLEGAL_STEPS_TEXT}
+    return render_page(request, "incidents/illegal_refused.html", context, status=403)
+
+
+@staff_view(IN_CHARGE)
+@GET_POST
+def evidence_add_view(request: StaffRequest, pk: int) -> HttpResponse:
+    incident = _managed(request, pk)
+    if incident.illegal:
+        # Refused before the form (and its file) is read: nothing of it reaches the server's disk.
+        return illegal_refusal(request, incident)
+    form = forms.EvidenceForm(_posted(request), request.FILES if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        upload = data.get("file")
+        try:
+            actions.do_add_evidence(
+                incident, request.user, EvidenceKind(data["kind"]), upload=upload,
+                filename=upload.name if upload is not None else "", url=data["url"], description=data["description"],
+            )  # fmt: skip
+        except ValidationError as error:
+            forms.check(form, error)
+        else:
+            messages.success(request, "The evidence is kept with the incident.")
+            return redirect("incidents:detail", pk=incident.pk)
+    return _form(
+        request, incident, form, "Add evidence", "Keep it",
+        "Files are kept with their SHA-256 fingerprint, so that anyone can check later that they are unchanged.",
+        multipart=True,
+    )  # fmt: skip
+
+
+@staff_view(IN_CHARGE)
+@GET_POST
+def evidence_file_view(request: StaffRequest, pk: int) -> HttpResponse:
+    evidence = get_object_or_404(
+        Evidence.objects.filter(
+            incident__in=access.managed(request.user, request.school), kind=EvidenceKind.FILE
+        ),
+        pk=pk,
+    )
+    path = actions.evidence_path(evidence.sha256)
+    if evidence.incident.illegal or not evidence.sha256 or not path.is_file():
+        raise Http404("That file is not kept")
+    actions.record_view(evidence.incident, request.user, f"evidence file {evidence.pk}")
+    response = FileResponse(
+        path.open("rb"), as_attachment=True, filename=evidence.original_name or f"evidence-{evidence.pk}",
+        content_type=evidence.content_type or "application/octet-stream",
+    )  # fmt: skip
+    response["X-Content-Type-Options"] = "nosniff"
+    response["Cache-Control"] = "no-store"
+    return cast(HttpResponse, response)  # streamed: a file response is not an HttpResponse
+
+
+@staff_view(IN_CHARGE)
+@GET_POST
+def referral_add_view(request: StaffRequest, pk: int) -> HttpResponse:
+    incident = _managed(request, pk)
+    form = forms.ReferralForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            actions.do_refer(
+                incident, request.user, agency=data["agency"], reference=data["reference"], contact=data["contact"],
+                due_on=data["due_on"], notes=data["notes"], made_at=data["made_at"],
+            )  # fmt: skip
+        except ValidationError as error:
+            forms.check(form, error)
+        else:
+            messages.success(request, "The referral is recorded.")
+            return redirect("incidents:detail", pk=incident.pk)
+    return _form(request, incident, form, "Record a referral", "Record the referral")
+
+
+@staff_view(IN_CHARGE)
+@GET_POST
+def referral_answer_view(request: StaffRequest, pk: int) -> HttpResponse:
+    referral = get_object_or_404(
+        Referral.objects.filter(incident__in=access.managed(request.user, request.school)).select_related(
+            "incident"
+        ),
+        pk=pk,
+    )
+    form = forms.ReferralAnswerForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_referral_answer(referral, request.user, **form.cleaned_data)
+        except ValidationError as error:
+            forms.check(form, error)
+        else:
+            messages.success(request, f"{referral.get_agency_display()}'s answer is recorded.")
+            return redirect("incidents:detail", pk=referral.incident_id)
+    return _form(
+        request, referral.incident, form, f"{referral.get_agency_display()}'s answer", "Record their answer"
+    )
+
+
+@staff_view(IN_CHARGE)
+@GET_POST
+def parents_view(request: StaffRequest, pk: int) -> HttpResponse:
+    """Parents and carers told (who, when, how), or the reason for not telling them."""
+    incident = _managed(request, pk)
+    children = [i.person_id for i in incident.involvements.all() if i.person_id is not None]
+    links = GuardianLink.objects.filter(
+        child_id__in=children, guardian__kind=PersonKind.PARENT
+    ).select_related("guardian")
+    parents = {link.guardian.full_name: link.guardian for link in links}
+    which = request.POST.get("form") if request.method == "POST" else None
+    told = forms.ParentsToldForm(request.POST if which == "told" else None, parents=parents, prefix="told")
+    not_told = forms.ReasonForm(
+        request.POST if which == "not-told" else None, prefix="not", label="Why they are not told",
+        help_text="For instance, where telling them could put the child at greater risk",
+        initial={"reason": incident.parents_not_told_reason},
+    )  # fmt: skip
+    if which == "told" and told.is_valid():
+        data = told.cleaned_data
+        try:
+            actions.do_tell_parents(
+                incident, request.user, name=data["name"], method=data["method"], guardian=data["guardian"],
+                told_at=data["told_at"], notes=data["notes"],
+            )  # fmt: skip
+        except ValidationError as error:
+            forms.check(told, error)
+        else:
+            messages.success(request, "Recorded that parents or carers were told.")
+            return redirect("incidents:detail", pk=incident.pk)
+    elif which == "not-told" and not_told.is_valid():
+        try:
+            actions.do_parents_not_told(incident, request.user, not_told.cleaned_data["reason"])
+        except ValidationError as error:
+            forms.check(not_told, error)
+        else:
+            messages.success(
+                request, "The decision not to tell parents or carers is recorded, with its reason."
+            )
+            return redirect("incidents:detail", pk=incident.pk)
+    elif request.method == "POST" and which not in ("told", "not-told"):
+        told.add_error(None, "Choose one of the two forms")
+    context = {"incident": incident, "told": told, "not_told": not_told, "parents": sorted(parents)}
+    return render_page(request, "incidents/parents.html", context)
+
+
+@staff_view(IN_CHARGE)
+@GET_POST
+def close_view(request: StaffRequest, pk: int) -> HttpResponse:
+    incident = _managed(request, pk)
+    form = forms.CloseForm(_posted(request))
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_close(incident, request.user, **form.cleaned_data)
+        except ValidationError as error:
+            forms.check(form, error)
+        else:
+            messages.success(request, f"{incident} is closed.")
+            return redirect("incidents:detail", pk=incident.pk)
+    referred = incident.referrals.exists()
+    if referred:
+        del form.fields["not_referred_reason"]
+    return _form(
+        request, incident, form, f"Close {incident}", "Close the incident",
+        "Closing needs the outcome and its reasons; it can be reopened.",
+    )  # fmt: skip
+
+
+@staff_view(IN_CHARGE)
+@GET_POST
+def reopen_view(request: StaffRequest, pk: int) -> HttpResponse:
+    incident = _managed(request, pk)
+    form = forms.ReasonForm(_posted(request), label="Why reopen it?")
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_reopen(incident, request.user, form.cleaned_data["reason"])
+        except ValidationError as error:
+            forms.check(form, error)
+        else:
+            messages.success(request, f"{incident} is open again.")
+            return redirect("incidents:detail", pk=incident.pk)
+    return _form(request, incident, form, f"Reopen {incident}", "Reopen it")
+
+
+@staff_view(IN_CHARGE)
+@GET_POST
+def archive_view(request: StaffRequest, pk: int) -> HttpResponse:
+    incident = _managed(request, pk)
+    form = forms.ReasonForm(
+        _posted(request), label="Why was it raised in error?",
+        help_text="An archived record leaves the log's lists and reports. It is not deleted.",
+    )  # fmt: skip
+    if request.method == "POST" and form.is_valid():
+        try:
+            actions.do_archive(incident, request.user, form.cleaned_data["reason"])
+        except ValidationError as error:
+            forms.check(form, error)
+        else:
+            messages.success(request, f"{incident} is archived.")
+            return redirect("incidents:detail", pk=incident.pk)
+    return _form(request, incident, form, f"Archive {incident}", "Archive it", button_class="button-warning")
+
+
+@staff_view(IN_CHARGE)
+@GET_POST
+def looked_view(request: StaffRequest, pk: int) -> HttpResponse:
+    """Who opened the record, when, and what they looked at."""
+    incident = _managed(request, pk)
+    views = RecordView.objects.filter(incident=incident).select_related("user")
+    page = Paginator(views, 100).get_page(request.GET.get("page"))
+    return render_page(request, "incidents/looked.html", {"incident": incident, "page": page})
