@@ -14,6 +14,7 @@ from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import Person
 from tests.web.cast import Cast
+from tests.web.incidents.samples import INCIDENT_SAMPLES
 from tests.web.people.samples import SAMPLES as PEOPLE_SAMPLES
 from tests.web.policy.samples import POLICY_SAMPLES
 
@@ -55,6 +56,13 @@ SAMPLES: dict[str, Callable[[Cast, Any], dict[str, Any]]] = {
 }
 SAMPLES.update(PEOPLE_SAMPLES)
 SAMPLES.update(POLICY_SAMPLES)
+SAMPLES.update(INCIDENT_SAMPLES)
+
+# Addresses that answer with a file, not a page (nothing for axe to look at).
+FILES = {"incidents:evidence-file", "reports:governors-pdf"}
+
+# Pages whose address names no school's object (a table of the sanctions matrix, by its name).
+NOT_OBJECTS = {"incidents:matrix-edit"}
 
 
 @dataclass(frozen=True)

@@ -44,7 +44,7 @@ def demo(size: str) -> int:
     setup()
     from django.core.management import call_command
 
-    from schoolgate.web.demo import load_demo, load_demo_policy
+    from schoolgate.web.demo import load_demo, load_demo_incidents, load_demo_policy
     from schoolgate.web.people.models import Person
     from schoolgate.web.policy.actions import snapshot_path
 
@@ -55,6 +55,9 @@ def demo(size: str) -> int:
     else:
         loaded = load_demo()
         version = load_demo_policy(loaded.school)
+    incidents = load_demo_incidents(loaded.school, count=120 if size == "realistic" else 24)
+    if incidents:
+        print(f"its online safety log: {incidents} incidents over this school year and the last")
     people = Person.objects.filter(school=loaded.school).count()
     said = "loaded" if loaded.created else "already there"
     print(f"demo school {loaded.school.name!r}: {said} ({people:,} people)")

@@ -18,6 +18,8 @@ from django.utils import timezone
 from schoolgate.web.accounts.choices import Role
 from schoolgate.web.accounts.models import Membership, User
 from schoolgate.web.audit.trail import acting_as
+from schoolgate.web.incidents.choices import IncidentKind, IncidentType, Outcome, RiskArea, Status
+from schoolgate.web.incidents.choices import Role as PartRole
 from schoolgate.web.people.choices import IdentityKind, KeyStage, PersonKind, Relationship
 from schoolgate.web.people.models import ClassGroup, GuardianLink, NetworkIdentity, Person, YearGroup
 from schoolgate.web.policy.models import PolicyVersion
@@ -59,6 +61,7 @@ LOGINS = (
     ("l.hughes", "Laura", "Hughes", Role.SLT, "Assistant headteacher"),
     ("r.patel", "Ravi", "Patel", Role.TEACHER, "Year 5 class teacher"),
     ("a.brown", "Alan", "Brown", Role.GOVERNOR, "Safeguarding governor"),
+    ("c.morgan", "Catherine", "Morgan", Role.CHAIR_OF_GOVERNORS, "Chair of governors"),
 )
 
 
@@ -120,7 +123,8 @@ def load_demo(
                 display_name=f"{first} {last}",
             )
             Membership.objects.create(user=user, school=school, role=role)
-            kind = PersonKind.GOVERNOR if role == Role.GOVERNOR else PersonKind.STAFF
+            governs = role in (Role.GOVERNOR, Role.CHAIR_OF_GOVERNORS)
+            kind = PersonKind.GOVERNOR if governs else PersonKind.STAFF
             person = Person.objects.create(
                 school=school, kind=kind, first_name=first, last_name=last, job_title=job, user=user,
                 email=f"{username}@northfield.example", mis_id=f"S{len(username):02d}{username[:3].upper()}",
@@ -185,6 +189,104 @@ def load_demo(
         NetworkIdentity.objects.create(school=school, kind=IdentityKind.NETWORK, value="10.10.200.0/24",
                                        label="Guest Wi-Fi")  # fmt: skip
     return DemoSchool(school, logins, True)
+
+
+# The demo's online safety log: (type, area, misuse key or "", what happened, outcome or "" if open).
+DEMO_INCIDENTS = (
+    (IncidentType.CYBERBULLYING, RiskArea.CONDUCT, "offensive-message",
+     "Unkind messages about a classmate were shared in a group chat after school.", Outcome.RESOLVED),
+    (IncidentType.FILTER_BYPASS, RiskArea.CONDUCT, "proxy",
+     "A pupil used a proxy site on a classroom laptop to reach a blocked games site.", Outcome.SANCTIONED),
+    (IncidentType.HARMFUL_CONTENT, RiskArea.CONTENT, "accidental-offensive",
+     "A pupil saw a violent video through a link in a game chat and did not tell anyone.", Outcome.EARLY_HELP),
+    (IncidentType.MISUSE, RiskArea.CONDUCT, "pupil-account",
+     "A pupil logged in with a friend's password and changed their work.", Outcome.SANCTIONED),
+    (IncidentType.SELF_HARM, RiskArea.CONTENT, "",
+     "Searches about self-harm were flagged on a pupil's account during lunch.", Outcome.REFERRED),
+    (IncidentType.CYBERBULLYING, RiskArea.CONTACT, "",
+     "A pupil was sent threatening messages by someone outside the school.", ""),
+    (IncidentType.DATA_PROTECTION, RiskArea.COMMERCE, "",
+     "A phishing e-mail asked pupils for their school log-in details.", Outcome.NO_FURTHER_ACTION),
+    (IncidentType.OTHER, RiskArea.COMMERCE, "",
+     "A pupil spent money on in-game purchases with a parent's card.", ""),
+)  # fmt: skip
+
+
+def load_demo_incidents(school: School, *, count: int = 24, seed: int = 1) -> int:
+    """Fill the demo's online safety log over this school year and the last, through the same actions
+    as the pages (the dates are those of a log kept on paper and typed in). Returns how many were made;
+    none if the log has incidents already."""
+    from schoolgate.web.incidents import actions, matrix
+    from schoolgate.web.incidents.models import Incident, Misuse
+
+    if Incident.objects.filter(school=school).exists():
+        return 0
+    matrix.ensure_matrix(school)
+    rng = random.Random(seed)
+    users = {u.username: u for u in User.objects.filter(memberships__school=school).distinct()}
+    reporters = [users[name] for name in ("r.patel", "l.hughes", "p.okafor", "d.kowalski") if name in users]
+    dsl = users["s.ahmed"]
+    seniors = (users["s.ahmed"], users["m.evans"])
+    pupils = list(Person.objects.filter(school=school, kind=PersonKind.PUPIL).order_by("pk")[:200])
+    misuse = {m.key: m for m in Misuse.objects.filter(school=school, applies_to="pupil")}
+    now = timezone.now()
+    made = 0
+    for number in range(count):
+        kind, area, key, what, outcome = DEMO_INCIDENTS[number % len(DEMO_INCIDENTS)]
+        when = now - dt.timedelta(days=rng.randrange(5, 600), hours=rng.randrange(8))
+        if number < 2:  # two new ones, for the DSL to triage
+            when = now - dt.timedelta(days=number + 1)
+        subject, other = rng.sample(pupils, 2)
+        incident = actions.do_report(
+            school,
+            rng.choice(reporters),
+            actions.Report(
+                kind=IncidentKind.PUPIL, risk_area=area, incident_type=kind, occurred_at=when,
+                location=rng.choice(("Year 5 classroom", "ICT suite", "At home, online", "Library")),
+                what_happened=what, childs_words="I didn't know what to do so I told my teacher.",
+                misuse=misuse.get(key), reported_at=when + dt.timedelta(hours=2),
+                people=(actions.Party(PartRole.SUBJECT if key else PartRole.VICTIM, person=subject),
+                        actions.Party(PartRole.WITNESS, person=other)),
+            ),
+        )  # fmt: skip
+        made += 1
+        if number < 2:
+            continue
+        actions.do_move(incident, dsl, Status.TRIAGED)
+        actions.do_move(incident, dsl, Status.INVESTIGATING)
+        if actions.needs_two_seniors(incident):
+            actions.do_classify(
+                incident, dsl,
+                actions.Classification(
+                    kind=IncidentKind.PUPIL, risk_area=area, incident_type=kind, misuse=incident.misuse,
+                    restricted=incident.restricted, concerns_headteacher=False, illegal_content="",
+                    senior_first=seniors[0], senior_second=seniors[1],
+                ),
+            )  # fmt: skip
+            first = incident.misuse.expected.order_by("order").first() if incident.misuse else None
+            if first is not None:
+                actions.do_take_action(incident, dsl, first, taken_at=when + dt.timedelta(days=1))
+        if outcome == Outcome.REFERRED:
+            actions.do_refer(
+                incident, dsl, agency="social-care", reference=f"MASH-{rng.randrange(1000, 9999)}",
+                due_on=(when + dt.timedelta(days=14)).date(), made_at=when + dt.timedelta(days=1),
+            )  # fmt: skip
+        parent = subject.guardian_links.select_related("guardian").first()
+        if parent is not None:
+            actions.do_tell_parents(
+                incident, dsl, name=parent.guardian.full_name, guardian=parent.guardian, method="phone",
+                told_at=when + dt.timedelta(days=1),
+            )  # fmt: skip
+        else:
+            actions.do_parents_not_told(incident, dsl, "No parent or carer on record")
+        if outcome or number % 3 == 0:
+            actions.do_move(incident, dsl, Status.ACTIONS)
+        if outcome:
+            actions.do_close(
+                incident, dsl, outcome=outcome, reasons="Spoken to the pupils involved; support in place.",
+                not_referred_reason="" if outcome == Outcome.REFERRED else "Below the threshold for a referral",
+            )  # fmt: skip
+    return made
 
 
 STAND_IN_LISTS = {

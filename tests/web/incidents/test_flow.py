@@ -91,7 +91,9 @@ def test_the_dsl_runs_the_workflow_and_closing_needs_its_reasons(cast: Cast, pup
     assert dsl.post(f"/incidents/{incident.pk}/move/", {"to": "new"}).status_code == 302  # refused, said
     incident.refresh_from_db()
     assert incident.status == Status.ACTIONS
-    response = dsl.post(f"/incidents/{incident.pk}/close/", {"outcome": "resolved", "reasons": "Talked to both."})
+    response = dsl.post(
+        f"/incidents/{incident.pk}/close/", {"outcome": "resolved", "reasons": "Talked to both."}
+    )
     text = response.content.decode()
     assert response.status_code == 200 and "say why not" in text and "parents or carers" in text
     dsl.post(
@@ -121,7 +123,9 @@ def test_misuse_needs_two_senior_staff_to_close(cast: Cast) -> None:
     actions.do_move(incident, cast.alice, Status.TRIAGED)
     actions.do_parents_not_told(incident, cast.alice, "Pupil is 17 and asked us not to")
     with pytest.raises(ValidationError) as refused:
-        actions.do_close(incident, cast.alice, outcome="resolved", reasons="Done", not_referred_reason="Minor")
+        actions.do_close(
+            incident, cast.alice, outcome="resolved", reasons="Done", not_referred_reason="Minor"
+        )
     assert "two senior" in str(refused.value)
     change = actions.Classification(
         kind=incident.kind, risk_area=incident.risk_area, incident_type=incident.incident_type, misuse=None,
@@ -163,7 +167,9 @@ def test_evidence_is_kept_by_its_sha256_and_checked(cast: Cast, settings: object
     exe.name = "game.exe"
     response = dsl.post(f"/incidents/{incident.pk}/evidence/add/", {"kind": "file", "file": exe})
     assert response.status_code == 200 and "PNG, JPEG" in response.content.decode()
-    api = dsl.post(f"/incidents/api/{incident.pk}/evidence/", {"kind": "url", "url": "https://example.org/post/1"})
+    api = dsl.post(
+        f"/incidents/api/{incident.pk}/evidence/", {"kind": "url", "url": "https://example.org/post/1"}
+    )
     assert api.status_code == 201 and api.json()["kind"] == "url"
     assert logged_in(cast.tom).get(f"/incidents/evidence/{evidence.pk}/file/").status_code == 403
     assert logged_in(cast.olu).get(f"/incidents/evidence/{evidence.pk}/file/").status_code == 200
@@ -191,12 +197,17 @@ def test_the_illegal_content_route_keeps_nothing(cast: Cast) -> None:
     with pytest.raises(IllegalContentRouteError):
         actions.do_add_evidence(incident, cast.alice, "description", description="what it showed")
     with pytest.raises(IllegalContentRouteError):
-        Evidence.objects.create(school=cast.a, incident=incident, kind="url", url="https://x.example/", added_by=cast.alice)
+        Evidence.objects.create(
+            school=cast.a, incident=incident, kind="url", url="https://x.example/", added_by=cast.alice
+        )
     assert not Evidence.objects.exists()
     evidence_dir = settings.EVIDENCE_DIR
     assert not evidence_dir.exists() or not any(p.is_file() for p in evidence_dir.rglob("*"))
     # The steps: the reporter isolates the device; the DSL refers.
-    assert logged_in(cast.tom).post(f"/incidents/{incident.pk}/illegal-steps/", {"step": "isolated"}).status_code == 302
+    assert (
+        logged_in(cast.tom).post(f"/incidents/{incident.pk}/illegal-steps/", {"step": "isolated"}).status_code
+        == 302
+    )
     assert incident.illegal_steps.get().done_by == cast.tom
 
 
@@ -218,7 +229,13 @@ def test_a_file_kept_before_the_incident_turned_out_illegal_goes(cast: Cast) -> 
 
 def test_overdue_referrals_are_flagged(cast: Cast) -> None:
     incident = report(cast.a, cast.tom)
-    actions.do_refer(incident, cast.alice, agency="social-care", reference="MASH-2291", due_on=timezone.localdate() - dt.timedelta(days=1))
+    actions.do_refer(
+        incident,
+        cast.alice,
+        agency="social-care",
+        reference="MASH-2291",
+        due_on=timezone.localdate() - dt.timedelta(days=1),
+    )
     dsl = logged_in(cast.alice)
     listing = dsl.get("/incidents/?show=overdue").content.decode()
     assert f"/incidents/{incident.pk}/" in listing and "Referral overdue" in listing
@@ -230,7 +247,9 @@ def test_every_look_is_logged_and_the_dsl_sees_who(cast: Cast) -> None:
     logged_in(cast.dara).get(f"/incidents/{incident.pk}/")
     page = logged_in(cast.alice).get(f"/incidents/{incident.pk}/looked/").content.decode()
     assert "Dara Example" in page
-    assert RecordView.objects.filter(incident=incident).count() == 1  # alice's look at "who looked" is not one
+    assert (
+        RecordView.objects.filter(incident=incident).count() == 1
+    )  # alice's look at "who looked" is not one
 
 
 def test_the_audit_trail_has_every_change_and_none_of_the_words(cast: Cast) -> None:
@@ -241,7 +260,12 @@ def test_the_audit_trail_has_every_change_and_none_of_the_words(cast: Cast) -> N
     types = set(entries.values_list("object_type", flat=True))
     assert {"incidents.incident", "incidents.involvement", "incidents.event"} <= types
     dumped = str(list(entries.values_list("before", "after", "object_repr")))
-    for words in ("Messages calling her names", "I don't want to come in", "Amelia Hughes", "Amelia's mother"):
+    for words in (
+        "Messages calling her names",
+        "I don't want to come in",
+        "Amelia Hughes",
+        "Amelia's mother",
+    ):
         assert words not in dumped
     assert "sha256:" in dumped
     assert verify().ok

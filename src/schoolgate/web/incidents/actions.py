@@ -188,6 +188,8 @@ class Report:
     misuse: Misuse | None = None
     concerns_headteacher: bool = False
     people: tuple[Party, ...] = ()
+    # When it was reported, for a concern first written on paper and typed in later (else now).
+    reported_at: dt.datetime | None = None
 
 
 def do_report(school: School, user: User, report: Report) -> Incident:
@@ -224,6 +226,7 @@ def do_report(school: School, user: User, report: Report) -> Incident:
                     concerns_headteacher=concerns_head, occurred_at=report.occurred_at,
                     location=report.location.strip(), what_happened=report.what_happened.strip(),
                     childs_words=report.childs_words.strip(), reported_by=user,
+                    reported_at=report.reported_at or timezone.now(),
                 )  # fmt: skip
                 incident.full_clean(exclude=("reported_by", "misuse"))
                 _save(incident)
@@ -238,7 +241,7 @@ def do_report(school: School, user: User, report: Report) -> Incident:
                     Involvement.objects.create(
                         school=school, incident=incident, name=str(user)[:200], role=PartRole.REPORTER
                     )
-                _event(incident, user, EventKind.REPORTED, "Concern reported")
+                _event(incident, user, EventKind.REPORTED, "Concern reported", at=incident.reported_at)
                 return incident
         except IntegrityError:  # another report took the number: take the next
             if attempt == 4:

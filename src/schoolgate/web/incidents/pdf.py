@@ -10,7 +10,6 @@ from xml.sax.saxutils import escape
 
 from reportlab.graphics.charts.barcharts import HorizontalBarChart  # type: ignore[import-untyped]
 from reportlab.graphics.charts.legends import Legend  # type: ignore[import-untyped]
-from reportlab.graphics.charts.textlabels import NA_Label  # type: ignore[import-untyped]
 from reportlab.graphics.shapes import Drawing  # type: ignore[import-untyped]
 from reportlab.lib import colors  # type: ignore[import-untyped]
 from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]
@@ -26,7 +25,7 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
     TableStyle,
 )
 
-from schoolgate.web.incidents.report import HIDING_NOTE, NOT_SHOWN, Breakdown, GovernorsReport, Row
+from schoolgate.web.incidents.report import FEWER, HIDING_NOTE, NOT_SHOWN, Breakdown, GovernorsReport, Row
 
 TITLE = "Online safety: report to governors"
 THIS_COLOUR = colors.HexColor("#1d70b8")
@@ -44,15 +43,19 @@ def _styles() -> dict[str, ParagraphStyle]:
         "title": ParagraphStyle("title", parent=sheet["Title"], fontSize=20, leading=24, alignment=0),
         "h2": ParagraphStyle("h2", parent=sheet["Heading2"], fontSize=14, leading=17, spaceBefore=10),
         "body": body,
-        "small": ParagraphStyle("small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#505a5f")),
+        "small": ParagraphStyle(
+            "small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#505a5f")
+        ),
         "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=12),
         "head": ParagraphStyle("head", parent=body, fontSize=9.5, leading=12, fontName="Helvetica-Bold"),
     }
 
 
-def _table(report: GovernorsReport, rows: tuple[Row, ...], styles: dict[str, ParagraphStyle]) -> Table:
+def _table(
+    report: GovernorsReport, what: str, rows: tuple[Row, ...], styles: dict[str, ParagraphStyle]
+) -> Table:
     head = [
-        Paragraph("", styles["head"]),
+        Paragraph(escape(what), styles["head"]),
         Paragraph(escape(report.term.name), styles["head"]),
         Paragraph(f"{escape(report.last.name)} (same term last year)", styles["head"]),
     ]
@@ -102,8 +105,12 @@ def _chart(report: GovernorsReport, breakdown: Breakdown) -> Drawing:
     chart.x, chart.y = label_width, 20
     chart.width, chart.height = width - label_width - 40, plot_height
     # Series 0 is drawn nearest the category's start; with the axis reversed (first row at the top),
-    # that puts last year above this term, so this term is given second.
-    chart.data = [[r.last.value for r in rows], [r.this.value for r in rows]]
+    # that puts it below, so this term is given second. A hidden number is drawn as no bar at all
+    # (0), labelled with its text ("fewer than 3"), never at its true height.
+    series = ([r.last for r in rows], [r.this for r in rows])
+    chart.data = [[c.value or 0 for c in cells] for cells in series]
+    chart.barLabelFormat = "values"
+    chart.barLabelArray = [[c.text for c in cells] for cells in series]
     chart.categoryAxis.categoryNames = [_short(r.label) for r in rows]
     chart.categoryAxis.reverseDirection = 1
     chart.categoryAxis.labels.boxAnchor = "e"
@@ -127,15 +134,9 @@ def _chart(report: GovernorsReport, breakdown: Breakdown) -> Drawing:
     chart.valueAxis.labelTextFormat = "%d"
     chart.valueAxis.visibleGrid = 1
     chart.valueAxis.gridStrokeColor = colors.HexColor("#e5e6e7")
-    chart.barLabelFormat = "%d"
     chart.barLabels.boxAnchor = "w"
     chart.barLabels.dx = 3
     chart.barLabels.fontSize = 7
-    chart.naLabel = NA_Label()
-    chart.naLabel.text = NOT_SHOWN
-    chart.naLabel.boxAnchor = "w"
-    chart.naLabel.dx = 3
-    chart.naLabel.fontSize = 7
     drawing.add(chart)
     legend = Legend()
     legend.x, legend.y = label_width, plot_height + legend_height + 26
@@ -203,7 +204,7 @@ def render(report: GovernorsReport) -> bytes:
             styles["body"],
         ),
         Paragraph("Summary", styles["h2"]),
-        _table(report, (report.pupils, report.staff, report.still_open), styles),
+        _table(report, "Incidents", report.headline, styles),
         Paragraph(
             "Concerns about members of staff are counted, but not broken down: so few could identify "
             "the person.",
@@ -214,7 +215,7 @@ def render(report: GovernorsReport) -> bytes:
         breakdown: Breakdown = getattr(report, name)
         block: list[Any] = [Paragraph(escape(breakdown.title), styles["h2"])]
         block.append(Paragraph(escape(breakdown.caption) + ".", styles["small"]))
-        block.append(_table(report, breakdown.rows, styles))
+        block.append(_table(report, breakdown.what, breakdown.rows, styles))
         if breakdown.note:
             block.append(Paragraph(escape(breakdown.note), styles["small"]))
         story.append(CondPageBreak(60 * mm))
@@ -223,7 +224,10 @@ def render(report: GovernorsReport) -> bytes:
             chart: list[Any] = [Spacer(1, 3 * mm), _chart(report, breakdown)]
             if breakdown.any_hidden:
                 chart.append(
-                    Paragraph(f"No bar is drawn for a number that is {NOT_SHOWN}.", styles["small"])
+                    Paragraph(
+                        f"A number that is {FEWER} or {NOT_SHOWN} has no bar: it is not drawn at its size.",
+                        styles["small"],
+                    )
                 )
             story.append(KeepTogether(chart))
     footer = _footer(report)

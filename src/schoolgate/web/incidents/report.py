@@ -13,12 +13,18 @@ The counts leave this module only as `Cell`s, which carry what may be shown and 
 How small numbers are hidden (`protect`):
 
 1. A count of 1 or 2 is shown as "fewer than 3". 0 is shown as 0.
-2. A breakdown whose rows add up to a total shown elsewhere (areas, types, where they stood: each adds
-   up to the pupil incidents) could give a hidden count away by subtraction. So, while a reader who
-   knows the total, this rule and which cells are hidden for which reason could still work out a hidden
-   count exactly, the smallest count still shown is hidden as well ("not shown"), and so on.
-3. Where even that cannot hide them (a total under 3, or too few other counts), the whole column is
-   "not shown".
+2. A table whose rows add up to a total shown elsewhere (areas of risk, types, where they stood: each
+   adds up to the incidents about pupils) would give a lone hidden count away by subtraction. So where
+   a count is under 3, one more is hidden ("not shown"): the last count of 3 or more in the table's
+   fixed order. The order is fixed, not "the smallest", because a reader who knew the rule would
+   learn from "the smallest" that the hidden one is no bigger than those shown, and that can be enough.
+3. If the hidden counts could still be worked out (1 and 3 hidden, adding up to 4: they can only be
+   1 and 3), or the total is under 3, none of that column is shown.
+
+Each step depends only on what the reader sees, so knowing the rule tells them nothing more; the tests
+check it against every column of four and five rows. Each term's column is protected on its own: the
+two terms count different incidents. No table is split by two things at once, so the tables are bound
+to each other only through the total.
 
 Actions and referrals are counted as the incidents in which they were taken or made: an incident can
 have several, or none, so their rows add up to nothing shown, and rule 1 is enough.
@@ -191,33 +197,34 @@ HIDDEN = Cell(NOT_SHOWN, None)
 
 
 def _pinned(primary: Sequence[int], secondary: Sequence[int]) -> bool:
-    """Whether a reader who knows the total, this rule, and which cells are "fewer than 3" and which
-    "not shown" (so at least 3) could work out a count under 3 exactly. Every "fewer than 3" cell is
-    bound by the same sums, so one question answers for all of them: could it be two values or more?"""
-    total = sum(primary) + sum(secondary)
+    """Whether a reader who knows what the hidden counts add up to, and which are "fewer than 3"
+    (1 or 2) and which "not shown" (3 or more), could work out a count under 3 exactly. Every
+    "fewer than 3" cell is bound by the same sums, so one question answers for all of them: could it be
+    either 1 or 2?"""
+    hidden = sum(primary) + sum(secondary)
     others_least = (len(primary) - 1) + SMALL * len(secondary)
     others_most = float("inf") if secondary else (len(primary) - 1) * (SMALL - 1)
-    could_be = [v for v in range(1, SMALL) if others_least <= total - v <= others_most]
+    could_be = [v for v in range(1, SMALL) if others_least <= hidden - v <= others_most]
     return len(could_be) < 2
 
 
 def protect(counts: Sequence[int]) -> list[Cell]:
-    """The cells of one column of a breakdown whose counts add up to a total that is shown.
+    """The cells of one column of a table whose counts add up to a total that is shown.
 
-    A count under 3 is "fewer than 3"; then the smallest counts still shown are "not shown" too, one at
-    a time, until no hidden count can be worked out from the total; if that cannot be done, none of the
-    column is shown."""
-    total = sum(counts)
-    if 0 < total < SMALL:
-        return [HIDDEN for _ in counts]
+    A count under 3 is "fewer than 3", and then one more is "not shown": the last count of 3 or more,
+    in the table's own order (so that which one it is says nothing of the numbers). If the hidden counts
+    could still be worked out from the total, or the total is under 3, none of the column is shown.
+
+    What the reader sees (which cells are hidden, why, and the total) decides each step, so knowing this
+    rule tells them nothing more; tests/web/incidents/test_report.py checks it against every column of
+    four and five rows: each hidden count under 3 could always be either 1 or 2."""
+    withheld = [HIDDEN for _ in counts]
+    if 0 < sum(counts) < SMALL:
+        return withheld
     primary = [i for i, n in enumerate(counts) if 0 < n < SMALL]
-    secondary: list[int] = []
-    if primary:
-        while _pinned([counts[i] for i in primary], [counts[i] for i in secondary]):
-            rest = [i for i, n in enumerate(counts) if n >= SMALL and i not in secondary]
-            if not rest:
-                return [HIDDEN for _ in counts]
-            secondary.append(min(rest, key=lambda i: (counts[i], i)))
+    secondary = [i for i, n in enumerate(counts) if n >= SMALL][-1:] if primary else []
+    if primary and _pinned([counts[i] for i in primary], [counts[i] for i in secondary]):
+        return withheld
     return [HIDDEN if i in secondary else cell(n) for i, n in enumerate(counts)]
 
 
@@ -238,6 +245,7 @@ class Breakdown:
 
     title: str
     caption: str
+    what: str  # the heading of the first column: what a row is
     rows: tuple[Row, ...]
     note: str = ""
 
@@ -267,14 +275,12 @@ class GovernorsReport:
         return (self.areas, self.types, self.outcomes, self.actions, self.referrals)
 
     @property
-    def any_hidden(self) -> bool:
-        headline = (self.pupils, self.staff, self.still_open)
-        return any(b.any_hidden for b in self.breakdowns) or any(
-            r.this.hidden or r.last.hidden for r in headline
-        )
+    def headline(self) -> tuple[Row, ...]:
+        return (self.pupils, self.staff, self.still_open)
 
 
 OPEN_LABEL = "Still open at the end of the term"
+OPEN_NOW_LABEL = "Still open now (last year: at the end of the term)"
 HIDING_NOTE = (
     f"A number under {SMALL} is shown as “{FEWER}”. Where the others would let it be worked out, "
     f"the smallest of them is “{NOT_SHOWN}” as well."
@@ -367,9 +373,11 @@ def build(school: School, term: Term, *, now: dt.datetime | None = None) -> Gove
         dict(RiskArea.choices) | dict(IncidentType.choices) | dict(Outcome.choices) | dict(Agency.choices)
     )
     ended = now >= this_bounds[1]
+    # "Still open" comes first: protect() hides the last big count of a table where it must, and this
+    # is the one governors look for.
     outcome_rows = _rows(
-        [*(labels.get(o, o) for o in outcomes), OPEN_LABEL],
-        [*((c[0], c[1]) for c in outcomes.values()), open_at_end],
+        [OPEN_LABEL if ended else OPEN_NOW_LABEL, *(labels.get(o, o) for o in outcomes)],
+        [open_at_end, *((c[0], c[1]) for c in outcomes.values())],
         adds_up=True,
     )
     return GovernorsReport(
@@ -380,33 +388,38 @@ def build(school: School, term: Term, *, now: dt.datetime | None = None) -> Gove
         ended=ended,
         pupils=Row("Incidents about pupils", cell(pupils[0]), cell(pupils[1])),
         staff=Row("Concerns about members of staff", cell(staff[0]), cell(staff[1])),
-        still_open=outcome_rows[-1],
+        still_open=outcome_rows[0],
         areas=Breakdown(
             "Areas of risk",
             "Incidents about pupils by area of risk",
+            "Area of risk",
             _rows([labels.get(a, a) for a in areas], [(c[0], c[1]) for c in areas.values()], adds_up=True),
         ),
         types=Breakdown(
             "Types of incident",
             "Incidents about pupils by type",
+            "Type",
             _rows([labels.get(t, t) for t in types], [(c[0], c[1]) for c in types.values()], adds_up=True),
         ),
         outcomes=Breakdown(
             "Outcomes",
             "Incidents about pupils by where they stood at the end of the term",
+            "Outcome",
             outcome_rows,
-            note="Those closed by the end of the term, by their outcome, and those still open then."
+            note="Those still open at the end of the term, and those closed by then, by their outcome."
             + ("" if ended else " This term has not ended yet: still open now."),
         ),
         actions=Breakdown(
             "Actions taken",
             "Incidents about pupils in which each action was taken",
+            "Action",
             _rows([name for name, _ in actions], [c for _, c in actions], adds_up=False),
             note="An incident may have had several of these actions, or none.",
         ),
         referrals=Breakdown(
             "Referrals",
             "Incidents about pupils referred to each agency",
+            "Agency",
             _rows([labels.get(a, a) for a in referred], list(referred.values()), adds_up=False),
             note="An incident may have been referred to more than one agency, or to none.",
         ),

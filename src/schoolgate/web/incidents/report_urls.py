@@ -1,12 +1,9 @@
-# Being written (helper A).
-from django.http import HttpRequest, HttpResponse
 from django.urls import path
 
+from schoolgate.web.incidents import report_views
+
 app_name = "reports"
-
-
-def _todo(request: HttpRequest) -> HttpResponse:
-    raise NotImplementedError
-
-
-urlpatterns = [path("governors/", _todo, name="governors")]
+urlpatterns = [
+    path("governors/", report_views.governors_view, name="governors"),
+    path("governors/pdf/", report_views.governors_pdf_view, name="governors-pdf"),
+]

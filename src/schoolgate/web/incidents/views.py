@@ -515,7 +515,8 @@ def parents_view(request: StaffRequest, pk: int) -> HttpResponse:
         child_id__in=children, guardian__kind=PersonKind.PARENT
     ).select_related("guardian")
     parents = {link.guardian.full_name: link.guardian for link in links}
-    which = request.POST.get("form") if request.method == "POST" else None
+    # Which of the two forms was sent (a post that says neither is taken as the first).
+    which = (request.POST.get("form") if request.POST.get("form") == "not-told" else "told") if request.method == "POST" else None
     told = forms.ParentsToldForm(request.POST if which == "told" else None, parents=parents, prefix="told")
     not_told = forms.ReasonForm(
         request.POST if which == "not-told" else None, prefix="not", label="Why they are not told",
@@ -544,8 +545,6 @@ def parents_view(request: StaffRequest, pk: int) -> HttpResponse:
                 request, "The decision not to tell parents or carers is recorded, with its reason."
             )
             return redirect("incidents:detail", pk=incident.pk)
-    elif request.method == "POST" and which not in ("told", "not-told"):
-        told.add_error(None, "Choose one of the two forms")
     context = {"incident": incident, "told": told, "not_told": not_told, "parents": sorted(parents)}
     return render_page(request, "incidents/parents.html", context)
 
