@@ -198,7 +198,7 @@ DEMO_INCIDENTS = (
     (IncidentType.FILTER_BYPASS, RiskArea.CONDUCT, "proxy",
      "A pupil used a proxy site on a classroom laptop to reach a blocked games site.", Outcome.SANCTIONED),
     (IncidentType.HARMFUL_CONTENT, RiskArea.CONTENT, "accidental-offensive",
-     "A pupil saw a violent video through a link in a game chat and did not tell anyone.", Outcome.EARLY_HELP),
+     "A pupil saw a violent video through a link in a game chat and told nobody.", Outcome.EARLY_HELP),
     (IncidentType.MISUSE, RiskArea.CONDUCT, "pupil-account",
      "A pupil logged in with a friend's password and changed their work.", Outcome.SANCTIONED),
     (IncidentType.SELF_HARM, RiskArea.CONTENT, "",
@@ -284,7 +284,7 @@ def load_demo_incidents(school: School, *, count: int = 24, seed: int = 1) -> in
         if outcome:
             actions.do_close(
                 incident, dsl, outcome=outcome, reasons="Spoken to the pupils involved; support in place.",
-                not_referred_reason="" if outcome == Outcome.REFERRED else "Below the threshold for a referral",
+                not_referred_reason="" if outcome == Outcome.REFERRED else "Below the threshold",
             )  # fmt: skip
     return made
 

@@ -80,11 +80,16 @@ def test_a_concern_is_reported_dealt_with_closed_shown_in_the_chronology_and_cou
     # The pupils' table and the staff's both have this row: the pupils' one, by its label.
     misuse = page.get_by_label("If it is misuse of the school's systems, which?")
     offered = misuse.locator('optgroup[label="Pupils"] > option', has_text=OFFENSIVE)
-    misuse.select_option(value=offered.get_attribute("value"))
+    value = offered.get_attribute("value")
+    assert value, "the pupils' table offers the row"
+    misuse.select_option(value=value)
+    checking = time.monotonic()
     check(page, "report form, filled in")
+    started += time.monotonic() - checking  # axe's time is not the teacher's
     page.get_by_role("button", name="Send to the DSL team").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Your report: Incident 1")
     took = time.monotonic() - started
+    print(f"reporting took {took:.1f} s of scripted steps")  # shown with -s
     assert took < REPORT_BOUND, f"reporting took {took:.1f} s of scripted steps"
     expect(page.get_by_role("status").first).to_contain_text(
         "Thank you: your concern is recorded as incident 1. The DSL team has it"
@@ -116,7 +121,7 @@ def test_a_concern_is_reported_dealt_with_closed_shown_in_the_chronology_and_cou
     expected = page.get_by_role("table", name="What the sanctions matrix expects")
     row = expected.get_by_role("row").filter(has_text="Refer to class teacher / tutor")
     # The link's name is "Record" and, visually hidden, the action's (a block: "Record : Refer to…").
-    row.get_by_role("link", name=re.compile(r"^Record\s*: Refer to class teacher / tutor$")).click()
+    row.get_by_role("link", name=re.compile(r"^Record\s*: Refer to class teacher \/ tutor$")).click()
     page.wait_for_url(re.compile(r".*/actions/add/\?action=\d+$"))
     action = page.get_by_label("Action", exact=True)
     expect(action.locator("option:checked")).to_have_text("Refer to class teacher / tutor")
@@ -184,10 +189,17 @@ def test_a_concern_is_reported_dealt_with_closed_shown_in_the_chronology_and_cou
     expect(incidents.get_by_role("link", name="Incident 1")).to_be_visible()
     expect(incidents).to_contain_text("Victim")
     lines = page.locator("table").filter(has=page.locator("caption", has_text="oldest first"))
-    kinds = [text.strip() for text in lines.locator("tbody tr td:nth-child(4) strong").all_inner_texts()]
-    wanted = [str(EventKind(k).label) for k in ("reported", "action", "referral", "parents", "closed")]
-    assert [k for k in kinds if k in wanted] == wanted, kinds
-    assert kinds.count("Moved on") == 3, kinds  # triaged, investigating, actions
+    kinds = [
+        text.strip().rstrip(":")
+        for text in lines.locator("tbody tr td:nth-child(4) strong").all_inner_texts()
+    ]
+    kind_label = {k: str(EventKind(k).label) for k in EventKind.values}
+    done = [kind_label[k] for k in ("action", "referral", "parents")]  # at the times the DSL gave
+    assert all(kinds.count(k) == 1 for k in done), kinds
+    # Stamped as they were recorded, so in the order they were: reported, moved on twice, the senior
+    # staff named (a decision), moved on to actions, closed.
+    stamped = [kind_label[k] for k in ("reported", "status", "status", "decision", "status", "closed")]
+    assert [k for k in kinds if k not in done] == stamped, kinds
     times = [
         dt.datetime.strptime(text.strip(), "%d %b %Y, %H:%M")
         for text in lines.locator("tbody tr td:nth-child(1)").all_inner_texts()
@@ -218,8 +230,10 @@ def test_a_concern_is_reported_dealt_with_closed_shown_in_the_chronology_and_cou
     image.save(tmp_path / "governors-report.png")
     grey = image.convert("L")
     inked = sum(grey.histogram()[:250])  # pixels that are not white
+    print(f"the governors' PDF: {len(pdf)} pages, {inked / (grey.width * grey.height):.1%} of page 1 inked")
     assert inked > 0.01 * grey.width * grey.height, f"the first page is blank ({inked} pixels inked)"
     assert "Online safety" in text
+    assert "fewer than 3" in text and "fewer than 3" in html  # the one incident, counted, not shown as 1
     for secret in (pupil.full_name, pupil.first_name, PERPETRATOR, parent, WHAT_HAPPENED[:40], "CSC-2026"):
         assert secret not in html, f"{secret!r} is on the governors' page"
         assert secret not in text, f"{secret!r} is in the governors' PDF"

@@ -33,7 +33,9 @@ def _incidents(cast: Cast) -> dict[str, Incident]:
     head = person(cast.a, "Helen", "Ashworth", PersonKind.STAFF, user=cast.hana)
     return {
         "ordinary": report(cast.a, cast.tom),
-        "restricted": report(cast.a, cast.tom, incident_type=IncidentType.GROOMING, risk_area=RiskArea.CONTACT),
+        "restricted": report(
+            cast.a, cast.tom, incident_type=IncidentType.GROOMING, risk_area=RiskArea.CONTACT
+        ),
         "allegation": report(
             cast.a, cast.sami, kind=IncidentKind.STAFF, subject=teacher, role=Role.SUBJECT,
             incident_type=IncidentType.HARMFUL_CONTENT, risk_area=RiskArea.CONTENT,

@@ -237,7 +237,8 @@ class ClassifyForm(forms.Form):
 
 class PersonAddForm(forms.Form):
     name = forms.CharField(
-        label="Full name", max_length=200, help_text="Start typing: people in the school's records are offered",
+        label="Full name", max_length=200,
+        help_text="Start typing: people in the school's records are offered",
         widget=forms.TextInput(attrs={"list": "people-list", "autocomplete": "off"}),
     )  # fmt: skip
     role = forms.ChoiceField(label="Their part", choices=Role.choices, widget=forms.RadioSelect)
@@ -361,7 +362,7 @@ class CloseForm(forms.Form):
     )  # fmt: skip
     not_referred_reason = forms.CharField(
         label="Why it was not referred", required=False, widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="Nothing was referred to an outside agency: a decision not to refer is kept with its reasons",
+        help_text="Nothing was referred to an outside agency: a decision not to refer is kept, with why",
     )  # fmt: skip
 
 

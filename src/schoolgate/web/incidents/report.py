@@ -22,7 +22,7 @@ How small numbers are hidden (`protect`):
    1 and 3), or the total is under 3, none of that column is shown.
 
 Each step depends only on what the reader sees, so knowing the rule tells them nothing more; the tests
-check it against every column of four and five rows. Each term's column is protected on its own: the
+check it against every column, with small totals, of as many rows as the report's tables. Each term's column is protected on its own: the
 two terms count different incidents. No table is split by two things at once, so the tables are bound
 to each other only through the total.
 
@@ -216,8 +216,8 @@ def protect(counts: Sequence[int]) -> list[Cell]:
     could still be worked out from the total, or the total is under 3, none of the column is shown.
 
     What the reader sees (which cells are hidden, why, and the total) decides each step, so knowing this
-    rule tells them nothing more; tests/web/incidents/test_report.py checks it against every column of
-    four and five rows: each hidden count under 3 could always be either 1 or 2."""
+    rule tells them nothing more; tests/web/incidents/test_report.py checks it against every column
+    with a small total: each hidden count under 3 could always be another number."""
     withheld = [HIDDEN for _ in counts]
     if 0 < sum(counts) < SMALL:
         return withheld
@@ -282,8 +282,8 @@ class GovernorsReport:
 OPEN_LABEL = "Still open at the end of the term"
 OPEN_NOW_LABEL = "Still open now (last year: at the end of the term)"
 HIDING_NOTE = (
-    f"A number under {SMALL} is shown as “{FEWER}”. Where the others would let it be worked out, "
-    f"the smallest of them is “{NOT_SHOWN}” as well."
+    f"A number under {SMALL} is shown as “{FEWER}”. So that it cannot be worked out from the total, "
+    f"one more number in its table is “{NOT_SHOWN}”, or, where that is not enough, the whole column."
 )
 
 

@@ -44,7 +44,7 @@ GET_POST = require_http_methods(["GET", "POST"])
 # The illegal-content route, as the page says it (the policy's steps).
 ILLEGAL_STEPS_TEXT = (
     "Stop. Do not look at the content again, and do not show it to anyone.",
-    "Do not copy, save, print, screenshot, forward or upload anything, and do not write down the web address.",
+    "Do not copy, save, print, screenshot, forward or upload anything, or write down the web address.",
     "Isolate the device: leave it as it is (on or off, as you found it), and keep everyone away from it.",
     "Tell the DSL now. The DSL refers it to the police at once, and reports it to CEOP or the IWF.",
 )
@@ -426,7 +426,8 @@ def evidence_add_view(request: StaffRequest, pk: int) -> HttpResponse:
         try:
             actions.do_add_evidence(
                 incident, request.user, EvidenceKind(data["kind"]), upload=upload,
-                filename=upload.name if upload is not None else "", url=data["url"], description=data["description"],
+                filename=upload.name if upload is not None else "", url=data["url"],
+                description=data["description"],
             )  # fmt: skip
         except ValidationError as error:
             forms.check(form, error)
@@ -435,7 +436,7 @@ def evidence_add_view(request: StaffRequest, pk: int) -> HttpResponse:
             return redirect("incidents:detail", pk=incident.pk)
     return _form(
         request, incident, form, "Add evidence", "Keep it",
-        "Files are kept with their SHA-256 fingerprint, so that anyone can check later that they are unchanged.",
+        "Files are kept with their SHA-256 fingerprint, so that anyone can later check they are unchanged.",
         multipart=True,
     )  # fmt: skip
 
@@ -471,7 +472,8 @@ def referral_add_view(request: StaffRequest, pk: int) -> HttpResponse:
         data = form.cleaned_data
         try:
             actions.do_refer(
-                incident, request.user, agency=data["agency"], reference=data["reference"], contact=data["contact"],
+                incident, request.user, agency=data["agency"], reference=data["reference"],
+                contact=data["contact"],
                 due_on=data["due_on"], notes=data["notes"], made_at=data["made_at"],
             )  # fmt: skip
         except ValidationError as error:
@@ -516,7 +518,9 @@ def parents_view(request: StaffRequest, pk: int) -> HttpResponse:
     ).select_related("guardian")
     parents = {link.guardian.full_name: link.guardian for link in links}
     # Which of the two forms was sent (a post that says neither is taken as the first).
-    which = (request.POST.get("form") if request.POST.get("form") == "not-told" else "told") if request.method == "POST" else None
+    which = None
+    if request.method == "POST":
+        which = "not-told" if request.POST.get("form") == "not-told" else "told"
     told = forms.ParentsToldForm(request.POST if which == "told" else None, parents=parents, prefix="told")
     not_told = forms.ReasonForm(
         request.POST if which == "not-told" else None, prefix="not", label="Why they are not told",
