@@ -22,9 +22,9 @@ How small numbers are hidden (`protect`):
    1 and 3), or the total is under 3, none of that column is shown.
 
 Each step depends only on what the reader sees, so knowing the rule tells them nothing more; the tests
-check it against every column, with small totals, of as many rows as the report's tables. Each term's column is protected on its own: the
-two terms count different incidents. No table is split by two things at once, so the tables are bound
-to each other only through the total.
+check it against every column with a small total, of as many rows as the report's tables. Each term's
+column is protected on its own: the two terms count different incidents. No table is split by two
+things at once, so the tables are bound to each other only through the total.
 
 Actions and referrals are counted as the incidents in which they were taken or made: an incident can
 have several, or none, so their rows add up to nothing shown, and rule 1 is enough.
