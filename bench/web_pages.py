@@ -26,6 +26,8 @@ from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
 GOAL_MS = 200.0
+# A secondary school's log over two school years (the demo spreads them over the last 600 days).
+INCIDENTS = 600
 
 
 @dataclass
@@ -92,7 +94,7 @@ def measure(requests: int) -> dict[str, Any]:
     from django_otp.oath import TOTP
     from django_otp.plugins.otp_totp.models import TOTPDevice
 
-    from schoolgate.web.demo import DEMO_PASSWORD, load_demo, load_demo_policy
+    from schoolgate.web.demo import DEMO_PASSWORD, load_demo, load_demo_incidents, load_demo_policy
     from schoolgate.web.people.choices import PersonKind
     from schoolgate.web.people.models import Person
 
@@ -110,6 +112,12 @@ def measure(requests: int) -> dict[str, Any]:
     if schoolgate(["lists", "compile", "--policy", str(snapshot_path(school)), "--index", index, "--quiet"]):
         sys.exit("web_pages: the demo policy's lists did not compile")
     load_s = time.perf_counter() - started
+    started = time.perf_counter()
+    incidents = load_demo_incidents(school, count=INCIDENTS)
+    incidents_s = time.perf_counter() - started
+    print(
+        f"== the online safety log: {incidents:,} incidents made through the actions in {incidents_s:.1f} s"
+    )
     people = Person.objects.filter(school=school).count()
     print(
         f"== the school: {people:,} people loaded in {load_s:.1f} s "
@@ -159,6 +167,30 @@ def measure(requests: int) -> dict[str, Any]:
         ("people: import", manager, "d.kowalski", reverse("people:import")),
         ("staff logins", manager, "d.kowalski", reverse("accounts:staff")),
     ]
+    from django.db.models import Count
+
+    from schoolgate.web.incidents.models import Incident, Involvement
+
+    busiest = (
+        Involvement.objects.filter(school=school, person__kind=PersonKind.PUPIL)
+        .values("person_id").annotate(n=Count("incident_id")).order_by("-n", "person_id").first()
+    )  # fmt: skip
+    assert busiest is not None
+    closed = Incident.objects.filter(school=school, status="closed").order_by("-pk").first()
+    assert closed is not None
+    pages += [
+        ("log: open incidents", dsl, "s.ahmed", reverse("incidents:list")),
+        ("log: all, page 5", dsl, "s.ahmed", reverse("incidents:list") + "?show=all&page=5"),
+        ("log: an incident", dsl, "s.ahmed", reverse("incidents:detail", kwargs={"pk": closed.pk})),
+        ("log: report a concern", dsl, "s.ahmed", reverse("incidents:report")),
+        (
+            f"log: chronology ({busiest['n']} incidents)", dsl, "s.ahmed",
+            reverse("incidents:chronology", kwargs={"pk": busiest["person_id"]}),
+        ),
+        ("log: sanctions matrix", dsl, "s.ahmed", reverse("incidents:matrix")),
+        ("governors' report", dsl, "s.ahmed", reverse("reports:governors")),
+        ("governors' report: PDF", dsl, "s.ahmed", reverse("reports:governors-pdf")),
+    ]  # fmt: skip
     results = []
     for label, client, user, url in pages:
         for _ in range(3):
@@ -189,6 +221,8 @@ def measure(requests: int) -> dict[str, Any]:
     return {
         "people": people,
         "load_s": load_s,
+        "incidents": incidents,
+        "incidents_load_s": incidents_s,
         "requests_per_page": requests,
         "pages": [
             {

@@ -255,19 +255,24 @@ def test_every_look_is_logged_and_the_dsl_sees_who(cast: Cast) -> None:
 
 def test_the_audit_trail_has_every_change_and_none_of_the_words(cast: Cast) -> None:
     incident = report(cast.a, cast.tom)
-    actions.do_move(incident, cast.alice, Status.TRIAGED)
+    actions.do_move(incident, cast.alice, Status.TRIAGED, "Spoke to the class teacher")
     actions.do_note(incident, cast.alice, "Spoke to Amelia's mother about the messages", decision=False)
+    actions.do_parents_not_told(incident, cast.alice, "Her father is the one sending them")
+    actions.do_add_person(incident, cast.alice, actions.Party(Role.WITNESS, name="Grace Okonkwo"))
+    actions.do_close(
+        incident, cast.alice, outcome="resolved", reasons="Phones confiscated", not_referred_reason="Low"
+    )
+    actions.do_reopen(incident, cast.alice, "More messages on Saturday")
+    actions.do_archive(incident, cast.alice, "Entered twice by mistake")
     entries = AuditEntry.objects.filter(object_type__startswith="incidents.")
     types = set(entries.values_list("object_type", flat=True))
     assert {"incidents.incident", "incidents.involvement", "incidents.event"} <= types
-    dumped = str(list(entries.values_list("before", "after", "object_repr")))
+    dumped = str(list(entries.values_list("before", "after", "object_repr", "reason")))
     for words in (
-        "Messages calling her names",
-        "I don't want to come in",
-        "Amelia Hughes",
-        "Amelia's mother",
-    ):
-        assert words not in dumped
+        "Messages calling her names", "I don't want to come in", "Amelia Hughes", "Amelia's mother",
+        "class teacher", "Her father", "Grace Okonkwo", "Phones confiscated", "Saturday", "Entered twice",
+    ):  # fmt: skip
+        assert words not in dumped, words
     assert "sha256:" in dumped
     assert verify().ok
 
@@ -281,3 +286,55 @@ def test_the_audit_trail_page_does_not_tell_of_incidents(cast: Cast) -> None:
     page = logged_in(cast.alice).get("/audit/").content.decode()
     assert "Incident 1" not in page and "incidents.incident" not in page
     assert AuditEntry.objects.filter(object_type="incidents.incident").exists()
+
+
+def test_the_same_person_twice_in_one_part_is_said_not_a_crash(cast: Cast, pupils: None) -> None:
+    client = logged_in(cast.tom)
+    response = client.post("/incidents/report/", _report_form(person_1="Amelia Hughes (5B)", role_1="victim"))
+    assert response.status_code == 200 and "named twice" in response.content.decode()
+    amelia = person(cast.a, "Amelia", "Hughes")
+    with pytest.raises(ValidationError, match="named twice"):
+        actions.do_report(
+            cast.a, cast.tom,
+            actions.Report(
+                kind=IncidentKind.PUPIL, risk_area="conduct", incident_type="other",
+                occurred_at=timezone.now(), location="Hall", what_happened="Something",
+                people=(actions.Party(Role.VICTIM, person=amelia), actions.Party(Role.VICTIM, person=amelia)),
+            ),
+        )  # fmt: skip
+    assert not Incident.objects.exists()
+
+
+def test_many_records_at_once_are_not_deleted_either(cast: Cast) -> None:
+    report(cast.a, cast.tom)
+    for queryset in (Incident.objects.all(), Involvement.objects.all(), Event.objects.all()):
+        with pytest.raises(PermissionError):
+            queryset.delete()
+
+
+def test_the_upload_handler_drops_the_file_of_an_illegal_incident_unread(cast: Cast) -> None:
+    from django.test import RequestFactory
+
+    illegal = report(cast.a, cast.tom, illegal_content="csam")
+    ordinary = report(cast.a, cast.tom)
+    for incident, kept in ((illegal, False), (ordinary, True)):
+        for address in (f"/incidents/{incident.pk}/evidence/add/", f"/incidents/api/{incident.pk}/evidence/"):
+            upload = io.BytesIO(PNG)
+            upload.name = "image.png"
+            request = RequestFactory().post(address, {"kind": "file", "file": upload})
+            assert ("file" in request.FILES) is kept, address
+            assert request.POST["kind"] == "file"  # the rest of the form is read as usual
+
+
+def test_evidence_too_large_is_not_read(cast: Cast, monkeypatch: pytest.MonkeyPatch) -> None:
+    from schoolgate.web.incidents import uploads
+
+    monkeypatch.setattr(uploads, "EVIDENCE_MAX_BYTES", 1000)
+    incident = report(cast.a, cast.tom)
+    big = io.BytesIO(PNG + b"\x00" * 2_000_000)
+    big.name = "big.png"
+    response = logged_in(cast.alice).post(
+        f"/incidents/{incident.pk}/evidence/add/", {"kind": "file", "file": big}
+    )
+    assert response.status_code == 200 and "larger than" in response.content.decode()
+    assert not incident.evidence.exists()

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from schoolgate.web.audit.models import AuditEntry
 from schoolgate.web.incidents import actions, matrix, matrix_actions, seed
 from schoolgate.web.incidents.choices import AppliesTo, IncidentType, Role
-from schoolgate.web.incidents.matrix_actions import Row
+from schoolgate.web.incidents.matrix_actions import Column, Row
 from schoolgate.web.incidents.models import Misuse, SanctionAction
 from tests.web.cast import Cast, logged_in
 from tests.web.incidents.make import person, report
@@ -174,12 +174,16 @@ def test_a_table_that_is_not_there_is_not_found(cast: Cast) -> None:
 
 def _form(school: Any, applies_to: AppliesTo, **changes: Any) -> dict[str, Any]:
     """The edit form's data as the page fills it, with `changes` (field name -> value) made."""
-    data: dict[str, Any] = {"new-description": "", "new-expected": []}
+    data: dict[str, Any] = {"new-description": "", "new-expected": [], "action-new-name": ""}
     for misuse in Misuse.objects.filter(school=school, applies_to=applies_to).prefetch_related("expected"):
         data[f"{misuse.pk}-description"] = misuse.description
         data[f"{misuse.pk}-expected"] = [a.key for a in misuse.expected.all()]
         if misuse.retired:
             data[f"{misuse.pk}-retired"] = "on"
+    for action in SanctionAction.objects.filter(school=school, applies_to=applies_to):
+        data[f"action-{action.pk}-name"] = action.name
+        if action.is_sanction:
+            data[f"action-{action.pk}-is_sanction"] = "on"
     data.update(changes)
     return {k: v for k, v in data.items() if v is not False}
 
@@ -384,21 +388,26 @@ def test_a_row_of_another_table_or_school_is_refused(cast: Cast) -> None:
     assert theirs.description == _row(cast.b, "downloading").description
 
 
-def _expected_keys(incident: Any) -> list[str]:
-    return [e.action.key for e in matrix.expected_actions(incident, matrix.earlier_sanctions(incident))]
+def _expected_keys(incident: Any, viewer: Any) -> list[str]:
+    earlier = matrix.earlier_sanctions(incident, viewer)
+    return [e.action.key for e in matrix.expected_actions(incident, earlier)]
 
 
 def test_an_incident_expects_what_the_matrix_says_after_it_is_changed(cast: Cast) -> None:
     matrix.ensure_matrix(cast.a)
     row = _row(cast.a, "non-educational")
     incident = report(cast.a, cast.tom, incident_type=IncidentType.MISUSE, misuse=row, role=Role.SUBJECT)
-    assert _expected_keys(incident) == ["class-teacher"]
+    assert _expected_keys(incident, cast.alice) == ["class-teacher"]
     response = logged_in(cast.alice).post(
         "/incidents/matrix/pupil/edit/",
         _form(cast.a, AppliesTo.PUPILS, **{f"{row.pk}-expected": ["parents", "warning", "class-teacher"]}),
     )
     assert response.status_code == 302
-    assert _expected_keys(incident) == ["class-teacher", "parents", "warning"]  # in the table's order
+    assert _expected_keys(incident, cast.alice) == [
+        "class-teacher",
+        "parents",
+        "warning",
+    ]  # in the table's order
 
 
 def test_continued_infringements_after_an_earlier_warning(cast: Cast) -> None:
@@ -413,7 +422,7 @@ def test_continued_infringements_after_an_earlier_warning(cast: Cast) -> None:
         subject=pupil,
         role=Role.SUBJECT,
     )
-    assert matrix.earlier_sanctions(first) == []
+    assert matrix.earlier_sanctions(first, cast.alice) == []
     warning = SanctionAction.objects.get(school=cast.a, applies_to=AppliesTo.PUPILS, key="warning")
     assert warning.is_sanction
     actions.do_take_action(first, cast.alice, warning, involvement=first.involvements.get(person=pupil))
@@ -421,7 +430,7 @@ def test_continued_infringements_after_an_earlier_warning(cast: Cast) -> None:
     again = report(
         cast.a, cast.tom, incident_type=IncidentType.MISUSE, misuse=lessons, subject=pupil, role=Role.SUBJECT
     )
-    earlier = matrix.earlier_sanctions(again)
+    earlier = matrix.earlier_sanctions(again, cast.alice)
     assert [(e.incident, e.person_name, e.sanctions) for e in earlier] == [
         (first, "Oliver Bennett", ("Warning",))
     ]
@@ -433,5 +442,225 @@ def test_continued_infringements_after_an_earlier_warning(cast: Cast) -> None:
         cast.a, cast.tom, incident_type=IncidentType.MISUSE, misuse=downloading,
         subject=person(cast.a, "Grace", "Wilson"), role=Role.SUBJECT,
     )  # fmt: skip
-    assert matrix.earlier_sanctions(other) == []
-    assert _expected_keys(other) == ["technical", "warning"]
+    assert matrix.earlier_sanctions(other, cast.alice) == []
+    assert _expected_keys(other, cast.alice) == ["technical", "warning"]
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The actions (columns): renamed, made a warning or sanction or not, added; never deleted
+
+
+def _action(school: Any, key: str, applies_to: AppliesTo = AppliesTo.PUPILS) -> SanctionAction:
+    return SanctionAction.objects.get(school=school, applies_to=applies_to, key=key)
+
+
+def test_the_edit_page_offers_each_action_and_a_new_one(cast: Cast) -> None:
+    page = logged_in(cast.alice).get("/incidents/matrix/staff/edit/").content.decode()
+    suspension = _action(cast.a, "suspension", AppliesTo.STAFF)
+    assert f'name="action-{suspension.pk}-name"' in page and f'for="id_action-{suspension.pk}-name"' in page
+    assert f'name="action-{suspension.pk}-is_sanction"' in page
+    assert "Add a new action" in page and 'name="action-new-name"' in page
+    assert 'name="action-new-is_sanction"' in page
+    # Actions, like rows, are never deleted: an action has its name and whether it is a sanction, no more.
+    assert set(re.findall(r'name="action-\d+-([\w-]+)"', page)) == {"name", "is_sanction"}
+
+
+def test_renaming_an_action_and_making_it_a_sanction_is_saved_and_audited(cast: Cast) -> None:
+    client = logged_in(cast.alice)
+    client.get("/incidents/matrix/pupil/edit/")
+    parents = _action(cast.a, "parents")
+    assert not parents.is_sanction
+    response = client.post(
+        "/incidents/matrix/pupil/edit/",
+        _form(
+            cast.a,
+            AppliesTo.PUPILS,
+            **{f"action-{parents.pk}-name": "  Tell the  parents ", f"action-{parents.pk}-is_sanction": "on"},
+        ),
+    )
+    assert response.status_code == 302
+    assert "The pupils' table was saved: 1 action changed." in _text(client.get("/incidents/matrix/"))
+    parents.refresh_from_db()
+    assert (parents.key, parents.name, parents.is_sanction) == ("parents", "Tell the parents", True)
+    entry = AuditEntry.objects.filter(
+        object_type="incidents.sanctionaction", object_id=str(parents.pk)
+    ).last()
+    assert entry is not None and (entry.action, entry.actor, entry.school_id) == (
+        "update",
+        cast.alice,
+        cast.a.pk,
+    )
+    assert entry.before is not None and entry.after is not None
+    assert (entry.before["name"], entry.before["is_sanction"]) == ("Inform parents / carers", False)
+    assert (entry.after["name"], entry.after["is_sanction"]) == ("Tell the parents", True)
+    page = client.get("/incidents/matrix/").content.decode()
+    assert '<th scope="col">Tell the parents</th>' in page
+    assert "Inform parents / carers" not in page
+    assert "continued infringement: Tell the parents; Removal of network" in _text(
+        client.get("/incidents/matrix/")
+    )
+    # The rows that expected it still do, under its new name.
+    assert "parents" in _table(cast.a, AppliesTo.PUPILS)["corrupting-data"]
+    # Misuse after it now counts as a continued infringement.
+    pupil = person(cast.a, "Oliver", "Bennett")
+    misuse = {"incident_type": IncidentType.MISUSE, "subject": pupil, "role": Role.SUBJECT}
+    first = report(cast.a, cast.tom, misuse=_row(cast.a, "proxy"), **misuse)
+    actions.do_take_action(first, cast.alice, parents, involvement=first.involvements.get(person=pupil))
+    again = report(cast.a, cast.tom, misuse=_row(cast.a, "non-educational"), **misuse)
+    assert [e.sanctions for e in matrix.earlier_sanctions(again, cast.alice)] == [("Tell the parents",)]
+
+
+def test_a_new_action_is_added_then_ticked_for_a_row_and_expected(cast: Cast) -> None:
+    client = logged_in(cast.dara)
+    client.get("/incidents/matrix/pupil/edit/")
+    last = (
+        SanctionAction.objects.filter(school=cast.a, applies_to=AppliesTo.PUPILS).order_by("-order").first()
+    )
+    assert last is not None
+    response = client.post(
+        "/incidents/matrix/pupil/edit/",
+        _form(
+            cast.a,
+            AppliesTo.PUPILS,
+            **{"action-new-name": " Restorative  meeting ", "action-new-is_sanction": False},
+        ),
+    )
+    assert response.status_code == 302
+    assert "The pupils' table was saved: 1 action added." in _text(client.get("/incidents/matrix/"))
+    new = _action(cast.a, "restorative-meeting")
+    assert (new.name, new.is_sanction, new.order) == ("Restorative meeting", False, last.order + 1)
+    entries = list(AuditEntry.objects.filter(object_type="incidents.sanctionaction", object_id=str(new.pk)))
+    assert [(e.action, e.actor, e.school_id) for e in entries] == [("create", cast.dara, cast.a.pk)]
+    assert not SanctionAction.objects.filter(school=cast.a, applies_to=AppliesTo.STAFF, key=new.key).exists()
+    # It is a column of the table, for every row, and ticked for nothing yet.
+    page = client.get("/incidents/matrix/pupil/edit/").content.decode()
+    rows = list(Misuse.objects.filter(school=cast.a, applies_to=AppliesTo.PUPILS))
+    assert all(f'name="{m.pk}-expected" value="restorative-meeting"' in page for m in rows)
+    assert '<th scope="col">Restorative meeting</th>' in client.get("/incidents/matrix/").content.decode()
+    assert not any(
+        "restorative-meeting" in expected for expected in _table(cast.a, AppliesTo.PUPILS).values()
+    )
+    # Ticked for a row, an incident of that misuse expects it, in the table's order (last).
+    row = _row(cast.a, "non-educational")
+    incident = report(cast.a, cast.tom, incident_type=IncidentType.MISUSE, misuse=row, role=Role.SUBJECT)
+    assert _expected_keys(incident, cast.alice) == ["class-teacher"]
+    response = client.post(
+        "/incidents/matrix/pupil/edit/",
+        _form(cast.a, AppliesTo.PUPILS, **{f"{row.pk}-expected": ["restorative-meeting", "class-teacher"]}),
+    )
+    assert response.status_code == 302
+    assert _expected_keys(incident, cast.alice) == ["class-teacher", "restorative-meeting"]
+    entry = AuditEntry.objects.filter(object_type="incidents.misuse", object_id=str(row.pk)).last()
+    assert entry is not None and entry.after == {"expected": ["class-teacher", "restorative-meeting"]}
+    # The key is made unique; a name that makes no slug still makes a key.
+    done = matrix_actions.do_change_actions(
+        cast.a, cast.dara, AppliesTo.PUPILS, [Column("Restorative meeting!", True), Column("!!!")]
+    )
+    assert (done.actions_changed, done.actions_added) == (0, 2)
+    assert _action(cast.a, "restorative-meeting-2").is_sanction and _action(cast.a, "action").name == "!!!"
+
+
+def test_action_names_must_be_given_and_differ(cast: Cast) -> None:
+    client = logged_in(cast.alice)
+    client.get("/incidents/matrix/pupil/edit/")
+    parents, warning = _action(cast.a, "parents"), _action(cast.a, "warning")
+    count = AuditEntry.objects.count()
+    response = client.post(
+        "/incidents/matrix/pupil/edit/",
+        _form(cast.a, AppliesTo.PUPILS, **{f"action-{warning.pk}-name": " inform PARENTS /  carers"}),
+    )
+    assert response.status_code == 200
+    words = _text(response)
+    assert "There is a problem" in words
+    number = (
+        list(SanctionAction.objects.filter(school=cast.a, applies_to=AppliesTo.PUPILS)).index(warning) + 1
+    )
+    assert f"Name of action {number}: Another action is called the same: change this action" in words
+    response = client.post(
+        "/incidents/matrix/pupil/edit/",
+        _form(
+            cast.a,
+            AppliesTo.PUPILS,
+            **{
+                "action-new-name": "Warning",
+                f"action-{parents.pk}-name": " ",
+                "action-new-is_sanction": "on",
+            },
+        ),
+    )
+    words = _text(response)
+    assert response.status_code == 200
+    assert "Name of the new action: Another action is called the same: change the new action's name" in words
+    assert "Write the action's name" in words
+    response = client.post(
+        "/incidents/matrix/pupil/edit/", _form(cast.a, AppliesTo.PUPILS, **{"action-new-is_sanction": "on"})
+    )
+    assert "Name of the new action: Name the new action, or untick it" in _text(response)
+    assert AuditEntry.objects.count() == count
+    assert _action(cast.a, "warning").name == "Warning" and _action(cast.a, "parents").name == parents.name
+    # The same rules when the actions are changed directly, and nothing is saved.
+    for columns in (
+        [Column("Warning")],
+        [Column("WARNING ", pk=parents.pk)],
+        [Column("Meeting"), Column(" meeting")],
+        [Column("  ", pk=parents.pk)],
+        [Column("x" * 201)],
+    ):
+        with pytest.raises(ValidationError):
+            matrix_actions.do_change_actions(cast.a, cast.alice, AppliesTo.PUPILS, columns)
+    # Two actions may swap names in one go: it is the names they end with that must differ.
+    swapped = matrix_actions.do_change_actions(
+        cast.a,
+        cast.alice,
+        AppliesTo.PUPILS,
+        [Column("Warning", pk=parents.pk), Column(parents.name, pk=warning.pk)],
+    )
+    assert swapped.actions_changed == 2
+    assert AuditEntry.objects.count() == count + 2
+
+
+def test_all_or_nothing_rows_and_actions_together(cast: Cast) -> None:
+    matrix.ensure_matrix(cast.a)
+    row = _row(cast.a, "proxy")
+    count = AuditEntry.objects.count()
+    with pytest.raises(ValidationError):  # the row is fine, the action is not: neither is saved
+        matrix_actions.do_change_matrix(
+            cast.a, cast.alice, AppliesTo.PUPILS, [Row("Proxy sites", (), pk=row.pk)], [Column("Warning")]
+        )
+    assert _row(cast.a, "proxy").description == row.description and AuditEntry.objects.count() == count
+
+
+def test_only_the_dsl_team_and_the_headteacher_may_change_the_actions(cast: Cast) -> None:
+    matrix.ensure_matrix(cast.a)
+    parents = _action(cast.a, "parents")
+    data = _form(
+        cast.a, AppliesTo.PUPILS, **{f"action-{parents.pk}-name": "Changed", "action-new-name": "New"}
+    )
+    matrix_entries = AuditEntry.objects.filter(
+        object_type__in=["incidents.sanctionaction", "incidents.misuse"]
+    )
+    count = matrix_entries.count()
+    for name in ("olu", "tom", "nina", "cleo", "greta", "sami"):
+        assert logged_in(cast.users[name]).post("/incidents/matrix/pupil/edit/", data).status_code == 403, (
+            name
+        )
+    with pytest.raises(PermissionDenied):
+        matrix_actions.do_change_actions(cast.a, cast.olu, AppliesTo.PUPILS, [Column("New")])
+    with pytest.raises(PermissionDenied):  # alice is the DSL of Northfield, not of Southgate
+        matrix_actions.do_change_actions(cast.b, cast.alice, AppliesTo.PUPILS, [Column("New")])
+    assert _action(cast.a, "parents").name == parents.name
+    assert not SanctionAction.objects.filter(name="New").exists() and matrix_entries.count() == count
+
+
+def test_an_action_of_another_table_or_school_is_refused(cast: Cast) -> None:
+    matrix.ensure_matrix(cast.a)
+    matrix.ensure_matrix(cast.b)
+    suspension = _action(cast.a, "suspension", AppliesTo.STAFF)
+    theirs = _action(cast.b, "parents")
+    for pk in (suspension.pk, theirs.pk):
+        with pytest.raises(ValidationError):
+            matrix_actions.do_change_actions(cast.a, cast.alice, AppliesTo.PUPILS, [Column("Changed", pk=pk)])
+    assert _action(cast.b, "parents").name == theirs.name
+    assert _action(cast.a, "suspension", AppliesTo.STAFF).name == suspension.name
+    with pytest.raises(PermissionError):
+        suspension.delete()

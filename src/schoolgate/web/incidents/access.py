@@ -1,7 +1,8 @@
 """Who sees which incident. Every page fetches incidents through these two functions, so a page that
 forgot a check still shows nothing it should not.
 
-- Any member of staff sees the concerns they reported themselves (what they wrote, and where it is).
+- Any member of staff sees the concerns they reported themselves (what they wrote, and where it is),
+  unless the concern turned out to be about them.
 - The DSL team (`incidents.manage`) sees every pupil incident, and works on it; a restricted one only
   with `incidents.restricted` (the DSL and deputies).
 - A concern about a member of staff goes to the headteacher (`incidents.allegations`) only, and one
@@ -12,11 +13,11 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q
 
 from schoolgate.web.accounts.choices import Capability
-from schoolgate.web.incidents.choices import IncidentKind
-from schoolgate.web.incidents.models import Incident, IncidentQuerySet
+from schoolgate.web.incidents.choices import ANSWERING_ROLES, IncidentKind
+from schoolgate.web.incidents.models import Incident, IncidentQuerySet, Involvement
 
 if TYPE_CHECKING:
     from schoolgate.web.accounts.models import User
@@ -62,7 +63,11 @@ def visible(user: User, school: School) -> IncidentQuerySet:
     capabilities = _capabilities(user, school.pk)
     if Capability.INCIDENT_REPORT not in capabilities and _in_charge(capabilities) is None:
         return Incident.objects.none()
-    rule = Q(reported_by=user)
+    # Not a concern that turned out to be about the one who reported it.
+    about_them = Involvement.objects.filter(
+        incident=OuterRef("pk"), person__user=user, role__in=sorted(ANSWERING_ROLES)
+    )
+    rule: Q = Q(reported_by=user) & ~Q(Exists(about_them))
     in_charge = _in_charge(capabilities)
     if in_charge is not None:
         rule |= in_charge

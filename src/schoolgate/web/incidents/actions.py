@@ -58,11 +58,15 @@ from schoolgate.web.incidents.models import (
     Referral,
     SanctionAction,
 )
+from schoolgate.web.people.choices import PersonKind
 
 if TYPE_CHECKING:
     from schoolgate.web.accounts.models import User
     from schoolgate.web.people.models import Person
     from schoolgate.web.tenancy.models import School
+
+# The people whose part in an incident makes it a concern about a member of staff.
+STAFF_KINDS = frozenset({PersonKind.STAFF, PersonKind.SUPPLY})
 
 # Who may be one of the two senior members of staff an investigation of misuse needs.
 SENIOR_ROLES = frozenset(
@@ -102,6 +106,8 @@ def _acting(user: User, reason: str = "") -> Iterator[None]:
 
 
 def _save(obj: Model, reason: str = "") -> None:
+    """Save, with `reason` as the audit entry's reason: a fixed label, never what someone wrote (the
+    trail keeps the log's words only as their SHA-256)."""
     obj.audit_reason = reason  # type: ignore[attr-defined]
     obj.save()
 
@@ -146,7 +152,7 @@ class Party:
     notes: str = ""
 
 
-def _involve(incident: Incident, party: Party) -> Involvement:
+def _involve(incident: Incident, party: Party, user: User) -> Involvement:
     name = " ".join((party.person.full_name if party.person is not None else party.name).split())
     if party.person is None:
         problem = full_name_problem(name)
@@ -156,10 +162,34 @@ def _involve(incident: Incident, party: Party) -> Involvement:
         raise ValidationError("That person is not in this school's records")
     involvement = Involvement(
         school_id=incident.school_id, incident=incident, person=party.person, name=name[:200],
-        role=party.role, notes=party.notes[:300],
+        role=party.role, notes=party.notes[:300], added_by=user,
     )  # fmt: skip
     _save(involvement)
     return involvement
+
+
+def _answering(people: Iterable[Party | Involvement]) -> list[Person]:
+    """The people of the school's records an incident is about (its subject, alleged perpetrator)."""
+    return [p.person for p in people if p.person is not None and p.role in ANSWERING_ROLES]
+
+
+def _settle(incident: Incident) -> bool:
+    """Who deals with the incident follows from whom it is about, whatever was ticked: a concern about
+    a member of staff goes to the headteacher, one about the headteacher to the chair of governors, and
+    a safeguarding type stays restricted. Returns whether anything changed."""
+    about = _answering(Involvement.objects.filter(incident=incident).select_related("person"))
+    before = (incident.kind, incident.concerns_headteacher, incident.restricted)
+    if any(p.kind in STAFF_KINDS for p in about):
+        incident.kind = IncidentKind.STAFF
+    if incident.kind == IncidentKind.STAFF:
+        incident.restricted = False
+        if any(_is_headteacher(p) for p in about):
+            incident.concerns_headteacher = True
+    else:
+        incident.concerns_headteacher = False
+        if incident.incident_type in RESTRICTED_TYPES or incident.illegal:
+            incident.restricted = True
+    return (incident.kind, incident.concerns_headteacher, incident.restricted) != before
 
 
 def _is_headteacher(person: Person) -> bool:
@@ -206,13 +236,13 @@ def do_report(school: School, user: User, report: Report) -> Incident:
         raise ValidationError({"what_happened": "Say what happened"})
     if report.occurred_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": "That time is still to come"})
-    concerns_head = report.kind == IncidentKind.STAFF and (
-        report.concerns_headteacher
-        or any(
-            p.person is not None and p.role in ANSWERING_ROLES and _is_headteacher(p.person)
-            for p in report.people
-        )
-    )
+    seen: set[tuple[object, str]] = set()
+    for party in report.people:
+        who = party.person.pk if party.person is not None else " ".join(party.name.lower().split())
+        if (who, party.role) in seen:
+            raise ValidationError("The same person is named twice in the same part: name them once")
+        seen.add((who, party.role))
+    concerns_head = report.kind == IncidentKind.STAFF and report.concerns_headteacher
     for attempt in range(5):
         try:
             with transaction.atomic(), _acting(user):
@@ -231,16 +261,19 @@ def do_report(school: School, user: User, report: Report) -> Incident:
                 incident.full_clean(exclude=("reported_by", "misuse"))
                 _save(incident)
                 for party in report.people:
-                    _involve(incident, party)
+                    _involve(incident, party, user)
                 own = getattr(user, "person", None)
                 if own is not None and not any(
                     p.person == own and p.role == PartRole.REPORTER for p in report.people
                 ):
-                    _involve(incident, Party(PartRole.REPORTER, person=own))
+                    _involve(incident, Party(PartRole.REPORTER, person=own), user)
                 elif own is None and not any(p.role == PartRole.REPORTER for p in report.people):
                     Involvement.objects.create(
-                        school=school, incident=incident, name=str(user)[:200], role=PartRole.REPORTER
-                    )
+                        school=school, incident=incident, name=str(user)[:200], role=PartRole.REPORTER,
+                        added_by=user,
+                    )  # fmt: skip
+                if _settle(incident):
+                    _save(incident, "who deals with it follows from whom it is about")
                 _event(incident, user, EventKind.REPORTED, "Concern reported", at=incident.reported_at)
                 return incident
         except IntegrityError:  # another report took the number: take the next
@@ -259,8 +292,10 @@ def do_add_person(incident: Incident, user: User, party: Party) -> Involvement:
             and Involvement.objects.filter(incident=incident, person=party.person, role=party.role).exists()
         ):
             raise ValidationError(f"{party.person.full_name} is already {party.role.label.lower()} in it")
-        involvement = _involve(incident, party)
+        involvement = _involve(incident, party, user)
         _event(incident, user, EventKind.NOTE, f"{involvement.name} added: {party.role.label.lower()}")
+        if _settle(incident):
+            _save(incident, "who deals with it follows from whom it is about")
     return involvement
 
 
@@ -268,6 +303,8 @@ def do_add_information(incident: Incident, user: User, text: str) -> Event:
     """The reporter (or anyone dealing with it) adds what they learned since."""
     if incident.reported_by_id != user.pk:
         _require_in_charge(user, incident)
+    if incident.status == Status.ARCHIVED:
+        raise ValidationError(f"{incident} is archived")
     if not text.strip():
         raise ValidationError({"text": "Write what you want to add"})
     with transaction.atomic(), _acting(user):
@@ -287,7 +324,7 @@ def do_move(incident: Incident, user: User, to: Status, note: str = "") -> Incid
     with transaction.atomic(), _acting(user):
         before = incident.get_status_display()
         incident.status = to
-        _save(incident, note)
+        _save(incident, "moved on")
         _event(
             incident,
             user,
@@ -342,13 +379,8 @@ def do_classify(incident: Incident, user: User, c: Classification, reason: str =
             "illegal_content", "senior_first", "senior_second",
         ):  # fmt: skip
             setattr(incident, name, getattr(c, name))
-        if incident.illegal:
-            incident.restricted = incident.kind == IncidentKind.PUPIL
-        if incident.kind == IncidentKind.STAFF:
-            incident.restricted = False
-        else:
-            incident.concerns_headteacher = False
-        _save(incident, reason)
+        _settle(incident)
+        _save(incident, "details changed")
         _event(
             incident,
             user,
@@ -363,22 +395,20 @@ def do_classify(incident: Incident, user: User, c: Classification, reason: str =
 def _withhold_evidence(incident: Incident, user: User) -> None:
     """The incident turned out to involve illegal content: its stored files go (keeping their SHA-256,
     size and type), so that nothing of it stays on the school's server."""
-    for evidence in Evidence.objects.filter(incident=incident, kind=EvidenceKind.FILE).exclude(sha256=""):
-        path = evidence_path(evidence.sha256)
-        others = (
-            Evidence.objects.filter(sha256=evidence.sha256)
-            .exclude(pk=evidence.pk)
-            .exclude(incident__illegal_content__gt="")
-        )
-        if not others.exists():
-            path.unlink(missing_ok=True)
+    for evidence in Evidence.objects.filter(incident=incident):
+        if evidence.sha256:
+            others = Evidence.objects.filter(sha256=evidence.sha256).exclude(pk=evidence.pk)
+            if not others.exclude(incident__illegal_content__gt="").exists():
+                evidence_path(evidence.sha256).unlink(missing_ok=True)
+        before = evidence.audit_snapshot()
+        # Past Evidence.save, which refuses any change now: what it said goes, its fingerprint stays.
+        Evidence.objects.filter(pk=evidence.pk).update(url="", description="", withheld=True)
+        evidence.refresh_from_db()
         record(
-            AuditAction.UPDATE, obj=evidence, reason="file removed: the incident may involve illegal content",
-            after={"file": "removed"},
+            AuditAction.UPDATE, obj=evidence, before=before, after=evidence.audit_snapshot(),
+            reason="withheld: the incident may involve illegal content",
         )  # fmt: skip
-    _event(
-        incident, user, EventKind.EVIDENCE, "Stored files removed: the incident may involve illegal content"
-    )
+    _event(incident, user, EventKind.EVIDENCE, "Evidence withheld: the incident may involve illegal content")
 
 
 def close_problems(
@@ -454,7 +484,11 @@ def do_reopen(incident: Incident, user: User, reason: str) -> Incident:
         incident.status = Status.INVESTIGATING
         incident.closed_at = None
         incident.closed_by = None
-        _save(incident, reason)
+        # The earlier outcome stays in the chronology ("Closed: ..."); the record waits for a new one.
+        incident.outcome = ""
+        incident.outcome_reasons = ""
+        incident.not_referred_reason = ""
+        _save(incident, "reopened")
         _event(incident, user, EventKind.REOPENED, f"Reopened: {reason.strip()}")
     return incident
 
@@ -471,7 +505,7 @@ def do_archive(incident: Incident, user: User, reason: str) -> Incident:
         incident.archived_at = timezone.now()
         incident.archived_by = user
         incident.archive_reason = reason.strip()
-        _save(incident, reason)
+        _save(incident, "archived: raised in error")
         _event(incident, user, EventKind.ARCHIVED, f"Archived: {reason.strip()}")
     return incident
 
@@ -726,11 +760,13 @@ def do_parents_not_told(incident: Incident, user: User, reason: str) -> Incident
     """A decision not to tell parents or carers (for instance, where telling them could put the
     child at risk), with its reason."""
     _require_in_charge(user, incident)
+    if incident.status == Status.ARCHIVED:
+        raise ValidationError(f"{incident} is archived")
     if not reason.strip():
         raise ValidationError({"reason": "Say why they are not told"})
     with transaction.atomic(), _acting(user):
         incident.parents_not_told_reason = reason.strip()
-        _save(incident, reason)
+        _save(incident, "parents and carers not told")
         _event(incident, user, EventKind.DECISION, f"Parents and carers not told: {reason.strip()}")
     return incident
 

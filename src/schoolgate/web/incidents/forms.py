@@ -3,10 +3,12 @@ people typed by name (the school's records are offered as they type)."""
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import TYPE_CHECKING, Any
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.db.models import Q
 from django.utils import timezone
 
 from schoolgate.web.incidents.actions import Party, full_name_problem
@@ -65,19 +67,40 @@ def people_labels(school: School) -> dict[str, Person]:
     return found
 
 
-def misuse_choices(school: School) -> list[tuple[str, Any]]:
-    rows = Misuse.objects.filter(school=school, retired=False).order_by("applies_to", "order")
+def misuse_choices(school: School, keep: int | None = None) -> list[tuple[str, Any]]:
+    """The matrix's rows still offered (and `keep`, the one an incident has, even if retired since)."""
+    rows = Misuse.objects.filter(Q(retired=False) | Q(pk=keep), school=school).order_by("applies_to", "order")
     groups: dict[str, list[tuple[int, str]]] = {}
     for row in rows:
         groups.setdefault(AppliesTo(row.applies_to).label, []).append((row.pk, row.description))
     return [("", "Not misuse of this kind, or not sure"), *groups.items()]
 
 
+def misuse_expected(school: School) -> dict[str, list[str]]:
+    """For the page's script: each row of the matrix, by id, and the actions it expects."""
+    out: dict[str, list[str]] = {}
+    for row in Misuse.objects.filter(school=school).prefetch_related("expected"):
+        out[str(row.pk)] = [a.name for a in sorted(row.expected.all(), key=lambda a: (a.order, a.pk))]
+    return out
+
+
 class DateTimeField(forms.DateTimeField):
+    """A date and time to the minute, offered as now. Left at the current minute, it means now, to the
+    second, so that what was just done comes after what was recorded a moment before it."""
+
     widget = DateTimeInput
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(input_formats=DATETIME_FORMATS, **kwargs)
+
+    def clean(self, value: Any) -> Any:
+        cleaned = super().clean(value)
+        now = timezone.now()
+        if cleaned is not None and timezone.localtime(now).replace(second=0, microsecond=0) == cleaned:
+            return now
+        if cleaned is not None and cleaned > now + dt.timedelta(minutes=5):
+            raise ValidationError("That time is still to come")
+        return cleaned
 
 
 class ReportForm(forms.Form):
@@ -142,7 +165,7 @@ class ReportForm(forms.Form):
             if row is None or row.applies_to != data.get("kind"):
                 self.add_error("misuse", "That kind of misuse is for the other kind of incident")
             data["misuse_row"] = row
-        parties = []
+        parties: list[Party] = []
         for i in range(PEOPLE_ROWS):
             name = " ".join(data.get(f"person_{i}", "").split())
             role = data.get(f"role_{i}", "")
@@ -160,7 +183,13 @@ class ReportForm(forms.Form):
                 if problem:
                     self.add_error(f"person_{i}", problem)
                     continue
-            parties.append(Party(Role(role), person=person, name="" if person else name))
+            party = Party(Role(role), person=person, name="" if person else name)
+            if any(
+                p.role == party.role and (p.person or p.name) == (party.person or party.name) for p in parties
+            ):
+                self.add_error(f"person_{i}", f"{name} is named twice as {Role(role).label.lower()}")
+                continue
+            parties.append(party)
         if not parties and not self.errors:
             self.add_error("person_0", "Name at least one person involved, and their part")
         self.parties = parties
@@ -213,10 +242,17 @@ class ClassifyForm(forms.Form):
     )
     reason = forms.CharField(label="Why the change?", required=False, max_length=2000)
 
-    def __init__(self, *args: Any, school: School, seniors: list[User], **kwargs: Any) -> None:
+    def __init__(
+        self,
+        *args: Any,
+        school: School,
+        seniors: list[User],
+        current_misuse: int | None = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__(*args, **kwargs)
         self.school = school
-        self.fields["misuse"].choices = misuse_choices(school)  # type: ignore[attr-defined]
+        self.fields["misuse"].choices = misuse_choices(school, current_misuse)  # type: ignore[attr-defined]
         self.seniors = {u.pk: u for u in seniors}
         choices = [("", "Not named yet"), *((u.pk, str(u)) for u in seniors)]
         self.fields["senior_first"].choices = choices  # type: ignore[attr-defined]
@@ -244,9 +280,13 @@ class PersonAddForm(forms.Form):
     role = forms.ChoiceField(label="Their part", choices=Role.choices, widget=forms.RadioSelect)
     notes = forms.CharField(label="Notes", required=False, max_length=300, help_text="How they are involved")
 
-    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, school: School, offer: bool = True, **kwargs: Any) -> None:
+        """`offer`: whether the school's records are offered as one types (only to those who may see
+        them: the chair of governors types names in full)."""
         super().__init__(*args, **kwargs)
-        self.labels = people_labels(school)
+        self.labels = people_labels(school) if offer else {}
+        if not offer:
+            self.fields["name"].help_text = "Their first and last names, in full"
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}

@@ -9,11 +9,12 @@ from typing import TYPE_CHECKING
 from django.db import IntegrityError, transaction
 
 from schoolgate.web.audit.trail import acting_as
-from schoolgate.web.incidents import seed
+from schoolgate.web.incidents import access, seed
 from schoolgate.web.incidents.choices import ANSWERING_ROLES, AppliesTo, Status
 from schoolgate.web.incidents.models import ActionTaken, Incident, Involvement, Misuse, SanctionAction
 
 if TYPE_CHECKING:
+    from schoolgate.web.accounts.models import User
     from schoolgate.web.tenancy.models import School
 
 SEED_ACTOR = "schoolgate (the policy's sanctions tables)"
@@ -54,9 +55,10 @@ class Earlier:
     sanctions: tuple[str, ...]
 
 
-def earlier_sanctions(incident: Incident) -> list[Earlier]:
-    """The earlier incidents (not archived) in which a person this one is about (its subject or alleged
-    perpetrator) was also the one answering for it, and a warning or sanction was taken."""
+def earlier_sanctions(incident: Incident, viewer: User) -> list[Earlier]:
+    """The earlier incidents (not archived, of the same kind, and among those `viewer` deals with) in
+    which a person this one is about (its subject or alleged perpetrator) was also the one answering
+    for it, and a warning or sanction was taken. What `viewer` may not open is not told here either."""
     people = {
         i.person_id: i.name
         for i in incident.involvements.all()
@@ -70,6 +72,8 @@ def earlier_sanctions(incident: Incident) -> list[Earlier]:
             person_id__in=sorted(people),
             role__in=sorted(ANSWERING_ROLES),
             incident__reported_at__lt=incident.reported_at,
+            incident__kind=incident.kind,
+            incident__in=access.managed(viewer, incident.school),
         )
         .exclude(incident_id=incident.pk)
         .exclude(incident__status=Status.ARCHIVED)

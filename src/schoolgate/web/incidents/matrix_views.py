@@ -51,24 +51,55 @@ def matrix_view(request: StaffRequest) -> HttpResponse:
             expected = {a.pk for a in misuse.expected.all()}
             cells.append((misuse, [(action, action.pk in expected) for action in actions]))
         tables.append(
-            {"applies_to": applies_to, "name": TABLES[applies_to][0], "actions": actions, "rows": cells}
+            {
+                "applies_to": applies_to,
+                "name": TABLES[applies_to][0],
+                "actions": actions,
+                "sanctions": [a.name for a in actions if a.is_sanction],
+                "rows": cells,
+            }
         )
     return render_page(request, "incidents/matrix.html", {"tables": tables})
 
 
+SANCTION_HINT = "Misuse after it counts as a continued infringement"
+
+
 class MatrixForm(forms.Form):
     """One table: for each row its wording, the actions it expects and whether it is retired; then an
-    empty row for a new kind of misuse."""
+    empty row for a new kind of misuse. Then for each action (column) its name and whether it is a
+    warning or sanction; then an empty one for a new action."""
 
     NEW = "new"
+    ACTION = "action"  # the actions' fields are named "action-<pk>-name", "action-new-name"
 
     def __init__(self, data: Any, *, actions: list[SanctionAction], rows: list[Misuse]) -> None:
         super().__init__(data)
         self.rows = rows
+        self.actions = actions
         choices = [(a.key, a.name) for a in actions]
         for number, misuse in enumerate(rows, start=1):
             self._add(str(misuse.pk), choices, misuse, f"row {number}")
         self._add(self.NEW, choices, None, "the new row")
+        for number, action in enumerate(actions, start=1):
+            self._add_action(f"{self.ACTION}-{action.pk}", action, f"action {number}")
+        self._add_action(f"{self.ACTION}-{self.NEW}", None, "the new action")
+
+    def _add_action(self, prefix: str, action: SanctionAction | None, which: str) -> None:
+        self.fields[f"{prefix}-name"] = forms.CharField(
+            label=f"Name of {which}",
+            max_length=matrix_actions.NAME_MAX,
+            required=action is not None,
+            initial=action.name if action is not None else "",
+            help_text="" if action is not None else "Leave it empty to add nothing",
+            error_messages={"required": "Write the action's name"},
+        )
+        self.fields[f"{prefix}-is_sanction"] = forms.BooleanField(
+            label=f"{which[0].upper()}{which[1:]} is a warning or sanction",
+            required=False,
+            initial=action.is_sanction if action is not None else False,
+            help_text=SANCTION_HINT,
+        )
 
     def _add(self, prefix: str, choices: list[tuple[str, str]], misuse: Misuse | None, row: str) -> None:
         # Each label says which row it is of, so that the list of problems at the top says where.
@@ -104,6 +135,16 @@ class MatrixForm(forms.Form):
             out.append((misuse, [self[n] for n in names if n in self.fields]))
         return out
 
+    def _action_prefixes(self) -> list[tuple[SanctionAction | None, str]]:
+        return [*((a, f"{self.ACTION}-{a.pk}") for a in self.actions), (None, f"{self.ACTION}-{self.NEW}")]
+
+    def columns(self) -> list[tuple[SanctionAction | None, list[forms.BoundField]]]:
+        """Each action of the form with its fields, the new one last."""
+        return [
+            (action, [self[f"{prefix}-name"], self[f"{prefix}-is_sanction"]])
+            for action, prefix in self._action_prefixes()
+        ]
+
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         if data.get(f"{self.NEW}-expected") and not data.get(f"{self.NEW}-description", "").strip():
@@ -117,6 +158,18 @@ class MatrixForm(forms.Form):
                 where = "this row" if misuse is not None else "the new row"
                 self.add_error(f"{prefix}-description", f"Another row says the same: change {where}")
             seen.add(words)
+        new = f"{self.ACTION}-{self.NEW}"
+        if data.get(f"{new}-is_sanction") and not data.get(f"{new}-name", "").strip():
+            self.add_error(f"{new}-name", "Name the new action, or untick it as a warning or sanction")
+        names: set[str] = set()
+        for action, prefix in self._action_prefixes():
+            words = " ".join(data.get(f"{prefix}-name", "").split()).casefold()
+            if not words:
+                continue
+            if words in names:
+                where = "this action" if action is not None else "the new action's name"
+                self.add_error(f"{prefix}-name", f"Another action is called the same: change {where}")
+            names.add(words)
         return data
 
     def changes(self) -> list[matrix_actions.Row]:
@@ -138,6 +191,24 @@ class MatrixForm(forms.Form):
             )
         return rows
 
+    def column_changes(self) -> list[matrix_actions.Column]:
+        data = self.cleaned_data
+        columns = [
+            matrix_actions.Column(
+                name=data[f"{prefix}-name"], is_sanction=bool(data.get(f"{prefix}-is_sanction")), pk=action.pk
+            )
+            for action, prefix in self._action_prefixes()
+            if action is not None
+        ]
+        new = f"{self.ACTION}-{self.NEW}"
+        if data.get(f"{new}-name", "").strip():
+            columns.append(
+                matrix_actions.Column(
+                    name=data[f"{new}-name"], is_sanction=bool(data.get(f"{new}-is_sanction"))
+                )
+            )
+        return columns
+
 
 @staff_view(Capability.SANCTIONS_CHANGE)
 @GET_POST
@@ -150,7 +221,9 @@ def matrix_edit_view(request: StaffRequest, applies_to: str) -> HttpResponse:
     form = MatrixForm(_posted(request), actions=actions, rows=rows)
     if request.method == "POST" and form.is_valid():
         try:
-            done = matrix_actions.do_change_matrix(request.school, request.user, table, form.changes())
+            done = matrix_actions.do_change_matrix(
+                request.school, request.user, table, form.changes(), form.column_changes()
+            )
         except ValidationError as exc:
             form.add_error(None, exc.messages)
         else:
@@ -159,7 +232,13 @@ def matrix_edit_view(request: StaffRequest, applies_to: str) -> HttpResponse:
             else:
                 messages.info(request, "Nothing was changed.")
             return redirect("incidents:matrix")
-    context = {"form": form, "applies_to": table, "name": TABLES[table][0], "sections": form.sections()}
+    context = {
+        "form": form,
+        "applies_to": table,
+        "name": TABLES[table][0],
+        "sections": form.sections(),
+        "columns": form.columns(),
+    }
     return render_page(request, "incidents/matrix_edit.html", context)
 
 
@@ -169,4 +248,8 @@ def _said(done: matrix_actions.Changed) -> str:
         said.append(f"{done.changed} {'row' if done.changed == 1 else 'rows'} changed")
     if done.added:
         said.append(f"{done.added} added")
-    return " and ".join(said)
+    if done.actions_changed:
+        said.append(f"{done.actions_changed} {'action' if done.actions_changed == 1 else 'actions'} changed")
+    if done.actions_added:
+        said.append(f"{done.actions_added} {'action' if done.actions_added == 1 else 'actions'} added")
+    return ", ".join(said[:-1]) + " and " + said[-1] if len(said) > 1 else "".join(said)

@@ -9,7 +9,7 @@ that the trail proves what was written without showing it to readers of the trai
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -49,8 +49,16 @@ class IllegalContentRouteError(ValidationError):
         )
 
 
+M = TypeVar("M", bound=models.Model)
+
+
+class KeptQuerySet(SchoolQuerySet[M]):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the online safety log keeps every record: archive it with a reason")
+
+
 class Kept(Audited, SchoolScoped):
-    """A record of the log: audited, never deleted."""
+    """A record of the log: audited, never deleted (one by one or many at once)."""
 
     class Meta:
         abstract = True
@@ -75,7 +83,7 @@ class SanctionAction(Kept):
     )
     order = models.PositiveSmallIntegerField(default=0)
 
-    objects = SchoolQuerySet["SanctionAction"].as_manager()
+    objects = KeptQuerySet["SanctionAction"].as_manager()
 
     class Meta:
         ordering = ("school", "applies_to", "order", "pk")
@@ -100,7 +108,7 @@ class Misuse(Kept):
     order = models.PositiveSmallIntegerField(default=0)
     retired = models.BooleanField(default=False, help_text="No longer offered for new incidents")
 
-    objects = SchoolQuerySet["Misuse"].as_manager()
+    objects = KeptQuerySet["Misuse"].as_manager()
 
     class Meta:
         ordering = ("school", "applies_to", "order", "pk")
@@ -115,7 +123,7 @@ class Misuse(Kept):
 # Incidents
 
 
-class IncidentQuerySet(SchoolQuerySet["Incident"]):
+class IncidentQuerySet(KeptQuerySet["Incident"]):
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=sorted(OPEN_STATES))
 
@@ -211,6 +219,10 @@ class Involvement(Kept):
     name = models.CharField("full name", max_length=200)
     role = models.CharField(max_length=15, choices=Role.choices)
     notes = models.CharField(max_length=300, blank=True, help_text="Their class, or how they are involved")
+    added_at = models.DateTimeField(default=timezone.now)
+    added_by = models.ForeignKey(USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+")
+
+    objects = KeptQuerySet["Involvement"].as_manager()
 
     class Meta:
         ordering = ("incident", "role", "name")
@@ -237,6 +249,8 @@ class Event(Kept):
     kind = models.CharField(max_length=15, choices=EventKind.choices)
     text = models.TextField(blank=True)
 
+    objects = KeptQuerySet["Event"].as_manager()
+
     class Meta:
         ordering = ("at", "pk")
 
@@ -259,6 +273,8 @@ class ActionTaken(Kept):
     taken_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     notes = models.CharField(max_length=300, blank=True)
 
+    objects = KeptQuerySet["ActionTaken"].as_manager()
+
     class Meta:
         ordering = ("taken_at", "pk")
         verbose_name_plural = "actions taken"
@@ -274,6 +290,8 @@ class IllegalStepDone(Kept):
     step = models.CharField(max_length=15, choices=IllegalStep.choices)
     done_at = models.DateTimeField(default=timezone.now)
     done_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+
+    objects = KeptQuerySet["IllegalStepDone"].as_manager()
 
     class Meta:
         ordering = ("done_at", "pk")
@@ -299,6 +317,11 @@ class Evidence(Kept):
     description = models.TextField(blank=True)
     added_at = models.DateTimeField(default=timezone.now)
     added_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
+    withheld = models.BooleanField(
+        default=False, help_text="Removed when the incident turned out to involve illegal content"
+    )
+
+    objects = KeptQuerySet["Evidence"].as_manager()
 
     class Meta:
         ordering = ("added_at", "pk")
@@ -328,6 +351,8 @@ class Referral(Kept):
     completed_on = models.DateField("answered on", null=True, blank=True)
     outcome = models.TextField("their answer", blank=True)
 
+    objects = KeptQuerySet["Referral"].as_manager()
+
     class Meta:
         ordering = ("made_at", "pk")
 
@@ -352,6 +377,8 @@ class ParentContact(Kept):
     method = models.CharField("how", max_length=15, choices=ContactMethod.choices)
     told_by = models.ForeignKey(USER, on_delete=models.PROTECT, related_name="+")
     notes = models.TextField(blank=True)
+
+    objects = KeptQuerySet["ParentContact"].as_manager()
 
     class Meta:
         ordering = ("told_at", "pk")

@@ -10,28 +10,43 @@ from __future__ import annotations
 
 from typing import Any
 
-from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile, StopUpload
 from django.urls import Resolver404, resolve
 
+from schoolgate.web.incidents.actions import EVIDENCE_MAX_BYTES
 from schoolgate.web.incidents.models import Incident
 
 EVIDENCE_URLS = frozenset({"incidents:evidence-add", "incidents:api-evidence"})
 
 
 class IllegalRouteUploadHandler(FileUploadHandler):
-    def new_file(self, *args: Any, **kwargs: Any) -> None:
-        super().new_file(*args, **kwargs)
+    def _evidence_for(self) -> int | None:
+        """The incident's id when the request is for one of the evidence addresses."""
         if self.request is None:
-            return
+            return None
         try:
             match = resolve(self.request.path_info)
         except Resolver404:
-            return
-        if match.view_name not in EVIDENCE_URLS:
-            return
+            return None
         pk = match.kwargs.get("pk")
-        if isinstance(pk, int) and Incident.objects.filter(pk=pk).exclude(illegal_content="").exists():
+        return pk if match.view_name in EVIDENCE_URLS and isinstance(pk, int) else None
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        super().new_file(*args, **kwargs)
+        pk = self._evidence_for()
+        if pk is None or self.request is None:
+            return
+        if Incident.objects.filter(pk=pk).exclude(illegal_content="").exists():
             raise SkipFile()
+        # Evidence larger than the log takes is not kept even for a moment (the page says why); the
+        # rest of the request is read past, unstored.
+        try:
+            length = int(self.request.META.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            length = 0
+        if length > EVIDENCE_MAX_BYTES + 1024 * 1024:
+            self.request.upload_too_large = True  # type: ignore[attr-defined]
+            raise StopUpload(connection_reset=False)
 
     def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes:
         return raw_data

@@ -79,7 +79,7 @@ def list_view(request: StaffRequest) -> HttpResponse:
     user, school = request.user, request.school
     in_charge = access.any_in_charge(user, school)
     incidents: IncidentQuerySet = access.visible(user, school)
-    show = request.GET.get("show", "open" if in_charge else "all")
+    show = request.GET.get("show", "open") if in_charge else "all"
     if show == "open":
         incidents = incidents.open()
     elif show == "closed":
@@ -159,7 +159,12 @@ def report_view(request: StaffRequest) -> HttpResponse:
                 "The DSL team has it; you can add to it here.",
             )
             return redirect("incidents:detail", pk=incident.pk)
-    context = {"form": form, "labels": sorted(form.labels), "steps": ILLEGAL_STEPS_TEXT}
+    context = {
+        "form": form,
+        "labels": sorted(form.labels),
+        "steps": ILLEGAL_STEPS_TEXT,
+        "misuse_expected": forms.misuse_expected(request.school),
+    }
     return render_page(request, "incidents/report.html", context)
 
 
@@ -182,11 +187,13 @@ def detail_view(request: StaffRequest, pk: int) -> HttpResponse:
         "steps_text": ILLEGAL_STEPS_TEXT,
     }
     if not access.deals_with(request.user, incident):
-        # The member of staff who reported it: what they wrote, where it is, and room to add to it.
-        own_notes = incident.events.filter(by=request.user).order_by("at", "pk")
-        context = {**base, "notes": own_notes, "form": forms.InformationForm()}
+        # The member of staff who reported it: what they wrote (and the people they named), where it
+        # is, and room to add to it; nothing others found or wrote since.
+        own_notes = incident.events.filter(by=request.user, kind="note").order_by("at", "pk")
+        named = [i for i in involvements if i.added_by_id == request.user.pk]
+        context = {**base, "involvements": named, "notes": own_notes, "form": forms.InformationForm()}
         return render_page(request, "incidents/reported.html", context)
-    earlier = matrix.earlier_sanctions(incident)
+    earlier = matrix.earlier_sanctions(incident, request.user)
     today = timezone.localdate()
     referrals = list(incident.referrals.select_related("made_by"))
     context = {
@@ -272,8 +279,9 @@ def classify_view(request: StaffRequest, pk: int) -> HttpResponse:
         "senior_second": incident.senior_second_id,
     }
     form = forms.ClassifyForm(
-        _posted(request), initial=initial, school=request.school, seniors=_seniors(incident)
-    )
+        _posted(request), initial=initial, school=request.school, seniors=_seniors(incident),
+        current_misuse=incident.misuse_id,
+    )  # fmt: skip
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         change = actions.Classification(
@@ -297,7 +305,10 @@ def classify_view(request: StaffRequest, pk: int) -> HttpResponse:
                 return redirect("incidents:detail", pk=incident.pk)
             messages.info(request, f"{incident} is now dealt with by others: you no longer see it.")
             return redirect("incidents:list")
-    return _form(request, incident, form, "Change the details", "Save the details")
+    return _form(
+        request, incident, form, "Change the details", "Save the details",
+        misuse_expected=forms.misuse_expected(request.school),
+    )  # fmt: skip
 
 
 def _form(
@@ -317,7 +328,10 @@ def _form(
 @GET_POST
 def person_add_view(request: StaffRequest, pk: int) -> HttpResponse:
     incident = _managed(request, pk)
-    form = forms.PersonAddForm(_posted(request), school=request.school)
+    form = forms.PersonAddForm(
+        _posted(request), school=request.school,
+        offer=request.user.can(Capability.PEOPLE_VIEW, request.school),
+    )  # fmt: skip
     if request.method == "POST" and form.is_valid():
         try:
             involvement = actions.do_add_person(incident, request.user, form.cleaned_data["party"])
@@ -361,8 +375,9 @@ def action_add_view(request: StaffRequest, pk: int) -> HttpResponse:
     incident = _managed(request, pk)
     matrix.ensure_matrix(request.school)
     initial = {}
-    if request.GET.get("action", "").isdigit():
-        initial["action"] = int(request.GET["action"])
+    chosen = request.GET.get("action", "")
+    if chosen.isascii() and chosen.isdigit():
+        initial["action"] = int(chosen)
     form = forms.ActionForm(_posted(request), initial=initial, incident=incident)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -420,7 +435,10 @@ def evidence_add_view(request: StaffRequest, pk: int) -> HttpResponse:
         # Refused before the form (and its file) is read: nothing of it reaches the server's disk.
         return illegal_refusal(request, incident)
     form = forms.EvidenceForm(_posted(request), request.FILES if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    if request.method == "POST" and getattr(request, "upload_too_large", False):
+        form.is_valid()
+        form.add_error("file", f"The file is larger than {actions.EVIDENCE_MAX_BYTES // (1024 * 1024)} MB")
+    elif request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         upload = data.get("file")
         try:
