@@ -10,6 +10,8 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
+from django.utils.html import escape
+from django.utils.safestring import SafeString, mark_safe
 
 from schoolgate.web.incidents.actions import Party, full_name_problem
 from schoolgate.web.incidents.choices import (
@@ -45,26 +47,48 @@ _LABEL_KINDS = {
 }
 
 
+def _label(first: str, preferred: str, last: str, kind: str, klass: str | None, year: str | None) -> str:
+    where = klass or year or _LABEL_KINDS.get(PersonKind(kind), PersonKind(kind).label.lower())
+    return f"{(preferred or first)} {last} ({where})".strip()
+
+
 def person_label(person: Person) -> str:
     """How a person is offered as one types: "Amelia Hughes (5B)"."""
-    where = person.class_group.name if person.class_group is not None else ""
-    if not where and person.year_group is not None:
-        where = person.year_group.name
-    if not where:
-        where = _LABEL_KINDS.get(PersonKind(person.kind), PersonKind(person.kind).label.lower())
-    return f"{person.full_name} ({where})"
+    klass = person.class_group.name if person.class_group is not None else None
+    year = person.year_group.name if person.year_group is not None else None
+    return _label(person.first_name, person.preferred_name, person.last_name, person.kind, klass, year)
 
 
-def people_labels(school: School) -> dict[str, Person]:
-    """Every current person of the school by label (two of one label are told apart by their number)."""
-    found: dict[str, Person] = {}
-    people = Person.objects.filter(school=school).current().select_related("class_group", "year_group")
-    for person in people.order_by("last_name", "first_name", "pk"):
-        label = person_label(person)
-        if label in found:
-            label = f"{label} #{person.pk}"
-        found[label] = person
-    return found
+class PeopleLabels:
+    """Every current person of the school by label (two of one label told apart by their number):
+    offered as one types, and matched back to the person when the form is sent. Read as plain rows
+    and written as one string, since a secondary school has thousands."""
+
+    def __init__(self, school: School | None) -> None:
+        self.by_label: dict[str, int] = {}
+        if school is None:
+            return
+        rows = (
+            Person.objects.filter(school=school).current().order_by("last_name", "first_name", "pk")
+            .values_list("pk", "first_name", "preferred_name", "last_name", "kind", "class_group__name",
+                         "year_group__name")
+        )  # fmt: skip
+        for pk, *fields in rows:
+            label = _label(*fields)
+            if label in self.by_label:
+                label = f"{label} #{pk}"
+            self.by_label[label] = pk
+
+    def __len__(self) -> int:
+        return len(self.by_label)
+
+    def get(self, label: str) -> Person | None:
+        pk = self.by_label.get(label)
+        return None if pk is None else Person.objects.filter(pk=pk).first()
+
+    def options(self) -> SafeString:
+        """The <option>s of the page's <datalist>."""
+        return mark_safe("".join(f'<option value="{escape(label)}">' for label in sorted(self.by_label)))
 
 
 def misuse_choices(school: School, keep: int | None = None) -> list[tuple[str, Any]]:
@@ -139,7 +163,7 @@ class ReportForm(forms.Form):
     def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.school = school
-        self.labels = people_labels(school)
+        self.labels = PeopleLabels(school)
         self.fields["misuse"].choices = misuse_choices(school)  # type: ignore[attr-defined]
         self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
         for i in range(PEOPLE_ROWS):
@@ -284,7 +308,7 @@ class PersonAddForm(forms.Form):
         """`offer`: whether the school's records are offered as one types (only to those who may see
         them: the chair of governors types names in full)."""
         super().__init__(*args, **kwargs)
-        self.labels = people_labels(school) if offer else {}
+        self.labels = PeopleLabels(school if offer else None)
         if not offer:
             self.fields["name"].help_text = "Their first and last names, in full"
 

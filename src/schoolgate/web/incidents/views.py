@@ -161,7 +161,7 @@ def report_view(request: StaffRequest) -> HttpResponse:
             return redirect("incidents:detail", pk=incident.pk)
     context = {
         "form": form,
-        "labels": sorted(form.labels),
+        "people_options": form.labels.options(),
         "steps": ILLEGAL_STEPS_TEXT,
         "misuse_expected": forms.misuse_expected(request.school),
     }
@@ -344,7 +344,8 @@ def person_add_view(request: StaffRequest, pk: int) -> HttpResponse:
             return redirect("incidents:detail", pk=incident.pk)
     return _form(
         request, incident, form, "Add a person", "Add them",
-        "Each person has their own part: adding someone changes no one else's.", labels=sorted(form.labels),
+        "Each person has their own part: adding someone changes no one else's.",
+        people_options=form.labels.options(),
     )  # fmt: skip
 
 
