@@ -338,3 +338,13 @@ def test_evidence_too_large_is_not_read(cast: Cast, monkeypatch: pytest.MonkeyPa
     )
     assert response.status_code == 200 and "larger than" in response.content.decode()
     assert not incident.evidence.exists()
+
+
+def test_times_are_read_in_the_schools_time_zone(cast: Cast, pupils: None) -> None:
+    from zoneinfo import ZoneInfo
+
+    cast.a.timezone = "Asia/Tokyo"
+    cast.a.save()
+    response = logged_in(cast.tom).post("/incidents/report/", _report_form(occurred_at="2026-01-05T09:00"))
+    assert response.status_code == 302
+    assert Incident.objects.get().occurred_at == dt.datetime(2026, 1, 5, 9, 0, tzinfo=ZoneInfo("Asia/Tokyo"))

@@ -1,10 +1,13 @@
-"""Which school a request works in: the one chosen in the session, else the user's first."""
+"""Which school a request works in: the one chosen in the session, else the user's first; and its time
+zone, in which the pages show and read dates and times."""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from django.http import HttpRequest, HttpResponse
+from django.utils import timezone
 
 from schoolgate.web.tenancy.models import School
 
@@ -27,4 +30,11 @@ class SchoolMiddleware:
                 current = next((s for s in schools if s.pk == chosen), schools[0])
                 request.school = current  # type: ignore[attr-defined]
                 request.schools = schools  # type: ignore[attr-defined]
-        return self.get_response(request)
+                try:
+                    timezone.activate(ZoneInfo(current.timezone))
+                except (ZoneInfoNotFoundError, ValueError):
+                    timezone.deactivate()  # the site's (Europe/London)
+        try:
+            return self.get_response(request)
+        finally:
+            timezone.deactivate()
