@@ -142,13 +142,20 @@ def test_the_pages_of_an_incident_open_only_for_those_who_deal_with_it(cast: Cas
 
 
 def test_a_concern_about_the_reporter_is_no_longer_theirs_to_see(cast: Cast) -> None:
+    from schoolgate.web.incidents import matrix
+    from schoolgate.web.incidents.models import Misuse
+
     tom = person(cast.a, "Tom", "Example", PersonKind.STAFF, user=cast.tom)
-    incident = report(cast.a, cast.tom)
+    matrix.ensure_matrix(cast.a)
+    row = Misuse.objects.get(school=cast.a, applies_to="pupil", key="offensive-message")
+    incident = report(cast.a, cast.tom, misuse=row)
+    assert incident.misuse == row
     client = logged_in(cast.tom)
     assert client.get(f"/incidents/{incident.pk}/").status_code == 200
     actions.do_add_person(incident, cast.alice, actions.Party(Role.PERPETRATOR, person=tom))
     incident.refresh_from_db()
     assert incident.kind == IncidentKind.STAFF  # about a member of staff now: the headteacher's
+    assert incident.misuse is None  # the pupils' row it had is not one of the staff table
     assert client.get(f"/incidents/{incident.pk}/").status_code == 404
     assert logged_in(cast.hana).get(f"/incidents/{incident.pk}/").status_code == 200
 

@@ -189,6 +189,8 @@ def _settle(incident: Incident) -> bool:
         incident.concerns_headteacher = False
         if incident.incident_type in RESTRICTED_TYPES or incident.illegal:
             incident.restricted = True
+    if incident.kind != before[0] and incident.misuse_id is not None:
+        incident.misuse = None  # a row of the other table: the kind of misuse is chosen again
     return (incident.kind, incident.concerns_headteacher, incident.restricted) != before
 
 
