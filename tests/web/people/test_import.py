@@ -454,7 +454,9 @@ def test_the_schools_own_year_group_names_are_kept(cast: Cast) -> None:
     assert not YearGroup.objects.filter(name="Year 5").exists()
 
 
-def test_fifteen_hundred_pupils_are_imported_in_a_few_seconds(cast: Cast) -> None:
+def test_fifteen_hundred_pupils_are_imported_and_imported_again(cast: Cast) -> None:
+    """A secondary school's whole roll, then the same file with one change. How long it takes is
+    printed (run with -s), not asserted: speed is for the benchmarks, and a slow machine is no fault."""
     rows = ["UPN,Legal Surname,Legal Forename,Preferred Forename,Date of Birth,Year,Reg Group"]
     for n in range(1500):
         y = 7 + n % 5
@@ -474,9 +476,8 @@ def test_fifteen_hundred_pupils_are_imported_in_a_few_seconds(cast: Cast) -> Non
     assert Person.objects.filter(school=cast.a).count() == 1500
     assert AuditEntry.objects.filter(object_type="people.person", action="create").count() == 1500
     print(f"1,500 pupils: checked in {checked - started:.2f} s, imported in {done - checked:.2f} s")
-    assert done - checked < 15 and checked - started < 10  # about 2 s on SQLite, 5 s on PostgreSQL here
     started = time.monotonic()
     response = upload(client, pupils=("all-pupils.csv", content.replace(b"Surname1,", b"Surname1x,")))
-    client.post(f"/people/import/{_batch().pk}/confirm/")
-    assert time.monotonic() - started < 15
+    assert client.post(f"/people/import/{_batch().pk}/confirm/").status_code == 302
+    print(f"the same again, one pupil changed: {time.monotonic() - started:.2f} s")
     assert Person.objects.filter(school=cast.a).count() == 1500
