@@ -86,6 +86,16 @@ def test_a_rule_the_policy_no_longer_has_is_said_to_be_gone(school: School) -> N
     assert "Rule 99 (not in the policy now)" in visible(school.get(school.signed(rule=99)).text)
 
 
+@pytest.mark.parametrize("field", ["rule", "at"])
+def test_a_signed_number_of_thousands_of_digits_is_no_error(school: School, field: str) -> None:
+    """Python refuses to read an integer of more than 4,300 digits (ValueError): such a number is
+    not one the helper writes, and is left out rather than answered with an error page."""
+    unsigned = query().replace(f"&{field}=", f"&{field}=" + "9" * 5000 + "&x=")
+    page = school.get(school.signed(unsigned))
+    assert page.status == 200
+    assert "Something went wrong" not in page.text and "Who ks2-amelia" in visible(page.text)
+
+
 def test_an_old_notice_is_shown_but_said_to_be_old(school: School) -> None:
     text = visible(school.get(school.signed(at=AT - 8 * 24 * 3600)).text)
     assert "This message is old: it is from Monday 23 November 2026, 10:32." in text

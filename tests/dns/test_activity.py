@@ -6,8 +6,10 @@ unbound, checked against it at the end of this file), through the reader into a 
 
 from __future__ import annotations
 
+import io
 import os
 from pathlib import Path
+from typing import BinaryIO
 
 import pytest
 
@@ -229,3 +231,51 @@ def test_the_end_of_a_rotated_log_is_read_before_the_new_one(compiled, tmp_path:
         ("school.test", PUPIL),
         ("school.test", STAFF),
     ]
+
+
+@pytest.mark.parametrize("breaker", ["\r", "\x0b", "\x0c", "\x1c", "\x85", "\u2028", "\u2029"])
+def test_a_query_name_cannot_pose_as_a_line_of_its_own(compiled, tmp_path: Path, breaker: str) -> None:  # type: ignore[no-untyped-def]
+    """unbound ends its lines with "\\n" alone (and writes a name's odd bytes as "?"). A name holding
+    another line break followed by a query line of unbound's from another address is never read as a
+    query of its own: the only query is the pupil's, from the pupil's address."""
+    forged = query(T, STAFF, "bet.test").removesuffix(". A IN\n")  # the pupil's line ends it
+    log, spool = tmp_path / "unbound.log", tmp_path / "spool"
+    log.write_bytes(
+        (query(T, PUPIL, f"a{breaker}{forged}") + query(T, PUPIL, "school.test")).encode("utf-8", "replace")
+    )
+    writer = SpoolWriter(spool, "dns")
+    LogReader(log, writer, tmp_path / "position").read(compiled, settle=True)
+    writer.close()
+    assert [(e["ip"], e["url"]) for e in read_spool(spool)] == [(PUPIL, "school.test")]
+
+
+class FullDisk(SpoolWriter):
+    """A spool on a full disk (its files are /dev/full) until the test frees space."""
+
+    full = True
+
+    def _open(self) -> BinaryIO:
+        file = super()._open()
+        if not self.full:
+            return file
+        file.close()
+        return open("/dev/full", "ab", buffering=0)  # the writer closes it
+
+
+def test_while_the_spool_cannot_be_written_the_reader_keeps_its_place(compiled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+    """Events that could not be recorded are not skipped: the reader reads their lines again, and
+    records them once the spool can be written."""
+    log, spool, position = tmp_path / "unbound.log", tmp_path / "spool", tmp_path / "position"
+    log.write_text(query(T, PUPIL, "bet.test") + query(T + 10, STAFF, "school.test"))
+    said = io.StringIO()
+    writer = FullDisk(spool, "dns", log=said, retry_seconds=0)
+    reader = LogReader(log, writer, position)
+    assert reader.read(compiled, settle=True) == 0
+    assert reader.read(compiled, settle=True) == 0
+    assert writer.unrecorded == 4  # both events, twice
+    assert "cannot record activity events" in said.getvalue()
+    writer.full = False
+    assert reader.read(compiled, settle=True) == 2
+    assert reader.read(compiled, settle=True) == 0  # and not again
+    writer.close()
+    assert [(e["url"], e["ip"]) for e in read_spool(spool)] == [("bet.test", PUPIL), ("school.test", STAFF)]

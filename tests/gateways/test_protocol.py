@@ -4,9 +4,12 @@ answers and the exact lines written for them."""
 from __future__ import annotations
 
 import re
+import sys
 
 import pytest
 
+from schoolgate.gateways import _speedups
+from schoolgate.gateways.squid import protocol
 from schoolgate.gateways.squid.protocol import (
     Concurrency,
     HelperLine,
@@ -76,18 +79,19 @@ def fields(
             OFF,
             fields("7", "http:", "/example.org/", "10.0.0.1/-"),
         ),
-        # tabs and runs of blanks separate fields as spaces do
+        # Squid separates fields with a space, nothing else; a run of spaces counts as one
+        (
+            "3 http://example.org/  10.0.0.1/-   bob GET",
+            REWRITE,
+            AUTO,
+            fields("http://example.org/", "10.0.0.1", None, "bob", "GET", channel="3"),
+        ),
+        # a tab is not a separator: it is part of the URL, which Squid passes as it came
         (
             "http://example.org/\t10.0.0.1/pc1\tbob\tGET",
             REWRITE,
             AUTO,
-            fields("http://example.org/", "10.0.0.1", "pc1", "bob", "GET"),
-        ),
-        (
-            "3\thttp://example.org/  10.0.0.1/-   bob GET",
-            REWRITE,
-            AUTO,
-            fields("http://example.org/", "10.0.0.1", None, "bob", "GET", channel="3"),
+            fields("http://example.org/\t10.0.0.1/pc1\tbob\tGET"),
         ),
         # missing fields are None; "-" is Squid's "not known"
         ("http://example.org/", REWRITE, AUTO, fields("http://example.org/")),
@@ -158,6 +162,94 @@ def fields(
 )
 def test_parse_line(line: str, mode: Mode, concurrency: Concurrency, expected: HelperLine) -> None:
     assert parse_line(line, mode, concurrency) == expected
+
+
+# Every character str.split() takes for a separator (Unicode's white space: NBSP, U+0085, U+2028,
+# U+3000, \x0b, \x0c, \x1c-\x1f, ...), every control character, a few invisible ones, and a byte that
+# was not UTF-8: none of them separates Squid's fields, which are separated by an ASCII space alone.
+NOT_SEPARATORS = sorted(
+    (
+        {chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace()}
+        | {chr(c) for c in [*range(0x20), *range(0x7F, 0xA0)]}
+        | set("\u200b\u200e\u2060\ufeff\udc85\udca0")
+    )
+    - {" "}
+)
+
+
+def both(line: str, mode: Mode, concurrency: Concurrency) -> HelperLine:
+    """The line read by the Python reference and by the C loop, which must agree."""
+    acl, channels, always = mode is ACL, concurrency is not OFF, concurrency is ON
+    [python] = protocol._parse_lines([line], acl, channels, always)
+    [c] = _speedups.parse_lines([line], HelperLine, acl, channels, always, protocol._unquote)
+    assert c == python
+    return python
+
+
+def unreadable(channel: str | None = None) -> HelperLine:
+    """A line not in Squid's layout: nothing in it is trusted (blocked as an unreadable request)."""
+    return fields("", channel=channel)
+
+
+@pytest.mark.parametrize("char", NOT_SEPARATORS, ids=lambda c: f"U+{ord(c):04X}")
+def test_nothing_in_a_url_speaks_for_the_fields_squid_writes_after_it(char: str) -> None:
+    """A pupil's URL that holds text shaped like a client, a user and a method: with any of these
+    characters between them, it stays the URL, and the client and user are those Squid wrote."""
+    url = f"http://blocked.example/a{char}10.9.9.9/forged-pc{char}p.okafor{char}GET"
+    for concurrency, channel in ((AUTO, "7"), (ON, "7"), (OFF, None), (AUTO, None)):
+        head = "" if channel is None else f"{channel} "
+        expected = fields(url, "10.0.0.5", "pc7", "amelia", "GET", channel=channel)
+        extras = " myip=10.0.0.254 myport=3128"
+        assert both(f"{head}{url} 10.0.0.5/pc7 amelia GET{extras}", REWRITE, concurrency) == expected
+        assert both(f"{head}{url} 10.0.0.5/pc7 amelia GET", REWRITE, concurrency) == expected
+
+
+@pytest.mark.parametrize("char", [" ", *NOT_SEPARATORS], ids=lambda c: f"U+{ord(c):04X}")
+def test_a_site_name_that_holds_fields_of_its_own_is_unreadable(char: str) -> None:
+    """External ACL: Squid URL-escapes every field (the configuration asks it to, `%#`), so a raw
+    space, control or non-ASCII character in one means the line is not as Squid writes it."""
+    name = f"blocked.example{char}10.9.9.9{char}p.okafor{char}GET"
+    assert both(f"7 {name} 10.0.0.5 amelia CONNECT -", ACL, AUTO) == unreadable("7")
+    assert both(f"{name} 10.0.0.5 amelia CONNECT", ACL, OFF) == unreadable()
+
+
+@pytest.mark.parametrize(
+    ("line", "mode", "expected"),
+    [
+        # A URL with an ASCII space in it (a squid.conf that sets `uri_whitespace allow`): with Squid's
+        # extras at the end there are more fields than Squid writes; nothing in the line is trusted.
+        (
+            "7 http://blocked.example/a 10.9.9.9/- p.okafor GET 10.0.0.5/pc7 amelia GET myip=10.0.0.254"
+            " myport=3128",
+            REWRITE,
+            unreadable("7"),
+        ),
+        # Fields Squid writes itself, escaped (%#un, %#>A): printable ASCII, or the line is not Squid's.
+        ("7 http://a.example/ 10.0.0.5/pc7 zo\xeb GET", REWRITE, unreadable("7")),
+        ("7 http://a.example/ 10.0.0.5/pc\xa07 amelia GET", REWRITE, unreadable("7")),
+        ("7 http://a.example/ 10.0.0.5/pc7 amelia G\x0bET", REWRITE, unreadable("7")),
+        ("7 http://a.example/ 10.0.0.5/pc7 amelia\udcff GET", REWRITE, unreadable("7")),
+        ("7 http://a.example/ 10.0.0.5\u2028/pc7 amelia GET", REWRITE, unreadable("7")),
+        (
+            "7 http://a.example/ 10.0.0.5/pc7 zo%C3%AB GET",
+            REWRITE,
+            fields("http://a.example/", "10.0.0.5", "pc7", "zo\xeb", "GET", channel="7"),
+        ),
+        # external ACL: the site name, the client, the user, the method, and Squid's "-" for the ACL's
+        # (absent) arguments; one field more is not Squid's layout.
+        (
+            "7 a.example 10.0.0.5 amelia CONNECT -",
+            ACL,
+            fields("a.example", "10.0.0.5", None, "amelia", "CONNECT", channel="7"),
+        ),
+        ("7 a.example 10.0.0.5 amelia CONNECT - x", ACL, unreadable("7")),
+        ("7 a.ex\xe4mple 10.0.0.5 amelia CONNECT -", ACL, unreadable("7")),
+        ("7 a.example 10.0.0.5 amelia CONNECT \xe4", ACL, unreadable("7")),
+        ("7 a.example 10.0.0.5 amelia\t CONNECT -", ACL, unreadable("7")),
+    ],
+)
+def test_a_line_not_in_squid_s_layout_is_unreadable(line: str, mode: Mode, expected: HelperLine) -> None:
+    assert both(line, mode, AUTO) == expected
 
 
 def test_parse_line_defaults_to_url_rewrite_with_auto_detected_channels() -> None:

@@ -6,7 +6,9 @@ from __future__ import annotations
 import io
 import json
 import sys
+import unicodedata
 from pathlib import Path
+from urllib.parse import unquote
 
 import pytest
 from hypothesis import example, given, settings
@@ -193,7 +195,17 @@ LINE_FIELDS = st.lists(
     ),
     max_size=7,
 )
-SEPARATORS = st.sampled_from([" ", "  ", "\t", "\x0b", "\x1c", "\x85", "\xa0", "\u3000", " \u2028 "])
+# Every character that is white space to Unicode (what str.split() splits on) or a control character:
+# the characters a request line must never be split on, but the parsers must agree on all the same.
+WHITE_OR_CONTROL = "".join(
+    chr(c) for c in range(sys.maxunicode + 1) if chr(c).isspace() or unicodedata.category(chr(c)) == "Cc"
+)
+ODD = st.sampled_from(WHITE_OR_CONTROL + "\u200b\u2060\ufeff\udc85\udca0")
+SEPARATORS = st.one_of(
+    st.sampled_from([" ", "  ", "\t", "\x0b", "\x1c", "\x85", "\xa0", "\u3000", " \u2028 "]),
+    ODD,
+    st.text(ODD | st.just(" "), min_size=1, max_size=3),
+)
 
 
 @st.composite
@@ -227,6 +239,32 @@ def test_lines_are_parsed_alike(lines: list[str], mode: Mode, concurrency: Concu
     parsed = protocol.parse_lines(lines, mode, concurrency)
     assert parsed == expected
     assert all(type(line) is HelperLine for line in parsed)
+
+
+URL_TEXT = st.text(st.one_of(CHARS, ODD, st.sampled_from("/.:?=&%")), min_size=1, max_size=60).filter(
+    lambda text: " " not in text  # Squid takes spaces out of URLs (uri_whitespace strip)
+)
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    url=URL_TEXT,
+    channel=st.none() | st.sampled_from(["0", "7", "12345"]),
+    extras=st.sampled_from(["", " myip=10.0.0.254 myport=3128", " myip=10.0.0.254 myport=3128 x=1"]),
+    user=st.sampled_from(["-", "amelia", "zo%C3%AB", "bob%20smith", "a%E2%80%A8b"]),
+)
+@example(url="http://blocked.example/a\u2028127.0.0.1/-\u2028p.okafor\u2028GET", channel="7", extras="",
+         user="amelia")  # fmt: skip
+def test_whatever_a_url_holds_the_fields_after_it_are_squid_s(
+    url: str, channel: str | None, extras: str, user: str
+) -> None:
+    """The property the filter rests on: a URL never speaks for the client, device, user or method
+    that Squid writes after it, in the Python reference and in the C loop alike."""
+    line = ("" if channel is None else f"{channel} ") + f"{url} 10.0.0.5/pc7 {user} GET{extras}"
+    concurrency = Concurrency.AUTO if channel is not None else Concurrency.OFF
+    expected = HelperLine(channel, url, "10.0.0.5", "pc7", None if user == "-" else unquote(user), "GET")
+    assert protocol._parse_lines([line], False, channel is not None, False) == [expected]
+    assert protocol.parse_lines([line], Mode.REWRITE, concurrency) == [expected]
 
 
 def test_a_line_that_is_not_text_is_an_error() -> None:

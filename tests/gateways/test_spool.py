@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import io
 import json
+import resource
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, BinaryIO, NamedTuple
 
 import pytest
 
@@ -265,3 +272,201 @@ def test_two_writers_in_one_process_never_share_a_file(tmp_path: Path) -> None:
     )
     assert lines == [event(1), event(2)]
     assert all(f.suffix == ".jsonl" for f in spool_files(tmp_path))
+
+
+# ----------------------------------------------------------------------------- a spool that cannot be written
+
+
+class Clock:
+    """The writer's clock, moved by the test (retries and reports are paced by it)."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+class FullDisk(SpoolWriter):
+    """A writer whose files are /dev/full (every write fails with ENOSPC) until the test frees space."""
+
+    full = True
+
+    def _open(self) -> BinaryIO:
+        file = super()._open()
+        if not self.full:
+            return file
+        file.close()
+        return open("/dev/full", "ab", buffering=0)  # the writer closes it
+
+
+def test_a_full_disk_costs_the_record_not_the_writer(tmp_path: Path) -> None:
+    """ENOSPC: every batch is counted, not raised; stderr hears of it at once, then at most once per
+    report interval; a new file is tried after the retry interval, and recording resumes by itself."""
+    clock, log = Clock(), io.StringIO()
+    writer = FullDisk(tmp_path, "squid", log=log, clock=clock, retry_seconds=10, report_seconds=60)
+    lines = [Line(f"http://bet365.com/{n}", "alice", "10.0.0.1") for n in range(3)]
+    assert writer.record(1.0, lines, [BLOCKED] * 3) is False
+    assert (writer.unrecorded, writer.failing, writer.path) == (3, True, None)
+    said = log.getvalue().splitlines()
+    assert said == [
+        f"schoolgate squid spool: cannot record activity events in {tmp_path} (No space left on device"
+        " [ENOSPC]); filtering goes on, the events are counted and a new file is tried every 10 s;"
+        " 3 not recorded so far"
+    ]
+    for _ in range(100):  # not once per batch...
+        clock.now += 0.7
+        assert writer.record(2.0, lines[:1], [BLOCKED]) is False
+    assert writer.unrecorded == 103
+    said = log.getvalue().splitlines()[1:]
+    assert said == [  # ...but once a minute, with the running count
+        f"schoolgate squid spool: still cannot record activity events in {tmp_path} (No space left on"
+        " device [ENOSPC]); 89 not recorded so far"
+    ]
+    writer.full = False  # space is freed
+    clock.now += 10
+    assert writer.record(3.0, lines[:2], [BLOCKED, ALLOWED]) is True
+    assert writer.failing is False
+    assert (
+        log.getvalue()
+        .splitlines()[-1]
+        .startswith("schoolgate squid spool: recording activity events again in ")
+    )
+    writer.close()
+    assert log.getvalue().splitlines()[-1] == (
+        f"schoolgate squid spool: stopping; 103 activity events could not be recorded in {tmp_path}"
+    )
+    [file] = spool_files(tmp_path)  # the files on /dev/full left nothing behind
+    assert [(e["url"], e["verdict"]) for e in read_events(file)] == [
+        ("http://bet365.com/0", "block"),
+        ("http://bet365.com/1", "allow"),
+    ]
+
+
+def test_a_spool_that_cannot_be_opened_does_not_stop_the_gateway(tmp_path: Path) -> None:
+    """A directory that cannot be made (a file where it should be): the writer starts, and counts."""
+    (tmp_path / "spool").write_text("not a directory")
+    log = io.StringIO()
+    writer = SpoolWriter(tmp_path / "spool" / "events", "dns", log=log, clock=Clock())
+    assert writer.record(1.0, [Line("bet365.com")], [BLOCKED]) is False
+    assert writer.write([event()]) is False
+    assert writer.unrecorded == 2
+    assert "schoolgate dns spool: cannot record activity events in" in log.getvalue()
+    assert "[ENOTDIR]" in log.getvalue()
+    writer.close()
+
+
+def test_a_deleted_spool_directory_is_made_again(tmp_path: Path) -> None:
+    """A file whose directory was deleted takes writes that nobody will ever read: the writer notices
+    and starts a new file in the directory, made again."""
+    spool, log = tmp_path / "spool", io.StringIO()
+    writer = SpoolWriter(spool, "squid", log=log)
+    writer.record(1.0, [Line("http://example.org/1")], [ALLOWED])
+    shutil.rmtree(spool)
+    assert writer.record(2.0, [Line("http://example.org/2")], [ALLOWED]) is True
+    writer.close()
+    [file] = spool_files(spool)
+    assert [e["url"] for e in read_events(file)] == ["http://example.org/2"]
+    assert "was removed while it was written to; starting a new file" in log.getvalue()
+
+
+WRITE_UNDER_A_SIZE_LIMIT = """
+import sys
+from typing import NamedTuple
+from schoolgate.engine.decide import Decision, Reason
+from schoolgate.engine.policy import Action
+from schoolgate.gateways.spool import SpoolWriter
+
+class Line(NamedTuple):
+    url: str
+    user: str | None = None
+    client_ip: str | None = None
+    device: str | None = None
+    method: str | None = None
+
+writer = SpoolWriter(sys.argv[1], "squid", retry_seconds=0)
+decisions = [Decision(Action.BLOCK, Reason.RULE, "ks2"), Decision(Action.ALLOW, Reason.RULE, "staff")]
+for n in range(400):
+    batch = [Line(f"http://example.org/{n}/{k}/" + "x" * (n % 50), "alice") for k in range(n % 4 + 1)]
+    writer.record(1.0 + n, batch, [decisions[(n + k) % 2] for k in range(len(batch))])
+writer.close()
+print(writer.unrecorded)
+"""
+
+
+def limit_file_size(size: int) -> Callable[[], None]:
+    """For a child process: files no bigger than `size`, and a write past it fails with EFBIG (instead
+    of the SIGXFSZ that would kill the process)."""
+
+    def apply() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (size, size))
+
+    return apply
+
+
+def test_a_write_cut_short_never_corrupts_the_events_after_it(tmp_path: Path) -> None:
+    """Under a file size limit a write(2) takes part of a batch, then fails (EFBIG): the half line
+    ends its file, the next events go to a new file, and every event is either read back whole or
+    counted as unrecorded."""
+    done = subprocess.run(
+        [sys.executable, "-c", WRITE_UNDER_A_SIZE_LIMIT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        preexec_fn=limit_file_size(4096),
+    )
+    assert done.returncode == 0, done.stderr
+    unrecorded = int(done.stdout)
+    files = spool_files(tmp_path)
+    events = [e for file in files for e in read_events(file)]
+    total = sum(n % 4 + 1 for n in range(400))
+    assert unrecorded > 0 and len(files) > 5  # the limit was reached, again and again
+    assert len(events) + unrecorded == total
+    assert not [f for f in files if f.read_bytes().endswith(b"\n") is False and f.stat().st_size < 4096]
+    for e in events:  # each whole, with its own outcome
+        n, k = (int(part) for part in str(e["url"]).split("/")[3:5])
+        assert (e["verdict"], e["user"], e["t"]) == (("block", "allow")[(n + k) % 2], "alice", 1.0 + n)
+    assert "[EFBIG]" in done.stderr
+
+
+def test_a_line_that_is_not_a_whole_event_is_left_out_and_the_rest_read(tmp_path: Path) -> None:
+    """A half line with a whole event written after it (a writer that did not start a new file), a line
+    naming an outcome the file never defined, one that is not JSON: each left out, the rest read."""
+    writer = SpoolWriter(tmp_path, "squid")
+    writer.record(1.0, [Line("http://bet365.com/1")], [BLOCKED])
+    path = writer.path
+    assert path is not None
+    with open(path, "ab") as file:
+        file.write(b'{"t":2.0,"gw":"squid","url":"http://exa')
+    writer.record(3.0, [Line("http://bet365.com/3")], [BLOCKED])
+    with open(path, "ab") as file:
+        file.write(
+            b'{"t":4.0,"gw":"squid","url":"http://x/","o":99}\n[1]\n\xff\xfe\n{"o":[1]}\n{"outcome":{}}\n'
+        )
+    writer.record(5.0, [Line("http://bet365.com/5")], [BLOCKED])
+    writer.close()
+    [file] = spool_files(tmp_path)
+    assert [(e["t"], e["url"]) for e in read_events(file)] == [
+        (1.0, "http://bet365.com/1"),
+        (5.0, "http://bet365.com/5"),
+    ]
+
+
+def test_events_that_cannot_be_made_are_counted_not_raised(tmp_path: Path) -> None:
+    """A bug in making a batch's events (here: a decision short of one) costs those events, not the
+    gateway; the events after them name only outcomes their file defines."""
+    log = io.StringIO()
+    writer = SpoolWriter(tmp_path, "squid", log=log)
+    writer.record(1.0, [Line("http://bet365.com/1")], [BLOCKED])
+    assert writer.record(2.0, [Line("http://example.org/"), Line("http://bet365.com/2")], [ALLOWED]) is False
+    assert writer.unrecorded == 2
+    assert "internal error: ValueError" in log.getvalue()
+    assert writer.record(3.0, [Line("http://bet365.com/3")], [BLOCKED]) is True
+    writer.close()
+    [file] = spool_files(tmp_path)
+    assert [(e["url"], e["rule"]) for e in read_events(file)] == [
+        ("http://bet365.com/1", 4),
+        ("http://bet365.com/3", 4),
+    ]

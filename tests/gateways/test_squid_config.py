@@ -72,6 +72,15 @@ def test_the_helper_line_carries_the_paths(tmp_path: Path) -> None:
     assert "url_rewrite_children 8 startup=1 idle=1 concurrency=50" in text
 
 
+@pytest.mark.parametrize("fragment", [False, True])
+def test_what_squid_tells_the_helper_is_set_not_left_to_its_defaults(tmp_path: Path, fragment: bool) -> None:
+    """Every field after the URL escaped, so that none holds a space (Squid 5 writes %un as it is), and
+    spaces kept out of URLs: the helper splits a request line on spaces alone."""
+    lines = render(settings(tmp_path, fragment=fragment)).splitlines()
+    assert 'url_rewrite_extras "%>a/%#>A %#un %>rm myip=%la myport=%lp"' in lines
+    assert "uri_whitespace strip" in lines
+
+
 def test_a_login_is_asked_of_everyone_but_the_ranges_known_by_address(tmp_path: Path) -> None:
     text = render(
         settings(tmp_path, auth=Auth.BASIC, passwords=Path("/etc/sg/passwords"), no_login=["10.10.1.0/24"])
@@ -243,7 +252,7 @@ def test_without_interception_the_tls_hello_can_be_checked(tmp_path: Path) -> No
     assert "ssl-bump" in port
     assert "generate-host-certificates" not in port  # nothing is opened
     [checker] = [line for line in lines if line.startswith("external_acl_type schoolgate_sni")]
-    assert "%ssl::>sni %>a %un %>rm" in checker
+    assert " %#ssl::>sni %>a %#un %>rm " in checker  # escaped: a TLS hello's name is the client's to choose
     assert "squid-helper" in checker
     assert "--mode acl" in checker
     bump = [line for line in lines if line.startswith("ssl_bump")]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import re
+import resource
 import select
 import signal
 import subprocess
@@ -770,3 +771,46 @@ def test_an_answer_is_only_given_once_its_event_is_in_the_spool(
     helper.finish()
     assert list(spool.glob("*.part")) == []
     assert len(spool_events(spool)) == 3
+
+
+def test_a_spool_that_cannot_be_written_never_stops_the_filter(school: School, tmp_path: Path) -> None:
+    """The spool's files may grow no bigger than 64 KiB (a write past it fails with EFBIG, as on a full
+    disk): every one of 20,000 lines is still answered, and rightly; the helper lives on, and says on
+    stderr how many events it could not record."""
+    spool = tmp_path / "spool"
+    requests, expected = [], []
+    for n in range(20_000):
+        if n % 3:
+            requests.append(f"http://example.org/{n} 10.0.0.1/- alice GET")
+            expected.append("OK schoolgate=allow")
+        else:
+            requests.append(f"http://bet365.com/{n} 10.0.0.1/- alice GET")
+            expected.append(blocked(gambling("pupils"), f"http://bet365.com/{n}"))
+
+    def limit_file_size() -> None:
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (64 * 1024, 64 * 1024))
+
+    done = subprocess.run(
+        school.helper_args(spool=spool),
+        input=lines_in(*requests),
+        capture_output=True,
+        timeout=60,
+        cwd=school.root,
+        check=False,
+        preexec_fn=limit_file_size,
+    )
+    stderr = done.stderr.decode("utf-8", "replace")
+    assert done.returncode == 0, stderr
+    answers = [without_who_and_when(line) for line in done.stdout.decode().splitlines()]
+    assert answers == expected
+    assert "Traceback" not in stderr
+    assert "schoolgate squid spool: cannot record activity events in" in stderr
+    assert "[EFBIG]" in stderr
+    said = re.search(r"stopping; ([0-9,]+) activity events could not be recorded", stderr)
+    assert said is not None, stderr
+    unrecorded = int(said[1].replace(",", ""))
+    recorded = spool_events(spool)
+    assert unrecorded > 0 and recorded  # some were recorded, then the limit was reached
+    assert len(recorded) + unrecorded == len(requests)
+    assert stderr.count("\n") < 10  # said once, and a summary at the end: not once per line

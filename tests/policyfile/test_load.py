@@ -14,7 +14,13 @@ import pytest
 from schoolgate.engine.policy import Action, AlertLevel, Category, Group, Network, Rule, SiteList, YouTubeMode
 from schoolgate.engine.windows import make_window
 from schoolgate.policyfile.errors import PolicyFileError, Problem
-from schoolgate.policyfile.load import ListDeclaration, builtin_lists_dir, load_policy, parse_policy
+from schoolgate.policyfile.load import (
+    ListDeclaration,
+    builtin_lists_dir,
+    list_roots,
+    load_policy,
+    parse_policy,
+)
 
 LONDON = ZoneInfo("Europe/London")
 EXAMPLE = Path(__file__).resolve().parents[2] / "examples" / "policy.toml"
@@ -661,3 +667,125 @@ def test_a_file_saved_with_a_byte_order_mark_is_read(base: Path) -> None:
     path = base / "policy.toml"
     path.write_bytes(b"\xef\xbb\xbf" + (HEAD + TABLES).encode())
     assert load_policy(path).policy.school == "Test School"
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Where lists may be read from: the data directory, the policy's own directory, SCHOOLGATE_LISTS_ROOT
+
+
+def one_list(path: str, fmt: str = "domains") -> str:
+    return HEAD + f'[lists.y]\nformat = "{fmt}"\npath = "{path}"\n\n[groups.default]\ndefault = "block"\n'
+
+
+@pytest.fixture
+def roots_from_defaults(monkeypatch: pytest.MonkeyPatch, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """No SCHOOLGATE_LISTS_ROOT, and a data directory of the test's own (not the policy's)."""
+    monkeypatch.delenv("SCHOOLGATE_LISTS_ROOT", raising=False)
+    monkeypatch.delenv("SCHOOLGATE_LISTS", raising=False)
+    data = tmp_path_factory.mktemp("data")
+    monkeypatch.setenv("SCHOOLGATE_DATA", str(data))
+    return data
+
+
+def outside_message(text: str, roots: tuple[Path, ...]) -> str:
+    shown = ", ".join(str(root) for root in roots)
+    return (
+        f"{text!r} is outside the directories lists are read from ({shown}): put the list in one of them, "
+        "or name its directory in SCHOOLGATE_LISTS_ROOT"
+    )
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/etc/passwd",  # a file that is there
+        "/etc/no-such-file-here",  # and one that is not: the same answer, so nothing is learned
+        "../outside/passwd",  # up out of the policy's directory
+        "lists/../../outside/passwd",
+        "builtin:../../../../../../etc/passwd",  # up out of the sample lists
+        "~/.ssh/id_rsa",
+        "~no-such-user-here/lists",  # no home directory to take it from: a problem, not a traceback
+    ],
+)
+def test_a_list_outside_the_list_directories_is_refused(
+    base: Path, roots_from_defaults: Path, path: str
+) -> None:
+    (base.parent / "outside").mkdir(exist_ok=True)
+    (base.parent / "outside" / "passwd").write_text("root.example\n", encoding="utf-8")
+    roots = list_roots(base)
+    assert problems_of(one_list(path), base) == [P(4, "lists.y.path", outside_message(path, roots))]
+
+
+def test_the_default_directories_are_the_data_directory_the_policys_and_the_samples(
+    base: Path, roots_from_defaults: Path
+) -> None:
+    assert list_roots(base) == (
+        roots_from_defaults,
+        (Path("var") / "lists" / "ut1").resolve(),
+        base,
+        builtin_lists_dir(),
+    )
+    (roots_from_defaults / "iwf.txt").write_text("abuse.example\n", encoding="utf-8")
+    read = parse_policy(one_list(str(roots_from_defaults / "iwf.txt")), "policy.toml", base)
+    assert read.lists["y"].path == roots_from_defaults / "iwf.txt"
+
+
+def test_a_symlink_out_of_a_list_directory_is_followed_and_refused(
+    base: Path, roots_from_defaults: Path
+) -> None:
+    secret = base.parent / "secret.txt"
+    secret.write_text("secret.example\n", encoding="utf-8")
+    (base / "innocent.txt").symlink_to(secret)
+    (base / "elsewhere").symlink_to("/etc", target_is_directory=True)
+    assert problems_of(one_list("innocent.txt"), base)[0].message == outside_message(
+        "innocent.txt", list_roots(base)
+    )
+    assert problems_of(one_list("elsewhere", "squidguard"), base)[0].key == "lists.y.path"
+
+
+def test_a_symlink_that_stays_inside_is_read_where_it_leads(base: Path, roots_from_defaults: Path) -> None:
+    (base / "current.txt").symlink_to(base / "iwf.txt")
+    assert parse_policy(one_list("current.txt"), "policy.toml", base).lists["y"].path == base / "iwf.txt"
+
+
+def test_categories_of_a_refused_list_are_not_looked_at(base: Path, roots_from_defaults: Path) -> None:
+    text = one_list("/etc", "squidguard") + '\n[categories.c]\nsources = ["y/ssl"]\n'
+    assert [p.key for p in problems_of(text, base)] == ["lists.y.path"]  # not: no category "ssl" in /etc
+
+
+def test_schoolgate_lists_root_names_the_directories_instead(
+    base: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    shared = tmp_path / "shared-lists"
+    (shared / "more").mkdir(parents=True)
+    (shared / "more" / "iwf.txt").write_text("abuse.example\n", encoding="utf-8")
+    monkeypatch.setenv("SCHOOLGATE_LISTS_ROOT", f"{shared}:{tmp_path / 'missing'}:")
+    assert list_roots(base) == (shared, tmp_path / "missing", builtin_lists_dir())
+    assert parse_policy(one_list(f"{shared}/more/iwf.txt"), "policy.toml", base).lists["y"].path == (
+        shared / "more" / "iwf.txt"
+    )
+    # the policy's own directory is no longer one of them
+    assert problems_of(one_list("iwf.txt"), base)[0].key == "lists.y.path"
+    # the sample shipped with Schoolgate always is
+    text = HEAD + '[lists.s]\npath = "builtin:ut1-sample"\n\n[groups.default]\ndefault = "block"\n'
+    assert parse_policy(text, "policy.toml", base).lists["s"].path == builtin_lists_dir() / "ut1-sample"
+
+
+def test_roots_can_be_given_and_a_nul_byte_is_a_problem_not_a_crash(base: Path) -> None:
+    text = one_list("iwf.txt")
+    assert parse_policy(text, "policy.toml", base, roots=[base]).lists["y"].path == base / "iwf.txt"
+    assert [p.key for p in problems_of(one_list("a\\u0000b"), base)] == ["lists.y.path"]
+    with pytest.raises(PolicyFileError):
+        parse_policy(text, "policy.toml", base, roots=[base / "lists"])
+
+
+def test_load_policy_refuses_a_list_outside_with_file_line_and_key(
+    base: Path, roots_from_defaults: Path
+) -> None:
+    path = base / "policy.toml"
+    path.write_text(one_list("/etc/passwd", "hosts"), encoding="utf-8")
+    with pytest.raises(PolicyFileError) as caught:
+        load_policy(path)
+    [problem] = caught.value.problems
+    assert str(problem).startswith(f"{path}:4: lists.y.path: '/etc/passwd' is outside the directories lists")
+    assert "SCHOOLGATE_LISTS_ROOT" in str(problem)

@@ -61,9 +61,15 @@ class Seen:
 class Origin:
     port: int
     seen: list[Seen] = field(default_factory=list)
+    request_lines: list[bytes] = field(default_factory=list)  # every one, those it could not read too
 
 
 class _OriginHandler(BaseHTTPRequestHandler):
+    def parse_request(self) -> bool:
+        origin: Origin = self.server.origin  # type: ignore[attr-defined]
+        origin.request_lines.append(self.raw_requestline)
+        return super().parse_request()
+
     def do_GET(self) -> None:
         origin: Origin = self.server.origin  # type: ignore[attr-defined]
         origin.seen.append(Seen("GET", self.headers.get("Host", ""), self.path, dict(self.headers)))

@@ -44,7 +44,14 @@ from tests.squid.conftest import (
 CERTGEN = "/usr/lib/squid/security_file_certgen"
 SCHOOLGATE = [sys.executable, "-m", "schoolgate.cli"]
 TLS_ORIGIN = "127.0.0.4"
-NAMES = ["www.google.com", "www.youtube.com", "secure.school.test", "health.test", "bet.test"]
+NAMES = [
+    "www.google.com",
+    "www.youtube.com",
+    "secure.school.test",
+    "health.test",
+    "bet.test",
+    "staff.school.test",
+]
 
 POLICY = """
 schema_version = 1
@@ -92,6 +99,12 @@ action = "block"
 name = "not the staff room pages"
 groups = ["ks2"]
 urls = ["secure.school.test/staff-room"]
+action = "block"
+
+[[rules]]
+name = "not the staff site"
+groups = ["ks2"]
+domains = ["staff.school.test"]
 action = "block"
 """
 
@@ -319,10 +332,10 @@ def test_a_blocked_https_site_is_refused(proxy: BumpingProxy, tls_origin: tuple[
     assert seen(origin, "bet.test", "/") == []
 
 
-def tunnel(proxy: BumpingProxy, address: str) -> socket.socket:
-    """A CONNECT tunnel to `address`:443 for ks2-amelia, once the proxy has said 200."""
+def tunnel(proxy: BumpingProxy, address: str, user: str = "ks2-amelia") -> socket.socket:
+    """A CONNECT tunnel to `address`:443 for `user`, once the proxy has said 200."""
     sock = socket.create_connection(("127.0.0.1", proxy.port), timeout=20)
-    token = base64.b64encode(f"ks2-amelia:{PASSWORDS['ks2-amelia']}".encode()).decode()
+    token = base64.b64encode(f"{user}:{PASSWORDS[user]}".encode()).decode()
     sock.sendall(
         f"CONNECT {address}:443 HTTP/1.1\r\nHost: {address}:443\r\n"
         f"Proxy-Authorization: Basic {token}\r\n\r\n".encode()
@@ -404,3 +417,59 @@ def test_a_site_whose_reverse_name_is_the_block_page_s_is_still_filtered(proxy: 
         assert "reason=group-default" in (response.getheader("Location") or "")
     finally:
         connection.close()
+
+
+def client_hello(server_name: bytes) -> bytes:
+    """A TLS hello, as Python's own, with any bytes for its site name (Python would refuse these)."""
+    stand_in = bytes(b"."[0] if n % 40 == 39 else b"x"[0] for n in range(len(server_name)))  # labels < 64
+    context = ssl.create_default_context()
+    context.check_hostname = False
+    incoming, outgoing = ssl.MemoryBIO(), ssl.MemoryBIO()
+    tls = context.wrap_bio(incoming, outgoing, server_hostname=stand_in.decode())
+    with pytest.raises(ssl.SSLWantReadError):
+        tls.do_handshake()
+    hello = outgoing.read()
+    assert hello.count(stand_in) == 1
+    return hello.replace(stand_in, server_name)
+
+
+def first_answer_to_hello(proxy: BumpingProxy, server_name: bytes, user: str = "ks2-amelia") -> bytes:
+    """What comes back to a TLS hello naming `server_name` sent through a tunnel to the TLS origin: the
+    site's own TLS answer when Squid let the connection through, nothing when it closed it."""
+    sock = tunnel(proxy, TLS_ORIGIN, user)
+    try:
+        sock.sendall(client_hello(server_name))
+        try:
+            return sock.recv(5)
+        except ConnectionResetError:
+            return b""
+    finally:
+        sock.close()
+
+
+TLS_HANDSHAKE = b"\x16\x03"
+
+
+@pytest.mark.parametrize("separator", [" ", "\u2028", "\xa0", "\x0b"], ids=["space", "U+2028", "NBSP", "VT"])
+def test_a_tls_hello_s_site_name_cannot_pose_as_the_client_and_user(
+    peeking_proxy: BumpingProxy, separator: str
+) -> None:
+    """A TLS hello's site name is whatever the client writes in it. One that holds a client, a user (a
+    member of staff) and a method is still decided, and recorded, for the pupil whose connection it is."""
+    # The staff site: closed to the pupil, open to staff (and the check itself can tell them apart).
+    assert first_answer_to_hello(peeking_proxy, b"staff.school.test", "mr.patel").startswith(TLS_HANDSHAKE)
+    assert first_answer_to_hello(peeking_proxy, b"staff.school.test") == b""
+    marker = f"posing-{ord(separator):04x}"
+    name = f"staff.school.test{separator}127.0.0.9{separator}mr.patel{separator}CONNECT{separator}{marker}"
+    assert first_answer_to_hello(peeking_proxy, name.encode()) == b""
+    deadline = time.monotonic() + 10
+    while not (found := [e for e in spool_events(peeking_proxy) if marker in str(e["url"])]):
+        assert time.monotonic() < deadline, "the site name was not recorded"
+        time.sleep(0.1)
+    [event] = found
+    assert (event["url"], event["ip"], event["verdict"]) == (name, "127.0.0.1", "block")
+    assert event.get("user") == "ks2-amelia"
+
+
+def spool_events(proxy: BumpingProxy) -> list[dict[str, object]]:
+    return [e for f in sorted(proxy.spool.glob("*.jsonl*")) for e in read_events(f)]

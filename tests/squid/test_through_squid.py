@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import base64
 import os
 import signal
+import socket
 import threading
 import time
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
+
 from schoolgate.blockpage.signing import load_key, verify
 from schoolgate.gateways.spool import read_events
-from tests.squid.conftest import CLASS_DEVICE, Origin, Proxy, write_policy
+from tests.squid.conftest import CLASS_DEVICE, PASSWORDS, Origin, Proxy, write_policy
 
 
 def block_reason(headers: dict[str, str], proxy: Proxy) -> dict[str, str]:
@@ -127,6 +131,60 @@ def test_every_decision_is_in_the_spool_with_who_and_what(proxy: Proxy, origin: 
     assert event["group"] == "ks2"
     assert event["host"] == "bet.test"
     assert event["method"] == "GET"
+
+
+def raw_request(proxy: Proxy, target: bytes, user: str) -> int:
+    """A GET whose request line goes to Squid byte for byte (http.client would refuse these); its status."""
+    token = base64.b64encode(f"{user}:{PASSWORDS[user]}".encode())
+    with socket.create_connection(("127.0.0.1", proxy.port), timeout=20) as s:
+        s.sendall(
+            b"GET " + target + b" HTTP/1.1\r\nHost: games.test\r\nProxy-Authorization: Basic " + token
+            + b"\r\nConnection: close\r\n\r\n"
+        )  # fmt: skip
+        head = b""
+        while b"\r\n" not in head:
+            chunk = s.recv(4096)
+            assert chunk, head
+            head += chunk
+    return int(head.split(b" ", 2)[1])
+
+
+def events_for(proxy: Proxy, marker: str) -> list[dict[str, object]]:
+    """The spool's events whose URL holds `marker`, once there are some (the helper writes them before it
+    answers; the wait is for the file, not the event)."""
+    deadline = time.monotonic() + 10
+    while not (found := [e for e in events(proxy) if marker in str(e["url"])]):
+        assert time.monotonic() < deadline, f"no event for {marker}"
+        time.sleep(0.1)
+    return found
+
+
+# What Squid passes on inside a URL's path as it came (those it refuses, \x1c-\x1f and the like, never
+# reach the helper), each of which is white space to Unicode: it must not separate the helper's fields.
+URL_TRICKS = ["\u2028", "\xa0", "\x85", "\x0b", "\x0c", "\u3000", "\u1680", "\u2029", "\u205f"]
+
+
+@pytest.mark.parametrize("char", URL_TRICKS, ids=lambda c: f"U+{ord(c):04X}")
+def test_a_url_cannot_pose_as_the_client_and_user_it_is_decided_for(
+    proxy: Proxy, origin: Origin, char: str
+) -> None:
+    """A KS2 pupil may not play games in lessons; staff may. A request whose path holds a client, a user
+    (a member of staff) and a method, separated by a character that is white space to Unicode, is still
+    decided, and recorded, for the pupil who sent it."""
+    marker = f"trick-{ord(char):04x}-"
+    path = f"/{marker}{char}10.9.9.9/forged-pc{char}mr.patel{char}GET"
+    target = f"http://games.test:{origin.port}{path}".encode()
+    assert raw_request(proxy, target, "ks2-amelia") == 302
+    assert not [line for line in origin.request_lines if marker.encode() in line]  # never reached the site
+    [event] = events_for(proxy, marker)
+    assert (event["user"], event["ip"], event["verdict"], event["group"]) == (
+        "ks2-amelia",
+        "127.0.0.1",
+        "block",
+        "ks2",
+    )
+    assert event.get("device") != "forged-pc"
+    assert event["url"] == target.decode()
 
 
 def test_a_published_policy_reaches_the_helpers_without_a_restart(proxy: Proxy, origin: Origin) -> None:

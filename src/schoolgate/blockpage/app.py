@@ -10,10 +10,16 @@ The path is the one in the policy's `[school] block_page`. The server never redi
 request names: after a review request it sends the browser back to its own path (303, `?sent=1`).
 Every answer carries a strict Content-Security-Policy (no script at all; the one inline style sheet
 allowed by its hash), and none may be cached, framed or followed by a Referer.
+
+Review requests are limited (limits.py: per signed address, per pupil or device, in all; reviews.py:
+the bytes a day): a request over a limit gets a kind page saying it was not sent and to ask a
+teacher (429), and the limit's first refusal in its window is logged, naming neither the pupil nor
+the site. A request that cannot be written (a full disk) gets the same kind of page (503).
 """
 
 from __future__ import annotations
 
+import contextlib
 import sys
 import threading
 import time
@@ -25,6 +31,7 @@ from typing import TextIO
 from urllib.parse import parse_qs, urlsplit
 from wsgiref.types import StartResponse, WSGIEnvironment
 
+from schoolgate.blockpage.limits import Limit, Refusal, ReviewLimiter, ReviewLimits, client_key
 from schoolgate.blockpage.notice import Notice, read_notice
 from schoolgate.blockpage.page import (
     MAX_MESSAGE,
@@ -35,7 +42,7 @@ from schoolgate.blockpage.page import (
     render_message_page,
     render_thanks,
 )
-from schoolgate.blockpage.reviews import ReviewWriter
+from schoolgate.blockpage.reviews import ReviewSpaceError, ReviewWriter
 from schoolgate.engine.policy import Policy
 from schoolgate.policyfile.load import load_policy
 
@@ -109,12 +116,14 @@ class BlockPageApp:
         *,
         now: Callable[[], float] = time.time,
         log: TextIO = sys.stderr,
+        limits: ReviewLimits | None = None,
     ) -> None:
         self.key = key
         self._policy = policy
         self.reviews = reviews
         self.now = now
         self.log = log
+        self.limiter = ReviewLimiter(limits or ReviewLimits())
 
     @property
     def policy(self) -> Policy:
@@ -124,8 +133,7 @@ class BlockPageApp:
         try:
             status, html, extra = self.respond(environ)
         except Exception:
-            self.log.write("schoolgate block-page: error answering a request\n" + traceback.format_exc())
-            self.log.flush()
+            self._say("error answering a request\n" + traceback.format_exc().rstrip("\n"))
             status, extra = HTTPStatus.INTERNAL_SERVER_ERROR, []
             html = render_message_page(
                 "Something went wrong",
@@ -160,8 +168,10 @@ class BlockPageApp:
             query = environ.get("QUERY_STRING", "")
             if query == "sent=1":
                 return HTTPStatus.OK, render_thanks(policy.school), []
-            notice = read_notice(self.key, query, policy, self.now())
-            return HTTPStatus.OK, render_block_page(notice, own_path), []
+            now = self.now()
+            notice = read_notice(self.key, query, policy, now)
+            asked = notice.signature is not None and self.limiter.used_up(notice.signature, now)
+            return HTTPStatus.OK, render_block_page(notice, own_path, asked=asked), []
         if method == "POST":
             return self._review(environ, policy, own_path)
         return (
@@ -186,8 +196,9 @@ class BlockPageApp:
         if form is None:
             return HTTPStatus.BAD_REQUEST, self._not_sent(policy), []
         query = form.get("q", "")
-        notice = read_notice(self.key, query, policy, self.now())
-        if not notice.trusted or not notice.reviewable:
+        now = self.now()
+        notice = read_notice(self.key, query, policy, now)
+        if not notice.trusted or not notice.reviewable or notice.signature is None:
             # The signature is checked again: the hidden field is the pupil's to edit.
             return HTTPStatus.BAD_REQUEST, self._not_sent(policy), []
         message = form.get("message", "").replace("\r\n", "\n").strip()
@@ -202,14 +213,24 @@ class BlockPageApp:
             )
         elif len(name) > MAX_NAME:
             error = f"Please make your name shorter: {MAX_NAME} characters at most."
-        if error is not None:
+        if error is not None and notice.fresh:
             typed = FormInput(form.get("message", ""), form.get("name", ""), error)
             return HTTPStatus.UNPROCESSABLE_ENTITY, render_block_page(notice, own_path, typed), []
+        if not notice.fresh or notice.at is None:
+            return HTTPStatus.TOO_MANY_REQUESTS, self._too_old(policy, notice), []
+        who = client_key(notice.who, environ.get("REMOTE_ADDR"))
+        refusal = self.limiter.admit(notice.signature, who, int(notice.at.timestamp()), now)
+        if refusal is not None:
+            return self._refused(policy, refusal)
         try:
             self.reviews.record(_review_fields(notice, message, name, environ))
-        except OSError as exc:
-            self.log.write(f"schoolgate block-page: cannot record a review request: {exc}\n")
-            self.log.flush()
+        except ReviewSpaceError as exc:
+            if exc.first:
+                self._say(str(exc))
+            retry = 86400 - int(now % 86400)
+            return self._refused_page(policy, "The school has had a lot of requests today", retry)
+        except (OSError, ValueError) as exc:
+            self._say(f"cannot record a review request: {exc}")
             return (
                 HTTPStatus.SERVICE_UNAVAILABLE,
                 render_message_page(
@@ -221,6 +242,69 @@ class BlockPageApp:
                 [],
             )
         return HTTPStatus.SEE_OTHER, render_thanks(policy.school), [("Location", own_path + "?sent=1")]
+
+    def _too_old(self, policy: Policy, notice: Notice) -> str:
+        """For a block older than MAX_AGE_SECONDS, or one whose time cannot be right (days ahead)."""
+        if notice.old and notice.when:
+            why = f"This block page is too old to ask for a review from. It is from {notice.when}."
+        else:
+            why = "The time on this block page is not right, so a review cannot be asked for from it."
+        return render_message_page(
+            "Your request was not sent",
+            policy.school,
+            why,
+            "Open the website again: if it is still blocked, you can ask from the new page. "
+            "Or ask your teacher.",
+        )
+
+    def _refused(self, policy: Policy, refusal: Refusal) -> tuple[HTTPStatus, str, list[tuple[str, str]]]:
+        limits = self.limiter.limits
+        if refusal.limit is Limit.PAGE:
+            if refusal.first:
+                self._say(
+                    f"a block page address has been used for {limits.per_page} review requests, "
+                    "its limit: more from it are refused"
+                )
+            page = render_message_page(
+                "Your request was not sent",
+                policy.school,
+                "You have already asked for a review of this page, so this request was not sent.",
+                "If you still need the page for your school work, ask your teacher.",
+            )
+            return HTTPStatus.TOO_MANY_REQUESTS, page, []
+        if refusal.limit is Limit.CLIENT:
+            if refusal.first:
+                self._say(
+                    f"one pupil or device has sent {limits.per_client} review requests this hour, "
+                    "the limit: more from them are refused until the hour is over"
+                )
+            reason = "A lot of requests have been sent by you or from your computer in the last hour"
+        else:
+            if refusal.first:
+                self._say(
+                    f"the block page has taken {limits.total} review requests this hour, its limit: "
+                    "more are refused until the hour is over"
+                )
+            reason = "The school has had a lot of requests in the last hour"
+        return self._refused_page(policy, reason, refusal.retry_after)
+
+    def _refused_page(
+        self, policy: Policy, reason: str, retry_after: int | None
+    ) -> tuple[HTTPStatus, str, list[tuple[str, str]]]:
+        page = render_message_page(
+            "Your request was not sent",
+            policy.school,
+            f"{reason}, so this one was not sent.",
+            "Ask your teacher to help you with the page you need, or try again later.",
+        )
+        extra = [("Retry-After", str(retry_after))] if retry_after is not None else []
+        return HTTPStatus.TOO_MANY_REQUESTS, page, extra
+
+    def _say(self, text: str) -> None:
+        """One line (or a traceback) on the log; a log that cannot be written is not the pupil's problem."""
+        with contextlib.suppress(OSError, ValueError):
+            self.log.write(f"schoolgate block-page: {text}\n")
+            self.log.flush()
 
     def _read_form(self, environ: WSGIEnvironment) -> dict[str, str] | None:
         """The fields of a urlencoded form body (each given once), or None for anything else."""

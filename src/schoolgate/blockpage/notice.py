@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-from schoolgate.blockpage.signing import verify
+from schoolgate.blockpage.signing import split_signed, verify
 from schoolgate.engine.policy import Policy
 
 __all__ = [
@@ -35,7 +35,8 @@ __all__ = [
 
 # Squid's own refusal when no helper answered (squid.conf's deny_info): not an engine Reason.
 FILTER_UNAVAILABLE = "filter-unavailable"
-MAX_AGE_SECONDS = 7 * 24 * 3600  # a signed notice older than this is shown, but said to be old
+MAX_AGE_SECONDS = 7 * 24 * 3600  # a signed notice older than this is shown, said to be old, takes no review
+MAX_AHEAD_SECONDS = 24 * 3600  # a signed time this far ahead of the server's clock is not believed
 MAX_BLOCKED_URL = 2048  # the helper cuts the requested URL to this many characters
 
 # Plain phrases for Schoolgate's usual category names, the UT1 list names and the UKSIC categories,
@@ -144,6 +145,7 @@ class Notice:
     who_is_address: bool = False
     at: datetime | None = None  # in the school's time zone
     old: bool = False  # older than MAX_AGE_SECONDS
+    fresh: bool = False  # dated, neither older than MAX_AGE_SECONDS nor more than a day ahead
     query: str | None = None  # the signed query string, for the review form
 
     @property
@@ -154,6 +156,11 @@ class Notice:
     def reviewable(self) -> bool:
         """A review can be asked for: not for a locked list (illegal content), which no rule unblocks."""
         return self.reason != "locked-list"
+
+    @property
+    def signature(self) -> str | None:
+        """The signature of a trusted notice's address: what the review limits count it by."""
+        return split_signed(self.query)[1] if self.trusted and self.query else None
 
 
 def format_when(at: datetime) -> str:
@@ -244,21 +251,22 @@ def read_notice(key: bytes, query: str, policy: Policy, now: float) -> Notice:
 
     category = _single(fields, "category") or None
     declared = policy.categories.get(category) if category else None
-    rule_text = _single(fields, "rule")
-    rule = int(rule_text) if rule_text and rule_text.isascii() and rule_text.isdigit() else None
+    rule_text = _single(fields, "rule") or ""
+    rule = int(rule_text) if len(rule_text) <= 6 and rule_text.isascii() and rule_text.isdigit() else None
     rule_name = policy.rules[rule - 1].name if rule is not None and 1 <= rule <= len(policy.rules) else None
     url = decode_url64(_single(fields, "url64") or "")
     who = _single(fields, "who") or None
     at_text = _single(fields, "at")
     at: datetime | None = None
-    old = False
-    if at_text and at_text.isascii() and at_text.isdigit():
+    old = fresh = False
+    if at_text and len(at_text) <= 20 and at_text.isascii() and at_text.isdigit():
         try:
             at = datetime.fromtimestamp(int(at_text), UTC).astimezone(policy.timezone)
         except (OverflowError, ValueError, OSError):
             at = None
         else:
             old = now - int(at_text) > MAX_AGE_SECONDS
+            fresh = not old and int(at_text) - now <= MAX_AHEAD_SECONDS
     group = _single(fields, "group")
     return Notice(
         trusted=True,
@@ -277,5 +285,6 @@ def read_notice(key: bytes, query: str, policy: Policy, now: float) -> Notice:
         who_is_address=who is not None and _is_address(who),
         at=at,
         old=old,
+        fresh=fresh,
         query=query,
     )

@@ -28,6 +28,17 @@ __all__ = [
 MAX_MESSAGE = 2000  # characters in a review request
 MAX_NAME = 100
 
+# In place of the review form, when the server would not take a request from this page.
+ASKED_ALREADY = (
+    "You have already asked for a review of this page. If you still need it for your school work, "
+    "ask your teacher."
+)
+TOO_OLD = (
+    "To ask for a review, open the website again: if it is still blocked, the new page lets you ask. "
+    "Or ask your teacher."
+)
+ASK_TEACHER = "If you need this page for your school work, ask your teacher."
+
 STYLE = """
 :root { color-scheme: light; }
 * { box-sizing: border-box; }
@@ -163,9 +174,13 @@ def review_form(action: str, query: str, typed: FormInput) -> str:
     )
 
 
-def render_block_page(notice: Notice, action: str, typed: FormInput | None = None) -> str:
+def render_block_page(
+    notice: Notice, action: str, typed: FormInput | None = None, *, asked: bool = False
+) -> str:
     """The block page for a notice. Only a trusted (signed) notice has who, when, the details for
-    staff and the review form."""
+    staff and the review form; the form only while the notice is fresh (`notice.MAX_AGE_SECONDS`) and
+    its address has not been used for all the requests it may make (`asked`), for the server would
+    refuse the request."""
     parts = ["<h1>This page is blocked</h1>\n"]
     if notice.host:
         parts.append(f'<p class="host">{_e(notice.host)}</p>\n')
@@ -177,7 +192,12 @@ def render_block_page(notice: Notice, action: str, typed: FormInput | None = Non
         )
     parts.append(_facts(notice))
     if notice.trusted and notice.query and notice.reviewable:
-        parts.append(review_form(action, notice.query, typed or FormInput()))
+        if asked:
+            parts.append(f"<p>{_e(ASKED_ALREADY)}</p>\n")
+        elif not notice.fresh:
+            parts.append(f"<p>{_e(TOO_OLD if notice.old else ASK_TEACHER)}</p>\n")
+        else:
+            parts.append(review_form(action, notice.query, typed or FormInput()))
         parts.append(_staff_details(notice))
     elif notice.trusted:
         # Illegal content (a locked list): no rule can unblock it, so there is nothing to review.
@@ -186,7 +206,7 @@ def render_block_page(notice: Notice, action: str, typed: FormInput | None = Non
         )
         parts.append(_staff_details(notice))
     else:
-        parts.append("<p>If you need this page for your school work, ask your teacher.</p>\n")
+        parts.append(f"<p>{_e(ASK_TEACHER)}</p>\n")
     return _document("This page is blocked", notice.school, "".join(parts))
 
 

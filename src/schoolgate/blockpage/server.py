@@ -17,7 +17,7 @@ import signal
 import socket
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from socketserver import TCPServer, ThreadingMixIn
 from types import FrameType
@@ -25,7 +25,8 @@ from typing import Any, TextIO
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from schoolgate.blockpage.app import BlockPageApp, PolicySource, page_path
-from schoolgate.blockpage.reviews import ReviewWriter
+from schoolgate.blockpage.limits import ReviewLimits
+from schoolgate.blockpage.reviews import DAILY_BYTES, ReviewWriter
 from schoolgate.blockpage.signing import BlockPageKeyError, load_key
 from schoolgate.policyfile.errors import PolicyFileError
 
@@ -44,6 +45,8 @@ class ServerConfig:
     key: Path
     policy: Path
     spool: Path
+    limits: ReviewLimits = field(default_factory=ReviewLimits)  # review requests per address, hour
+    daily_bytes: int = DAILY_BYTES  # of review requests written a day
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -123,10 +126,10 @@ def serve(config: ServerConfig, log: TextIO = sys.stderr) -> int:
     except PolicyFileError as exc:
         raise ServeError(str(exc).replace("\n", "; ")) from None
     try:
-        reviews = ReviewWriter(config.spool)
+        reviews = ReviewWriter(config.spool, config.daily_bytes)
     except OSError as exc:
         raise ServeError(f"cannot use the spool directory {config.spool}: {exc.strerror or exc}") from None
-    app = BlockPageApp(key, policy, reviews, log=log)
+    app = BlockPageApp(key, policy, reviews, log=log, limits=config.limits)
     try:
         server = make_server(host, port, app, log)
     except OSError as exc:

@@ -344,12 +344,13 @@ fail:
 
 /* ---------------------------------------------------------------- parse_lines */
 
-/* Where the next whitespace-separated field of `line` starts and ends, from `pos` (str.split()). */
+/* Where the next field of `line` starts and ends, from `pos`. Squid separates fields with an ASCII
+ * space and nothing else (not a tab, not Unicode's other white space: those belong to a URL). */
 static int
 next_field(int kind, const void *data, Py_ssize_t n, Py_ssize_t *pos, Py_ssize_t *start, Py_ssize_t *end)
 {
     Py_ssize_t i = *pos;
-    while (i < n && Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
+    while (i < n && PyUnicode_READ(kind, data, i) == ' ') {
         i++;
     }
     if (i >= n) {
@@ -357,13 +358,46 @@ next_field(int kind, const void *data, Py_ssize_t n, Py_ssize_t *pos, Py_ssize_t
         return 0;
     }
     *start = i;
-    while (i < n && !Py_UNICODE_ISSPACE(PyUnicode_READ(kind, data, i))) {
+    while (i < n && PyUnicode_READ(kind, data, i) != ' ') {
         i++;
     }
     *end = i;
     *pos = i;
     return 1;
 }
+
+/* 1 when every character from start to end is printable ASCII, or a space where `space` allows it:
+ * what Squid writes when it escapes a field. */
+static int
+is_squid_text(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, int space)
+{
+    for (Py_ssize_t i = start; i < end; i++) {
+        Py_UCS4 c = PyUnicode_READ(kind, data, i);
+        if ((c < '!' || c > '~') && !(space && c == ' ')) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+static int
+starts_with(int kind, const void *data, Py_ssize_t start, Py_ssize_t end, const char *prefix)
+{
+    Py_ssize_t n = (Py_ssize_t)strlen(prefix);
+    if (end - start < n) {
+        return 0;
+    }
+    for (Py_ssize_t i = 0; i < n; i++) {
+        if (PyUnicode_READ(kind, data, start + i) != (Py_UCS4)(unsigned char)prefix[i]) {
+            return 0;
+        }
+    }
+    return 1;
+}
+
+/* The fields after the channel-ID in Squid's layouts (see protocol.ACL_FIELDS, REWRITE_FIELDS). */
+#define ACL_FIELDS 5
+#define REWRITE_FIELDS 6
 
 static int
 is_ascii_digits(int kind, const void *data, Py_ssize_t start, Py_ssize_t end)
@@ -411,13 +445,22 @@ parse_lines(PyObject *module, PyObject *args)
         int kind = PyUnicode_KIND(line);
         const void *data = PyUnicode_DATA(line);
         Py_ssize_t n = PyUnicode_GET_LENGTH(line);
-        /* Up to five fields: a channel-ID, the URL, client/device, user, method. */
-        Py_ssize_t starts[5], ends[5];
-        Py_ssize_t pos = 0;
-        int found = 0;
-        while (found < 5 && next_field(kind, data, n, &pos, &starts[found], &ends[found])) {
-            found++;
+        /* The first five fields (a channel-ID, the URL, client/device, user, method), the last two,
+         * and how many there are. */
+        Py_ssize_t starts[5], ends[5], last_starts[2] = {0, 0}, last_ends[2] = {0, 0};
+        Py_ssize_t pos = 0, start, end, total = 0;
+        while (next_field(kind, data, n, &pos, &start, &end)) {
+            if (total < 5) {
+                starts[total] = start;
+                ends[total] = end;
+            }
+            last_starts[0] = last_starts[1];
+            last_ends[0] = last_ends[1];
+            last_starts[1] = start;
+            last_ends[1] = end;
+            total++;
         }
+        int found = total < 5 ? (int)total : 5;
         int first = 0; /* the URL's field */
         PyObject *fields[6] = {NULL, NULL, NULL, NULL, NULL, NULL}; /* NULL: None */
         int err = 0;
@@ -427,10 +470,25 @@ parse_lines(PyObject *module, PyObject *args)
             err = fields[0] == NULL;
             first = 1;
         }
+        /* Is the line as Squid writes it (protocol._in_layout)? If not, nothing in it is read. */
+        Py_ssize_t after = total - first; /* fields after the channel-ID */
+        int readable = after > 0;
+        if (readable && acl) {
+            readable = after <= ACL_FIELDS && is_squid_text(kind, data, 0, n, 1);
+        }
+        else if (readable) {
+            if (after > REWRITE_FIELDS && starts_with(kind, data, last_starts[0], last_ends[0], "myip=") &&
+                starts_with(kind, data, last_starts[1], last_ends[1], "myport=")) {
+                readable = 0;
+            }
+            for (int k = first + 1; readable && k < found && k <= first + 3; k++) {
+                readable = is_squid_text(kind, data, starts[k], ends[k], 0);
+            }
+        }
         if (err) {
             /* nothing more */
         }
-        else if (found == first) {
+        else if (!readable) {
             fields[1] = PyUnicode_New(0, 0);
             err = fields[1] == NULL;
         }

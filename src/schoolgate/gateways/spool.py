@@ -19,19 +19,32 @@ Files are written as `events-<gateway>-<host>-<pid>-<start>-<token>-<seq>.jsonl.
 `.jsonl` when full or when the process closes them, so a reader takes only complete files; the `.part`
 file of a process that died is complete up to its last flush and is picked up by the ingester as well.
 Gateways flush before they answer a batch of requests, so an answered request is never missing from
-the spool.
+the spool while the spool can be written.
+
+When it cannot be (the disk is full, a file size limit, an I/O error, a read-only or deleted
+directory), filtering must go on: a gateway's decisions never wait for, or fail with, its record. The
+writer then never raises: it counts the events it could not record (`unrecorded`, for the monitoring
+that raises an alert), says so on stderr at once and then at most every `REPORT_SECONDS` with the
+running count (Squid puts a helper's stderr in its cache.log), and tries a new file at most every
+`RETRY_SECONDS`, so that recording resumes by itself once the fault is put right, and says so. A file
+a write failed in is never written to again: the half line a failed write may leave is its last line,
+which `read_events` leaves out, and the events after it go to a new file that defines its outcomes
+again.
 """
 
 from __future__ import annotations
 
+import contextlib
+import errno
 import json
 import os
 import socket
+import sys
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from json.encoder import encode_basestring_ascii as _json_str
 from pathlib import Path
-from typing import Any, BinaryIO, Protocol
+from typing import Any, BinaryIO, Protocol, TextIO
 
 from schoolgate.engine.decide import Decision, RequestLike
 from schoolgate.engine.policy import AlertLevel
@@ -44,6 +57,8 @@ except ImportError:  # not built (no C compiler): the pure-Python loops below do
 __all__ = ["EventRequest", "SpoolWriter", "event_head", "read_events"]
 
 DEFAULT_MAX_BYTES = 64 * 1024 * 1024
+RETRY_SECONDS = 10.0  # while the spool cannot be written, a new file is tried at most this often
+REPORT_SECONDS = 60.0  # ...and stderr hears how many events went unrecorded at most this often
 
 
 def event_head(when: float, gateway: str) -> str:
@@ -96,51 +111,88 @@ class EventRequest(RequestLike, Protocol):
 
 
 class SpoolWriter:
-    """Appends event lines to this process's current spool file, rotating it by size."""
+    """Appends event lines to this process's current spool file, rotating it by size. Never raises
+    for a spool that cannot be written: see the module's docstring."""
 
-    def __init__(self, directory: Path | str, gateway: str, max_bytes: int = DEFAULT_MAX_BYTES) -> None:
+    def __init__(
+        self,
+        directory: Path | str,
+        gateway: str,
+        max_bytes: int = DEFAULT_MAX_BYTES,
+        *,
+        log: TextIO | None = None,
+        retry_seconds: float = RETRY_SECONDS,
+        report_seconds: float = REPORT_SECONDS,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.directory = Path(directory)
-        self.directory.mkdir(parents=True, exist_ok=True)
         self.gateway = gateway
         self.max_bytes = max_bytes
+        self._log = log
+        self._retry_seconds = retry_seconds
+        self._report_seconds = report_seconds
+        self._clock = clock
         # Gateway, host, process, start time and a random token: two writers never share a file.
         self._stem = (
             f"events-{gateway}-{socket.gethostname()}-{os.getpid()}-{int(time.time())}-{os.urandom(3).hex()}"
         )
         self._sequence = 0
         self._path: Path | None = None
+        self._file: BinaryIO | None = None
+        self._size = 0
         # The outcomes defined in the current file: the fields an outcome fixes -> the end of an event.
         self._outcomes: dict[tuple[object, ...], str] = {}
         self._numbered = 0
-        self._file: BinaryIO = self._open()
-        self._size = 0
-
-    def _open(self) -> BinaryIO:
-        self._sequence += 1
-        self._outcomes = {}
-        self._numbered = 0
-        self._path = self.directory / f"{self._stem}-{self._sequence:05d}.jsonl.part"
-        # Unbuffered: each batch goes to the file in one write(2), before its answers go to Squid.
-        return open(self._path, "ab", buffering=0)
+        # While the spool cannot be written: how many events went unrecorded, why, when to try a new
+        # file again, when to report next and the count last reported.
+        self._unrecorded = 0
+        self._failing = False
+        self._error = ""
+        self._retry_at = 0.0
+        self._report_at = 0.0
+        self._reported = 0
+        self._ready()
 
     @property
     def path(self) -> Path | None:
-        """The file being written now."""
-        return self._path
+        """The file being written now (None while the spool cannot be written)."""
+        return self._path if self._file is not None else None
 
-    def record(self, when: float, requests: Iterable[EventRequest], decisions: Iterable[Decision]) -> None:
-        """Append the events of one batch decided at `when` (seconds since the epoch) and flush them."""
-        head = event_head(when, self.gateway)
+    @property
+    def unrecorded(self) -> int:
+        """How many events this writer could not record since it started (an event a gateway asks it
+        to record again, as `schoolgate dns-log` does, counts once per attempt)."""
+        return self._unrecorded
+
+    @property
+    def failing(self) -> bool:
+        """Whether the spool cannot be written now (until a write succeeds again)."""
+        return self._failing
+
+    def record(self, when: float, requests: Iterable[EventRequest], decisions: Iterable[Decision]) -> bool:
+        """Append the events of one batch decided at `when` (seconds since the epoch) and flush them.
+        False when they could not all be recorded (counted in `unrecorded`, and reported)."""
         requests = requests if isinstance(requests, list) else list(requests)
         decisions = decisions if isinstance(decisions, list) else list(decisions)
-        layout = _layout(type(requests[0])) if requests and _speedups is not None else None
-        if layout is not None:
-            data = _speedups.format_events(  # layout is None without _speedups
-                head, requests, type(requests[0]), layout, decisions, self._outcomes, self._define
-            )
-        else:
-            data = self._format_events(head, requests, decisions)
-        self._write(data)
+        if not requests and not decisions:
+            return True
+        if not self._ready():
+            self._not_recorded(len(requests))
+            return False
+        head = event_head(when, self.gateway)
+        try:
+            layout = _layout(type(requests[0])) if requests and _speedups is not None else None
+            if layout is not None:
+                data = _speedups.format_events(  # layout is None without _speedups
+                    head, requests, type(requests[0]), layout, decisions, self._outcomes, self._define
+                )
+            else:
+                data = self._format_events(head, requests, decisions)
+        except Exception as exc:  # a bug in making the events costs them, never the gateway
+            self._outcomes = {}  # it may name outcomes whose lines were never written: define them again
+            self._not_recorded(len(requests), exc)
+            return False
+        return self._write(data)
 
     def _format_events(self, head: str, requests: list[EventRequest], decisions: list[Decision]) -> bytes:
         """The lines of one batch: its events, each preceded by the definition of an outcome it is the
@@ -177,49 +229,183 @@ class SpoolWriter:
         end = self._outcomes[d[:10]] = f',"o":{self._numbered}}}\n'
         return _outcome_line(self._numbered, d), end
 
-    def write(self, lines: list[str]) -> None:
-        """Append lines (each ending in a newline) and flush them to the file."""
+    def write(self, lines: list[str]) -> bool:
+        """Append lines (each ending in a newline) and flush them to the file; False when they could not
+        all be written (each line counts as an event in `unrecorded`)."""
+        if not lines:
+            return True
+        if not self._ready():
+            self._not_recorded(len(lines))
+            return False
         # backslashreplace guards the file against a hand-made line that is not ASCII.
-        self._write("".join(lines).encode("ascii", "backslashreplace"))
+        return self._write("".join(lines).encode("ascii", "backslashreplace"))
 
-    def _write(self, data: bytes) -> None:
-        self._file.write(data)
-        self._size += len(data)
-        if self._size >= self.max_bytes:
-            self._finish()
+    # ----------------------------------------------------------------------------- the file
+
+    def _ready(self) -> bool:
+        """Whether there is a file to write to: the current one, or, when none could be written and it
+        is time to try again, a new one."""
+        if self._file is not None:
+            try:
+                if os.fstat(self._file.fileno()).st_nlink:
+                    return True
+            except OSError:
+                pass
+            # The file is gone (its directory was deleted): what is written to it would be lost.
+            self._say(f"{self._path} was removed while it was written to; starting a new file")
+            self._hand_over()
+        now = self._clock()
+        if self._failing and now < self._retry_at:
+            return False
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)  # it may have been deleted
             self._file = self._open()
-            self._size = 0
+        except OSError as exc:
+            self._retry_at = now + self._retry_seconds
+            self._not_recorded(0, exc)
+            return False
+        return True
 
-    def _finish(self) -> None:
-        self._file.close()
-        if self._path is not None:
-            done = self._path.with_suffix("")  # drop ".part"
-            os.replace(self._path, done)
+    def _open(self) -> BinaryIO:
+        self._sequence += 1
+        path = self.directory / f"{self._stem}-{self._sequence:05d}.jsonl.part"
+        # Unbuffered: each batch goes to the file in one write(2), before its answers go to Squid.
+        file = open(path, "ab", buffering=0)  # noqa: SIM115 - kept open between batches
+        self._path = path
+        self._size = 0
+        self._outcomes = {}  # a new file defines its outcomes again, from 1
+        self._numbered = 0
+        return file
+
+    def _write(self, data: bytes) -> bool:
+        file = self._file
+        assert file is not None
+        done = 0
+        try:
+            while done < len(data):  # a write(2) may take part of the data (the file size limit)
+                written = file.write(memoryview(data)[done:])
+                if not written:
+                    raise OSError(errno.EIO, "the spool file took no more bytes")
+                done += written
+        except OSError as exc:
+            # The events whose line did not reach the file whole; the half line ends the file.
+            cut = data[data.rfind(b"\n", 0, done) + 1 :]
+            lost = sum(1 for line in cut.split(b"\n")[:-1] if not line.startswith(b'{"outcome":'))
+            self._size += done
+            self._hand_over()  # never written to again: its half line stays its last
+            self._retry_at = self._clock() + self._retry_seconds
+            self._not_recorded(lost, exc)
+            return False
+        self._size += done
+        if self._failing:
+            self._say(
+                f"recording activity events again in {self._path}; {self._unrecorded:,} could not be"
+                " recorded while it failed"
+            )
+            self._failing = False
+            self._reported = self._unrecorded
+        if self._size >= self.max_bytes:
+            self._hand_over()
+            self._ready()  # the next file, opened now so that a fault shows before the next batch
+        return True
+
+    def _hand_over(self) -> None:
+        """Close the current file and hand it over (rename to .jsonl); an empty one is removed. A file
+        that cannot be renamed stays a .part file, which the ingester takes as well."""
+        file, path, size = self._file, self._path, self._size
+        self._file = None
+        self._outcomes = {}
+        self._numbered = 0
+        if file is None or path is None:
+            return
+        with contextlib.suppress(OSError):  # unbuffered: nothing was waiting to be written
+            file.close()
+        try:
+            if size == 0:
+                path.unlink(missing_ok=True)
+            else:
+                os.replace(path, path.with_suffix(""))  # drop ".part"
+        except OSError as exc:
+            self._error = _describe(exc)
+
+    # ----------------------------------------------------------------------------- telling about it
+
+    def _not_recorded(self, count: int, exc: Exception | None = None) -> None:
+        """Count events that could not be recorded; say so at once the first time, then at most every
+        `report_seconds`."""
+        self._unrecorded += count
+        if exc is not None:
+            self._error = _describe(exc)
+        now = self._clock()
+        if not self._failing:
+            self._failing = True
+            self._report_at = now + self._report_seconds
+            self._reported = self._unrecorded
+            self._say(
+                f"cannot record activity events in {self.directory} ({self._error}); filtering goes on,"
+                f" the events are counted and a new file is tried every {self._retry_seconds:g} s;"
+                f" {self._unrecorded:,} not recorded so far"
+            )
+        elif now >= self._report_at and self._unrecorded != self._reported:
+            self._report_at = now + self._report_seconds
+            self._reported = self._unrecorded
+            self._say(
+                f"still cannot record activity events in {self.directory} ({self._error});"
+                f" {self._unrecorded:,} not recorded so far"
+            )
+
+    def _say(self, message: str) -> None:
+        log = self._log if self._log is not None else sys.stderr
+        try:
+            log.write(f"schoolgate {self.gateway} spool: {message}\n")
+            log.flush()
+        except (OSError, ValueError):
+            pass  # nowhere left to say it; the count stays in `unrecorded`
 
     def close(self) -> None:
-        """Close the current file and hand it over (rename to .jsonl); an empty one is removed."""
-        if self._path is None:
-            return
-        self._file.close()
-        if self._size == 0:
-            self._path.unlink(missing_ok=True)
-        else:
-            os.replace(self._path, self._path.with_suffix(""))
-        self._path = None
+        """Close the current file and hand it over (rename to .jsonl); an empty one is removed. Says how
+        many events could not be recorded, if any."""
+        self._hand_over()
+        if self._unrecorded:
+            self._say(
+                f"stopping; {self._unrecorded:,} activity events could not be recorded in {self.directory}"
+            )
+            self._reported = self._unrecorded
+
+
+def _describe(exc: Exception) -> str:
+    """An error as a network manager reads it: what went wrong, and its errno name."""
+    if not isinstance(exc, OSError):
+        return f"internal error: {exc!r}"
+    name = errno.errorcode.get(exc.errno or 0)
+    text = exc.strerror or str(exc)
+    return f"{text} [{name}]" if name else text
 
 
 def read_events(path: Path | str) -> Iterator[dict[str, Any]]:
     """The events of one spool file, each with its outcome's fields. A last line cut short (the
-    machine stopped in the middle of a write) is left out."""
+    machine stopped in the middle of a write, or a write failed) is left out, and so is any line that
+    is not a whole event (one a failed write cut short, if another writer ever appended after it; one
+    naming an outcome the file never defined): every whole event after it is still read."""
     outcomes: dict[int, dict[str, Any]] = {}
     with open(path, "rb") as file:
-        for raw in file:
+        for raw in file:  # lines end at b"\n" only: the writer escapes every other control character
             if not raw.endswith(b"\n"):
                 return
-            record = json.loads(raw)
+            try:
+                record = json.loads(raw)
+            except ValueError:
+                continue
+            if not isinstance(record, dict):
+                continue
             number = record.pop("outcome", None)
             if number is not None:
-                outcomes[number] = record
-            else:
-                record.update(outcomes[record.pop("o")])
-                yield record
+                if isinstance(number, int):
+                    outcomes[number] = record
+                continue
+            number = record.pop("o", None)
+            outcome = outcomes.get(number) if isinstance(number, int) else None
+            if outcome is None:
+                continue
+            record.update(outcome)
+            yield record

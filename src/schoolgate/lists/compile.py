@@ -29,6 +29,7 @@ from schoolgate.policyfile.load import ListDeclaration
 
 __all__ = ["CompileResult", "compile_lists", "list_files", "open_index", "read_sources"]
 
+_LINK_OUT = "a link to a file outside the list's directory, so it was not read"
 _SQUIDGUARD_FILES: dict[str, Callable[..., Parsed]] = {
     "domains": parse_domains,
     "urls": parse_urls,
@@ -51,16 +52,29 @@ class CompileResult:
 
 
 def list_files(declaration: ListDeclaration) -> list[tuple[str, str, Path]]:
-    """(source name, kind, file) for every file of a declared list, in a stable order."""
+    """(source name, kind, file) for every file of a declared list, in a stable order. A file of a
+    squidGuard list that is a link to somewhere outside the list's own directory is left out."""
+    return _walk(declaration)[0]
+
+
+def _walk(declaration: ListDeclaration) -> tuple[list[tuple[str, str, Path]], list[ListProblem]]:
+    """The files of a list, and a problem for each link that leads out of its directory: the policy
+    loader checked where the list's directory is, and a link inside it must not reach past that."""
     if declaration.format != "squidguard":
-        return [(declaration.name, declaration.format, declaration.path)]
+        return [(declaration.name, declaration.format, declaration.path)], []
     out = []
+    problems = []
+    top = declaration.path.resolve()
     for category in sorted(p for p in declaration.path.iterdir() if p.is_dir()):
         for kind in _SQUIDGUARD_FILES:
             file = category / kind
-            if file.is_file():
-                out.append((f"{declaration.name}/{category.name}", kind, file))
-    return out
+            if not file.is_file():
+                continue
+            if not file.resolve().is_relative_to(top):
+                problems.append(ListProblem(str(file), 0, file.name, _LINK_OUT))
+                continue
+            out.append((f"{declaration.name}/{category.name}", kind, file))
+    return out, problems
 
 
 def _lines(path: Path) -> Iterator[str]:
@@ -76,7 +90,9 @@ def read_sources(
     by_source: dict[str, dict[str, list[str]]] = {}
     problems: list[ListProblem] = []
     for declaration in lists.values():
-        for source, kind, file in list_files(declaration):
+        files, links_out = _walk(declaration)
+        problems.extend(links_out)
+        for source, kind, file in files:
             slot = by_source.setdefault(source, {"domains": [], "urls": [], "expressions": []})
             if kind in _SQUIDGUARD_FILES:
                 parsed = _SQUIDGUARD_FILES[kind](_lines(file), str(file))

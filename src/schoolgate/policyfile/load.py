@@ -4,14 +4,19 @@ The format is documented in docs/policy-file.md; examples/policy.toml is a compl
 problem names the file, the line and the key, and suggests the intended name where one is close:
 
     policy.toml:41: rules[3].categories: unknown category "gamblng" (did you mean "gambling"?)
+
+A list's `path` must lie, once its symlinks and `..` are followed, in one of the directories lists may
+be read from (`list_roots`): a policy, which the web editor lets a network manager write, must not
+make `schoolgate lists compile` read any file the machine holds.
 """
 
 from __future__ import annotations
 
 import ipaddress
+import os
 import re
 import tomllib
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time, tzinfo
 from pathlib import Path
@@ -44,9 +49,12 @@ from schoolgate.policyfile.errors import (
 from schoolgate.policyfile.locate import Locator
 
 __all__ = [
+    "LISTS_ROOT_VARIABLE",
     "SCHEMA_VERSION",
     "ListDeclaration",
     "PolicyFile",
+    "check_list_path",
+    "list_roots",
     "load_policy",
     "parse_policy",
     "valid_block_page",
@@ -54,6 +62,7 @@ __all__ = [
 
 SCHEMA_VERSION = 1
 BUILTIN_PREFIX = "builtin:"
+LISTS_ROOT_VARIABLE = "SCHOOLGATE_LISTS_ROOT"
 LIST_FORMATS = ("squidguard", "domains", "hosts")
 
 _TOP_KEYS = (
@@ -125,6 +134,65 @@ def resolve_list_path(text: str, base: Path) -> Path:
         return builtin_lists_dir() / text.removeprefix(BUILTIN_PREFIX)
     path = Path(text).expanduser()
     return path if path.is_absolute() else base / path
+
+
+def list_roots(policy_dir: Path | None, environ: Mapping[str, str] | None = None) -> tuple[Path, ...]:
+    """The directories a policy's lists may lie in, resolved (symlinks followed).
+
+    `SCHOOLGATE_LISTS_ROOT` (directories separated by `:`) names them all when it is set; otherwise
+    they are the data directory (`SCHOOLGATE_DATA`, default `var`), where `schoolgate lists update`
+    installs lists (`SCHOOLGATE_LISTS`, default `var/lists/ut1`), and the policy file's own directory
+    (`policy_dir`). The sample lists shipped with Schoolgate (`builtin:`) are always allowed.
+    Relative directories are taken from the current directory, as the commands take them.
+    """
+    env = os.environ if environ is None else environ
+    configured = [part for part in env.get(LISTS_ROOT_VARIABLE, "").split(os.pathsep) if part.strip()]
+    if configured:
+        named = [Path(part.strip()) for part in configured]
+    else:
+        named = [
+            Path(env.get("SCHOOLGATE_DATA") or "var"),
+            Path(env.get("SCHOOLGATE_LISTS") or "var/lists/ut1"),
+        ]
+        if policy_dir is not None:
+            named.append(policy_dir)
+    named.append(builtin_lists_dir())
+    resolved = [real for real in map(_real_path, named) if real is not None]
+    # One inside another (var/lists/ut1 in var) says nothing more, and would only lengthen messages.
+    return tuple(
+        dict.fromkeys(
+            root
+            for root in resolved
+            if not any(root != other and root.is_relative_to(other) for other in resolved)
+        )
+    )
+
+
+def _real_path(path: Path) -> Path | None:
+    """`path` with `~`, its symlinks and `..` followed, or None if it cannot be (no such home, a loop,
+    a NUL byte)."""
+    try:
+        return path.expanduser().resolve()
+    except (OSError, RuntimeError, ValueError):
+        return None
+
+
+def check_list_path(text: str, base: Path, roots: Sequence[Path]) -> tuple[Path | None, str | None]:
+    """(the list's real path, None) when the `path` text names somewhere inside `roots`, else
+    (None, what is wrong). The answer for a path outside the roots is the same whether or not
+    anything is there, and nothing there is read."""
+    try:
+        named = resolve_list_path(text, base)
+    except RuntimeError:  # "~someone/lists" for no such user, or "~" with no home directory
+        named = None
+    real = _real_path(named) if named is not None else None
+    if real is not None and any(real.is_relative_to(root) for root in roots):
+        return real, None
+    shown = ", ".join(str(root) for root in roots)
+    return None, (
+        f"{text!r} is outside the directories lists are read from ({shown}): put the list in one of "
+        f"them, or name its directory in {LISTS_ROOT_VARIABLE}"
+    )
 
 
 _BLOCK_PAGE = re.compile(r"https?://[^\s\"'<>\\]+", re.ASCII)
@@ -230,14 +298,20 @@ def _instant(reader: _Reader, key: KeyPath, value: object, zone: tzinfo) -> date
     return None
 
 
-def parse_policy(text: str, file: str = "policy.toml", base: Path | None = None) -> PolicyFile:
-    """Read policy text. Raises PolicyFileError listing every problem found."""
+def parse_policy(
+    text: str, file: str = "policy.toml", base: Path | None = None, roots: Sequence[Path] | None = None
+) -> PolicyFile:
+    """Read policy text. Raises PolicyFileError listing every problem found.
+
+    Relative list paths start from `base` (the policy file's directory; default the current one), and
+    every list must lie in one of `roots` (default `list_roots(base)`)."""
     reader = _Reader(file, text)
     try:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise PolicyFileError((toml_syntax_problem(file, exc, text),)) from None
     base = base if base is not None else Path(".")
+    roots = tuple(roots) if roots is not None else list_roots(base)
 
     version = data.get("schema_version")
     if version is None:
@@ -262,11 +336,11 @@ def parse_policy(text: str, file: str = "policy.toml", base: Path | None = None)
         )
     unparsable = reader.choice(school, ("school",), "unparsable", ("block", "allow"), "block")
 
-    lists = _read_lists(reader, data.get("lists", {}), base)
+    lists, refused = _read_lists(reader, data.get("lists", {}), base, roots)
     groups = _read_groups(reader, data.get("groups", {}))
     users, networks = _read_identities(reader, data.get("identities", []), groups)
     windows = _read_windows(reader, data.get("windows", {}), zone)
-    categories = _read_categories(reader, data.get("categories", {}), lists)
+    categories = _read_categories(reader, data.get("categories", {}), lists, refused)
     sites = _read_sites(reader, data.get("sites", {}))
     rules = _read_rules(reader, data.get("rules", []), groups, windows, categories, sites, zone)
 
@@ -295,8 +369,9 @@ def parse_policy(text: str, file: str = "policy.toml", base: Path | None = None)
     return PolicyFile(Path(file), policy, lists, text)
 
 
-def load_policy(path: Path | str) -> PolicyFile:
-    """Read and check a policy file. Raises PolicyFileError (never a bare OSError or decode error)."""
+def load_policy(path: Path | str, roots: Sequence[Path] | None = None) -> PolicyFile:
+    """Read and check a policy file. Raises PolicyFileError (never a bare OSError or decode error).
+    Its lists must lie in `roots` (default `list_roots` of the file's directory)."""
     path = Path(path)
     try:
         raw = path.read_bytes()
@@ -309,11 +384,16 @@ def load_policy(path: Path | str) -> PolicyFile:
     except UnicodeDecodeError as exc:
         line = raw[: exc.start].count(b"\n") + 1
         raise PolicyFileError((Problem(str(path), line, "", "the file is not UTF-8 text"),)) from None
-    return parse_policy(text, str(path), path.resolve().parent)
+    return parse_policy(text, str(path), path.resolve().parent, roots)
 
 
-def _read_lists(reader: _Reader, value: object, base: Path) -> dict[str, ListDeclaration]:
+def _read_lists(
+    reader: _Reader, value: object, base: Path, roots: Sequence[Path]
+) -> tuple[dict[str, ListDeclaration], set[str]]:
+    """The declared lists, and the names of those whose path lies outside `roots` (declared, so that
+    the categories drawing on them are not also reported, but never looked at)."""
     out: dict[str, ListDeclaration] = {}
+    refused: set[str] = set()
     for name, spec in _items(reader, value, ("lists",)):
         key: KeyPath = ("lists", name)
         table = reader.table(spec, key, _LIST_KEYS)
@@ -322,8 +402,12 @@ def _read_lists(reader: _Reader, value: object, base: Path) -> dict[str, ListDec
         if not path_text:
             reader.problem(key, 'missing "path": the directory or file that holds the list')
             continue
-        path = resolve_list_path(path_text, base)
-        if fmt == "squidguard" and not path.is_dir():
+        path, outside = check_list_path(path_text, base, roots)
+        if path is None:
+            reader.problem((*key, "path"), outside or "")
+            refused.add(name)
+            path = Path(path_text)
+        elif fmt == "squidguard" and not path.is_dir():
             reader.problem((*key, "path"), f"{path} is not a directory of category lists")
         elif fmt != "squidguard" and not path.is_file():
             reader.problem((*key, "path"), f"{path} is not a file")
@@ -331,7 +415,7 @@ def _read_lists(reader: _Reader, value: object, base: Path) -> dict[str, ListDec
             reader.problem(key, f'list name "{name}" may not contain "/"')
         description = reader.text(table, key, "description", "") or ""
         out[name] = ListDeclaration(name, fmt, path, reader.flag(table, key, "locked", False), description)
-    return out
+    return out, refused
 
 
 def _items(reader: _Reader, value: object, key: KeyPath) -> list[tuple[str, Any]]:
@@ -448,7 +532,7 @@ def _window_field(key: KeyPath, message: str, parts: Mapping[str, tuple[str, ...
 
 
 def _read_categories(
-    reader: _Reader, value: object, lists: Mapping[str, ListDeclaration]
+    reader: _Reader, value: object, lists: Mapping[str, ListDeclaration], refused: set[str]
 ) -> dict[str, Category]:
     out: dict[str, Category] = {}
     for name, spec in _items(reader, value, ("categories",)):
@@ -456,7 +540,7 @@ def _read_categories(
         table = reader.table(spec, key, _CATEGORY_KEYS)
         sources = reader.texts(table, key, "sources")
         for n, source in enumerate(sources):
-            _check_source(reader, (*key, "sources", n), source, lists)
+            _check_source(reader, (*key, "sources", n), source, lists, refused)
         uksic = reader.text(table, key, "uksic")
         if uksic is not None and uksic not in UKSIC_CATEGORIES:
             reader.problem(
@@ -472,11 +556,15 @@ def _read_categories(
     return out
 
 
-def _check_source(reader: _Reader, key: KeyPath, source: str, lists: Mapping[str, ListDeclaration]) -> None:
+def _check_source(
+    reader: _Reader, key: KeyPath, source: str, lists: Mapping[str, ListDeclaration], refused: set[str]
+) -> None:
     list_name, _, category = source.partition("/")
     declared = lists.get(list_name)
     if declared is None:
         reader.problem(key, f'unknown list "{list_name}" in "{source}"{suggest(list_name, lists)}')
+        return
+    if list_name in refused:  # its path is reported already, and is not to be looked at
         return
     if declared.format == "squidguard":
         if not category:

@@ -20,7 +20,14 @@ for the name, as `decide_name` gives them.
 A query and the zone answer to it are paired by client, name and type; a query that no zone line
 follows within `PAIRING_SECONDS` (by the log's own clock) was answered normally. The reader keeps its
 place in the log (`Position`): after a crash or a restart it carries on from the last line whose
-event is in the spool, and it follows the file through rotation.
+event is in the spool, and it follows the file through rotation. While the spool cannot be written
+it does not move on: the same lines are read again until their events are recorded.
+
+The log is read as unbound writes it: a line ends at a line feed and nowhere else, and fields are
+separated by one ASCII space. unbound writes a name's odd bytes as "?" (a space, a carriage return,
+"]"...), but the reader does not rely on it: a carriage return or a Unicode line or paragraph separator
+inside a line never starts another line, so text in a query name cannot pose as a query of its own
+from another address.
 """
 
 from __future__ import annotations
@@ -45,12 +52,14 @@ PAIRING_SECONDS = 2.0
 _LATEST = 253402300799  # 9999-12-31T23:59:59Z
 MAX_PENDING = 50_000
 
-_STAMP = re.compile(r"^\[(?P<t>\d{1,12}(?:\.\d+)?)\] unbound\[")  # any line of unbound's, any level
-_LINE = re.compile(r"^\[(?P<t>\d{1,12}(?:\.\d+)?)\] unbound\[[^\]]*\] info: (?P<rest>.*)$")
-_QUERY = re.compile(r"^(?P<ip>[0-9a-fA-F.:]+) (?P<name>\S+) (?P<type>[A-Z0-9]+) IN$")
+# ASCII: unbound's digits are 0-9, and its separator is the space, not what Unicode calls white space.
+_STAMP = re.compile(r"^\[(?P<t>\d{1,12}(?:\.\d+)?)\] unbound\[", re.ASCII)  # any line of unbound's, any level
+_LINE = re.compile(r"^\[(?P<t>\d{1,12}(?:\.\d+)?)\] unbound\[[^\]]*\] info: (?P<rest>.*)$", re.ASCII)
+_QUERY = re.compile(r"^(?P<ip>[0-9a-fA-F.:]+) (?P<name>[^ ]+) (?P<type>[A-Z0-9]+) IN$", re.ASCII)
 _APPLIED = re.compile(
-    r"^rpz: applied \[(?P<zone>.*)\] (?P<trigger>\S+) (?P<action>rpz-[a-z-]+) "  # a group may hold "]"
-    r"(?P<ip>[0-9a-fA-F.:]+)@\d+ (?P<name>\S+) (?P<type>[A-Z0-9]+) IN$"
+    r"^rpz: applied \[(?P<zone>.*)\] (?P<trigger>[^ ]+) (?P<action>rpz-[a-z-]+) "  # a group may hold "]"
+    r"(?P<ip>[0-9a-fA-F.:]+)@\d+ (?P<name>[^ ]+) (?P<type>[A-Z0-9]+) IN$",
+    re.ASCII,
 )
 _BLOCKING = frozenset({"rpz-nxdomain", "rpz-nodata", "rpz-drop", "rpz-tcp-only"})
 
@@ -167,10 +176,12 @@ class LogReader:
 
     def __init__(self, log: Path, spool: SpoolWriter, position: Path) -> None:
         self.log, self.spool, self.position_path = log, spool, position
+        self._missed = False  # an event of this read could not be recorded
 
     def read(self, compiled: CompiledPolicy, settle: bool = False) -> int:
         """Turn the new lines into events. `settle`: also the queries asked last (at the end of
         input, or when stopping). Returns the number of events written."""
+        self._missed = False
         try:
             handle = open(self.log, "rb")  # noqa: SIM115 - closed below
         except FileNotFoundError:
@@ -187,7 +198,7 @@ class LogReader:
                 written += self._finish_rotated(saved, compiled)
             handle.seek(start)
             data = handle.read()
-        raw = data[: data.rfind(b"\n") + 1].splitlines(keepends=True)  # whole lines only
+        raw = _lines(data[: data.rfind(b"\n") + 1])  # whole lines only
         lines = [line.decode("utf-8", "replace") for line in raw]
         # Only settled queries go out now: the lines of the last PAIRING_SECONDS wait for the next
         # read, where the zone line that answers a query may yet come.
@@ -203,6 +214,8 @@ class LogReader:
             if len(batch) >= 1000:
                 written += self._write(batch)
         written += self._write(batch)
+        if self._missed:
+            return written  # not all recorded: the same lines are read again next time
         offset = start + sum(len(line) for line in raw[:settled])
         Position(st.st_dev, st.st_ino, offset).save(self.position_path)
         return written
@@ -218,21 +231,35 @@ class LogReader:
                 with open(candidate, "rb") as old:
                     old.seek(min(saved.offset, st.st_size))
                     data = old.read()
-                lines = [line.decode("utf-8", "replace") for line in data.splitlines(keepends=True)]
+                lines = [line.decode("utf-8", "replace") for line in _lines(data)]
                 return self._write(list(events_of(lines, compiled)))
         return 0  # gone (compressed or removed): what it held after the position is lost with it
 
     def _write(self, batch: list[tuple[float, DnsRequest, Decision]]) -> int:
-        count = len(batch)
+        """Record a batch of events; how many were recorded."""
+        count = 0
         by_time: dict[float, tuple[list[DnsRequest], list[Decision]]] = {}
         for at, request, decision in batch:
             requests, decisions = by_time.setdefault(at, ([], []))
             requests.append(request)
             decisions.append(decision)
         for at, (requests, decisions) in by_time.items():
-            self.spool.record(at, requests, decisions)
+            if self.spool.record(at, requests, decisions):
+                count += len(requests)
+            else:
+                self._missed = True
         batch.clear()
         return count
+
+
+def _lines(data: bytes) -> list[bytes]:
+    """`data` cut into lines after each line feed, the only end of line unbound writes
+    (bytes.splitlines would also cut at a carriage return); a last line without one is kept as it is."""
+    lines = [line + b"\n" for line in data.split(b"\n")]
+    last = lines.pop()[:-1]
+    if last:
+        lines.append(last)
+    return lines
 
 
 def _time_of(line: str) -> float | None:

@@ -24,8 +24,15 @@ What it sets up:
 - Squid's access log, and Schoolgate's activity spool, written by the helper.
 
 The user name a login gives (Basic here, or NTLM, Kerberos or LDAP set up by the school, see
-docs/squid.md) reaches the helper as `%un` in Squid's default `url_rewrite_extras`, so the policy's user
-names work with any of them.
+docs/squid.md) reaches the helper as `%un` in `url_rewrite_extras`, so the policy's user names work with
+any of them.
+
+What Squid sends the helper is set here, not left to Squid's defaults: `url_rewrite_extras` is Squid's
+default with the user and device names URL-escaped (`%#un`, `%#>A`; Squid 5 writes `%un` as it is, spaces
+and all), the external ACL's site name is escaped too (`%#ssl::>sni`: a TLS hello's name is whatever the
+client put there), and `uri_whitespace strip` keeps spaces out of URLs. So every field after the URL is
+one word of printable ASCII, and the helper, which splits on spaces alone, can tell them apart whatever
+the URL holds (see schoolgate.gateways.squid.protocol).
 """
 
 from __future__ import annotations
@@ -44,6 +51,10 @@ DEFAULT_NETWORKS = ("10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "fc00::/7",
 BASIC_AUTH_PROGRAM = "/usr/lib/squid/basic_ncsa_auth"
 CERTGEN_PROGRAM = "/usr/lib/squid/security_file_certgen"
 DEFAULT_CERT_DB = Path("/var/lib/squid/ssl_db")
+# What Squid tells the helper of a request after its URL (url_rewrite) and of a TLS hello (external ACL):
+# every field escaped, so one word of printable ASCII (schoolgate.gateways.squid.protocol).
+REWRITE_EXTRAS = "%>a/%#>A %#un %>rm myip=%la myport=%lp"
+SNI_FORMAT = "%#ssl::>sni %>a %#un %>rm"
 # Sites never opened by interception: banks, health services, children's support lines (Schoolgate's
 # list, in Squid's format; a school may name its own file instead).
 DEFAULT_NOBUMP = Path(__file__).resolve().parent.parent.parent / "data" / "nobump.txt"
@@ -215,6 +226,11 @@ def render(s: SquidSettings) -> str:
     add("")
     add("# --- The filter: Schoolgate's helper decides every request, allowed or sent to the block page.")
     add(f"url_rewrite_program {helper}")
+    add("# What the helper is told of each request, after its URL: Squid's default, with the user's and the")
+    add("# device's names URL-escaped so that neither can hold a space (the helper splits on spaces).")
+    add(f'url_rewrite_extras "{REWRITE_EXTRAS}"')
+    add("# Spaces taken out of a requested URL (Squid's default, stated): a URL stays one field.")
+    add("uri_whitespace strip")
     add("# One helper starts with Squid, more as traffic needs them (idle=1 keeps one spare), and one that")
     add("# dies is started again. (If every helper dies within 30 s of one starting, Squid stops: its")
     add("# guard against a helper that cannot run at all.)")
@@ -320,7 +336,7 @@ def _peeking(s: SquidSettings, helper: str) -> str:
             f"http_port {_listen(s.listen)} ssl-bump tls-cert={_quote(str(cert))} tls-key={_quote(str(key))}",
             *_certificate_store(s),
             f"external_acl_type schoolgate_sni children-max={s.children} children-startup=1 "
-            f"concurrency={s.concurrency} ttl=60 negative_ttl=60 %ssl::>sni %>a %un %>rm {checker}",
+            f"concurrency={s.concurrency} ttl=60 negative_ttl=60 {SNI_FORMAT} {checker}",
             "acl schoolgate_tls_hello at_step SslBump1",
             "acl schoolgate_sni_allowed external schoolgate_sni",
             "ssl_bump peek schoolgate_tls_hello",

@@ -4,7 +4,13 @@
   not UTF-8 included (they are answered with the policy's verdict for an unparsable request).
 - Answers are written once per batch: the loop reads what Squid has sent (up to 64 KiB), answers all
   of it in one write, and only then waits for more, so nothing waits behind a buffer.
-- The spool is written and flushed before the answers, so an answered request is always recorded.
+- The spool is written and flushed before the answers, so an answered request is always recorded
+  while the spool can be written. When it cannot (a full disk, a file size limit, a deleted
+  directory), the answers go out all the same: the writer counts the events it could not record,
+  says so on stderr (Squid's cache.log) at once and then at most once a minute, and starts recording
+  again by itself once it can (schoolgate.gateways.spool).
+- Request lines are read exactly as Squid writes them (schoolgate.gateways.squid.protocol): fields
+  separated by a space and nothing else, so nothing in a URL can pose as the client or the user.
 - The policy and the index are reloaded on SIGHUP and when either file changes (checked between
   batches, at most every `RELOAD_CHECK_SECONDS`); a reload that fails keeps the last good policy and
   says why on stderr. No line is lost: reloading happens between batches, never inside one.
@@ -141,7 +147,7 @@ def run(config: HelperConfig, stdin_fd: int = 0, stdout_fd: int = 1, log: TextIO
     """Serve Squid until end of input. Returns the exit status."""
     keep_freed_memory()
     holder = PolicyHolder(config.policy, config.index, log)
-    spool = SpoolWriter(config.spool, "squid") if config.spool is not None else None
+    spool = SpoolWriter(config.spool, "squid", log=log) if config.spool is not None else None
     hangup = False
 
     def on_hangup(signum: int, frame: object) -> None:

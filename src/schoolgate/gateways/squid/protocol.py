@@ -1,6 +1,7 @@
 """Squid's helper protocols, sans I/O: one request line in, one answer line out.
 
-url_rewrite (`url_rewrite_program`, Squid 3.4+ with the default `url_rewrite_extras`):
+url_rewrite (`url_rewrite_program`, with the `url_rewrite_extras` that `schoolgate squid config` sets,
+Squid's default with the user and device names URL-escaped: `%>a/%#>A %#un %>rm myip=%la myport=%lp`):
 
     [channel-ID] URL client_ip/fqdn user method [key=value ...]
     ->  [channel-ID] OK schoolgate=allow                                    allowed: leave the URL alone
@@ -10,12 +11,21 @@ Every answer carries the note `schoolgate=...`; Squid's configuration (`schoolga
 a request without it, so one that a helper never answered (it crashed, or Squid gave up on it) is
 refused instead of being let through unfiltered, which is what Squid does on its own.
 
-external_acl_type (`external_acl_type schoolgate ... %URI %SRC %LOGIN %METHOD`, each field
-URL-escaped by Squid):
+external_acl_type (`external_acl_type schoolgate ... %#ssl::>sni %>a %#un %>rm`, each field URL-escaped
+by Squid, which adds "-" for the ACL's arguments):
 
-    [channel-ID] URL client_ip user method
+    [channel-ID] URL client_ip user method [-]
     ->  [channel-ID] OK tag=GROUP                          allowed
     ->  [channel-ID] ERR message="..." tag=GROUP           blocked (deny_info shows the message)
+
+Squid separates fields with an ASCII space and nothing else, so that is the only separator here: a URL
+is what the client sent, and may hold anything else (a tab, NBSP, U+2028, U+000B...), all of which
+belongs to the URL. What follows the URL Squid writes itself, escaped, so it is printable ASCII; in
+external ACL mode every field is. A line that breaks that layout (a raw control or non-ASCII character
+where Squid writes only escaped text, more fields than Squid writes) was not written as Squid writes
+it: nothing in it is trusted, and it is read as an unreadable request (url "", nothing else), which the
+policy blocks. Without this, text in a URL could pose as the client address or the user the request is
+decided for.
 
 A channel-ID is present when Squid runs the helper with `concurrency=N` (N > 0). In `auto` mode a
 first field made only of digits, followed by more fields, is taken as a channel-ID (no URL is a bare
@@ -100,12 +110,26 @@ def _unquote(text: str) -> str:
     return unquote(text, errors="surrogateescape")
 
 
+# Fields after the channel-ID in Squid's layouts: external ACL, the URL, client, user, method and "-"
+# (the ACL's arguments); url_rewrite with its extras ending in myip=... myport=..., the URL, client/fqdn,
+# user, method, myip=, myport=.
+ACL_FIELDS = 5
+REWRITE_FIELDS = 6
+
+
+def _squid_text(field: str) -> bool:
+    """Whether a field is what Squid writes when it escapes: printable ASCII (no space: a separator)."""
+    return field.isascii() and field.isprintable()
+
+
 def _parse_lines(lines: Iterable[str], acl: bool, channels: bool, always: bool) -> list[HelperLine]:
     """What `_speedups.parse_lines` does in C; its reference."""
     out: list[HelperLine] = []
     append = out.append
     for line in lines:
-        fields = line.split()
+        fields = line.split(" ")  # Squid's separator, and only it
+        if "" in fields:
+            fields = [field for field in fields if field]
         count = len(fields)
         channel = None
         if count and channels:
@@ -114,7 +138,7 @@ def _parse_lines(lines: Iterable[str], acl: bool, channels: bool, always: bool) 
                 channel = first
                 del fields[0]
                 count -= 1
-        if not count:
+        if not count or not _in_layout(line, fields, count, acl):
             append(_new(HelperLine, (channel, "", None, None, None, None)))
             continue
         url = fields[0]
@@ -139,6 +163,16 @@ def _parse_lines(lines: Iterable[str], acl: bool, channels: bool, always: bool) 
             url = unquote(url, errors="surrogateescape")
         append(_new(HelperLine, (channel, url, client, device, user, method)))
     return out
+
+
+def _in_layout(line: str, fields: list[str], count: int, acl: bool) -> bool:
+    """Whether a line's fields (after its channel-ID) can be as Squid writes them."""
+    if acl:
+        # Every field is escaped: printable ASCII separated by spaces, and no more fields than Squid's.
+        return count <= ACL_FIELDS and line.isascii() and line.replace(" ", "!").isprintable()
+    if count > REWRITE_FIELDS and fields[-2].startswith("myip=") and fields[-1].startswith("myport="):
+        return False  # Squid's extras end the line, but a field before them held a space
+    return all(_squid_text(field) for field in fields[1:4])
 
 
 def _prefix(channel: str | None) -> str:

@@ -19,9 +19,16 @@ from django.utils import timezone
 from schoolgate.engine.lists import regex_error_text, regex_options, url_key
 from schoolgate.engine.urls import canonical_host
 from schoolgate.engine.windows import WindowError, parse_span
-from schoolgate.policyfile.load import valid_block_page
+from schoolgate.policyfile.load import (
+    BUILTIN_PREFIX,
+    builtin_lists_dir,
+    check_list_path,
+    list_roots,
+    valid_block_page,
+)
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import ClassGroup, NetworkIdentity, Person, YearGroup
+from schoolgate.web.policy.actions import snapshot_path
 from schoolgate.web.policy.choices import DEFAULT_GROUP, EVERYONE, Day, MemberKind, Verdict
 from schoolgate.web.policy.models import (
     Category,
@@ -134,6 +141,21 @@ class ListSourceForm(SchoolForm):
 
     def clean_name(self) -> str:
         return self._unique_name(str(self.cleaned_data["name"]), "list")
+
+    def clean_path(self) -> str:
+        """The same check as publishing makes (`policyfile.load.check_list_path`), said at once."""
+        text = str(self.cleaned_data["path"]).strip()
+        base = snapshot_path(self.school).parent
+        roots = list_roots(base)
+        _, problem = check_list_path(text, base, roots)
+        if problem is not None:
+            folders = ", ".join(str(root) for root in roots if root != builtin_lists_dir())
+            raise forms.ValidationError(
+                f"Lists can only be read from the server's list folders ({folders}). Give a path inside "
+                f"one of them, relative to {base} or in full, or {BUILTIN_PREFIX}ut1-sample. Whoever "
+                "runs Schoolgate on the server can add a folder with SCHOOLGATE_LISTS_ROOT."
+            )
+        return text
 
 
 class GroupForm(SchoolForm):

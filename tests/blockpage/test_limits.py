@@ -1,0 +1,214 @@
+"""The review limits as pure code: per signed address, per pupil or device, in all; what they keep in
+memory; and the writer's cuts, daily limit and failed writes taken back."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from schoolgate.blockpage.limits import HOUR, Limit, Refusal, ReviewLimiter, ReviewLimits, client_key
+from schoolgate.blockpage.notice import MAX_AGE_SECONDS
+from schoolgate.blockpage.reviews import (
+    FIELD_LIMITS,
+    MAX_LINE_BYTES,
+    ReviewSpaceError,
+    ReviewWriter,
+    cut,
+    read_reviews,
+)
+
+NOW = 1796121125.0  # Tuesday 1 December 2026, 10:32:05 UTC
+AT = int(NOW) - 60
+
+
+def test_one_signed_address_takes_a_handful_ever() -> None:
+    limiter = ReviewLimiter()
+    assert [limiter.admit("sig", "who:amelia", AT, NOW) for _ in range(3)] == [None, None, None]
+    assert limiter.used_up("sig", NOW)
+    assert limiter.admit("sig", "who:amelia", AT, NOW) == Refusal(Limit.PAGE, True, None)
+    assert limiter.admit("sig", "who:ben", AT, NOW) == Refusal(Limit.PAGE, False, None)  # logged once
+    # the next hour, and the next day: still refused, for as long as the block is fresh
+    assert limiter.admit("sig", "who:amelia", AT, NOW + HOUR) == Refusal(Limit.PAGE, False, None)
+    assert limiter.admit("sig", "who:amelia", AT, NOW + 6 * 24 * HOUR) == Refusal(Limit.PAGE, False, None)
+    assert not limiter.used_up("other", NOW)
+
+
+def test_one_pupil_or_device_takes_ten_an_hour() -> None:
+    limiter = ReviewLimiter()
+    for n in range(10):
+        assert limiter.admit(f"sig{n}", "who:amelia", AT, NOW) is None
+    rest_of_hour = HOUR - int(NOW % HOUR)
+    assert limiter.admit("sig10", "who:amelia", AT, NOW) == Refusal(Limit.CLIENT, True, rest_of_hour)
+    assert limiter.admit("sig11", "who:amelia", AT, NOW + 1) == Refusal(Limit.CLIENT, False, rest_of_hour - 1)
+    assert limiter.admit("sig12", "who:ben", AT, NOW) is None  # another pupil is not held up
+    next_hour = (NOW // HOUR + 1) * HOUR
+    assert limiter.admit("sig13", "who:amelia", AT, next_hour) is None  # a new hour
+
+
+def test_the_server_takes_three_hundred_an_hour_in_all() -> None:
+    limiter = ReviewLimiter()
+    for n in range(300):
+        assert limiter.admit(f"sig{n}", f"who:pupil{n}", AT, NOW) is None
+    assert limiter.admit("sig300", "who:pupil300", AT, NOW) == Refusal(
+        Limit.TOTAL, True, HOUR - int(NOW % HOUR)
+    )
+    assert limiter.admit("sig301", "who:pupil301", AT, NOW) == Refusal(
+        Limit.TOTAL, False, HOUR - int(NOW % HOUR)
+    )
+    assert limiter.admit("sig302", "who:pupil302", AT, (NOW // HOUR + 1) * HOUR) is None
+
+
+def test_a_refused_request_is_not_counted() -> None:
+    limiter = ReviewLimiter(ReviewLimits(per_page=1, per_client=1, total=2))
+    assert limiter.admit("a", "who:amelia", AT, NOW) is None
+    for _ in range(50):  # hammering at a limit does not use up the others
+        assert limiter.admit("b", "who:amelia", AT, NOW) is not None
+    assert limiter.admit("b", "who:ben", AT, NOW) is None
+
+
+def test_what_is_kept_stays_small_whatever_is_sent() -> None:
+    limiter = ReviewLimiter(ReviewLimits(per_page=3, per_client=2, total=20))
+    for n in range(5000):  # many pupils, many addresses: only what was let through is kept
+        limiter.admit(f"sig{n}", f"who:pupil{n}", AT, NOW)
+    assert len(limiter._clients) == 20 and len(limiter._pages) == 20 and len(limiter._clients_refused) == 0
+    for hour in range(1, 24 * 9):  # nine days of floods: an address is forgotten once its block is old
+        for n in range(100):
+            limiter.admit(f"sig{hour}-{n}", f"who:pupil{n}", AT + hour * HOUR, NOW + hour * HOUR)
+        assert len(limiter._clients) == 20
+        assert len(limiter._pages) <= 20 * (MAX_AGE_SECONDS // HOUR + 2)
+    assert len(limiter._pages) <= 20 * (MAX_AGE_SECONDS // HOUR + 1)
+    assert all(len(key) == 16 for key in [*limiter._pages, *limiter._clients])  # digests, never names
+
+
+def test_the_limits_hold_across_threads() -> None:
+    limiter = ReviewLimiter(ReviewLimits(per_page=3, per_client=1000, total=1000))
+    let_through: list[int] = []
+
+    def send(thread: int) -> None:
+        for n in range(200):
+            if limiter.admit(f"sig{n % 50}", f"who:{thread}", AT, NOW) is None:
+                let_through.append(1)
+
+    threads = [threading.Thread(target=send, args=(t,)) for t in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(let_through) == 150  # 50 addresses, 3 each: not one more
+
+
+@pytest.mark.parametrize(
+    ("who", "remote", "key"),
+    [
+        ("ks2-amelia", "10.0.0.1", "who:ks2-amelia"),  # the signed who, not the proxy's address
+        ("10.0.0.7", "10.0.0.1", "net:10.0.0.7"),
+        ("2001:db8:1:2:3:4:5:6", "10.0.0.1", "net:2001:db8:1:2::/64"),
+        ("[2001:db8:1:2::9]", None, "net:2001:db8:1:2::/64"),
+        (None, "10.0.0.9", "net:10.0.0.9"),
+        (None, None, "who:"),
+    ],
+)
+def test_a_pupil_or_device_is_the_one_the_address_names(
+    who: str | None, remote: str | None, key: str
+) -> None:
+    assert client_key(who, remote) == key
+
+
+@pytest.mark.parametrize(
+    ("text", "chars", "max_bytes", "expected"),
+    [
+        ("hello", 5, 5, "hello"),
+        ("hello!", 5, 100, "hell…"),
+        ("ééééé", 5, 10, "ééééé"),
+        ("éééééé", 100, 10, "ééé…"),  # 2 bytes each, and 3 for "…": three fit
+        ("😀😀😀", 100, 8, "😀…"),  # a character is never cut in two
+        ("x" * 100, 1, 100, "…"),
+    ],
+)
+def test_cut_counts_characters_and_bytes(text: str, chars: int, max_bytes: int, expected: str) -> None:
+    got = cut(text, chars, max_bytes)
+    assert got == expected
+    assert len(got) <= chars and len(got.encode()) <= max_bytes
+
+
+def test_every_field_is_cut_and_a_line_has_a_most_length(tmp_path: Path) -> None:
+    writer = ReviewWriter(tmp_path)
+    huge = {name: "é\x00" * 40_000 for name in FIELD_LIMITS} | {"extra": "y" * 10_000, "rule": 4}
+    writer.record(huge)
+    writer.close()
+    [review] = list(read_reviews(tmp_path))
+    for name, (chars, max_bytes) in FIELD_LIMITS.items():
+        assert len(review[name]) <= chars and len(review[name].encode()) <= max_bytes, name
+        assert review[name].endswith("…")
+    assert len(review["extra"]) == 256 and review["rule"] == 4
+    assert writer.path.stat().st_size <= MAX_LINE_BYTES
+
+
+def test_a_day_of_review_lines_has_a_limit(tmp_path: Path) -> None:
+    now = [NOW]
+    writer = ReviewWriter(tmp_path, daily_bytes=1000, clock=lambda: now[0])
+    writer.record({"message": "x" * 300})
+    writer.record({"message": "x" * 300})
+    with pytest.raises(ReviewSpaceError) as caught:
+        writer.record({"message": "x" * 300})
+    assert caught.value.first and "daily limit of 1,000 bytes" in str(caught.value)
+    with pytest.raises(ReviewSpaceError) as caught:
+        writer.record({"message": "x" * 300})
+    assert not caught.value.first  # said once a day
+    writer.record({"message": "short"})  # what still fits is taken
+    now[0] = (NOW // 86400 + 1) * 86400  # midnight (UTC): a new day
+    writer.record({"message": "x" * 300})
+    writer.close()
+    assert len(list(read_reviews(tmp_path))) == 4
+
+
+def test_a_line_that_is_not_a_whole_record_is_left_out(tmp_path: Path) -> None:
+    path = tmp_path / "reviews-blockpage-x-1-1.jsonl"
+    path.write_bytes(
+        b'{"t":1,"kind":"review-request","message":"a"}\n{"t":2,"kind":"revi{"t":3,"kind":"review-request",'
+        b'"message":"c"}\n[1,2]\n{"t":4,"kind":"review-request","message":"d"}\n'
+    )
+    assert [r["message"] for r in read_reviews(path)] == ["a", "d"]
+
+
+WRITE_UNDER_A_SIZE_LIMIT = """
+import json, os, resource, sys
+from schoolgate.blockpage.reviews import ReviewWriter
+os.mkdir(sys.argv[1] + "/measure")
+measure = ReviewWriter(sys.argv[1] + "/measure", clock=lambda: 1796121125.5)
+measure.record({"message": "0-" + "x" * 200})
+line = measure.path.stat().st_size
+limit = line * 5 // 2  # room for two lines and half of a third
+resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+writer = ReviewWriter(sys.argv[1], clock=lambda: 1796121125.5)
+results = []
+for n in range(6):
+    try:
+        writer.record({"message": f"{n}-" + "x" * 200})
+        results.append("written")
+    except OSError as exc:
+        results.append(type(exc).__name__)
+print(json.dumps({"results": results, "line": line}))
+"""
+
+
+def test_a_write_that_fails_part_of_the_way_is_taken_back(tmp_path: Path) -> None:
+    """A file size limit (or a full disk) lets a write through part of the way: the part is taken
+    back, so the file holds only the lines whose writer was told they were written."""
+    done = subprocess.run(
+        [sys.executable, "-c", WRITE_UNDER_A_SIZE_LIMIT, str(tmp_path)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
+    )
+    told = json.loads(done.stdout)
+    assert told["results"] == ["written", "written", "OSError", "OSError", "OSError", "OSError"]
+    [path] = tmp_path.glob("reviews-blockpage-*.jsonl")
+    assert path.stat().st_size == 2 * told["line"]  # not a byte of the half line
+    assert [r["message"][0] for r in read_reviews(path)] == ["0", "1"]
