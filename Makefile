@@ -18,8 +18,9 @@ test: setup lint typecheck contracts pytest
 # Chromium for the browser tests of the block page; unbound for the DNS filtering tests, dnsperf for
 # the DNS throughput bench's own test; PostgreSQL, on which the web application's tests run a second time
 # (all but the accessibility pass over every page, which looks at the pages, not the database: three
-# minutes that would tell nothing new).
-TEST_PACKAGES := squid-openssl apache2-utils chromium unbound dnsperf postgresql
+# minutes that would tell nothing new); nginx, the TLS reverse proxy in front of `schoolgate web serve`
+# in its test.
+TEST_PACKAGES := squid-openssl apache2-utils chromium unbound dnsperf postgresql nginx
 
 lint:
 	$(VENV)/bin/ruff check src tests bench

@@ -181,7 +181,7 @@ def measure(requests: int) -> dict[str, Any]:
     pages += [
         ("log: open incidents", dsl, "s.ahmed", reverse("incidents:list")),
         ("log: all, page 5", dsl, "s.ahmed", reverse("incidents:list") + "?show=all&page=5"),
-        ("log: an incident", dsl, "s.ahmed", reverse("incidents:detail", kwargs={"pk": closed.pk})),
+        ("log: an incident", dsl, "s.ahmed", reverse("incidents:detail", kwargs={"ref": closed.reference})),
         ("log: report a concern", dsl, "s.ahmed", reverse("incidents:report")),
         (
             f"log: chronology ({busiest['n']} incidents)", dsl, "s.ahmed",

@@ -633,15 +633,21 @@ def cmd_web_manage(args: argparse.Namespace) -> int:
         return manage(args.args)
 
 
+WEB_THREADS_MAX = 64
+
+
 def cmd_web_serve(args: argparse.Namespace) -> int:
     from schoolgate.web.commands import serve
 
     host, _, port = str(args.listen).rpartition(":")
-    if not port.isdigit() or not 0 < int(port) < 65536:
+    if not port.isascii() or not port.isdigit() or len(port) > 5 or not 0 <= int(port) < 65536:
         raise CommandError(f"--listen {args.listen!r}: give ADDRESS:PORT, for example 127.0.0.1:8000")
+    if not 1 <= args.threads <= WEB_THREADS_MAX:
+        raise CommandError(f"--threads {args.threads}: give a number from 1 to {WEB_THREADS_MAX}")
     try:
         with _web_settings():
-            return serve(host.strip("[]") or "127.0.0.1", int(port), args.threads, not args.no_migrate)
+            host = host.strip("[]") or "127.0.0.1"
+            return serve(host, int(port), args.threads, not args.no_migrate, args.trusted_proxy)
     except OSError as exc:
         raise CommandError(f"cannot listen on {args.listen}: {exc.strerror or exc}") from None
 
@@ -674,6 +680,12 @@ def _web_parsers(commands: argparse._SubParsersAction[argparse.ArgumentParser]) 
     serve.add_argument("--listen", default="127.0.0.1:8000", help="ADDRESS:PORT (default: %(default)s)")
     serve.add_argument("--threads", type=int, default=8, help="requests at once (default: %(default)s)")
     serve.add_argument("--no-migrate", action="store_true", help="do not migrate the database first")
+    serve.add_argument(
+        "--trusted-proxy",
+        metavar="ADDRESS",
+        help="the school's reverse proxy: the one peer whose X-Forwarded-For and X-Forwarded-Proto are "
+        "believed (default: $SCHOOLGATE_TRUSTED_PROXY, else none)",
+    )
     serve.set_defaults(handler=cmd_web_serve)
     demo = web_commands.add_parser("demo", help="migrate and load the demo school; print its logins")
     demo.add_argument(

@@ -92,3 +92,11 @@ def logged_in(user: User) -> Client:
     response = client.post("/login/code/", {"code": code_for(device)})
     assert response.status_code == 302, response.content.decode()[:2000]
     return client
+
+
+def another_session(user: User) -> Client:
+    """A second session of a user already logged in (another computer). django-otp takes a code once
+    only, and the first login took this 30 seconds' code: the device forgets it, as when the next 30
+    seconds come, and the login goes through the real pages."""
+    TOTPDevice.objects.filter(user=user).update(last_t=-1)
+    return logged_in(user)

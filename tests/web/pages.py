@@ -19,7 +19,8 @@ from tests.web.people.samples import SAMPLES as PEOPLE_SAMPLES
 from tests.web.policy.samples import POLICY_SAMPLES
 
 # Pages anyone may open (the login pages); everything else must be a staff_view.
-PUBLIC = {"accounts:login", "accounts:code", "accounts:setup", "accounts:logout"}
+# (accounts:link: a one-time link from an e-mail, its token the only key; tests/web/accounts/test_links.py)
+PUBLIC = {"accounts:login", "accounts:code", "accounts:setup", "accounts:logout", "accounts:link"}
 
 # Pages of one record whose visibility depends on the record as well as the role (an incident: its
 # reporter and those who deal with it). The page matrix lets a role that may open the page be told "not
@@ -52,7 +53,6 @@ SAMPLES: dict[str, Callable[[Cast, Any], dict[str, Any]]] = {
     "people:detail": _pupil,
     "accounts:staff-detail": _login,
     "accounts:staff-reset": _login,
-    "accounts:staff-password": _login,
 }
 SAMPLES.update(PEOPLE_SAMPLES)
 SAMPLES.update(POLICY_SAMPLES)

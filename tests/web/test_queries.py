@@ -13,7 +13,7 @@ from tests.web.cast import Cast, logged_in
 # Every page: the session, the user, the OTP device, the user's roles, the schools; then the page's
 # own queries; then the session saved again (a savepoint, the update, its release).
 PAGES = {
-    "/": 9,  # + the roles at this school
+    "/": 11,  # + the roles at this school; for the DSL, the changes to safeguarding roles and their names
     "/audit/": 11,  # + the count, the page of entries, the kinds of record
 }
 

@@ -2,9 +2,16 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from _typeshed.wsgi import StartResponse, WSGIApplication, WSGIEnvironment
+
+logger = logging.getLogger("schoolgate.web")
 
 
 def setup() -> None:
@@ -23,19 +30,105 @@ def manage(argv: Sequence[str]) -> int:
     return 0
 
 
-def serve(host: str, port: int, threads: int, migrate: bool) -> int:
-    """Serve the application with waitress (a production WSGI server: no debug pages, static files
-    from the package through WhiteNoise). Migrates the database first unless told not to."""
-    setup()
-    from django.core.management import call_command
-    from waitress import serve as waitress_serve
+def _proxy_checked(app: WSGIApplication, proxy: str, https: bool) -> WSGIApplication:
+    """Refuses, with a clear error, a request from the trusted proxy that does not say whose it is
+    (X-Forwarded-For) or, with HTTPS on, how it came (X-Forwarded-Proto): without them every user
+    would have the proxy's address (so one person's wrong passwords would lock the whole school out)
+    or every page would redirect to itself. Runs after waitress has read the headers: the
+    X-Forwarded-* headers left are the trusted proxy's, waitress having cleared everyone else's."""
 
+    def checked(environ: WSGIEnvironment, start_response: StartResponse) -> Iterable[bytes]:
+        missing = []
+        if environ.get("REMOTE_ADDR") == proxy and not environ.get("HTTP_X_FORWARDED_FOR"):
+            missing.append("X-Forwarded-For")
+        if https and environ.get("HTTP_X_FORWARDED_FOR") and not environ.get("HTTP_X_FORWARDED_PROTO"):
+            missing.append("X-Forwarded-Proto")
+        if not missing:
+            return app(environ, start_response)
+        said = " and ".join(missing)
+        logger.warning(
+            "the reverse proxy at %s did not send %s: set it in the proxy's configuration", proxy, said
+        )
+        body = (
+            f"Schoolgate's reverse proxy did not send {said}, so this request was refused. "
+            "The school's network manager can set it in the proxy's configuration (docs/web.md).\n"
+        ).encode()
+        start_response(
+            "400 Bad Request",
+            [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(body))),
+                ("Cache-Control", "no-store"),
+                ("X-Content-Type-Options", "nosniff"),
+            ],
+        )
+        return [body]
+
+    return checked
+
+
+def serve(host: str, port: int, threads: int, migrate: bool, trusted_proxy: str | None = None) -> int:
+    """Serve the application with waitress (a production WSGI server: no debug pages, static files
+    from the package through WhiteNoise). Migrates the database first unless told not to.
+
+    `trusted_proxy` (else SCHOOLGATE_TRUSTED_PROXY) is the address of the school's reverse proxy: from
+    that peer only, waitress takes the client's address from X-Forwarded-For (its last entry, the one
+    the proxy added) and the scheme from X-Forwarded-Proto; it clears those headers from everyone
+    else's requests. With HTTPS on (SCHOOLGATE_HTTPS=1), a proxy is needed: waitress speaks plain
+    HTTP, so without one no request could ever count as HTTPS. Bodies larger than any page takes are
+    refused before they are read."""
+    setup()
+    from django.conf import settings
+    from django.core.exceptions import ImproperlyConfigured
+    from django.core.management import call_command
+    from waitress.server import MultiSocketServer, create_server
+
+    from schoolgate.web.core.security import max_body_bytes
+    from schoolgate.web.settings import trusted_proxy as proxy_address
+
+    proxy = (
+        settings.TRUSTED_PROXY if trusted_proxy is None else proxy_address(trusted_proxy, "--trusted-proxy")
+    )
+    if settings.HTTPS and proxy is None:
+        raise ImproperlyConfigured(
+            "SCHOOLGATE_HTTPS is 1 (the default), so Schoolgate is reached through the school's HTTPS "
+            "reverse proxy: give its address with --trusted-proxy or SCHOOLGATE_TRUSTED_PROXY "
+            "(or set SCHOOLGATE_HTTPS=0 to serve plain HTTP on this machine only, as the demo does)"
+        )
     from schoolgate.web.wsgi import application
 
     if migrate:
         call_command("migrate", interactive=False, verbosity=0)
-    print(f"Schoolgate web application: http://{host}:{port}/  (Ctrl-C stops it)", flush=True)
-    waitress_serve(application, host=host, port=port, threads=threads, ident="Schoolgate", _quiet=True)
+    app: WSGIApplication = application
+    proxied: dict[str, Any] = {}
+    if proxy is not None:
+        app = _proxy_checked(application, proxy, bool(settings.HTTPS))
+        proxied = {
+            "trusted_proxy": proxy,
+            "trusted_proxy_count": 1,
+            "trusted_proxy_headers": {"x-forwarded-for", "x-forwarded-proto"},
+            "clear_untrusted_proxy_headers": True,
+        }
+    server = create_server(
+        app,
+        host=host,
+        port=port,
+        threads=threads,
+        ident="Schoolgate",
+        max_request_body_size=max_body_bytes() + 1,  # waitress refuses a body of this size or more
+        **proxied,
+    )
+    if isinstance(server, MultiSocketServer):  # a host name with several addresses
+        listening = list(server.effective_listen)
+    else:
+        one: Any = server  # its effective address is not in waitress's type stubs
+        listening = [(one.effective_host, one.effective_port)]
+    for where, at in listening:
+        shown = f"[{where}]" if ":" in str(where) else where
+        print(f"Schoolgate web application: http://{shown}:{at}/  (Ctrl-C stops it)", flush=True)
+    if proxy is not None:
+        print(f"believing X-Forwarded-For and X-Forwarded-Proto from {proxy} only", flush=True)
+    server.run()
     return 0
 
 

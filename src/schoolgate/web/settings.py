@@ -8,17 +8,30 @@
   `127.0.0.1,localhost`.
 - `SCHOOLGATE_HTTPS`: `1` (the default) when served over HTTPS only: secure cookies, HSTS, a redirect
   from plain HTTP; `0` for plain HTTP on loopback (the demo, the tests).
+- `SCHOOLGATE_TRUSTED_PROXY`: the address of the school's reverse proxy (nginx, Apache), the only
+  peer whose X-Forwarded-For and X-Forwarded-Proto `schoolgate web serve` believes; unset, no one's.
 - `SCHOOLGATE_DEBUG`: `1` shows Django's debug pages: never on a school's server.
 - `SCHOOLGATE_POLICY`: the published policy snapshot the gateways read; default `DATA/policy.toml`.
   With several schools in one deployment, each school's is written beside it as
   `<name>-<school slug>.toml` (`policy-northfield.toml`).
 - `SCHOOLGATE_INDEX`: the compiled list index; default `DATA/lists.sgidx`.
+- `SCHOOLGATE_SMTP`: the mail server that sends invitations, reset links and notices of safeguarding
+  roles: `smtp://[USER:PASSWORD@]HOST[:PORT]` (add `?starttls=1` to upgrade the connection to TLS,
+  port 587 by default) or `smtps://...` (TLS from the start, port 465 by default); user name and
+  password percent-encoded. Unset (the default), e-mail is not set up, and every page says so where
+  it matters.
+- `SCHOOLGATE_EMAIL_FROM`: the address e-mails come from (needed with `SCHOOLGATE_SMTP`).
+- `SCHOOLGATE_URL`: the public address of the web application (`https://schoolgate.school.example`),
+  used in the links e-mails carry; unset, a link is built from the request (the host checked against
+  `SCHOOLGATE_ALLOWED_HOSTS`).
 """
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
+from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
@@ -80,6 +93,21 @@ def _database() -> dict[str, object]:
     }
 
 
+def trusted_proxy(given: str, name: str = "SCHOOLGATE_TRUSTED_PROXY") -> str | None:
+    """The reverse proxy's address, written as the web server sees its peers' ("::1", not "0::1"):
+    one address, never a range or "*" (a peer not the proxy could then say whose request it is)."""
+    given = given.strip()
+    if not given:
+        return None
+    try:
+        return str(ipaddress.ip_address(given.strip("[]")))
+    except ValueError:
+        raise ImproperlyConfigured(
+            f"{name}={given!r}: give the one address of the reverse proxy in front of Schoolgate, "
+            "for example 127.0.0.1"
+        ) from None
+
+
 SECRET_KEY = _secret_key()
 DEBUG = _flag("SCHOOLGATE_DEBUG", "0")
 HTTPS = _flag("SCHOOLGATE_HTTPS", "1")
@@ -88,6 +116,8 @@ ALLOWED_HOSTS = [
     for h in os.environ.get("SCHOOLGATE_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",")
     if h.strip()
 ]
+
+TRUSTED_PROXY = trusted_proxy(os.environ.get("SCHOOLGATE_TRUSTED_PROXY", ""))
 
 POLICY_PATH = Path(os.environ.get("SCHOOLGATE_POLICY", DATA_DIR / "policy.toml")).resolve()
 INDEX_PATH = Path(os.environ.get("SCHOOLGATE_INDEX", DATA_DIR / "lists.sgidx")).resolve()
@@ -98,6 +128,14 @@ FILE_UPLOAD_HANDLERS = [
     "django.core.files.uploadhandler.MemoryFileUploadHandler",
     "django.core.files.uploadhandler.TemporaryFileUploadHandler",
 ]
+# Request bodies: a form without files takes up to 2 MB (a long list of sites pasted into the policy
+# editor is well under it) and 1,000 fields; only the pages that take files take more
+# (core/security.py, which refuses a larger body before anything reads it). Uploaded files up to 2 MB
+# are held in memory, larger ones in a temporary file while the request lasts.
+DATA_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
+DATA_UPLOAD_MAX_NUMBER_FIELDS = 1000
+DATA_UPLOAD_MAX_NUMBER_FILES = 10
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 INSTALLED_APPS = [
     "django.contrib.auth",
@@ -116,8 +154,12 @@ INSTALLED_APPS = [
     "schoolgate.web.incidents",
 ]
 
+# Nothing before RequestSizeMiddleware reads the request's body: the two above it add headers to the
+# response and redirect plain HTTP (core/security.py).
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "schoolgate.web.core.security.SecurityHeadersMiddleware",
+    "schoolgate.web.core.security.RequestSizeMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -127,6 +169,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "schoolgate.web.accounts.middleware.SchoolMiddleware",
+    "schoolgate.web.accounts.middleware.PasswordChangeMiddleware",
     "schoolgate.web.audit.middleware.ActorMiddleware",
 ]
 
@@ -179,9 +222,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 
-# Login throttling: this many failed attempts for one user name, or from one address, within the
-# window lock further attempts out until the window has passed.
+# Login throttling (accounts/throttle.py): this many failed attempts for one user name from one
+# address, or the higher number from one address whatever the user names, within the window lock
+# further attempts out until the window has passed. Never a user name alone from every address.
 LOGIN_FAILURE_LIMIT = 5
+LOGIN_FAILURE_ADDRESS_LIMIT = 20
 LOGIN_FAILURE_WINDOW_S = 15 * 60
 
 OTP_TOTP_ISSUER = "Schoolgate"
@@ -193,8 +238,9 @@ if HTTPS:
     SECURE_HSTS_SECONDS = 365 * 24 * 3600
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
-    # Behind the school's TLS-terminating reverse proxy, which sets this header.
-    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+    # No SECURE_PROXY_SSL_HEADER: the scheme is the WSGI server's (`schoolgate web serve` takes it
+    # from the trusted proxy's X-Forwarded-Proto, and from no one else), so that a client talking to
+    # the server directly, or another server that passes the header through, cannot claim HTTPS.
 
 LANGUAGE_CODE = "en-gb"
 TIME_ZONE = "Europe/London"
@@ -216,3 +262,65 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": "WARNING"},
 }
+
+
+def email_settings(env: Mapping[str, str]) -> dict[str, object]:
+    """E-mail from `SCHOOLGATE_SMTP`, `SCHOOLGATE_EMAIL_FROM` and `SCHOOLGATE_URL` (see the top)."""
+    from email.utils import parseaddr
+    from urllib.parse import parse_qs
+
+    site = env.get("SCHOOLGATE_URL", "").strip()
+    if site:
+        parts = urlsplit(site)
+        if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+            raise ImproperlyConfigured(f"SCHOOLGATE_URL={site!r}: use https://HOST[:PORT][/PATH]")
+        site = site.rstrip("/")
+    sender = env.get("SCHOOLGATE_EMAIL_FROM", "").strip()
+    given = env.get("SCHOOLGATE_SMTP", "").strip()
+    if not given:
+        return {"EMAIL_SET_UP": False, "DEFAULT_FROM_EMAIL": sender, "SITE_URL": site}
+    url = urlsplit(given)
+    usage = "use smtp://[USER:PASSWORD@]HOST[:PORT][?starttls=1] or smtps://..."
+    if url.scheme not in ("smtp", "smtps") or not url.hostname:
+        raise ImproperlyConfigured(f"SCHOOLGATE_SMTP: {usage}")  # not echoed: it may hold a password
+    try:
+        port = url.port
+    except ValueError:
+        raise ImproperlyConfigured(f"SCHOOLGATE_SMTP: the port is a number up to 65535: {usage}") from None
+    query = parse_qs(url.query, keep_blank_values=True)
+    unknown = sorted(set(query) - {"starttls"})
+    if unknown:
+        raise ImproperlyConfigured(f"SCHOOLGATE_SMTP: unknown option {unknown[0]!r}: {usage}")
+    starttls = query.get("starttls", ["0"])[-1].strip().lower() in ("1", "yes", "true")
+    if starttls and url.scheme == "smtps":
+        raise ImproperlyConfigured("SCHOOLGATE_SMTP: smtps:// (TLS from the start) or ?starttls=1, not both")
+    address = parseaddr(sender)[1]
+    if not sender or "@" not in address or " " in address:
+        raise ImproperlyConfigured(
+            f"SCHOOLGATE_EMAIL_FROM={sender!r}: the address e-mails come from is needed with SCHOOLGATE_SMTP"
+        )
+    return {
+        "EMAIL_SET_UP": True,
+        "EMAIL_HOST": url.hostname,
+        "EMAIL_PORT": port or (465 if url.scheme == "smtps" else 587 if starttls else 25),
+        "EMAIL_HOST_USER": unquote(url.username or ""),
+        "EMAIL_HOST_PASSWORD": unquote(url.password or ""),
+        "EMAIL_USE_TLS": starttls,
+        "EMAIL_USE_SSL": url.scheme == "smtps",
+        "DEFAULT_FROM_EMAIL": sender,
+        "SITE_URL": site,
+    }
+
+
+# E-mail (accounts/mail.py sends it, always through SMTP, and says whether it went).
+_EMAIL = email_settings(os.environ)
+EMAIL_SET_UP = bool(_EMAIL["EMAIL_SET_UP"])
+EMAIL_HOST = str(_EMAIL.get("EMAIL_HOST", "localhost"))
+EMAIL_PORT = int(str(_EMAIL.get("EMAIL_PORT", 25)))
+EMAIL_HOST_USER = str(_EMAIL.get("EMAIL_HOST_USER", ""))
+EMAIL_HOST_PASSWORD = str(_EMAIL.get("EMAIL_HOST_PASSWORD", ""))
+EMAIL_USE_TLS = bool(_EMAIL.get("EMAIL_USE_TLS", False))
+EMAIL_USE_SSL = bool(_EMAIL.get("EMAIL_USE_SSL", False))
+EMAIL_TIMEOUT = 10  # seconds: a mail server that does not answer holds a page up no longer
+DEFAULT_FROM_EMAIL = str(_EMAIL["DEFAULT_FROM_EMAIL"]) or "schoolgate@localhost"
+SITE_URL = str(_EMAIL["SITE_URL"])

@@ -1,4 +1,5 @@
-"""The online safety log, in Chromium: a teacher reports a concern in under a minute of scripted steps;
+"""The online safety log, in Chromium: a teacher reports a concern in under a minute of scripted steps,
+typing the pupil's name rather than picking it and confirming who she is when the form asks;
 the DSL triages it, records the action the sanctions matrix expects, refers it, records that the parents
 were told, names the two senior members of staff and closes it with reasons; the pupil's chronology shows
 it all in time order; the governors' PDF renders (its first page, as a PNG, is not blank) and names
@@ -45,6 +46,8 @@ def test_a_concern_is_reported_dealt_with_closed_shown_in_the_chronology_and_cou
         school=school, kind=PersonKind.PUPIL, first_name=DEMO_PUPIL[0], last_name=DEMO_PUPIL[1]
     )
     label = person_label(pupil)  # as the report form offers it: "Amelia Hughes (3A)"
+    assert pupil.class_group is not None
+    match = f"{pupil.full_name} (pupil, {pupil.class_group.name})"  # as the form asks who she is
     guardian = GuardianLink.objects.select_related("guardian").filter(child=pupil).first()
     assert guardian is not None
     parent = guardian.guardian.full_name
@@ -71,7 +74,8 @@ def test_a_concern_is_reported_dealt_with_closed_shown_in_the_chronology_and_cou
     page.get_by_label("Where did it happen?").fill("Online, at home; shown in Year 3 classroom")
     page.get_by_label("What happened?", exact=True).fill(WHAT_HAPPENED)
     page.get_by_label("The child's own words").fill(CHILDS_WORDS)
-    page.get_by_label("Person 1: full name").fill(label)
+    expect(page.locator(f'#people-list option[value="{label}"]')).to_have_count(1)  # offered...
+    page.get_by_label("Person 1: full name").fill(pupil.full_name)  # ...but typed, not picked
     page.get_by_label("Person 1: their part").select_option(label="Victim")
     page.get_by_label("Person 2: full name").fill(PERPETRATOR)
     page.get_by_label("Person 2: their part").select_option(label="Alleged perpetrator")
@@ -86,21 +90,36 @@ def test_a_concern_is_reported_dealt_with_closed_shown_in_the_chronology_and_cou
     checking = time.monotonic()
     check(page, "report form, filled in")
     started += time.monotonic() - checking  # axe's time is not the teacher's
-    page.get_by_role("button", name="Send to the DSL team").click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Your report: Incident 1")
+    page.get_by_role("button", name="Send the concern").click()
+    # The name may be someone on the school's records: the form comes back to ask who, and keeps
+    # everything else that was written.
+    who = page.get_by_role("group", name=f"Who is “{pupil.full_name}”?")
+    expect(who).to_be_visible()
+    expect(page.get_by_label("What happened?", exact=True)).to_have_value(WHAT_HAPPENED)
+    checking = time.monotonic()
+    check(page, "report form, asking who a typed name is")
+    started += time.monotonic() - checking
+    who.get_by_label(match).check()
+    page.get_by_role("button", name="Send the concern").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(
+        re.compile(r"Your report: Incident \w{4}-\w{4}")
+    )
     took = time.monotonic() - started
     print(f"reporting took {took:.1f} s of scripted steps")  # shown with -s
     assert took < REPORT_BOUND, f"reporting took {took:.1f} s of scripted steps"
+    incident = Incident.objects.get(school=school, reported_by__username="r.patel")
+    ref = incident.reference
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Your report: Incident {ref}")
     expect(page.get_by_role("status").first).to_contain_text(
-        "Thank you: your concern is recorded as incident 1. The DSL team has it"
+        f"Thank you: your concern is recorded as incident {ref}. It has gone to the DSL team"
     )
     assert page.get_by_text(WHAT_HAPPENED).count() == 1
     check(page, "report confirmation")
-    incident = Incident.objects.get(school=school, number=1)
     assert incident.status == Status.NEW and incident.misuse is not None
     assert incident.misuse.description == OFFENSIVE and incident.misuse.applies_to == "pupil"
     parts = {(i.name, i.role) for i in incident.involvements.all()}
     assert {(pupil.full_name, "victim"), (PERPETRATOR, "perpetrator"), ("Ravi Patel", "reporter")} <= parts
+    assert incident.involvements.get(role="victim").person == pupil  # linked, as she confirmed
     teacher.close()
 
     # 2. The DSL deals with it: triaged, investigated, the matrix's action, a referral, the parents,
@@ -110,8 +129,8 @@ def test_a_concern_is_reported_dealt_with_closed_shown_in_the_chronology_and_cou
     first_login(page, base, "s.ahmed", DEMO_PASSWORD)
     page.get_by_role("link", name="Online safety log").first.click()
     check(page, "the log")
-    page.get_by_role("link", name="1", exact=True).click()
-    expect(page.get_by_role("heading", level=1)).to_contain_text("Incident 1")
+    page.get_by_role("link", name=ref, exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text(f"Incident {ref}")
     page.get_by_role("button", name="Move to triaged").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Triaged")
     page.get_by_role("button", name="Move to investigating").click()
@@ -177,7 +196,7 @@ def test_a_concern_is_reported_dealt_with_closed_shown_in_the_chronology_and_cou
     check(page, "close the incident")
     page.get_by_role("button", name="Close the incident").click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("Closed")
-    expect(page.get_by_role("status").first).to_contain_text("Incident 1 is closed.")
+    expect(page.get_by_role("status").first).to_contain_text(f"Incident {ref} is closed.")
     check(page, "incident, closed")
     incident.refresh_from_db()
     assert incident.status == Status.CLOSED and incident.outcome == "referred"
@@ -186,7 +205,7 @@ def test_a_concern_is_reported_dealt_with_closed_shown_in_the_chronology_and_cou
     page.get_by_role("link", name=f"Chronology of {pupil.full_name}").click()
     expect(page.get_by_role("heading", level=1)).to_have_text(f"Chronology: {pupil.full_name}")
     incidents = page.get_by_role("table").filter(has_text="Their part").first
-    expect(incidents.get_by_role("link", name="Incident 1")).to_be_visible()
+    expect(incidents.get_by_role("link", name=f"Incident {ref}")).to_be_visible()
     expect(incidents).to_contain_text("Victim")
     lines = page.locator("table").filter(has=page.locator("caption", has_text="oldest first"))
     kinds = [
@@ -234,7 +253,15 @@ def test_a_concern_is_reported_dealt_with_closed_shown_in_the_chronology_and_cou
     assert inked > 0.01 * grey.width * grey.height, f"the first page is blank ({inked} pixels inked)"
     assert "Online safety" in text
     assert "fewer than 3" in text and "fewer than 3" in html  # the one incident, counted, not shown as 1
-    for secret in (pupil.full_name, pupil.first_name, PERPETRATOR, parent, WHAT_HAPPENED[:40], "CSC-2026"):
+    for secret in (
+        pupil.full_name,
+        pupil.first_name,
+        PERPETRATOR,
+        parent,
+        WHAT_HAPPENED[:40],
+        "CSC-2026",
+        ref,
+    ):
         assert secret not in html, f"{secret!r} is on the governors' page"
         assert secret not in text, f"{secret!r} is in the governors' PDF"
     pdf.close()

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import html
+import re
 from typing import Any
 
 from django.utils import timezone
@@ -57,3 +59,13 @@ def report(
             **more,
         ),
     )
+
+
+def text(response: Any) -> str:
+    """A page's words, without its tags, spaced as one line."""
+    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
+
+
+def url(incident: Incident, page: str = "") -> str:
+    """An incident's address (by its reference), or one of its pages'."""
+    return f"/incidents/{incident.reference}/" + (f"{page}/" if page else "")

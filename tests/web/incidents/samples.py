@@ -31,8 +31,8 @@ def _dsl(cast: Cast, school: Any) -> Any:
     return cast.alice if school == cast.a else cast.zack
 
 
-def _pk(cast: Cast, school: Any) -> dict[str, Any]:
-    return {"pk": _incident(cast, school).pk}
+def _ref(cast: Cast, school: Any) -> dict[str, Any]:
+    return {"ref": _incident(cast, school).reference}
 
 
 def _evidence(cast: Cast, school: Any) -> dict[str, Any]:
@@ -68,7 +68,7 @@ INCIDENT_PAGES = (
     "evidence-add", "referral-add", "parents", "close", "reopen", "archive", "looked", "api-evidence",
 )  # fmt: skip
 INCIDENT_SAMPLES: dict[str, Callable[[Cast, Any], dict[str, Any]]] = {
-    **{f"incidents:{name}": _pk for name in INCIDENT_PAGES},
+    **{f"incidents:{name}": _ref for name in INCIDENT_PAGES},
     "incidents:evidence-file": _evidence,
     "incidents:referral-answer": _referral,
     "incidents:chronology": _pupil,

@@ -69,7 +69,7 @@ def test_each_role_sees_exactly_the_incidents_it_should(cast: Cast, username: st
     wrong = []
     for kind, incident in incidents.items():
         want = EXPECTED[username][kind]
-        response = client.get(f"/incidents/{incident.pk}/")
+        response = client.get(f"/incidents/{incident.reference}/")
         page = response.content.decode()
         if want == "full":
             got: str | int = (
@@ -85,7 +85,7 @@ def test_each_role_sees_exactly_the_incidents_it_should(cast: Cast, username: st
             got = response.status_code
         if got != want:
             wrong.append(f"{kind}: wanted {want}, got {got}")
-        listed = f'href="/incidents/{incident.pk}/"' in listing.content.decode()
+        listed = f'href="/incidents/{incident.reference}/"' in listing.content.decode()
         if listing.status_code == 200 and listed != (want in ("full", "own")):
             wrong.append(f"{kind}: listed {listed}")
         # A record seen is a record logged; one not seen leaves no trace of the attempt as a look.
@@ -93,7 +93,7 @@ def test_each_role_sees_exactly_the_incidents_it_should(cast: Cast, username: st
         if looked != (want in ("full", "own")):
             wrong.append(f"{kind}: logged {looked}")
         # Changing it: only those who deal with it.
-        status = client.post(f"/incidents/{incident.pk}/note/", {"text": "A note"}).status_code
+        status = client.post(f"/incidents/{incident.reference}/note/", {"text": "A note"}).status_code
         if (status == 302) != (want == "full"):
             wrong.append(f"{kind}: adding a note answered {status}")
     assert not wrong, f"{username}:\n" + "\n".join(wrong)
@@ -123,7 +123,7 @@ def test_the_pages_of_an_incident_open_only_for_those_who_deal_with_it(cast: Cas
         # A role that deals with no incidents at all is refused the page; one that deals with others
         # is told this one is not found.
         expected_status = 200 if want == "full" else 404 if deals_with_some else 403
-        urls = [f"/incidents/{incident.pk}/{page}/" for page in IN_CHARGE_PAGES]
+        urls = [f"/incidents/{incident.reference}/{page}/" for page in IN_CHARGE_PAGES]
         urls.append(f"/incidents/evidence/{incident.evidence.get().pk}/file/")
         urls.append(f"/incidents/referrals/{incident.referrals.get().pk}/answer/")
         subject = incident.involvements.exclude(person=None).exclude(role=Role.REPORTER).first()
@@ -134,7 +134,7 @@ def test_the_pages_of_an_incident_open_only_for_those_who_deal_with_it(cast: Cas
             if status != expected_status:
                 wrong.append(f"{kind}: GET {url} answered {status}, wanted {expected_status}")
         api = client.post(
-            f"/incidents/api/{incident.pk}/evidence/", {"kind": "description", "description": "x"}
+            f"/incidents/api/{incident.reference}/evidence/", {"kind": "description", "description": "x"}
         )
         if api.status_code != (201 if want == "full" else expected_status):
             wrong.append(f"{kind}: the API answered {api.status_code}")
@@ -151,19 +151,19 @@ def test_a_concern_about_the_reporter_is_no_longer_theirs_to_see(cast: Cast) -> 
     incident = report(cast.a, cast.tom, misuse=row)
     assert incident.misuse == row
     client = logged_in(cast.tom)
-    assert client.get(f"/incidents/{incident.pk}/").status_code == 200
+    assert client.get(f"/incidents/{incident.reference}/").status_code == 200
     actions.do_add_person(incident, cast.alice, actions.Party(Role.PERPETRATOR, person=tom))
     incident.refresh_from_db()
     assert incident.kind == IncidentKind.STAFF  # about a member of staff now: the headteacher's
     assert incident.misuse is None  # the pupils' row it had is not one of the staff table
-    assert client.get(f"/incidents/{incident.pk}/").status_code == 404
-    assert logged_in(cast.hana).get(f"/incidents/{incident.pk}/").status_code == 200
+    assert client.get(f"/incidents/{incident.reference}/").status_code == 404
+    assert logged_in(cast.hana).get(f"/incidents/{incident.reference}/").status_code == 200
 
 
 def test_the_reporter_sees_only_the_people_they_named(cast: Cast) -> None:
     incident = report(cast.a, cast.tom)
     actions.do_add_person(incident, cast.alice, actions.Party(Role.WITNESS, name="Grace Okonkwo"))
-    page = logged_in(cast.tom).get(f"/incidents/{incident.pk}/").content.decode()
+    page = logged_in(cast.tom).get(f"/incidents/{incident.reference}/").content.decode()
     assert "Amelia Hughes" in page and "Grace Okonkwo" not in page
 
 
@@ -173,7 +173,7 @@ def test_who_deals_with_it_follows_whom_it_is_about(cast: Cast) -> None:
     actions.do_add_person(incident, cast.alice, actions.Party(Role.PERPETRATOR, person=head))
     incident.refresh_from_db()
     assert incident.kind == IncidentKind.STAFF and incident.concerns_headteacher
-    assert logged_in(cast.cleo).get(f"/incidents/{incident.pk}/").status_code == 200
+    assert logged_in(cast.cleo).get(f"/incidents/{incident.reference}/").status_code == 200
     # The chair cannot hand it to the headteacher it is about by unticking the box.
     change = actions.Classification(
         kind=IncidentKind.STAFF, risk_area=incident.risk_area, incident_type=incident.incident_type,
@@ -183,7 +183,7 @@ def test_who_deals_with_it_follows_whom_it_is_about(cast: Cast) -> None:
     actions.do_classify(incident, cast.cleo, change)
     incident.refresh_from_db()
     assert incident.concerns_headteacher
-    assert logged_in(cast.hana).get(f"/incidents/{incident.pk}/").status_code == 404
+    assert logged_in(cast.hana).get(f"/incidents/{incident.reference}/").status_code == 404
 
 
 def test_a_safeguarding_type_stays_restricted(cast: Cast) -> None:
@@ -197,7 +197,7 @@ def test_a_safeguarding_type_stays_restricted(cast: Cast) -> None:
     actions.do_classify(incident, cast.olu, change)
     incident.refresh_from_db()
     assert incident.restricted
-    assert logged_in(cast.olu).get(f"/incidents/{incident.pk}/").status_code == 404
+    assert logged_in(cast.olu).get(f"/incidents/{incident.reference}/").status_code == 404
 
 
 def test_earlier_sanctions_are_told_only_from_incidents_the_viewer_deals_with(cast: Cast) -> None:
@@ -214,13 +214,14 @@ def test_earlier_sanctions_are_told_only_from_incidents_the_viewer_deals_with(ca
     again = report(cast.a, cast.tom, subject=pupil, role=Role.PERPETRATOR)
     assert [e.incident for e in matrix.earlier_sanctions(again, cast.alice)] == [first]
     assert matrix.earlier_sanctions(again, cast.olu) == []  # the first is restricted: not olu's
-    page = logged_in(cast.olu).get(f"/incidents/{again.pk}/").content.decode()
-    assert "Continued infringement" not in page and f"/incidents/{first.pk}/" not in page
+    page = logged_in(cast.olu).get(f"/incidents/{again.reference}/").content.decode()
+    assert "Continued infringement" not in page and f"/incidents/{first.reference}/" not in page
 
 
 def test_another_schools_dsl_sees_nothing(cast: Cast) -> None:
     incidents = _incidents(cast)
     client = logged_in(cast.zack)
+    listing = client.get("/incidents/?show=all").content.decode()
     for incident in incidents.values():
-        assert client.get(f"/incidents/{incident.pk}/").status_code == 404
-    assert "Incident 1" not in client.get("/incidents/?show=all").content.decode()
+        assert client.get(f"/incidents/{incident.reference}/").status_code == 404
+        assert incident.reference not in listing

@@ -62,17 +62,19 @@ def test_a_pupils_chronology_has_both_of_her_incidents_in_time_order_and_nobody_
     assert at == sorted(at), "in time order, across incidents"
     assert "A note about Oliver alone" not in words
     page = response.content.decode()
-    assert f'href="/incidents/{first.pk}/"' in page and f'href="/incidents/{second.pk}/"' in page
+    assert (
+        f'href="/incidents/{first.reference}/"' in page and f'href="/incidents/{second.reference}/"' in page
+    )
     assert f'href="/people/{amelia.pk}/"' in page  # alice may open the school's records
-    assert f'href="/incidents/{third.pk}/"' not in page and f"Incident {third.number}" not in words
+    assert f'href="/incidents/{third.reference}/"' not in page and f"Incident {third.reference}" not in words
     # Each line: when, which incident, her part in it, what, who.
-    line = f"Incident {second.number} Alleged perpetrator Note: Second note, about the photo shared"
+    line = f"Incident {second.reference} Alleged perpetrator Note: Second note, about the photo shared"
     assert f"{line} Dara Example" in words
-    assert f"Incident {first.number} Victim Decision: Third note, parents spoken to Alice Example" in words
+    assert f"Incident {first.reference} Victim Decision: Third note, parents spoken to Alice Example" in words
     assert words.count("Reported: Concern reported") == 2
     # The incidents first: number, type, status, her part.
-    assert re.search(rf"Incident {first.number} .* Cyberbullying New Victim", words)
-    assert re.search(rf"Incident {second.number} .* Cyberbullying New Alleged perpetrator", words)
+    assert re.search(rf"Incident {first.reference} .* Cyberbullying New Victim", words)
+    assert re.search(rf"Incident {second.reference} .* Cyberbullying New Alleged perpetrator", words)
 
 
 def test_a_person_with_two_parts_in_one_incident_has_both_said(cast: Cast) -> None:
@@ -104,7 +106,7 @@ def test_the_online_safety_coordinator_does_not_see_restricted_incidents_in_it(c
     olu = logged_in(cast.olu)
     words = _text(olu.get(_url(amelia)))
     assert "First note, about the group chat" in words and "Second note, about the photo shared" in words
-    assert "Contact from an adult" not in words and f"Incident {grooming.number}" not in words
+    assert "Contact from an adult" not in words and f"Incident {grooming.reference}" not in words
     assert not RecordView.objects.filter(user=cast.olu, incident=grooming).exists()
     words = _text(logged_in(cast.alice).get(_url(amelia)))
     assert "Contact from an adult on a gaming site" in words and "Restricted" in words
@@ -126,7 +128,7 @@ def test_a_staff_members_chronology_is_the_headteachers_alone(cast: Cast) -> Non
     assert response.status_code == 200
     words = _text(response)
     assert "Chronology: Robert Patel" in words and "Spoke to the LADO for advice" in words
-    assert f"Incident {incident.number} Subject Note: Spoke to the LADO for advice Hana Example" in words
+    assert f"Incident {incident.reference} Subject Note: Spoke to the LADO for advice Hana Example" in words
     for name in ("alice", "dara", "olu", "cleo"):  # the DSL team deals with pupils; cleo with the head
         assert logged_in(cast.users[name]).get(_url(staff)).status_code == 404, name
 
@@ -138,7 +140,7 @@ def test_the_chair_of_governors_sees_the_headteachers_without_the_peoples_record
         role=Role.SUBJECT, concerns_headteacher=True,
     )  # fmt: skip
     response = logged_in(cast.cleo).get(_url(head))
-    assert response.status_code == 200 and f"Incident {incident.number}" in _text(response)
+    assert response.status_code == 200 and f"Incident {incident.reference}" in _text(response)
     assert f'href="/people/{head.pk}/"' not in response.content.decode()  # she may not open the records
     assert logged_in(cast.hana).get(_url(head)).status_code == 404
 
@@ -167,7 +169,8 @@ def test_it_prints_without_the_menus(cast: Cast) -> None:
     amelia, *_ = _pupils_incidents(cast)
     response = logged_in(cast.alice).get(_url(amelia))
     page = response.content.decode()
-    style = page.split('<style media="print">', 1)[1].split("</style>", 1)[0]
+    sheet = page.split('<link rel="stylesheet" media="print" href="', 1)[1].split('"', 1)[0]
+    style = b"".join(response.client.get(sheet).streaming_content).decode()
     assert ".site-header" in style and ".site-nav" in style and "display: none" in style
     assert "use your browser's Print" in _text(response)
     assert "Confidential" in _text(response)

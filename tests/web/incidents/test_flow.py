@@ -16,7 +16,7 @@ from schoolgate.web.incidents.choices import IncidentKind, IncidentType, Role, S
 from schoolgate.web.incidents.models import Event, Incident, Involvement, RecordView
 from schoolgate.web.people.choices import PersonKind
 from tests.web.cast import Cast, logged_in
-from tests.web.incidents.make import person, report
+from tests.web.incidents.make import person, report, url
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -58,7 +58,7 @@ def test_a_teacher_reports_a_concern_and_sees_what_they_wrote(cast: Cast, pupils
     response = client.post("/incidents/report/", _report_form())
     assert response.status_code == 302, response.content.decode()[:3000]
     incident = Incident.objects.get()
-    assert incident.number == 1 and incident.status == Status.NEW and incident.reported_by == cast.tom
+    assert incident.status == Status.NEW and incident.reported_by == cast.tom
     parts = {(i.name, i.role, i.person_id is not None) for i in incident.involvements.all()}
     assert parts == {
         ("Amelia Hughes", Role.VICTIM, True),
@@ -67,7 +67,7 @@ def test_a_teacher_reports_a_concern_and_sees_what_they_wrote(cast: Cast, pupils
         ("Tom Example", Role.REPORTER, False),
     }
     page = client.get(response["Location"]).content.decode()
-    assert "Your report: Incident 1" in page and "He said he would put it online." in page
+    assert f"Your report: Incident {incident.reference}" in page and "He said he would put it online." in page
     assert "Move to" not in page  # the reporter does not run the workflow
 
 
@@ -84,32 +84,32 @@ def test_initials_and_single_names_are_refused(cast: Cast, pupils: None, name: s
 def test_the_dsl_runs_the_workflow_and_closing_needs_its_reasons(cast: Cast, pupils: None) -> None:
     incident = report(cast.a, cast.tom)
     dsl = logged_in(cast.alice)
-    page = dsl.get(f"/incidents/{incident.pk}/").content.decode()
+    page = dsl.get(f"/incidents/{incident.reference}/").content.decode()
     assert "Move to triaged" in page
     for to in ("triaged", "investigating", "actions"):
-        assert dsl.post(f"/incidents/{incident.pk}/move/", {"to": to}).status_code == 302
-    assert dsl.post(f"/incidents/{incident.pk}/move/", {"to": "new"}).status_code == 302  # refused, said
+        assert dsl.post(f"/incidents/{incident.reference}/move/", {"to": to}).status_code == 302
+    assert dsl.post(url(incident, "move"), {"to": "new"}).status_code == 302  # refused, said
     incident.refresh_from_db()
     assert incident.status == Status.ACTIONS
     response = dsl.post(
-        f"/incidents/{incident.pk}/close/", {"outcome": "resolved", "reasons": "Talked to both."}
+        f"/incidents/{incident.reference}/close/", {"outcome": "resolved", "reasons": "Talked to both."}
     )
     text = response.content.decode()
     assert response.status_code == 200 and "say why not" in text and "parents or carers" in text
     dsl.post(
-        f"/incidents/{incident.pk}/parents/",
+        f"/incidents/{incident.reference}/parents/",
         {"form": "told", "told-name": "Sarah Hughes", "told-method": "phone",
          "told-told_at": timezone.localtime().strftime("%Y-%m-%dT%H:%M"), "told-notes": "Told."},
     )  # fmt: skip
     response = dsl.post(
-        f"/incidents/{incident.pk}/close/",
+        f"/incidents/{incident.reference}/close/",
         {"outcome": "resolved", "reasons": "Talked to both.", "not_referred_reason": "Below the threshold."},
     )
     assert response.status_code == 302
     incident.refresh_from_db()
     assert incident.status == Status.CLOSED and incident.not_referred_reason == "Below the threshold."
-    assert dsl.post(f"/incidents/{incident.pk}/reopen/", {"reason": "New messages"}).status_code == 302
-    assert dsl.post(f"/incidents/{incident.pk}/archive/", {"reason": "Duplicate of 2"}).status_code == 302
+    assert dsl.post(url(incident, "reopen"), {"reason": "New messages"}).status_code == 302
+    assert dsl.post(url(incident, "archive"), {"reason": "Duplicate of 2"}).status_code == 302
     incident.refresh_from_db()
     assert incident.status == Status.ARCHIVED
     kinds = list(Event.objects.filter(incident=incident).values_list("kind", flat=True))
@@ -155,7 +155,7 @@ def test_evidence_is_kept_by_its_sha256_and_checked(cast: Cast, settings: object
     dsl = logged_in(cast.alice)
     upload = io.BytesIO(PNG)
     upload.name = "screenshot.png"
-    response = dsl.post(f"/incidents/{incident.pk}/evidence/add/", {"kind": "file", "file": upload})
+    response = dsl.post(f"/incidents/{incident.reference}/evidence/add/", {"kind": "file", "file": upload})
     assert response.status_code == 302, response.content.decode()[:2000]
     evidence = incident.evidence.get()
     assert evidence.sha256 == hashlib.sha256(PNG).hexdigest() and evidence.content_type == "image/png"
@@ -165,10 +165,10 @@ def test_evidence_is_kept_by_its_sha256_and_checked(cast: Cast, settings: object
     assert RecordView.objects.filter(incident=incident, what__startswith="evidence file").exists()
     exe = io.BytesIO(b"MZ\x90\x00" + b"\xff" * 100)
     exe.name = "game.exe"
-    response = dsl.post(f"/incidents/{incident.pk}/evidence/add/", {"kind": "file", "file": exe})
+    response = dsl.post(f"/incidents/{incident.reference}/evidence/add/", {"kind": "file", "file": exe})
     assert response.status_code == 200 and "PNG, JPEG" in response.content.decode()
     api = dsl.post(
-        f"/incidents/api/{incident.pk}/evidence/", {"kind": "url", "url": "https://example.org/post/1"}
+        f"/incidents/api/{incident.reference}/evidence/", {"kind": "url", "url": "https://example.org/post/1"}
     )
     assert api.status_code == 201 and api.json()["kind"] == "url"
     assert logged_in(cast.tom).get(f"/incidents/evidence/{evidence.pk}/file/").status_code == 403
@@ -183,16 +183,18 @@ def test_the_illegal_content_route_keeps_nothing(cast: Cast) -> None:
     incident = report(cast.a, cast.tom, illegal_content="csam")
     assert incident.restricted
     dsl = logged_in(cast.alice)
-    page = dsl.get(f"/incidents/{incident.pk}/").content.decode()
+    page = dsl.get(f"/incidents/{incident.reference}/").content.decode()
     assert "may involve illegal content" in page and "Add evidence" not in page
     upload = io.BytesIO(PNG)
     upload.name = "image.png"
-    form = dsl.post(f"/incidents/{incident.pk}/evidence/add/", {"kind": "file", "file": upload})
+    form = dsl.post(f"/incidents/{incident.reference}/evidence/add/", {"kind": "file", "file": upload})
     assert form.status_code == 403 and "nothing you sent was kept" in form.content.decode()
     upload.seek(0)
-    api = dsl.post(f"/incidents/api/{incident.pk}/evidence/", {"kind": "file", "file": upload})
+    api = dsl.post(f"/incidents/api/{incident.reference}/evidence/", {"kind": "file", "file": upload})
     assert api.status_code == 403 and api.json()["error"] == "illegal-content-route"
-    url = dsl.post(f"/incidents/api/{incident.pk}/evidence/", {"kind": "url", "url": "https://bad.example/"})
+    url = dsl.post(
+        f"/incidents/api/{incident.reference}/evidence/", {"kind": "url", "url": "https://bad.example/"}
+    )
     assert url.status_code == 403
     with pytest.raises(IllegalContentRouteError):
         actions.do_add_evidence(incident, cast.alice, "description", description="what it showed")
@@ -205,7 +207,9 @@ def test_the_illegal_content_route_keeps_nothing(cast: Cast) -> None:
     assert not evidence_dir.exists() or not any(p.is_file() for p in evidence_dir.rglob("*"))
     # The steps: the reporter isolates the device; the DSL refers.
     assert (
-        logged_in(cast.tom).post(f"/incidents/{incident.pk}/illegal-steps/", {"step": "isolated"}).status_code
+        logged_in(cast.tom)
+        .post(f"/incidents/{incident.reference}/illegal-steps/", {"step": "isolated"})
+        .status_code
         == 302
     )
     assert incident.illegal_steps.get().done_by == cast.tom
@@ -239,14 +243,14 @@ def test_overdue_referrals_are_flagged(cast: Cast) -> None:
     )
     dsl = logged_in(cast.alice)
     listing = dsl.get("/incidents/?show=overdue").content.decode()
-    assert f"/incidents/{incident.pk}/" in listing and "Referral overdue" in listing
-    assert "Overdue" in dsl.get(f"/incidents/{incident.pk}/").content.decode()
+    assert f"/incidents/{incident.reference}/" in listing and "Referral overdue" in listing
+    assert "Overdue" in dsl.get(f"/incidents/{incident.reference}/").content.decode()
 
 
 def test_every_look_is_logged_and_the_dsl_sees_who(cast: Cast) -> None:
     incident = report(cast.a, cast.tom)
-    logged_in(cast.dara).get(f"/incidents/{incident.pk}/")
-    page = logged_in(cast.alice).get(f"/incidents/{incident.pk}/looked/").content.decode()
+    logged_in(cast.dara).get(f"/incidents/{incident.reference}/")
+    page = logged_in(cast.alice).get(f"/incidents/{incident.reference}/looked/").content.decode()
     assert "Dara Example" in page
     assert (
         RecordView.objects.filter(incident=incident).count() == 1
@@ -282,9 +286,9 @@ def test_pupil_kinds_in_the_records(cast: Cast) -> None:
 
 
 def test_the_audit_trail_page_does_not_tell_of_incidents(cast: Cast) -> None:
-    report(cast.a, cast.tom, kind=IncidentKind.STAFF)
+    incident = report(cast.a, cast.tom, kind=IncidentKind.STAFF)
     page = logged_in(cast.alice).get("/audit/").content.decode()
-    assert "Incident 1" not in page and "incidents.incident" not in page
+    assert incident.reference not in page and "incidents.incident" not in page
     assert AuditEntry.objects.filter(object_type="incidents.incident").exists()
 
 
@@ -318,7 +322,10 @@ def test_the_upload_handler_drops_the_file_of_an_illegal_incident_unread(cast: C
     illegal = report(cast.a, cast.tom, illegal_content="csam")
     ordinary = report(cast.a, cast.tom)
     for incident, kept in ((illegal, False), (ordinary, True)):
-        for address in (f"/incidents/{incident.pk}/evidence/add/", f"/incidents/api/{incident.pk}/evidence/"):
+        for address in (
+            f"/incidents/{incident.reference}/evidence/add/",
+            f"/incidents/api/{incident.reference}/evidence/",
+        ):
             upload = io.BytesIO(PNG)
             upload.name = "image.png"
             request = RequestFactory().post(address, {"kind": "file", "file": upload})
@@ -334,7 +341,7 @@ def test_evidence_too_large_is_not_read(cast: Cast, monkeypatch: pytest.MonkeyPa
     big = io.BytesIO(PNG + b"\x00" * 2_000_000)
     big.name = "big.png"
     response = logged_in(cast.alice).post(
-        f"/incidents/{incident.pk}/evidence/add/", {"kind": "file", "file": big}
+        f"/incidents/{incident.reference}/evidence/add/", {"kind": "file", "file": big}
     )
     assert response.status_code == 200 and "larger than" in response.content.decode()
     assert not incident.evidence.exists()

@@ -48,5 +48,5 @@ def test_an_incident_asks_the_same_queries_however_much_was_done(cast: Cast) -> 
             actions.do_refer(incident, cast.alice, agency="lado", reference=f"L{n}{i}")
             actions.do_tell_parents(incident, cast.alice, name=f"Parent Number{n}{i}", method="phone")
             actions.do_note(incident, cast.alice, f"Note {n} {i}")
-        counts.append(_count(client, f"/incidents/{incident.pk}/"))
+        counts.append(_count(client, f"/incidents/{incident.reference}/"))
     assert counts[0] == counts[1], counts

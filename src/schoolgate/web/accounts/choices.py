@@ -1,5 +1,7 @@
-"""Roles, and what each role may do. Capabilities are checked in the querysets (`restrict`), so a
-page that forgets to check still shows nothing it should not."""
+"""Roles, what each role may do, and who may give each role. Capabilities are checked in the querysets
+(`restrict`), so a page that forgets to check still shows nothing it should not; who may give which
+role is checked in the actions (`accounts.grants`), so a page or command that forgets still changes
+nothing it should not."""
 
 from __future__ import annotations
 
@@ -26,7 +28,7 @@ class Capability(models.TextChoices):
     POLICY_CHANGE = "policy.change", "edit and publish the filtering policy"
     URL_TEST = "policy.test", "test how the filter decides a URL"
     AUDIT_VIEW = "audit.view", "read the audit trail"
-    ACCOUNTS_MANAGE = "accounts.manage", "give staff logins and roles"
+    ACCOUNTS_MANAGE = "accounts.manage", "give staff logins, and the roles your own role may give"
     INCIDENT_REPORT = "incidents.report", "report a concern, and see the concerns you reported"
     INCIDENT_MANAGE = "incidents.manage", "see and deal with every pupil incident (the DSL team)"
     INCIDENT_RESTRICTED = "incidents.restricted", "see and deal with restricted pupil incidents"
@@ -35,6 +37,26 @@ class Capability(models.TextChoices):
     SANCTIONS_CHANGE = "incidents.sanctions", "change the sanctions matrix"
     GOVERNORS_REPORT = "reports.governors", "read the governors' report (anonymised)"
 
+
+# Who may give (and take away) each role, through the pages. Nobody gives or takes their own roles.
+# The headteacher and the chair of governors are given by nobody here: concerns about the headteacher go
+# to the chair, so neither may be in the headteacher's gift; the server's operator gives them
+# (`schoolgate web manage give_role`), named in the audit trail.
+GIVEN_BY: dict[Role, frozenset[Role]] = {
+    Role.DSL: frozenset({Role.HEADTEACHER, Role.DSL}),
+    Role.DEPUTY_DSL: frozenset({Role.HEADTEACHER, Role.DSL}),
+    Role.ONLINE_SAFETY_COORDINATOR: frozenset({Role.HEADTEACHER, Role.DSL}),
+    Role.TEACHER: frozenset({Role.HEADTEACHER, Role.NETWORK_MANAGER}),
+    Role.NETWORK_MANAGER: frozenset({Role.HEADTEACHER, Role.NETWORK_MANAGER}),
+    Role.SLT: frozenset({Role.HEADTEACHER}),
+    Role.GOVERNOR: frozenset({Role.HEADTEACHER}),
+    Role.HEADTEACHER: frozenset(),
+    Role.CHAIR_OF_GOVERNORS: frozenset(),
+}
+# Every change to these is shown to the school's DSLs and chair of governors (home page and e-mail).
+SAFEGUARDING_ROLES = frozenset({Role.DSL, Role.DEPUTY_DSL, Role.HEADTEACHER, Role.CHAIR_OF_GOVERNORS})
+# The roles that may give some role: they, and only they, open the staff logins pages.
+_GIVERS = frozenset(giver for givers in GIVEN_BY.values() for giver in givers)
 
 _ALL_STAFF_VIEWS = {Capability.PEOPLE_VIEW, Capability.URL_TEST, Capability.INCIDENT_REPORT}
 _SAFEGUARDING = _ALL_STAFF_VIEWS | {Capability.PEOPLE_CHANGE, Capability.POLICY_VIEW, Capability.AUDIT_VIEW}
@@ -46,7 +68,7 @@ _DSL_TEAM = _SAFEGUARDING | {
     Capability.GOVERNORS_REPORT,
 }
 
-CAPABILITIES: dict[Role, frozenset[Capability]] = {
+_CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.DSL: frozenset(_DSL_TEAM),
     Role.DEPUTY_DSL: frozenset(_DSL_TEAM),
     # Keeps the log of online safety incidents (the policy's coordinator), but not the restricted ones.
@@ -60,14 +82,12 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.IDENTITIES_CHANGE,
             Capability.POLICY_VIEW,
             Capability.POLICY_CHANGE,
-            Capability.ACCOUNTS_MANAGE,
         }
     ),
     # Concerns about staff go to the headteacher alone; concerns about the headteacher to the chair.
     Role.HEADTEACHER: frozenset(
         _SAFEGUARDING
         | {
-            Capability.ACCOUNTS_MANAGE,
             Capability.ALLEGATIONS,
             Capability.SANCTIONS_CHANGE,
             Capability.GOVERNORS_REPORT,
@@ -77,4 +97,8 @@ CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.TEACHER: frozenset(_ALL_STAFF_VIEWS),
     Role.GOVERNOR: frozenset({Capability.GOVERNORS_REPORT}),
     Role.CHAIR_OF_GOVERNORS: frozenset({Capability.GOVERNORS_REPORT, Capability.ALLEGATIONS_HEAD}),
+}
+CAPABILITIES: dict[Role, frozenset[Capability]] = {
+    role: caps | {Capability.ACCOUNTS_MANAGE} if role in _GIVERS else caps
+    for role, caps in _CAPABILITIES.items()
 }

@@ -1,4 +1,5 @@
-"""Logins (`User`), roles at a school (`Membership`), and failed logins (for throttling)."""
+"""Logins (`User`), roles at a school (`Membership`), one-time links to choose a password
+(`AccessLink`), and failed logins (for throttling)."""
 
 from __future__ import annotations
 
@@ -15,9 +16,13 @@ from schoolgate.web.tenancy.models import School
 class User(Audited, AbstractUser):
     """A staff member's or governor's login. Pupils and parents have no login here."""
 
-    audit_exclude: ClassVar[tuple[str, ...]] = ("password", "last_login")
+    # must_change_password is written to the trail by the actions that set it, with their reason.
+    audit_exclude: ClassVar[tuple[str, ...]] = ("password", "last_login", "must_change_password")
 
     display_name = models.CharField(max_length=200, blank=True)
+    # A one-time password, shown to whoever made the login: the person chooses their own at their
+    # first login, before any page opens (`PasswordChangeMiddleware`).
+    must_change_password = models.BooleanField(default=False)
 
     def __str__(self) -> str:
         return self.display_name or self.get_full_name() or self.username
@@ -64,6 +69,41 @@ class Membership(Audited, models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} — {self.get_role_display()} at {self.school}"
+
+
+class LinkPurpose(models.TextChoices):
+    INVITATION = "invitation", "invitation to a new login"
+    RESET = "reset", "reset"
+
+
+class AccessLink(models.Model):
+    """A one-time link with which a person chooses their own password and sets up a new authenticator
+    app: e-mailed to their own address (an invitation, or a reset asked for by someone who manages
+    logins), or handed over in person by the server's operator. Only the SHA-256 of its token is kept,
+    so the table (or a copy of the database) opens nobody's login."""
+
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="access_links")
+    token_hash = models.CharField(max_length=64, unique=True)
+    purpose = models.CharField(max_length=20, choices=LinkPurpose.choices)
+    made_at = models.DateTimeField(db_index=True)
+    expires_at = models.DateTimeField()
+    made_by = models.CharField(max_length=200, help_text="who asked for it, as written at the time")
+    school = models.ForeignKey(
+        School,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="where it was asked for: its use is written to that school's audit trail",
+    )
+    used_at = models.DateTimeField(null=True, blank=True)
+    cancelled_at = models.DateTimeField(null=True, blank=True, help_text="a newer link, or never sent")
+
+    class Meta:
+        ordering = ("-made_at",)
+
+    def __str__(self) -> str:
+        return f"{self.get_purpose_display()} link for {self.user} made {self.made_at:%Y-%m-%d %H:%M}"
 
 
 class LoginFailure(models.Model):

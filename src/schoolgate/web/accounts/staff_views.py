@@ -1,24 +1,22 @@
-"""Staff logins and roles at the current school, for the headteacher and the network manager."""
+"""Staff logins and roles at the current school, for those whose role gives some role (the headteacher,
+the DSL, the network manager: `choices.GIVEN_BY`). Each page offers only what its user may do; the
+actions check again, whatever is sent."""
 
 from __future__ import annotations
 
 from django.contrib import messages
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from schoolgate.web.accounts.actions import (
-    do_create_login,
-    do_reset_second_step,
-    do_set_password,
-    do_set_roles,
-    temporary_password,
-    why_not_take_over,
-)
-from schoolgate.web.accounts.choices import CAPABILITIES, Capability, Role
-from schoolgate.web.accounts.forms_staff import NewLoginForm, PasswordForm, ResetForm, RolesForm
+from schoolgate.web.accounts import links, mail, notices
+from schoolgate.web.accounts.actions import do_create_login, do_send_reset, do_set_roles
+from schoolgate.web.accounts.choices import Capability, Role
+from schoolgate.web.accounts.forms_staff import NewLoginForm, RolesForm
+from schoolgate.web.accounts.grants import changeable_roles, givable_roles, why_not_reset
 from schoolgate.web.accounts.models import Membership, User
 from schoolgate.web.core.access import StaffRequest, staff_view
 
@@ -34,6 +32,14 @@ def _logins(request: StaffRequest) -> QuerySet[User]:
     )
 
 
+def _site(request: StaffRequest) -> str:
+    """The address links in e-mails start with: SCHOOLGATE_URL, else this request's own (its host is
+    one of SCHOOLGATE_ALLOWED_HOSTS: Django refuses any other)."""
+    from django.conf import settings
+
+    return settings.SITE_URL or request.build_absolute_uri("/").rstrip("/")
+
+
 @staff_view(Capability.ACCOUNTS_MANAGE)
 def list_view(request: StaffRequest) -> HttpResponse:
     users = list(_logins(request))
@@ -41,24 +47,33 @@ def list_view(request: StaffRequest) -> HttpResponse:
         TOTPDevice.objects.filter(user__in=users, confirmed=True).values_list("user_id", flat=True)
     )
     rows = [(u, [m.get_role_display() for m in u.roles_here], u.pk in with_app) for u in users]  # type: ignore[attr-defined]
-    return render(request, "accounts/staff_list.html", {"rows": rows})
+    givable = [r.label for r in Role if r in givable_roles(request.user, request.school)]
+    return render(request, "accounts/staff_list.html", {"rows": rows, "givable": givable})
 
 
 @staff_view(Capability.ACCOUNTS_MANAGE)
 @require_http_methods(["GET", "POST"])
 def new_view(request: StaffRequest) -> HttpResponse:
-    form = NewLoginForm(request.POST if request.method == "POST" else None)
+    givable = givable_roles(request.user, request.school)
+    form = NewLoginForm(request.POST if request.method == "POST" else None, givable=givable)
     if request.method == "POST" and form.is_valid():
-        password = temporary_password()
-        user = do_create_login(
-            request.school,
-            username=form.cleaned_data["username"],
-            display_name=form.cleaned_data["display_name"],
-            email=form.cleaned_data["email"],
-            roles=[Role(r) for r in form.cleaned_data["roles"]],
-            password=password,
-        )
-        return render(request, "accounts/staff_created.html", {"login": user, "password": password})
+        try:
+            created = do_create_login(
+                request.school,
+                username=form.cleaned_data["username"],
+                display_name=form.cleaned_data["display_name"],
+                email=form.cleaned_data["email"],
+                roles=form.cleaned_data["roles"],
+                actor=request.user,
+                site=_site(request),
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            form.add_error(None, " ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc))
+        else:
+            told = notices.told_words(created.told) if created.told is not None else ""
+            hours = int(links.LIFETIME.total_seconds() // 3600)
+            context = {"created": created, "told": told, "link_hours": hours}
+            return render(request, "accounts/staff_created.html", context)
     return render(request, "accounts/staff_new.html", {"form": form})
 
 
@@ -66,57 +81,68 @@ def new_view(request: StaffRequest) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def detail_view(request: StaffRequest, pk: int) -> HttpResponse:
     login = get_object_or_404(_logins(request), pk=pk)
-    current = [m.role for m in login.roles_here]  # type: ignore[attr-defined]
-    roles_form = RolesForm(request.POST if request.method == "POST" else None, initial={"roles": current})
-    if request.method == "POST" and roles_form.is_valid():
-        roles = [Role(r) for r in roles_form.cleaned_data["roles"]]
-        keeps_managing = any(Capability.ACCOUNTS_MANAGE in CAPABILITIES[r] for r in roles)
-        if login == request.user and not keeps_managing:
-            roles_form.add_error("roles", "You cannot take away your own right to manage logins")
+    current = {Role(m.role) for m in login.roles_here}  # type: ignore[attr-defined]
+    changeable = changeable_roles(request.user, login, request.school)
+    fixed = frozenset(Role) - changeable
+    data = request.POST if request.method == "POST" else None
+    roles_form = RolesForm(data, initial={"roles": [r.value for r in current]}, fixed=fixed, held=current)
+    status = 200
+    if request.method == "POST" and not changeable:
+        roles_form.is_valid()
+        own = login == request.user
+        roles_form.add_error(
+            None,
+            "You cannot change your own roles." if own else "You cannot change any of this login's roles.",
+        )
+        status = 403
+    elif request.method == "POST" and roles_form.is_valid():
+        # The whole set the login is to have: the roles this user cannot change come with the form as
+        # they are (hidden fields beside their disabled boxes), so a request that adds or leaves out one
+        # of them is a change the action refuses.
+        wanted = {Role(r) for r in roles_form.cleaned_data["roles"]}
+        try:
+            changed = do_set_roles(login, request.school, sorted(wanted), actor=request.user)
+        except PermissionDenied as exc:
+            roles_form.add_error(None, str(exc))
+            status = 403
         else:
-            do_set_roles(login, request.school, roles)
-            messages.success(request, f"{login}'s roles are saved.")
-            return redirect("accounts:staff-detail", pk=login.pk) if roles else redirect("accounts:staff")
+            said = f"{login}'s roles are saved." if changed.added or changed.removed else "Nothing changed."
+            if changed.told is not None:
+                said += " " + notices.told_words(changed.told)
+            messages.success(request, said)
+            return redirect("accounts:staff-detail", pk=login.pk) if wanted else redirect("accounts:staff")
     context = {
         "login": login,
         "roles_form": roles_form,
-        "reset_form": ResetForm(),
-        "password_form": PasswordForm(),
+        "own": login == request.user,
+        "changeable": changeable,
+        "kept": [r.value for r in Role if r in current & fixed],
         "has_app": TOTPDevice.objects.filter(user=login, confirmed=True).exists(),
-        "refused": why_not_take_over(request.user, login, request.school),
+        "refused": why_not_reset(request.user, login, request.school),
+        "email_set_up": mail.set_up(),
+        "link_hours": int(links.LIFETIME.total_seconds() // 3600),
     }
-    return render(request, "accounts/staff_detail.html", context)
+    return render(request, "accounts/staff_detail.html", context, status=status)
 
 
 @staff_view(Capability.ACCOUNTS_MANAGE)
 @require_POST
 def reset_view(request: StaffRequest, pk: int) -> HttpResponse:
+    """E-mail the login's person a one-time link to choose a new password and set up their
+    authenticator app again. The link goes to their own address only, and is never shown here."""
     login = get_object_or_404(_logins(request), pk=pk)
-    form = ResetForm(request.POST)
-    refused = why_not_take_over(request.user, login, request.school)
-    if refused:
-        messages.error(request, f"The second step was not reset. {refused}.")
-    elif form.is_valid():
-        do_reset_second_step(login, request.school, form.cleaned_data["reason"])
-        messages.success(request, f"{login} will set up their authenticator app again at their next login.")
+    try:
+        sent = do_send_reset(login, request.school, actor=request.user, site=_site(request))
+    except PermissionDenied as exc:
+        messages.error(request, f"The login was not reset. {exc}.")
     else:
-        messages.error(request, "Say why the second step is being reset.")
-    return redirect("accounts:staff-detail", pk=login.pk)
-
-
-@staff_view(Capability.ACCOUNTS_MANAGE)
-@require_POST
-def password_view(request: StaffRequest, pk: int) -> HttpResponse:
-    login = get_object_or_404(_logins(request), pk=pk)
-    form = PasswordForm(request.POST, user=login)
-    refused = why_not_take_over(request.user, login, request.school)
-    if refused:
-        messages.error(request, f"The password was not changed. {refused}.")
-    elif form.is_valid():
-        do_set_password(login, request.school, form.cleaned_data["password"])
-        messages.success(request, f"{login}'s password is changed.")
-    else:
-        messages.error(
-            request, " ".join(str(e) for e in form.errors.get("password", ["Not a usable password."]))
-        )
+        if sent.sent:
+            hours = int(links.LIFETIME.total_seconds() // 3600)
+            messages.success(
+                request,
+                f"A link to choose a new password was e-mailed to {sent.to}. It works once, for {hours} "
+                "hours; until it is used, their password and app work as before.",
+            )
+        else:
+            messages.error(request, f"The login was not reset. {sent.why}.")
     return redirect("accounts:staff-detail", pk=login.pk)

@@ -1,15 +1,34 @@
-"""Login throttling: too many failures for one user name, or from one address, lock logins out for a while."""
+"""Login throttling, by the account and the address together, and by the address alone.
+
+- An account from one address: after `LOGIN_FAILURE_LIMIT` failures within the window, that account is
+  locked out from that address until the window has passed.
+- One address, whatever the accounts: after `LOGIN_FAILURE_ADDRESS_LIMIT` failures (a higher limit,
+  for a staff-room PC where several people mistype) the address is locked out.
+- Never an account alone: failures for an account from other addresses do not lock its owner out from
+  their own, or anyone could lock the DSL out of the safeguarding record from anywhere by typing her
+  user name. A password guessed from many addresses still meets the second step (the authenticator
+  code), which django-otp throttles per device.
+
+The address is the client's as `schoolgate web serve` sets it (from the trusted reverse proxy's
+X-Forwarded-For, never from anyone else's). An IPv6 address counts as its /64, the block one home
+or one server is given, so that a new address in it is not a new chance. Failures older than the
+window are deleted as new ones come in.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import QuerySet
 from django.utils import timezone
 
 from schoolgate.web.accounts.models import LoginFailure
+
+USERNAME_MAX = 150  # LoginFailure.username's length
+IPV6_PREFIX = 64
 
 
 @dataclass(frozen=True)
@@ -24,26 +43,57 @@ def _window() -> dt.timedelta:
     return dt.timedelta(seconds=int(settings.LOGIN_FAILURE_WINDOW_S))
 
 
-def locked_out(username: str, address: str | None) -> Lockout | None:
-    """A lockout if the user name or the address has had the limit of failures within the window."""
+def _account(username: str) -> str:
+    return username.strip().lower()[:USERNAME_MAX]
+
+
+def throttled_address(address: str | None) -> str | None:
+    """The address failures are counted against: the IPv4 address, or the /64 network of an IPv6 one
+    (an IPv4 address written as IPv6 is the IPv4 address). None when there is none, or it is not an
+    address: all such requests share one count."""
+    if not address:
+        return None
+    try:
+        parsed = ipaddress.ip_address(address.strip().strip("[]"))
+    except ValueError:
+        return None
+    if isinstance(parsed, ipaddress.IPv6Address):
+        if parsed.ipv4_mapped is not None:
+            return str(parsed.ipv4_mapped)
+        return str(ipaddress.IPv6Network((parsed, IPV6_PREFIX), strict=False).network_address)
+    return str(parsed)
+
+
+def _from(address: str | None) -> QuerySet[LoginFailure]:
     since = timezone.now() - _window()
-    limit = int(settings.LOGIN_FAILURE_LIMIT)
     recent = LoginFailure.objects.filter(at__gte=since)
-    for which in (Q(username=username.lower()), Q(address=address) if address else None):
-        if which is None:
-            continue
-        times = list(recent.filter(which).order_by("-at").values_list("at", flat=True)[:limit])
-        if len(times) >= limit:
-            return Lockout(times[-1] + _window())
-    return None
+    counted = throttled_address(address)
+    return recent.filter(address__isnull=True) if counted is None else recent.filter(address=counted)
 
 
-def note_failure(username: str, address: str | None, stage: str = "password") -> None:
-    LoginFailure.objects.create(
-        at=timezone.now(), username=username.lower()[:150], address=address, stage=stage
+def _lockout(failures: QuerySet[LoginFailure], limit: int) -> Lockout | None:
+    times = list(failures.order_by("-at").values_list("at", flat=True)[:limit])
+    return Lockout(times[-1] + _window()) if len(times) >= limit else None
+
+
+def locked_out(username: str, address: str | None) -> Lockout | None:
+    """A lockout if this account has had its limit of failures from this address, or the address its
+    limit across every account, within the window. Other addresses' failures never count."""
+    recent = _from(address)
+    return _lockout(recent.filter(username=_account(username)), int(settings.LOGIN_FAILURE_LIMIT)) or (
+        _lockout(recent, int(settings.LOGIN_FAILURE_ADDRESS_LIMIT))
     )
 
 
-def clear_failures(username: str) -> None:
-    """After a successful login the user name's failures are forgotten (the address's are kept)."""
-    LoginFailure.objects.filter(username=username.lower()).delete()
+def note_failure(username: str, address: str | None, stage: str = "password") -> None:
+    now = timezone.now()
+    LoginFailure.objects.filter(at__lt=now - _window()).delete()
+    LoginFailure.objects.create(
+        at=now, username=_account(username), address=throttled_address(address), stage=stage
+    )
+
+
+def clear_failures(username: str, address: str | None) -> None:
+    """After a successful login the account's failures from that address are forgotten: they were the
+    person's own. Its failures from elsewhere still count against those addresses."""
+    _from(address).filter(username=_account(username)).delete()

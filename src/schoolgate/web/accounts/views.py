@@ -9,18 +9,27 @@ from typing import Any
 
 import qrcode
 import qrcode.image.svg
-from django.contrib import auth
+from django.contrib import auth, messages
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
+from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
 from django.views.decorators.http import require_http_methods, require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from schoolgate.web.accounts.forms import CodeForm, PasswordForm
+from schoolgate.web.accounts import links
+from schoolgate.web.accounts.actions import (
+    LinkGoneError,
+    do_change_own_password,
+    do_record_new_app,
+    do_use_link,
+)
+from schoolgate.web.accounts.forms import ChangePasswordForm, ChoosePasswordForm, CodeForm, PasswordForm
+from schoolgate.web.accounts.links import PENDING
 from schoolgate.web.accounts.middleware import SESSION_KEY
 from schoolgate.web.accounts.models import User
 from schoolgate.web.accounts.throttle import clear_failures, locked_out, note_failure
@@ -28,7 +37,6 @@ from schoolgate.web.audit.choices import AuditAction
 from schoolgate.web.audit.trail import acting_as, record
 from schoolgate.web.core.access import StaffRequest, staff_view
 
-PENDING = "schoolgate_pending_login"
 PENDING_FOR_S = 5 * 60  # the code must follow the password within five minutes
 
 
@@ -106,7 +114,7 @@ def _finish(request: HttpRequest, user: User, device: TOTPDevice) -> HttpRespons
     auth.login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     otp_login(request, device)
     request.session.pop(PENDING, None)
-    clear_failures(user.get_username())
+    clear_failures(user.get_username(), _address(request))
     with acting_as(user):
         record(AuditAction.LOGIN, obj=user, reason=f"password and code, from {_address(request)}")
     return HttpResponseRedirect(_next_url(request, pending.get("next")))
@@ -157,6 +165,7 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         if _check_code(device, form):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
+            do_record_new_app(user)
             return _finish(request, user, device)
         note_failure(user.get_username(), _address(request), stage="setup")
         if not form.errors:
@@ -192,3 +201,46 @@ def switch_school_view(request: StaffRequest) -> HttpResponse:
     if wanted in request.user.school_ids():
         request.session[SESSION_KEY] = wanted
     return redirect("core:home")
+
+
+def _gone(request: HttpRequest) -> HttpResponse:
+    hours = int(links.LIFETIME.total_seconds() // 3600)
+    return render(request, "accounts/link_gone.html", {"link_hours": hours}, status=410)
+
+
+@never_cache
+@sensitive_post_parameters("password1", "password2")
+@require_http_methods(["GET", "POST"])
+def link_view(request: HttpRequest, token: str) -> HttpResponse:
+    """A one-time link from an e-mail (or from the server's operator): its person chooses a password,
+    then sets up an authenticator app as at a first login. Whoever was logged in on this browser is
+    logged out first."""
+    link = links.find(token)
+    if link is None:
+        return _gone(request)
+    form = ChoosePasswordForm(request.POST if request.method == "POST" else None, user=link.user)
+    if request.method == "POST" and form.is_valid():
+        try:
+            user = do_use_link(link, form.cleaned_data["password1"])
+        except LinkGoneError:
+            return _gone(request)
+        auth.logout(request)
+        request.session[PENDING] = {"user": user.pk, "at": time.time(), "next": None}
+        return redirect("accounts:setup")
+    return render(request, "accounts/link.html", {"form": form, "login": link.user, "link": link})
+
+
+@staff_view()
+@sensitive_post_parameters("current", "password1", "password2")
+@require_http_methods(["GET", "POST"])
+def my_password_view(request: StaffRequest) -> HttpResponse:
+    """Change my password: the current one, then the new one twice. Every other session of the login
+    ends; this one carries on."""
+    user = request.user
+    form = ChangePasswordForm(request.POST if request.method == "POST" else None, user=user)
+    if request.method == "POST" and form.is_valid():
+        do_change_own_password(user, form.cleaned_data["password1"], keep_session=request.session.session_key)
+        auth.update_session_auth_hash(request, user)
+        messages.success(request, "Your password is changed. You are logged out everywhere else.")
+        return redirect("core:home")
+    return render(request, "accounts/my_password.html", {"form": form, "forced": user.must_change_password})

@@ -7,6 +7,8 @@ forgot a check still shows nothing it should not.
   with `incidents.restricted` (the DSL and deputies).
 - A concern about a member of staff goes to the headteacher (`incidents.allegations`) only, and one
   about the headteacher to the chair of governors (`incidents.allegations-head`) only.
+- Nobody deals with a concern that names them (in any part but its reporter): linked to their record
+  or their login, or by a name that may be theirs (`names.user_keys`). Others deal with it.
 """
 
 from __future__ import annotations
@@ -16,8 +18,9 @@ from typing import TYPE_CHECKING
 from django.db.models import Exists, OuterRef, Q
 
 from schoolgate.web.accounts.choices import Capability
-from schoolgate.web.incidents.choices import ANSWERING_ROLES, IncidentKind
+from schoolgate.web.incidents.choices import ANSWERING_ROLES, NAMING_ROLES, IncidentKind
 from schoolgate.web.incidents.models import Incident, IncidentQuerySet, Involvement
+from schoolgate.web.incidents.names import user_keys
 
 if TYPE_CHECKING:
     from schoolgate.web.accounts.models import User
@@ -50,12 +53,24 @@ def _capabilities(user: User, school_id: int) -> frozenset[Capability]:
     return user.capabilities_by_school().get(school_id, frozenset())
 
 
+def naming(user: User, roles: frozenset[str] = NAMING_ROLES) -> Exists:
+    """Whether an incident names `user` in one of `roles`: linked to their record or login, or by a
+    name not linked to anyone that may be theirs."""
+    unlinked = Q(person__isnull=True, user__isnull=True, name_key__in=sorted(user_keys(user)))
+    return Exists(
+        Involvement.objects.filter(
+            Q(person__user=user) | Q(user=user) | unlinked, incident=OuterRef("pk"), role__in=sorted(roles)
+        )
+    )
+
+
 def managed(user: User, school: School) -> IncidentQuerySet:
-    """The incidents at `school` that `user` deals with: sees in full and may change."""
+    """The incidents at `school` that `user` deals with: sees in full and may change. Not one that
+    names them, whatever their role."""
     rule = _in_charge(_capabilities(user, school.pk))
     if rule is None:
         return Incident.objects.none()
-    return Incident.objects.filter(rule, school=school)
+    return Incident.objects.filter(rule, ~naming(user), school=school)
 
 
 def visible(user: User, school: School) -> IncidentQuerySet:
@@ -64,20 +79,23 @@ def visible(user: User, school: School) -> IncidentQuerySet:
     if Capability.INCIDENT_REPORT not in capabilities and _in_charge(capabilities) is None:
         return Incident.objects.none()
     # Not a concern that turned out to be about the one who reported it.
-    about_them = Involvement.objects.filter(
-        incident=OuterRef("pk"), person__user=user, role__in=sorted(ANSWERING_ROLES)
-    )
-    rule: Q = Q(reported_by=user) & ~Q(Exists(about_them))
+    rule: Q = Q(reported_by=user) & ~Q(naming(user, ANSWERING_ROLES))
     in_charge = _in_charge(capabilities)
     if in_charge is not None:
-        rule |= in_charge
+        rule |= in_charge & ~Q(naming(user))
     return Incident.objects.filter(rule, school=school)
 
 
 def deals_with(user: User, incident: Incident) -> bool:
-    """Whether `user` deals with `incident` (the check the actions make)."""
+    """Whether `user` deals with `incident` (the check the actions make): their role deals with its
+    kind, and it does not name them."""
     rule = _in_charge(_capabilities(user, incident.school_id))
-    return rule is not None and Incident.objects.filter(rule, pk=incident.pk).exists()
+    return rule is not None and Incident.objects.filter(rule, ~naming(user), pk=incident.pk).exists()
+
+
+def named_in(user: User, incident: Incident) -> bool:
+    """Whether `incident` names `user` (in any part but its reporter)."""
+    return Incident.objects.filter(naming(user), pk=incident.pk).exists()
 
 
 def any_in_charge(user: User, school: School) -> bool:

@@ -20,7 +20,7 @@ from typing import IO, TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Max, Model
+from django.db.models import Model
 from django.utils import timezone
 
 from schoolgate.web.accounts.choices import Capability, Role
@@ -30,6 +30,7 @@ from schoolgate.web.audit.trail import acting_as, current_actor, record
 from schoolgate.web.incidents import access
 from schoolgate.web.incidents.choices import (
     ANSWERING_ROLES,
+    NAMING_ROLES,
     NEXT,
     OPEN_STATES,
     RESTRICTED_TYPES,
@@ -39,6 +40,7 @@ from schoolgate.web.incidents.choices import (
     IllegalStep,
     IncidentKind,
     Outcome,
+    RecordsMatch,
     Status,
 )
 from schoolgate.web.incidents.choices import (
@@ -57,16 +59,14 @@ from schoolgate.web.incidents.models import (
     RecordView,
     Referral,
     SanctionAction,
+    new_reference,
 )
-from schoolgate.web.people.choices import PersonKind
+from schoolgate.web.incidents.names import Directory, Match, key_of
 
 if TYPE_CHECKING:
     from schoolgate.web.accounts.models import User
     from schoolgate.web.people.models import Person
     from schoolgate.web.tenancy.models import School
-
-# The people whose part in an incident makes it a concern about a member of staff.
-STAFF_KINDS = frozenset({PersonKind.STAFF, PersonKind.SUPPLY})
 
 # Who may be one of the two senior members of staff an investigation of misuse needs.
 SENIOR_ROLES = frozenset(
@@ -113,8 +113,22 @@ def _save(obj: Model, reason: str = "") -> None:
 
 
 def _require_in_charge(user: User, incident: Incident) -> None:
+    """`user` deals with `incident`: their role deals with its kind, and it does not name them (nobody
+    deals with a concern about themselves, whatever their role)."""
     if not access.deals_with(user, incident):
+        if access.named_in(user, incident):
+            raise PermissionDenied(f"{incident} names {user}: others deal with it")
         raise PermissionDenied(f"{user} does not deal with {incident}")
+
+
+def _require_reporter_or_in_charge(user: User, incident: Incident) -> None:
+    """The member of staff who reported it (while they may still see it), or someone who deals with it."""
+    if (
+        incident.reported_by_id == user.pk
+        and access.visible(user, incident.school).filter(pk=incident.pk).exists()
+    ):
+        return
+    _require_in_charge(user, incident)
 
 
 def _require_open(incident: Incident) -> None:
@@ -144,46 +158,89 @@ def full_name_problem(name: str) -> str | None:
 
 @dataclass(frozen=True)
 class Party:
-    """A person involved, as the report gives them: a person of the school's records, or a name."""
+    """A person involved, as the report gives them: a person of the school's records, a login of the
+    school (someone with no record in its people), or a name.
+
+    A name that may be someone on the records (`names.Directory.find`) is `kept` when the one who
+    gave it said it is none of them; otherwise it is recorded as not checked. Either way, where the
+    concern goes follows from who the name may be."""
 
     role: PartRole
     person: Person | None = None
     name: str = ""
     notes: str = ""
+    user: User | None = None
+    kept: bool = False
+
+    @property
+    def who(self) -> tuple[str, object]:
+        """Who the party is, to tell the same one named twice."""
+        if self.person is not None:
+            return ("person", self.person.pk)
+        if self.user is not None:
+            return ("user", self.user.pk)
+        return ("name", key_of(self.name) or " ".join(self.name.lower().split()))
 
 
-def _involve(incident: Incident, party: Party, user: User) -> Involvement:
-    name = " ".join((party.person.full_name if party.person is not None else party.name).split())
-    if party.person is None:
+def _involve(incident: Incident, party: Party, user: User, directory: Directory) -> Involvement:
+    records = RecordsMatch.LINKED
+    if party.person is not None:
+        if party.person.school_id != incident.school_id:
+            raise ValidationError("That person is not in this school's records")
+        name = party.person.full_name
+    elif party.user is not None:
+        if not Membership.objects.filter(user=party.user, school_id=incident.school_id).exists():
+            raise ValidationError("That login is not one of this school's")
+        name = str(party.user)
+    else:
+        name = " ".join(party.name.split())
         problem = full_name_problem(name)
         if problem:
             raise ValidationError({"name": problem})
-    elif party.person.school_id != incident.school_id:
-        raise ValidationError("That person is not in this school's records")
+        if not directory.find(name):
+            records = RecordsMatch.NONE
+        else:
+            records = RecordsMatch.KEPT if party.kept else RecordsMatch.UNCHECKED
+    name = " ".join(name.split())[:200]
     involvement = Involvement(
-        school_id=incident.school_id, incident=incident, person=party.person, name=name[:200],
-        role=party.role, notes=party.notes[:300], added_by=user,
+        school_id=incident.school_id, incident=incident, person=party.person, user=party.user, name=name,
+        name_key=key_of(name), records=records, role=party.role, notes=party.notes[:300], added_by=user,
     )  # fmt: skip
     _save(involvement)
     return involvement
 
 
-def _answering(people: Iterable[Party | Involvement]) -> list[Person]:
-    """The people of the school's records an incident is about (its subject, alleged perpetrator)."""
-    return [p.person for p in people if p.person is not None and p.role in ANSWERING_ROLES]
+def _who(involvement: Involvement, directory: Directory) -> list[Match]:
+    """Who an involvement is, or may be, of those who decide where a concern goes."""
+    if involvement.person_id is not None:
+        found = directory.by_person.get(involvement.person_id)
+        return [found] if found is not None else []
+    if involvement.user_id is not None:
+        found = directory.by_user.get(involvement.user_id)
+        return [found] if found is not None else []
+    return directory.find_key(involvement.name_key or key_of(involvement.name))
 
 
-def _settle(incident: Incident) -> bool:
-    """Who deals with the incident follows from whom it is about, whatever was ticked: a concern about
-    a member of staff goes to the headteacher, one about the headteacher to the chair of governors, and
-    a safeguarding type stays restricted. Returns whether anything changed."""
-    about = _answering(Involvement.objects.filter(incident=incident).select_related("person"))
+def _settle(incident: Incident, directory: Directory | None = None) -> bool:
+    """Who deals with the incident follows from whom it names, whatever was ticked, and failing
+    towards the more restricted route: a concern about someone who is, or may be, a member of staff
+    goes to the headteacher; one that names someone who is, or may be, the headteacher (in any part
+    but its reporter) to the chair of governors; a safeguarding type stays restricted. A name counts
+    whether it was linked, kept as not on the records, or not checked. Returns whether anything
+    changed."""
+    if directory is None:
+        directory = Directory(incident.school, staff_only=True)
+    named = [
+        (i.role, _who(i, directory))
+        for i in Involvement.objects.filter(incident=incident)
+        if i.role in NAMING_ROLES
+    ]
     before = (incident.kind, incident.concerns_headteacher, incident.restricted)
-    if any(p.kind in STAFF_KINDS for p in about):
+    if any(m.staff for role, found in named if role in ANSWERING_ROLES for m in found):
         incident.kind = IncidentKind.STAFF
     if incident.kind == IncidentKind.STAFF:
         incident.restricted = False
-        if any(_is_headteacher(p) for p in about):
+        if any(m.head for _, found in named for m in found):
             incident.concerns_headteacher = True
     else:
         incident.concerns_headteacher = False
@@ -194,13 +251,18 @@ def _settle(incident: Incident) -> bool:
     return (incident.kind, incident.concerns_headteacher, incident.restricted) != before
 
 
-def _is_headteacher(person: Person) -> bool:
-    return (
-        person.user_id is not None
-        and Membership.objects.filter(
-            user_id=person.user_id, school_id=person.school_id, role=Role.HEADTEACHER
-        ).exists()
-    )
+def _directory(school: School, parties: Iterable[Party]) -> Directory:
+    """The school's records as the parties need them: everyone, to check a name against, or only those
+    who decide where a concern goes."""
+    unlinked = any(p.person is None and p.user is None for p in parties)
+    return Directory(school, staff_only=not unlinked)
+
+
+def routed_to(incident: Incident) -> str:
+    """Who deals with the incident, in words, for the one who reported it."""
+    if incident.kind == IncidentKind.STAFF:
+        return "the chair of governors" if incident.concerns_headteacher else "the headteacher"
+    return "the DSL and deputies" if incident.restricted else "the DSL team"
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -238,19 +300,18 @@ def do_report(school: School, user: User, report: Report) -> Incident:
         raise ValidationError({"what_happened": "Say what happened"})
     if report.occurred_at > timezone.now() + dt.timedelta(minutes=5):
         raise ValidationError({"occurred_at": "That time is still to come"})
-    seen: set[tuple[object, str]] = set()
+    seen: set[tuple[tuple[str, object], str]] = set()
     for party in report.people:
-        who = party.person.pk if party.person is not None else " ".join(party.name.lower().split())
-        if (who, party.role) in seen:
+        if (party.who, party.role) in seen:
             raise ValidationError("The same person is named twice in the same part: name them once")
-        seen.add((who, party.role))
+        seen.add((party.who, party.role))
     concerns_head = report.kind == IncidentKind.STAFF and report.concerns_headteacher
+    directory = _directory(school, report.people)
     for attempt in range(5):
         try:
             with transaction.atomic(), _acting(user):
-                number = (Incident.objects.filter(school=school).aggregate(n=Max("number"))["n"] or 0) + 1
                 incident = Incident(
-                    school=school, number=number, kind=report.kind, risk_area=report.risk_area,
+                    school=school, reference=new_reference(), kind=report.kind, risk_area=report.risk_area,
                     incident_type=report.incident_type, misuse=report.misuse,
                     illegal_content=report.illegal_content,
                     restricted=report.kind == IncidentKind.PUPIL
@@ -260,25 +321,27 @@ def do_report(school: School, user: User, report: Report) -> Incident:
                     childs_words=report.childs_words.strip(), reported_by=user,
                     reported_at=report.reported_at or timezone.now(),
                 )  # fmt: skip
-                incident.full_clean(exclude=("reported_by", "misuse"))
+                # The reference is left to the database: a taken one (unlikely as it is) is drawn again.
+                incident.full_clean(exclude=("reported_by", "misuse", "reference"))
                 _save(incident)
                 for party in report.people:
-                    _involve(incident, party, user)
+                    _involve(incident, party, user, directory)
                 own = getattr(user, "person", None)
                 if own is not None and not any(
                     p.person == own and p.role == PartRole.REPORTER for p in report.people
                 ):
-                    _involve(incident, Party(PartRole.REPORTER, person=own), user)
+                    _involve(incident, Party(PartRole.REPORTER, person=own), user, directory)
                 elif own is None and not any(p.role == PartRole.REPORTER for p in report.people):
                     Involvement.objects.create(
-                        school=school, incident=incident, name=str(user)[:200], role=PartRole.REPORTER,
+                        school=school, incident=incident, user=user, name=str(user)[:200],
+                        name_key=key_of(str(user)), records=RecordsMatch.LINKED, role=PartRole.REPORTER,
                         added_by=user,
                     )  # fmt: skip
-                if _settle(incident):
+                if _settle(incident, directory):
                     _save(incident, "who deals with it follows from whom it is about")
                 _event(incident, user, EventKind.REPORTED, "Concern reported", at=incident.reported_at)
                 return incident
-        except IntegrityError:  # another report took the number: take the next
+        except IntegrityError:  # the reference drawn is taken: draw another
             if attempt == 4:
                 raise
     raise AssertionError("unreachable")
@@ -288,23 +351,24 @@ def do_add_person(incident: Incident, user: User, party: Party) -> Involvement:
     _require_in_charge(user, incident)
     if incident.status == Status.ARCHIVED:
         raise ValidationError(f"{incident} is archived")
+    directory = _directory(incident.school, [party])
     with transaction.atomic(), _acting(user):
-        if (
-            party.person is not None
-            and Involvement.objects.filter(incident=incident, person=party.person, role=party.role).exists()
+        already = Involvement.objects.filter(incident=incident, role=party.role)
+        if (party.person is not None and already.filter(person=party.person).exists()) or (
+            party.user is not None and already.filter(user=party.user).exists()
         ):
-            raise ValidationError(f"{party.person.full_name} is already {party.role.label.lower()} in it")
-        involvement = _involve(incident, party, user)
+            who = party.person.full_name if party.person is not None else str(party.user)
+            raise ValidationError(f"{who} is already {party.role.label.lower()} in it")
+        involvement = _involve(incident, party, user, directory)
         _event(incident, user, EventKind.NOTE, f"{involvement.name} added: {party.role.label.lower()}")
-        if _settle(incident):
+        if _settle(incident, directory):
             _save(incident, "who deals with it follows from whom it is about")
     return involvement
 
 
 def do_add_information(incident: Incident, user: User, text: str) -> Event:
     """The reporter (or anyone dealing with it) adds what they learned since."""
-    if incident.reported_by_id != user.pk:
-        _require_in_charge(user, incident)
+    _require_reporter_or_in_charge(user, incident)
     if incident.status == Status.ARCHIVED:
         raise ValidationError(f"{incident} is archived")
     if not text.strip():
@@ -559,8 +623,7 @@ def do_take_action(
 def do_illegal_step(incident: Incident, user: User, step: IllegalStep) -> IllegalStepDone:
     """That a step of the illegal-content route was done: who, when. Anyone who may see the incident
     may record it (the member of staff who found it isolates the device)."""
-    if incident.reported_by_id != user.pk:
-        _require_in_charge(user, incident)
+    _require_reporter_or_in_charge(user, incident)
     if not incident.illegal:
         raise ValidationError("These steps are for an incident that may involve illegal content")
     if incident.illegal_steps.filter(step=step).exists():

@@ -2,7 +2,7 @@
 than the page. The same rules hold as for the page, in the same place (`actions`): for an incident on
 the illegal-content route nothing is accepted, and the body is not read.
 
-`POST /incidents/api/<incident id>/evidence/` with a login session (and its CSRF token), as
+`POST /incidents/api/<incident reference>/evidence/` with a login session (and its CSRF token), as
 multipart form data: `kind` (file, url or description), `file`, `url`, `description`. Answers 201
 with the evidence's id, SHA-256, size and type; 400 with the errors by field; 403 with
 `"error": "illegal-content-route"` and the steps; 404 for an incident the user does not deal with.
@@ -24,8 +24,8 @@ from schoolgate.web.incidents.pages import IN_CHARGE
 
 @staff_view(IN_CHARGE)
 @require_POST
-def evidence_api(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = get_object_or_404(access.managed(request.user, request.school), pk=pk)
+def evidence_api(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = get_object_or_404(access.managed(request.user, request.school), reference=ref)
     if incident.illegal:
         return JsonResponse(
             {
@@ -50,7 +50,7 @@ def evidence_api(request: StaffRequest, pk: int) -> HttpResponse:
         return JsonResponse({"errors": errors}, status=400)
     body = {
         "id": evidence.pk,
-        "incident": incident.pk,
+        "incident": incident.reference,
         "kind": evidence.kind,
         "sha256": evidence.sha256,
         "size": evidence.size,

@@ -109,6 +109,19 @@ class Role(models.TextChoices):
 # The roles whose history makes "continued infringements": the person the misuse is about.
 ANSWERING_ROLES = frozenset({Role.SUBJECT, Role.PERPETRATOR})
 
+# The parts that name someone in a concern: anyone but its reporter. Nobody deals with a concern
+# that names them in one of these.
+NAMING_ROLES = frozenset(set(Role) - {Role.REPORTER})
+
+
+class RecordsMatch(models.TextChoices):
+    """What the school's records said of a person's name when it was given."""
+
+    LINKED = "linked", "Linked to the school's records"
+    NONE = "none", "Nobody of that name on the school's records"
+    KEPT = "kept", "Not linked: said to be none of the people of that name on the school's records"
+    UNCHECKED = "unchecked", "Not linked, and not checked against the school's records"
+
 
 class Agency(models.TextChoices):
     POLICE = "police", "Police"

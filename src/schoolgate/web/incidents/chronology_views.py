@@ -4,6 +4,10 @@ order, to read or print (for a pupil; for a member of staff, the allegations abo
 It shows only incidents the user deals with (`access.managed`), so the DSL team sees a pupil's, the
 headteacher a member of staff's, and nobody learns from it of an incident they could not open. Each
 incident shown is logged as looked at.
+
+It does not miss an incident quietly: one that names someone by a name that may be the person's, not
+linked to anyone, is said to ("1 record names someone called Mia Jones without linking them"), so
+that whoever reads it can open the record and see.
 """
 
 from __future__ import annotations
@@ -19,6 +23,7 @@ from schoolgate.web.core.access import StaffRequest, staff_view
 from schoolgate.web.incidents import access
 from schoolgate.web.incidents.choices import Role, Status
 from schoolgate.web.incidents.models import Event, Involvement, RecordView
+from schoolgate.web.incidents.names import person_keys
 from schoolgate.web.incidents.pages import IN_CHARGE, render_page
 from schoolgate.web.people.models import Person
 
@@ -29,15 +34,34 @@ def _role_name(role: str) -> str:
     return Role(role).label.split(" (")[0]  # "Subject (the concern is about them)": "Subject"
 
 
+def _unlinked(involvements: list[Involvement]) -> dict[str, object] | None:
+    """The records that name someone by a name that may be the person's, linked to nobody: how many,
+    the names as written, and the records (once each)."""
+    if not involvements:
+        return None
+    incidents = list({i.incident_id: i.incident for i in involvements}.values())
+    names = list(dict.fromkeys(i.name for i in involvements))
+    return {"count": len(incidents), "names": names, "incidents": incidents}
+
+
 @staff_view(IN_CHARGE)
 @GET_POST
 def chronology_view(request: StaffRequest, pk: int) -> HttpResponse:
     # Not through `restrict(PEOPLE_VIEW)`: the chair of governors deals with concerns about the
     # headteacher without seeing the school's records. What decides is the incidents below.
     person = get_object_or_404(Person.objects.filter(school=request.school), pk=pk)
+    managed = access.managed(request.user, request.school)
+    unlinked = list(
+        Involvement.objects.filter(
+            school=request.school, person__isnull=True, user__isnull=True,
+            name_key__in=sorted(person_keys(person)), incident__in=managed.exclude(status=Status.ARCHIVED),
+        )
+        .exclude(role=Role.REPORTER)
+        .select_related("incident")
+        .order_by("incident__occurred_at", "incident_id", "pk")
+    )  # fmt: skip
     found = list(
-        access.managed(request.user, request.school)
-        .filter(involvements__person=person)
+        managed.filter(involvements__person=person)
         .distinct()
         .order_by("occurred_at", "pk")
         .prefetch_related(
@@ -48,7 +72,7 @@ def chronology_view(request: StaffRequest, pk: int) -> HttpResponse:
             )
         )
     )
-    if not found:
+    if not found and not unlinked:
         raise Http404("no incident of theirs that you deal with")
     # Archived incidents were raised in error: they are left out (and said to be).
     incidents = [i for i in found if i.status != Status.ARCHIVED]
@@ -68,6 +92,7 @@ def chronology_view(request: StaffRequest, pk: int) -> HttpResponse:
         "incidents": [(i, roles[i.pk]) for i in incidents],
         "lines": lines,
         "archived": len(found) - len(incidents),
+        "unlinked": _unlinked(unlinked),
         "now": now,
         "can_see_person": request.user.can(Capability.PEOPLE_VIEW, request.school),
     }

@@ -1,5 +1,10 @@
 """The online safety log's forms. The report form is for anyone, in a hurry: few fields, plain words,
-people typed by name (the school's records are offered as they type)."""
+people typed by name (the school's records are offered as they type).
+
+A name typed rather than picked that may be someone on the school's records (`names`) comes back to be
+confirmed: the form shows who it may be, and the one typing picks one or keeps the name as someone not
+on the records. Nothing is linked, or left unlinked, without their saying so.
+"""
 
 from __future__ import annotations
 
@@ -13,6 +18,7 @@ from django.utils import timezone
 from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
+from schoolgate.web.accounts.models import User
 from schoolgate.web.incidents.actions import Party, full_name_problem
 from schoolgate.web.incidents.choices import (
     Agency,
@@ -29,12 +35,12 @@ from schoolgate.web.incidents.choices import (
     Status,
 )
 from schoolgate.web.incidents.models import Involvement, Misuse, SanctionAction
+from schoolgate.web.incidents.names import MAX_MATCHES, Directory, Match, key_of
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.forms import DATE_FORMATS, DATETIME_FORMATS, DateInput, DateTimeInput
 from schoolgate.web.people.models import Person
 
 if TYPE_CHECKING:
-    from schoolgate.web.accounts.models import User
     from schoolgate.web.incidents.models import Incident
     from schoolgate.web.tenancy.models import School
 
@@ -89,6 +95,46 @@ class PeopleLabels:
     def options(self) -> SafeString:
         """The <option>s of the page's <datalist>."""
         return mark_safe("".join(f'<option value="{escape(label)}">' for label in sorted(self.by_label)))
+
+
+def keep_value(name: str) -> str:
+    """The choice that keeps `name` as someone not on the records: bound to the name it was offered
+    for, so that it keeps no other."""
+    return "keep:" + key_of(name)
+
+
+def match_field(name: str, matches: list[Match]) -> forms.ChoiceField:
+    """Who `name` may be: each match, told apart by no more than is needed, and keeping the name."""
+    shown = matches[:MAX_MATCHES]
+    help_text = "The school's records have someone of this name. Choose who you mean, or keep the name as "
+    help_text += "someone not on our records."
+    if len(matches) > len(shown):
+        help_text += f" These are {len(shown)} of {len(matches)}: write their full name to find fewer."
+    keep = f"None of these: keep “{name}” as someone not on our records"
+    return forms.ChoiceField(
+        label=f"Who is “{name}”?", required=False, widget=forms.RadioSelect, help_text=help_text,
+        choices=[*((m.value, m.label) for m in shown), (keep_value(name), keep)],
+        error_messages={"invalid_choice": "Choose one of these"},
+    )  # fmt: skip
+
+
+def confirmed_party(role: Role, name: str, matches: list[Match], picked: str, notes: str = "") -> Party | str:
+    """The party a confirmed name gives, or what is wrong. `picked` must be one of the matches of
+    `name` as it is now, or keep this very name."""
+    if picked and picked == keep_value(name):
+        return full_name_problem(name) or Party(role, name=name, notes=notes, kept=True)
+    chosen = next((m for m in matches[:MAX_MATCHES] if m.value == picked), None) if picked else None
+    if chosen is None:
+        return f"Choose who {name} is, or keep the name as someone not on our records"
+    if chosen.kind == "person":
+        person = Person.objects.filter(pk=chosen.pk).first()
+        if person is not None:
+            return Party(role, person=person, notes=notes)
+    else:
+        user = User.objects.filter(pk=chosen.pk).first()
+        if user is not None:
+            return Party(role, user=user, notes=notes)
+    return f"Choose who {name} is again: the records changed meanwhile"
 
 
 def misuse_choices(school: School, keep: int | None = None) -> list[tuple[str, Any]]:
@@ -160,10 +206,12 @@ class ReportForm(forms.Form):
         help_text="It then goes to the chair of governors, not the headteacher",
     )  # fmt: skip
 
-    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, school: School, offer: bool = True, **kwargs: Any) -> None:
+        """`offer`: whether the school's records are offered as one types, and a typed name checked
+        against them (only for those who may see them)."""
         super().__init__(*args, **kwargs)
         self.school = school
-        self.labels = PeopleLabels(school)
+        self.labels = PeopleLabels(school if offer else None)
         self.fields["misuse"].choices = misuse_choices(school)  # type: ignore[attr-defined]
         self.fields["occurred_at"].initial = timezone.localtime().replace(second=0, microsecond=0)
         for i in range(PEOPLE_ROWS):
@@ -176,9 +224,25 @@ class ReportForm(forms.Form):
             )
         self.fields["person_0"].help_text = "Start typing: people in the school's records are offered"
         self.parties: list[Party] = []
+        # Names typed rather than picked that may be someone on the records, by row: to confirm.
+        self.matches: dict[int, tuple[str, list[Match]]] = {}
+        if self.is_bound and offer:
+            directory: Directory | None = None
+            for i in range(PEOPLE_ROWS):
+                name = " ".join(str(self.data.get(self.add_prefix(f"person_{i}"), ""))[:200].split())
+                if not name or self.labels.by_label.get(name) is not None:
+                    continue
+                directory = directory or Directory(school)
+                found = directory.find(name)
+                if found:
+                    self.matches[i] = (name, found)
+                    self.fields[f"match_{i}"] = match_field(name, found)
 
-    def people_rows(self) -> list[tuple[forms.BoundField, forms.BoundField]]:
-        return [(self[f"person_{i}"], self[f"role_{i}"]) for i in range(PEOPLE_ROWS)]
+    def people_rows(self) -> list[tuple[forms.BoundField, forms.BoundField, forms.BoundField | None]]:
+        return [
+            (self[f"person_{i}"], self[f"role_{i}"], self[f"match_{i}"] if i in self.matches else None)
+            for i in range(PEOPLE_ROWS)
+        ]
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
@@ -202,15 +266,21 @@ class ReportForm(forms.Form):
                 self.add_error(f"role_{i}", f"Say what part {name} had")
                 continue
             person = self.labels.get(name)
-            if person is None:
-                problem = full_name_problem(name)
-                if problem:
-                    self.add_error(f"person_{i}", problem)
+            field = f"person_{i}"
+            if person is not None:
+                got: Party | str = Party(Role(role), person=person)
+            elif i in self.matches and self.matches[i][0] == name:
+                field = f"match_{i}"
+                if field in self.errors:
                     continue
-            party = Party(Role(role), person=person, name="" if person else name)
-            if any(
-                p.role == party.role and (p.person or p.name) == (party.person or party.name) for p in parties
-            ):
+                got = confirmed_party(Role(role), name, self.matches[i][1], data.get(field) or "")
+            else:
+                got = full_name_problem(name) or Party(Role(role), name=name)
+            if isinstance(got, str):
+                self.add_error(field, got)
+                continue
+            party = got
+            if any(p.role == party.role and p.who == party.who for p in parties):
                 self.add_error(f"person_{i}", f"{name} is named twice as {Role(role).label.lower()}")
                 continue
             parties.append(party)
@@ -305,23 +375,41 @@ class PersonAddForm(forms.Form):
     notes = forms.CharField(label="Notes", required=False, max_length=300, help_text="How they are involved")
 
     def __init__(self, *args: Any, school: School, offer: bool = True, **kwargs: Any) -> None:
-        """`offer`: whether the school's records are offered as one types (only to those who may see
-        them: the chair of governors types names in full)."""
+        """`offer`: whether the school's records are offered as one types, and a typed name checked
+        against them (only for those who may see them: the chair of governors types names in full,
+        and where the concern goes still follows from who the name may be)."""
         super().__init__(*args, **kwargs)
         self.labels = PeopleLabels(school if offer else None)
         if not offer:
             self.fields["name"].help_text = "Their first and last names, in full"
+        self.matches: tuple[str, list[Match]] | None = None
+        if self.is_bound and offer:
+            name = " ".join(str(self.data.get(self.add_prefix("name"), ""))[:200].split())
+            found = Directory(school).find(name) if name and name not in self.labels.by_label else []
+            if found:
+                self.matches = (name, found)
+                self.fields["match"] = match_field(name, found)
+                self.order_fields(["name", "match"])
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
         name = " ".join(data.get("name", "").split())
+        if not name or "role" not in data or "match" in self.errors:
+            return data
+        role, notes = Role(data["role"]), data.get("notes", "")
         person = self.labels.get(name)
-        if name and person is None and (problem := full_name_problem(name)):
-            self.add_error("name", problem)
-        if "role" in data:
-            data["party"] = Party(
-                Role(data["role"]), person=person, name="" if person else name, notes=data.get("notes", "")
-            )
+        field = "name"
+        if person is not None:
+            got: Party | str = Party(role, person=person, notes=notes)
+        elif self.matches is not None and self.matches[0] == name:
+            field = "match"
+            got = confirmed_party(role, name, self.matches[1], data.get("match") or "", notes)
+        else:
+            got = full_name_problem(name) or Party(role, name=name, notes=notes)
+        if isinstance(got, str):
+            self.add_error(field, got)
+        else:
+            data["party"] = got
         return data
 
 

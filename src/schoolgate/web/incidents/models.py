@@ -9,6 +9,8 @@ that the trail proves what was written without showing it to readers of the trai
 from __future__ import annotations
 
 import datetime as dt
+import re
+import secrets
 from typing import Any, ClassVar, TypeVar
 
 from django.conf import settings
@@ -29,6 +31,7 @@ from schoolgate.web.incidents.choices import (
     IncidentKind,
     IncidentType,
     Outcome,
+    RecordsMatch,
     RiskArea,
     Role,
     Status,
@@ -123,6 +126,26 @@ class Misuse(Kept):
 # Incidents
 
 
+# An incident's reference: eight characters that cannot be mistaken for one another (no 0 or O, 1, I
+# or L, no U), in two groups of four. Drawn at random, so that it tells nothing of how many there are.
+REFERENCE_ALPHABET = "23456789ABCDEFGHJKMNPQRSTVWXYZ"
+REFERENCE_PATTERN = f"[{REFERENCE_ALPHABET}]{{4}}-[{REFERENCE_ALPHABET}]{{4}}"
+
+
+def new_reference() -> str:
+    drawn = "".join(secrets.choice(REFERENCE_ALPHABET) for _ in range(8))
+    return f"{drawn[:4]}-{drawn[4:]}"
+
+
+def reference_of(text: str) -> str | None:
+    """The reference someone typed ("k7q3 m2xp", "K7Q3M2XP"), written the one way, or None."""
+    plain = "".join(c for c in text.upper() if c.isalnum())[:20]
+    if len(plain) != 8:
+        return None
+    found = f"{plain[:4]}-{plain[4:]}"
+    return found if re.fullmatch(REFERENCE_PATTERN, found) else None
+
+
 class IncidentQuerySet(KeptQuerySet["Incident"]):
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=sorted(OPEN_STATES))
@@ -139,7 +162,9 @@ class Incident(Kept):
         "archive_reason",
     )
 
-    number = models.PositiveIntegerField(help_text="The school's own running number")
+    reference = models.CharField(
+        max_length=9, editable=False, help_text="Random, so that it says nothing of how many there are"
+    )
     kind = models.CharField(max_length=10, choices=IncidentKind.choices, default=IncidentKind.PUPIL)
     risk_area = models.CharField("area of risk", max_length=10, choices=RiskArea.choices)
     incident_type = models.CharField("type", max_length=20, choices=IncidentType.choices)
@@ -186,12 +211,14 @@ class Incident(Kept):
 
     class Meta:
         ordering = ("-reported_at", "-pk")
-        constraints = (models.UniqueConstraint(fields=("school", "number"), name="incident_number_once"),)
+        constraints = (
+            models.UniqueConstraint(fields=("school", "reference"), name="incident_reference_once"),
+        )
         indexes = (models.Index(fields=("school", "status")), models.Index(fields=("school", "occurred_at")))
 
     def __str__(self) -> str:
-        # No names and nothing of what happened: this is what the audit trail and the page titles show.
-        return f"Incident {self.number}"
+        # No names, nothing of what happened, and no count: what the audit trail and the page titles show.
+        return f"Incident {self.reference}"
 
     @property
     def illegal(self) -> bool:
@@ -208,15 +235,28 @@ class Incident(Kept):
 
 class Involvement(Kept):
     """A person's part in an incident. Each row is one person and their own role: adding a victim
-    never makes anyone else one. The name is kept as written, full, for people outside the records."""
+    never makes anyone else one. The name is kept as written, full, for people outside the records.
 
-    audit_digest: ClassVar[tuple[str, ...]] = ("name", "notes")
+    A name that is not linked keeps its key (`names.key_of`) and whether the records had someone of
+    that name (`records`): where the concern goes, who may deal with it and a pupil's chronology all
+    follow who the name may be, linked or not."""
+
+    audit_digest: ClassVar[tuple[str, ...]] = ("name", "notes", "name_key")
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="involvements")
     person = models.ForeignKey(
         "people.Person", null=True, blank=True, on_delete=models.PROTECT, related_name="involvements"
     )
+    user = models.ForeignKey(
+        USER, null=True, blank=True, on_delete=models.PROTECT, related_name="+",
+        verbose_name="login", help_text="A login of the school, for someone with no record in its people",
+    )  # fmt: skip
     name = models.CharField("full name", max_length=200)
+    name_key = models.CharField(max_length=200, blank=True, editable=False)
+    records = models.CharField(
+        "on the school's records", max_length=10, choices=RecordsMatch.choices,
+        default=RecordsMatch.UNCHECKED,
+    )  # fmt: skip
     role = models.CharField(max_length=15, choices=Role.choices)
     notes = models.CharField(max_length=300, blank=True, help_text="Their class, or how they are involved")
     added_at = models.DateTimeField(default=timezone.now)
@@ -232,10 +272,16 @@ class Involvement(Kept):
                 condition=models.Q(person__isnull=False),
                 name="person_role_once",
             ),
+            models.UniqueConstraint(
+                fields=("incident", "user", "role"),
+                condition=models.Q(user__isnull=False),
+                name="login_role_once",
+            ),
         )
+        indexes = (models.Index(fields=("school", "name_key")),)
 
     def __str__(self) -> str:
-        return f"{self.get_role_display()} in incident {self.incident.number}"
+        return f"{self.get_role_display()} in incident {self.incident.reference}"
 
 
 class Event(Kept):
@@ -255,7 +301,7 @@ class Event(Kept):
         ordering = ("at", "pk")
 
     def __str__(self) -> str:
-        return f"{self.get_kind_display()} in incident {self.incident.number}"
+        return f"{self.get_kind_display()} in incident {self.incident.reference}"
 
 
 class ActionTaken(Kept):
@@ -280,7 +326,7 @@ class ActionTaken(Kept):
         verbose_name_plural = "actions taken"
 
     def __str__(self) -> str:
-        return f"{self.action} in incident {self.incident.number}"
+        return f"{self.action} in incident {self.incident.reference}"
 
 
 class IllegalStepDone(Kept):
@@ -298,7 +344,7 @@ class IllegalStepDone(Kept):
         constraints = (models.UniqueConstraint(fields=("incident", "step"), name="illegal_step_once"),)
 
     def __str__(self) -> str:
-        return f"{self.get_step_display()} (incident {self.incident.number})"
+        return f"{self.get_step_display()} (incident {self.incident.reference})"
 
 
 class Evidence(Kept):
@@ -328,7 +374,7 @@ class Evidence(Kept):
         verbose_name_plural = "evidence"
 
     def __str__(self) -> str:
-        return f"Evidence {self.pk} ({self.get_kind_display()}) in incident {self.incident.number}"
+        return f"Evidence {self.pk} ({self.get_kind_display()}) in incident {self.incident.reference}"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         # The last line of the illegal-content route: whatever calls it, nothing is kept.
@@ -357,7 +403,7 @@ class Referral(Kept):
         ordering = ("made_at", "pk")
 
     def __str__(self) -> str:
-        return f"Referral to {self.get_agency_display()} (incident {self.incident.number})"
+        return f"Referral to {self.get_agency_display()} (incident {self.incident.reference})"
 
     def is_overdue(self, today: dt.date) -> bool:
         return self.completed_on is None and self.due_on is not None and self.due_on < today
@@ -384,7 +430,7 @@ class ParentContact(Kept):
         ordering = ("told_at", "pk")
 
     def __str__(self) -> str:
-        return f"Parents told {self.get_method_display().lower()} (incident {self.incident.number})"
+        return f"Parents told {self.get_method_display().lower()} (incident {self.incident.reference})"
 
 
 class RecordViewQuerySet(models.QuerySet["RecordView"]):
@@ -409,7 +455,7 @@ class RecordView(SchoolScoped):
         ordering = ("-at", "-pk")
 
     def __str__(self) -> str:
-        return f"{self.user} looked at incident {self.incident.number} ({self.what})"
+        return f"{self.user} looked at incident {self.incident.reference} ({self.what})"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

@@ -200,7 +200,7 @@ def render(report: GovernorsReport) -> bytes:
     story += [
         Paragraph(
             "The report counts incidents in the online safety log by when they happened. It holds no names, "
-            "no incident numbers and nothing of what happened. " + escape(HIDING_NOTE),
+            "no incident references and nothing of what happened. " + escape(HIDING_NOTE),
             styles["body"],
         ),
         Paragraph("Summary", styles["h2"]),

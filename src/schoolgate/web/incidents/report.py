@@ -7,7 +7,7 @@ type, by where they stood at the end of the term (the outcome of those closed by
 by the actions taken and by the referrals made. Concerns about members of staff are one line, never
 broken down: so few of them would name the person.
 
-What it never holds: a name, an incident's number, a date of one incident, or any of the free text.
+What it never holds: a name, an incident's reference, a date of one incident, or any of the free text.
 The counts leave this module only as `Cell`s, which carry what may be shown and nothing else.
 
 How small numbers are hidden (`protect`):

@@ -20,23 +20,29 @@ EVIDENCE_URLS = frozenset({"incidents:evidence-add", "incidents:api-evidence"})
 
 
 class IllegalRouteUploadHandler(FileUploadHandler):
-    def _evidence_for(self) -> int | None:
-        """The incident's id when the request is for one of the evidence addresses."""
+    def _evidence_for(self) -> str | None:
+        """The incident's reference when the request is for one of the evidence addresses."""
         if self.request is None:
             return None
         try:
             match = resolve(self.request.path_info)
         except Resolver404:
             return None
-        pk = match.kwargs.get("pk")
-        return pk if match.view_name in EVIDENCE_URLS and isinstance(pk, int) else None
+        ref = match.kwargs.get("ref")
+        return ref if match.view_name in EVIDENCE_URLS and isinstance(ref, str) else None
 
     def new_file(self, *args: Any, **kwargs: Any) -> None:
         super().new_file(*args, **kwargs)
-        pk = self._evidence_for()
-        if pk is None or self.request is None:
+        ref = self._evidence_for()
+        if ref is None or self.request is None:
             return
-        if Incident.objects.filter(pk=pk).exclude(illegal_content="").exists():
+        # A reference is one school's; where the school is not known yet, any school's incident of that
+        # reference on the illegal-content route is enough to drop the file.
+        incidents = Incident.objects.filter(reference=ref)
+        school = getattr(self.request, "school", None)
+        if school is not None:
+            incidents = incidents.filter(school=school)
+        if incidents.exclude(illegal_content="").exists():
             raise SkipFile()
         # Evidence larger than the log takes is not kept even for a moment (the page says why); the
         # rest of the request is read past, unstored.

@@ -34,6 +34,7 @@ from schoolgate.web.incidents.models import (
     Involvement,
     RecordView,
     Referral,
+    reference_of,
 )
 from schoolgate.web.incidents.pages import ANY_INCIDENTS, IN_CHARGE, render_page
 from schoolgate.web.people.choices import PersonKind
@@ -54,19 +55,19 @@ def _posted(request: StaffRequest) -> Any:
     return request.POST if request.method == "POST" else None
 
 
-def _managed(request: StaffRequest, pk: int) -> Incident:
+def _managed(request: StaffRequest, ref: str) -> Incident:
     """An incident the user deals with (others are not found)."""
-    return get_object_or_404(access.managed(request.user, request.school), pk=pk)
+    return get_object_or_404(access.managed(request.user, request.school), reference=ref)
 
 
-def _visible(request: StaffRequest, pk: int) -> Incident:
-    return get_object_or_404(access.visible(request.user, request.school), pk=pk)
+def _visible(request: StaffRequest, ref: str) -> Incident:
+    return get_object_or_404(access.visible(request.user, request.school), reference=ref)
 
 
 def _refused(request: StaffRequest, incident: Incident, error: ValidationError) -> HttpResponse:
     for message in error.messages:
         messages.error(request, message)
-    return redirect("incidents:detail", pk=incident.pk)
+    return redirect("incidents:detail", ref=incident.reference)
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -95,9 +96,10 @@ def list_view(request: StaffRequest) -> HttpResponse:
     else:
         show = "all"
         incidents = incidents.exclude(status=Status.ARCHIVED)
-    number = request.GET.get("number", "").strip()
-    if number.isascii() and number.isdigit():
-        incidents = incidents.filter(number=int(number))
+    typed = request.GET.get("reference", "")[:40].strip()
+    if typed:
+        reference = reference_of(typed)
+        incidents = incidents.filter(reference=reference) if reference else incidents.none()
     today = timezone.localdate()
     overdue = Referral.objects.filter(incident=OuterRef("pk"), completed_on__isnull=True, due_on__lt=today)
     incidents = (
@@ -121,18 +123,42 @@ def list_view(request: StaffRequest) -> HttpResponse:
         "page": page,
         "show": show,
         "filters": filters if in_charge else [],
-        "number": number,
+        "reference": typed,
         "managed_ids": managed_ids,
         "in_charge": in_charge,
+        "not_listed": not_listed(user.capabilities_by_school().get(school.pk, frozenset())),
     }
     return render_page(request, "incidents/list.html", context)
+
+
+def not_listed(capabilities: frozenset[Capability]) -> str:
+    """What the log does not list for someone of these capabilities, and where it goes instead. The
+    same words whether or not there is any such concern."""
+    if not any(c in capabilities for c in IN_CHARGE):
+        return (
+            "You see the concerns you reported, unless one turned out to be about you. The DSL team, the "
+            "headteacher or the chair of governors deals with each, by whom it is about."
+        )
+    elsewhere = []
+    if Capability.INCIDENT_MANAGE not in capabilities:
+        elsewhere.append("concerns about pupils go to the DSL team")
+    elif Capability.INCIDENT_RESTRICTED not in capabilities:
+        elsewhere.append("restricted concerns about pupils go to the DSL and deputies")
+    if Capability.ALLEGATIONS not in capabilities:
+        elsewhere.append("concerns about members of staff go to the headteacher")
+    if Capability.ALLEGATIONS_HEAD not in capabilities:
+        elsewhere.append("concerns about the headteacher go to the chair of governors")
+    said = "; ".join(elsewhere)
+    listed = f"Not listed here: {said}. " if said else ""
+    return listed + "A concern that names you goes to others, and you see it only if you reported it."
 
 
 @staff_view(Capability.INCIDENT_REPORT)
 @GET_POST
 def report_view(request: StaffRequest) -> HttpResponse:
     matrix.ensure_matrix(request.school)
-    form = forms.ReportForm(_posted(request), school=request.school)
+    offer = request.user.can(Capability.PEOPLE_VIEW, request.school)
+    form = forms.ReportForm(_posted(request), school=request.school, offer=offer)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         report = actions.Report(
@@ -155,10 +181,10 @@ def report_view(request: StaffRequest) -> HttpResponse:
         else:
             messages.success(
                 request,
-                f"Thank you: your concern is recorded as incident {incident.number}. "
-                "The DSL team has it; you can add to it here.",
+                f"Thank you: your concern is recorded as incident {incident.reference}. "
+                f"It has gone to {actions.routed_to(incident)}; you can add to it here.",
             )
-            return redirect("incidents:detail", pk=incident.pk)
+            return redirect("incidents:detail", ref=incident.reference)
     context = {
         "form": form,
         "people_options": form.labels.options(),
@@ -174,8 +200,8 @@ def report_view(request: StaffRequest) -> HttpResponse:
 
 @staff_view(ANY_INCIDENTS)
 @GET_POST
-def detail_view(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = _visible(request, pk)
+def detail_view(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = _visible(request, ref)
     actions.record_view(incident, request.user, "record")
     involvements = list(incident.involvements.select_related("person").order_by("role", "name"))
     steps_done = {s.step: s for s in incident.illegal_steps.select_related("done_by")}
@@ -185,6 +211,8 @@ def detail_view(request: StaffRequest, pk: int) -> HttpResponse:
         "involvements": involvements,
         "illegal_steps": illegal_steps,
         "steps_text": ILLEGAL_STEPS_TEXT,
+        # Whether a name was found on the school's records is said only to those who may see them.
+        "can_see_people": request.user.can(Capability.PEOPLE_VIEW, request.school),
     }
     if not access.deals_with(request.user, incident):
         # The member of staff who reported it: what they wrote (and the people they named), where it
@@ -221,8 +249,8 @@ def detail_view(request: StaffRequest, pk: int) -> HttpResponse:
 
 @staff_view(ANY_INCIDENTS)
 @require_POST
-def add_information_view(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = _visible(request, pk)
+def add_information_view(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = _visible(request, ref)
     form = forms.InformationForm(request.POST)
     if form.is_valid():
         try:
@@ -232,23 +260,23 @@ def add_information_view(request: StaffRequest, pk: int) -> HttpResponse:
         messages.success(request, "Added to the record.")
     else:
         messages.error(request, "Write what you want to add.")
-    return redirect("incidents:detail", pk=incident.pk)
+    return redirect("incidents:detail", ref=incident.reference)
 
 
 @staff_view(IN_CHARGE)
 @require_POST
-def move_view(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = _managed(request, pk)
+def move_view(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = _managed(request, ref)
     form = forms.MoveForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose where the incident goes next.")
-        return redirect("incidents:detail", pk=incident.pk)
+        return redirect("incidents:detail", ref=incident.reference)
     try:
         actions.do_move(incident, request.user, Status(form.cleaned_data["to"]), form.cleaned_data["note"])
     except ValidationError as error:
         return _refused(request, incident, error)
     messages.success(request, f"{incident} is now {incident.get_status_display().lower()}.")
-    return redirect("incidents:detail", pk=incident.pk)
+    return redirect("incidents:detail", ref=incident.reference)
 
 
 def _seniors(incident: Incident) -> list[User]:
@@ -265,8 +293,8 @@ def _seniors(incident: Incident) -> list[User]:
 
 @staff_view(IN_CHARGE)
 @GET_POST
-def classify_view(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = _managed(request, pk)
+def classify_view(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = _managed(request, ref)
     initial = {
         "kind": incident.kind,
         "incident_type": incident.incident_type,
@@ -302,7 +330,7 @@ def classify_view(request: StaffRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, f"{incident}'s details were changed.")
             if access.deals_with(request.user, incident):
-                return redirect("incidents:detail", pk=incident.pk)
+                return redirect("incidents:detail", ref=incident.reference)
             messages.info(request, f"{incident} is now dealt with by others: you no longer see it.")
             return redirect("incidents:list")
     return _form(
@@ -326,8 +354,8 @@ def _form(
 
 @staff_view(IN_CHARGE)
 @GET_POST
-def person_add_view(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = _managed(request, pk)
+def person_add_view(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = _managed(request, ref)
     form = forms.PersonAddForm(
         _posted(request), school=request.school,
         offer=request.user.can(Capability.PEOPLE_VIEW, request.school),
@@ -341,7 +369,15 @@ def person_add_view(request: StaffRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, f"{involvement.name} was added: {involvement.get_role_display().lower()}."
             )
-            return redirect("incidents:detail", pk=incident.pk)
+            if access.deals_with(request.user, incident):
+                return redirect("incidents:detail", ref=incident.reference)
+            if access.named_in(request.user, incident):
+                gone = f"{incident} names you, or someone of your name: others deal with it, and you no "
+                gone += "longer see it."
+            else:
+                gone = f"{incident} has gone to {actions.routed_to(incident)}: you no longer see it."
+            messages.info(request, gone)
+            return redirect("incidents:list")
     return _form(
         request, incident, form, "Add a person", "Add them",
         "Each person has their own part: adding someone changes no one else's.",
@@ -351,8 +387,8 @@ def person_add_view(request: StaffRequest, pk: int) -> HttpResponse:
 
 @staff_view(IN_CHARGE)
 @GET_POST
-def note_view(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = _managed(request, pk)
+def note_view(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = _managed(request, ref)
     form = forms.NoteForm(_posted(request), initial={"decision": request.GET.get("decision") == "1"})
     if request.method == "POST" and form.is_valid():
         try:
@@ -363,7 +399,7 @@ def note_view(request: StaffRequest, pk: int) -> HttpResponse:
             forms.check(form, error)
         else:
             messages.success(request, "The note is in the chronology.")
-            return redirect("incidents:detail", pk=incident.pk)
+            return redirect("incidents:detail", ref=incident.reference)
     return _form(
         request, incident, form, "Add a note or decision", "Add to the chronology",
         "A conversation, a phone call, a meeting, a decision and its reasons.",
@@ -372,8 +408,8 @@ def note_view(request: StaffRequest, pk: int) -> HttpResponse:
 
 @staff_view(IN_CHARGE)
 @GET_POST
-def action_add_view(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = _managed(request, pk)
+def action_add_view(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = _managed(request, ref)
     matrix.ensure_matrix(request.school)
     initial = {}
     chosen = request.GET.get("action", "")
@@ -400,18 +436,18 @@ def action_add_view(request: StaffRequest, pk: int) -> HttpResponse:
                 forms.check(form, error)
             else:
                 messages.success(request, f"Recorded: {action.name}.")
-                return redirect("incidents:detail", pk=incident.pk)
+                return redirect("incidents:detail", ref=incident.reference)
     return _form(request, incident, form, "Record an action taken", "Record it")
 
 
 @staff_view(ANY_INCIDENTS)
 @require_POST
-def illegal_step_view(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = _visible(request, pk)
+def illegal_step_view(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = _visible(request, ref)
     form = forms.IllegalStepForm(request.POST)
     if not form.is_valid():
         messages.error(request, "Choose the step that was done.")
-        return redirect("incidents:detail", pk=incident.pk)
+        return redirect("incidents:detail", ref=incident.reference)
     try:
         actions.do_illegal_step(incident, request.user, IllegalStep(form.cleaned_data["step"]))
     except (ValidationError, PermissionDenied) as error:
@@ -419,7 +455,7 @@ def illegal_step_view(request: StaffRequest, pk: int) -> HttpResponse:
             raise Http404 from error
         return _refused(request, incident, error)
     messages.success(request, "Recorded: " + IllegalStep(form.cleaned_data["step"]).label)
-    return redirect("incidents:detail", pk=incident.pk)
+    return redirect("incidents:detail", ref=incident.reference)
 
 
 def illegal_refusal(request: StaffRequest, incident: Incident) -> HttpResponse:
@@ -430,8 +466,8 @@ def illegal_refusal(request: StaffRequest, incident: Incident) -> HttpResponse:
 
 @staff_view(IN_CHARGE)
 @GET_POST
-def evidence_add_view(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = _managed(request, pk)
+def evidence_add_view(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = _managed(request, ref)
     if incident.illegal:
         # Refused before the form (and its file) is read: nothing of it reaches the server's disk.
         return illegal_refusal(request, incident)
@@ -452,7 +488,7 @@ def evidence_add_view(request: StaffRequest, pk: int) -> HttpResponse:
             forms.check(form, error)
         else:
             messages.success(request, "The evidence is kept with the incident.")
-            return redirect("incidents:detail", pk=incident.pk)
+            return redirect("incidents:detail", ref=incident.reference)
     return _form(
         request, incident, form, "Add evidence", "Keep it",
         "Files are kept with their SHA-256 fingerprint, so that anyone can later check they are unchanged.",
@@ -484,8 +520,8 @@ def evidence_file_view(request: StaffRequest, pk: int) -> HttpResponse:
 
 @staff_view(IN_CHARGE)
 @GET_POST
-def referral_add_view(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = _managed(request, pk)
+def referral_add_view(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = _managed(request, ref)
     form = forms.ReferralForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -499,7 +535,7 @@ def referral_add_view(request: StaffRequest, pk: int) -> HttpResponse:
             forms.check(form, error)
         else:
             messages.success(request, "The referral is recorded.")
-            return redirect("incidents:detail", pk=incident.pk)
+            return redirect("incidents:detail", ref=incident.reference)
     return _form(request, incident, form, "Record a referral", "Record the referral")
 
 
@@ -520,7 +556,7 @@ def referral_answer_view(request: StaffRequest, pk: int) -> HttpResponse:
             forms.check(form, error)
         else:
             messages.success(request, f"{referral.get_agency_display()}'s answer is recorded.")
-            return redirect("incidents:detail", pk=referral.incident_id)
+            return redirect("incidents:detail", ref=referral.incident.reference)
     return _form(
         request, referral.incident, form, f"{referral.get_agency_display()}'s answer", "Record their answer"
     )
@@ -528,9 +564,9 @@ def referral_answer_view(request: StaffRequest, pk: int) -> HttpResponse:
 
 @staff_view(IN_CHARGE)
 @GET_POST
-def parents_view(request: StaffRequest, pk: int) -> HttpResponse:
+def parents_view(request: StaffRequest, ref: str) -> HttpResponse:
     """Parents and carers told (who, when, how), or the reason for not telling them."""
-    incident = _managed(request, pk)
+    incident = _managed(request, ref)
     children = [i.person_id for i in incident.involvements.all() if i.person_id is not None]
     links = GuardianLink.objects.filter(
         child_id__in=children, guardian__kind=PersonKind.PARENT
@@ -557,7 +593,7 @@ def parents_view(request: StaffRequest, pk: int) -> HttpResponse:
             forms.check(told, error)
         else:
             messages.success(request, "Recorded that parents or carers were told.")
-            return redirect("incidents:detail", pk=incident.pk)
+            return redirect("incidents:detail", ref=incident.reference)
     elif which == "not-told" and not_told.is_valid():
         try:
             actions.do_parents_not_told(incident, request.user, not_told.cleaned_data["reason"])
@@ -567,15 +603,15 @@ def parents_view(request: StaffRequest, pk: int) -> HttpResponse:
             messages.success(
                 request, "The decision not to tell parents or carers is recorded, with its reason."
             )
-            return redirect("incidents:detail", pk=incident.pk)
+            return redirect("incidents:detail", ref=incident.reference)
     context = {"incident": incident, "told": told, "not_told": not_told, "parents": sorted(parents)}
     return render_page(request, "incidents/parents.html", context)
 
 
 @staff_view(IN_CHARGE)
 @GET_POST
-def close_view(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = _managed(request, pk)
+def close_view(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = _managed(request, ref)
     form = forms.CloseForm(_posted(request))
     if request.method == "POST" and form.is_valid():
         try:
@@ -584,7 +620,7 @@ def close_view(request: StaffRequest, pk: int) -> HttpResponse:
             forms.check(form, error)
         else:
             messages.success(request, f"{incident} is closed.")
-            return redirect("incidents:detail", pk=incident.pk)
+            return redirect("incidents:detail", ref=incident.reference)
     referred = incident.referrals.exists()
     if referred:
         del form.fields["not_referred_reason"]
@@ -596,8 +632,8 @@ def close_view(request: StaffRequest, pk: int) -> HttpResponse:
 
 @staff_view(IN_CHARGE)
 @GET_POST
-def reopen_view(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = _managed(request, pk)
+def reopen_view(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = _managed(request, ref)
     form = forms.ReasonForm(_posted(request), label="Why reopen it?")
     if request.method == "POST" and form.is_valid():
         try:
@@ -606,14 +642,14 @@ def reopen_view(request: StaffRequest, pk: int) -> HttpResponse:
             forms.check(form, error)
         else:
             messages.success(request, f"{incident} is open again.")
-            return redirect("incidents:detail", pk=incident.pk)
+            return redirect("incidents:detail", ref=incident.reference)
     return _form(request, incident, form, f"Reopen {incident}", "Reopen it")
 
 
 @staff_view(IN_CHARGE)
 @GET_POST
-def archive_view(request: StaffRequest, pk: int) -> HttpResponse:
-    incident = _managed(request, pk)
+def archive_view(request: StaffRequest, ref: str) -> HttpResponse:
+    incident = _managed(request, ref)
     form = forms.ReasonForm(
         _posted(request), label="Why was it raised in error?",
         help_text="An archived record leaves the log's lists and reports. It is not deleted.",
@@ -625,15 +661,15 @@ def archive_view(request: StaffRequest, pk: int) -> HttpResponse:
             forms.check(form, error)
         else:
             messages.success(request, f"{incident} is archived.")
-            return redirect("incidents:detail", pk=incident.pk)
+            return redirect("incidents:detail", ref=incident.reference)
     return _form(request, incident, form, f"Archive {incident}", "Archive it", button_class="button-warning")
 
 
 @staff_view(IN_CHARGE)
 @GET_POST
-def looked_view(request: StaffRequest, pk: int) -> HttpResponse:
+def looked_view(request: StaffRequest, ref: str) -> HttpResponse:
     """Who opened the record, when, and what they looked at."""
-    incident = _managed(request, pk)
+    incident = _managed(request, ref)
     views = RecordView.objects.filter(incident=incident).select_related("user")
     page = Paginator(views, 100).get_page(request.GET.get("page"))
     return render_page(request, "incidents/looked.html", {"incident": incident, "page": page})

@@ -1,0 +1,54 @@
+"""What the operator's commands share: who is running them (for the audit trail), and finding the
+login, role and school they name, each mistake one clear line."""
+
+from __future__ import annotations
+
+import getpass
+import socket
+
+from django.core.management.base import CommandError
+
+from schoolgate.web.accounts.choices import Role
+from schoolgate.web.accounts.grants import Operator
+from schoolgate.web.accounts.models import User
+from schoolgate.web.tenancy.models import School
+
+
+def operator(command: str) -> Operator:
+    """The server's operator, as the audit trail names them: their account on this server, the server,
+    and the command."""
+    try:
+        who = getpass.getuser()
+    except (OSError, KeyError):
+        who = "an unknown account"
+    return Operator(f"{who}@{socket.gethostname()} (schoolgate web manage {command})")
+
+
+def login(username: str) -> User:
+    found = User.objects.filter(username__iexact=username.strip()).first()
+    if found is None:
+        raise CommandError(f"no login with the user name {username!r}")
+    return found
+
+
+def role(value: str) -> Role:
+    try:
+        return Role(value.strip().lower())
+    except ValueError:
+        raise CommandError(f"no role {value!r} (roles: {', '.join(Role.values)})") from None
+
+
+def school(slug: str | None) -> School:
+    if slug:
+        found = School.objects.filter(slug=slug.strip().lower()).first()
+        if found is None:
+            raise CommandError(f"no school {slug!r} (schools: {', '.join(_slugs()) or 'none yet'})")
+        return found
+    schools = list(School.objects.order_by("slug")[:2])
+    if len(schools) != 1:
+        raise CommandError(f"name the school with --school ({', '.join(_slugs()) or 'none yet'})")
+    return schools[0]
+
+
+def _slugs() -> list[str]:
+    return list(School.objects.order_by("slug").values_list("slug", flat=True)[:50])

@@ -1,0 +1,47 @@
+"""`schoolgate web manage take_role USER ROLE --school SLUG --reason WHY`: the server's operator takes
+any role away, the headteacher and the chair of governors included (no page takes those)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from schoolgate.web.accounts.actions import do_set_roles
+from schoolgate.web.accounts.grants import roles_at
+from schoolgate.web.accounts.management.commands import _operator
+from schoolgate.web.accounts.notices import told_words
+
+
+class Command(BaseCommand):
+    help = (
+        "Take a role at a school away from a login, as the server's operator: any role, the headteacher "
+        "and the chair of governors included. Written to the audit trail with the reason and who ran it."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument("username", help="the login's user name")
+        parser.add_argument("role", help="dsl, deputy-dsl, headteacher, chair-of-governors, ...")
+        parser.add_argument("--school", help="the school's short name (slug); needed with several schools")
+        parser.add_argument("--reason", required=True, help="why, for the audit trail")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        user = _operator.login(options["username"])
+        role = _operator.role(options["role"])
+        school = _operator.school(options["school"])
+        reason = str(options["reason"]).strip()
+        if not reason:
+            raise CommandError("say why with --reason")
+        have = roles_at(user, school)
+        if role not in have:
+            raise CommandError(f"{user.username} does not have the role {role.label} at {school.name}")
+        try:
+            changed = do_set_roles(
+                user, school, sorted(have - {role}), actor=_operator.operator("take_role"), reason=reason
+            )
+        except (PermissionDenied, ValidationError) as exc:
+            raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from None
+        self.stdout.write(f"{user.username} is no longer {role.label} at {school.name}.")
+        if changed.told is not None:
+            self.stdout.write(told_words(changed.told))

@@ -1,0 +1,162 @@
+"""What every response and every request body go through: security headers, and limits on the size
+and kind of a request's body, checked before anything reads it.
+
+- `SecurityHeadersMiddleware`: a strict Content-Security-Policy on every response (scripts, styles
+  and images from Schoolgate itself only: no inline script or style, no plug-ins, no framing), and
+  `Cache-Control: no-store, private` on every page (the login pages included; static files keep
+  their caching), so a shared staff-room PC keeps no copy of a safeguarding record.
+- `RequestSizeMiddleware`: a form without files takes up to `form_max_bytes()`; the few pages that take
+  files (`upload_limits`) take what their files need. A body over its page's limit is refused (413)
+  from its Content-Length alone, and a file sent to a page that takes none is skipped unread: Django
+  would otherwise write a request's files to temporary files, before any check of the login or the
+  CSRF token, for anyone who asks. `schoolgate web serve` refuses bodies over the largest of the
+  limits before they reach Django at all (`max_body_bytes`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import cache
+from typing import Any
+
+from django import forms
+from django.conf import settings
+from django.core.files.uploadhandler import FileUploadHandler, SkipFile
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.shortcuts import render
+from django.urls import Resolver404, resolve
+from whitenoise.middleware import WhiteNoiseFileResponse  # type: ignore[import-untyped]
+
+CONTENT_SECURITY_POLICY = (
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
+    "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+)
+NO_STORE = "no-store, private"
+
+MB = 1024 * 1024
+# An upload's form besides its files: the other fields and the multipart framing.
+UPLOAD_FORM_BYTES = 1 * MB
+
+
+def form_max_bytes() -> int:
+    """The most a form without files takes (settings.DATA_UPLOAD_MAX_MEMORY_SIZE, which Django holds
+    the form's fields to as it reads them)."""
+    return int(settings.DATA_UPLOAD_MAX_MEMORY_SIZE)
+
+
+@cache
+def upload_limits() -> dict[str, int]:
+    """The pages that take files, by URL name, and the most each takes in one request."""
+    from schoolgate.web.incidents.actions import EVIDENCE_MAX_BYTES
+    from schoolgate.web.people.forms import UploadForm
+    from schoolgate.web.people.importing import MAX_BYTES as MIS_FILE_MAX_BYTES
+
+    evidence = EVIDENCE_MAX_BYTES + UPLOAD_FORM_BYTES
+    mis_files = sum(isinstance(f, forms.FileField) for f in UploadForm.base_fields.values())
+    return {
+        "incidents:evidence-add": evidence,
+        "incidents:api-evidence": evidence,
+        "people:import": mis_files * MIS_FILE_MAX_BYTES + UPLOAD_FORM_BYTES,
+    }
+
+
+def max_body_bytes() -> int:
+    """The largest body any page takes: what the web server itself refuses beyond."""
+    return max(form_max_bytes(), *upload_limits().values())
+
+
+class SecurityHeadersMiddleware:
+    """Adds the Content-Security-Policy to every response, and no-store to all but static files."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        response = self.get_response(request)
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        if not isinstance(response, WhiteNoiseFileResponse):
+            response["Cache-Control"] = NO_STORE
+        return response
+
+
+def _view_name(request: HttpRequest) -> str | None:
+    try:
+        return resolve(request.path_info).view_name
+    except Resolver404:
+        return None
+
+
+_ERRORS = {400: "unreadable-length", 411: "length-required", 413: "too-large"}
+
+
+def _refuse(request: HttpRequest, view: str | None, status: int, title: str, message: str) -> HttpResponse:
+    """The refusal as a page, or for the log's API (its addresses are named `api-...`) as JSON."""
+    if view is not None and view.rpartition(":")[2].startswith("api-"):
+        return JsonResponse({"error": _ERRORS[status], "message": f"{title}. {message}"}, status=status)
+    return render(request, "request_refused.html", {"title": title, "message": message}, status=status)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:.0f} MB"
+
+
+class NoFilesUploadHandler(FileUploadHandler):
+    """The upload handler of every page that takes no files: a file sent to one is skipped unread
+    (its bytes are read past, kept nowhere, not even in memory), and the form's other fields are read
+    as usual. Django's own handlers would keep it in memory, or in a temporary file on disk."""
+
+    def new_file(self, *args: Any, **kwargs: Any) -> None:
+        raise SkipFile()
+
+    def receive_data_chunk(self, raw_data: bytes, start: int) -> bytes | None:
+        return None
+
+    def file_complete(self, file_size: int) -> None:
+        return None
+
+
+class RequestSizeMiddleware:
+    """Refuses, before anything reads it, a body larger than its page takes; on a page that takes no
+    files, any file in the body is skipped unread. Only the headers are read here."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.uploads = upload_limits()
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        refusal = self._refusal(request)
+        return refusal if refusal is not None else self.get_response(request)
+
+    def _refusal(self, request: HttpRequest) -> HttpResponse | None:
+        given = str(request.META.get("CONTENT_LENGTH") or "").strip()
+        if not given:
+            if request.META.get("HTTP_TRANSFER_ENCODING"):
+                # A body of unknown length: Django would read none of it, and the page would act on an
+                # empty form. (`schoolgate web serve` reads a chunked body whole and gives its length.)
+                return _refuse(
+                    request, None, 411, "The request did not say its length",
+                    "Send the form again from its page.",
+                )  # fmt: skip
+            return None
+        if not (given.isascii() and given.isdigit()):
+            return _refuse(
+                request, None, 400, "The request is not readable", "Send the form again from its page."
+            )
+        digits = given.lstrip("0")
+        length = int(digits or 0) if len(digits) <= 15 else 10**15  # not a length any page takes
+        view = _view_name(request)
+        limit = self.uploads.get(view or "")
+        if limit is None:
+            request.upload_handlers = [NoFilesUploadHandler(request)]
+        form_max = form_max_bytes()
+        limit = limit or form_max
+        if length > limit:
+            if limit > form_max:
+                takes = f"files of up to {_megabytes(limit - UPLOAD_FORM_BYTES)} in all"
+                again = "Go back, choose a smaller file and try again."
+            else:
+                takes = f"up to {_megabytes(limit)} of text"
+                again = "Go back, send less and try again."
+            message = f"This page takes {takes}, and this was more. {again}"
+            return _refuse(request, view, 413, "Too large to send", message)
+        return None

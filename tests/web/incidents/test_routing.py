@@ -1,0 +1,388 @@
+"""Where a concern goes follows from whom it names, however the name was given: picked from the
+school's records, typed in full, typed as "Evans, Margaret" or "Mrs Evans", kept as "not on our
+records", or given by a program without being checked. A typed name that may be someone on the records
+comes back to be confirmed. Nobody deals with a concern that names them, whatever their role."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+import pytest
+from django.core.exceptions import PermissionDenied
+from django.utils import timezone
+
+from schoolgate.web.accounts.choices import Role as LoginRole
+from schoolgate.web.accounts.models import Membership
+from schoolgate.web.incidents import actions
+from schoolgate.web.incidents.choices import EvidenceKind, IncidentKind, IncidentType, Role, Status
+from schoolgate.web.incidents.forms import keep_value
+from schoolgate.web.incidents.models import Incident, Involvement, SanctionAction
+from schoolgate.web.people.choices import PersonKind
+from schoolgate.web.people.models import ClassGroup, Person
+from tests.web.cast import Cast, make_user
+from tests.web.cast import logged_in as log_in
+from tests.web.incidents.make import person, report, text, url
+
+_clients: dict[int, Any] = {}
+
+
+@pytest.fixture(autouse=True)
+def _one_login_each() -> Any:
+    """One login per user per test: a second, in the same 30 seconds, would reuse the code."""
+    _clients.clear()
+    yield
+    _clients.clear()
+
+
+def logged_in(user: Any) -> Any:
+    if user.pk not in _clients:
+        _clients[user.pk] = log_in(user)
+    return _clients[user.pk]
+
+
+def _form(**more: str) -> dict[str, str]:
+    data = {
+        "kind": "staff",
+        "illegal_content": "",
+        "occurred_at": (timezone.localtime() - dt.timedelta(hours=2)).strftime("%Y-%m-%dT%H:%M"),
+        "location": "Staff room",
+        "what_happened": "Shouted at a Year 4 pupil and grabbed her arm in the corridor.",
+        "person_0": "Margaret Evans",
+        "role_0": "subject",
+        "incident_type": "other",
+        "risk_area": "conduct",
+        "misuse": "",
+    }
+    data.update(more)
+    return data
+
+
+@pytest.fixture
+def head(cast: Cast) -> Person:
+    """The headteacher's record, linked to her login (hana)."""
+    return person(cast.a, "Margaret", "Evans", PersonKind.STAFF, user=cast.hana, job_title="Headteacher")
+
+
+def _goes_to_the_chair_alone(cast: Cast, incident: Incident) -> None:
+    incident.refresh_from_db()
+    assert incident.kind == IncidentKind.STAFF and incident.concerns_headteacher
+    assert logged_in(cast.cleo).get(url(incident)).status_code == 200
+    hana = logged_in(cast.hana)
+    assert hana.get(url(incident)).status_code == 404
+    assert incident.reference not in hana.get("/incidents/?show=all").content.decode()
+    with pytest.raises(PermissionDenied):
+        actions.do_archive(incident, cast.hana, "Raised in error")
+
+
+@pytest.mark.parametrize(
+    "typed",
+    ["Margaret Evans", "Evans, Margaret", "Mrs Evans", "  margaret   EVANS ", "M. Evans", "Hana Example"],
+)
+def test_a_typed_name_that_may_be_the_headteacher_comes_back_to_be_confirmed(
+    cast: Cast, head: Person, typed: str
+) -> None:
+    response = logged_in(cast.tom).post("/incidents/report/", _form(person_0=typed))
+    assert response.status_code == 200
+    words = text(response)
+    assert f"Who is “{' '.join(typed.split())}”?" in words
+    assert "Margaret Evans (headteacher)" in words and "None of these: keep" in words
+    assert not Incident.objects.exists()
+
+
+def test_picking_the_headteacher_sends_the_concern_to_the_chair_of_governors_alone(
+    cast: Cast, head: Person
+) -> None:
+    client = logged_in(cast.tom)
+    response = client.post("/incidents/report/", _form(match_0=f"person:{head.pk}"))
+    assert response.status_code == 302, text(response)[:2000]
+    incident = Incident.objects.get()
+    assert incident.involvements.get(role=Role.SUBJECT).person == head
+    _goes_to_the_chair_alone(cast, incident)
+    assert "It has gone to the chair of governors" in text(client.get(response["Location"]))
+
+
+def test_keeping_the_name_as_not_on_our_records_still_sends_it_to_the_chair(cast: Cast, head: Person) -> None:
+    response = logged_in(cast.tom).post(
+        "/incidents/report/", _form(person_0="Evans, Margaret", match_0=keep_value("Evans, Margaret"))
+    )
+    assert response.status_code == 302, text(response)[:2000]
+    incident = Incident.objects.get()
+    subject = incident.involvements.get(role=Role.SUBJECT)
+    assert subject.person is None and subject.name == "Evans, Margaret" and subject.records == "kept"
+    _goes_to_the_chair_alone(cast, incident)
+
+
+def test_a_pupil_concern_that_may_be_about_the_headteacher_goes_to_the_chair(
+    cast: Cast, head: Person
+) -> None:
+    form = _form(kind="pupil", person_0="Mrs Evans", role_0="perpetrator", match_0=keep_value("Mrs Evans"))
+    response = logged_in(cast.tom).post("/incidents/report/", form)
+    assert response.status_code == 302, text(response)[:2000]
+    incident = Incident.objects.get()
+    _goes_to_the_chair_alone(cast, incident)
+    assert logged_in(cast.alice).get(url(incident)).status_code == 404
+
+
+def test_a_headteacher_with_a_login_and_no_record_is_offered_by_the_login(cast: Cast) -> None:
+    client = logged_in(cast.tom)
+    words = text(client.post("/incidents/report/", _form(person_0="Hana Example")))
+    assert "Hana Example (headteacher)" in words
+    response = client.post(
+        "/incidents/report/", _form(person_0="Hana Example", match_0=f"user:{cast.hana.pk}")
+    )
+    assert response.status_code == 302, text(response)[:2000]
+    incident = Incident.objects.get()
+    subject = incident.involvements.get(role=Role.SUBJECT)
+    assert subject.user == cast.hana and subject.person is None and subject.records == "linked"
+    _goes_to_the_chair_alone(cast, incident)
+
+
+def test_a_name_given_without_being_checked_routes_by_who_it_may_be(cast: Cast, head: Person) -> None:
+    """Through the actions (a program, a command), a name is not confirmed: it is recorded as not
+    checked, and where the concern goes still follows from who it may be."""
+    incident = report(cast.a, cast.tom, kind=IncidentKind.STAFF, subject=None)
+    actions.do_add_person(incident, cast.hana, actions.Party(Role.WITNESS, name="Margaret Evans"))
+    witness = incident.involvements.get(role=Role.WITNESS)
+    assert witness.person is None and witness.records == "unchecked"
+    _goes_to_the_chair_alone(cast, incident)  # named as a witness of a concern about staff: not hers
+    # A member of staff named, unlinked, as the one it is about: a concern about staff.
+    robert = person(cast.a, "Robert", "Patel", PersonKind.STAFF)
+    pupils = report(cast.a, cast.tom)
+    actions.do_add_person(pupils, cast.alice, actions.Party(Role.PERPETRATOR, name="Robert Patel"))
+    pupils.refresh_from_db()
+    assert pupils.kind == IncidentKind.STAFF and not pupils.concerns_headteacher
+    assert logged_in(cast.hana).get(url(pupils)).status_code == 200
+    assert logged_in(cast.alice).get(url(pupils)).status_code == 404
+    assert robert.kind == PersonKind.STAFF
+
+
+def test_a_staff_member_named_as_a_witness_leaves_a_pupil_concern_with_the_dsl_team(cast: Cast) -> None:
+    person(cast.a, "Robert", "Patel", PersonKind.STAFF)
+    incident = report(cast.a, cast.tom)
+    actions.do_add_person(incident, cast.alice, actions.Party(Role.WITNESS, name="Robert Patel"))
+    incident.refresh_from_db()
+    assert incident.kind == IncidentKind.PUPIL
+    assert logged_in(cast.alice).get(url(incident)).status_code == 200
+
+
+@pytest.fixture
+def mias(cast: Cast) -> tuple[Person, Person]:
+    klass = ClassGroup.objects.create(school=cast.a, name="4B")
+    pupil = person(cast.a, "Mia", "Jones", class_group=klass)
+    parent = Person.objects.create(school=cast.a, kind=PersonKind.PARENT, first_name="Mia", last_name="Jones")
+    return pupil, parent
+
+
+def _pupil_form(**more: str) -> dict[str, str]:
+    return _form(kind="pupil", person_0="Mia Jones", role_0="victim", incident_type="cyberbullying", **more)
+
+
+def test_two_people_of_one_name_are_told_apart_and_the_one_picked_is_linked(
+    cast: Cast, mias: tuple[Person, Person]
+) -> None:
+    pupil, _ = mias
+    client = logged_in(cast.tom)
+    words = text(client.post("/incidents/report/", _pupil_form()))
+    assert "Who is “Mia Jones”?" in words
+    assert "Mia Jones (pupil, 4B)" in words and "Mia Jones (parent or carer)" in words
+    assert not Incident.objects.exists()
+    response = client.post("/incidents/report/", _pupil_form(match_0=f"person:{pupil.pk}"))
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    assert incident.involvements.get(role=Role.VICTIM).person == pupil
+    chronology = logged_in(cast.alice).get(f"/incidents/people/{pupil.pk}/chronology/")
+    assert chronology.status_code == 200 and incident.reference in text(chronology)
+    assert "without linking them" not in text(chronology)
+
+
+def test_a_name_kept_unlinked_is_said_in_the_pupils_chronology(
+    cast: Cast, mias: tuple[Person, Person]
+) -> None:
+    pupil, _ = mias
+    response = logged_in(cast.tom).post("/incidents/report/", _pupil_form(match_0=keep_value("Mia Jones")))
+    assert response.status_code == 302
+    incident = Incident.objects.get()
+    assert incident.involvements.get(role=Role.VICTIM).person is None
+    chronology = logged_in(cast.alice).get(f"/incidents/people/{pupil.pk}/chronology/")
+    assert chronology.status_code == 200
+    words = text(chronology)
+    assert (
+        f"1 record names someone called Mia Jones without linking them: Incident {incident.reference}"
+        in words
+    )
+    assert f'href="{url(incident)}"' in chronology.content.decode()
+    # Only to those who deal with it: the headteacher is not told of a pupil's concern.
+    assert logged_in(cast.hana).get(f"/incidents/people/{pupil.pk}/chronology/").status_code == 404
+
+
+def test_the_choice_holds_only_for_the_name_it_was_made_for(cast: Cast, head: Person, mias: Any) -> None:
+    client = logged_in(cast.tom)
+    for choice in (keep_value("Margaret Evans"), f"person:{head.pk}", "person:999999", "keep:"):
+        response = client.post("/incidents/report/", _pupil_form(match_0=choice))
+        assert response.status_code == 200, choice
+        assert "Choose" in text(response)
+    assert not Incident.objects.exists()
+
+
+def test_a_name_on_nobodys_records_goes_through_at_once(cast: Cast, head: Person) -> None:
+    response = logged_in(cast.tom).post(
+        "/incidents/report/", _form(kind="pupil", person_0="Jordan Blakemore")
+    )
+    assert response.status_code == 302
+    named = Incident.objects.get().involvements.get(role=Role.SUBJECT)
+    assert named.person is None and named.records == "none"
+
+
+def test_the_dsl_adding_the_headteacher_by_name_confirms_her_and_hands_the_concern_on(
+    cast: Cast, head: Person
+) -> None:
+    incident = report(cast.a, cast.tom)
+    alice = logged_in(cast.alice)
+    page = url(incident, "people/add")
+    words = text(alice.post(page, {"name": "Mrs Evans", "role": "perpetrator"}))
+    assert "Who is “Mrs Evans”?" in words and "Margaret Evans (headteacher)" in words
+    assert not incident.involvements.filter(role=Role.PERPETRATOR).exists()
+    response = alice.post(page, {"name": "Mrs Evans", "role": "perpetrator", "match": f"person:{head.pk}"})
+    assert response.status_code == 302 and response["Location"] == "/incidents/"
+    assert "has gone to the chair of governors" in text(alice.get("/incidents/"))
+    _goes_to_the_chair_alone(cast, incident)
+
+
+def test_the_chair_typing_a_name_is_not_shown_the_records(cast: Cast, head: Person, mias: Any) -> None:
+    incident = report(cast.a, cast.tom, kind=IncidentKind.STAFF, subject=head, role=Role.SUBJECT)
+    assert Incident.objects.get(pk=incident.pk).concerns_headteacher
+    response = logged_in(cast.cleo).post(
+        url(incident, "people/add"), {"name": "Mia Jones", "role": "witness"}
+    )
+    assert response.status_code == 302
+    witness = incident.involvements.get(role=Role.WITNESS)
+    assert witness.person is None and witness.records == "unchecked"
+    assert "(pupil" not in text(logged_in(cast.cleo).get(url(incident)))
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Nobody deals with a concern that names them
+
+
+def _every_dealing(incident: Incident, user: Any) -> dict[str, Any]:
+    warning = SanctionAction.objects.get(school=incident.school, applies_to="pupil", key="warning")
+    change = actions.Classification(
+        kind=IncidentKind.PUPIL, risk_area=incident.risk_area, incident_type=IncidentType.OTHER, misuse=None,
+        restricted=False, concerns_headteacher=False, illegal_content="", senior_first=None,
+        senior_second=None,
+    )  # fmt: skip
+    return {
+        "move": lambda: actions.do_move(incident, user, Status.TRIAGED),
+        "classify": lambda: actions.do_classify(incident, user, change),
+        "note": lambda: actions.do_note(incident, user, "A note"),
+        "add a person": lambda: actions.do_add_person(
+            incident, user, actions.Party(Role.WITNESS, name="Grace Okonkwo")
+        ),
+        "action": lambda: actions.do_take_action(incident, user, warning),
+        "evidence": lambda: actions.do_add_evidence(
+            incident, user, EvidenceKind.DESCRIPTION, description="x"
+        ),
+        "refer": lambda: actions.do_refer(incident, user, agency="police"),
+        "parents told": lambda: actions.do_tell_parents(incident, user, name="Sarah Hughes", method="phone"),
+        "parents not told": lambda: actions.do_parents_not_told(incident, user, "Reason"),
+        "close": lambda: actions.do_close(
+            incident, user, outcome="resolved", reasons="x", not_referred_reason="y"
+        ),
+        "archive": lambda: actions.do_archive(incident, user, "Raised in error"),
+    }
+
+
+@pytest.mark.parametrize("how", ["linked", "typed"])
+def test_nobody_deals_with_a_concern_that_names_them(cast: Cast, how: str) -> None:
+    from schoolgate.web.incidents import matrix
+
+    matrix.ensure_matrix(cast.a)
+    # A headteacher who is also the DSL (as in many small primary schools), named as a witness of a
+    # concern about pupils: it stays with the DSL team, and she is not one of those who deal with it.
+    both = make_user("hedda", cast.a, LoginRole.DSL)
+    Membership.objects.create(user=both, school=cast.a, role=LoginRole.HEADTEACHER)
+    incident = report(cast.a, cast.tom)
+    if how == "linked":
+        record = person(cast.a, "Hedda", "Example", PersonKind.STAFF, user=both)
+        actions.do_add_person(incident, cast.alice, actions.Party(Role.WITNESS, person=record))
+    else:
+        actions.do_add_person(
+            incident, cast.alice, actions.Party(Role.WITNESS, name="Hedda Example", kept=True)
+        )
+    incident.refresh_from_db()
+    assert incident.kind == IncidentKind.PUPIL
+    refused = []
+    for name, deal in _every_dealing(incident, both).items():
+        try:
+            deal()
+        except PermissionDenied as error:
+            assert "names Hedda Example" in str(error), name
+        else:
+            refused.append(name)
+    assert not refused, f"hedda could: {refused}"
+    client = logged_in(both)
+    assert client.get(url(incident)).status_code == 404
+    assert incident.reference not in client.get("/incidents/?show=all").content.decode()
+    # The rest of the DSL team deals with it; she may not answer their referral, nor reopen it.
+    actions.do_move(incident, cast.dara, Status.TRIAGED)
+    referral = actions.do_refer(incident, cast.dara, agency="social-care")
+    with pytest.raises(PermissionDenied):
+        actions.do_referral_answer(referral, both, completed_on=timezone.localdate(), outcome="No action")
+    actions.do_parents_not_told(incident, cast.dara, "Reason")
+    actions.do_close(incident, cast.dara, outcome="resolved", reasons="Spoke to both")
+    with pytest.raises(PermissionDenied):
+        actions.do_reopen(incident, both, "More messages")
+    assert logged_in(cast.alice).get(url(incident)).status_code == 200
+
+
+def test_a_reporter_the_concern_turns_out_to_be_about_adds_nothing_to_it(cast: Cast) -> None:
+    incident = report(cast.a, cast.tom, illegal_content="other")
+    actions.do_add_information(incident, cast.tom, "I remembered something else")
+    actions.do_add_person(
+        incident, cast.alice, actions.Party(Role.PERPETRATOR, name="Tom Example", kept=True)
+    )
+    incident.refresh_from_db()
+    assert incident.kind == IncidentKind.STAFF  # tom's login is a teacher's: a member of staff
+    with pytest.raises(PermissionDenied):
+        actions.do_add_information(incident, cast.tom, "Something more")
+    from schoolgate.web.incidents.choices import IllegalStep
+
+    with pytest.raises(PermissionDenied):
+        actions.do_illegal_step(incident, cast.tom, IllegalStep.ISOLATED)
+    assert logged_in(cast.tom).get(url(incident)).status_code == 404
+    assert Involvement.objects.filter(incident=incident, name="Tom Example", role=Role.PERPETRATOR).exists()
+
+
+# ---------------------------------------------------------------------------------------------------------
+# What the log does not list
+
+
+NOT_LISTED = {
+    "alice": "Not listed here: concerns about members of staff go to the headteacher; concerns about the "
+    "headteacher go to the chair of governors.",
+    "olu": "Not listed here: restricted concerns about pupils go to the DSL and deputies; concerns about "
+    "members of staff go to the headteacher; concerns about the headteacher go to the chair of governors.",
+    "hana": "Not listed here: concerns about pupils go to the DSL team; concerns about the headteacher go "
+    "to the chair of governors.",
+    "cleo": "Not listed here: concerns about pupils go to the DSL team; concerns about members of staff go "
+    "to the headteacher.",
+    "tom": "You see the concerns you reported, unless one turned out to be about you.",
+}
+
+
+@pytest.mark.parametrize("username", sorted(NOT_LISTED))
+def test_the_log_says_what_it_does_not_list_whether_or_not_there_is_any(
+    cast: Cast, head: Person, username: str
+) -> None:
+    client = logged_in(cast.users[username])
+    before = text(client.get("/incidents/"))
+    assert NOT_LISTED[username] in before
+    if username != "tom":
+        assert "A concern that names you goes to others" in before
+    report(cast.a, cast.sami, kind=IncidentKind.STAFF, subject=head, role=Role.SUBJECT)
+    report(cast.a, cast.sami, incident_type=IncidentType.GROOMING)
+    report(cast.a, cast.sami, kind=IncidentKind.STAFF)
+    after = text(client.get("/incidents/"))
+    said = before.split("Not listed here:")[-1].split(".")[0]
+    assert said in after and NOT_LISTED[username] in after
