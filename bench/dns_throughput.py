@@ -69,7 +69,7 @@ import dns.rcode
 
 # The benches are scripts side by side: their shared pieces are imported from this folder.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sg_policy import yardstick_categories
+from sg_policy import read_lists_from, yardstick_categories
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -1009,6 +1009,7 @@ def main() -> None:
     if load_at_start > 0.5:
         say(f"note: load average {load_at_start:.2f} at the start; the figures want a quiet machine")
     work = Path(tempfile.mkdtemp(prefix="sgdnsbench-"))
+    read_lists_from(args.lists, work)
     try:
         with stopped_on_signals():
             figures = measure(args, work)

@@ -38,7 +38,7 @@ from schoolgate.gateways.spool import read_events
 
 # The benches are scripts side by side: their shared pieces are imported from this folder.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sg_policy import yardstick_categories
+from sg_policy import read_lists_from, yardstick_categories
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -198,6 +198,7 @@ def main() -> None:
             ]
         )
     cats = ",".join(yardstick_categories(LISTS))
+    read_lists_from(LISTS, WORK)
     policy = WORK / "yardstick.toml"
     index = WORK / "yardstick.sgidx"
     run(

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -69,6 +70,13 @@ def policy_text(lists: Path, categories: list[str], block_page: str) -> str:
         "",
     ]
     return "\n".join(lines)
+
+
+def read_lists_from(*directories: Path) -> None:
+    """Let every schoolgate command this process starts (and the helpers a Squid it starts runs) read
+    lists from `directories`: the yardstick's lists (shared/data/ut1) lie outside the directories a
+    policy's lists are read from by default, and its policies are written in a work directory."""
+    os.environ["SCHOOLGATE_LISTS_ROOT"] = os.pathsep.join(str(d.resolve()) for d in directories)
 
 
 def main() -> None:

@@ -64,7 +64,7 @@ from pathlib import Path
 
 # The benches are scripts side by side: their shared pieces are imported from this folder.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from sg_policy import yardstick_categories
+from sg_policy import read_lists_from, yardstick_categories
 
 ROOT = Path(__file__).resolve().parent.parent
 SHARED = ROOT.parent / "shared"
@@ -760,6 +760,7 @@ def main() -> None:
     squids: list[Squid] = []
     origin: subprocess.Popen[bytes] | None = None
     work = Path(tempfile.mkdtemp(prefix="sgthroughput-"))
+    read_lists_from(args.lists, work)
     try:
         with stopped_on_signals():
             let_proxy_user_run_python(restore)

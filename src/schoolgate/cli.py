@@ -416,10 +416,8 @@ def cmd_dns_log(args: argparse.Namespace) -> int:
     holder = PolicyHolder(args.policy, args.index, sys.stderr, "dns-log")
     if holder.compiled is None:
         raise CommandError(f"cannot read the policy {args.policy} with the lists {args.index} (see above)")
-    try:
-        spool = SpoolWriter(args.spool, "dns")
-    except OSError as exc:
-        raise CommandError(f"cannot write to the spool {args.spool}: {exc}") from None
+    # Never raises: a spool it cannot write is reported, and the lines are read again next time.
+    spool = SpoolWriter(args.spool, "dns", log=sys.stderr)
     position = args.position or args.spool / "dns-log.position"
     reader = LogReader(args.log, spool, position)
     stopping = False
@@ -447,6 +445,14 @@ def cmd_dns_log(args: argparse.Namespace) -> int:
     finally:
         spool.close()
     print(f"{total:,} DNS events written to {args.spool}", file=sys.stderr)
+    if spool.unrecorded:
+        # The log's place was not moved past them: the next run reads those lines again.
+        print(
+            f"schoolgate dns-log: {spool.unrecorded:,} DNS events could not be written to {args.spool} "
+            "(see above); their log lines will be read again",
+            file=sys.stderr,
+        )
+        return 1
     return 0
 
 

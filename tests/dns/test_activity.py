@@ -9,7 +9,6 @@ from __future__ import annotations
 import io
 import os
 from pathlib import Path
-from typing import BinaryIO
 
 import pytest
 
@@ -18,6 +17,7 @@ from schoolgate.gateways.dns.activity import PAIRING_SECONDS, LogReader, events_
 from schoolgate.gateways.spool import SpoolWriter, read_events
 from schoolgate.lists.compile import open_index
 from schoolgate.policyfile.load import load_policy
+from tests.gateways.test_spool import FullDisk
 
 from .conftest import PUPIL, STAFF, STRANGER, Resolver, publish, run_schoolgate, write_policy
 
@@ -187,6 +187,24 @@ def test_the_real_unbound_s_log_becomes_events(resolver: Resolver, tmp_path: Pat
     assert staff and staff[-1]["verdict"] == "allow" and staff[-1]["group"] == "staff"
 
 
+def test_a_spool_that_cannot_be_written_is_an_error_and_the_lines_are_kept(
+    resolver: Resolver, tmp_path: Path
+) -> None:
+    resolver.ask("bet.test", PUPIL)
+    spool = tmp_path / "spool"
+    spool.write_text("a file where the spool directory should be\n")
+    position = tmp_path / "dns-log.position"
+    args = ("dns-log", "--log", str(resolver.log), "--spool", str(spool), "--position", str(position),
+            "--policy", str(resolver.policy), "--index", str(resolver.index))  # fmt: skip
+    done = run_schoolgate(*args, ok=False)
+    assert done.returncode == 1, done.stderr
+    assert "could not be written" in done.stderr and "Traceback" not in done.stderr
+    spool.unlink()
+    again = run_schoolgate(*args)  # the lines not recorded are read again once the spool can be written
+    assert "Traceback" not in again.stderr
+    assert any(e["url"] == "bet.test" and e["ip"] == PUPIL for e in read_spool(spool))
+
+
 def test_odd_lines_are_passed_over_without_a_traceback(compiled) -> None:  # type: ignore[no-untyped-def]
     lines = [
         "[99999999999999999999] unbound[1:0] info: 127.0.0.10 bet.test. A IN\n",  # no such time
@@ -247,19 +265,6 @@ def test_a_query_name_cannot_pose_as_a_line_of_its_own(compiled, tmp_path: Path,
     LogReader(log, writer, tmp_path / "position").read(compiled, settle=True)
     writer.close()
     assert [(e["ip"], e["url"]) for e in read_spool(spool)] == [(PUPIL, "school.test")]
-
-
-class FullDisk(SpoolWriter):
-    """A spool on a full disk (its files are /dev/full) until the test frees space."""
-
-    full = True
-
-    def _open(self) -> BinaryIO:
-        file = super()._open()
-        if not self.full:
-            return file
-        file.close()
-        return open("/dev/full", "ab", buffering=0)  # the writer closes it
 
 
 def test_while_the_spool_cannot_be_written_the_reader_keeps_its_place(compiled, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]

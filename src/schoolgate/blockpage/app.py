@@ -44,7 +44,7 @@ from schoolgate.blockpage.page import (
 )
 from schoolgate.blockpage.reviews import ReviewSpaceError, ReviewWriter
 from schoolgate.engine.policy import Policy
-from schoolgate.policyfile.load import load_policy
+from schoolgate.policyfile.load import LISTS_NOT_READ, load_policy
 
 __all__ = ["MAX_BODY", "BlockPageApp", "PolicySource", "page_path"]
 
@@ -77,7 +77,8 @@ class PolicySource:
         self.log = log
         self._lock = threading.Lock()
         self._stamp = self._stat()
-        self._policy = load_policy(path).policy  # PolicyFileError at start: the caller reports it
+        # PolicyFileError at start: the caller reports it.
+        self._policy = load_policy(path, LISTS_NOT_READ).policy
         self._checked = time.monotonic()
 
     def _stat(self) -> tuple[int, int] | None:
@@ -98,7 +99,7 @@ class PolicySource:
                 if stamp is not None and stamp != self._stamp:
                     self._stamp = stamp
                     try:
-                        self._policy = load_policy(self.path).policy
+                        self._policy = load_policy(self.path, LISTS_NOT_READ).policy
                     except Exception as exc:
                         self.log.write(f"schoolgate block-page: {exc}\nkeeping the last good policy\n")
                         self.log.flush()

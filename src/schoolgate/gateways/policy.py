@@ -14,7 +14,7 @@ from schoolgate.engine.index import IndexFileError
 from schoolgate.engine.policy import CompiledPolicy, PolicyError, compile_policy
 from schoolgate.lists.compile import open_index
 from schoolgate.policyfile.errors import PolicyFileError, render_key
-from schoolgate.policyfile.load import load_policy
+from schoolgate.policyfile.load import LISTS_NOT_READ, load_policy
 
 __all__ = ["DEFAULT_BLOCK_PAGE", "PolicyHolder"]
 
@@ -55,7 +55,7 @@ class PolicyHolder:
     def reload(self, initial: bool = False) -> bool:
         signatures = self._current()
         try:
-            policy_file = load_policy(self.policy_path)
+            policy_file = load_policy(self.policy_path, LISTS_NOT_READ)
             self.block_page = policy_file.policy.block_page
             index = open_index(self.index_path)
             compiled = compile_policy(policy_file.policy, index)

@@ -49,6 +49,7 @@ from schoolgate.policyfile.errors import (
 from schoolgate.policyfile.locate import Locator
 
 __all__ = [
+    "LISTS_NOT_READ",
     "LISTS_ROOT_VARIABLE",
     "SCHEMA_VERSION",
     "ListDeclaration",
@@ -134,6 +135,12 @@ def resolve_list_path(text: str, base: Path) -> Path:
         return builtin_lists_dir() / text.removeprefix(BUILTIN_PREFIX)
     path = Path(text).expanduser()
     return path if path.is_absolute() else base / path
+
+
+# For readers that never open a list file (the gateways and the block page, which use the compiled
+# index): a list anywhere is no concern of theirs, and refusing the policy for it would stop the
+# filter over a setting (`SCHOOLGATE_LISTS_ROOT`) that only `lists compile` needs.
+LISTS_NOT_READ: tuple[Path, ...] = (Path("/"),)
 
 
 def list_roots(policy_dir: Path | None, environ: Mapping[str, str] | None = None) -> tuple[Path, ...]:

@@ -107,7 +107,7 @@ class AccessLink(models.Model):
 
 
 class LoginFailure(models.Model):
-    """A failed password or code, kept for throttling (by user name and by address)."""
+    """A failed password or code, kept for throttling (by user name and address together, and by address)."""
 
     at = models.DateTimeField(db_index=True)
     username = models.CharField(max_length=150, db_index=True)

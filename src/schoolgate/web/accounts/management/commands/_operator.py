@@ -24,6 +24,14 @@ def operator(command: str) -> Operator:
     return Operator(f"{who}@{socket.gethostname()} (schoolgate web manage {command})")
 
 
+def reason(given: object) -> str:
+    """The `--reason` given, which the audit trail needs: blank is a mistake."""
+    text = str(given or "").strip()
+    if not text:
+        raise CommandError("say why with --reason")
+    return text
+
+
 def login(username: str) -> User:
     found = User.objects.filter(username__iexact=username.strip()).first()
     if found is None:

@@ -36,9 +36,7 @@ class Command(BaseCommand):
         role = _operator.role(options["role"])
         school = _operator.school(options["school"])
         operator = _operator.operator("give_role")
-        reason = str(options["reason"]).strip()
-        if not reason:
-            raise CommandError("say why with --reason")
+        reason = _operator.reason(options["reason"])
         try:
             if (
                 options["name"]

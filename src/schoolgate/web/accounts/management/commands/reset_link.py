@@ -30,9 +30,7 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = _operator.login(options["username"])
-        reason = str(options["reason"]).strip()
-        if not reason:
-            raise CommandError("say why with --reason")
+        reason = _operator.reason(options["reason"])
         site = str(options["site"] or settings.SITE_URL).strip()
         if not site.startswith(("https://", "http://")):
             raise CommandError(

@@ -30,9 +30,7 @@ class Command(BaseCommand):
         user = _operator.login(options["username"])
         role = _operator.role(options["role"])
         school = _operator.school(options["school"])
-        reason = str(options["reason"]).strip()
-        if not reason:
-            raise CommandError("say why with --reason")
+        reason = _operator.reason(options["reason"])
         have = roles_at(user, school)
         if role not in have:
             raise CommandError(f"{user.username} does not have the role {role.label} at {school.name}")
