@@ -107,8 +107,8 @@ def test_the_limits_hold_across_threads() -> None:
     [
         ("ks2-amelia", "10.0.0.1", "who:ks2-amelia"),  # the signed who, not the proxy's address
         ("10.0.0.7", "10.0.0.1", "net:10.0.0.7"),
-        ("2001:db8:1:2:3:4:5:6", "10.0.0.1", "net:2001:db8:1:2::/64"),
-        ("[2001:db8:1:2::9]", None, "net:2001:db8:1:2::/64"),
+        ("2001:db8:1:2:3:4:5:6", "10.0.0.1", "net:2001:db8:1:2:3:4:5:6"),
+        ("[2001:db8:1:2::9]", None, "net:2001:db8:1:2::9"),
         (None, "10.0.0.9", "net:10.0.0.9"),
         (None, None, "who:"),
     ],

@@ -814,3 +814,53 @@ def test_a_spool_that_cannot_be_written_never_stops_the_filter(school: School, t
     assert unrecorded > 0 and recorded  # some were recorded, then the limit was reached
     assert len(recorded) + unrecorded == len(requests)
     assert stderr.count("\n") < 10  # said once, and a summary at the end: not once per line
+
+
+def test_lists_outside_the_default_directories_do_not_stop_the_helper(tmp_path: Path) -> None:
+    """Only `lists compile` reads the list files, so only it needs SCHOOLGATE_LISTS_ROOT: the helper,
+    which Squid starts with its own environment, uses the compiled index and filters as usual."""
+    lists, etc, elsewhere = tmp_path / "srv" / "lists", tmp_path / "etc", tmp_path / "elsewhere"
+    for directory in (etc, elsewhere):
+        directory.mkdir()
+    school = School(etc)
+    school.write_policy((HEAD + ALLOW_THE_REST).replace('path = "lists"', f'path = "{lists}"'))
+    for category, domains in LISTS.items():
+        (lists / category).mkdir(parents=True)
+        (lists / category / "domains").write_text(domains, encoding="utf-8")
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("SCHOOLGATE_")}
+    compile_args = [
+        *SCHOOLGATE,
+        "lists",
+        "compile",
+        "--policy",
+        str(school.policy),
+        "--index",
+        str(school.index),
+    ]
+    refused = subprocess.run(
+        compile_args, capture_output=True, text=True, cwd=elsewhere, env=environ, check=False
+    )
+    assert (
+        refused.returncode != 0 and "SCHOOLGATE_LISTS_ROOT" in refused.stderr
+    )  # compile reads them: refused
+    subprocess.run(
+        compile_args,
+        capture_output=True,
+        cwd=elsewhere,
+        env={**environ, "SCHOOLGATE_LISTS_ROOT": str(lists)},
+        check=True,
+    )
+    create_key(school.key)
+    done = subprocess.run(
+        school.helper_args(),
+        input=lines_in(
+            "http://bet365.com/x 10.0.0.1/- alice GET", "http://example.org/ 10.0.0.1/- alice GET"
+        ),
+        capture_output=True,
+        timeout=30,
+        cwd=elsewhere,
+        env=environ,
+        check=False,
+    )
+    answers = [without_who_and_when(line) for line in done.stdout.decode().splitlines()]
+    assert answers == [blocked(gambling("pupils"), "http://bet365.com/x"), "OK schoolgate=allow"], done.stderr

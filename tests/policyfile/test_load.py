@@ -277,6 +277,18 @@ SNIPPETS = [
         id="source-category",
     ),
     pytest.param(
+        '[categories.c]\nsources = ["x/../../etc", "x/gambling/../games", "x/.."]\n',
+        [
+            P(
+                3,
+                f"categories.c.sources[{n}]",
+                f'"{source}": a category is one folder name of the list (letters, digits, "_", "-", ".")',
+            )
+            for n, source in ((1, "x/../../etc"), (2, "x/gambling/../games"), (3, "x/.."))
+        ],
+        id="source-category-leading-out",
+    ),
+    pytest.param(
         '[categories.c]\nsources = ["x"]\n',
         [P(3, "categories.c.sources[1]", '"x": name a category of the list, such as "x/gambling"')],
         id="source-without-category",

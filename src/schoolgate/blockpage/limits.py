@@ -9,8 +9,8 @@ form is open to anyone with a signed block page address. So:
 - one pupil or device takes `per_client` an hour. The pupil or device is the one the signed address
   names (`who`: the user name, or the device's address as the filter saw it), not the address the
   request comes from: behind the school's proxy every browser comes from the proxy's address, and the
-  signed `who` is one a pupil cannot change. An IPv6 device counts by its /64, which it can move
-  about in at will;
+  signed `who` is one a pupil cannot change. A device counts by its whole address, IPv6 too: a
+  school's network is often one /64, which would make one pupil's requests everyone's;
 - the whole server takes `total` an hour.
 
 The counts are kept in memory, fixed hour windows of the wall clock, under one lock (the server has a
@@ -66,14 +66,13 @@ class _Page:
 
 def client_key(who: str | None, remote_addr: str | None) -> str:
     """What a pupil or device counts as: the signed `who`, else the address the request came from;
-    an IPv6 address by its /64."""
+    an address in its one written form (an IPv6 address whole, never its /64, which may be the whole
+    school's network)."""
     text = who or remote_addr or ""
     try:
         address = ipaddress.ip_address(text.strip("[]"))
     except ValueError:
         return "who:" + text
-    if address.version == 6:
-        return f"net:{ipaddress.ip_network(f'{address}/64', strict=False)}"
     return f"net:{address}"
 
 

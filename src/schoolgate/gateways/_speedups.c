@@ -442,6 +442,8 @@ parse_lines(PyObject *module, PyObject *args)
             PyErr_SetString(PyExc_TypeError, "a helper line must be str");
             goto fail;
         }
+        /* Held while Python code (unquote) runs, which could otherwise drop the list's reference. */
+        Py_INCREF(line);
         int kind = PyUnicode_KIND(line);
         const void *data = PyUnicode_DATA(line);
         Py_ssize_t n = PyUnicode_GET_LENGTH(line);
@@ -551,12 +553,14 @@ parse_lines(PyObject *module, PyObject *args)
             for (int k = 0; k < 6; k++) {
                 Py_XDECREF(fields[k]);
             }
+            Py_DECREF(line);
             goto fail;
         }
         for (int k = 0; k < 6; k++) {
             PyTuple_SET_ITEM(parsed, k, fields[k] != NULL ? fields[k] : Py_NewRef(Py_None));
         }
         PyList_SET_ITEM(out, i, parsed);
+        Py_DECREF(line);
     }
     return out;
 

@@ -563,6 +563,9 @@ def _read_categories(
     return out
 
 
+_CATEGORY_DIR = re.compile(r"(?!\.\.?$)[A-Za-z0-9_.-]{1,100}", re.ASCII)
+
+
 def _check_source(
     reader: _Reader, key: KeyPath, source: str, lists: Mapping[str, ListDeclaration], refused: set[str]
 ) -> None:
@@ -576,6 +579,12 @@ def _check_source(
     if declared.format == "squidguard":
         if not category:
             reader.problem(key, f'"{source}": name a category of the list, such as "{list_name}/gambling"')
+        elif _CATEGORY_DIR.fullmatch(category) is None:
+            # One folder of the list: never a path that leads elsewhere ("../..", "a/b").
+            reader.problem(
+                key,
+                f'"{source}": a category is one folder name of the list (letters, digits, "_", "-", ".")',
+            )
         elif declared.path.is_dir() and not (declared.path / category).is_dir():
             names = sorted(p.name for p in declared.path.iterdir() if p.is_dir())
             reader.problem(key, f'list "{list_name}" has no category "{category}"{suggest(category, names)}')

@@ -213,9 +213,15 @@ class LogReader:
             batch.append(event)
             if len(batch) >= 1000:
                 written += self._write(batch)
-        written += self._write(batch)
+                if self._missed:
+                    break  # the spool cannot be written: the batches after this one would fail too
+        else:
+            written += self._write(batch)
         if self._missed:
-            return written  # not all recorded: the same lines are read again next time
+            # Not all recorded: the same lines are read again next time, so the batches of this read
+            # that were recorded (at most the events of one read) are recorded twice once the spool
+            # can be written; the copies are the same event, time, address and name included.
+            return written
         offset = start + sum(len(line) for line in raw[:settled])
         Position(st.st_dev, st.st_ino, offset).save(self.position_path)
         return written
