@@ -117,3 +117,19 @@ def test_next_is_followed_only_within_the_site(cast: Cast) -> None:
     client = Client()
     client.post("/login/?next=https://evil.example/", {"username": "tom", "password": PASSWORD})
     assert client.post("/login/code/", {"code": code_for(device2)})["Location"] == "/"
+
+
+def test_the_set_up_step_is_throttled_like_the_code_step(cast: Cast) -> None:
+    client = Client()
+    client.post("/login/", {"username": "alice", "password": PASSWORD})
+    client.get("/login/set-up/")
+    device = TOTPDevice.objects.get(user=cast.alice)
+    for i in range(settings.LOGIN_FAILURE_LIMIT):
+        wrong = "123456" if code_for(device) != "123456" else "654321"
+        last = i == settings.LOGIN_FAILURE_LIMIT - 1
+        assert client.post("/login/set-up/", {"code": wrong}).status_code == (429 if last else 200)
+    with time_machine.travel(timezone.now() + dt.timedelta(minutes=1)):  # django-otp's own pause is over
+        response = client.post("/login/set-up/", {"code": code_for(device)})
+        assert response.status_code == 429 and "Too many attempts" in response.content.decode()
+    device.refresh_from_db()
+    assert not device.confirmed and client.get("/").status_code == 302

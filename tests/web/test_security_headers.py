@@ -1,6 +1,7 @@
 """Every response's security headers, and the limits on request bodies, through the whole middleware
 chain: a Content-Security-Policy everywhere, no-store on every page, bodies over a page's limit refused
-before a byte is read, and files sent to a page that takes none kept nowhere."""
+before a byte is read, files sent to a page that takes none kept nowhere, and files sent to a page that
+takes them kept only for someone that page lets in."""
 
 from __future__ import annotations
 
@@ -12,11 +13,12 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
+from django_otp.plugins.otp_totp.models import TOTPDevice
 from pytest_django import Settings
 
 from schoolgate.web.core.security import CONTENT_SECURITY_POLICY, max_body_bytes, upload_limits
 from schoolgate.web.incidents.actions import EVIDENCE_MAX_BYTES
-from tests.web.cast import PASSWORD, Cast, logged_in
+from tests.web.cast import PASSWORD, Cast, device_for, logged_in
 from tests.web.pages import PUBLIC, every_page
 
 MB = 1024 * 1024
@@ -24,12 +26,15 @@ BOUNDARY = "schoolgate-test-boundary"
 
 
 class HostileBody(io.RawIOBase):
-    """A request body of `size` bytes, made as it is read: `head`, then `fill`. It counts what is read
-    and notes any file that appears in `watch` meanwhile; it ends early after `stop` bytes, so that a
-    server that reads it all fails the test quickly."""
+    """A request body of `size` bytes, made as it is read: `head`, then `fill`, then `tail` (its last
+    bytes). It counts what is read and notes any file that appears in `watch` meanwhile; it ends early
+    after `stop` bytes, so that a server that reads it all fails the test quickly."""
 
-    def __init__(self, head: bytes, size: int, watch: Path, stop: int = 8 * MB, fill: bytes = b"\0") -> None:
+    def __init__(
+        self, head: bytes, size: int, watch: Path, stop: int = 8 * MB, fill: bytes = b"\0", tail: bytes = b""
+    ) -> None:
         self.head, self.size, self.watch, self.stop, self.fill = head, size, watch, stop, fill
+        self.tail = tail
         self.taken = 0
         self.seen: set[str] = set()
 
@@ -41,7 +46,9 @@ class HostileBody(io.RawIOBase):
         n = min(len(buffer), self.size - self.taken, self.stop - self.taken)
         if n <= 0:
             return 0
-        chunk = (self.head[self.taken : self.taken + n]).ljust(n, self.fill)
+        start, tail_at = self.taken, self.size - len(self.tail)
+        chunk = (self.head[start : start + n]).ljust(min(n, max(tail_at - start, 0)), self.fill)
+        chunk += self.tail[max(start - tail_at, 0) : max(start + n - tail_at, 0)]
         buffer[:n] = chunk
         self.taken += n
         return n
@@ -155,6 +162,115 @@ def test_the_pages_that_take_files_take_their_own_limit(cast: Cast, uploads: Pat
     )
     assert response.status_code == 413 and "files of up to 15 MB" in response.content.decode()
     assert max_body_bytes() == EVIDENCE_MAX_BYTES + MB  # what `schoolgate web serve` refuses beyond
+
+
+# ------------------------------------------------------------------- files on the pages that take them
+
+UPLOAD_PAGES = ("incidents:evidence-add", "incidents:api-evidence", "people:import")
+
+
+def _upload_address(name: str, ref: str = "ABCD-EFGH") -> str:
+    """The page's address; the reference of an incident need not exist for the file to be read."""
+    return reverse(name, kwargs={"ref": ref}) if name.startswith("incidents:") else reverse(name)
+
+
+def _checking_csrf(client: Client) -> Client:
+    """A logged-in client whose requests are checked for CSRF as a browser's are (the check reads the
+    form, with its files), with its CSRF cookie."""
+    client.handler.enforce_csrf_checks = True
+    client.get(reverse("core:home"))
+    return client
+
+
+def _csrf_client(who: str, cast: Cast) -> Client:
+    """A client that checks CSRF as a browser's request is checked, with its cookie from the login page:
+    nobody logged in, a session that has given alice's password but not yet her code, or alice's login
+    whose second factor no longer counts (her authenticator was taken away after she logged in)."""
+    if who == "unverified":
+        client = _checking_csrf(logged_in(cast.alice))
+        TOTPDevice.objects.filter(user=cast.alice).delete()
+    else:
+        client = Client(enforce_csrf_checks=True)
+        client.get("/login/")
+    if who == "password only":
+        device_for(cast.alice)
+        token = client.cookies["csrftoken"].value
+        answer = client.post(
+            "/login/", {"username": "alice", "password": PASSWORD, "csrfmiddlewaretoken": token}
+        )
+        assert answer.status_code == 302 and answer["Location"].endswith("/login/code/")
+    return client
+
+
+def _post_file(client: Client, address: str, size: int, uploads: Path) -> tuple[Any, HostileBody]:
+    """Posts a well-formed multipart form of `size` bytes: the CSRF token (the client's own, so that
+    the check reads the form and lets it through), kind=file, and one file of all but the rest."""
+    fields = {"csrfmiddlewaretoken": client.cookies["csrftoken"].value, "kind": "file"}
+    head = "".join(
+        f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="{name}"\r\n\r\n{value}\r\n'
+        for name, value in fields.items()
+    ).encode() + multipart_head(filename="pupils.csv")
+    body = HostileBody(head, size, uploads, stop=size, tail=f"\r\n--{BOUNDARY}--\r\n".encode())
+    multipart = f"multipart/form-data; boundary={BOUNDARY}"
+    return post_body(client, address, body, multipart, str(size)), body
+
+
+@pytest.mark.parametrize("size", [1 * MB, 15 * MB], ids=["held in memory", "written to disk"])
+@pytest.mark.parametrize("who", ["nobody", "password only", "unverified"])
+def test_a_file_from_someone_not_logged_in_with_both_factors_is_kept_nowhere(
+    cast: Cast, uploads: Path, who: str, size: int
+) -> None:
+    """Django reads a form's files in the CSRF check, before any page checks the login: into memory up
+    to 2 MB, into a temporary file beyond. On the pages that take files, a file from a request the page
+    would not let in is read past and kept nowhere; the rest of the form is read as usual (the CSRF
+    token is found in it), and the page then asks for the login."""
+    assert size <= min(upload_limits()[name] for name in UPLOAD_PAGES) - MB  # within every page's limit
+    for name in UPLOAD_PAGES:
+        client = _csrf_client(who, cast)
+        response, body = _post_file(client, _upload_address(name), size, uploads)
+        assert response.status_code == 302 and "/login/?next=" in response["Location"], name
+        assert response.wsgi_request.user.is_authenticated is (who == "unverified")
+        assert body.taken == size, name  # read past to its end
+        assert not response.wsgi_request.FILES, name  # not held in memory
+        assert not body.seen and not list(uploads.iterdir()), name  # nor written to disk
+
+
+def test_a_file_from_staff_without_the_pages_capability_is_kept_nowhere(cast: Cast, uploads: Path) -> None:
+    """A teacher, logged in with both factors, deals with no incident's evidence and imports nothing."""
+    client = _checking_csrf(logged_in(cast.tom))
+    for name in UPLOAD_PAGES:
+        response, body = _post_file(client, _upload_address(name), 3 * MB, uploads)
+        assert response.status_code == 403 and body.taken == body.size, name
+        assert not response.wsgi_request.FILES, name
+        assert not body.seen and not list(uploads.iterdir()), name
+
+
+def test_staff_with_the_pages_capability_still_send_files(
+    cast: Cast, settings: Settings, tmp_path: Path
+) -> None:
+    """The DSL adds evidence by the page and by the API, and the network manager imports from the MIS,
+    their requests checked for CSRF as a browser's are."""
+    from schoolgate.web.people.models import ImportBatch
+    from tests.web.incidents.make import report
+    from tests.web.people.make import csv_file
+
+    settings.EVIDENCE_DIR = tmp_path / "evidence"
+    incident = report(cast.a, cast.tom)
+    dsl = _checking_csrf(logged_in(cast.alice))
+    for name, status in (("incidents:evidence-add", 302), ("incidents:api-evidence", 201)):
+        file = io.BytesIO(b"\x89PNG\r\n\x1a\n" + b"\0" * 64)
+        file.name = "screenshot.png"
+        token = dsl.cookies["csrftoken"].value
+        form = {"csrfmiddlewaretoken": token, "kind": "file", "file": file}
+        response = dsl.post(_upload_address(name, incident.reference), form)
+        assert response.status_code == status, response.content.decode()[:2000]
+    assert incident.evidence.filter(kind="file").count() == 2
+    manager = _checking_csrf(logged_in(cast.nina))
+    form = {"csrfmiddlewaretoken": manager.cookies["csrftoken"].value, "pupils": csv_file("sims_pupils.csv")}
+    response = manager.post(reverse("people:import"), form)
+    batch = ImportBatch.objects.get()
+    assert response.status_code == 302 and response["Location"] == f"/people/import/{batch.pk}/"
+    assert batch.files.get().content  # the CSV was read and kept for the check
 
 
 # ---------------------------------------------------------------------------------------- headers

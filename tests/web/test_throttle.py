@@ -71,14 +71,43 @@ def test_one_address_trying_many_accounts_is_locked_out(db: None) -> None:
     assert locked_out("tom", "10.20.0.51") is None  # only that address
 
 
-def test_an_ipv6_network_counts_as_one_address(db: None) -> None:
-    """One household or one server holds a whole /64: a new address in it is not a new chance."""
+def test_each_ipv6_address_counts_alone_so_a_neighbour_locks_nobody_out(db: None) -> None:
+    """A school's network is usually one /64: counting it as one address would let a pupil's laptop lock
+    the DSL, or everyone, out of the staff-room PC next door."""
+    laptop, staff_room, head = "2001:db8:10:1::abcd", "2001:db8:10:1::1", "2001:db8:10:1::77"
+    _fail("alice", laptop, settings.LOGIN_FAILURE_LIMIT)
+    assert locked_out("alice", laptop) is not None
+    assert locked_out("alice", staff_room) is None
     for i in range(settings.LOGIN_FAILURE_ADDRESS_LIMIT):
-        _fail(f"name{i}", f"2001:db8:7:1::{i + 1:x}")
-    assert locked_out("tom", "2001:db8:7:1:ffff::1") is not None
-    assert locked_out("tom", "2001:db8:7:2::1") is None
-    _fail("alice", "::ffff:10.20.0.60", settings.LOGIN_FAILURE_LIMIT)  # IPv4 written as IPv6
-    assert locked_out("alice", "10.20.0.60") is not None
+        _fail(f"nobody{i}", laptop)
+    assert locked_out("hana", laptop) is not None
+    assert locked_out("hana", head) is None and locked_out("alice", staff_room) is None
+
+
+@pytest.mark.parametrize(
+    ("written", "same_as"),
+    [
+        ("2001:DB8:10:1:0:0:0:ABCD", "2001:db8:10:1::abcd"),  # one address, however it is written
+        ("[2001:db8:10:1::abcd]", "2001:db8:10:1::abcd"),
+        ("fe80::1%eth0", "fe80::1"),  # the interface is not part of the address
+        ("::ffff:10.20.0.60", "10.20.0.60"),  # IPv4 written as IPv6
+    ],
+)
+def test_an_address_counts_the_same_however_it_is_written(db: None, written: str, same_as: str) -> None:
+    _fail("alice", written, settings.LOGIN_FAILURE_LIMIT)
+    assert locked_out("alice", same_as) is not None
+    assert set(LoginFailure.objects.values_list("address", flat=True)) == {same_as}
+
+
+def test_a_pupils_laptop_on_the_school_network_does_not_lock_the_dsl_out(cast: Cast) -> None:
+    laptop = Client(REMOTE_ADDR="2001:db8:10:1::abcd")
+    for _ in range(settings.LOGIN_FAILURE_ADDRESS_LIMIT):
+        laptop.post("/login/", {"username": "alice", "password": "wrong"})
+    assert laptop.post("/login/", {"username": "alice", "password": PASSWORD}).status_code == 429
+    response = Client(REMOTE_ADDR="2001:db8:10:1::1").post(
+        "/login/", {"username": "alice", "password": PASSWORD}
+    )
+    assert response.status_code == 302 and response["Location"].endswith("/login/set-up/")
 
 
 def test_a_login_forgets_only_its_own_addresses_failures(db: None) -> None:

@@ -170,6 +170,8 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "schoolgate.web.accounts.middleware.SchoolMiddleware",
     "schoolgate.web.accounts.middleware.PasswordChangeMiddleware",
+    # After the login, second factor and school are known; before the CSRF check reads the form.
+    "schoolgate.web.core.security.UploadAccessMiddleware",
     "schoolgate.web.audit.middleware.ActorMiddleware",
 ]
 

@@ -99,3 +99,42 @@ def test_a_link_needs_the_sites_address(cast: Cast, settings: Settings) -> None:
     with pytest.raises(CommandError, match="SCHOOLGATE_URL"):
         call_command("reset_link", "tom", reason="r")
     call_command("reset_link", "tom", reason="r", site="https://schoolgate.example")
+
+
+def test_a_switched_off_logins_other_roles_are_kept(cast: Cast, capsys: pytest.CaptureFixture[str]) -> None:
+    """A switched-off login opens nothing, but its roles are still its roles: giving one more must not
+    take the others away, and taking one away must find it."""
+    Membership.objects.create(user=cast.tom, school=cast.a, role="slt")
+    Membership.objects.create(user=cast.tom, school=cast.b, role="teacher")
+    cast.tom.is_active = False
+    cast.tom.save(update_fields=["is_active"])
+    call_command("give_role", "tom", "dsl", school="northfield", reason="back after leave")
+    assert set(Membership.objects.filter(user=cast.tom, school=cast.a).values_list("role", flat=True)) == {
+        "teacher",
+        "slt",
+        "dsl",
+    }
+    assert "switched off" in capsys.readouterr().out
+    call_command("take_role", "tom", "slt", school="northfield", reason="no longer SLT")
+    assert set(Membership.objects.filter(user=cast.tom, school=cast.a).values_list("role", flat=True)) == {
+        "teacher",
+        "dsl",
+    }
+    assert Membership.objects.filter(user=cast.tom, school=cast.b, role="teacher").exists()
+    with pytest.raises(CommandError, match="already has the role Teacher"):
+        call_command("give_role", "tom", "teacher", school="northfield", reason="r")
+    with pytest.raises(CommandError, match="does not have the role Governor"):
+        call_command("take_role", "tom", "governor", school="northfield", reason="r")
+
+
+def test_an_operators_change_of_roles_cancels_an_unused_link(
+    cast: Cast, settings: Settings, capsys: pytest.CaptureFixture[str]
+) -> None:
+    settings.SITE_URL = "https://schoolgate.northfield.example"
+    call_command("reset_link", "tom", reason="lost phone")
+    path = urlsplit(
+        capsys.readouterr().out.split("https://schoolgate.northfield.example", 1)[1].split()[0]
+    ).path
+    call_command("give_role", "tom", "slt", school="northfield", reason="joins the SLT")
+    assert "no longer works" in capsys.readouterr().out
+    assert Client().get(path).status_code == 410

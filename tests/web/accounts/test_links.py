@@ -192,3 +192,62 @@ def test_the_managers_set_password_and_reset_second_step_pages_are_gone(cast: Ca
     assert cast.tom.check_password(PASSWORD) and TOTPDevice.objects.filter(pk=device.pk).exists()
     response = Client().post("/login/", {"username": "tom", "password": "a much longer passphrase"})
     assert response.status_code == 200  # refused: nobody logs in as tom with a password they chose
+
+
+# -- a link outlives no change of roles --------------------------------------------------------------
+
+
+def test_a_reset_link_sent_before_a_safeguarding_role_is_given_no_longer_works(
+    cast: Cast, smtp: Mailbox
+) -> None:
+    """The network manager may reset a teacher; once the teacher is a DSL, the network manager could not,
+    so a link sent before must not open the DSL's login (whoever has it sets up their own app)."""
+    _address(cast.tom, TOM)
+    _reset(logged_in(cast.nina), cast.tom)
+    path = urlsplit(smtp.link(TOM)).path
+    page = (
+        logged_in(cast.hana)
+        .post(f"/staff-logins/{cast.tom.pk}/", {"roles": ["teacher", "dsl"]}, follow=True)
+        .content.decode()
+    )
+    assert "no longer works" in page and "send them a new one" in page
+    client = Client()
+    assert client.get(path).status_code == 410
+    assert _choose(client, path) == 410
+    cast.tom.refresh_from_db()
+    assert cast.tom.check_password(PASSWORD) and not cast.tom.check_password(NEW)
+    assert any(
+        "cancelled" in r
+        for r in AuditEntry.objects.filter(
+            object_id=str(cast.tom.pk), object_type="accounts.user"
+        ).values_list("reason", flat=True)
+    )
+
+
+def test_any_change_of_roles_cancels_an_open_invitation_and_a_new_link_works(
+    cast: Cast, smtp: Mailbox
+) -> None:
+    nina = logged_in(cast.nina)
+    nina.post(
+        "/staff-logins/new/",
+        {"username": "k.mensah", "display_name": "Kofi Mensah", "email": "kofi@northfield.example",
+         "roles": ["teacher"]},
+    )  # fmt: skip
+    invitation = urlsplit(smtp.link("kofi@northfield.example")).path
+    kofi = User.objects.get(username="k.mensah")
+    hana = logged_in(cast.hana)
+    hana.post(f"/staff-logins/{kofi.pk}/", {"roles": ["teacher", "online-safety"]})
+    assert Client().get(invitation).status_code == 410
+    _reset(hana, kofi)  # the headteacher may reset an online safety coordinator
+    fresh = urlsplit(smtp.link("kofi@northfield.example")).path
+    assert fresh != invitation and _choose(Client(), fresh) == 302
+
+
+def test_a_link_is_not_cancelled_when_nothing_changes(cast: Cast, smtp: Mailbox) -> None:
+    _address(cast.tom, TOM)
+    hana = logged_in(cast.hana)
+    _reset(hana, cast.tom)
+    path = urlsplit(smtp.link(TOM)).path
+    page = hana.post(f"/staff-logins/{cast.tom.pk}/", {"roles": ["teacher"]}, follow=True).content.decode()
+    assert "Nothing changed" in page and "no longer works" not in page
+    assert Client().get(path).status_code == 200

@@ -8,6 +8,7 @@ import datetime as dt
 import time_machine
 from django.utils import timezone
 
+from schoolgate.web.accounts.choices import CAPABILITIES, SAFEGUARDING_ROLES, Capability, Role
 from schoolgate.web.accounts.models import User
 from tests.web.cast import Cast, logged_in
 from tests.web.conftest import Mailbox
@@ -96,3 +97,50 @@ def test_a_dsl_or_chair_without_an_address_is_named_as_not_emailed(cast: Cast, s
     said = page.content.decode()
     assert "Told by e-mail: Alice Example" in said and "No e-mail address: Cleo Example" in said
     assert [r for r, _ in smtp.received] == [["alice@northfield.example"]]
+
+
+def test_every_role_that_opens_records_of_concerns_is_announced() -> None:
+    """A role that sees or deals with concerns about pupils or staff is watched over, whichever it is:
+    the online safety coordinator keeps the pupil log, so a grant of it is as loud as a DSL's."""
+    opens = {
+        Capability.INCIDENT_MANAGE,
+        Capability.INCIDENT_RESTRICTED,
+        Capability.ALLEGATIONS,
+        Capability.ALLEGATIONS_HEAD,
+    }
+    assert {r for r in Role if CAPABILITIES[r] & opens} == SAFEGUARDING_ROLES
+    assert {
+        Role.DSL,
+        Role.DEPUTY_DSL,
+        Role.ONLINE_SAFETY_COORDINATOR,
+        Role.HEADTEACHER,
+        Role.CHAIR_OF_GOVERNORS,
+    } == SAFEGUARDING_ROLES
+
+
+def test_a_new_login_given_the_online_safety_role_is_told_to_the_dsl_and_the_chair(
+    cast: Cast, smtp: Mailbox
+) -> None:
+    """The headteacher makes a login with no address (its one-time password shown to her) and the role
+    that opens the pupil log: nobody may miss it."""
+    _addresses(cast)
+    page = logged_in(cast.hana).post(
+        "/staff-logins/new/",
+        {"username": "h-support", "display_name": "Support Desk", "email": "", "roles": ["online-safety"]},
+    )
+    said = page.content.decode()
+    assert 'data-testid="one-time-password"' in said
+    assert "Told by e-mail:" in said and "Alice Example" in said and "Cleo Example" in said
+    for name in ("alice", "cleo"):
+        text = smtp.text(smtp.to(f"{name}@northfield.example")[-1])
+        assert "Hana Example gave Support Desk the role Online safety coordinator" in text
+        assert "online safety coordinator" in text.split("You are told because", 1)[1].lower()
+        panel = _panel(logged_in(cast.users[name]).get("/").content.decode())
+        assert "Support Desk" in panel and "Online safety coordinator: given" in panel
+
+
+def test_taking_the_online_safety_role_away_is_told_too(cast: Cast, smtp: Mailbox) -> None:
+    _addresses(cast)
+    logged_in(cast.alice).post(f"/staff-logins/{cast.olu.pk}/", {"roles": []})
+    text = smtp.text(smtp.to("cleo@northfield.example")[-1])
+    assert "Alice Example took away Olu Example's role Online safety coordinator" in text

@@ -3,13 +3,19 @@ must be changed before any page opens; everyone changes their own password."""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from urllib.parse import urlsplit
 
+import pytest
+import time_machine
+from django.conf import settings
+from django.core.management import CommandError, call_command
 from django.test import Client
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from schoolgate.web.accounts.models import User
+from schoolgate.web.accounts.models import LoginFailure, Membership, User
 from schoolgate.web.audit.models import AuditEntry
 from schoolgate.web.demo import DEMO_PASSWORD, load_demo
 from tests.web.cast import PASSWORD, Cast, another_session, code_for, logged_in
@@ -19,11 +25,17 @@ from tests.web.pages import PUBLIC, every_page
 NEW = "my very own passphrase"
 
 
-def _new_login(client: Client, email: str = "") -> str:
+def _new_login(client: Client, email: str = "", roles: tuple[str, ...] = ("teacher",)) -> str:
     return client.post(
         "/staff-logins/new/",
-        {"username": "k.mensah", "display_name": "Kofi Mensah", "email": email, "roles": ["teacher"]},
+        {"username": "k.mensah", "display_name": "Kofi Mensah", "email": email, "roles": list(roles)},
     ).content.decode()
+
+
+def _one_time(page: str) -> str:
+    found = re.search(r'data-testid="one-time-password">([^<]+)<', page)
+    assert found is not None, page
+    return found.group(1)
 
 
 def _first_login(password: str) -> Client:
@@ -123,3 +135,54 @@ def test_the_demo_logins_keep_their_known_password(db: None) -> None:
     load_demo(pupils=4, classes=2, staff=10)
     user = User.objects.get(username="d.kowalski")
     assert user.check_password(DEMO_PASSWORD) and not user.must_change_password
+
+
+def test_no_safeguarding_role_for_a_login_whose_one_time_password_someone_else_knows(cast: Cast) -> None:
+    """The network manager makes a teacher's login and is shown its one-time password: until its person
+    has chosen their own, a DSL's role on it would be the network manager's."""
+    one_time = _one_time(_new_login(logged_in(cast.nina)))
+    kofi = User.objects.get(username="k.mensah")
+    hana = logged_in(cast.hana)
+    response = hana.post(f"/staff-logins/{kofi.pk}/", {"roles": ["teacher", "dsl"]})
+    said = response.content.decode()
+    assert response.status_code == 403
+    assert "has not yet chosen their own password" in said and "reset link" in said
+    assert not Membership.objects.filter(user=kofi, role="dsl").exists()
+    with pytest.raises(CommandError, match="not yet chosen their own password"):
+        call_command("give_role", "k.mensah", "chair-of-governors", school="northfield", reason="r")
+    # Other roles may be given meanwhile; and once Kofi has chosen his own password, the DSL's too.
+    assert hana.post(f"/staff-logins/{kofi.pk}/", {"roles": ["teacher", "slt"]}).status_code == 302
+    client = _first_login(one_time)
+    assert (
+        client.post("/my-password/", {"current": one_time, "password1": NEW, "password2": NEW}).status_code
+        == 302
+    )
+    assert hana.post(f"/staff-logins/{kofi.pk}/", {"roles": ["teacher", "slt", "dsl"]}).status_code == 302
+    assert Membership.objects.filter(user=kofi, role="dsl").exists()
+
+
+def test_a_login_made_with_a_safeguarding_role_by_its_giver_keeps_it(cast: Cast) -> None:
+    page = _new_login(logged_in(cast.hana), roles=("teacher", "dsl"))
+    assert _one_time(page)
+    kofi = User.objects.get(username="k.mensah")
+    assert kofi.must_change_password and Membership.objects.filter(user=kofi, role="dsl").exists()
+
+
+def test_the_current_password_is_throttled_like_a_login(cast: Cast) -> None:
+    """Someone at a computer left logged in must not try password after password at Change my password
+    (the same password may open the person's other accounts)."""
+    client = logged_in(cast.greta)
+    for _ in range(settings.LOGIN_FAILURE_LIMIT):
+        wrong = {"current": "a guess of mine", "password1": NEW, "password2": NEW}
+        assert "not your current password" in client.post("/my-password/", wrong).content.decode()
+    response = client.post("/my-password/", {"current": PASSWORD, "password1": NEW, "password2": NEW})
+    assert response.status_code == 429 and "Too many attempts" in response.content.decode()
+    cast.greta.refresh_from_db()
+    assert cast.greta.check_password(PASSWORD)
+    assert LoginFailure.objects.filter(username="greta").count() == settings.LOGIN_FAILURE_LIMIT
+    assert AuditEntry.objects.filter(action="login-failed", object_id=str(cast.greta.pk)).exists()
+    with time_machine.travel(timezone.now() + dt.timedelta(seconds=settings.LOGIN_FAILURE_WINDOW_S + 1)):
+        response = client.post("/my-password/", {"current": PASSWORD, "password1": NEW, "password2": NEW})
+        assert response.status_code == 302
+    cast.greta.refresh_from_db()
+    assert cast.greta.check_password(NEW)

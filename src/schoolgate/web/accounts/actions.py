@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -111,33 +111,93 @@ class RolesChanged:
     added: frozenset[Role]
     removed: frozenset[Role]
     told: notices.Told | None  # None: no safeguarding role changed, nobody needed telling
+    links_cancelled: bool = False  # an unused link to choose a password stopped working
+
+
+def _not_own_password_yet(target: User, roles: set[Role] | frozenset[Role]) -> str:
+    role = min(roles, key=list(Role).index)
+    return (
+        f"{target} has not yet chosen their own password, so whoever made their login knows the one-time "
+        f"password it was made with. Before they are given the role {role.label}, they must log in and "
+        "choose their own password, or be sent a reset link and use it"
+    )
 
 
 def do_set_roles(
     target: User, school: School, roles: Sequence[Role | str], *, actor: User | Operator, reason: str = ""
 ) -> RolesChanged:
     """`target`'s roles at `school` become exactly `roles` (their roles at other schools are left
-    alone), if `actor` may give and take away each role that changes. A change to a safeguarding role
-    is told to the school's DSLs and chairs of governors."""
+    alone), if `actor` may give and take away each role that changes (see `_change_roles`)."""
     try:
         wanted = frozenset(Role(r) for r in roles)
     except ValueError:
         raise ValidationError("Not a role: choose from the list") from None
+    return _change_roles(target, school, lambda have: wanted, actor=actor, reason=reason)
+
+
+def do_give_role(
+    target: User, school: School, role: Role, *, actor: User | Operator, reason: str = ""
+) -> RolesChanged:
+    """`target` also holds `role` at `school`, their other roles kept (nothing added if they hold it)."""
+    return _change_roles(target, school, lambda have: have | {role}, actor=actor, reason=reason)
+
+
+def do_take_role(
+    target: User, school: School, role: Role, *, actor: User | Operator, reason: str = ""
+) -> RolesChanged:
+    """`target` no longer holds `role` at `school`, their other roles kept (nothing removed if they
+    do not hold it)."""
+    return _change_roles(target, school, lambda have: have - {role}, actor=actor, reason=reason)
+
+
+def _change_roles(
+    target: User,
+    school: School,
+    wanted_from: Callable[[frozenset[Role]], frozenset[Role]],
+    *,
+    actor: User | Operator,
+    reason: str,
+) -> RolesChanged:
+    """`target`'s roles at `school` become `wanted_from(the roles they hold)`, read from the memberships
+    themselves under a lock (a switched-off login's roles are still its roles), if `actor` may give and
+    take away each role that changes.
+
+    - A safeguarding role is not given to a login whose one-time password someone else knows (it must
+      be given with the login, by whoever makes it, or after its person has chosen their own).
+    - Any change cancels the login's unused links to choose a password: a link asked for by someone who
+      could reset the login as it was must not open it as it is now.
+    - A change to a safeguarding role is told to the school's DSLs and chairs of governors."""
     with transaction.atomic():
         have = {
             Role(m.role): m for m in Membership.objects.select_for_update().filter(user=target, school=school)
         }
+        wanted = wanted_from(frozenset(have))
         added, removed = wanted - set(have), set(have) - wanted
         refused = (added | removed) - changeable_roles(actor, target, school)
         if refused:
             raise PermissionDenied(_refusal(refused, own=isinstance(actor, User) and actor.pk == target.pk))
+        if added & SAFEGUARDING_ROLES and (
+            User.objects.select_for_update().filter(pk=target.pk, must_change_password=True).exists()
+        ):
+            raise PermissionDenied(_not_own_password_yet(target, added & SAFEGUARDING_ROLES))
         announce = (added | removed) & SAFEGUARDING_ROLES
         before = notices.watchers(school) if announce else []
+        cancelled = 0
         with _acting(actor, reason):
             for role in sorted(removed, key=list(Role).index):
                 have[role].delete()
             for role in sorted(added, key=list(Role).index):
                 Membership.objects.create(user=target, school=school, role=role)
+            if added or removed:
+                cancelled = links.cancel_open(target)
+            if cancelled:
+                _record_login(
+                    target,
+                    "their unused link to choose a password was cancelled, because their roles changed",
+                    {"link": "sent"},
+                    {"link": "cancelled"},
+                    school,
+                )
     target._capabilities = None
     told = None
     if announce:
@@ -151,7 +211,7 @@ def do_set_roles(
             also=before,
             skip=actor if isinstance(actor, User) else None,
         )
-    return RolesChanged(frozenset(added), frozenset(removed), told)
+    return RolesChanged(frozenset(added), frozenset(removed), told, links_cancelled=bool(cancelled))
 
 
 # -- new logins --------------------------------------------------------------------------------------

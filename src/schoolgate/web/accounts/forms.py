@@ -11,6 +11,7 @@ from schoolgate.web.accounts.models import User
 
 # Argon2 hashes any length, but a form field takes no more than this: a megabyte "password" is not one.
 PASSWORD_MAX = 200
+WRONG_PASSWORD = "wrong-password"  # the error's code when the current password is not right (throttled)
 
 
 class PasswordForm(forms.Form):
@@ -94,7 +95,7 @@ class ChangePasswordForm(ChoosePasswordForm):
     def clean_current(self) -> str:
         current = str(self.cleaned_data["current"])
         if not self.user.check_password(current):
-            raise forms.ValidationError("That is not your current password")
+            raise forms.ValidationError("That is not your current password", code=WRONG_PASSWORD)
         return current
 
     def clean(self) -> dict[str, Any] | None:

@@ -2,8 +2,10 @@
 
 A link's token is 256 random bits, in the address only: the database keeps its SHA-256, so neither a
 copy of the database nor anyone reading the table can use a link. A link works once, for
-`LIFETIME`; a newer link for the same login cancels the older ones; at most `PER_HOUR` are made for one
-login in an hour (a click that sends e-mail must not become a way to flood someone's inbox).
+`LIFETIME`; a newer link for the same login cancels the older ones, and so does any change to its roles
+(`actions.do_set_roles`: a link is asked for by someone who could reset the login as it was then); at
+most `PER_HOUR` are made for one login in an hour (a click that sends e-mail must not become a way to
+flood someone's inbox).
 """
 
 from __future__ import annotations
@@ -70,6 +72,14 @@ def take(link: AccessLink) -> bool:
         AccessLink.objects.filter(
             pk=link.pk, used_at=None, cancelled_at=None, expires_at__gt=timezone.now()
         ).update(used_at=timezone.now())
+    )
+
+
+def cancel_open(user: User) -> int:
+    """Cancel every link of `user`'s that still works: how many there were."""
+    now = timezone.now()
+    return AccessLink.objects.filter(user=user, used_at=None, cancelled_at=None, expires_at__gt=now).update(
+        cancelled_at=now
     )
 
 

@@ -1,10 +1,11 @@
 """Changes to safeguarding roles, shown to those who watch over them.
 
-Whoever gives or takes away the role of DSL, deputy DSL, headteacher or chair of governors, the
-school's DSLs and chairs of governors are told: on their home page for `SHOWN_FOR` (read from the
-audit trail, which nobody can quietly change), and by e-mail to each of them with an address when
-e-mail is set up. A role given to oneself or to an ally by someone who should not have could otherwise
-go unnoticed until the records it opened had been read.
+Whoever gives or takes away a role that opens records of concerns (`choices.SAFEGUARDING_ROLES`: the
+DSL, deputy DSL, online safety coordinator, headteacher and chair of governors), the school's DSLs and
+chairs of governors are told: on their home page for `SHOWN_FOR` (read from the audit trail, which
+nobody can quietly change), and by e-mail to each of them with an address when e-mail is set up. A
+role given to oneself or to an ally by someone who should not have could otherwise go unnoticed until
+the records it opened had been read.
 """
 
 from __future__ import annotations
@@ -51,6 +52,13 @@ class Told:
     emailed: list[str] = field(default_factory=list)
     no_address: list[str] = field(default_factory=list)
     failed: list[str] = field(default_factory=list)
+
+
+def roles_words() -> str:
+    """The safeguarding roles, for a sentence: "Designated Safeguarding Lead, Deputy DSL, ... and Chair
+    of governors"."""
+    labels = [str(r.label) for r in Role if r in SAFEGUARDING_ROLES]
+    return ", ".join(labels[:-1]) + " and " + labels[-1]
 
 
 def watches(roles: Iterable[Role | str]) -> bool:
@@ -127,7 +135,7 @@ def tell(
     body = (
         f"At {school.name}:\n\n" + "\n".join(lines) + "\n\n"
         "You are told because you are a Designated Safeguarding Lead or the chair of governors at "
-        f"{school.name}: every change to the roles of DSL, deputy DSL, headteacher and chair of governors "
+        f"{school.name}: every change to the roles that open records of concerns ({roles_words()}) "
         "is sent to you, and shown on your Schoolgate home page for 30 days. If you did not expect this "
         "change, speak to the headteacher or the chair of governors." + site
     )

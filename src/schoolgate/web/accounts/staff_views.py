@@ -107,6 +107,11 @@ def detail_view(request: StaffRequest, pk: int) -> HttpResponse:
             status = 403
         else:
             said = f"{login}'s roles are saved." if changed.added or changed.removed else "Nothing changed."
+            if changed.links_cancelled:
+                said += (
+                    " The link to choose a password they had not used yet no longer works: send them a new "
+                    "one if they still need it."
+                )
             if changed.told is not None:
                 said += " " + notices.told_words(changed.told)
             messages.success(request, said)

@@ -10,9 +10,13 @@
   code), which django-otp throttles per device.
 
 The address is the client's as `schoolgate web serve` sets it (from the trusted reverse proxy's
-X-Forwarded-For, never from anyone else's). An IPv6 address counts as its /64, the block one home
-or one server is given, so that a new address in it is not a new chance. Failures older than the
-window are deleted as new ones come in.
+X-Forwarded-For, never from anyone else's). An IPv6 address counts alone (its /128), like an IPv4
+one, for both counts. Not its /64: a school's network is usually one /64, so counting the block would
+let a pupil's laptop lock a named member of staff out of the PC next door (five wrong passwords for
+her user name), or everyone out of every computer in school (twenty for any names). What counting the
+block would have stopped, one home or server trying from many of its addresses, is no more than
+guessing from many IPv4 addresses, which this throttle never claims to stop: the second step does.
+Failures older than the window are deleted as new ones come in.
 """
 
 from __future__ import annotations
@@ -28,7 +32,6 @@ from django.utils import timezone
 from schoolgate.web.accounts.models import LoginFailure
 
 USERNAME_MAX = 150  # LoginFailure.username's length
-IPV6_PREFIX = 64
 
 
 @dataclass(frozen=True)
@@ -48,9 +51,9 @@ def _account(username: str) -> str:
 
 
 def throttled_address(address: str | None) -> str | None:
-    """The address failures are counted against: the IPv4 address, or the /64 network of an IPv6 one
-    (an IPv4 address written as IPv6 is the IPv4 address). None when there is none, or it is not an
-    address: all such requests share one count."""
+    """The address failures are counted against, written one way: the IPv4 address, or the whole IPv6
+    one without its interface (an IPv4 address written as IPv6 is the IPv4 address). None when there is
+    none, or it is not an address: all such requests share one count."""
     if not address:
         return None
     try:
@@ -60,7 +63,7 @@ def throttled_address(address: str | None) -> str | None:
     if isinstance(parsed, ipaddress.IPv6Address):
         if parsed.ipv4_mapped is not None:
             return str(parsed.ipv4_mapped)
-        return str(ipaddress.IPv6Network((parsed, IPV6_PREFIX), strict=False).network_address)
+        return str(ipaddress.IPv6Address(parsed.packed))  # "fe80::1%eth0" is fe80::1
     return str(parsed)
 
 

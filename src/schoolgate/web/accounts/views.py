@@ -28,7 +28,13 @@ from schoolgate.web.accounts.actions import (
     do_record_new_app,
     do_use_link,
 )
-from schoolgate.web.accounts.forms import ChangePasswordForm, ChoosePasswordForm, CodeForm, PasswordForm
+from schoolgate.web.accounts.forms import (
+    WRONG_PASSWORD,
+    ChangePasswordForm,
+    ChoosePasswordForm,
+    CodeForm,
+    PasswordForm,
+)
 from schoolgate.web.accounts.links import PENDING
 from schoolgate.web.accounts.middleware import SESSION_KEY
 from schoolgate.web.accounts.models import User
@@ -161,7 +167,9 @@ def setup_view(request: HttpRequest) -> HttpResponse:
     if device is None:
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
     form = CodeForm(request.POST if request.method == "POST" else None)
-    if request.method == "POST" and form.is_valid():
+    # The same count as the code's: a wrong code here is as much a guess as there.
+    lockout = locked_out(user.get_username(), _address(request))
+    if request.method == "POST" and lockout is None and form.is_valid():
         if _check_code(device, form):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
@@ -173,14 +181,16 @@ def setup_view(request: HttpRequest) -> HttpResponse:
                 "code",
                 "That code is not right. Check that the app shows Schoolgate and try the code it shows now.",
             )
+        lockout = locked_out(user.get_username(), _address(request))
     key = base64.b32encode(device.bin_key).decode()
     context: dict[str, Any] = {
         "form": form,
         "qr_svg": _qr_svg(device.config_url),
         "key_groups": [key[i : i + 4] for i in range(0, len(key), 4)],
         "username": user.get_username(),
+        "lockout": lockout,
     }
-    return render(request, "accounts/setup.html", context)
+    return render(request, "accounts/setup.html", context, status=429 if lockout else 200)
 
 
 @require_POST
@@ -235,12 +245,23 @@ def link_view(request: HttpRequest, token: str) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def my_password_view(request: StaffRequest) -> HttpResponse:
     """Change my password: the current one, then the new one twice. Every other session of the login
-    ends; this one carries on."""
+    ends; this one carries on. A wrong current password counts as a failed login (`throttle`): whoever
+    finds a computer left logged in must not try one password after another here."""
     user = request.user
+    address = _address(request)
     form = ChangePasswordForm(request.POST if request.method == "POST" else None, user=user)
-    if request.method == "POST" and form.is_valid():
-        do_change_own_password(user, form.cleaned_data["password1"], keep_session=request.session.session_key)
-        auth.update_session_auth_hash(request, user)
-        messages.success(request, "Your password is changed. You are logged out everywhere else.")
-        return redirect("core:home")
-    return render(request, "accounts/my_password.html", {"form": form, "forced": user.must_change_password})
+    lockout = locked_out(user.get_username(), address)
+    if request.method == "POST" and lockout is None:
+        if form.is_valid():
+            keep = request.session.session_key
+            do_change_own_password(user, form.cleaned_data["password1"], keep_session=keep)
+            auth.update_session_auth_hash(request, user)
+            messages.success(request, "Your password is changed. You are logged out everywhere else.")
+            return redirect("core:home")
+        if form.has_error("current", code=WRONG_PASSWORD):
+            note_failure(user.get_username(), address, stage="current")
+            record(AuditAction.LOGIN_FAILED, obj=user,
+                   reason=f"wrong current password at Change my password, from {address}")  # fmt: skip
+            lockout = locked_out(user.get_username(), address)
+    context = {"form": form, "forced": user.must_change_password, "lockout": lockout}
+    return render(request, "accounts/my_password.html", context, status=429 if lockout else 200)

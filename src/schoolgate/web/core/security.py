@@ -11,6 +11,9 @@ and kind of a request's body, checked before anything reads it.
   would otherwise write a request's files to temporary files, before any check of the login or the
   CSRF token, for anyone who asks. `schoolgate web serve` refuses bodies over the largest of the
   limits before they reach Django at all (`max_body_bytes`).
+- `UploadAccessMiddleware`: on a page that takes files, they are read only for a request the page lets
+  in (logged in with both factors, holding the page's capability); anyone else's are skipped unread
+  too, so that nobody can make Schoolgate hold or write a file before it knows who is sending it.
 """
 
 from __future__ import annotations
@@ -24,7 +27,7 @@ from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
-from django.urls import Resolver404, resolve
+from django.urls import Resolver404, ResolverMatch, resolve
 from whitenoise.middleware import WhiteNoiseFileResponse  # type: ignore[import-untyped]
 
 CONTENT_SECURITY_POLICY = (
@@ -160,3 +163,45 @@ class RequestSizeMiddleware:
             message = f"This page takes {takes}, and this was more. {again}"
             return _refuse(request, view, 413, "Too large to send", message)
         return None
+
+
+def _lets_in(request: HttpRequest, match: ResolverMatch) -> bool:
+    """Whether the page would let the request in, as `core.access.staff_view` decides: a user logged in
+    with both factors, working at a school, holding one of the page's capabilities there. A page that
+    is not a staff page lets nobody send it files."""
+    if not getattr(match.func, "staff_view", False):
+        return False
+    user = request.user
+    verified = getattr(user, "is_verified", None)
+    if not user.is_authenticated or not callable(verified) or not verified():
+        return False
+    school = getattr(request, "school", None)
+    if school is None:
+        return False
+    needed = getattr(match.func, "staff_capability", None)
+    return needed is None or any(user.can(c, school) for c in needed)
+
+
+class UploadAccessMiddleware:
+    """On a page that takes files, files are read only for a request the page will let in; anyone
+    else's (nobody logged in, a password without its code, a login without the page's capability) are
+    skipped unread, kept nowhere, as on a page that takes none, and the page then refuses the request as
+    it always would. The rest of the form is read as usual, within `form_max_bytes()`.
+
+    Django reads a request's files with its form, and the first to read the form is the CSRF check
+    (`CsrfViewMiddleware.process_view`), before any page checks the login. Every middleware's request
+    phase runs before any `process_view`, so this one, placed after the login, second-factor and school
+    middleware (settings.MIDDLEWARE), chooses the upload handlers before anything reads the body."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
+        self.get_response = get_response
+        self.uploads = frozenset(upload_limits())
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        try:
+            match: ResolverMatch | None = resolve(request.path_info)
+        except Resolver404:
+            match = None  # no page: RequestSizeMiddleware lets it send no file
+        if match is not None and match.view_name in self.uploads and not _lets_in(request, match):
+            request.upload_handlers = [NoFilesUploadHandler(request)]
+        return self.get_response(request)

@@ -6,11 +6,13 @@ from __future__ import annotations
 import getpass
 import socket
 
-from django.core.management.base import CommandError
+from django.core.management.base import CommandError, OutputWrapper
 
+from schoolgate.web.accounts.actions import RolesChanged
 from schoolgate.web.accounts.choices import Role
 from schoolgate.web.accounts.grants import Operator
 from schoolgate.web.accounts.models import User
+from schoolgate.web.accounts.notices import told_words
 from schoolgate.web.tenancy.models import School
 
 
@@ -60,3 +62,18 @@ def school(slug: str | None) -> School:
 
 def _slugs() -> list[str]:
     return list(School.objects.order_by("slug").values_list("slug", flat=True)[:50])
+
+
+def say_after(out: OutputWrapper, user: User, changed: RolesChanged) -> None:
+    """What else the operator should know after a change to `user`'s roles."""
+    if not user.is_active:
+        out.write(
+            f"The login {user.username} is switched off: its roles open nothing until it is switched on."
+        )
+    if changed.links_cancelled:
+        out.write(
+            "Their unused link to choose a password no longer works: make a new one if they still need it "
+            f"(schoolgate web manage reset_link {user.username})."
+        )
+    if changed.told is not None:
+        out.write(told_words(changed.told))

@@ -8,9 +8,9 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from schoolgate.web.accounts.actions import do_create_login, do_set_roles
+from schoolgate.web.accounts.actions import do_create_login, do_give_role
 from schoolgate.web.accounts.choices import Role
-from schoolgate.web.accounts.grants import Operator, roles_at
+from schoolgate.web.accounts.grants import Operator
 from schoolgate.web.accounts.management.commands import _operator
 from schoolgate.web.accounts.models import User
 from schoolgate.web.accounts.notices import told_words
@@ -45,15 +45,13 @@ class Command(BaseCommand):
                 self._new_login(school, role, operator, reason, options)
                 return
             user = _operator.login(options["username"])
-            have = roles_at(user, school)
-            if role in have:
-                raise CommandError(f"{user.username} already has the role {role.label} at {school.name}")
-            changed = do_set_roles(user, school, [*have, role], actor=operator, reason=reason)
+            changed = do_give_role(user, school, role, actor=operator, reason=reason)
         except (PermissionDenied, ValidationError) as exc:
             raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from None
+        if not changed.added:
+            raise CommandError(f"{user.username} already has the role {role.label} at {school.name}")
         self.stdout.write(f"{user.username} is now {role.label} at {school.name}.")
-        if changed.told is not None:
-            self.stdout.write(told_words(changed.told))
+        _operator.say_after(self.stdout, user, changed)
 
     def _new_login(
         self, school: School, role: Role, operator: Operator, reason: str, options: dict[str, Any]

@@ -8,10 +8,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from schoolgate.web.accounts.actions import do_set_roles
-from schoolgate.web.accounts.grants import roles_at
+from schoolgate.web.accounts.actions import do_take_role
 from schoolgate.web.accounts.management.commands import _operator
-from schoolgate.web.accounts.notices import told_words
 
 
 class Command(BaseCommand):
@@ -31,15 +29,11 @@ class Command(BaseCommand):
         role = _operator.role(options["role"])
         school = _operator.school(options["school"])
         reason = _operator.reason(options["reason"])
-        have = roles_at(user, school)
-        if role not in have:
-            raise CommandError(f"{user.username} does not have the role {role.label} at {school.name}")
         try:
-            changed = do_set_roles(
-                user, school, sorted(have - {role}), actor=_operator.operator("take_role"), reason=reason
-            )
+            changed = do_take_role(user, school, role, actor=_operator.operator("take_role"), reason=reason)
         except (PermissionDenied, ValidationError) as exc:
             raise CommandError(" ".join(getattr(exc, "messages", [str(exc)]))) from None
+        if not changed.removed:
+            raise CommandError(f"{user.username} does not have the role {role.label} at {school.name}")
         self.stdout.write(f"{user.username} is no longer {role.label} at {school.name}.")
-        if changed.told is not None:
-            self.stdout.write(told_words(changed.told))
+        _operator.say_after(self.stdout, user, changed)
