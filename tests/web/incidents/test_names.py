@@ -7,7 +7,16 @@ import pytest
 
 from schoolgate.web.accounts.choices import Role as LoginRole
 from schoolgate.web.accounts.models import Membership
-from schoolgate.web.incidents.names import Directory, key_of, person_keys, record_keys, user_keys
+from schoolgate.web.incidents.names import (
+    Directory,
+    display_keys,
+    key_of,
+    partial,
+    person_keys,
+    person_name_keys,
+    record_keys,
+    user_keys,
+)
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import ClassGroup, Person
 from tests.web.cast import Cast, make_user
@@ -95,3 +104,45 @@ def test_a_users_keys_are_their_logins_and_their_records(cast: Cast) -> None:
     assert key_of("Mia Jones") not in keys and Membership.objects.filter(user=user).exists()
     # A pupil's keys: names, not a title and a last name.
     assert person_keys(person(cast.a, "Mia", "Jones")) == {key_of("Mia Jones"), key_of("M Jones")}
+
+
+def test_a_login_named_by_title_alone_answers_to_its_last_name() -> None:
+    assert display_keys("Mrs Evans") == {"evans"} == display_keys("Mrs. Evans")
+    assert display_keys("Evans, Margaret") == MARGARET
+    assert display_keys("Hana") == set() and display_keys("Mrs") == set()
+
+
+@pytest.mark.parametrize(
+    ("key", "parts"),
+    [
+        ("evans", [("", "evans")]),
+        (key_of("M. Evans"), [("m", "evans")]),
+        (key_of("A Zed"), [("a", "zed")]),
+        (key_of("E. M."), [("e", "m"), ("m", "e")]),
+        (key_of("Margaret Evans"), []),
+    ],
+)
+def test_a_name_given_in_part(key: str, parts: list[tuple[str, str]]) -> None:
+    assert partial(key) == parts
+
+
+@pytest.mark.parametrize("login", ["Mrs M Evans", "Mrs Evans", "M. Evans"])
+def test_a_name_written_out_finds_a_login_that_gives_it_only_in_part(cast: Cast, login: str) -> None:
+    cast.hana.display_name = login
+    cast.hana.save()
+    record = person(cast.a, "Margaret", "Evans", PersonKind.STAFF)
+    for typed in ("Margaret Evans", "Evans, Margaret", "Dr Margaret Anne Evans"):
+        found = Directory(cast.a).find(typed)
+        assert [(m.value, m.head) for m in found] == [
+            (f"person:{record.pk}", False),
+            (f"user:{cast.hana.pk}", True),
+        ], typed
+    # "Mark Evans" may be "M. Evans" too; "John Evans" is not, but may be "Mrs Evans".
+    assert [m.value for m in Directory(cast.a).find("Mark Evans")] == [f"user:{cast.hana.pk}"]
+    assert [m.value for m in Directory(cast.a).find("John Evans")] == (
+        [f"user:{cast.hana.pk}"] if login == "Mrs Evans" else []
+    )
+    # A pupil's names find the pupil: a name given in part is an adult's.
+    pupil = person(cast.a, "Mia", "Evans")
+    directory = Directory(cast.a)
+    assert directory.may_be(person_name_keys(pupil), set()) == [directory.by_person[pupil.pk]]

@@ -262,6 +262,125 @@ def test_the_chair_typing_a_name_is_not_shown_the_records(cast: Cast, head: Pers
 
 
 # ---------------------------------------------------------------------------------------------------------
+# A record picked from the list routes by its name too: the school's records are rarely linked to logins
+# (the MIS import links none), staff who are parents have a parent's record as well, and those who keep
+# the records may add one that looks like them.
+
+
+@pytest.mark.parametrize("login", ["Margaret Evans", "Mrs M Evans", "Mrs Evans", "Evans, Margaret"])
+def test_picking_the_headteachers_unlinked_staff_record_sends_the_concern_to_the_chair(
+    cast: Cast, login: str
+) -> None:
+    cast.hana.display_name = login
+    cast.hana.save()
+    person(cast.a, "Margaret", "Evans", PersonKind.STAFF, job_title="Headteacher")  # from the MIS: unlinked
+    response = logged_in(cast.tom).post("/incidents/report/", _form(person_0="Margaret Evans (staff)"))
+    assert response.status_code == 302, text(response)[:2000]
+    incident = Incident.objects.get()
+    assert incident.involvements.get(role=Role.SUBJECT).person is not None
+    _goes_to_the_chair_alone(cast, incident)
+
+
+@pytest.mark.parametrize(
+    ("kind", "label"),
+    [
+        (PersonKind.PARENT, "parent or carer"),
+        (PersonKind.VISITOR, "visitor"),
+        (PersonKind.COMMUNITY, "community user"),
+        (PersonKind.GOVERNOR, "governor"),
+        (PersonKind.PUPIL, "pupil"),
+    ],
+)
+def test_picking_another_record_of_the_headteachers_name_sends_the_concern_to_the_chair(
+    cast: Cast, head: Person, kind: PersonKind, label: str
+) -> None:
+    """Her own record is linked to her login; another of her name (hers as a parent, or one made to
+    look like her) is picked instead."""
+    Person.objects.create(school=cast.a, kind=kind, first_name="Margaret", last_name="Evans")
+    client = logged_in(cast.tom)
+    response = client.post("/incidents/report/", _form(person_0=f"Margaret Evans ({label})"))
+    assert response.status_code == 302, text(response)[:2000]
+    incident = Incident.objects.get()
+    assert incident.involvements.get(role=Role.SUBJECT).person.kind == kind  # type: ignore[union-attr]
+    _goes_to_the_chair_alone(cast, incident)
+    assert "It has gone to the chair of governors" in text(client.get(response["Location"]))
+
+
+def test_a_pupil_concern_about_a_member_of_staff_by_their_parent_record_goes_to_the_headteacher(
+    cast: Cast,
+) -> None:
+    person(cast.a, "Robert", "Patel", PersonKind.STAFF)
+    parent = Person.objects.create(
+        school=cast.a, kind=PersonKind.PARENT, first_name="Robert", last_name="Patel"
+    )
+    incident = report(cast.a, cast.tom)
+    actions.do_add_person(incident, cast.alice, actions.Party(Role.PERPETRATOR, person=parent))
+    incident.refresh_from_db()
+    assert incident.kind == IncidentKind.STAFF and not incident.concerns_headteacher
+    assert logged_in(cast.hana).get(url(incident)).status_code == 200
+    assert logged_in(cast.alice).get(url(incident)).status_code == 404
+
+
+@pytest.mark.parametrize("record", ["parent", "unlinked staff", "typed"])
+@pytest.mark.parametrize("login", ["Alice Example", "Mrs A Example", "Mrs Example"])
+def test_the_dsl_does_not_deal_with_a_concern_that_names_her_by_another_record(
+    cast: Cast, record: str, login: str
+) -> None:
+    cast.alice.display_name = login
+    cast.alice.save()
+    incident = report(cast.a, cast.tom)
+    if record == "typed":
+        party = actions.Party(Role.WITNESS, name="Alice Example", kept=True)
+    else:
+        kind = PersonKind.PARENT if record == "parent" else PersonKind.STAFF
+        found = Person.objects.create(school=cast.a, kind=kind, first_name="Alice", last_name="Example")
+        party = actions.Party(Role.WITNESS, person=found)
+    actions.do_add_person(incident, cast.dara, party)
+    incident.refresh_from_db()
+    assert incident.kind == IncidentKind.PUPIL  # a witness: it stays with the DSL team
+    with pytest.raises(PermissionDenied, match="names"):
+        actions.do_note(incident, cast.alice, "A note")
+    assert logged_in(cast.alice).get(url(incident)).status_code == 404
+    assert logged_in(cast.dara).get(url(incident)).status_code == 200
+
+
+def test_another_member_of_staff_of_the_headteachers_last_name_is_still_hers_to_deal_with(cast: Cast) -> None:
+    cast.hana.display_name = "Mrs M Evans"
+    cast.hana.save()
+    person(cast.a, "Margaret", "Evans", PersonKind.STAFF, job_title="Headteacher")
+    person(cast.a, "John", "Evans", PersonKind.STAFF, job_title="Site manager")
+    response = logged_in(cast.tom).post("/incidents/report/", _form(person_0="John Evans (staff)"))
+    assert response.status_code == 302, text(response)[:2000]
+    incident = Incident.objects.get()
+    assert incident.kind == IncidentKind.STAFF and not incident.concerns_headteacher
+    assert logged_in(cast.hana).get(url(incident)).status_code == 200
+
+
+def test_a_pupil_is_not_taken_for_a_member_of_staff_named_in_part(cast: Cast) -> None:
+    cast.alice.display_name = "Mrs A Example"
+    cast.alice.save()
+    amy = person(cast.a, "Amy", "Example")
+    incident = report(cast.a, cast.tom, subject=amy)
+    assert Incident.objects.get(pk=incident.pk).kind == IncidentKind.PUPIL
+    actions.do_note(incident, cast.alice, "Spoke to Amy")
+    assert logged_in(cast.alice).get(url(incident)).status_code == 200
+
+
+def test_a_pupil_picked_from_the_records_keeps_a_pupil_concern_with_the_dsl_team(cast: Cast) -> None:
+    """A pupil who shares a member of staff's full name (common in a large school) is that child when
+    picked from the records: the concern stays with the DSL team, and the member of staff of that name
+    neither sees nor deals with it."""
+    person(cast.a, "Alice", "Example", PersonKind.STAFF, user=cast.alice)  # the DSL's own record
+    namesake = person(cast.a, "Alice", "Example")  # a pupil of the same name
+    incident = report(cast.a, cast.tom, subject=namesake)
+    incident.refresh_from_db()
+    assert incident.kind == IncidentKind.PUPIL and not incident.concerns_headteacher
+    assert logged_in(cast.hana).get(url(incident)).status_code == 404  # not made a concern about staff
+    assert logged_in(cast.alice).get(url(incident)).status_code == 404  # she may be the one it names
+    assert logged_in(cast.dara).get(url(incident)).status_code == 200  # the deputy deals with it
+
+
+# ---------------------------------------------------------------------------------------------------------
 # Nobody deals with a concern that names them
 
 

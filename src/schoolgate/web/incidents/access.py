@@ -8,7 +8,9 @@ forgot a check still shows nothing it should not.
 - A concern about a member of staff goes to the headteacher (`incidents.allegations`) only, and one
   about the headteacher to the chair of governors (`incidents.allegations-head`) only.
 - Nobody deals with a concern that names them (in any part but its reporter): linked to their record
-  or their login, or by a name that may be theirs (`names.user_keys`). Others deal with it.
+  or their login, or by a name that may be theirs (`names.user_keys`), whether that name was typed or
+  is that of a record picked from the list (their record as a parent, or their staff record that
+  nothing links to their login). Others deal with it.
 """
 
 from __future__ import annotations
@@ -20,7 +22,8 @@ from django.db.models import Exists, OuterRef, Q
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.incidents.choices import ANSWERING_ROLES, NAMING_ROLES, IncidentKind
 from schoolgate.web.incidents.models import Incident, IncidentQuerySet, Involvement
-from schoolgate.web.incidents.names import user_keys
+from schoolgate.web.incidents.names import partial, user_keys, user_name_keys
+from schoolgate.web.people.choices import PersonKind
 
 if TYPE_CHECKING:
     from schoolgate.web.accounts.models import User
@@ -55,13 +58,25 @@ def _capabilities(user: User, school_id: int) -> frozenset[Capability]:
 
 def naming(user: User, roles: frozenset[str] = NAMING_ROLES) -> Exists:
     """Whether an incident names `user` in one of `roles`: linked to their record or login, or by a
-    name not linked to anyone that may be theirs."""
-    unlinked = Q(person__isnull=True, user__isnull=True, name_key__in=sorted(user_keys(user)))
-    return Exists(
-        Involvement.objects.filter(
-            Q(person__user=user) | Q(user=user) | unlinked, incident=OuterRef("pk"), role__in=sorted(roles)
+    name that may be theirs, linked to a record or not (every involvement keeps its name's key)."""
+    named = Q(person__user=user) | Q(user=user) | Q(name_key__in=sorted(user_keys(user)))
+    for key in sorted(user_name_keys(user)):
+        for initial, last in partial(key):
+            named |= _answering(initial, last)
+    return Exists(Involvement.objects.filter(named, incident=OuterRef("pk"), role__in=sorted(roles)))
+
+
+def _answering(initial: str, last: str) -> Q:
+    """The names that answer to one given only in part, "Mrs Evans" (no `initial`) or "M. Evans": an
+    adult's full name with that last name (and a first name of that initial). A key is its two words
+    in alphabetical order, so the last name may come first or second."""
+    if initial:
+        found = Q(name_key__startswith=f"{last} {initial}") | Q(
+            name_key__startswith=initial, name_key__endswith=f" {last}"
         )
-    )
+    else:
+        found = Q(name_key__startswith=f"{last} ") | Q(name_key__endswith=f" {last}")
+    return found & ~Q(person__kind=PersonKind.PUPIL)
 
 
 def managed(user: User, school: School) -> IncidentQuerySet:

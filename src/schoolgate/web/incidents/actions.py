@@ -61,7 +61,15 @@ from schoolgate.web.incidents.models import (
     SanctionAction,
     new_reference,
 )
-from schoolgate.web.incidents.names import Directory, Match, key_of
+from schoolgate.web.incidents.names import (
+    Directory,
+    Match,
+    display_keys,
+    key_of,
+    person_keys,
+    person_name_keys,
+)
+from schoolgate.web.people.choices import PersonKind
 
 if TYPE_CHECKING:
     from schoolgate.web.accounts.models import User
@@ -211,14 +219,32 @@ def _involve(incident: Incident, party: Party, user: User, directory: Directory)
 
 
 def _who(involvement: Involvement, directory: Directory) -> list[Match]:
-    """Who an involvement is, or may be, of those who decide where a concern goes."""
+    """Who an involvement is, or may be, of those who decide where a concern goes: the record or login
+    it is linked to, and anyone its name may be. A record picked may be someone's second record (a
+    member of staff's as a parent), or one made to look like them; nothing (no page, no import) links
+    the school's records to its logins, so the name is what tells."""
+    names = {involvement.name_key or key_of(involvement.name)}
+    keys: set[str] = set()
+    found: list[Match] = []
     if involvement.person_id is not None:
-        found = directory.by_person.get(involvement.person_id)
-        return [found] if found is not None else []
-    if involvement.user_id is not None:
-        found = directory.by_user.get(involvement.user_id)
-        return [found] if found is not None else []
-    return directory.find_key(involvement.name_key or key_of(involvement.name))
+        own = directory.by_person.get(involvement.person_id)
+        record = involvement.person
+        if record is not None:
+            names |= person_name_keys(record)
+            # A name given only in part ("Mrs M Evans") is an adult's: not the pupil Mia Evans.
+            if record.kind != PersonKind.PUPIL:
+                keys |= person_keys(record)
+    elif involvement.user_id is not None:
+        own = directory.by_user.get(involvement.user_id)
+    else:
+        own = None
+    if own is not None:
+        found.append(own)
+        names |= own.names
+        keys |= own.keys
+    elif involvement.person_id is None:  # a name, or a login no longer of the school: read as an adult's
+        keys |= display_keys(involvement.name)
+    return found + [m for m in directory.may_be(names, keys) if m is not own]
 
 
 def _settle(incident: Incident, directory: Directory | None = None) -> bool:
@@ -231,12 +257,21 @@ def _settle(incident: Incident, directory: Directory | None = None) -> bool:
     if directory is None:
         directory = Directory(incident.school, staff_only=True)
     named = [
-        (i.role, _who(i, directory))
-        for i in Involvement.objects.filter(incident=incident)
+        (i, _who(i, directory))
+        for i in Involvement.objects.filter(incident=incident).select_related("person")
         if i.role in NAMING_ROLES
     ]
     before = (incident.kind, incident.concerns_headteacher, incident.restricted)
-    if any(m.staff for role, found in named if role in ANSWERING_ROLES for m in found):
+    # A pupil picked from the records, by year and class, is that child: a member of staff of the same
+    # name does not take a pupil concern from the DSL team (those the name may be still neither see
+    # nor deal with it: access.naming); a concern about staff that names them still goes to the chair.
+    if any(
+        m.staff
+        for involvement, found in named
+        if involvement.role in ANSWERING_ROLES
+        and (involvement.person is None or involvement.person.kind != PersonKind.PUPIL)
+        for m in found
+    ):
         incident.kind = IncidentKind.STAFF
     if incident.kind == IncidentKind.STAFF:
         incident.restricted = False

@@ -237,9 +237,10 @@ class Involvement(Kept):
     """A person's part in an incident. Each row is one person and their own role: adding a victim
     never makes anyone else one. The name is kept as written, full, for people outside the records.
 
-    A name that is not linked keeps its key (`names.key_of`) and whether the records had someone of
-    that name (`records`): where the concern goes, who may deal with it and a pupil's chronology all
-    follow who the name may be, linked or not."""
+    Every name keeps its key (`names.key_of`), and a name that is not linked whether the records had
+    someone of that name (`records`): where the concern goes, who may deal with it and a pupil's
+    chronology all follow who the name may be, linked or not (a record picked may be someone's second
+    record, or one made to look like them)."""
 
     audit_digest: ClassVar[tuple[str, ...]] = ("name", "notes", "name_key")
 

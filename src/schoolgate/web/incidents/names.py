@@ -7,6 +7,11 @@ A name is reduced to a *key*: its first and last words (titles left off, "Evans,
 answers to the keys of each of its first names (and their initial) with its last name, and an adult
 also to the last name alone, so that "Mrs Evans" and "M. Evans" may be Margaret Evans.
 
+Two names may be one person when either answers to the other written out: "Margaret Evans" answers to
+"M. Evans" and "Mrs Evans", and so may be a login called "Mrs M Evans"; "Margaret Evans" and "Mark
+Evans" may not. A name picked from the records is a name like any other: the record picked may be
+someone's second record (a member of staff's as a parent), or one made to look like them.
+
 The same keys decide everywhere: the report form offers the matches to confirm, the actions route a
 concern by who its names may be, the access rules keep a concern from anyone it may name, and a
 pupil's chronology says which records name someone of theirs without linking them. A key may match
@@ -58,15 +63,24 @@ def _pair(a: str, b: str) -> str:
     return " ".join(sorted((a, b)))
 
 
-def key_of(name: str) -> str:
-    """The key of a name as someone wrote it ("" for none: nothing of a name in it)."""
+def _written(name: str) -> tuple[list[str], bool]:
+    """The words of a name as someone wrote it, first name first, without the titles before it; and
+    whether it had a title (then a word alone is a last name, as in "Mrs Evans")."""
     name = _LABEL_PARTS.sub(" ", name)
     last, comma, first = name.partition(",")
     if comma:
         name = f"{first} {last}"
     found = words(name)
+    titled = False
     while len(found) > 1 and found[0] in TITLES:
         found.pop(0)
+        titled = True
+    return found, titled
+
+
+def key_of(name: str) -> str:
+    """The key of a name as someone wrote it ("" for none: nothing of a name in it)."""
+    found, _ = _written(name)
     if not found:
         return ""
     if len(found) == 1:
@@ -91,27 +105,56 @@ def record_keys(first_names: Iterable[str], last_name: str, *, adult: bool) -> s
 
 
 def display_keys(display_name: str, *, adult: bool = True) -> set[str]:
-    """The keys of a name shown as one string (a login's display name)."""
-    found = words(_LABEL_PARTS.sub(" ", display_name))
-    while len(found) > 1 and found[0] in TITLES:
-        found.pop(0)
+    """The keys of a name shown as one string (a login's display name, a name typed in the log): of
+    "Mrs Evans", the last name alone; of a single word with no title, none (it may be either name)."""
+    found, titled = _written(display_name)
+    if len(found) == 1 and titled and adult:
+        return {found[0]}
     if len(found) < 2:
         return set()
     return record_keys([found[0]], found[-1], adult=adult)
 
 
+def display_name_keys(display_name: str) -> set[str]:
+    """The key of a name shown as one string, to look up who answers to it (none for a single word with
+    no title, as `display_keys`)."""
+    found, titled = _written(display_name)
+    return {key_of(display_name)} if len(found) > 1 or (found and titled) else set()
+
+
+def name_keys(first_names: Iterable[str], last_name: str) -> set[str]:
+    """The keys of a record's names, written out in full (each of its first names with its last name),
+    to look up who answers to them."""
+    given = [f for f in first_names if words(f)]
+    found = {key_of(f"{first} {last_name}") for first in given} if given else {key_of(last_name)}
+    return found - {""}
+
+
 def user_keys(user: User) -> frozenset[str]:
     """Every key that may mean `user`: their login's names and their record's (kept on the user
     object for the request, as its capabilities are)."""
-    cached: frozenset[str] | None = getattr(user, "_name_keys", None)
+    return _user_names(user)[0]
+
+
+def user_name_keys(user: User) -> frozenset[str]:
+    """The keys of `user`'s names written out (`name_keys`), their login's and their records': what a
+    name in the log that may be theirs answers to, where their own name is given only in part ("Mrs M
+    Evans" may be the "Margaret Evans" the log names)."""
+    return _user_names(user)[1]
+
+
+def _user_names(user: User) -> tuple[frozenset[str], frozenset[str]]:
+    cached: tuple[frozenset[str], frozenset[str]] | None = getattr(user, "_name_keys", None)
     if cached is not None:
         return cached
     keys = display_keys(user.display_name) | record_keys([user.first_name], user.last_name, adult=True)
+    names = _login_names(user.display_name, user.first_name, user.last_name)
     for first, preferred, last in Person.objects.filter(user_id=user.pk).values_list(
         "first_name", "preferred_name", "last_name"
     ):
         keys |= record_keys([first, preferred], last, adult=True)
-    found = frozenset(keys)
+        names |= name_keys([first, preferred], last)
+    found = (frozenset(keys), frozenset(names))
     user._name_keys = found  # type: ignore[attr-defined]
     return found
 
@@ -120,6 +163,23 @@ def person_keys(person: Person) -> set[str]:
     return record_keys(
         [person.first_name, person.preferred_name], person.last_name, adult=person.kind != PersonKind.PUPIL
     )
+
+
+def person_name_keys(person: Person) -> set[str]:
+    return name_keys([person.first_name, person.preferred_name], person.last_name)
+
+
+def partial(key: str) -> list[tuple[str, str]]:
+    """What a key of a name given only in part may be, as (the initial of the first name, or "", the
+    last name): "evans" of "Mrs Evans" is ("", "evans"), "evans m" of "M. Evans" ("m", "evans"). Nothing
+    for a full name."""
+    found = key.split()
+    if len(found) == 1:
+        return [("", found[0])]
+    if len(found) != 2:
+        return []
+    a, b = found
+    return [(i, last) for i, last in ((a, b), (b, a)) if len(i) == 1]
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -149,7 +209,8 @@ class Match:
     what: str
     staff: bool
     head: bool
-    keys: frozenset[str] = field(repr=False)
+    keys: frozenset[str] = field(repr=False)  # what they answer to (`record_keys`)
+    names: frozenset[str] = field(repr=False)  # their names written out (`name_keys`)
 
     @property
     def value(self) -> str:
@@ -166,6 +227,8 @@ class Directory:
 
     def __init__(self, school: School, *, staff_only: bool = False) -> None:
         self.by_key: dict[str, list[Match]] = {}
+        self.by_name: dict[str, list[Match]] = {}
+        self._rank: dict[int, int] = {}  # the order of the records, by match
         self.by_person: dict[int, Match] = {}
         self.by_user: dict[int, Match] = {}
         roles: dict[int, set[str]] = {}
@@ -191,18 +254,20 @@ class Directory:
         linked: set[int] = set()
         for pk, kind, first, preferred, last, klass, year, job, user_id, archived, expires in rows:
             keys = record_keys([first, preferred], last, adult=kind != PersonKind.PUPIL)
+            names = name_keys([first, preferred], last)
             held = roles.get(user_id, set()) if user_id is not None else set()
             if user_id in logins:
                 linked.add(user_id)
                 display, login_first, login_last = logins[user_id]
                 keys |= display_keys(display) | record_keys([login_first], login_last, adult=True)
+                names |= _login_names(display, login_first, login_last)
             what = _what(PersonKind(kind), klass or year, job, held)
             if archived is not None or (expires is not None and expires <= now):
                 what += ", no longer at the school"
             match = Match(
                 "person", pk, f"{preferred or first} {last}".strip(), what,
                 staff=kind in STAFF_KINDS or bool(held - GOVERNING_ROLES),
-                head=LoginRole.HEADTEACHER in held, keys=frozenset(keys),
+                head=LoginRole.HEADTEACHER in held, keys=frozenset(keys), names=frozenset(names),
             )  # fmt: skip
             self._add(match)
             self.by_person[pk] = match
@@ -217,20 +282,38 @@ class Directory:
             match = Match(
                 "user", user_id, name, _roles(held),
                 staff=bool(held - GOVERNING_ROLES), head=LoginRole.HEADTEACHER in held, keys=frozenset(keys),
+                names=frozenset(_login_names(display, first, last)),
             )  # fmt: skip
             self._add(match)
             self.by_user[user_id] = match
 
     def _add(self, match: Match) -> None:
+        self._rank[id(match)] = len(self._rank)
         for key in match.keys:
             self.by_key.setdefault(key, []).append(match)
+        for key in match.names:
+            self.by_name.setdefault(key, []).append(match)
 
     def find(self, name: str) -> list[Match]:
-        """Everyone `name` may be, in the order of the records."""
-        return self.find_key(key_of(name))
+        """Everyone `name` (as someone wrote it) may be, in the order of the records."""
+        return self.may_be({key_of(name)}, display_keys(name))
 
-    def find_key(self, key: str) -> list[Match]:
-        return list(self.by_key.get(key, [])) if key else []
+    def may_be(self, names: Iterable[str], keys: Iterable[str]) -> list[Match]:
+        """Everyone who may be the one whose names written out are `names` (`name_keys`) and who answers
+        to `keys` (`record_keys`): those who answer to one of their names, and those whose own names,
+        given only in part ("Mrs M Evans"), they answer to. In the order of the records."""
+        found: dict[int, Match] = {}
+        for key in names:
+            for match in self.by_key.get(key, []) if key else []:
+                found.setdefault(id(match), match)
+        for key in keys:
+            for match in self.by_name.get(key, []) if key else []:
+                found.setdefault(id(match), match)
+        return sorted(found.values(), key=lambda m: self._rank[id(m)])
+
+
+def _login_names(display: str, first: str, last: str) -> set[str]:
+    return display_name_keys(display) | (name_keys([first], last) if words(last) else set())
 
 
 def _roles(held: set[str]) -> str:
