@@ -4,11 +4,12 @@ accounts; failures for an account from elsewhere never lock the person out from 
 from __future__ import annotations
 
 import datetime as dt
+import ipaddress
 
 import pytest
 import time_machine
 from django.conf import settings
-from django.test import Client
+from django.test import Client, override_settings
 from django.utils import timezone
 
 from schoolgate.web.accounts.models import LoginFailure
@@ -71,10 +72,30 @@ def test_one_address_trying_many_accounts_is_locked_out(db: None) -> None:
     assert locked_out("tom", "10.20.0.51") is None  # only that address
 
 
-def test_each_ipv6_address_counts_alone_so_a_neighbour_locks_nobody_out(db: None) -> None:
+SCHOOL_V6 = "2a02:8010:6a:1"  # a school's global IPv6 /64
+SCHOOL_NETWORK = (ipaddress.IPv6Network(f"{SCHOOL_V6}::/64"),)
+
+
+@pytest.mark.parametrize("network", ["private", "named"])
+def test_on_the_schools_own_network_each_ipv6_address_counts_alone(db: None, network: str) -> None:
     """A school's network is usually one /64: counting it as one address would let a pupil's laptop lock
-    the DSL, or everyone, out of the staff-room PC next door."""
-    laptop, staff_room, head = "2001:db8:10:1::abcd", "2001:db8:10:1::1", "2001:db8:10:1::77"
+    the DSL, or everyone, out of the staff-room PC next door. Private networks are the school's; a
+    global one is named in SCHOOLGATE_INTERNAL_NETWORKS."""
+    prefix = "fd12:3456:789a:1" if network == "private" else SCHOOL_V6
+    laptop, staff_room, head = f"{prefix}::abcd", f"{prefix}::1", f"{prefix}::77"
+    with override_settings(INTERNAL_NETWORKS=SCHOOL_NETWORK):
+        _neighbours_lock_nobody_out(laptop, staff_room, head)
+
+
+def test_elsewhere_a_global_ipv6_address_counts_as_its_64(db: None) -> None:
+    """A home or a server moves about its /64 at will: counted alone, one machine could guess for ever."""
+    _fail("alice", f"{SCHOOL_V6}::abcd", settings.LOGIN_FAILURE_LIMIT)
+    assert locked_out("alice", f"{SCHOOL_V6}::beef") is not None
+    assert locked_out("alice", "2a02:8010:6a:2::1") is None  # another /64
+    assert set(LoginFailure.objects.values_list("address", flat=True)) == {f"{SCHOOL_V6}::"}
+
+
+def _neighbours_lock_nobody_out(laptop: str, staff_room: str, head: str) -> None:
     _fail("alice", laptop, settings.LOGIN_FAILURE_LIMIT)
     assert locked_out("alice", laptop) is not None
     assert locked_out("alice", staff_room) is None
@@ -99,12 +120,13 @@ def test_an_address_counts_the_same_however_it_is_written(db: None, written: str
     assert set(LoginFailure.objects.values_list("address", flat=True)) == {same_as}
 
 
+@override_settings(INTERNAL_NETWORKS=SCHOOL_NETWORK)
 def test_a_pupils_laptop_on_the_school_network_does_not_lock_the_dsl_out(cast: Cast) -> None:
-    laptop = Client(REMOTE_ADDR="2001:db8:10:1::abcd")
+    laptop = Client(REMOTE_ADDR=f"{SCHOOL_V6}::abcd")
     for _ in range(settings.LOGIN_FAILURE_ADDRESS_LIMIT):
         laptop.post("/login/", {"username": "alice", "password": "wrong"})
     assert laptop.post("/login/", {"username": "alice", "password": PASSWORD}).status_code == 429
-    response = Client(REMOTE_ADDR="2001:db8:10:1::1").post(
+    response = Client(REMOTE_ADDR=f"{SCHOOL_V6}::1").post(
         "/login/", {"username": "alice", "password": PASSWORD}
     )
     assert response.status_code == 302 and response["Location"].endswith("/login/set-up/")

@@ -10,6 +10,9 @@
   from plain HTTP; `0` for plain HTTP on loopback (the demo, the tests).
 - `SCHOOLGATE_TRUSTED_PROXY`: the address of the school's reverse proxy (nginx, Apache), the only
   peer whose X-Forwarded-For and X-Forwarded-Proto `schoolgate web serve` believes; unset, no one's.
+- `SCHOOLGATE_INTERNAL_NETWORKS`: the school's own IPv6 networks with global addresses
+  (`2001:db8:10:1::/64`, comma-separated), where login throttling counts each address alone; elsewhere
+  a global IPv6 address counts as its /64.
 - `SCHOOLGATE_DEBUG`: `1` shows Django's debug pages: never on a school's server.
 - `SCHOOLGATE_POLICY`: the published policy snapshot the gateways read; default `DATA/policy.toml`.
   With several schools in one deployment, each school's is written beside it as
@@ -118,6 +121,25 @@ ALLOWED_HOSTS = [
 ]
 
 TRUSTED_PROXY = trusted_proxy(os.environ.get("SCHOOLGATE_TRUSTED_PROXY", ""))
+
+
+def internal_networks(given: str) -> tuple[ipaddress.IPv6Network, ...]:
+    """The school's own IPv6 networks with global addresses, where login throttling counts each
+    address alone (accounts/throttle.py): comma-separated, such as `2001:db8:10:1::/64`."""
+    found = []
+    for part in (p.strip() for p in given.split(",")):
+        if not part:
+            continue
+        try:
+            found.append(ipaddress.IPv6Network(part, strict=False))
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"SCHOOLGATE_INTERNAL_NETWORKS: {part!r} is not an IPv6 network such as 2001:db8:10:1::/64"
+            ) from None
+    return tuple(found)
+
+
+INTERNAL_NETWORKS = internal_networks(os.environ.get("SCHOOLGATE_INTERNAL_NETWORKS", ""))
 
 POLICY_PATH = Path(os.environ.get("SCHOOLGATE_POLICY", DATA_DIR / "policy.toml")).resolve()
 INDEX_PATH = Path(os.environ.get("SCHOOLGATE_INDEX", DATA_DIR / "lists.sgidx")).resolve()

@@ -42,10 +42,12 @@ def test_a_dsl_grant_by_the_headteacher_reaches_the_dsl_and_the_chair(cast: Cast
             "Tom Example" in panel
             and "Designated Safeguarding Lead: given" in panel
             and "Hana Example" in panel
+            and "e-mail tom@northfield.example" in panel  # where his reset links go
         )
         (message,) = smtp.to(f"{name}@northfield.example")
         text = smtp.text(message)
-        assert "Hana Example gave Tom Example the role Designated Safeguarding Lead" in text
+        said = "Hana Example gave Tom Example (e-mail tom@northfield.example) the role Designated"
+        assert said in text
         assert "Northfield Primary" in str(message["Subject"])
     # Tom is now a DSL, so he is told too; the headteacher, who made the change, is not a DSL or chair.
     assert {tuple(r) for r, _ in smtp.received} == {
@@ -133,7 +135,7 @@ def test_a_new_login_given_the_online_safety_role_is_told_to_the_dsl_and_the_cha
     assert "Told by e-mail:" in said and "Alice Example" in said and "Cleo Example" in said
     for name in ("alice", "cleo"):
         text = smtp.text(smtp.to(f"{name}@northfield.example")[-1])
-        assert "Hana Example gave Support Desk the role Online safety coordinator" in text
+        assert "Hana Example gave Support Desk (no e-mail address) the role Online safety coordinator" in text
         assert "online safety coordinator" in text.split("You are told because", 1)[1].lower()
         panel = _panel(logged_in(cast.users[name]).get("/").content.decode())
         assert "Support Desk" in panel and "Online safety coordinator: given" in panel

@@ -3,6 +3,7 @@ must be changed before any page opens; everyone changes their own password."""
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import re
 from urllib.parse import urlsplit
@@ -186,3 +187,23 @@ def test_the_current_password_is_throttled_like_a_login(cast: Cast) -> None:
         assert response.status_code == 302
     cast.greta.refresh_from_db()
     assert cast.greta.check_password(NEW)
+
+
+def _setup_key(client: Client, password: str) -> str:
+    response = client.post("/login/", {"username": "k.mensah", "password": password})
+    assert response["Location"].endswith("/login/set-up/")
+    page = client.get("/login/set-up/").content.decode()
+    return "".join(re.findall(r"[A-Z2-7]{4}", page.split("key", 1)[1]))[:32]
+
+
+def test_an_authenticator_key_shown_to_one_session_is_never_anothers(cast: Cast) -> None:
+    """Whoever made a login (and saw its one-time password) opens the set-up page first and leaves: the
+    person is shown a key of their own, and the one seen before can never be confirmed."""
+    one_time = _one_time(_new_login(logged_in(cast.nina)))
+    seen = _setup_key(Client(), one_time)
+    person = Client()
+    own = _setup_key(person, one_time)
+    assert len(seen) == len(own) == 32 and seen != own
+    device = TOTPDevice.objects.get(user__username="k.mensah")  # the first session's key is gone
+    assert base64.b32encode(device.bin_key).decode() == own
+    assert person.post("/login/set-up/", {"code": code_for(device)}).status_code == 302

@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from schoolgate.web.accounts.choices import Role as LoginRole
 from schoolgate.web.accounts.models import Membership
-from schoolgate.web.incidents import actions
-from schoolgate.web.incidents.choices import EvidenceKind, IncidentKind, IncidentType, Role, Status
+from schoolgate.web.incidents import access, actions
+from schoolgate.web.incidents.choices import EvidenceKind, IncidentKind, IncidentType, RiskArea, Role, Status
 from schoolgate.web.incidents.forms import keep_value
 from schoolgate.web.incidents.models import Incident, Involvement, SanctionAction
 from schoolgate.web.people.choices import PersonKind
@@ -505,3 +505,50 @@ def test_the_log_says_what_it_does_not_list_whether_or_not_there_is_any(
     after = text(client.get("/incidents/"))
     said = before.split("Not listed here:")[-1].split(".")[0]
     assert said in after and NOT_LISTED[username] in after
+
+
+@pytest.mark.parametrize("how", ["typed and kept", "typed, not checked", "picked"])
+def test_a_name_that_reaches_the_headteacher_through_her_other_names_goes_to_the_chair(
+    cast: Cast, how: str
+) -> None:
+    """Her login says Margaret Evans; her record from the MIS (linked to nothing, as the MIS import
+    leaves it) says Margaret, known as Maggie; the concern names "Maggie Evans"."""
+    cast.hana.display_name = "Margaret Evans"
+    cast.hana.save()
+    record = Person.objects.create(
+        school=cast.a, kind=PersonKind.STAFF, first_name="Margaret", preferred_name="Maggie",
+        last_name="Evans", job_title="Headteacher",
+    )  # fmt: skip
+    party = {
+        "typed and kept": actions.Party(Role.SUBJECT, name="Maggie Evans", kept=True),
+        "typed, not checked": actions.Party(Role.SUBJECT, name="Maggie Evans"),
+        "picked": actions.Party(Role.SUBJECT, person=record),
+    }[how]
+    incident = actions.do_report(
+        cast.a,
+        cast.tom,
+        actions.Report(
+            kind=IncidentKind.STAFF, risk_area=RiskArea.CONDUCT, incident_type=IncidentType.OTHER,
+            occurred_at=timezone.now() - dt.timedelta(hours=1), location="Hall",
+            what_happened="Grabbed a pupil's arm.", people=(party,),
+        ),
+    )  # fmt: skip
+    _goes_to_the_chair_alone(cast, incident)
+
+
+def test_the_dsl_does_not_deal_with_a_concern_naming_her_by_her_records_other_name(cast: Cast) -> None:
+    Person.objects.create(
+        school=cast.a, kind=PersonKind.STAFF, first_name="Alice", preferred_name="Ali", last_name="Example"
+    )
+    incident = actions.do_report(
+        cast.a,
+        cast.tom,
+        actions.Report(
+            kind=IncidentKind.PUPIL, risk_area=RiskArea.CONDUCT, incident_type=IncidentType.OTHER,
+            occurred_at=timezone.now() - dt.timedelta(hours=1), location="Hall",
+            what_happened="Saw it happen.",
+            people=(actions.Party(Role.WITNESS, name="Ali Example", kept=True),),
+        ),
+    )  # fmt: skip
+    assert not access.deals_with(cast.alice, incident)
+    assert access.deals_with(cast.dara, incident)

@@ -205,7 +205,7 @@ def _change_roles(
         told = notices.tell(
             school,
             [
-                notices.RoleChange(timezone.now(), str(target), r, r in added, by)
+                notices.RoleChange(timezone.now(), str(target), r, r in added, by, target.email)
                 for r in sorted(announce, key=list(Role).index)
             ],
             also=before,
@@ -285,7 +285,7 @@ def do_create_login(
         told = notices.tell(
             school,
             [
-                notices.RoleChange(timezone.now(), str(user), r, True, by)
+                notices.RoleChange(timezone.now(), str(user), r, True, by, user.email)
                 for r in sorted(announce, key=list(Role).index)
             ],
             also=before,

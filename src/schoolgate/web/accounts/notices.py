@@ -37,10 +37,14 @@ class RoleChange:
     role: Role
     given: bool  # False: taken away
     by: str
+    # The login's e-mail address, where its reset links go: one typed by whoever made the login may be
+    # theirs, so the DSL and the chair see it with every grant.
+    email: str = ""
 
     def sentence(self) -> str:
         if self.given:
-            return f"{self.by} gave {self.person} the role {self.role.label}"
+            address = f" (e-mail {self.email})" if self.email else " (no e-mail address)"
+            return f"{self.by} gave {self.person}{address} the role {self.role.label}"
         return f"{self.by} took away {self.person}'s role {self.role.label}"
 
 
@@ -104,7 +108,8 @@ def recent(school: School) -> list[RoleChange]:
     for entry, user_id, role, given in found[:SHOWN_MAX]:
         person = str(names[user_id]) if user_id in names else entry.object_repr.split(" — ")[0]
         by = str(entry.actor) if entry.actor is not None else entry.actor_label
-        changes.append(RoleChange(entry.at, person, role, given, by))
+        email = names[user_id].email if user_id in names else ""
+        changes.append(RoleChange(entry.at, person, role, given, by, email))
     return changes
 
 

@@ -10,12 +10,13 @@
   code), which django-otp throttles per device.
 
 The address is the client's as `schoolgate web serve` sets it (from the trusted reverse proxy's
-X-Forwarded-For, never from anyone else's). An IPv6 address counts alone (its /128), like an IPv4
-one, for both counts. Not its /64: a school's network is usually one /64, so counting the block would
-let a pupil's laptop lock a named member of staff out of the PC next door (five wrong passwords for
-her user name), or everyone out of every computer in school (twenty for any names). What counting the
-block would have stopped, one home or server trying from many of its addresses, is no more than
-guessing from many IPv4 addresses, which this throttle never claims to stop: the second step does.
+X-Forwarded-For, never from anyone else's). An IPv4 address counts alone, and so does an IPv6 address on
+the school's own networks: private ones (fc00::/7, fe80::/10) and those in `SCHOOLGATE_INTERNAL_NETWORKS`
+(`settings.INTERNAL_NETWORKS`). There a /64 is usually the whole school, and counting it as one would
+let a pupil's laptop lock a named member of staff out of the PC next door (five wrong passwords for her
+user name), or everyone out (twenty for any names). Any other IPv6 address counts as its /64, which
+any home or server may move about in at will: counted alone, one machine could guess for ever. A
+school whose network has global IPv6 addresses names it in `SCHOOLGATE_INTERNAL_NETWORKS`.
 Failures older than the window are deleted as new ones come in.
 """
 
@@ -51,9 +52,10 @@ def _account(username: str) -> str:
 
 
 def throttled_address(address: str | None) -> str | None:
-    """The address failures are counted against, written one way: the IPv4 address, or the whole IPv6
-    one without its interface (an IPv4 address written as IPv6 is the IPv4 address). None when there is
-    none, or it is not an address: all such requests share one count."""
+    """The address failures are counted against, written one way: the IPv4 address, an IPv6 address of
+    the school's own networks whole (without its interface), any other IPv6 address's /64 (its first
+    address); an IPv4 address written as IPv6 is the IPv4 address. None when there is none, or it is not
+    an address: all such requests share one count."""
     if not address:
         return None
     try:
@@ -63,7 +65,10 @@ def throttled_address(address: str | None) -> str | None:
     if isinstance(parsed, ipaddress.IPv6Address):
         if parsed.ipv4_mapped is not None:
             return str(parsed.ipv4_mapped)
-        return str(ipaddress.IPv6Address(parsed.packed))  # "fe80::1%eth0" is fe80::1
+        parsed = ipaddress.IPv6Address(parsed.packed)  # "fe80::1%eth0" is fe80::1
+        if parsed.is_private or any(parsed in network for network in settings.INTERNAL_NETWORKS):
+            return str(parsed)
+        return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False).network_address)
     return str(parsed)
 
 

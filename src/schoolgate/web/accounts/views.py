@@ -43,6 +43,7 @@ from schoolgate.web.audit.choices import AuditAction
 from schoolgate.web.audit.trail import acting_as, record
 from schoolgate.web.core.access import StaffRequest, staff_view
 
+SETUP_DEVICE = "schoolgate_setup_device"  # the unconfirmed authenticator this session shows
 PENDING_FOR_S = 5 * 60  # the code must follow the password within five minutes
 
 
@@ -163,9 +164,15 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         return redirect("accounts:login")
     if TOTPDevice.objects.filter(user=user, confirmed=True).exists():
         return redirect("accounts:code")
-    device = TOTPDevice.objects.filter(user=user, confirmed=False).first()
+    # A key of this browser's own: one shown to another session (whoever else knew a one-time
+    # password, and opened this page first) is never shown again, nor can it be confirmed.
+    device_id = request.session.get(SETUP_DEVICE)
+    unconfirmed = TOTPDevice.objects.filter(user=user, confirmed=False)
+    device = unconfirmed.filter(pk=device_id).first() if isinstance(device_id, int) else None
     if device is None:
+        unconfirmed.delete()
         device = TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=False)
+        request.session[SETUP_DEVICE] = device.pk
     form = CodeForm(request.POST if request.method == "POST" else None)
     # The same count as the code's: a wrong code here is as much a guess as there.
     lockout = locked_out(user.get_username(), _address(request))

@@ -244,7 +244,22 @@ def _who(involvement: Involvement, directory: Directory) -> list[Match]:
         keys |= own.keys
     elif involvement.person_id is None:  # a name, or a login no longer of the school: read as an adult's
         keys |= display_keys(involvement.name)
-    return found + [m for m in directory.may_be(names, keys) if m is not own]
+    # And whoever those may be in turn, to the end: "Maggie Evans" is the record Margaret (Maggie)
+    # Evans, which is the login "Margaret Evans", the headteacher, though nothing links the two.
+    seen = {id(m) for m in found}
+    for _ in range(_MAX_HOPS):
+        new = [m for m in directory.may_be(names, keys) if id(m) not in seen]
+        if not new:
+            break
+        for match in new:
+            seen.add(id(match))
+            found.append(match)
+            names |= match.names
+            keys |= match.keys
+    return found
+
+
+_MAX_HOPS = 4  # a chain of names longer than this is not followed (each hop is one lookup in memory)
 
 
 def _settle(incident: Incident, directory: Directory | None = None) -> bool:

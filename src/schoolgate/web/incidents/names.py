@@ -154,6 +154,19 @@ def _user_names(user: User) -> tuple[frozenset[str], frozenset[str]]:
     ):
         keys |= record_keys([first, preferred], last, adult=True)
         names |= name_keys([first, preferred], last)
+    # And the adults' records that may be theirs, linked or not (nothing links records to logins): the
+    # staff record "Margaret (Maggie) Evans" of the login "Margaret Evans" is named "Maggie Evans" too.
+    loose = Q(pk__in=[])  # a last name is matched loosely here, and exactly by its keys below
+    for word in sorted({w for k in keys | names for w in k.split() if len(w) > 1}):
+        loose |= Q(last_name__icontains=word)
+    candidates = Person.objects.filter(loose, school_id__in=sorted(user.school_ids())).exclude(
+        kind=PersonKind.PUPIL
+    )
+    for first, preferred, last in candidates.values_list("first_name", "preferred_name", "last_name")[:200]:
+        theirs = name_keys([first, preferred], last)
+        if theirs & keys or record_keys([first, preferred], last, adult=True) & names:
+            keys |= record_keys([first, preferred], last, adult=True)
+            names |= theirs
     found = (frozenset(keys), frozenset(names))
     user._name_keys = found  # type: ignore[attr-defined]
     return found
