@@ -108,8 +108,10 @@ def _neighbours_lock_nobody_out(laptop: str, staff_room: str, head: str) -> None
 @pytest.mark.parametrize(
     ("written", "same_as"),
     [
-        ("2001:DB8:10:1:0:0:0:ABCD", "2001:db8:10:1::abcd"),  # one address, however it is written
-        ("[2001:db8:10:1::abcd]", "2001:db8:10:1::abcd"),
+        ("FD12:3456:789A:1:0:0:0:ABCD", "fd12:3456:789a:1::abcd"),  # one address, however it is written
+        ("[fd12:3456:789a:1::abcd]", "fd12:3456:789a:1::abcd"),
+        ("2001:0:4136:e378:8000:63bf:3fff:fdd2", "2001:0:4136:e378::"),  # Teredo: the internet's, its /64
+        ("64:ff9b::a14:3c", "10.20.0.60"),  # an IPv4 client through NAT64
         ("fe80::1%eth0", "fe80::1"),  # the interface is not part of the address
         ("::ffff:10.20.0.60", "10.20.0.60"),  # IPv4 written as IPv6
     ],

@@ -552,3 +552,85 @@ def test_the_dsl_does_not_deal_with_a_concern_naming_her_by_her_records_other_na
     )  # fmt: skip
     assert not access.deals_with(cast.alice, incident)
     assert access.deals_with(cast.dara, incident)
+
+
+def _witnessed(cast: Cast, name: str) -> Incident:
+    return actions.do_report(
+        cast.a,
+        cast.tom,
+        actions.Report(
+            kind=IncidentKind.PUPIL, risk_area=RiskArea.CONDUCT, incident_type=IncidentType.OTHER,
+            occurred_at=timezone.now() - dt.timedelta(hours=1), location="Hall",
+            what_happened="Saw it happen.", people=(actions.Party(Role.WITNESS, name=name, kept=True),),
+        ),
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    ("login", "records", "named"),
+    [
+        # An apostrophe or an accent in the last name, as the records write it.
+        ("Siobhan O'Brien", [("Siobhan", "Shiv", "O'Brien")], "Shiv O'Brien"),
+        ("Ana Muñoz", [("Anabel", "Ana", "Muñoz")], "Anabel Muñoz"),
+        # A chain of names, whatever order the records come in.
+        ("Margaret Evans", [("Maggie", "Mags", "Evans"), ("Margaret", "Maggie", "Evans")], "Mags Evans"),
+    ],
+)
+def test_the_dsl_is_known_by_every_name_her_records_give_her(
+    cast: Cast, login: str, records: list[tuple[str, str, str]], named: str
+) -> None:
+    cast.alice.display_name = login
+    cast.alice.save()
+    for first, preferred, last in records:
+        Person.objects.create(
+            school=cast.a, kind=PersonKind.STAFF, first_name=first, preferred_name=preferred, last_name=last
+        )
+    incident = _witnessed(cast, named)
+    assert not access.deals_with(cast.alice, incident)
+
+
+def test_many_records_of_her_last_name_do_not_hide_her_own(cast: Cast) -> None:
+    cast.alice.display_name = "Zainab Patel"
+    cast.alice.save()
+    Person.objects.bulk_create(
+        Person(school=cast.a, kind=PersonKind.PARENT, first_name=f"A{i}", last_name="Patel")
+        for i in range(300)
+    )
+    Person.objects.create(
+        school=cast.a, kind=PersonKind.STAFF, first_name="Zainab", preferred_name="Zara", last_name="Patel"
+    )
+    assert not access.deals_with(cast.alice, _witnessed(cast, "Zara Patel"))
+
+
+@pytest.mark.parametrize(
+    ("other", "how"), [("Mrs Evans", "typed"), ("Mrs Evans", "picked"), ("Mr M Evans", "picked")]
+)
+def test_a_name_given_in_part_does_not_make_mark_evans_the_headteacher(
+    cast: Cast, other: str, how: str
+) -> None:
+    """Someone shown as "Mrs Evans" or "Mr M Evans" may be Mark or Margaret; that does not make Mark
+    Evans Margaret, the headteacher."""
+    cast.hana.display_name = "Margaret Evans"
+    cast.hana.save()
+    cast.sami.display_name = other
+    cast.sami.save()
+    mark = Person.objects.create(
+        school=cast.a, kind=PersonKind.STAFF, first_name="Mark", last_name="Evans", job_title="TA"
+    )
+    party = (
+        actions.Party(Role.SUBJECT, person=mark)
+        if how == "picked"
+        else actions.Party(Role.SUBJECT, name="Mark Evans", kept=True)
+    )
+    incident = actions.do_report(
+        cast.a,
+        cast.tom,
+        actions.Report(
+            kind=IncidentKind.STAFF, risk_area=RiskArea.CONDUCT, incident_type=IncidentType.OTHER,
+            occurred_at=timezone.now() - dt.timedelta(hours=1), location="Hall",
+            what_happened="Grabbed a pupil's arm.", people=(party,),
+        ),
+    )  # fmt: skip
+    incident.refresh_from_db()
+    assert incident.kind == IncidentKind.STAFF and not incident.concerns_headteacher
+    assert access.deals_with(cast.hana, incident)

@@ -10,13 +10,16 @@
   code), which django-otp throttles per device.
 
 The address is the client's as `schoolgate web serve` sets it (from the trusted reverse proxy's
-X-Forwarded-For, never from anyone else's). An IPv4 address counts alone, and so does an IPv6 address on
-the school's own networks: private ones (fc00::/7, fe80::/10) and those in `SCHOOLGATE_INTERNAL_NETWORKS`
-(`settings.INTERNAL_NETWORKS`). There a /64 is usually the whole school, and counting it as one would
-let a pupil's laptop lock a named member of staff out of the PC next door (five wrong passwords for her
-user name), or everyone out (twenty for any names). Any other IPv6 address counts as its /64, which
-any home or server may move about in at will: counted alone, one machine could guess for ever. A
-school whose network has global IPv6 addresses names it in `SCHOOLGATE_INTERNAL_NETWORKS`.
+X-Forwarded-For, never from anyone else's). An IPv4 address counts alone, and so does an IPv6 address
+on the school's own networks: unique local and link-local ones (fc00::/7, fe80::/10) and those in
+`SCHOOLGATE_INTERNAL_NETWORKS` (`settings.INTERNAL_NETWORKS`). There a /64 is usually the whole
+school, and counting it as one would let a pupil's laptop lock a named member of staff out of the PC
+next door (five wrong passwords for her user name), or everyone out (twenty for any names). Any other
+IPv6 address counts as its /64, which any home or server may move about in at will: counted alone, one
+machine could guess without end. A school whose network has global IPv6 addresses names it in
+`SCHOOLGATE_INTERNAL_NETWORKS`. (A machine given a /48 still has many /64s: what stops guessing there,
+as from many IPv4 addresses, is the second step.) An IPv4 client reached through NAT64
+(64:ff9b::/96) counts as its IPv4 address.
 Failures older than the window are deleted as new ones come in.
 """
 
@@ -31,6 +34,11 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from schoolgate.web.accounts.models import LoginFailure
+
+# Never the internet's: unique local and link-local addresses (not `is_private`, which takes in
+# reachable blocks such as Teredo's, and differs between Python versions), and loopback.
+_OWN_NETWORKS = tuple(ipaddress.IPv6Network(n) for n in ("fc00::/7", "fe80::/10", "::1/128"))
+_NAT64 = ipaddress.IPv6Network("64:ff9b::/96")
 
 USERNAME_MAX = 150  # LoginFailure.username's length
 
@@ -66,7 +74,9 @@ def throttled_address(address: str | None) -> str | None:
         if parsed.ipv4_mapped is not None:
             return str(parsed.ipv4_mapped)
         parsed = ipaddress.IPv6Address(parsed.packed)  # "fe80::1%eth0" is fe80::1
-        if parsed.is_private or any(parsed in network for network in settings.INTERNAL_NETWORKS):
+        if parsed in _NAT64:  # an IPv4 client through the network's NAT64: the IPv4 address
+            return str(ipaddress.IPv4Address(parsed.packed[-4:]))
+        if any(parsed in network for network in (*_OWN_NETWORKS, *settings.INTERNAL_NETWORKS)):
             return str(parsed)
         return str(ipaddress.IPv6Network(f"{parsed}/64", strict=False).network_address)
     return str(parsed)

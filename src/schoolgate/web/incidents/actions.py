@@ -65,6 +65,7 @@ from schoolgate.web.incidents.names import (
     Directory,
     Match,
     display_keys,
+    full_name,
     key_of,
     person_keys,
     person_name_keys,
@@ -254,8 +255,9 @@ def _who(involvement: Involvement, directory: Directory) -> list[Match]:
         for match in new:
             seen.add(id(match))
             found.append(match)
-            names |= match.names
-            keys |= match.keys
+            # Only their full names lead on: a name given in part ("Mrs Evans", "M Evans") may be
+            # anyone of that last name, and following it would make Mark Evans the head, Margaret.
+            names |= {key for key in match.names if full_name(key)}
     return found
 
 

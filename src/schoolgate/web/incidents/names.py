@@ -149,27 +149,63 @@ def _user_names(user: User) -> tuple[frozenset[str], frozenset[str]]:
         return cached
     keys = display_keys(user.display_name) | record_keys([user.first_name], user.last_name, adult=True)
     names = _login_names(user.display_name, user.first_name, user.last_name)
+    linked_last: list[str] = []
     for first, preferred, last in Person.objects.filter(user_id=user.pk).values_list(
         "first_name", "preferred_name", "last_name"
     ):
         keys |= record_keys([first, preferred], last, adult=True)
         names |= name_keys([first, preferred], last)
-    # And the adults' records that may be theirs, linked or not (nothing links records to logins): the
-    # staff record "Margaret (Maggie) Evans" of the login "Margaret Evans" is named "Maggie Evans" too.
-    loose = Q(pk__in=[])  # a last name is matched loosely here, and exactly by its keys below
-    for word in sorted({w for k in keys | names for w in k.split() if len(w) > 1}):
-        loose |= Q(last_name__icontains=word)
-    candidates = Person.objects.filter(loose, school_id__in=sorted(user.school_ids())).exclude(
-        kind=PersonKind.PUPIL
+        linked_last.append(last)
+    # And the adults' records of their last name that may be theirs, linked or not (nothing links
+    # records to logins): the staff record "Margaret (Maggie) Evans" of the login "Margaret Evans" is
+    # named "Maggie Evans" too, and so on, to the end ("Maggie (Mags) Evans").
+    surnames = {s for s in (user.last_name, _last_word(user.display_name), *linked_last) if s.strip()}
+    same_last = Q(pk__in=[])
+    for surname in sorted(surnames):
+        same_last |= Q(last_name__iexact=surname.strip())
+    rows = (
+        Person.objects.filter(same_last, school_id__in=sorted(user.school_ids()))
+        .exclude(kind=PersonKind.PUPIL)
+        .values_list("first_name", "preferred_name", "last_name")
     )
-    for first, preferred, last in candidates.values_list("first_name", "preferred_name", "last_name")[:200]:
-        theirs = name_keys([first, preferred], last)
-        if theirs & keys or record_keys([first, preferred], last, adult=True) & names:
-            keys |= record_keys([first, preferred], last, adult=True)
-            names |= theirs
+    # Only names in full tie a record to them: "M Evans" may be Margaret or Mark, and following it
+    # would make every Evans hers.
+    candidates = [
+        (
+            {k for k in name_keys([first, preferred], last) if full_name(k)},
+            record_keys([first, preferred], last, adult=True),
+        )
+        for first, preferred, last in rows
+    ]
+    grew = True
+    while grew:
+        grew = False
+        for theirs, answers in candidates:
+            tied = theirs & keys or {k for k in answers if full_name(k)} & names
+            if tied and not (theirs <= names and answers <= keys):
+                keys |= answers
+                names |= theirs
+                grew = True
     found = (frozenset(keys), frozenset(names))
     user._name_keys = found  # type: ignore[attr-defined]
     return found
+
+
+def _last_word(display_name: str) -> str:
+    """The last name of a name shown as one string, as written ("Evans" of "Mrs M Evans" and of
+    "Evans, Margaret"), to look records up by."""
+    last, comma, _ = display_name.partition(",")
+    if comma:
+        return last.strip()
+    parts = display_name.split()
+    return parts[-1] if parts else ""
+
+
+def full_name(key: str) -> bool:
+    """Whether a name's key is of a name written in full: a first name (not an initial) and a last
+    name, not "Mrs Evans" or "M Evans"."""
+    parts = key.split()
+    return len(parts) == 2 and all(len(part) > 1 for part in parts)
 
 
 def person_keys(person: Person) -> set[str]:
