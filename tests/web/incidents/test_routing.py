@@ -64,6 +64,19 @@ def head(cast: Cast) -> Person:
     return person(cast.a, "Margaret", "Evans", PersonKind.STAFF, user=cast.hana, job_title="Headteacher")
 
 
+def _reported(cast: Cast, kind: IncidentKind, party: actions.Party, what: str) -> Incident:
+    """A concern tom reports through the action, naming one party."""
+    return actions.do_report(
+        cast.a,
+        cast.tom,
+        actions.Report(
+            kind=kind, risk_area=RiskArea.CONDUCT, incident_type=IncidentType.OTHER,
+            occurred_at=timezone.now() - dt.timedelta(hours=1), location="Hall", what_happened=what,
+            people=(party,),
+        ),
+    )  # fmt: skip
+
+
 def _goes_to_the_chair_alone(cast: Cast, incident: Incident) -> None:
     incident.refresh_from_db()
     assert incident.kind == IncidentKind.STAFF and incident.concerns_headteacher
@@ -524,15 +537,7 @@ def test_a_name_that_reaches_the_headteacher_through_her_other_names_goes_to_the
         "typed, not checked": actions.Party(Role.SUBJECT, name="Maggie Evans"),
         "picked": actions.Party(Role.SUBJECT, person=record),
     }[how]
-    incident = actions.do_report(
-        cast.a,
-        cast.tom,
-        actions.Report(
-            kind=IncidentKind.STAFF, risk_area=RiskArea.CONDUCT, incident_type=IncidentType.OTHER,
-            occurred_at=timezone.now() - dt.timedelta(hours=1), location="Hall",
-            what_happened="Grabbed a pupil's arm.", people=(party,),
-        ),
-    )  # fmt: skip
+    incident = _reported(cast, IncidentKind.STAFF, party, "Grabbed a pupil's arm.")
     _goes_to_the_chair_alone(cast, incident)
 
 
@@ -540,30 +545,17 @@ def test_the_dsl_does_not_deal_with_a_concern_naming_her_by_her_records_other_na
     Person.objects.create(
         school=cast.a, kind=PersonKind.STAFF, first_name="Alice", preferred_name="Ali", last_name="Example"
     )
-    incident = actions.do_report(
-        cast.a,
-        cast.tom,
-        actions.Report(
-            kind=IncidentKind.PUPIL, risk_area=RiskArea.CONDUCT, incident_type=IncidentType.OTHER,
-            occurred_at=timezone.now() - dt.timedelta(hours=1), location="Hall",
-            what_happened="Saw it happen.",
-            people=(actions.Party(Role.WITNESS, name="Ali Example", kept=True),),
-        ),
-    )  # fmt: skip
+    incident = _reported(
+        cast, IncidentKind.PUPIL, actions.Party(Role.WITNESS, name="Ali Example", kept=True), "Saw it happen."
+    )
     assert not access.deals_with(cast.alice, incident)
     assert access.deals_with(cast.dara, incident)
 
 
 def _witnessed(cast: Cast, name: str) -> Incident:
-    return actions.do_report(
-        cast.a,
-        cast.tom,
-        actions.Report(
-            kind=IncidentKind.PUPIL, risk_area=RiskArea.CONDUCT, incident_type=IncidentType.OTHER,
-            occurred_at=timezone.now() - dt.timedelta(hours=1), location="Hall",
-            what_happened="Saw it happen.", people=(actions.Party(Role.WITNESS, name=name, kept=True),),
-        ),
-    )  # fmt: skip
+    return _reported(
+        cast, IncidentKind.PUPIL, actions.Party(Role.WITNESS, name=name, kept=True), "Saw it happen."
+    )
 
 
 @pytest.mark.parametrize(
@@ -622,15 +614,7 @@ def test_a_name_given_in_part_does_not_make_mark_evans_the_headteacher(
         if how == "picked"
         else actions.Party(Role.SUBJECT, name="Mark Evans", kept=True)
     )
-    incident = actions.do_report(
-        cast.a,
-        cast.tom,
-        actions.Report(
-            kind=IncidentKind.STAFF, risk_area=RiskArea.CONDUCT, incident_type=IncidentType.OTHER,
-            occurred_at=timezone.now() - dt.timedelta(hours=1), location="Hall",
-            what_happened="Grabbed a pupil's arm.", people=(party,),
-        ),
-    )  # fmt: skip
+    incident = _reported(cast, IncidentKind.STAFF, party, "Grabbed a pupil's arm.")
     incident.refresh_from_db()
     assert incident.kind == IncidentKind.STAFF and not incident.concerns_headteacher
     assert access.deals_with(cast.hana, incident)

@@ -28,6 +28,20 @@ class StaffRequest(HttpRequest):
 V = TypeVar("V", bound=Callable[..., HttpResponse])
 
 
+def why_not_in(request: HttpRequest, needed: tuple[Capability, ...] | None) -> str | None:
+    """Why a page needing `needed` (any one of them) turns the request away — "login" (not logged in
+    with both factors), "school" (no school to work at), "capability" — or None when it lets it in."""
+    user = request.user
+    if not user.is_authenticated or not user.is_verified():  # type: ignore[attr-defined]
+        return "login"
+    school = getattr(request, "school", None)
+    if school is None:
+        return "school"
+    if needed is not None and not any(user.can(c, school) for c in needed):
+        return "capability"
+    return None
+
+
 def staff_view(
     capability: Capability | tuple[Capability, ...] | None = None,
 ) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -37,13 +51,12 @@ def staff_view(
     def decorate(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: Any, **kwargs: Any) -> HttpResponse:
-            user = request.user
-            if not user.is_authenticated or not user.is_verified():  # type: ignore[attr-defined]
+            why = why_not_in(request, needed)
+            if why == "login":
                 return redirect_to_login(request.get_full_path())
-            school = getattr(request, "school", None)
-            if school is None:
+            if why == "school":
                 return render(request, "core/no_school.html", status=403)
-            if needed is not None and not any(user.can(c, school) for c in needed):
+            if why == "capability" and needed is not None:
                 return render(request, "core/forbidden.html", {"capability": needed[0]}, status=403)
             return view(cast(StaffRequest, request), *args, **kwargs)
 

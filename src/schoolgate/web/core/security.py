@@ -30,6 +30,8 @@ from django.shortcuts import render
 from django.urls import Resolver404, ResolverMatch, resolve
 from whitenoise.middleware import WhiteNoiseFileResponse  # type: ignore[import-untyped]
 
+from schoolgate.web.core.access import why_not_in
+
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; object-src 'none'; "
     "base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
@@ -82,11 +84,21 @@ class SecurityHeadersMiddleware:
         return response
 
 
+def _match(request: HttpRequest) -> ResolverMatch | None:
+    """The page the request is for (resolved once, for both middlewares here), or None."""
+    if not hasattr(request, "_schoolgate_match"):
+        try:
+            found: ResolverMatch | None = resolve(request.path_info)
+        except Resolver404:
+            found = None
+        request._schoolgate_match = found  # type: ignore[attr-defined]
+    match: ResolverMatch | None = request._schoolgate_match  # type: ignore[attr-defined]
+    return match
+
+
 def _view_name(request: HttpRequest) -> str | None:
-    try:
-        return resolve(request.path_info).view_name
-    except Resolver404:
-        return None
+    match = _match(request)
+    return match.view_name if match is not None else None
 
 
 _ERRORS = {400: "unreadable-length", 411: "length-required", 413: "too-large"}
@@ -166,20 +178,11 @@ class RequestSizeMiddleware:
 
 
 def _lets_in(request: HttpRequest, match: ResolverMatch) -> bool:
-    """Whether the page would let the request in, as `core.access.staff_view` decides: a user logged in
-    with both factors, working at a school, holding one of the page's capabilities there. A page that
-    is not a staff page lets nobody send it files."""
+    """Whether the page would let the request in (`core.access.why_not_in`, as `staff_view` asks it).
+    A page that is not a staff page lets nobody send it files."""
     if not getattr(match.func, "staff_view", False):
         return False
-    user = request.user
-    verified = getattr(user, "is_verified", None)
-    if not user.is_authenticated or not callable(verified) or not verified():
-        return False
-    school = getattr(request, "school", None)
-    if school is None:
-        return False
-    needed = getattr(match.func, "staff_capability", None)
-    return needed is None or any(user.can(c, school) for c in needed)
+    return why_not_in(request, getattr(match.func, "staff_capability", None)) is None
 
 
 class UploadAccessMiddleware:
@@ -198,10 +201,7 @@ class UploadAccessMiddleware:
         self.uploads = frozenset(upload_limits())
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        try:
-            match: ResolverMatch | None = resolve(request.path_info)
-        except Resolver404:
-            match = None  # no page: RequestSizeMiddleware lets it send no file
+        match = _match(request)  # None, no page: RequestSizeMiddleware lets it send no file
         if match is not None and match.view_name in self.uploads and not _lets_in(request, match):
             request.upload_handlers = [NoFilesUploadHandler(request)]
         return self.get_response(request)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import getpass
 import socket
 
-from django.core.management.base import CommandError, OutputWrapper
+from django.core.management.base import CommandError, CommandParser, OutputWrapper
 
 from schoolgate.web.accounts.actions import RolesChanged
 from schoolgate.web.accounts.choices import Role
@@ -24,6 +24,15 @@ def operator(command: str) -> Operator:
     except (OSError, KeyError):
         who = "an unknown account"
     return Operator(f"{who}@{socket.gethostname()} (schoolgate web manage {command})")
+
+
+def add_arguments(parser: CommandParser, *, role: bool) -> None:
+    """The arguments the operator's commands share: the login, (the role and its school,) and why."""
+    parser.add_argument("username", help="the login's user name")
+    if role:
+        parser.add_argument("role", help="dsl, deputy-dsl, headteacher, chair-of-governors, ...")
+        parser.add_argument("--school", help="the school's short name (slug); needed with several schools")
+    parser.add_argument("--reason", required=True, help="why, for the audit trail")
 
 
 def reason(given: object) -> str:

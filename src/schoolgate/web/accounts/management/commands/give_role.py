@@ -25,10 +25,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("username", help="the login's user name")
-        parser.add_argument("role", help="dsl, deputy-dsl, headteacher, chair-of-governors, ...")
-        parser.add_argument("--school", help="the school's short name (slug); needed with several schools")
-        parser.add_argument("--reason", required=True, help="why, for the audit trail")
+        _operator.add_arguments(parser, role=True)
         parser.add_argument("--name", help="make the login if there is none: the person's full name")
         parser.add_argument("--email", default="", help="with --name: their own work e-mail address")
 

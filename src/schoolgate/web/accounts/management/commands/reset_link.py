@@ -22,8 +22,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("username", help="the login's user name")
-        parser.add_argument("--reason", required=True, help="why, for the audit trail")
+        _operator.add_arguments(parser, role=False)
         parser.add_argument(
             "--site", default="", help="the application's public address, if SCHOOLGATE_URL is not set"
         )

@@ -19,10 +19,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("username", help="the login's user name")
-        parser.add_argument("role", help="dsl, deputy-dsl, headteacher, chair-of-governors, ...")
-        parser.add_argument("--school", help="the school's short name (slug); needed with several schools")
-        parser.add_argument("--reason", required=True, help="why, for the audit trail")
+        _operator.add_arguments(parser, role=True)
 
     def handle(self, *args: Any, **options: Any) -> None:
         user = _operator.login(options["username"])
