@@ -4,7 +4,7 @@ PY := $(VENV)/bin/python
 SG := $(VENV)/bin/schoolgate
 DATA := var
 
-.PHONY: setup run test lint typecheck contracts pytest bench clean
+.PHONY: setup run test lint typecheck contracts sanitize pytest bench clean
 
 setup:
 	@scripts/setup.sh
@@ -12,15 +12,15 @@ setup:
 run: setup
 	@scripts/demo.sh
 
-test: setup lint typecheck contracts pytest
+test: setup lint typecheck contracts sanitize pytest
 
 # What the tests run for real: Squid (with TLS, for interception); ab for the Squid throughput bench;
 # Chromium for the browser tests of the block page; unbound for the DNS filtering tests, dnsperf for
 # the DNS throughput bench's own test; PostgreSQL, on which the web application's tests run a second time
 # (all but the accessibility pass over every page, which looks at the pages, not the database: three
 # minutes that would tell nothing new); nginx, the TLS reverse proxy in front of `schoolgate web serve`
-# in its test.
-TEST_PACKAGES := squid-openssl apache2-utils chromium unbound dnsperf postgresql nginx
+# in its test; systemd, whose `systemd-analyze verify` checks the units in deploy/systemd.
+TEST_PACKAGES := squid-openssl apache2-utils chromium unbound dnsperf postgresql nginx systemd
 
 lint:
 	$(VENV)/bin/ruff check src tests bench
@@ -31,6 +31,10 @@ typecheck:
 
 contracts:
 	$(VENV)/bin/lint-imports
+
+# The C twin tests once more, with the C built under AddressSanitizer and UBSan (scripts/sanitize.py).
+sanitize: setup
+	$(PY) scripts/sanitize.py
 
 pytest:
 	@scripts/setup.sh $(TEST_PACKAGES)

@@ -34,7 +34,7 @@ import threading
 import time
 from pathlib import Path
 
-from schoolgate.gateways.spool import read_events
+from schoolgate.activity.spool import read_events
 
 # The benches are scripts side by side: their shared pieces are imported from this folder.
 sys.path.insert(0, str(Path(__file__).resolve().parent))

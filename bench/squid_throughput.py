@@ -416,7 +416,7 @@ def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
 
 def let_proxy_user_run_python(restore: list[tuple[Path, int]]) -> None:
     """Give `proxy` search permission on the directories above this Python (and the project) that it
-    cannot enter, as tests/squid/conftest.py does; the modes are put back afterwards."""
+    cannot enter, as tests/gateways/squid/conftest.py does; the modes are put back afterwards."""
     user = pwd.getpwnam(SQUID_USER)
     for target in (Path(sys.executable).resolve(), Path(sys.executable).absolute(), ROOT):
         for directory in reversed(target.parents):

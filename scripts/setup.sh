@@ -40,7 +40,7 @@ if [ ! -x .venv/bin/python ]; then
 fi
 stamp=.venv/.schoolgate-installed
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ setup.py -nt "$stamp" ] \
-    || [ -n "$(find src -name '*.c' -newer "$stamp")" ]; then
+    || [ -n "$(find src \( -name '*.c' -o -name '*.h' \) -newer "$stamp")" ]; then
     echo "setup: installing Schoolgate and its development tools into .venv"
     .venv/bin/pip install -q -e '.[dev]'
     touch "$stamp"

@@ -245,13 +245,28 @@ def test_unacceptable_and_illegal_sites_are_blocked_for_everyone_with_a_high_ale
 
 @pytest.mark.parametrize("kind", USERS)
 def test_curriculum_sites_are_allowed_for_everyone(policy: CompiledPolicy, kind: str) -> None:
-    decision = ask(policy, kind, "https://www.bbc.co.uk/bitesize")
+    decision = ask(policy, kind, "https://www.nationalgeographic.com/animals")
     assert (decision.verdict, decision.rule, decision.source, decision.entry) == (
         ALLOW,
         1,
         "site:curriculum",
-        "bbc.co.uk",
+        "nationalgeographic.com",
     )
+
+
+@pytest.mark.parametrize("kind", USERS)
+def test_uk_education_and_child_support_sites_are_allowed_for_everyone(
+    policy: CompiledPolicy, kind: str
+) -> None:
+    for url, entry in (("https://www.childline.org.uk/get-support/", "childline.org.uk"),
+                       ("https://www.bbc.co.uk/bitesize", "bbc.co.uk")):  # fmt: skip
+        decision = ask(policy, kind, url, IN_LESSONS)
+        assert (decision.verdict, decision.rule, decision.category, decision.entry) == (
+            ALLOW,
+            1,
+            "uk-education",
+            entry,
+        )
 
 
 @pytest.mark.parametrize(

@@ -14,8 +14,8 @@ from urllib.parse import quote, urlencode
 
 import pytest
 
+from schoolgate.activity.reviews import ReviewWriter
 from schoolgate.blockpage.app import BlockPageApp
-from schoolgate.blockpage.reviews import ReviewWriter
 from schoolgate.blockpage.signing import create_key, sign
 from schoolgate.policyfile.load import load_policy
 

@@ -18,8 +18,8 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, sync_playwright
 
+from schoolgate.activity.reviews import ReviewWriter, read_reviews
 from schoolgate.blockpage.app import BlockPageApp
-from schoolgate.blockpage.reviews import ReviewWriter, read_reviews
 from schoolgate.blockpage.server import make_server
 from schoolgate.policyfile.load import load_policy
 

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 from pathlib import Path
 from urllib.parse import urlencode
 
 import pytest
 
+from schoolgate.activity.reviews import read_reviews
 from schoolgate.blockpage.page import MAX_MESSAGE
-from schoolgate.blockpage.reviews import ReviewWriter, read_reviews
 
 from .conftest import AT, School, query
 from .test_page import forged_queries, visible
@@ -136,33 +135,6 @@ def test_a_message_too_long_shows_the_form_again_with_what_was_typed(school: Sch
 
 def test_a_message_of_exactly_the_limit_is_taken(school: School) -> None:
     assert school.post(q=school.signed(), message="x" * MAX_MESSAGE).status == 303
-
-
-def test_many_threads_write_whole_lines(tmp_path: Path) -> None:
-    writer = ReviewWriter(tmp_path)
-
-    def write(n: int) -> None:
-        for i in range(50):
-            writer.record({"message": f"{n}-{i}-" + "x" * 1000})
-
-    threads = [threading.Thread(target=write, args=(n,)) for n in range(8)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    writer.close()
-    messages = [r["message"] for r in read_reviews(tmp_path)]
-    assert len(messages) == 400
-    assert len(set(messages)) == 400
-
-
-def test_a_last_line_cut_short_is_left_out(tmp_path: Path) -> None:
-    writer = ReviewWriter(tmp_path)
-    writer.record({"message": "whole"})
-    writer.close()
-    with open(writer.path, "ab") as file:
-        file.write(b'{"t":1,"kind":"review-request","mess')
-    assert [r["message"] for r in read_reviews(writer.path)] == ["whole"]
 
 
 def test_an_unwritable_spool_is_said_and_the_request_not_confirmed(school: School) -> None:

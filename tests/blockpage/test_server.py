@@ -20,8 +20,8 @@ from urllib.parse import urlencode
 
 import pytest
 
+from schoolgate.activity.reviews import DAILY_BYTES, ReviewWriter, read_reviews
 from schoolgate.blockpage.app import BlockPageApp
-from schoolgate.blockpage.reviews import DAILY_BYTES, ReviewWriter, read_reviews
 from schoolgate.blockpage.server import make_server
 from schoolgate.blockpage.signing import load_key, sign
 from schoolgate.policyfile.load import load_policy

@@ -8,6 +8,7 @@ import re
 import pytest
 
 from schoolgate.engine import lists
+from schoolgate.engine.index import Index, SourceEntries, build_index
 from schoolgate.engine.lists import (
     ListProblem,
     compile_expression,
@@ -18,6 +19,7 @@ from schoolgate.engine.lists import (
     translate_posix_ere,
     url_key,
 )
+from schoolgate.engine.urls import parse_url
 
 P = pytest.param
 
@@ -201,6 +203,73 @@ def test_url_key_of_a_site_never_matches_a_longer_host() -> None:
     key = url_key("example.com")
     assert key == "example.com/"
     assert not "example.community/".startswith(key)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Unicode and A-label entries: every spelling ends as the A-label the browser sends (UTS #46)
+
+SPELLINGS = [
+    P(
+        ["straße.de", "STRAßE.de", "straße。de", "xn--strae-oqa.de", "XN--STRAE-OQA.DE"],
+        "xn--strae-oqa.de",
+        id="sharp-s",
+    ),
+    P(["βόλος.com", "xn--nxasmm1c.com"], "xn--nxasmm1c.com", id="final-sigma"),
+    P(["i❤.ws", "i❤\ufe0f.ws", "xn--i-7iq.ws"], "xn--i-7iq.ws", id="emoji"),
+    P(
+        ["\u0645\u06cc\u200c\u062e\u0648\u0627\u0647\u0645.ir", "xn--mgbn2ecje63gr19l.ir"],
+        "xn--mgbn2ecje63gr19l.ir",
+        id="zwnj-persian",
+    ),
+    P(["\u0915\u094d\u200d\u0937.in", "xn--11b2ezcw70k.in"], "xn--11b2ezcw70k.in", id="zwj-devanagari"),
+]
+
+
+@pytest.mark.parametrize(("spellings", "a_label"), SPELLINGS)
+def test_every_reader_turns_each_spelling_into_the_browsers_a_label(
+    spellings: list[str], a_label: str
+) -> None:
+    assert parse_domains(spellings, "d").entries == [a_label] * len(spellings)
+    assert parse_hosts([f"0.0.0.0 {name}" for name in spellings], "h").entries == [a_label] * len(spellings)
+    assert parse_urls([f"{name}/Page" for name in spellings], "u").entries == [f"{a_label}/page"] * len(
+        spellings
+    )
+
+
+@pytest.mark.parametrize(("spellings", "a_label"), SPELLINGS)
+def test_an_entry_in_any_spelling_matches_the_request_the_browser_makes(
+    spellings: list[str], a_label: str
+) -> None:
+    for spelling in spellings:
+        index = Index(build_index([SourceEntries("lists/x", domains=parse_domains([spelling], "d").entries)]))
+        for requested in spellings:
+            url = parse_url(f"http://www.{requested}/")
+            assert url is not None
+            assert url.host == f"www.{a_label}"
+            assert [hit.entry for hit in index.match_host(url.host)] == [a_label], (spelling, requested)
+
+
+def test_an_idna_2003_spelling_is_another_site() -> None:
+    """`strasse.de` is a site of its own: listing it must not block `straße.de`, nor the other way round."""
+    index = Index(build_index([SourceEntries("lists/x", domains=parse_domains(["strasse.de"], "d").entries)]))
+    url = parse_url("http://straße.de/")
+    assert url is not None
+    assert index.match_host(url.host) == []
+
+
+@pytest.mark.parametrize(
+    "line",
+    [
+        P("a\u200db.com", id="zwj-in-latin"),
+        P("xn--zz.bücher.de", id="invalid-a-label-beside-unicode"),
+        P("\u2488.com", id="disallowed"),
+        P("\U0001f468\u200d\U0001f469\u200d\U0001f467.example", id="emoji-zwj-sequence"),
+    ],
+)
+def test_a_name_the_browser_refuses_is_reported_not_listed(line: str) -> None:
+    parsed = parse_domains(["ok.com", line], "ut1/x/domains")
+    assert parsed.entries == ["ok.com"]
+    assert parsed.problems == [ListProblem("ut1/x/domains", 2, line, "not a valid domain name or address")]
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -1,10 +1,11 @@
 """The C loops (schoolgate.gateways._speedups) against their pure-Python twins: the same bytes, the
-same objects, the same errors, for any input."""
+same objects, the same errors, for any input; and the layouts they are given, checked when given.
+(The spool writer's loop is tested in tests/activity/test_speedups.py, whose strategies these share.)"""
 
 from __future__ import annotations
 
 import io
-import json
+import subprocess
 import sys
 import unicodedata
 from pathlib import Path
@@ -14,30 +15,15 @@ import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
+from schoolgate.activity import spool as spool_module
+from schoolgate.activity.spool import SpoolWriter
 from schoolgate.engine.decide import Decision, Reason
-from schoolgate.engine.policy import Action, AlertLevel, Group, YouTubeMode
+from schoolgate.engine.policy import Action, Group, YouTubeMode
 from schoolgate.gateways import _speedups
-from schoolgate.gateways import spool as spool_module
-from schoolgate.gateways.spool import SpoolWriter, _layout, event_head, read_events
 from schoolgate.gateways.squid import helper, protocol
 from schoolgate.gateways.squid.helper import BlockPage, SearchAndVideo
 from schoolgate.gateways.squid.protocol import Concurrency, HelperLine, Mode
-
-# Text as it reaches the gateways: ASCII mostly, with what is hard to get right: quotes, backslashes,
-# control characters, DEL, Latin-1, the BMP, beyond it (surrogate pairs in JSON), lone surrogates
-# (bytes that were not UTF-8), Unicode spaces (str.split() splits on them), digits, "/", "-", "%".
-HARD = (
-    '"\\\x00\x01\x08\x09\x0a\x0b\x0c\x0d\x1c\x1f\x7f\x80\x85\xa0\xe9'
-    "\u1680\u2028\u3000\ufffd\U0001f600\udc80\udcff"
-)
-CHARS = st.one_of(
-    st.sampled_from("abcxyz09 ./:-_%?=&" + HARD),
-    st.characters(codec="utf-8"),
-    st.characters(min_codepoint=0xDC80, max_codepoint=0xDCFF),
-)
-TEXT = st.text(CHARS, max_size=40)
-MAYBE = st.none() | TEXT
-GROUPS = ("default", "ks2", 'odd "group"\\')
+from tests.activity.test_speedups import CHARS, GROUPS, MAYBE, TEXT, decisions
 
 
 def test_the_c_module_is_built() -> None:
@@ -47,135 +33,13 @@ def test_the_c_module_is_built() -> None:
     assert helper._speedups is _speedups
 
 
-# ----------------------------------------------------------------------------- spool events
-
-
-@st.composite
-def decisions(draw: st.DrawFn) -> Decision:
-    verdict = draw(st.sampled_from(Action))
-    return Decision(
-        verdict,
-        draw(st.sampled_from(Reason)),
-        draw(st.sampled_from(GROUPS)),
-        category=draw(st.sampled_from([None, "gambling", "adult", "caf\xe9"])),
-        rule=draw(st.sampled_from([None, 1, 12])),
-        alert=draw(st.sampled_from(AlertLevel)),
-        source=draw(st.sampled_from([None, "ut1/gambling", "site:homework"])),
-        identity=draw(st.sampled_from(["unidentified", "user amelia"])),
-        entry=draw(MAYBE),
-        host=draw(MAYBE),
-    )
-
-
-REQUESTS = st.builds(
-    HelperLine, st.none() | st.just("7"), TEXT, MAYBE, MAYBE, MAYBE, st.sampled_from([None, "GET", "CONNECT"])
-)
-BATCHES = st.lists(st.tuples(REQUESTS, decisions()), max_size=12)
-
-
-def both_formats(tmp_path: Path, batches: list[list[tuple[HelperLine, Decision]]]) -> tuple[bytes, bytes]:
-    python = SpoolWriter(tmp_path / "python", "squid")
-    c = SpoolWriter(tmp_path / "c", "squid")
-    made_python, made_c = [], []
-    for n, batch in enumerate(batches):
-        requests, decided = [r for r, _ in batch], [d for _, d in batch]
-        head = event_head(1_800_000_000.5 + n, "squid")
-        made_python.append(python._format_events(head, requests, decided))
-        layout = _layout(HelperLine)
-        assert layout is not None
-        made_c.append(
-            _speedups.format_events(head, requests, HelperLine, layout, decided, c._outcomes, c._define)
-        )
-        assert python._outcomes == c._outcomes
-    python.close()
-    c.close()
-    return b"".join(made_python), b"".join(made_c)
-
-
-@settings(max_examples=300, deadline=None)
-@given(batches=st.lists(BATCHES, min_size=1, max_size=3))
-def test_events_are_formatted_alike(tmp_path_factory: pytest.TempPathFactory, batches: list) -> None:  # type: ignore[type-arg]
-    made_python, made_c = both_formats(tmp_path_factory.mktemp("spool"), batches)
-    assert made_c == made_python
-    for line in made_c.splitlines():
-        json.loads(line)  # every line is JSON on its own
-
-
-def test_every_escape_is_json_s_own(tmp_path: Path) -> None:
-    every = "".join(chr(c) for c in range(0x300)) + "\u2028\ud7ff\ue000\uffff\U00010000\U0010ffff\udc80"
-    request = HelperLine(None, every, every, every, every, every)
-    decision = Decision(Action.BLOCK, Reason.RULE, every, host=every, entry=every)
-    made_python, made_c = both_formats(tmp_path, [[(request, decision)]])
-    assert made_c == made_python
-    event = [json.loads(line) for line in made_c.splitlines()][-1]
-    assert event["url"] == event["user"] == event["host"] == every
-
-
-def test_events_written_through_c_read_back_whole(tmp_path: Path) -> None:
-    writer = SpoolWriter(tmp_path, "squid")
-    request = HelperLine(None, "https://bet365.com/\U0001f600", "10.0.0.1", None, "amelia", "GET")
-    decision = Decision(Action.BLOCK, Reason.RULE, "ks2", category="gambling", rule=4, host="bet365.com")
-    writer.record(1_800_000_000.0, [request, request], [decision, decision])
-    writer.close()
-    [file] = tmp_path.glob("*.jsonl")
-    events = list(read_events(file))
-    assert [e["url"] for e in events] == [request.url] * 2
-    assert events[0]["verdict"] == "block" and events[0]["rule"] == 4 and events[0]["user"] == "amelia"
-
-
-@pytest.mark.parametrize(
-    ("requests", "decided", "error"),
-    [
-        (
-            [HelperLine(None, b"bytes", None, None, None, None)],
-            [Decision(Action.ALLOW, Reason.RULE, "g")],
-            TypeError,
-        ),  # type: ignore[arg-type]
-        ([("not", "a", "line")], [Decision(Action.ALLOW, Reason.RULE, "g")], TypeError),
-        ([HelperLine(None, "u", None, None, None, None)], [("short",)], TypeError),
-        ([HelperLine(None, "u", None, None, None, None)], [], ValueError),
-    ],
-)
-def test_bad_input_is_an_error_not_a_crash(requests: list, decided: list, error: type[Exception]) -> None:  # type: ignore[type-arg]
-    layout = _layout(HelperLine)
-    assert layout is not None
-    with pytest.raises(error):
-        _speedups.format_events(
-            event_head(0.0, "squid"), requests, HelperLine, layout, decided, {}, lambda d: ("", "")
-        )
-
-
-def test_an_outcome_definition_must_be_ascii() -> None:
-    layout = _layout(HelperLine)
-    assert layout is not None
-    request = HelperLine(None, "u", None, None, None, None)
-    with pytest.raises(ValueError):
-        _speedups.format_events(
-            event_head(0.0, "squid"),
-            [request],
-            HelperLine,
-            layout,
-            [Decision(Action.ALLOW, Reason.RULE, "g")],
-            {},
-            lambda d: ("caf\xe9\n", ',"o":1}\n'),
-        )
-
-
 def test_no_reference_is_lost() -> None:
     """A loop that leaked a reference per event would grow an object's count by thousands."""
-    layout = _layout(HelperLine)
-    assert layout is not None
     url = "https://example.org/" + "x" * 10
     request = HelperLine(None, url, "10.0.0.1", None, "amelia", "GET")
     decision = Decision(Action.BLOCK, Reason.RULE, "ks2", host="example.org")
-    outcomes: dict[tuple[object, ...], str] = {}
-    define = SpoolWriter.__new__(SpoolWriter)
-    define._outcomes, define._numbered = outcomes, 0
     before = (sys.getrefcount(url), sys.getrefcount(request), sys.getrefcount(decision))
     for _ in range(1000):
-        _speedups.format_events(
-            "{", [request] * 3, HelperLine, layout, [decision] * 3, outcomes, define._define
-        )
         _speedups.parse_lines([url + " 10.0.0.1/- amelia GET"], HelperLine, False, True, False, str)
         _speedups.rewrite_answers(
             [request, request._replace(url="http://www.youtube.com/")],
@@ -184,6 +48,86 @@ def test_no_reference_is_lost() -> None:
             lambda line, d, head: "&at=1", frozenset({"www.youtube.com"}), lambda line, d: "OK",
         )  # fmt: skip
     assert (sys.getrefcount(url), sys.getrefcount(request), sys.getrefcount(decision)) == before
+
+
+# ----------------------------------------------------------------------------- the layouts, from Python
+
+
+def run_python(script: str) -> subprocess.CompletedProcess[str]:
+    """A script in a process of its own: a layout given there changes nothing in this one."""
+    return subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+@pytest.mark.parametrize(
+    ("given", "said"),
+    [
+        ({"line_fields": ("channel", "url", "client_ip", "device", "user")}, "a helper line has the fields"),
+        ({"line_fields": ("channel", "url", "client_ip", "device", "user", "verb")}, "has no field method"),
+        ({"line_fields": ("channel", "url", "client_ip", "device", "user", 6)}, "field names must be str"),
+        ({"decision_fields": ("verdict", "group"), "prefix_fields": 1}, "needs the fields verdict and host"),
+        (
+            {"decision_fields": Decision._fields, "prefix_fields": 14},
+            "says 14 of the decision's fields, but it has 13",
+        ),
+    ],
+)
+def test_a_layout_that_does_not_fit_is_refused_loudly(given: dict[str, object], said: str) -> None:
+    done = run_python(f"""
+import sys
+from schoolgate.gateways import _speedups
+try:
+    _speedups.configure(**{given!r})
+except RuntimeError as exc:
+    print(exc)
+    sys.exit(0)
+sys.exit("configured")
+""")
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.startswith("schoolgate.gateways._speedups cannot use this layout: ")
+    assert said in done.stdout
+
+
+def test_the_decision_s_layout_is_given_whole() -> None:
+    with pytest.raises(TypeError, match="given together"):
+        _speedups.configure(prefix_fields=9)
+
+
+def test_the_loops_refuse_to_run_before_they_are_told_the_layout() -> None:
+    done = run_python("""
+from schoolgate.gateways import _speedups
+for call in (lambda: _speedups.parse_lines([], tuple, False, False, False, str),
+             lambda: _speedups.rewrite_answers([], [], None, {}, str, 0, str, frozenset(), str)):
+    try:
+        call()
+    except RuntimeError as exc:
+        print(exc)
+""")
+    assert done.stdout.count("is not configured") == 2, done.stdout + done.stderr
+
+
+def test_a_helper_line_is_filled_by_its_field_names() -> None:
+    """The C loop puts each field where the line type keeps it, whatever the order of its fields."""
+    done = run_python("""
+from typing import NamedTuple
+from schoolgate.gateways import _speedups
+
+class Line(NamedTuple):
+    method: str | None
+    user: str | None
+    url: str
+    device: str | None
+    channel: str | None
+    client_ip: str | None
+
+_speedups.configure(line_fields=Line._fields)
+[line] = _speedups.parse_lines(["7 http://a/ 10.0.0.1/pc1 amelia GET"], Line, False, True, False, str)
+print(line)
+""")
+    assert done.stdout.strip() == (
+        "Line(method='GET', user='amelia', url='http://a/', device='pc1', channel='7', client_ip='10.0.0.1')"
+    ), done.stderr
 
 
 # ----------------------------------------------------------------------------- helper lines

@@ -13,7 +13,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from pytest_django import Settings
 
-from tests.web.cast import Cast, make_cast
+from tests.web.factories import Cast, make_cast
 
 
 @pytest.fixture

@@ -1,104 +1,59 @@
-"""Every page of the web application, found from the URL configuration, with the capability its view
-asks for: the permission matrix and the accessibility checks go over all of them, so a new page is
-covered the day it is added (a page whose address needs an object must be given one in SAMPLES)."""
+"""The web tests' one home for working the pages: a client logged in by the real login pages, a page's
+text as a reader sees it, and an upload of MIS exports. (Every page of the application, for the
+page-by-page tests, is in tests/web/sitemap.py.)"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
+import html
+import re
 from typing import Any
 
-from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.test import Client
+from django_otp.oath import TOTP
+from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from schoolgate.web.accounts.choices import Capability
-from schoolgate.web.people.choices import PersonKind
-from schoolgate.web.people.models import Person
-from tests.web.cast import Cast
-from tests.web.incidents.samples import INCIDENT_SAMPLES
-from tests.web.people.samples import SAMPLES as PEOPLE_SAMPLES
-from tests.web.policy.samples import POLICY_SAMPLES
-
-# Pages anyone may open (the login pages); everything else must be a staff_view.
-# (accounts:link: a one-time link from an e-mail, its token the only key; tests/web/accounts/test_links.py)
-PUBLIC = {"accounts:login", "accounts:code", "accounts:setup", "accounts:logout", "accounts:link"}
-
-# Pages of one record whose visibility depends on the record as well as the role (an incident: its
-# reporter and those who deal with it). The page matrix lets a role that may open the page be told "not
-# found" for the sample; tests/web/incidents/test_access.py goes over these record by record.
-RECORD_SCOPED_PREFIXES = ("incidents:",)
+from schoolgate.web.accounts.models import User
+from tests.web.factories import PASSWORD, csv_file
 
 
-def _pupil(cast: Cast, school: Any) -> dict[str, Any]:
-    person = Person.objects.filter(school=school, kind=PersonKind.PUPIL).first()
-    if person is None:
-        person = Person.objects.create(
-            school=school, kind=PersonKind.PUPIL, first_name="Sample", last_name="Pupil"
-        )
-    return {"pk": person.pk}
+def device_for(user: User) -> TOTPDevice:
+    device = TOTPDevice.objects.filter(user=user, confirmed=True).first()
+    return device or TOTPDevice.objects.create(user=user, name="Authenticator app", confirmed=True)
 
 
-# url name -> the address's arguments for an object of `school` (made if needed).
-def _login(cast: Cast, school: Any) -> dict[str, Any]:
-    """A new teacher's login at `school` (the pages may change it)."""
-    from schoolgate.web.accounts.choices import Role
-    from tests.web.cast import make_user
-
-    count = len(cast.users)
-    user = make_user(f"sample{count}", school, Role.TEACHER)
-    cast.users[user.username] = user
-    return {"pk": user.pk}
+def code_for(device: TOTPDevice) -> str:
+    totp = TOTP(device.bin_key, device.step, device.t0, device.digits, device.drift)
+    return str(totp.token()).zfill(device.digits)
 
 
-SAMPLES: dict[str, Callable[[Cast, Any], dict[str, Any]]] = {
-    "people:detail": _pupil,
-    "accounts:staff-detail": _login,
-    "accounts:staff-reset": _login,
-}
-SAMPLES.update(PEOPLE_SAMPLES)
-SAMPLES.update(POLICY_SAMPLES)
-SAMPLES.update(INCIDENT_SAMPLES)
-
-# Addresses that answer with a file, not a page (nothing for axe to look at).
-FILES = {"incidents:evidence-file", "reports:governors-pdf"}
-
-# Pages whose address names no school's object (a table of the sanctions matrix, by its name).
-NOT_OBJECTS = {"incidents:matrix-edit"}
+def logged_in(user: User) -> Client:
+    """A client logged in with both factors, by the real login pages."""
+    client = Client()
+    device = device_for(user)
+    response = client.post("/login/", {"username": user.username, "password": PASSWORD})
+    assert response.status_code == 302 and response["Location"].endswith("/login/code/"), response
+    response = client.post("/login/code/", {"code": code_for(device)})
+    assert response.status_code == 302, response.content.decode()[:2000]
+    return client
 
 
-@dataclass(frozen=True)
-class Page:
-    name: str
-    view: Callable[..., Any]
-    has_args: bool
-
-    @property
-    def capabilities(self) -> tuple[Capability, ...] | None:
-        """What the page needs (any one of), or None for any staff member."""
-        return getattr(self.view, "staff_capability", None)
-
-    def opens_for(self, capabilities: frozenset[Capability]) -> bool:
-        return self.capabilities is None or any(c in capabilities for c in self.capabilities)
-
-    @property
-    def is_staff_view(self) -> bool:
-        return bool(getattr(self.view, "staff_view", False))
-
-    def url(self, cast: Cast, school: Any) -> str:
-        if not self.has_args:
-            return reverse(self.name)
-        if self.name not in SAMPLES:
-            raise AssertionError(f"{self.name}: add an entry to tests/web/pages.py SAMPLES for it")
-        return reverse(self.name, kwargs=SAMPLES[self.name](cast, school))
+def another_session(user: User) -> Client:
+    """A second session of a user already logged in (another computer). django-otp takes a code once
+    only, and the first login took this 30 seconds' code: the device forgets it, as when the next 30
+    seconds come, and the login goes through the real pages."""
+    TOTPDevice.objects.filter(user=user).update(last_t=-1)
+    return logged_in(user)
 
 
-def _walk(patterns: list[Any], namespace: str = "") -> Iterator[Page]:
-    for entry in patterns:
-        if isinstance(entry, URLResolver):
-            inner = f"{namespace}{entry.namespace}:" if entry.namespace else namespace
-            yield from _walk(entry.url_patterns, inner)
-        elif isinstance(entry, URLPattern) and entry.name:
-            yield Page(f"{namespace}{entry.name}", entry.callback, bool(entry.pattern.regex.groups))
+def upload(client: Client, **files: str | tuple[str, bytes]) -> Any:
+    """Upload MIS exports (pupils=, staff=, parents=: a file of tests/web/data, or (name, bytes))."""
+    data = {}
+    for kind, given in files.items():
+        data[kind] = csv_file(*given) if isinstance(given, tuple) else csv_file(given)
+    return client.post("/people/import/", data)
 
 
-def every_page() -> list[Page]:
-    return sorted(_walk(get_resolver().url_patterns), key=lambda p: p.name)
+def text(response: Any) -> str:
+    """The page's text as a reader sees it: no tags, entities decoded, white space collapsed."""
+    page = re.sub(r"<[^>]+>", " ", response.content.decode())
+    return " ".join(html.unescape(page).split()).replace(" ,", ",").replace(" .", ".")

@@ -11,8 +11,9 @@ from django.test import Client
 
 from schoolgate.web.accounts.choices import CAPABILITIES, Role
 from schoolgate.web.accounts.models import Membership
-from tests.web.cast import ROLES_AT_A, Cast, logged_in
-from tests.web.pages import NOT_OBJECTS, PUBLIC, RECORD_SCOPED_PREFIXES, Page, every_page
+from tests.web.factories import ROLES_AT_A, Cast
+from tests.web.pages import logged_in
+from tests.web.sitemap import NOT_OBJECTS, PUBLIC, RECORD_SCOPED_PREFIXES, Page, every_page
 
 PAGES = every_page()
 STAFF_PAGES = [p for p in PAGES if p.name not in PUBLIC]

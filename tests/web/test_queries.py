@@ -8,7 +8,8 @@ from pytest_django import DjangoAssertNumQueries
 from schoolgate.web.audit.trail import acting_as
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import Person
-from tests.web.cast import Cast, logged_in
+from tests.web.factories import Cast
+from tests.web.pages import logged_in
 
 # Every page: the session, the user, the OTP device, the user's roles, the schools; then the page's
 # own queries; then the session saved again (a savepoint, the update, its release).

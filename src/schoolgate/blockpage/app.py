@@ -31,6 +31,7 @@ from typing import TextIO
 from urllib.parse import parse_qs, urlsplit
 from wsgiref.types import StartResponse, WSGIEnvironment
 
+from schoolgate.activity.reviews import ReviewSpaceError, ReviewWriter
 from schoolgate.blockpage.limits import Limit, Refusal, ReviewLimiter, ReviewLimits, client_key
 from schoolgate.blockpage.notice import Notice, read_notice
 from schoolgate.blockpage.page import (
@@ -42,9 +43,11 @@ from schoolgate.blockpage.page import (
     render_message_page,
     render_thanks,
 )
-from schoolgate.blockpage.reviews import ReviewSpaceError, ReviewWriter
 from schoolgate.engine.policy import Policy
-from schoolgate.policyfile.load import LISTS_NOT_READ, load_policy
+from schoolgate.policyfile.errors import PolicyFileError
+from schoolgate.policyfile.load import LISTS_NOT_READ
+from schoolgate.policyfile.snapshot import load_snapshot
+from schoolgate.policyfile.watch import FileWatcher
 
 __all__ = ["MAX_BODY", "BlockPageApp", "PolicySource", "page_path"]
 
@@ -70,23 +73,22 @@ def page_path(policy: Policy) -> str:
 
 
 class PolicySource:
-    """The policy file, read again when it changes; a broken change keeps the last good policy."""
+    """The policy file, read again when it changes; a broken change keeps the last good policy.
+
+    It is read and checked as every gateway reads it (`load_snapshot`, without the lists, which the
+    block page never needs), and a change is noticed the same way (`FileWatcher`), looked for at most
+    every RELOAD_SECONDS."""
 
     def __init__(self, path: Path, log: TextIO = sys.stderr) -> None:
         self.path = path
         self.log = log
         self._lock = threading.Lock()
-        self._stamp = self._stat()
+        self._watcher = FileWatcher(path)
+        states = self._watcher.look()
         # PolicyFileError at start: the caller reports it.
-        self._policy = load_policy(path, LISTS_NOT_READ).policy
+        self._policy = load_snapshot(path, None, LISTS_NOT_READ).policy
+        self._watcher.settle(states)
         self._checked = time.monotonic()
-
-    def _stat(self) -> tuple[int, int] | None:
-        try:
-            st = self.path.stat()
-        except OSError:
-            return None
-        return (st.st_mtime_ns, st.st_size)
 
     def get(self) -> Policy:
         now = time.monotonic()
@@ -95,12 +97,12 @@ class PolicySource:
         with self._lock:
             if now - self._checked >= RELOAD_SECONDS:
                 self._checked = now
-                stamp = self._stat()
-                if stamp is not None and stamp != self._stamp:
-                    self._stamp = stamp
+                if self._watcher.changed():
+                    states = self._watcher.look()
+                    self._watcher.settle(states)  # a broken file is not read again until it changes
                     try:
-                        self._policy = load_policy(self.path, LISTS_NOT_READ).policy
-                    except Exception as exc:
+                        self._policy = load_snapshot(self.path, None, LISTS_NOT_READ).policy
+                    except PolicyFileError as exc:
                         self.log.write(f"schoolgate block-page: {exc}\nkeeping the last good policy\n")
                         self.log.flush()
         return self._policy

@@ -24,9 +24,9 @@ from types import FrameType
 from typing import Any, TextIO
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
+from schoolgate.activity.reviews import DAILY_BYTES, ReviewWriter
 from schoolgate.blockpage.app import BlockPageApp, PolicySource, page_path
 from schoolgate.blockpage.limits import ReviewLimits
-from schoolgate.blockpage.reviews import DAILY_BYTES, ReviewWriter
 from schoolgate.blockpage.signing import BlockPageKeyError, load_key
 from schoolgate.policyfile.errors import PolicyFileError
 

@@ -50,6 +50,7 @@ __all__ = [
     "Rule",
     "SiteList",
     "YouTubeMode",
+    "check_policy",
     "compile_policy",
 ]
 
@@ -304,6 +305,40 @@ def _site_index(
     return index, index.source_ids, problems
 
 
+def check_policy(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    """Every problem that can be found without the compiled lists, as (key, message) pairs in the order
+    `compile_policy` reports them: a `default` group that is missing or allows more than the others,
+    names no one defined, inline domains and URLs that are not valid, patterns that do not compile.
+
+    `schoolgate policy check` before any `lists compile`, the web editor's check and the block page
+    (which reads no lists) make these checks too, so a policy the gateways would refuse is never
+    called good just because the lists are not there yet."""
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    if DEFAULT_GROUP not in policy.groups:
+        problems.append((("groups",), f'there must be a group "{DEFAULT_GROUP}" for unidentified users'))
+    problems.extend(_site_index(policy)[2])
+    problems.extend(_unknown_names(policy))
+    for rule in policy.rules:
+        problems.extend(_compile_patterns(rule)[1])
+    problems.extend(_default_is_most_restrictive(policy))
+    return problems
+
+
+def _compile_patterns(rule: Rule) -> tuple[list[Regex], list[tuple[tuple[str | int, ...], str]]]:
+    """A rule's URL patterns compiled, and a problem for each that does not compile."""
+    key: tuple[str | int, ...] = ("rules", rule.number - 1)
+    patterns: list[Regex] = []
+    problems: list[tuple[tuple[str | int, ...], str]] = []
+    for n, pattern in enumerate(rule.patterns):
+        try:
+            patterns.append(re2.compile(pattern, options=regex_options()))
+        except (re.error, re2.error) as exc:
+            problems.append(
+                ((*key, "patterns", n), f"not a valid regular expression: {regex_error_text(exc)}")
+            )
+    return patterns, problems
+
+
 def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
     """Check the policy against the index and compile it. Raises PolicyError with every problem."""
     problems: list[tuple[tuple[str | int, ...], str]] = []
@@ -351,14 +386,8 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
                 site_mask |= 1 << site_ids[f"site:{name}"] if f"site:{name}" in site_ids else 0
             if f"rule:{rule.number}" in site_ids:
                 site_mask |= 1 << site_ids[f"rule:{rule.number}"]
-        patterns = []
-        for n, pattern in enumerate(rule.patterns):
-            try:
-                patterns.append(re2.compile(pattern, options=regex_options()))
-            except (re.error, re2.error) as exc:
-                problems.append(
-                    ((*key, "patterns", n), f"not a valid regular expression: {regex_error_text(exc)}")
-                )
+        patterns, pattern_problems = _compile_patterns(rule)
+        problems.extend(pattern_problems)
         window = policy.windows.get(rule.window) if rule.window else None
         if rule.action is Action.ALLOW:
             problems.extend(_locked_conflicts(rule, key, locked_categories, index, locked_mask, policy))

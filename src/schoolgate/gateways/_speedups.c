@@ -4,342 +4,125 @@
  * byte for byte; the tests run both on the same input and compare. The Python versions are the
  * reference and the fallback: Schoolgate runs without this module, only slower.
  *
- *   format_events  <->  schoolgate.gateways.spool.SpoolWriter._format_events
  *   parse_lines    <->  schoolgate.gateways.squid.protocol._parse_lines
  *   rewrite_answers <-> schoolgate.gateways.squid.helper._rewrite_answers
+ *
+ * (The spool writer's loop is schoolgate.activity._speedups.)
+ *
+ * Where a HelperLine and a Decision keep the fields these loops read is not written here: the Python
+ * side passes the field names once, at import, through configure() (protocol.py the HelperLine's,
+ * helper.py the Decision's and how many of its first fields a block page address says). A layout that
+ * does not fit makes configure() raise RuntimeError, so the import fails loudly instead of answering
+ * Squid from the wrong fields.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <string.h>
 
-/* ---------------------------------------------------------------- a growing byte buffer */
+#include "_buffer.h"
 
-typedef struct {
-    char *data;
-    Py_ssize_t len;
-    Py_ssize_t cap;
-} Buf;
+/* ---------------------------------------------------------------- the layout, from Python */
 
-static int
-buf_reserve(Buf *b, Py_ssize_t extra)
-{
-    if (b->len + extra <= b->cap) {
-        return 0;
-    }
-    Py_ssize_t cap = b->cap ? b->cap : 16384;
-    while (cap < b->len + extra) {
-        if (cap > PY_SSIZE_T_MAX / 2) {
-            PyErr_NoMemory();
-            return -1;
-        }
-        cap *= 2;
-    }
-    char *data = PyMem_Realloc(b->data, (size_t)cap);
-    if (data == NULL) {
-        PyErr_NoMemory();
-        return -1;
-    }
-    b->data = data;
-    b->cap = cap;
-    return 0;
-}
+/* What parse_lines fills, in this order, and where line_type keeps each (from configure). */
+static const char *const LINE_NAMES[] = {"channel", "url", "client_ip", "device", "user", "method"};
+#define LINE_FIELDS 6
+static Py_ssize_t line_at[LINE_FIELDS];
+static int lines_configured = 0;
+#define LINE_CHANNEL (line_at[0])
+#define LINE_URL (line_at[1])
 
-static int
-buf_put(Buf *b, const char *s, Py_ssize_t n)
-{
-    if (buf_reserve(b, n) < 0) {
-        return -1;
-    }
-    memcpy(b->data + b->len, s, (size_t)n);
-    b->len += n;
-    return 0;
-}
-
-#define BUF_LITERAL(b, s) buf_put((b), (s), (Py_ssize_t)(sizeof(s) - 1))
-
-/* Text that is ASCII by construction (made by the Python side): copied as it is. */
-static int
-buf_put_ascii(Buf *b, PyObject *s)
-{
-    if (!PyUnicode_Check(s) || !PyUnicode_IS_ASCII(s)) {
-        PyErr_SetString(PyExc_ValueError, "expected ASCII text");
-        return -1;
-    }
-    return buf_put(b, (const char *)PyUnicode_1BYTE_DATA(s), PyUnicode_GET_LENGTH(s));
-}
-
-/* ---------------------------------------------------------------- JSON strings */
-
-static const char HEX[] = "0123456789abcdef";
-
-/* 1 when an ASCII character goes into a JSON string as it is (json.encoder's S_CHAR). */
-static unsigned char PLAIN[128];
-
-static char *
-escape_char(Py_UCS4 c, char *o)
-{
-    *o++ = '\\';
-    switch (c) {
-    case '\\': *o++ = '\\'; return o;
-    case '"': *o++ = '"'; return o;
-    case '\b': *o++ = 'b'; return o;
-    case '\f': *o++ = 'f'; return o;
-    case '\n': *o++ = 'n'; return o;
-    case '\r': *o++ = 'r'; return o;
-    case '\t': *o++ = 't'; return o;
-    default:
-        break;
-    }
-    if (c >= 0x10000) { /* a UTF-16 surrogate pair */
-        Py_UCS4 v = c - 0x10000;
-        Py_UCS4 high = 0xd800 | ((v >> 10) & 0x3ff);
-        c = 0xdc00 | (v & 0x3ff);
-        *o++ = 'u';
-        *o++ = HEX[(high >> 12) & 0xf];
-        *o++ = HEX[(high >> 8) & 0xf];
-        *o++ = HEX[(high >> 4) & 0xf];
-        *o++ = HEX[high & 0xf];
-        *o++ = '\\';
-    }
-    *o++ = 'u';
-    *o++ = HEX[(c >> 12) & 0xf];
-    *o++ = HEX[(c >> 8) & 0xf];
-    *o++ = HEX[(c >> 4) & 0xf];
-    *o++ = HEX[c & 0xf];
-    return o;
-}
-
-/* A str as a JSON string of ASCII characters: what json.encoder.encode_basestring_ascii makes. */
-static int
-buf_put_json(Buf *b, PyObject *s)
-{
-    if (!PyUnicode_Check(s)) {
-        PyErr_Format(PyExc_TypeError, "an event field must be str, not %.100s", Py_TYPE(s)->tp_name);
-        return -1;
-    }
-    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
-    int kind = PyUnicode_KIND(s);
-    if (n > (PY_SSIZE_T_MAX - 2) / 12 || buf_reserve(b, 2 + n * (kind == PyUnicode_4BYTE_KIND ? 12 : 6)) < 0) {
-        if (!PyErr_Occurred()) {
-            PyErr_NoMemory();
-        }
-        return -1;
-    }
-    char *o = b->data + b->len;
-    *o++ = '"';
-    if (PyUnicode_IS_ASCII(s)) {
-        const unsigned char *p = PyUnicode_1BYTE_DATA(s);
-        Py_ssize_t i = 0;
-        while (i < n) {
-            /* Copy a run of plain characters in one go. */
-            Py_ssize_t start = i;
-            while (i < n && PLAIN[p[i]]) {
-                i++;
-            }
-            memcpy(o, p + start, (size_t)(i - start));
-            o += i - start;
-            if (i < n) {
-                o = escape_char(p[i], o);
-                i++;
-            }
-        }
-    }
-    else {
-        const void *data = PyUnicode_DATA(s);
-        for (Py_ssize_t i = 0; i < n; i++) {
-            Py_UCS4 c = PyUnicode_READ(kind, data, i);
-            if (c < 128 && PLAIN[c]) {
-                *o++ = (char)c;
-            }
-            else {
-                o = escape_char(c, o);
-            }
-        }
-    }
-    *o++ = '"';
-    b->len = o - b->data;
-    return 0;
-}
-
-/* ---------------------------------------------------------------- format_events */
-
-/* Where a Decision keeps what an event reads (schoolgate.engine.decide.Decision's field order). */
-#define OUTCOME_FIELDS 10 /* verdict .. source: the fields an outcome fixes */
-#define DECISION_ENTRY 11
-#define DECISION_HOST 12
-#define DECISION_FIELDS 13
-
-/* Put `"name":<json>,` when value is not None. */
-static int
-put_named(Buf *b, const char *name_colon, Py_ssize_t name_len, PyObject *value, int comma_after)
-{
-    if (value == Py_None) {
-        return 0;
-    }
-    if (!comma_after && buf_put(b, ",", 1) < 0) {
-        return -1;
-    }
-    if (buf_put(b, name_colon, name_len) < 0 || buf_put_json(b, value) < 0) {
-        return -1;
-    }
-    if (comma_after && buf_put(b, ",", 1) < 0) {
-        return -1;
-    }
-    return 0;
-}
-
-#define PUT_NAMED(b, lit, value, comma_after) \
-    put_named((b), (lit), (Py_ssize_t)(sizeof(lit) - 1), (value), (comma_after))
+/* Where a Decision keeps its verdict and host, how many of its first fields a block page address
+ * says (verdict .. alert: the prefixes' key), and how many fields it must have at least. */
+static Py_ssize_t decision_verdict = 0, decision_host = 0, prefix_fields = 0, decision_needed = 0;
+static int decisions_configured = 0;
 
 static PyObject *
-format_events(PyObject *module, PyObject *args)
+layout_error(const char *format, ...)
 {
-    PyObject *head, *requests, *layout, *decisions, *outcomes, *define;
-    PyTypeObject *request_type;
-    if (!PyArg_ParseTuple(args, "UO!O!O!O!O!O:format_events", &head, &PyList_Type, &requests, &PyType_Type,
-                          &request_type, &PyTuple_Type, &layout, &PyList_Type, &decisions, &PyDict_Type,
-                          &outcomes, &define)) {
+    va_list vargs;
+    va_start(vargs, format);
+    PyObject *message = PyUnicode_FromFormatV(format, vargs);
+    va_end(vargs);
+    if (message != NULL) {
+        PyErr_Format(PyExc_RuntimeError, "schoolgate.gateways._speedups cannot use this layout: %U", message);
+        Py_DECREF(message);
+    }
+    return NULL;
+}
+
+/* The position of the field called `name` in the tuple `names`, -1 when there is none, -2 on error. */
+static Py_ssize_t
+position_of(PyObject *names, const char *name)
+{
+    for (Py_ssize_t i = 0; i < PyTuple_GET_SIZE(names); i++) {
+        PyObject *item = PyTuple_GET_ITEM(names, i);
+        if (!PyUnicode_Check(item)) {
+            layout_error("field names must be str, not %.100s", Py_TYPE(item)->tp_name);
+            return -2;
+        }
+        if (PyUnicode_CompareWithASCIIString(item, name) == 0) {
+            return i;
+        }
+    }
+    return -1;
+}
+
+static PyObject *
+configure(PyObject *module, PyObject *args, PyObject *kwargs)
+{
+    static char *keywords[] = {"line_fields", "decision_fields", "prefix_fields", NULL};
+    PyObject *line_names = NULL, *decision_names = NULL;
+    Py_ssize_t prefix = -1;
+    if (!PyArg_ParseTupleAndKeywords(args, kwargs, "|$O!O!n:configure", keywords, &PyTuple_Type, &line_names,
+                                     &PyTuple_Type, &decision_names, &prefix)) {
         return NULL;
     }
-    if (!PyUnicode_IS_ASCII(head)) {
-        PyErr_SetString(PyExc_ValueError, "the event head must be ASCII");
+    if ((decision_names == NULL) != (prefix < 0)) {
+        PyErr_SetString(PyExc_TypeError, "decision_fields and prefix_fields are given together");
         return NULL;
     }
-    /* Positions in a request of: user, client_ip, device, method, url. */
-    Py_ssize_t at[5];
-    Py_ssize_t needed = 0;
-    if (PyTuple_GET_SIZE(layout) != 5) {
-        PyErr_SetString(PyExc_ValueError, "layout must give 5 positions");
-        return NULL;
-    }
-    for (int k = 0; k < 5; k++) {
-        at[k] = PyLong_AsSsize_t(PyTuple_GET_ITEM(layout, k));
-        if (at[k] < 0) {
-            if (!PyErr_Occurred()) {
-                PyErr_SetString(PyExc_ValueError, "layout positions must not be negative");
+    if (line_names != NULL) {
+        /* parse_lines makes line_type tuples of exactly these fields, in any order. */
+        if (PyTuple_GET_SIZE(line_names) != LINE_FIELDS) {
+            return layout_error("a helper line has the fields %s, %s, %s, %s, %s and %s, not %R", LINE_NAMES[0],
+                                LINE_NAMES[1], LINE_NAMES[2], LINE_NAMES[3], LINE_NAMES[4], LINE_NAMES[5],
+                                line_names);
+        }
+        Py_ssize_t at[LINE_FIELDS];
+        for (int k = 0; k < LINE_FIELDS; k++) {
+            at[k] = position_of(line_names, LINE_NAMES[k]);
+            if (at[k] == -2) {
+                return NULL;
             }
+            if (at[k] < 0) {
+                return layout_error("the helper line %R has no field %s", line_names, LINE_NAMES[k]);
+            }
+        }
+        memcpy(line_at, at, sizeof(at));
+        lines_configured = 1;
+    }
+    if (decision_names != NULL) {
+        Py_ssize_t verdict = position_of(decision_names, "verdict");
+        Py_ssize_t host = verdict == -2 ? -2 : position_of(decision_names, "host");
+        if (verdict == -2 || host == -2) {
             return NULL;
         }
-        if (at[k] + 1 > needed) {
-            needed = at[k] + 1;
+        if (verdict < 0 || host < 0) {
+            return layout_error("a decision needs the fields verdict and host; %R does not have both",
+                                decision_names);
         }
+        Py_ssize_t count = PyTuple_GET_SIZE(decision_names);
+        if (prefix < 1 || prefix > count) {
+            return layout_error("a block page address says %zd of the decision's fields, but it has %zd", prefix,
+                                count);
+        }
+        decision_verdict = verdict;
+        decision_host = host;
+        prefix_fields = prefix;
+        decision_needed = count;
+        decisions_configured = 1;
     }
-    Py_ssize_t count = PyList_GET_SIZE(requests);
-    if (PyList_GET_SIZE(decisions) != count) {
-        PyErr_SetString(PyExc_ValueError, "as many decisions as requests are needed");
-        return NULL;
-    }
-    const char *head_data = (const char *)PyUnicode_1BYTE_DATA(head);
-    Py_ssize_t head_len = PyUnicode_GET_LENGTH(head);
-
-    Buf b = {NULL, 0, 0};
-    PyObject *last = NULL;     /* the previous decision (strong) */
-    PyObject *last_end = NULL; /* how its event ended (strong) */
-    PyObject *request = NULL;  /* the request being formatted (strong) */
-    for (Py_ssize_t i = 0; i < count; i++) {
-        /* The lists may not change under us: define() is Python code, so look items up each time. */
-        if (i >= PyList_GET_SIZE(requests) || i >= PyList_GET_SIZE(decisions)) {
-            PyErr_SetString(PyExc_RuntimeError, "the batch changed while it was formatted");
-            goto fail;
-        }
-        PyObject *r = PyList_GET_ITEM(requests, i);
-        PyObject *d = PyList_GET_ITEM(decisions, i);
-        if (Py_TYPE(r) != request_type || !PyTuple_Check(r) || PyTuple_GET_SIZE(r) < needed) {
-            PyErr_SetString(PyExc_TypeError, "every request must be a request_type tuple with the layout's fields");
-            goto fail;
-        }
-        Py_XSETREF(request, Py_NewRef(r)); /* held: define() is Python code */
-        if (!PyTuple_Check(d) || PyTuple_GET_SIZE(d) < DECISION_FIELDS) {
-            PyErr_SetString(PyExc_TypeError, "a decision must be a Decision");
-            goto fail;
-        }
-        /* The outcome: the same objects as the previous decision's (the common case), else the dict. */
-        PyObject *end = NULL;
-        if (last != NULL) {
-            int same = 1;
-            for (int k = 0; k < OUTCOME_FIELDS; k++) {
-                if (PyTuple_GET_ITEM(d, k) != PyTuple_GET_ITEM(last, k)) {
-                    same = 0;
-                    break;
-                }
-            }
-            if (same) {
-                end = last_end;
-            }
-        }
-        Py_INCREF(d);
-        if (end != NULL) {
-            Py_INCREF(end);
-        }
-        else {
-            PyObject *key = PyTuple_GetSlice(d, 0, OUTCOME_FIELDS);
-            if (key == NULL) {
-                Py_DECREF(d);
-                goto fail;
-            }
-            end = PyDict_GetItemWithError(outcomes, key);
-            Py_DECREF(key);
-            if (end != NULL) {
-                Py_INCREF(end);
-            }
-            else if (PyErr_Occurred()) {
-                Py_DECREF(d);
-                goto fail;
-            }
-            else {
-                /* A new outcome: define() numbers it and gives (its line, how its events end). */
-                PyObject *made = PyObject_CallOneArg(define, d);
-                if (made == NULL) {
-                    Py_DECREF(d);
-                    goto fail;
-                }
-                if (!PyTuple_Check(made) || PyTuple_GET_SIZE(made) != 2) {
-                    Py_DECREF(made);
-                    Py_DECREF(d);
-                    PyErr_SetString(PyExc_TypeError, "define() must return (line, end)");
-                    goto fail;
-                }
-                if (buf_put_ascii(&b, PyTuple_GET_ITEM(made, 0)) < 0) {
-                    Py_DECREF(made);
-                    Py_DECREF(d);
-                    goto fail;
-                }
-                end = PyTuple_GET_ITEM(made, 1);
-                Py_INCREF(end);
-                Py_DECREF(made);
-            }
-        }
-        Py_XSETREF(last, d);
-        Py_XSETREF(last_end, end);
-        if (!PyUnicode_Check(end) || !PyUnicode_IS_ASCII(end)) {
-            PyErr_SetString(PyExc_ValueError, "an event end must be ASCII text");
-            goto fail;
-        }
-        if (buf_put(&b, head_data, head_len) < 0 ||
-            PUT_NAMED(&b, "\"user\":", PyTuple_GET_ITEM(r, at[0]), 1) < 0 ||
-            PUT_NAMED(&b, "\"ip\":", PyTuple_GET_ITEM(r, at[1]), 1) < 0 ||
-            PUT_NAMED(&b, "\"device\":", PyTuple_GET_ITEM(r, at[2]), 1) < 0 ||
-            PUT_NAMED(&b, "\"method\":", PyTuple_GET_ITEM(r, at[3]), 1) < 0 ||
-            BUF_LITERAL(&b, "\"url\":") < 0 || buf_put_json(&b, PyTuple_GET_ITEM(r, at[4])) < 0 ||
-            PUT_NAMED(&b, "\"host\":", PyTuple_GET_ITEM(d, DECISION_HOST), 0) < 0 ||
-            PUT_NAMED(&b, "\"entry\":", PyTuple_GET_ITEM(d, DECISION_ENTRY), 0) < 0 ||
-            buf_put(&b, (const char *)PyUnicode_1BYTE_DATA(end), PyUnicode_GET_LENGTH(end)) < 0) {
-            goto fail;
-        }
-    }
-    Py_XDECREF(last);
-    Py_XDECREF(last_end);
-    Py_XDECREF(request);
-    PyObject *result = PyBytes_FromStringAndSize(b.data, b.len);
-    PyMem_Free(b.data);
-    return result;
-
-fail:
-    Py_XDECREF(last);
-    Py_XDECREF(last_end);
-    Py_XDECREF(request);
-    PyMem_Free(b.data);
-    return NULL;
+    Py_RETURN_NONE;
 }
 
 /* ---------------------------------------------------------------- parse_lines */
@@ -425,6 +208,12 @@ parse_lines(PyObject *module, PyObject *args)
     int acl, channels, always;
     if (!PyArg_ParseTuple(args, "O!O!pppO:parse_lines", &PyList_Type, &lines, &PyType_Type, &line_type,
                           &acl, &channels, &always, &unquote)) {
+        return NULL;
+    }
+    if (!lines_configured) {
+        PyErr_SetString(PyExc_RuntimeError, "schoolgate.gateways._speedups is not configured: "
+                                             "schoolgate.gateways.squid.protocol gives it the helper line's "
+                                             "fields when it is imported");
         return NULL;
     }
     if (!PyType_IsSubtype(line_type, &PyTuple_Type)) {
@@ -548,7 +337,7 @@ parse_lines(PyObject *module, PyObject *args)
                 }
             }
         }
-        PyObject *parsed = err ? NULL : line_type->tp_alloc(line_type, 6);
+        PyObject *parsed = err ? NULL : line_type->tp_alloc(line_type, LINE_FIELDS);
         if (parsed == NULL) {
             for (int k = 0; k < 6; k++) {
                 Py_XDECREF(fields[k]);
@@ -556,8 +345,8 @@ parse_lines(PyObject *module, PyObject *args)
             Py_DECREF(line);
             goto fail;
         }
-        for (int k = 0; k < 6; k++) {
-            PyTuple_SET_ITEM(parsed, k, fields[k] != NULL ? fields[k] : Py_NewRef(Py_None));
+        for (int k = 0; k < LINE_FIELDS; k++) {
+            PyTuple_SET_ITEM(parsed, line_at[k], fields[k] != NULL ? fields[k] : Py_NewRef(Py_None));
         }
         PyList_SET_ITEM(out, i, parsed);
         Py_DECREF(line);
@@ -650,13 +439,6 @@ buf_put_url64(Buf *b, PyObject *url, Py_ssize_t limit)
     return err;
 }
 
-/* Where a HelperLine keeps its channel-ID and URL. */
-#define LINE_CHANNEL 0
-#define LINE_URL 1
-#define DECISION_VERDICT 0
-#define DECISION_HOST 12
-#define PREFIX_FIELDS 9 /* verdict .. alert: what a block page address says */
-
 /* Appends the ASCII str that `callable(line, decision[, head])` returns; 1 if it returned None. */
 static int
 buf_put_call(Buf *b, PyObject *callable, PyObject *line, PyObject *decision, PyObject *head)
@@ -685,6 +467,12 @@ rewrite_answers(PyObject *module, PyObject *args)
                           &PyFrozenSet_Type, &hosts, &special)) {
         return NULL;
     }
+    if (!lines_configured || !decisions_configured) {
+        PyErr_SetString(PyExc_RuntimeError, "schoolgate.gateways._speedups is not configured: "
+                                             "schoolgate.gateways.squid.protocol and .helper give it the "
+                                             "helper line's and the decision's fields when they are imported");
+        return NULL;
+    }
     Py_ssize_t count = PyList_GET_SIZE(lines);
     if (PyList_GET_SIZE(decisions) != count) {
         PyErr_SetString(PyExc_ValueError, "as many decisions as lines are needed");
@@ -703,11 +491,11 @@ rewrite_answers(PyObject *module, PyObject *args)
         }
         Py_XSETREF(line, Py_NewRef(PyList_GET_ITEM(lines, i)));
         Py_XSETREF(decision, Py_NewRef(PyList_GET_ITEM(decisions, i)));
-        if (!PyTuple_Check(line) || PyTuple_GET_SIZE(line) <= LINE_URL) {
+        if (!PyTuple_Check(line) || PyTuple_GET_SIZE(line) != LINE_FIELDS) {
             PyErr_SetString(PyExc_TypeError, "a line must be a HelperLine");
             goto fail;
         }
-        if (!PyTuple_Check(decision) || PyTuple_GET_SIZE(decision) < DECISION_FIELDS) {
+        if (!PyTuple_Check(decision) || PyTuple_GET_SIZE(decision) < decision_needed) {
             PyErr_SetString(PyExc_TypeError, "a decision must be a Decision");
             goto fail;
         }
@@ -715,9 +503,9 @@ rewrite_answers(PyObject *module, PyObject *args)
         if (channel != Py_None && (buf_put_utf8(&b, channel) < 0 || buf_put(&b, " ", 1) < 0)) {
             goto fail;
         }
-        if (PyTuple_GET_ITEM(decision, DECISION_VERDICT) != block) {
+        if (PyTuple_GET_ITEM(decision, decision_verdict) != block) {
             int plain = 1;
-            int found = PySet_Contains(hosts, PyTuple_GET_ITEM(decision, DECISION_HOST));
+            int found = PySet_Contains(hosts, PyTuple_GET_ITEM(decision, decision_host));
             if (found < 0) {
                 goto fail;
             }
@@ -732,7 +520,7 @@ rewrite_answers(PyObject *module, PyObject *args)
             }
             continue;
         }
-        PyObject *key = PyTuple_GetSlice(decision, 0, PREFIX_FIELDS);
+        PyObject *key = PyTuple_GetSlice(decision, 0, prefix_fields);
         if (key == NULL) {
             goto fail;
         }
@@ -786,9 +574,11 @@ fail:
 /* ---------------------------------------------------------------- the module */
 
 static PyMethodDef methods[] = {
-    {"format_events", format_events, METH_VARARGS,
-     "format_events(head, requests, request_type, layout, decisions, outcomes, define) -> bytes\n\n"
-     "The spool lines of one batch (see SpoolWriter._format_events)."},
+    {"configure", (PyCFunction)(void (*)(void))configure, METH_VARARGS | METH_KEYWORDS,
+     "configure(*, line_fields=None, decision_fields=None, prefix_fields=None) -> None\n\n"
+     "The layouts the loops read: a HelperLine's field names (for parse_lines and rewrite_answers), and\n"
+     "a Decision's with how many of its first fields a block page address says (for rewrite_answers).\n"
+     "RuntimeError when a layout does not fit."},
     {"parse_lines", parse_lines, METH_VARARGS,
      "parse_lines(lines, line_type, acl, channels, always, unquote) -> list\n\n"
      "Squid helper lines split into line_type tuples (see protocol._parse_lines)."},
@@ -809,8 +599,5 @@ static struct PyModuleDef module = {
 PyMODINIT_FUNC
 PyInit__speedups(void)
 {
-    for (int c = 0; c < 128; c++) {
-        PLAIN[c] = c >= ' ' && c <= '~' && c != '\\' && c != '"';
-    }
     return PyModule_Create(&module);
 }

@@ -1,17 +1,14 @@
-"""The gateways' per-request loops in C (_speedups.c); each has a pure-Python twin it must match."""
+"""The Squid helper's per-request loops in C (_speedups.c); each has a pure-Python twin it must match."""
 
 from collections.abc import Callable
 from typing import Any
 
-def format_events(
-    head: str,
-    requests: list[Any],
-    request_type: type,
-    layout: tuple[int, ...],
-    decisions: list[Any],
-    outcomes: dict[tuple[object, ...], str],
-    define: Callable[[Any], tuple[str, str]],
-) -> bytes: ...
+def configure(
+    *,
+    line_fields: tuple[str, ...] = ...,
+    decision_fields: tuple[str, ...] = ...,
+    prefix_fields: int = ...,
+) -> None: ...
 def parse_lines(
     lines: list[str],
     line_type: type,

@@ -1,8 +1,10 @@
 """The policy in force for a gateway process, read again when its files change.
 
 Every gateway (the Squid helper, the DNS tools) holds one: it loads the policy file and the compiled
-list index, says clearly on its log what is wrong with either, and keeps the last good policy when a
-new one cannot be used.
+list index with `load_snapshot` (policyfile/snapshot.py, the one load-and-compile every reader uses),
+notices changes with `FileWatcher` (policyfile/watch.py, the one way every reader notices them), says
+clearly on its log what is wrong with either, and keeps the last good policy when a new one cannot be
+used.
 """
 
 from __future__ import annotations
@@ -10,23 +12,15 @@ from __future__ import annotations
 from pathlib import Path
 from typing import TextIO
 
-from schoolgate.engine.index import IndexFileError
-from schoolgate.engine.policy import CompiledPolicy, PolicyError, compile_policy
-from schoolgate.lists.compile import open_index
-from schoolgate.policyfile.errors import PolicyFileError, render_key
-from schoolgate.policyfile.load import LISTS_NOT_READ, load_policy
+from schoolgate.engine.policy import CompiledPolicy
+from schoolgate.policyfile.errors import ListIndexError, PolicyFileError, PolicyFitError
+from schoolgate.policyfile.load import LISTS_NOT_READ
+from schoolgate.policyfile.snapshot import load_snapshot
+from schoolgate.policyfile.watch import FileWatcher
 
 __all__ = ["DEFAULT_BLOCK_PAGE", "PolicyHolder"]
 
 DEFAULT_BLOCK_PAGE = "http://127.0.0.1:8080/blocked"
-
-
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except OSError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
 
 
 class PolicyHolder:
@@ -43,45 +37,39 @@ class PolicyHolder:
         # The block page of the newest policy file that could be read, even if its lists could not be
         # opened: a pupil blocked while the helper fails closed still lands on the school's block page.
         self.block_page = DEFAULT_BLOCK_PAGE
-        self._signatures: tuple[object, object] = (None, None)
+        self.watcher = FileWatcher(policy_path, index_path)
         self.reload(initial=True)
 
-    def _current(self) -> tuple[object, object]:
-        return (_signature(self.policy_path), _signature(self.index_path))
-
     def changed(self) -> bool:
-        return self._current() != self._signatures
+        return self.watcher.changed()
 
     def reload(self, initial: bool = False) -> bool:
-        signatures = self._current()
+        states = self.watcher.look()  # before reading: a change made meanwhile is noticed next time
         try:
-            policy_file = load_policy(self.policy_path, LISTS_NOT_READ)
-            self.block_page = policy_file.policy.block_page
-            index = open_index(self.index_path)
-            compiled = compile_policy(policy_file.policy, index)
+            snapshot = load_snapshot(self.policy_path, self.index_path, LISTS_NOT_READ)
+        except (PolicyFitError, ListIndexError) as exc:
+            if exc.policy_file is not None:
+                self.block_page = exc.policy_file.policy.block_page
+            if isinstance(exc, ListIndexError):
+                self._complain(f"cannot open the list index {self.index_path}: {exc.reason}")
+            else:
+                self._complain(f"the policy does not fit the compiled lists:\n{exc}")
         except PolicyFileError as exc:
-            self._complain(initial, f"the policy has problems:\n{exc}")
-        except PolicyError as exc:
-            lines = "\n".join(
-                f"{self.policy_path}:{policy_file.line_of(key)}: {render_key(key)}: {message}"
-                for key, message in exc.problems
-            )
-            self._complain(initial, f"the policy does not fit the compiled lists:\n{lines}")
-        except (OSError, IndexFileError) as exc:
-            self._complain(initial, f"cannot open the list index {self.index_path}: {exc}")
+            self._complain(f"the policy has problems:\n{exc}")
         else:
-            self.compiled = compiled
-            self._signatures = signatures
+            self.block_page = snapshot.policy.block_page
+            self.compiled = snapshot.compiled
+            self.watcher.settle(states)
             if not initial:
                 self.log.write(
                     f"schoolgate {self.program}: reloaded {self.policy_path} and {self.index_path}\n"
                 )
                 self.log.flush()
             return True
-        self._signatures = signatures  # do not retry a broken file until it changes again
+        self.watcher.settle(states)  # do not retry a broken file until it changes again
         return False
 
-    def _complain(self, initial: bool, message: str) -> None:
+    def _complain(self, message: str) -> None:
         if self.compiled is None:
             what = "blocking every request until it is fixed (failing closed)"
         else:

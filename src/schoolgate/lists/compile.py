@@ -1,22 +1,20 @@
 """Read the lists a policy names, compile them into one index file, and open that file shared.
 
-`compile_lists()` is what `schoolgate lists compile` runs; `open_index()` is what every gateway
-process runs at start-up and on reload: it memory-maps the file read-only, so N helper processes
-share one copy of the pages and start in milliseconds.
+`compile_lists()` is what `schoolgate lists compile` runs; `open_index()` (defined beside the policy
+snapshot, in policyfile/snapshot.py, and named here too) is what every gateway process runs at
+start-up and on reload: it memory-maps the file read-only, so N helper processes share one copy of
+the pages and start in milliseconds.
 """
 
 from __future__ import annotations
 
-import mmap
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from schoolgate.engine.index import Index, IndexFileError, SourceEntries, build_index
+from schoolgate.engine.index import SourceEntries, build_index
 from schoolgate.engine.lists import (
     ListProblem,
     Parsed,
@@ -25,7 +23,9 @@ from schoolgate.engine.lists import (
     parse_hosts,
     parse_urls,
 )
+from schoolgate.files import write_atomically
 from schoolgate.policyfile.load import ListDeclaration
+from schoolgate.policyfile.snapshot import open_index  # where the gateways open it: named here too
 
 __all__ = ["CompileResult", "compile_lists", "list_files", "open_index", "read_sources"]
 
@@ -60,6 +60,8 @@ def list_files(declaration: ListDeclaration) -> list[tuple[str, str, Path]]:
 def _walk(declaration: ListDeclaration) -> tuple[list[tuple[str, str, Path]], list[ListProblem]]:
     """The files of a list, and a problem for each link that leads out of its directory: the policy
     loader checked where the list's directory is, and a link inside it must not reach past that."""
+    if not declaration.installed:
+        return [], []  # a locked list not installed (policyfile.load.locked_list_missing): compiled empty
     if declaration.format != "squidguard":
         return [(declaration.name, declaration.format, declaration.path)], []
     out = []
@@ -90,6 +92,10 @@ def read_sources(
     by_source: dict[str, dict[str, list[str]]] = {}
     problems: list[ListProblem] = []
     for declaration in lists.values():
+        if not declaration.installed:
+            # In the index with no entries, so that the policy's locked categories still compile: they
+            # block nothing until the list is installed, and every report says so.
+            by_source.setdefault(declaration.name, {"domains": [], "urls": [], "expressions": []})
         files, links_out = _walk(declaration)
         problems.extend(links_out)
         for source, kind, file in files:
@@ -131,23 +137,13 @@ def compile_lists(
         sources, problems = read_sources(lists, update)
     info = {
         "lists": {
-            name: {"format": d.format, "path": str(d.path), "locked": d.locked} for name, d in lists.items()
+            name: {"format": d.format, "path": str(d.path), "locked": d.locked, "installed": d.installed}
+            for name, d in lists.items()
         },
         "problems": len(problems),
     }
     data = build_index(sources, info=info)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{out.name}.", dir=out.parent)
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, out)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    write_atomically(out, data)  # the gateways map it while it is replaced
     return CompileResult(
         path=out,
         sources=len(sources),
@@ -158,12 +154,3 @@ def compile_lists(
         seconds=time.perf_counter() - started,
         problems=problems,
     )
-
-
-def open_index(path: Path | str) -> Index:
-    """Memory-map an index file read-only and open it. Raises OSError or engine IndexFileError."""
-    with open(path, "rb") as handle:
-        if os.fstat(handle.fileno()).st_size == 0:
-            raise IndexFileError("the index file is empty: compile it again")
-        mapped = mmap.mmap(handle.fileno(), 0, access=mmap.ACCESS_READ)
-    return Index(memoryview(mapped))

@@ -11,10 +11,23 @@ import re
 import tomllib
 from collections.abc import Iterable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from schoolgate.policyfile.locate import KeyPath, Locator
 
-__all__ = ["KeyPath", "PolicyFileError", "Problem", "render_key", "suggest", "toml_syntax_problem"]
+if TYPE_CHECKING:
+    from schoolgate.policyfile.load import PolicyFile
+
+__all__ = [
+    "KeyPath",
+    "ListIndexError",
+    "PolicyFileError",
+    "PolicyFitError",
+    "Problem",
+    "render_key",
+    "suggest",
+    "toml_syntax_problem",
+]
 
 _BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
 _TOML_POSITION = re.compile(
@@ -58,6 +71,44 @@ class PolicyFileError(Exception):
         files = ", ".join(dict.fromkeys(problem.file for problem in self.problems))
         summary = f"{count} problem{'' if count == 1 else 's'}" + (f" in {files}" if files else "")
         return "\n".join([*map(str, self.problems), summary])
+
+
+class PolicyFitError(PolicyFileError):
+    """The policy file reads, but the policy cannot be put in force: what `compile_policy` found, with
+    or without the compiled lists (an allowing `default` group, a list source the index lacks, ...).
+
+    The problems stay in the order the checks found them, and str() gives one per line with no count
+    line, as `schoolgate check` has always printed them. Catch `PolicyFileError` for any of these."""
+
+    policy_file: PolicyFile | None  # the file as read
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        Exception.__init__(self, tuple(problems))
+        self.problems = self.args[0]
+        self.policy_file = None
+
+    def __str__(self) -> str:
+        return "\n".join(map(str, self.problems))
+
+
+class ListIndexError(PolicyFileError):
+    """The compiled list index cannot be opened (there is none yet, or it is damaged).
+
+    Its one problem names the index file, at line 0 (an index has no lines to point at); str() is the
+    message alone. `missing` tells an index not made yet (run `schoolgate lists compile`) from one that
+    cannot be read, and `reason` is what the system said."""
+
+    policy_file: PolicyFile | None  # the policy file the index was opened for
+
+    def __init__(self, problems: Iterable[Problem], missing: bool = False, reason: str = "") -> None:
+        Exception.__init__(self, tuple(problems), missing, reason)
+        self.problems = self.args[0]
+        self.missing = missing
+        self.reason = reason
+        self.policy_file = None
+
+    def __str__(self) -> str:
+        return "\n".join(problem.message for problem in self.problems)
 
 
 def render_key(path: KeyPath) -> str:

@@ -51,12 +51,14 @@ from schoolgate.policyfile.locate import Locator
 __all__ = [
     "LISTS_NOT_READ",
     "LISTS_ROOT_VARIABLE",
+    "OBTAIN_LOCKED_LIST",
     "SCHEMA_VERSION",
     "ListDeclaration",
     "PolicyFile",
     "check_list_path",
     "list_roots",
     "load_policy",
+    "not_installed_words",
     "parse_policy",
     "valid_block_page",
 ]
@@ -110,6 +112,9 @@ class ListDeclaration:
     path: Path
     locked: bool = False
     description: str = ""
+    # False for a locked list whose file is not there (`locked_list_missing`): the policy still loads,
+    # the list compiles empty, and every report says the list is not installed.
+    installed: bool = True
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +128,37 @@ class PolicyFile:
 
     def line_of(self, key: KeyPath) -> int:
         return Locator(self.text).line(key)
+
+    @property
+    def lists_not_installed(self) -> tuple[ListDeclaration, ...]:
+        """The locked lists whose file is not there: their categories block nothing yet."""
+        return tuple(d for d in self.lists.values() if not d.installed)
+
+
+# How a school obtains each locked list, by the names the default policy gives them; said wherever a
+# locked list is reported not installed (`schoolgate policy check`, `lists compile`, the web editor).
+OBTAIN_LOCKED_LIST = {
+    "iwf": (
+        "the Internet Watch Foundation's URL list of child sexual abuse content is licensed to IWF "
+        "members: get it through a filtering or broadband provider that is an IWF member, or by the "
+        "school's trust or local authority joining the IWF (iwf.org.uk/membership)"
+    ),
+    "terrorism": (
+        "the police-assessed list of unlawful terrorist content (the Counter Terrorism Internet "
+        "Referral Unit's list, produced on behalf of the Home Office) is given to filtering providers: "
+        "ask the school's filtering or broadband provider for it"
+    ),
+}
+
+
+def not_installed_words(declaration: ListDeclaration) -> str:
+    """One line for a locked list that is not installed: what blocks nothing, and how to get the list."""
+    how = OBTAIN_LOCKED_LIST.get(declaration.name, "ask whoever supplies this list for it")
+    return (
+        f'locked list "{declaration.name}" not installed: there is no file at {declaration.path}, so the '
+        f"categories drawn from it block nothing until it is put there and `schoolgate lists compile` "
+        f"is run; {how}"
+    )
 
 
 def builtin_lists_dir() -> Path:
@@ -403,6 +439,7 @@ def _read_lists(
     refused: set[str] = set()
     for name, spec in _items(reader, value, ("lists",)):
         key: KeyPath = ("lists", name)
+        installed = True
         table = reader.table(spec, key, _LIST_KEYS)
         fmt = reader.choice(table, key, "format", LIST_FORMATS, "squidguard")
         path_text = reader.text(table, key, "path")
@@ -414,6 +451,8 @@ def _read_lists(
             reader.problem((*key, "path"), outside or "")
             refused.add(name)
             path = Path(path_text)
+        elif locked_list_missing(table, fmt, path):
+            installed = False
         elif fmt == "squidguard" and not path.is_dir():
             reader.problem((*key, "path"), f"{path} is not a directory of category lists")
         elif fmt != "squidguard" and not path.is_file():
@@ -421,8 +460,18 @@ def _read_lists(
         if "/" in name:
             reader.problem(key, f'list name "{name}" may not contain "/"')
         description = reader.text(table, key, "description", "") or ""
-        out[name] = ListDeclaration(name, fmt, path, reader.flag(table, key, "locked", False), description)
+        locked = reader.flag(table, key, "locked", False)
+        out[name] = ListDeclaration(name, fmt, path, locked, description, installed)
     return out, refused
+
+
+def locked_list_missing(table: Mapping[str, Any], fmt: str, path: Path) -> bool:
+    """Whether this is a locked single-file list with nothing at its path. Such a list (the IWF's, the
+    police-assessed terrorism list) comes from outside, under licence, and a new school may not have it
+    yet: the policy is not refused for it (that would leave the school with no filter at all), but
+    loads with the list marked not installed, and says so everywhere (`PolicyFile.lists_not_installed`).
+    Only a path that does not exist counts: a directory where a file should be is still an error."""
+    return table.get("locked") is True and fmt != "squidguard" and not os.path.lexists(path)
 
 
 def _items(reader: _Reader, value: object, key: KeyPath) -> list[tuple[str, Any]]:

@@ -26,6 +26,11 @@ def manage(argv: Sequence[str]) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "schoolgate.web.settings")
     from django.core.management import execute_from_command_line
 
+    from schoolgate.web.secretkey import ensure_key, needs_key
+
+    if needs_key(list(argv)):
+        ensure_key()  # before Django reads the settings; `help` makes nothing
+
     execute_from_command_line(["schoolgate web manage", *argv])
     return 0
 
@@ -77,6 +82,9 @@ def serve(host: str, port: int, threads: int, migrate: bool, trusted_proxy: str 
     else's requests. With HTTPS on (SCHOOLGATE_HTTPS=1), a proxy is needed: waitress speaks plain
     HTTP, so without one no request could ever count as HTTPS. Bodies larger than any page takes are
     refused before they are read."""
+    from schoolgate.web.secretkey import ensure_key
+
+    ensure_key()  # sessions and e-mailed links are signed with it: made before the settings are read
     setup()
     from django.conf import settings
     from django.core.exceptions import ImproperlyConfigured
@@ -134,6 +142,9 @@ def serve(host: str, port: int, threads: int, migrate: bool, trusted_proxy: str 
 
 def demo(size: str) -> int:
     """Migrate, load the demo school (unless it is there already) and print its logins."""
+    from schoolgate.web.secretkey import ensure_key
+
+    ensure_key()  # sets the data directory up, as `web serve` would, before the database is made there
     setup()
     from django.core.management import call_command
 

@@ -216,8 +216,10 @@ def load_demo_incidents(school: School, *, count: int = 24, seed: int = 1) -> in
     """Fill the demo's online safety log over this school year and the last, through the same actions
     as the pages (the dates are those of a log kept on paper and typed in). Returns how many were made;
     none if the log has incidents already."""
-    from schoolgate.web.incidents import actions, matrix
-    from schoolgate.web.incidents.models import Incident, Misuse
+    from schoolgate.web.incidents import actions
+    from schoolgate.web.incidents.models import Incident
+    from schoolgate.web.sanctions import matrix
+    from schoolgate.web.sanctions.models import Misuse
 
     if Incident.objects.filter(school=school).exists():
         return 0
@@ -239,8 +241,8 @@ def load_demo_incidents(school: School, *, count: int = 24, seed: int = 1) -> in
         subject, other = rng.sample(pupils, 2)
         incident = actions.do_report(
             school,
-            rng.choice(reporters),
-            actions.Report(
+            actor=rng.choice(reporters),
+            report=actions.Report(
                 kind=IncidentKind.PUPIL, risk_area=area, incident_type=kind, occurred_at=when,
                 location=rng.choice(("Year 5 classroom", "ICT suite", "At home, online", "Library")),
                 what_happened=what, childs_words="I didn't know what to do so I told my teacher.",
@@ -252,12 +254,12 @@ def load_demo_incidents(school: School, *, count: int = 24, seed: int = 1) -> in
         made += 1
         if number < 2:
             continue
-        actions.do_move(incident, dsl, Status.TRIAGED)
-        actions.do_move(incident, dsl, Status.INVESTIGATING)
+        actions.do_move(incident, actor=dsl, to=Status.TRIAGED)
+        actions.do_move(incident, actor=dsl, to=Status.INVESTIGATING)
         if actions.needs_two_seniors(incident):
             actions.do_classify(
-                incident, dsl,
-                actions.Classification(
+                incident, actor=dsl,
+                classification=actions.Classification(
                     kind=IncidentKind.PUPIL, risk_area=area, incident_type=kind, misuse=incident.misuse,
                     restricted=incident.restricted, concerns_headteacher=False, illegal_content="",
                     senior_first=seniors[0], senior_second=seniors[1],
@@ -265,25 +267,28 @@ def load_demo_incidents(school: School, *, count: int = 24, seed: int = 1) -> in
             )  # fmt: skip
             first = incident.misuse.expected.order_by("order").first() if incident.misuse else None
             if first is not None:
-                actions.do_take_action(incident, dsl, first, taken_at=when + dt.timedelta(days=1))
+                actions.do_take_action(
+                    incident, actor=dsl, action=first, taken_at=when + dt.timedelta(days=1)
+                )
         if outcome == Outcome.REFERRED:
             actions.do_refer(
-                incident, dsl, agency="social-care", reference=f"MASH-{rng.randrange(1000, 9999)}",
+                incident, actor=dsl, agency="social-care", reference=f"MASH-{rng.randrange(1000, 9999)}",
                 due_on=(when + dt.timedelta(days=14)).date(), made_at=when + dt.timedelta(days=1),
             )  # fmt: skip
         parent = subject.guardian_links.select_related("guardian").first()
         if parent is not None:
             actions.do_tell_parents(
-                incident, dsl, name=parent.guardian.full_name, guardian=parent.guardian, method="phone",
+                incident, actor=dsl, name=parent.guardian.full_name, guardian=parent.guardian, method="phone",
                 told_at=when + dt.timedelta(days=1),
             )  # fmt: skip
         else:
-            actions.do_parents_not_told(incident, dsl, "No parent or carer on record")
+            actions.do_parents_not_told(incident, actor=dsl, reason="No parent or carer on record")
         if outcome or number % 3 == 0:
-            actions.do_move(incident, dsl, Status.ACTIONS)
+            actions.do_move(incident, actor=dsl, to=Status.ACTIONS)
         if outcome:
             actions.do_close(
-                incident, dsl, outcome=outcome, reasons="Spoken to the pupils involved; support in place.",
+                incident, actor=dsl, outcome=outcome,
+                reasons="Spoken to the pupils involved; support in place.",
                 not_referred_reason="" if outcome == Outcome.REFERRED else "Below the threshold",
             )  # fmt: skip
     return made
@@ -333,7 +338,7 @@ def load_demo_policy(school: School, *, extra_rules: int = 0) -> PolicyVersion |
                 school=school, name=name, description=description, default=Verdict.ALLOW, youtube=youtube
             )
             for member in members:
-                actions.add_member(GroupMember(school=school, group=made, **member))
+                actions.do_add_member(GroupMember(school=school, group=made, **member), actor=manager)
             return made
 
         lead = Person.objects.get(school=school, user__username="p.okafor")
@@ -365,7 +370,9 @@ def load_demo_policy(school: School, *, extra_rules: int = 0) -> PolicyVersion |
             made = Rule(
                 school=school, name=name, action=action, everyone=groups is None, alert=alert, **fields
             )
-            actions.save_rule(made, groups or [], [categories[c] for c in cats], [])
+            actions.do_save_rule(
+                made, actor=manager, groups=groups or [], categories=[categories[c] for c in cats], sites=[]
+            )
 
         rule("Malware, hacking, piracy and getting round the filter", Verdict.BLOCK,
              ["malware-hacking", "piracy", "circumvention"], alert=AlertLevel.MEDIUM)  # fmt: skip
@@ -385,7 +392,7 @@ def load_demo_policy(school: School, *, extra_rules: int = 0) -> PolicyVersion |
         made = Rule(
             school=school, name="The curriculum's sites, for everyone", action=Verdict.ALLOW, everyone=True
         )
-        actions.save_rule(made, [], [], [curriculum])
+        actions.do_save_rule(made, actor=manager, groups=[], categories=[], sites=[curriculum])
         end_of_term = timezone.now() + dt.timedelta(days=30)
         for number in range(extra_rules):
             unblock = Rule(
@@ -393,10 +400,22 @@ def load_demo_policy(school: School, *, extra_rules: int = 0) -> PolicyVersion |
                 action=Verdict.ALLOW, everyone=False, domains=[f"lesson-{number + 1}.example.org"],
                 expires=end_of_term,
             )  # fmt: skip
-            actions.save_rule(unblock, [pupils, tablets_group, visitors], [], [], at_top=True)
+            actions.do_save_rule(
+                unblock,
+                actor=manager,
+                groups=[pupils, tablets_group, visitors],
+                categories=[],
+                sites=[],
+                at_top=True,
+            )
         draft = actions.check_draft(school)
         if draft.problems:
             raise RuntimeError(
                 "the demo policy has problems: " + "; ".join(p.message for p in draft.problems)
             )
-        return actions.publish(school, manager, "The demo school's first policy", draft.rendered.sha256)
+        return actions.do_publish(
+            school,
+            actor=manager,
+            reason="The demo school's first policy",
+            expected_sha256=draft.rendered.sha256,
+        )

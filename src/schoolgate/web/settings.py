@@ -3,7 +3,9 @@
 - `SCHOOLGATE_DATA`: the data directory (the SQLite database, the secret key, published policies);
   default `var`.
 - `SCHOOLGATE_DATABASE`: `sqlite` (the default) or `postgresql://USER:PASSWORD@HOST:PORT/NAME`.
-- `SCHOOLGATE_SECRET_KEY`: Django's secret key; else read from (or made once in) `DATA/secret-key`.
+- `SCHOOLGATE_SECRET_KEY`: Django's secret key; else read from `DATA/secret-key`, which `web serve`
+  and the management commands make once (mode 600) if it is not there; reading the settings (or
+  asking for help) writes nothing.
 - `SCHOOLGATE_ALLOWED_HOSTS`: host names the application answers to, comma-separated; default
   `127.0.0.1,localhost`.
 - `SCHOOLGATE_HTTPS`: `1` (the default) when served over HTTPS only: secure cookies, HSTS, a redirect
@@ -33,15 +35,16 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from django.core.exceptions import ImproperlyConfigured
 
+from schoolgate.web.secretkey import data_dir, given_key
+
 PACKAGE_DIR = Path(__file__).resolve().parent
-DATA_DIR = Path(os.environ.get("SCHOOLGATE_DATA", "var")).resolve()
+DATA_DIR = data_dir()
 
 
 def _flag(name: str, default: str) -> bool:
@@ -49,26 +52,6 @@ def _flag(name: str, default: str) -> bool:
     if value not in ("0", "1", "yes", "no", "true", "false"):
         raise ImproperlyConfigured(f"{name}={value!r}: use 1 or 0")
     return value in ("1", "yes", "true")
-
-
-def _secret_key() -> str:
-    given = os.environ.get("SCHOOLGATE_SECRET_KEY")
-    if given:
-        return given
-    path = DATA_DIR / "secret-key"
-    try:
-        return path.read_text().strip()
-    except FileNotFoundError:
-        pass
-    DATA_DIR.mkdir(parents=True, exist_ok=True)
-    key = secrets.token_urlsafe(50)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # made meanwhile by another process
-        return path.read_text().strip()
-    with os.fdopen(fd, "w") as f:
-        f.write(key + "\n")
-    return key
 
 
 def _database() -> dict[str, object]:
@@ -111,7 +94,9 @@ def trusted_proxy(given: str, name: str = "SCHOOLGATE_TRUSTED_PROXY") -> str | N
         ) from None
 
 
-SECRET_KEY = _secret_key()
+# Read, never made here (secretkey.py): the commands that need a lasting key make it first. Empty,
+# Django refuses anything that would sign with it.
+SECRET_KEY = given_key()
 DEBUG = _flag("SCHOOLGATE_DEBUG", "0")
 HTTPS = _flag("SCHOOLGATE_HTTPS", "1")
 ALLOWED_HOSTS = [
@@ -167,6 +152,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_otp",
     "django_otp.plugins.otp_totp",
+    "django_filters",
     "schoolgate.web.core",
     "schoolgate.web.tenancy",
     "schoolgate.web.accounts",
@@ -174,6 +160,8 @@ INSTALLED_APPS = [
     "schoolgate.web.people",
     "schoolgate.web.policy",
     "schoolgate.web.incidents",
+    "schoolgate.web.sanctions",
+    "schoolgate.web.reports",
 ]
 
 # Nothing before RequestSizeMiddleware reads the request's body: the two above it add headers to the

@@ -6,6 +6,8 @@ urlpatterns = [
     path("people/", include("schoolgate.web.people.urls")),
     path("audit/", include("schoolgate.web.audit.urls")),
     path("policy/", include("schoolgate.web.policy.urls")),
+    path("incidents/matrix/", include("schoolgate.web.sanctions.urls")),
     path("incidents/", include("schoolgate.web.incidents.urls")),
-    path("reports/", include("schoolgate.web.incidents.report_urls")),
+    path("reports/", include("schoolgate.web.reports.urls")),
+    path("schools/", include("schoolgate.web.tenancy.urls")),
 ]

@@ -14,8 +14,8 @@ from pytest_django import Settings
 from schoolgate.cli import main
 from schoolgate.web.accounts.models import AccessLink, Membership
 from schoolgate.web.audit.models import AuditEntry
-from tests.web.cast import PASSWORD, Cast
 from tests.web.conftest import Mailbox
+from tests.web.factories import PASSWORD, Cast
 
 
 def test_the_operator_gives_and_takes_the_headteacher_role(

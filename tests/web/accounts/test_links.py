@@ -15,8 +15,9 @@ from pytest_django import Settings
 
 from schoolgate.web.accounts.models import AccessLink, User
 from schoolgate.web.audit.models import AuditEntry
-from tests.web.cast import PASSWORD, Cast, code_for, device_for, logged_in
 from tests.web.conftest import Mailbox, free_port
+from tests.web.factories import PASSWORD, Cast
+from tests.web.pages import code_for, device_for, logged_in
 
 NEW = "a brand new passphrase of mine"
 TOM = "tom@northfield.example"

@@ -10,8 +10,9 @@ from django.utils import timezone
 
 from schoolgate.web.accounts.choices import CAPABILITIES, SAFEGUARDING_ROLES, Capability, Role
 from schoolgate.web.accounts.models import User
-from tests.web.cast import Cast, logged_in
 from tests.web.conftest import Mailbox
+from tests.web.factories import Cast
+from tests.web.pages import logged_in
 
 PANEL = "Safeguarding roles given or taken away"
 

@@ -19,9 +19,10 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from schoolgate.web.accounts.models import LoginFailure, Membership, User
 from schoolgate.web.audit.models import AuditEntry
 from schoolgate.web.demo import DEMO_PASSWORD, load_demo
-from tests.web.cast import PASSWORD, Cast, another_session, code_for, logged_in
 from tests.web.conftest import Mailbox
-from tests.web.pages import PUBLIC, every_page
+from tests.web.factories import PASSWORD, Cast
+from tests.web.pages import another_session, code_for, logged_in
+from tests.web.sitemap import PUBLIC, every_page
 
 NEW = "my very own passphrase"
 

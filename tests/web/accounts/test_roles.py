@@ -15,7 +15,8 @@ from schoolgate.web.accounts.actions import do_create_login, do_set_roles
 from schoolgate.web.accounts.choices import CAPABILITIES, Capability, Role
 from schoolgate.web.accounts.grants import GIVEN_BY, changeable_roles, givable_roles
 from schoolgate.web.accounts.models import Membership, User
-from tests.web.cast import ROLES_AT_A, Cast, logged_in
+from tests.web.factories import ROLES_AT_A, Cast
+from tests.web.pages import logged_in
 
 
 def _roles(user: User, school: object = None) -> set[str]:

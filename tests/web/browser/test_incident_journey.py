@@ -22,9 +22,9 @@ from schoolgate.web.demo import DEMO_PASSWORD, DEMO_PUPIL, load_demo
 from schoolgate.web.incidents.choices import EventKind, Status
 from schoolgate.web.incidents.forms import person_label
 from schoolgate.web.incidents.models import Incident
-from schoolgate.web.incidents.seed import OFFENSIVE
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import GuardianLink, Person
+from schoolgate.web.sanctions.seed import OFFENSIVE
 from tests.web.browser.conftest import DESKTOP, first_login, violations
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.django_db(transaction=True)]

@@ -13,8 +13,8 @@ from playwright.sync_api import Browser, BrowserContext, ConsoleMessage, Page, e
 
 from schoolgate.web.accounts.choices import CAPABILITIES
 from tests.web.browser.conftest import ARTIFACTS, DESKTOP, PHONE, first_login, violations
-from tests.web.cast import PASSWORD, ROLES_AT_A, Cast
-from tests.web.pages import FILES, PUBLIC, RECORD_SCOPED_PREFIXES, every_page
+from tests.web.factories import PASSWORD, ROLES_AT_A, Cast
+from tests.web.sitemap import FILES, PUBLIC, RECORD_SCOPED_PREFIXES, every_page
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.django_db(transaction=True)]
 

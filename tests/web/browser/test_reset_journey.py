@@ -16,8 +16,9 @@ from pytest_django import Settings
 
 from schoolgate.web.accounts.actions import do_send_reset
 from tests.web.browser.conftest import DESKTOP, violations
-from tests.web.cast import PASSWORD, Cast, device_for
 from tests.web.conftest import Mailbox
+from tests.web.factories import PASSWORD, Cast
+from tests.web.pages import device_for
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.django_db(transaction=True)]
 

@@ -1,10 +1,9 @@
-"""Incidents for the tests, made the way the pages make them (through `actions`)."""
+"""Incidents for the tests, made the way the pages make them (through `actions`), and the people in
+them by name (the records themselves come from `tests.web.factories`)."""
 
 from __future__ import annotations
 
 import datetime as dt
-import html
-import re
 from typing import Any
 
 from django.utils import timezone
@@ -17,11 +16,14 @@ from schoolgate.web.incidents.models import Incident
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import Person
 from schoolgate.web.tenancy.models import School
+from tests.web import factories
 
 
 def person(school: School, first: str, last: str, kind: PersonKind = PersonKind.PUPIL, **more: Any) -> Person:
+    """The school's record of that name (made by `factories.person` the first time): the log's tests
+    name the same pupil again and again."""
     found = Person.objects.filter(school=school, first_name=first, last_name=last).first()
-    return found or Person.objects.create(school=school, kind=kind, first_name=first, last_name=last, **more)
+    return found or factories.person(school, kind, first_name=first, last_name=last, **more)
 
 
 def report(
@@ -45,8 +47,8 @@ def report(
             role = Role.SUBJECT
     return actions.do_report(
         school,
-        by,
-        Report(
+        actor=by,
+        report=Report(
             kind=kind,
             risk_area=risk_area,
             incident_type=incident_type,
@@ -59,11 +61,6 @@ def report(
             **more,
         ),
     )
-
-
-def text(response: Any) -> str:
-    """A page's words, without its tags, spaced as one line."""
-    return " ".join(html.unescape(re.sub(r"<[^>]+>", " ", response.content.decode())).split())
 
 
 def url(incident: Incident, page: str = "") -> str:

@@ -10,7 +10,7 @@ from typing import Any
 from schoolgate.web.incidents import actions
 from schoolgate.web.incidents.models import Evidence, Incident, Referral
 from schoolgate.web.people.choices import PersonKind
-from tests.web.cast import Cast
+from tests.web.factories import Cast
 from tests.web.incidents.make import report
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
@@ -40,7 +40,7 @@ def _evidence(cast: Cast, school: Any) -> dict[str, Any]:
     found = Evidence.objects.filter(incident=incident, kind="file").first()
     if found is None:
         found = actions.do_add_evidence(
-            incident, _dsl(cast, school), "file", upload=io.BytesIO(PNG), filename="s.png"
+            incident, actor=_dsl(cast, school), kind="file", upload=io.BytesIO(PNG), filename="s.png"
         )
     return {"pk": found.pk}
 
@@ -48,7 +48,9 @@ def _evidence(cast: Cast, school: Any) -> dict[str, Any]:
 def _referral(cast: Cast, school: Any) -> dict[str, Any]:
     incident = _incident(cast, school)
     found = Referral.objects.filter(incident=incident).first()
-    found = found or actions.do_refer(incident, _dsl(cast, school), agency="social-care", reference="S-1")
+    found = found or actions.do_refer(
+        incident, actor=_dsl(cast, school), agency="social-care", reference="S-1"
+    )
     return {"pk": found.pk}
 
 
@@ -57,10 +59,6 @@ def _pupil(cast: Cast, school: Any) -> dict[str, Any]:
     involved = incident.involvements.filter(person__kind=PersonKind.PUPIL).first()
     assert involved is not None and involved.person_id is not None
     return {"pk": involved.person_id}
-
-
-def _table(cast: Cast, school: Any) -> dict[str, Any]:
-    return {"applies_to": "pupil"}
 
 
 INCIDENT_PAGES = (
@@ -72,5 +70,4 @@ INCIDENT_SAMPLES: dict[str, Callable[[Cast, Any], dict[str, Any]]] = {
     "incidents:evidence-file": _evidence,
     "incidents:referral-answer": _referral,
     "incidents:chronology": _pupil,
-    "incidents:matrix-edit": _table,
 }

@@ -10,12 +10,13 @@ import pytest
 
 from schoolgate.web.accounts.choices import CAPABILITIES
 from schoolgate.web.incidents import actions
+from schoolgate.web.incidents.apps import IN_CHARGE
 from schoolgate.web.incidents.choices import EvidenceKind, IncidentKind, IncidentType, RiskArea, Role
 from schoolgate.web.incidents.models import Incident, RecordView
-from schoolgate.web.incidents.pages import IN_CHARGE
 from schoolgate.web.people.choices import PersonKind
-from tests.web.cast import ROLES_AT_A, Cast, logged_in
+from tests.web.factories import ROLES_AT_A, Cast
 from tests.web.incidents.make import person, report
+from tests.web.pages import logged_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
 
@@ -112,8 +113,10 @@ def test_the_pages_of_an_incident_open_only_for_those_who_deal_with_it(cast: Cas
         dealer = cast.alice if incident.kind == IncidentKind.PUPIL else cast.hana
         if incident.concerns_headteacher:
             dealer = cast.cleo
-        actions.do_refer(incident, dealer, agency="police", reference="P-1")
-        actions.do_add_evidence(incident, dealer, EvidenceKind.FILE, upload=io.BytesIO(PNG), filename="a.png")
+        actions.do_refer(incident, actor=dealer, agency="police", reference="P-1")
+        actions.do_add_evidence(
+            incident, actor=dealer, kind=EvidenceKind.FILE, upload=io.BytesIO(PNG), filename="a.png"
+        )
     client = logged_in(cast.users[username])
     role = ROLES_AT_A[username]
     deals_with_some = role is not None and any(c in CAPABILITIES[role] for c in IN_CHARGE)
@@ -142,8 +145,8 @@ def test_the_pages_of_an_incident_open_only_for_those_who_deal_with_it(cast: Cas
 
 
 def test_a_concern_about_the_reporter_is_no_longer_theirs_to_see(cast: Cast) -> None:
-    from schoolgate.web.incidents import matrix
-    from schoolgate.web.incidents.models import Misuse
+    from schoolgate.web.sanctions import matrix
+    from schoolgate.web.sanctions.models import Misuse
 
     tom = person(cast.a, "Tom", "Example", PersonKind.STAFF, user=cast.tom)
     matrix.ensure_matrix(cast.a)
@@ -152,7 +155,7 @@ def test_a_concern_about_the_reporter_is_no_longer_theirs_to_see(cast: Cast) -> 
     assert incident.misuse == row
     client = logged_in(cast.tom)
     assert client.get(f"/incidents/{incident.reference}/").status_code == 200
-    actions.do_add_person(incident, cast.alice, actions.Party(Role.PERPETRATOR, person=tom))
+    actions.do_add_person(incident, actor=cast.alice, party=actions.Party(Role.PERPETRATOR, person=tom))
     incident.refresh_from_db()
     assert incident.kind == IncidentKind.STAFF  # about a member of staff now: the headteacher's
     assert incident.misuse is None  # the pupils' row it had is not one of the staff table
@@ -162,7 +165,7 @@ def test_a_concern_about_the_reporter_is_no_longer_theirs_to_see(cast: Cast) -> 
 
 def test_the_reporter_sees_only_the_people_they_named(cast: Cast) -> None:
     incident = report(cast.a, cast.tom)
-    actions.do_add_person(incident, cast.alice, actions.Party(Role.WITNESS, name="Grace Okonkwo"))
+    actions.do_add_person(incident, actor=cast.alice, party=actions.Party(Role.WITNESS, name="Grace Okonkwo"))
     page = logged_in(cast.tom).get(f"/incidents/{incident.reference}/").content.decode()
     assert "Amelia Hughes" in page and "Grace Okonkwo" not in page
 
@@ -170,7 +173,7 @@ def test_the_reporter_sees_only_the_people_they_named(cast: Cast) -> None:
 def test_who_deals_with_it_follows_whom_it_is_about(cast: Cast) -> None:
     head = person(cast.a, "Helen", "Ashworth", PersonKind.STAFF, user=cast.hana)
     incident = report(cast.a, cast.tom)
-    actions.do_add_person(incident, cast.alice, actions.Party(Role.PERPETRATOR, person=head))
+    actions.do_add_person(incident, actor=cast.alice, party=actions.Party(Role.PERPETRATOR, person=head))
     incident.refresh_from_db()
     assert incident.kind == IncidentKind.STAFF and incident.concerns_headteacher
     assert logged_in(cast.cleo).get(f"/incidents/{incident.reference}/").status_code == 200
@@ -180,7 +183,7 @@ def test_who_deals_with_it_follows_whom_it_is_about(cast: Cast) -> None:
         misuse=None, restricted=False, concerns_headteacher=False, illegal_content="", senior_first=None,
         senior_second=None,
     )  # fmt: skip
-    actions.do_classify(incident, cast.cleo, change)
+    actions.do_classify(incident, actor=cast.cleo, classification=change)
     incident.refresh_from_db()
     assert incident.concerns_headteacher
     assert logged_in(cast.hana).get(f"/incidents/{incident.reference}/").status_code == 404
@@ -194,15 +197,16 @@ def test_a_safeguarding_type_stays_restricted(cast: Cast) -> None:
         misuse=None, restricted=False, concerns_headteacher=False, illegal_content="", senior_first=None,
         senior_second=None,
     )  # fmt: skip
-    actions.do_classify(incident, cast.olu, change)
+    actions.do_classify(incident, actor=cast.olu, classification=change)
     incident.refresh_from_db()
     assert incident.restricted
     assert logged_in(cast.olu).get(f"/incidents/{incident.reference}/").status_code == 404
 
 
 def test_earlier_sanctions_are_told_only_from_incidents_the_viewer_deals_with(cast: Cast) -> None:
-    from schoolgate.web.incidents import matrix
-    from schoolgate.web.incidents.models import SanctionAction
+    from schoolgate.web.incidents import expected
+    from schoolgate.web.sanctions import matrix
+    from schoolgate.web.sanctions.models import SanctionAction
 
     pupil = person(cast.a, "Ben", "Carter")
     first = report(
@@ -210,10 +214,10 @@ def test_earlier_sanctions_are_told_only_from_incidents_the_viewer_deals_with(ca
     )
     matrix.ensure_matrix(cast.a)
     warning = SanctionAction.objects.get(school=cast.a, applies_to="pupil", key="warning")
-    actions.do_take_action(first, cast.alice, warning)
+    actions.do_take_action(first, actor=cast.alice, action=warning)
     again = report(cast.a, cast.tom, subject=pupil, role=Role.PERPETRATOR)
-    assert [e.incident for e in matrix.earlier_sanctions(again, cast.alice)] == [first]
-    assert matrix.earlier_sanctions(again, cast.olu) == []  # the first is restricted: not olu's
+    assert [e.incident for e in expected.earlier_sanctions(again, cast.alice)] == [first]
+    assert expected.earlier_sanctions(again, cast.olu) == []  # the first is restricted: not olu's
     page = logged_in(cast.olu).get(f"/incidents/{again.reference}/").content.decode()
     assert "Continued infringement" not in page and f"/incidents/{first.reference}/" not in page
 

@@ -17,8 +17,9 @@ from schoolgate.web.incidents.choices import IncidentKind, IncidentType, Role, S
 from schoolgate.web.incidents.models import Incident, RecordView
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import Person
-from tests.web.cast import Cast, logged_in
+from tests.web.factories import Cast
 from tests.web.incidents.make import person, report
+from tests.web.pages import logged_in
 
 
 def _url(someone: Person) -> str:
@@ -40,10 +41,10 @@ def _pupils_incidents(cast: Cast) -> tuple[Person, Incident, Incident, Incident]
     first = report(cast.a, cast.tom, subject=amelia, role=Role.VICTIM, occurred_at=_ago(48))
     second = report(cast.a, cast.tom, subject=amelia, role=Role.PERPETRATOR, occurred_at=_ago(24))
     third = report(cast.a, cast.tom, subject=oliver, role=Role.VICTIM, occurred_at=_ago(12))
-    actions.do_note(first, cast.alice, "First note, about the group chat")
-    actions.do_note(second, cast.dara, "Second note, about the photo shared")
-    actions.do_note(third, cast.alice, "A note about Oliver alone")
-    actions.do_note(first, cast.alice, "Third note, parents spoken to", decision=True)
+    actions.do_note(first, actor=cast.alice, text="First note, about the group chat")
+    actions.do_note(second, actor=cast.dara, text="Second note, about the photo shared")
+    actions.do_note(third, actor=cast.alice, text="A note about Oliver alone")
+    actions.do_note(first, actor=cast.alice, text="Third note, parents spoken to", decision=True)
     return amelia, first, second, third
 
 
@@ -80,7 +81,7 @@ def test_a_pupils_chronology_has_both_of_her_incidents_in_time_order_and_nobody_
 def test_a_person_with_two_parts_in_one_incident_has_both_said(cast: Cast) -> None:
     amelia = person(cast.a, "Amelia", "Hughes")
     incident = report(cast.a, cast.tom, subject=amelia, role=Role.VICTIM)
-    actions.do_add_person(incident, cast.alice, actions.Party(Role.WITNESS, person=amelia))
+    actions.do_add_person(incident, actor=cast.alice, party=actions.Party(Role.WITNESS, person=amelia))
     words = _text(logged_in(cast.alice).get(_url(amelia)))
     assert "Victim, Witness" in words
 
@@ -102,7 +103,7 @@ def test_the_online_safety_coordinator_does_not_see_restricted_incidents_in_it(c
     amelia, *_ = _pupils_incidents(cast)
     grooming = report(cast.a, cast.tom, subject=amelia, incident_type=IncidentType.GROOMING)
     assert grooming.restricted
-    actions.do_note(grooming, cast.alice, "Contact from an adult on a gaming site")
+    actions.do_note(grooming, actor=cast.alice, text="Contact from an adult on a gaming site")
     olu = logged_in(cast.olu)
     words = _text(olu.get(_url(amelia)))
     assert "First note, about the group chat" in words and "Second note, about the photo shared" in words
@@ -122,7 +123,7 @@ def test_a_staff_members_chronology_is_the_headteachers_alone(cast: Cast) -> Non
     incident = report(cast.a, cast.tom, kind=IncidentKind.STAFF, incident_type=IncidentType.OTHER)
     staff = Person.objects.get(school=cast.a, first_name="Robert", last_name="Patel")
     assert staff.kind == PersonKind.STAFF
-    actions.do_note(incident, cast.hana, "Spoke to the LADO for advice")
+    actions.do_note(incident, actor=cast.hana, text="Spoke to the LADO for advice")
     hana = logged_in(cast.hana)
     response = hana.get(_url(staff))
     assert response.status_code == 200
@@ -157,7 +158,7 @@ def test_every_incident_shown_is_logged_as_looked_at(cast: Cast) -> None:
 
 def test_an_incident_archived_as_raised_in_error_is_left_out(cast: Cast) -> None:
     amelia, _, second, _ = _pupils_incidents(cast)
-    actions.do_archive(second, cast.alice, "Wrong pupil named")
+    actions.do_archive(second, actor=cast.alice, reason="Wrong pupil named")
     response = logged_in(cast.alice).get(_url(amelia))
     words = _text(response)
     assert "Second note, about the photo shared" not in words and "First note, about the group chat" in words
@@ -179,9 +180,11 @@ def test_it_prints_without_the_menus(cast: Cast) -> None:
 def _incidents(cast: Cast, someone: Person, n: int) -> None:
     for i in range(n):
         incident = report(cast.a, cast.tom, subject=someone, role=Role.VICTIM, occurred_at=_ago(100 - i))
-        actions.do_add_person(incident, cast.alice, actions.Party(Role.WITNESS, name=f"Witness Number{i}"))
-        actions.do_note(incident, cast.alice, f"Note {i}")
-        actions.do_move(incident, cast.alice, Status.TRIAGED)
+        actions.do_add_person(
+            incident, actor=cast.alice, party=actions.Party(Role.WITNESS, name=f"Witness Number{i}")
+        )
+        actions.do_note(incident, actor=cast.alice, text=f"Note {i}")
+        actions.do_move(incident, actor=cast.alice, to=Status.TRIAGED)
 
 
 def test_the_page_asks_the_same_number_of_queries_however_many_incidents(cast: Cast) -> None:

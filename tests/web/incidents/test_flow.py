@@ -15,8 +15,9 @@ from schoolgate.web.incidents import actions
 from schoolgate.web.incidents.choices import IncidentKind, IncidentType, Role, Status
 from schoolgate.web.incidents.models import Event, Incident, Involvement, RecordView
 from schoolgate.web.people.choices import PersonKind
-from tests.web.cast import Cast, logged_in
+from tests.web.factories import Cast
 from tests.web.incidents.make import person, report, url
+from tests.web.pages import logged_in
 
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 
@@ -120,11 +121,11 @@ def test_the_dsl_runs_the_workflow_and_closing_needs_its_reasons(cast: Cast, pup
 
 def test_misuse_needs_two_senior_staff_to_close(cast: Cast) -> None:
     incident = report(cast.a, cast.tom, incident_type=IncidentType.MISUSE)
-    actions.do_move(incident, cast.alice, Status.TRIAGED)
-    actions.do_parents_not_told(incident, cast.alice, "Pupil is 17 and asked us not to")
+    actions.do_move(incident, actor=cast.alice, to=Status.TRIAGED)
+    actions.do_parents_not_told(incident, actor=cast.alice, reason="Pupil is 17 and asked us not to")
     with pytest.raises(ValidationError) as refused:
         actions.do_close(
-            incident, cast.alice, outcome="resolved", reasons="Done", not_referred_reason="Minor"
+            incident, actor=cast.alice, outcome="resolved", reasons="Done", not_referred_reason="Minor"
         )
     assert "two senior" in str(refused.value)
     change = actions.Classification(
@@ -133,17 +134,19 @@ def test_misuse_needs_two_senior_staff_to_close(cast: Cast) -> None:
         senior_second=cast.tom,
     )  # fmt: skip
     with pytest.raises(ValidationError, match="no senior role"):
-        actions.do_classify(incident, cast.alice, change)
+        actions.do_classify(incident, actor=cast.alice, classification=change)
     from dataclasses import replace
 
-    actions.do_classify(incident, cast.alice, replace(change, senior_second=cast.hana))
-    actions.do_close(incident, cast.alice, outcome="resolved", reasons="Done", not_referred_reason="Minor")
+    actions.do_classify(incident, actor=cast.alice, classification=replace(change, senior_second=cast.hana))
+    actions.do_close(
+        incident, actor=cast.alice, outcome="resolved", reasons="Done", not_referred_reason="Minor"
+    )
 
 
 def test_a_role_belongs_to_one_person(cast: Cast) -> None:
     incident = report(cast.a, cast.tom)
     other = person(cast.a, "Ben", "Carter")
-    actions.do_add_person(incident, cast.alice, actions.Party(Role.PERPETRATOR, person=other))
+    actions.do_add_person(incident, actor=cast.alice, party=actions.Party(Role.PERPETRATOR, person=other))
     roles = dict(Involvement.objects.filter(incident=incident).values_list("name", "role"))
     assert roles["Amelia Hughes"] == Role.VICTIM and roles["Ben Carter"] == Role.PERPETRATOR
 
@@ -197,7 +200,7 @@ def test_the_illegal_content_route_keeps_nothing(cast: Cast) -> None:
     )
     assert url.status_code == 403
     with pytest.raises(IllegalContentRouteError):
-        actions.do_add_evidence(incident, cast.alice, "description", description="what it showed")
+        actions.do_add_evidence(incident, actor=cast.alice, kind="description", description="what it showed")
     with pytest.raises(IllegalContentRouteError):
         Evidence.objects.create(
             school=cast.a, incident=incident, kind="url", url="https://x.example/", added_by=cast.alice
@@ -218,7 +221,9 @@ def test_the_illegal_content_route_keeps_nothing(cast: Cast) -> None:
 def test_a_file_kept_before_the_incident_turned_out_illegal_goes(cast: Cast) -> None:
     incident = report(cast.a, cast.tom)
     upload = io.BytesIO(PNG)
-    evidence = actions.do_add_evidence(incident, cast.alice, "file", upload=upload, filename="a.png")
+    evidence = actions.do_add_evidence(
+        incident, actor=cast.alice, kind="file", upload=upload, filename="a.png"
+    )
     path = actions.evidence_path(evidence.sha256)
     assert path.exists()
     change = actions.Classification(
@@ -226,7 +231,7 @@ def test_a_file_kept_before_the_incident_turned_out_illegal_goes(cast: Cast) -> 
         restricted=False, concerns_headteacher=False, illegal_content="csam", senior_first=None,
         senior_second=None,
     )  # fmt: skip
-    actions.do_classify(incident, cast.alice, change, "It showed a child")
+    actions.do_classify(incident, actor=cast.alice, classification=change, reason="It showed a child")
     assert not path.exists()
     incident.refresh_from_db()
     assert incident.restricted
@@ -236,7 +241,7 @@ def test_overdue_referrals_are_flagged(cast: Cast) -> None:
     incident = report(cast.a, cast.tom)
     actions.do_refer(
         incident,
-        cast.alice,
+        actor=cast.alice,
         agency="social-care",
         reference="MASH-2291",
         due_on=timezone.localdate() - dt.timedelta(days=1),
@@ -259,15 +264,21 @@ def test_every_look_is_logged_and_the_dsl_sees_who(cast: Cast) -> None:
 
 def test_the_audit_trail_has_every_change_and_none_of_the_words(cast: Cast) -> None:
     incident = report(cast.a, cast.tom)
-    actions.do_move(incident, cast.alice, Status.TRIAGED, "Spoke to the class teacher")
-    actions.do_note(incident, cast.alice, "Spoke to Amelia's mother about the messages", decision=False)
-    actions.do_parents_not_told(incident, cast.alice, "Her father is the one sending them")
-    actions.do_add_person(incident, cast.alice, actions.Party(Role.WITNESS, name="Grace Okonkwo"))
-    actions.do_close(
-        incident, cast.alice, outcome="resolved", reasons="Phones confiscated", not_referred_reason="Low"
+    actions.do_move(incident, actor=cast.alice, to=Status.TRIAGED, note="Spoke to the class teacher")
+    actions.do_note(
+        incident, actor=cast.alice, text="Spoke to Amelia's mother about the messages", decision=False
     )
-    actions.do_reopen(incident, cast.alice, "More messages on Saturday")
-    actions.do_archive(incident, cast.alice, "Entered twice by mistake")
+    actions.do_parents_not_told(incident, actor=cast.alice, reason="Her father is the one sending them")
+    actions.do_add_person(incident, actor=cast.alice, party=actions.Party(Role.WITNESS, name="Grace Okonkwo"))
+    actions.do_close(
+        incident,
+        actor=cast.alice,
+        outcome="resolved",
+        reasons="Phones confiscated",
+        not_referred_reason="Low",
+    )
+    actions.do_reopen(incident, actor=cast.alice, reason="More messages on Saturday")
+    actions.do_archive(incident, actor=cast.alice, reason="Entered twice by mistake")
     entries = AuditEntry.objects.filter(object_type__startswith="incidents.")
     types = set(entries.values_list("object_type", flat=True))
     assert {"incidents.incident", "incidents.involvement", "incidents.event"} <= types
@@ -299,8 +310,8 @@ def test_the_same_person_twice_in_one_part_is_said_not_a_crash(cast: Cast, pupil
     amelia = person(cast.a, "Amelia", "Hughes")
     with pytest.raises(ValidationError, match="named twice"):
         actions.do_report(
-            cast.a, cast.tom,
-            actions.Report(
+            cast.a, actor=cast.tom,
+            report=actions.Report(
                 kind=IncidentKind.PUPIL, risk_area="conduct", incident_type="other",
                 occurred_at=timezone.now(), location="Hall", what_happened="Something",
                 people=(actions.Party(Role.VICTIM, person=amelia), actions.Party(Role.VICTIM, person=amelia)),

@@ -19,7 +19,7 @@ from schoolgate.web.incidents.names import (
 )
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import ClassGroup, Person
-from tests.web.cast import Cast, make_user
+from tests.web.factories import Cast, make_user
 from tests.web.incidents.make import person
 
 MARGARET = record_keys(["Margaret"], "Evans", adult=True)

@@ -14,8 +14,9 @@ from schoolgate.web.audit.models import AuditEntry
 from schoolgate.web.incidents import actions
 from schoolgate.web.incidents.choices import Role
 from schoolgate.web.incidents.models import REFERENCE_PATTERN, Incident, reference_of
-from tests.web.cast import Cast, logged_in
-from tests.web.incidents.make import person, report, text, url
+from tests.web.factories import Cast
+from tests.web.incidents.make import person, report, url
+from tests.web.pages import logged_in, text
 
 
 def test_references_are_random_unambiguous_and_one_schools(cast: Cast) -> None:
@@ -81,7 +82,7 @@ def test_the_log_names_and_finds_incidents_by_reference(cast: Cast) -> None:
 
 def test_the_audit_trail_names_an_incident_by_its_reference(cast: Cast) -> None:
     incident = report(cast.a, cast.tom)
-    actions.do_add_person(incident, cast.alice, actions.Party(Role.WITNESS, name="Grace Okonkwo"))
+    actions.do_add_person(incident, actor=cast.alice, party=actions.Party(Role.WITNESS, name="Grace Okonkwo"))
     entries = AuditEntry.objects.filter(object_type__startswith="incidents.")
     names = set(entries.values_list("object_repr", flat=True))
     assert f"Incident {incident.reference}" in names

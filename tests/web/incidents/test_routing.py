@@ -17,12 +17,14 @@ from schoolgate.web.accounts.models import Membership
 from schoolgate.web.incidents import access, actions
 from schoolgate.web.incidents.choices import EvidenceKind, IncidentKind, IncidentType, RiskArea, Role, Status
 from schoolgate.web.incidents.forms import keep_value
-from schoolgate.web.incidents.models import Incident, Involvement, SanctionAction
+from schoolgate.web.incidents.models import Incident, Involvement
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import ClassGroup, Person
-from tests.web.cast import Cast, make_user
-from tests.web.cast import logged_in as log_in
-from tests.web.incidents.make import person, report, text, url
+from schoolgate.web.sanctions.models import SanctionAction
+from tests.web.factories import Cast, make_user
+from tests.web.incidents.make import person, report, url
+from tests.web.pages import logged_in as log_in
+from tests.web.pages import text
 
 _clients: dict[int, Any] = {}
 
@@ -68,8 +70,8 @@ def _reported(cast: Cast, kind: IncidentKind, party: actions.Party, what: str) -
     """A concern tom reports through the action, naming one party."""
     return actions.do_report(
         cast.a,
-        cast.tom,
-        actions.Report(
+        actor=cast.tom,
+        report=actions.Report(
             kind=kind, risk_area=RiskArea.CONDUCT, incident_type=IncidentType.OTHER,
             occurred_at=timezone.now() - dt.timedelta(hours=1), location="Hall", what_happened=what,
             people=(party,),
@@ -85,7 +87,7 @@ def _goes_to_the_chair_alone(cast: Cast, incident: Incident) -> None:
     assert hana.get(url(incident)).status_code == 404
     assert incident.reference not in hana.get("/incidents/?show=all").content.decode()
     with pytest.raises(PermissionDenied):
-        actions.do_archive(incident, cast.hana, "Raised in error")
+        actions.do_archive(incident, actor=cast.hana, reason="Raised in error")
 
 
 @pytest.mark.parametrize(
@@ -155,14 +157,16 @@ def test_a_name_given_without_being_checked_routes_by_who_it_may_be(cast: Cast, 
     """Through the actions (a program, a command), a name is not confirmed: it is recorded as not
     checked, and where the concern goes still follows from who it may be."""
     incident = report(cast.a, cast.tom, kind=IncidentKind.STAFF, subject=None)
-    actions.do_add_person(incident, cast.hana, actions.Party(Role.WITNESS, name="Margaret Evans"))
+    actions.do_add_person(incident, actor=cast.hana, party=actions.Party(Role.WITNESS, name="Margaret Evans"))
     witness = incident.involvements.get(role=Role.WITNESS)
     assert witness.person is None and witness.records == "unchecked"
     _goes_to_the_chair_alone(cast, incident)  # named as a witness of a concern about staff: not hers
     # A member of staff named, unlinked, as the one it is about: a concern about staff.
     robert = person(cast.a, "Robert", "Patel", PersonKind.STAFF)
     pupils = report(cast.a, cast.tom)
-    actions.do_add_person(pupils, cast.alice, actions.Party(Role.PERPETRATOR, name="Robert Patel"))
+    actions.do_add_person(
+        pupils, actor=cast.alice, party=actions.Party(Role.PERPETRATOR, name="Robert Patel")
+    )
     pupils.refresh_from_db()
     assert pupils.kind == IncidentKind.STAFF and not pupils.concerns_headteacher
     assert logged_in(cast.hana).get(url(pupils)).status_code == 200
@@ -173,7 +177,7 @@ def test_a_name_given_without_being_checked_routes_by_who_it_may_be(cast: Cast, 
 def test_a_staff_member_named_as_a_witness_leaves_a_pupil_concern_with_the_dsl_team(cast: Cast) -> None:
     person(cast.a, "Robert", "Patel", PersonKind.STAFF)
     incident = report(cast.a, cast.tom)
-    actions.do_add_person(incident, cast.alice, actions.Party(Role.WITNESS, name="Robert Patel"))
+    actions.do_add_person(incident, actor=cast.alice, party=actions.Party(Role.WITNESS, name="Robert Patel"))
     incident.refresh_from_db()
     assert incident.kind == IncidentKind.PUPIL
     assert logged_in(cast.alice).get(url(incident)).status_code == 200
@@ -327,7 +331,7 @@ def test_a_pupil_concern_about_a_member_of_staff_by_their_parent_record_goes_to_
         school=cast.a, kind=PersonKind.PARENT, first_name="Robert", last_name="Patel"
     )
     incident = report(cast.a, cast.tom)
-    actions.do_add_person(incident, cast.alice, actions.Party(Role.PERPETRATOR, person=parent))
+    actions.do_add_person(incident, actor=cast.alice, party=actions.Party(Role.PERPETRATOR, person=parent))
     incident.refresh_from_db()
     assert incident.kind == IncidentKind.STAFF and not incident.concerns_headteacher
     assert logged_in(cast.hana).get(url(incident)).status_code == 200
@@ -348,11 +352,11 @@ def test_the_dsl_does_not_deal_with_a_concern_that_names_her_by_another_record(
         kind = PersonKind.PARENT if record == "parent" else PersonKind.STAFF
         found = Person.objects.create(school=cast.a, kind=kind, first_name="Alice", last_name="Example")
         party = actions.Party(Role.WITNESS, person=found)
-    actions.do_add_person(incident, cast.dara, party)
+    actions.do_add_person(incident, actor=cast.dara, party=party)
     incident.refresh_from_db()
     assert incident.kind == IncidentKind.PUPIL  # a witness: it stays with the DSL team
     with pytest.raises(PermissionDenied, match="names"):
-        actions.do_note(incident, cast.alice, "A note")
+        actions.do_note(incident, actor=cast.alice, text="A note")
     assert logged_in(cast.alice).get(url(incident)).status_code == 404
     assert logged_in(cast.dara).get(url(incident)).status_code == 200
 
@@ -375,7 +379,7 @@ def test_a_pupil_is_not_taken_for_a_member_of_staff_named_in_part(cast: Cast) ->
     amy = person(cast.a, "Amy", "Example")
     incident = report(cast.a, cast.tom, subject=amy)
     assert Incident.objects.get(pk=incident.pk).kind == IncidentKind.PUPIL
-    actions.do_note(incident, cast.alice, "Spoke to Amy")
+    actions.do_note(incident, actor=cast.alice, text="Spoke to Amy")
     assert logged_in(cast.alice).get(url(incident)).status_code == 200
 
 
@@ -405,29 +409,31 @@ def _every_dealing(incident: Incident, user: Any) -> dict[str, Any]:
         senior_second=None,
     )  # fmt: skip
     return {
-        "move": lambda: actions.do_move(incident, user, Status.TRIAGED),
-        "classify": lambda: actions.do_classify(incident, user, change),
-        "note": lambda: actions.do_note(incident, user, "A note"),
+        "move": lambda: actions.do_move(incident, actor=user, to=Status.TRIAGED),
+        "classify": lambda: actions.do_classify(incident, actor=user, classification=change),
+        "note": lambda: actions.do_note(incident, actor=user, text="A note"),
         "add a person": lambda: actions.do_add_person(
-            incident, user, actions.Party(Role.WITNESS, name="Grace Okonkwo")
+            incident, actor=user, party=actions.Party(Role.WITNESS, name="Grace Okonkwo")
         ),
-        "action": lambda: actions.do_take_action(incident, user, warning),
+        "action": lambda: actions.do_take_action(incident, actor=user, action=warning),
         "evidence": lambda: actions.do_add_evidence(
-            incident, user, EvidenceKind.DESCRIPTION, description="x"
+            incident, actor=user, kind=EvidenceKind.DESCRIPTION, description="x"
         ),
-        "refer": lambda: actions.do_refer(incident, user, agency="police"),
-        "parents told": lambda: actions.do_tell_parents(incident, user, name="Sarah Hughes", method="phone"),
-        "parents not told": lambda: actions.do_parents_not_told(incident, user, "Reason"),
+        "refer": lambda: actions.do_refer(incident, actor=user, agency="police"),
+        "parents told": lambda: actions.do_tell_parents(
+            incident, actor=user, name="Sarah Hughes", method="phone"
+        ),
+        "parents not told": lambda: actions.do_parents_not_told(incident, actor=user, reason="Reason"),
         "close": lambda: actions.do_close(
-            incident, user, outcome="resolved", reasons="x", not_referred_reason="y"
+            incident, actor=user, outcome="resolved", reasons="x", not_referred_reason="y"
         ),
-        "archive": lambda: actions.do_archive(incident, user, "Raised in error"),
+        "archive": lambda: actions.do_archive(incident, actor=user, reason="Raised in error"),
     }
 
 
 @pytest.mark.parametrize("how", ["linked", "typed"])
 def test_nobody_deals_with_a_concern_that_names_them(cast: Cast, how: str) -> None:
-    from schoolgate.web.incidents import matrix
+    from schoolgate.web.sanctions import matrix
 
     matrix.ensure_matrix(cast.a)
     # A headteacher who is also the DSL (as in many small primary schools), named as a witness of a
@@ -437,10 +443,10 @@ def test_nobody_deals_with_a_concern_that_names_them(cast: Cast, how: str) -> No
     incident = report(cast.a, cast.tom)
     if how == "linked":
         record = person(cast.a, "Hedda", "Example", PersonKind.STAFF, user=both)
-        actions.do_add_person(incident, cast.alice, actions.Party(Role.WITNESS, person=record))
+        actions.do_add_person(incident, actor=cast.alice, party=actions.Party(Role.WITNESS, person=record))
     else:
         actions.do_add_person(
-            incident, cast.alice, actions.Party(Role.WITNESS, name="Hedda Example", kept=True)
+            incident, actor=cast.alice, party=actions.Party(Role.WITNESS, name="Hedda Example", kept=True)
         )
     incident.refresh_from_db()
     assert incident.kind == IncidentKind.PUPIL
@@ -457,31 +463,33 @@ def test_nobody_deals_with_a_concern_that_names_them(cast: Cast, how: str) -> No
     assert client.get(url(incident)).status_code == 404
     assert incident.reference not in client.get("/incidents/?show=all").content.decode()
     # The rest of the DSL team deals with it; she may not answer their referral, nor reopen it.
-    actions.do_move(incident, cast.dara, Status.TRIAGED)
-    referral = actions.do_refer(incident, cast.dara, agency="social-care")
+    actions.do_move(incident, actor=cast.dara, to=Status.TRIAGED)
+    referral = actions.do_refer(incident, actor=cast.dara, agency="social-care")
     with pytest.raises(PermissionDenied):
-        actions.do_referral_answer(referral, both, completed_on=timezone.localdate(), outcome="No action")
-    actions.do_parents_not_told(incident, cast.dara, "Reason")
-    actions.do_close(incident, cast.dara, outcome="resolved", reasons="Spoke to both")
+        actions.do_referral_answer(
+            referral, actor=both, completed_on=timezone.localdate(), outcome="No action"
+        )
+    actions.do_parents_not_told(incident, actor=cast.dara, reason="Reason")
+    actions.do_close(incident, actor=cast.dara, outcome="resolved", reasons="Spoke to both")
     with pytest.raises(PermissionDenied):
-        actions.do_reopen(incident, both, "More messages")
+        actions.do_reopen(incident, actor=both, reason="More messages")
     assert logged_in(cast.alice).get(url(incident)).status_code == 200
 
 
 def test_a_reporter_the_concern_turns_out_to_be_about_adds_nothing_to_it(cast: Cast) -> None:
     incident = report(cast.a, cast.tom, illegal_content="other")
-    actions.do_add_information(incident, cast.tom, "I remembered something else")
+    actions.do_add_information(incident, actor=cast.tom, text="I remembered something else")
     actions.do_add_person(
-        incident, cast.alice, actions.Party(Role.PERPETRATOR, name="Tom Example", kept=True)
+        incident, actor=cast.alice, party=actions.Party(Role.PERPETRATOR, name="Tom Example", kept=True)
     )
     incident.refresh_from_db()
     assert incident.kind == IncidentKind.STAFF  # tom's login is a teacher's: a member of staff
     with pytest.raises(PermissionDenied):
-        actions.do_add_information(incident, cast.tom, "Something more")
+        actions.do_add_information(incident, actor=cast.tom, text="Something more")
     from schoolgate.web.incidents.choices import IllegalStep
 
     with pytest.raises(PermissionDenied):
-        actions.do_illegal_step(incident, cast.tom, IllegalStep.ISOLATED)
+        actions.do_illegal_step(incident, actor=cast.tom, step=IllegalStep.ISOLATED)
     assert logged_in(cast.tom).get(url(incident)).status_code == 404
     assert Involvement.objects.filter(incident=incident, name="Tom Example", role=Role.PERPETRATOR).exists()
 

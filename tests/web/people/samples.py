@@ -1,5 +1,5 @@
 """Objects for the people pages whose addresses need one, for the page-by-page tests of
-tests/web/pages.py (its SAMPLES): `SAMPLES.update(tests.web.people.samples.SAMPLES)`."""
+tests/web/sitemap.py (its SAMPLES): `SAMPLES.update(tests.web.people.samples.SAMPLES)`."""
 
 from __future__ import annotations
 
@@ -17,7 +17,7 @@ from schoolgate.web.people.models import (
     Person,
     YearGroup,
 )
-from tests.web.cast import Cast
+from tests.web.factories import Cast
 
 
 def _pupil(cast: Cast, school: Any) -> Person:

@@ -16,8 +16,8 @@ from schoolgate.web.audit.trail import verify
 from schoolgate.web.people import actions, importing
 from schoolgate.web.people.choices import ImportStatus, KeyStage, PersonKind, Relationship
 from schoolgate.web.people.models import ClassGroup, GuardianLink, ImportBatch, ImportFile, Person, YearGroup
-from tests.web.cast import Cast, logged_in
-from tests.web.people.make import DATA, group, person, text, upload, year
+from tests.web.factories import DATA, Cast, group, person, year
+from tests.web.pages import logged_in, text, upload
 
 CONFIRM = "Confirm and import"
 

@@ -9,8 +9,8 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from schoolgate.web.people.choices import KeyStage, PersonKind
-from tests.web.cast import Cast, logged_in
-from tests.web.people.make import group, identity, link, person, text, year
+from tests.web.factories import Cast, group, identity, link, person, year
+from tests.web.pages import logged_in, text
 
 
 def test_it_lists_the_schools_current_people_with_their_year_and_class(cast: Cast) -> None:

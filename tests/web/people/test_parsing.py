@@ -21,7 +21,7 @@ from schoolgate.web.people.importing import (
     parse_year,
     parse_yes_no,
 )
-from tests.web.people.make import DATA
+from tests.web.factories import DATA
 
 TODAY = dt.date(2026, 9, 1)
 

@@ -28,7 +28,7 @@ from schoolgate.web.policy.models import (
     TimeWindow,
 )
 from schoolgate.web.tenancy.models import School
-from tests.web.cast import Cast
+from tests.web.factories import Cast
 
 REPO = Path(__file__).resolve().parents[3]
 EXAMPLE_LISTS = REPO / "examples" / "lists"

@@ -1,4 +1,4 @@
-"""Sample records for the policy pages whose addresses need one, for tests/web/pages.py's SAMPLES (the
+"""Sample records for the policy pages whose addresses need one, for tests/web/sitemap.py's SAMPLES (the
 permission matrix and the accessibility checks walk every page): `SAMPLES.update(POLICY_SAMPLES)`.
 Each call makes a fresh record of `school`, since some pages change or remove the one they are given."""
 
@@ -26,7 +26,7 @@ from schoolgate.web.policy.models import (
     SiteList,
     TimeWindow,
 )
-from tests.web.cast import Cast
+from tests.web.factories import Cast
 
 _n = count(1)
 

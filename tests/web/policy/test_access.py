@@ -5,7 +5,8 @@ of Northfield's records."""
 from __future__ import annotations
 
 from schoolgate.web.policy.models import PolicyVersion, Rule
-from tests.web.cast import Cast, logged_in
+from tests.web.factories import Cast
+from tests.web.pages import logged_in
 from tests.web.policy.helpers import Paths, publish_through_page, small_policy
 
 EDIT = {"name": "ks2", "description": "changed", "default": "allow", "safe_search": "on", "youtube": "off"}

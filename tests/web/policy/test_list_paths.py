@@ -11,7 +11,8 @@ from schoolgate.web.audit.trail import acting_as
 from schoolgate.web.policy import actions
 from schoolgate.web.policy.models import ListSource, PolicyVersion
 from schoolgate.web.policy.render import render_policy
-from tests.web.cast import Cast, logged_in
+from tests.web.factories import Cast
+from tests.web.pages import logged_in
 from tests.web.policy.helpers import Paths, publish_through_page, small_policy
 
 FORM_ERROR = "Lists can only be read from the server&#x27;s list folders"
@@ -71,7 +72,7 @@ def test_restoring_an_old_version_that_names_a_list_outside_is_refused(cast: Cas
     PolicyVersion.objects.filter(pk=first.pk).update(text=text, sha256=actions.sha256(text))
     first.refresh_from_db()
     with pytest.raises(actions.PublishError) as caught:
-        actions.restore(cast.a, cast.nina, first, "back to the first")
+        actions.do_restore(first, actor=cast.nina, reason="back to the first")
     assert "'/etc/passwd' is outside the directories lists are read from" in str(
         caught.value.problems[0].message
     )

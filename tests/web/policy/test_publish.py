@@ -19,7 +19,8 @@ from schoolgate.web.policy import actions
 from schoolgate.web.policy.models import Category, PolicyVersion, Rule, SiteList
 from schoolgate.web.policy.render import render_policy
 from schoolgate.web.tenancy.models import School
-from tests.web.cast import Cast, logged_in
+from tests.web.factories import Cast
+from tests.web.pages import logged_in
 from tests.web.policy.helpers import (
     AT_LUNCH,
     IN_LESSONS,
@@ -84,7 +85,9 @@ def test_the_snapshot_is_written_to_a_temporary_file_beside_it_then_renamed(
     monkeypatch.setattr(os, "replace", replace)
     monkeypatch.setattr(os, "fsync", fsync)
     draft = actions.check_draft(cast.a)
-    version = actions.publish(cast.a, cast.nina, "first publish", draft.rendered.sha256)
+    version = actions.do_publish(
+        cast.a, actor=cast.nina, reason="first publish", expected_sha256=draft.rendered.sha256
+    )
     [(src, dst, new, old)] = replaced
     assert dst == snapshot and src.parent == snapshot.parent and src != snapshot
     assert new == version.text and old == "# the policy the gateways are using\n"  # whole, before the rename
@@ -106,7 +109,9 @@ def test_a_failed_write_publishes_nothing_and_leaves_the_running_policy_alone(
     monkeypatch.setattr(os, "replace", disk_full)
     draft = actions.check_draft(cast.a)
     with pytest.raises(actions.PublishError, match="No space left"):
-        actions.publish(cast.a, cast.nina, "first publish", draft.rendered.sha256)
+        actions.do_publish(
+        cast.a, actor=cast.nina, reason="first publish", expected_sha256=draft.rendered.sha256
+    )
     assert snapshot.read_text() == "# running\n"
     assert [p.name for p in snapshot.parent.iterdir() if p.suffix == ".tmp"] == []
     assert not PolicyVersion.objects.exists() and not AuditEntry.objects.filter(action="publish").exists()
@@ -153,7 +158,7 @@ def test_the_draft_is_compiled_against_the_index_when_there_is_one(cast: Cast, p
     assert problem.where == 'Rule 1 "everyone may reach curriculum sites"'
     assert "would allow iwf-test.example, which the locked list iwf blocks" in problem.message
     with pytest.raises(actions.PublishError):
-        actions.publish(cast.a, cast.nina, "try", draft.rendered.sha256)
+        actions.do_publish(cast.a, actor=cast.nina, reason="try", expected_sha256=draft.rendered.sha256)
     assert not paths.snapshot(cast.a).exists()
 
 

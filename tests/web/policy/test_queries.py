@@ -13,7 +13,8 @@ from schoolgate.web.people.choices import IdentityKind, PersonKind
 from schoolgate.web.people.models import NetworkIdentity, Person
 from schoolgate.web.policy.choices import MemberKind
 from schoolgate.web.policy.models import Category, FilterGroup, GroupMember, Rule, SiteList, TimeWindow
-from tests.web.cast import Cast, logged_in
+from tests.web.factories import Cast
+from tests.web.pages import logged_in
 from tests.web.policy.helpers import Paths, small_policy
 
 # The session, the user, the OTP device, the roles, the schools (and the session saved), then the

@@ -9,7 +9,7 @@ from schoolgate.web.audit.models import AuditEntry
 from schoolgate.web.policy import actions, seed
 from schoolgate.web.policy.choices import Uksic
 from schoolgate.web.policy.models import Category, FilterGroup, ListSource
-from tests.web.cast import Cast
+from tests.web.factories import Cast
 from tests.web.policy.helpers import REPO, Paths, compile_index
 
 

@@ -5,7 +5,8 @@ from __future__ import annotations
 from html import unescape
 
 from schoolgate.web.audit.trail import acting_as
-from tests.web.cast import Cast, logged_in
+from tests.web.factories import Cast
+from tests.web.pages import logged_in
 from tests.web.policy.helpers import Paths, compile_index, publish_through_page, small_policy
 
 

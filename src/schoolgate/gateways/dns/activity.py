@@ -42,9 +42,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import NamedTuple
 
+from schoolgate.activity.spool import SpoolWriter
 from schoolgate.engine.decide import Decision, decide_name
 from schoolgate.engine.policy import Action, CompiledPolicy
-from schoolgate.gateways.spool import SpoolWriter
+from schoolgate.files import write_atomically
 
 __all__ = ["DnsRequest", "LogReader", "Position", "events_of"]
 
@@ -162,9 +163,8 @@ class Position:
             return None
 
     def save(self, path: Path) -> None:
-        temporary = path.with_name(f".{path.name}.tmp")
-        temporary.write_text(json.dumps({"device": self.device, "inode": self.inode, "offset": self.offset}))
-        os.replace(temporary, path)
+        data = json.dumps({"device": self.device, "inode": self.inode, "offset": self.offset})
+        write_atomically(path, data)
 
 
 class LogReader:

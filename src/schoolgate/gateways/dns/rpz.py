@@ -16,6 +16,10 @@ zone says instead of what the name's own servers say. Schoolgate writes, for eve
   its own DNS over HTTPS) and the best-known DNS-over-HTTPS/TLS resolvers' names, which would let a
   device ask its questions where the school's resolver cannot see them.
 
+Every owner name is an A-label, as the resolver is asked for it: the lists' entries were converted when
+they were read (`schoolgate.engine.urls.canonical_host`, UTS #46 as browsers do it), so `straße.de`
+in a list is `xn--strae-oqa.de` here, never `strasse.de`.
+
 DNS sees names only: paths, search terms and URL patterns are the proxy's to filter. Rules with time
 windows are exported as they stand at `at`; export again when a window opens or closes.
 
@@ -27,18 +31,18 @@ export time in seconds, and always more than the last one.
 from __future__ import annotations
 
 import json
-import os
 import re
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from urllib.parse import urlsplit
 
 from schoolgate.engine.decide import decide_name
 from schoolgate.engine.policy import Action, CompiledPolicy, YouTubeMode
 from schoolgate.engine.safesearch import BING_HOSTS, DUCKDUCKGO_HOSTS, GOOGLE_HOSTS
+from schoolgate.engine.urls import parse_url
+from schoolgate.files import write_atomically
 
 __all__ = [
     "DOH_RESOLVERS",
@@ -276,22 +280,17 @@ def rest_text(group: str, serial: int, block_target: str, block: bool = True) ->
 
 
 def _block_target(block_with: str, block_page: str) -> str:
+    """What a blocked name answers: "." (NXDOMAIN), or the block page's host as the browser would ask
+    for it (a Unicode name becomes its A-label, as in the lists: `canonical_host` for both)."""
     if block_with == "nxdomain":
         return "."
-    host = urlsplit(block_page).hostname or ""
-    if not host or host.replace(".", "").isdigit() or ":" in host:
+    url = parse_url(block_page)
+    if url is None or not url.scheme or url.is_ip or not _is_dns_name(url.host):
         raise ValueError(
             f"the block page {block_page!r} is not on a host name: DNS can send a blocked name to a "
             "host name only (give the block page a name, or block with NXDOMAIN)"
         )
-    return host.rstrip(".") + "."
-
-
-def _write_atomically(path: Path, text: str) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    os.chmod(temporary, 0o644)
-    os.replace(temporary, path)
+    return url.host + "."
 
 
 def previous_serial(out: Path) -> int:
@@ -336,12 +335,12 @@ def export_zones(
 
         text, count, rest = zone_text(compiled, group, at, serial, target, domains, report)
         path = out / f"{zone_label(group)}.rpz"
-        _write_atomically(path, text)
+        write_atomically(path, text)
         zones[group], names[group] = path, count
         entries.append({"group": group, "zone": f"{zone_label(group)}.{ZONE_SUFFIX}", "file": path.name})
         rest_path = out / f"{zone_label(group)}._rest.rpz"
-        _write_atomically(rest_path, rest_text(group, serial, target, rest))
+        write_atomically(rest_path, rest_text(group, serial, target, rest))
         entries.append({"group": group, "zone": rest_zone(group), "file": rest_path.name})
     manifest = {"serial": serial, "at": at.isoformat(), "zones": entries}
-    _write_atomically(out / "zones.json", json.dumps(manifest, indent=2) + "\n")
+    write_atomically(out / "zones.json", json.dumps(manifest, indent=2) + "\n")
     return ExportResult(serial, zones, names, time.monotonic() - started)

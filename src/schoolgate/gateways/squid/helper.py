@@ -8,7 +8,7 @@
   while the spool can be written. When it cannot (a full disk, a file size limit, a deleted
   directory), the answers go out all the same: the writer counts the events it could not record,
   says so on stderr (Squid's cache.log) at once and then at most once a minute, and starts recording
-  again by itself once it can (schoolgate.gateways.spool).
+  again by itself once it can (schoolgate.activity.spool).
 - Request lines are read exactly as Squid writes them (schoolgate.gateways.squid.protocol): fields
   separated by a space and nothing else, so nothing in a URL can pose as the client or the user.
 - The policy and the index are reloaded on SIGHUP and when either file changes (checked between
@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import TextIO
 from urllib.parse import quote
 
+from schoolgate.activity.spool import SpoolWriter
 from schoolgate.blockpage.signing import sign
 from schoolgate.engine.decide import Decision, Reason, decide, decide_many
 from schoolgate.engine.policy import (
@@ -44,7 +45,6 @@ from schoolgate.engine.policy import (
 from schoolgate.engine.safesearch import SAFE_SEARCH_HOSTS, YOUTUBE_HOSTS, safe_search_url
 from schoolgate.gateways.memory import keep_freed_memory
 from schoolgate.gateways.policy import PolicyHolder
-from schoolgate.gateways.spool import SpoolWriter
 from schoolgate.gateways.squid.protocol import (
     Concurrency,
     HelperLine,
@@ -57,10 +57,18 @@ from schoolgate.gateways.squid.protocol import (
     rewrite_url_answer,
 )
 
+# What a block page address says of a decision: its first fields, verdict to alert (what an outcome
+# fixes). The addresses made for a decision are remembered by these fields.
+PREFIX_FIELDS = Decision._fields.index("alert") + 1
+
 try:
     from schoolgate.gateways import _speedups
 except ImportError:  # not built (no C compiler): the pure-Python loops do the same, slower
     _speedups = None  # type: ignore[assignment]
+else:
+    # The C loop reads a decision by position: it is told the positions here (RuntimeError if they do
+    # not fit it), never assumes them.
+    _speedups.configure(decision_fields=Decision._fields, prefix_fields=PREFIX_FIELDS)
 
 __all__ = ["BlockPage", "HelperConfig", "SearchAndVideo", "run"]
 
@@ -101,12 +109,12 @@ class BlockPage:
         self.base = base
         self.key = key
         self.at = 0  # the time of the batch being answered (Unix seconds)
-        # The first nine fields of a decision (verdict to alert: what an outcome fixes) -> its prefix.
+        # A decision's first PREFIX_FIELDS fields (verdict to alert: what an outcome fixes) -> its prefix.
         self.prefixes: dict[tuple[object, ...], str] = {}
         self._query_start = base.index("?") + 1 if "?" in base else len(base) + 1  # what is signed
 
     def url(self, line: HelperLine, decision: Decision) -> str:
-        prefix = self.prefixes.get(decision[:9])
+        prefix = self.prefixes.get(decision[:PREFIX_FIELDS])
         if prefix is None:
             prefix = self.prefix(decision)
         raw = line.url[:MAX_BLOCKED_URL].encode("utf-8", "surrogateescape")
@@ -132,7 +140,7 @@ class BlockPage:
         prefix = f"{self.base}{'&' if '?' in self.base else '?'}{query}&url64="
         if len(self.prefixes) >= self.MAX_REMEMBERED:
             self.prefixes.clear()
-        self.prefixes[decision[:9]] = prefix
+        self.prefixes[decision[:PREFIX_FIELDS]] = prefix
         return prefix
 
 

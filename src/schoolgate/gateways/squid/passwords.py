@@ -11,10 +11,11 @@ from __future__ import annotations
 import contextlib
 import grp
 import os
-import tempfile
 from pathlib import Path
 
 import bcrypt
+
+from schoolgate.files import write_atomically
 
 __all__ = ["PasswordError", "remove_user", "set_password", "users"]
 
@@ -58,26 +59,19 @@ def _write(path: Path, entries: list[tuple[str, str]]) -> None:
         existing = path.stat()
     except FileNotFoundError:
         existing = None
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            handle.write(text)
-            handle.flush()
-            os.fsync(handle.fileno())
+
+    def owner(temporary: Path) -> None:
+        """The old file's owner and group, or, for a new file, Squid's group (which must read it)."""
+        if os.geteuid() != 0:
+            return
         if existing is not None:
-            os.chmod(temporary, existing.st_mode & 0o7777)
-            if os.geteuid() == 0:
-                os.chown(temporary, existing.st_uid, existing.st_gid)
+            os.chown(temporary, existing.st_uid, existing.st_gid)
         else:
-            os.chmod(temporary, 0o640)
-            if os.geteuid() == 0:
-                with contextlib.suppress(KeyError):  # no Squid on this machine yet
-                    os.chown(temporary, -1, grp.getgrnam(SQUID_GROUP).gr_gid)
-        os.replace(temporary, path)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
+            with contextlib.suppress(KeyError):  # no Squid on this machine yet
+                os.chown(temporary, -1, grp.getgrnam(SQUID_GROUP).gr_gid)
+
+    mode = existing.st_mode & 0o7777 if existing is not None else 0o640
+    write_atomically(path, text, mode=mode, prepare=owner)
 
 
 def set_password(path: Path, user: str, password: str) -> bool:

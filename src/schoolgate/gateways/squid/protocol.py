@@ -82,6 +82,9 @@ class HelperLine(NamedTuple):
     method: str | None
 
 
+if _speedups is not None:  # the C loop makes HelperLines: it is told their fields, never assumes them
+    _speedups.configure(line_fields=HelperLine._fields)
+
 _new = tuple.__new__
 
 

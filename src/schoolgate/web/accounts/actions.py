@@ -11,8 +11,7 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -34,7 +33,8 @@ from schoolgate.web.accounts.grants import (
 )
 from schoolgate.web.accounts.models import AccessLink, LinkPurpose, Membership, User
 from schoolgate.web.audit.choices import AuditAction
-from schoolgate.web.audit.trail import Actor, acting_as, record
+from schoolgate.web.audit.trail import acting_as, record
+from schoolgate.web.core.actions import acting
 from schoolgate.web.tenancy.models import School
 
 WORDS = (
@@ -45,8 +45,11 @@ USERNAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
 USERNAME_MAX = 150
 
 
-class LinkGoneError(Exception):
+class LinkGoneError(ValidationError):
     """The link was used, cancelled or expired meanwhile."""
+
+    def __init__(self) -> None:
+        super().__init__("This link no longer works: it was used, cancelled or has expired")
 
 
 def temporary_password() -> str:
@@ -62,12 +65,6 @@ def check_username(name: str) -> str:
     if User.objects.filter(username__iexact=name).exists():
         raise ValidationError("That user name is taken: choose another")
     return name
-
-
-@contextmanager
-def _acting(actor: User | Operator, reason: str = "") -> Iterator[Actor]:
-    with acting_as(actor.label if isinstance(actor, Operator) else actor, reason) as who:
-        yield who
 
 
 def _label(actor: User | Operator) -> str:
@@ -183,7 +180,7 @@ def _change_roles(
         announce = (added | removed) & SAFEGUARDING_ROLES
         before = notices.watchers(school) if announce else []
         cancelled = 0
-        with _acting(actor, reason):
+        with acting(actor, reason):
             for role in sorted(removed, key=list(Role).index):
                 have[role].delete()
             for role in sorted(added, key=list(Role).index):
@@ -253,7 +250,7 @@ def do_create_login(
     email = email.strip()
     if email:
         validate_email(email)  # one address, no new lines: it goes into an e-mail's header
-    with transaction.atomic(), _acting(actor, reason):
+    with transaction.atomic(), acting(actor, reason):
         user = User(username=name, display_name=display_name.strip()[:200], email=email[:254])
         user.set_unusable_password()
         user.save()
@@ -267,7 +264,7 @@ def do_create_login(
     password = ""
     if not invited:
         password = temporary_password()
-        with transaction.atomic(), _acting(actor):
+        with transaction.atomic(), acting(actor):
             user.set_password(password)
             user.must_change_password = True
             user.save(update_fields=["password", "must_change_password"])
@@ -358,7 +355,7 @@ def _send_link(
         if purpose == LinkPurpose.INVITATION
         else "a link to choose a new password"
     )
-    with _acting(actor):
+    with acting(actor):
         if not outcome.sent:
             links.cancel(link)
             _record_login(user, f"{what} could not be e-mailed: {outcome.why}", {}, {}, school)
@@ -384,7 +381,7 @@ def do_make_link_by_hand(target: User, *, operator: Operator, reason: str, site:
         raise ValidationError("the application's public address is needed: set SCHOOLGATE_URL")
     school = School.objects.filter(memberships__user=target).order_by("pk").first()
     _, token = links.make(target, LinkPurpose.RESET, made_by=operator.label, school=school)
-    with _acting(operator, reason):
+    with acting(operator, reason):
         why = (
             "a one-time link to choose a new password was made by the server's operator, to hand over in "
             f"person: {reason}"

@@ -36,6 +36,7 @@ class Capability(models.TextChoices):
     ALLEGATIONS_HEAD = "incidents.allegations-head", "see and deal with concerns about the headteacher"
     SANCTIONS_CHANGE = "incidents.sanctions", "change the sanctions matrix"
     GOVERNORS_REPORT = "reports.governors", "read the governors' report (anonymised)"
+    SCHOOLS_ADD = "tenancy.add-school", "add a school to the trust, with its first login"
 
 
 # Who may give (and take away) each role, through the pages. Nobody gives or takes their own roles.
@@ -89,6 +90,9 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.ALLEGATIONS,
             Capability.SANCTIONS_CHANGE,
             Capability.GOVERNORS_REPORT,
+            # Roles are per school; the headteacher (given only by the operator) speaks for the school
+            # in its trust: `tenancy.setup` lets them add a school to their own school's trust.
+            Capability.SCHOOLS_ADD,
         }
     ),
     Role.SLT: frozenset(_ALL_STAFF_VIEWS | {Capability.POLICY_VIEW, Capability.GOVERNORS_REPORT}),

@@ -14,10 +14,9 @@ changes nothing; the pages use them to offer only what the actor may do.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
 from schoolgate.web.accounts.choices import GIVEN_BY, Role
 from schoolgate.web.accounts.models import Membership, User
+from schoolgate.web.core.actions import Operator  # the server's operator: one for every app
 from schoolgate.web.tenancy.models import School
 
 __all__ = [
@@ -29,13 +28,6 @@ __all__ = [
     "roles_at",
     "why_not_reset",
 ]
-
-
-@dataclass(frozen=True)
-class Operator:
-    """The server's operator, at the command line: `label` says who, for the audit trail."""
-
-    label: str
 
 
 def roles_at(user: User, school: School | int) -> frozenset[Role]:

@@ -11,6 +11,7 @@ from django.db import models
 from schoolgate.web.accounts.choices import CAPABILITIES, Capability, Role
 from schoolgate.web.audit.models import Audited
 from schoolgate.web.tenancy.models import School
+from schoolgate.web.tenancy.querysets import SchoolQuerySet
 
 
 class User(Audited, AbstractUser):
@@ -62,6 +63,8 @@ class Membership(Audited, models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="memberships")
     school = models.ForeignKey(School, on_delete=models.PROTECT, related_name="memberships")
     role = models.CharField(max_length=30, choices=Role.choices)
+
+    objects = SchoolQuerySet["Membership"].as_manager()
 
     class Meta:
         constraints = (models.UniqueConstraint(fields=("user", "school", "role"), name="one_role_once"),)

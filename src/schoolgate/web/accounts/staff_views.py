@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Prefetch, QuerySet
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from schoolgate.web.accounts import links, mail, notices
@@ -19,13 +19,15 @@ from schoolgate.web.accounts.forms_staff import NewLoginForm, RolesForm
 from schoolgate.web.accounts.grants import changeable_roles, givable_roles, why_not_reset
 from schoolgate.web.accounts.models import Membership, User
 from schoolgate.web.core.access import StaffRequest, staff_view
+from schoolgate.web.core.views import GET_POST
 
 
 def _logins(request: StaffRequest) -> QuerySet[User]:
-    """The logins that hold a role at the current school: the only ones this page can reach."""
-    here = Membership.objects.filter(school=request.school)
+    """The logins that hold a role at the current school: the only ones this page can reach (through
+    `restrict`: nothing for a user who may not manage logins here)."""
+    here = Membership.objects.restrict(request.user, Capability.ACCOUNTS_MANAGE, request.school)
     return (
-        User.objects.filter(memberships__school=request.school)
+        User.objects.filter(memberships__in=here)
         .distinct()
         .prefetch_related(Prefetch("memberships", queryset=here, to_attr="roles_here"))
         .order_by("username")
@@ -52,7 +54,7 @@ def list_view(request: StaffRequest) -> HttpResponse:
 
 
 @staff_view(Capability.ACCOUNTS_MANAGE)
-@require_http_methods(["GET", "POST"])
+@GET_POST
 def new_view(request: StaffRequest) -> HttpResponse:
     givable = givable_roles(request.user, request.school)
     form = NewLoginForm(request.POST if request.method == "POST" else None, givable=givable)
@@ -78,7 +80,7 @@ def new_view(request: StaffRequest) -> HttpResponse:
 
 
 @staff_view(Capability.ACCOUNTS_MANAGE)
-@require_http_methods(["GET", "POST"])
+@GET_POST
 def detail_view(request: StaffRequest, pk: int) -> HttpResponse:
     login = get_object_or_404(_logins(request), pk=pk)
     current = {Role(m.role) for m in login.roles_here}  # type: ignore[attr-defined]

@@ -17,7 +17,7 @@ from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.views.decorators.cache import never_cache
 from django.views.decorators.debug import sensitive_post_parameters
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 from django_otp import login as otp_login
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
@@ -42,6 +42,7 @@ from schoolgate.web.accounts.throttle import clear_failures, locked_out, note_fa
 from schoolgate.web.audit.choices import AuditAction
 from schoolgate.web.audit.trail import acting_as, record
 from schoolgate.web.core.access import StaffRequest, staff_view
+from schoolgate.web.core.views import GET_POST
 
 SETUP_DEVICE = "schoolgate_setup_device"  # the unconfirmed authenticator this session shows
 PENDING_FOR_S = 5 * 60  # the code must follow the password within five minutes
@@ -69,7 +70,7 @@ def _pending_user(request: HttpRequest) -> User | None:
 
 
 @sensitive_post_parameters("password")
-@require_http_methods(["GET", "POST"])
+@GET_POST
 def login_view(request: HttpRequest) -> HttpResponse:
     if request.user.is_authenticated and request.user.is_verified():  # type: ignore[attr-defined]
         return redirect("core:home")
@@ -127,7 +128,7 @@ def _finish(request: HttpRequest, user: User, device: TOTPDevice) -> HttpRespons
     return HttpResponseRedirect(_next_url(request, pending.get("next")))
 
 
-@require_http_methods(["GET", "POST"])
+@GET_POST
 def code_view(request: HttpRequest) -> HttpResponse:
     user = _pending_user(request)
     if user is None:
@@ -155,7 +156,7 @@ def _qr_svg(url: str) -> str:
     return text[text.index("<svg") :]
 
 
-@require_http_methods(["GET", "POST"])
+@GET_POST
 def setup_view(request: HttpRequest) -> HttpResponse:
     """The first login: link an authenticator app by its QR code (or the key typed in), then prove it
     with a code."""
@@ -227,7 +228,7 @@ def _gone(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @sensitive_post_parameters("password1", "password2")
-@require_http_methods(["GET", "POST"])
+@GET_POST
 def link_view(request: HttpRequest, token: str) -> HttpResponse:
     """A one-time link from an e-mail (or from the server's operator): its person chooses a password,
     then sets up an authenticator app as at a first login. Whoever was logged in on this browser is
@@ -249,7 +250,7 @@ def link_view(request: HttpRequest, token: str) -> HttpResponse:
 
 @staff_view()
 @sensitive_post_parameters("current", "password1", "password2")
-@require_http_methods(["GET", "POST"])
+@GET_POST
 def my_password_view(request: StaffRequest) -> HttpResponse:
     """Change my password: the current one, then the new one twice. Every other session of the login
     ends; this one carries on. A wrong current password counts as a failed login (`throttle`): whoever

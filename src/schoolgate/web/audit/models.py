@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from schoolgate.web.audit.choices import AuditAction
+from schoolgate.web.tenancy.querysets import SchoolQuerySet
 
 GENESIS = "0" * 64  # the "previous hash" of the first entry
 
@@ -56,7 +57,7 @@ def canonical(data: object) -> str:
     return json.dumps(data, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
-class AuditEntryQuerySet(models.QuerySet["AuditEntry"]):
+class AuditEntryQuerySet(SchoolQuerySet["AuditEntry"]):
     def update(self, **kwargs: Any) -> int:
         raise PermissionError("the audit trail is append-only: entries are never changed")
 

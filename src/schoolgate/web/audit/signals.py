@@ -1,4 +1,5 @@
-"""Every save and delete of an `Audited` record writes an entry, whoever makes it."""
+"""Every save and delete of an `Audited` record writes an entry, whoever makes it. Who made it and why
+come from the audit trail's context variable (`core.actions.acting`, `audit.trail.acting_as`)."""
 
 from __future__ import annotations
 
@@ -37,8 +38,7 @@ def _after_save(
         obj=instance,
         before=None if created else before,
         after=after,
-        reason=getattr(instance, "audit_reason", ""),
-    )
+    )  # the reason: the one the change is made with (`core.actions.acting`), from the context variable
     setattr(instance, _BEFORE, after)
 
 

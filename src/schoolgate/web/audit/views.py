@@ -1,12 +1,13 @@
 from __future__ import annotations
 
-from django.core.paginator import Paginator
 from django.http import HttpResponse
 from django.shortcuts import render
 
 from schoolgate.web.accounts.choices import Capability
+from schoolgate.web.audit.filters import AuditFilter
 from schoolgate.web.audit.models import AuditEntry
 from schoolgate.web.core.access import StaffRequest, staff_view
+from schoolgate.web.core.views import paginate
 
 # The online safety log's records stay out of the list: even with its words as hashes, an entry would
 # tell a reader of the trail that a concern about a member of staff exists. They are in the chain (and
@@ -19,16 +20,12 @@ LOG_RECORDS = (
 
 @staff_view(Capability.AUDIT_VIEW)
 def list_view(request: StaffRequest) -> HttpResponse:
-    entries = (
-        AuditEntry.objects.filter(school=request.school).exclude(object_type__in=LOG_RECORDS).order_by("-id")
-    )
-    kind = request.GET.get("type", "")
-    if kind:
-        entries = entries.filter(object_type=kind)
-    page = Paginator(entries, 50).get_page(request.GET.get("page"))
+    readable = AuditEntry.objects.restrict(request.user, Capability.AUDIT_VIEW, request.school)
+    filters = AuditFilter(request.GET, readable.exclude(object_type__in=LOG_RECORDS).order_by("-id"))
+    page = paginate(request, filters.qs)
     types = (
-        AuditEntry.objects.filter(school=request.school).exclude(object_type__in=LOG_RECORDS)
+        readable.exclude(object_type__in=LOG_RECORDS)
         .order_by("object_type")
         .values_list("object_type", flat=True).distinct()
     )  # fmt: skip
-    return render(request, "audit/list.html", {"page": page, "kind": kind, "types": list(types)})
+    return render(request, "audit/list.html", {"page": page, "types": list(types), **filters.chosen()})

@@ -1,5 +1,6 @@
-"""Who sees which incident. Every page fetches incidents through these two functions, so a page that
-forgot a check still shows nothing it should not.
+"""Who sees which incident: the rules behind `Incident.objects.restrict(user, capability, school)`,
+through which every page, action and report of the log fetches incidents, so that a page that forgot a
+check still shows nothing it should not.
 
 - Any member of staff sees the concerns they reported themselves (what they wrote, and where it is),
   unless the concern turned out to be about them.
@@ -15,13 +16,15 @@ forgot a check still shows nothing it should not.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import TYPE_CHECKING
 
 from django.db.models import Exists, OuterRef, Q
 
 from schoolgate.web.accounts.choices import Capability
+from schoolgate.web.incidents.apps import IN_CHARGE
 from schoolgate.web.incidents.choices import ANSWERING_ROLES, NAMING_ROLES, IncidentKind
-from schoolgate.web.incidents.models import Incident, IncidentQuerySet, Involvement
+from schoolgate.web.incidents.models import Incident, Involvement
 from schoolgate.web.incidents.names import partial, user_keys, user_name_keys
 from schoolgate.web.people.choices import PersonKind
 
@@ -79,33 +82,37 @@ def _answering(initial: str, last: str) -> Q:
     return found & ~Q(person__kind=PersonKind.PUPIL)
 
 
-def managed(user: User, school: School) -> IncidentQuerySet:
-    """The incidents at `school` that `user` deals with: sees in full and may change. Not one that
-    names them, whatever their role."""
-    rule = _in_charge(_capabilities(user, school.pk))
-    if rule is None:
-        return Incident.objects.none()
-    return Incident.objects.filter(rule, ~naming(user), school=school)
+def rule(user: User, school_id: int, capabilities: Iterable[Capability]) -> Q | None:
+    """Which incidents at the school `capabilities` open to `user` (None: none at all), for
+    `IncidentQuerySet.restrict`, the one way the log's incidents are fetched for someone:
 
-
-def visible(user: User, school: School) -> IncidentQuerySet:
-    """`managed`, and the concerns `user` reported at `school`."""
-    capabilities = _capabilities(user, school.pk)
-    if Capability.INCIDENT_REPORT not in capabilities and _in_charge(capabilities) is None:
-        return Incident.objects.none()
-    # Not a concern that turned out to be about the one who reported it.
-    rule: Q = Q(reported_by=user) & ~Q(naming(user, ANSWERING_ROLES))
-    in_charge = _in_charge(capabilities)
+    - `incidents.report` opens what the log lists for them: the concerns they reported (not one that
+      turned out to be about them), and every incident they deal with;
+    - the capabilities of those in charge (`apps.IN_CHARGE`) open the incidents they deal with: see
+      and change. What one deals with follows from all one's roles at the school together (a
+      restricted pupil incident only with `incidents.restricted` too), never an incident that names
+      them.
+    Only capabilities the user holds there count."""
+    held = _capabilities(user, school_id)
+    given = set(capabilities)
+    in_charge = _in_charge(held) if given.intersection(IN_CHARGE) else None
+    found: Q | None = None
+    if Capability.INCIDENT_REPORT in given and (
+        Capability.INCIDENT_REPORT in held or _in_charge(held) is not None
+    ):
+        found = Q(reported_by=user) & ~Q(naming(user, ANSWERING_ROLES))
+        in_charge = _in_charge(held)
     if in_charge is not None:
-        rule |= in_charge & ~Q(naming(user))
-    return Incident.objects.filter(rule, school=school)
+        dealt = in_charge & ~Q(naming(user))
+        found = dealt if found is None else found | dealt
+    return found
 
 
 def deals_with(user: User, incident: Incident) -> bool:
     """Whether `user` deals with `incident` (the check the actions make): their role deals with its
     kind, and it does not name them."""
-    rule = _in_charge(_capabilities(user, incident.school_id))
-    return rule is not None and Incident.objects.filter(rule, ~naming(user), pk=incident.pk).exists()
+    found = _in_charge(_capabilities(user, incident.school_id))
+    return found is not None and Incident.objects.filter(found, ~naming(user), pk=incident.pk).exists()
 
 
 def named_in(user: User, incident: Incident) -> bool:

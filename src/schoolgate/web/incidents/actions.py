@@ -1,8 +1,10 @@
-"""Every change to the online safety log, as `do_*` functions that take the acting user.
+"""Every change to the online safety log, as `do_verb(obj, *, actor, ...)` functions (core.actions).
 
-Each checks that the user deals with the incident (`access`), runs in one transaction, writes a line of
-the incident's chronology, and is written to the audit trail by the signals (free text as its SHA-256).
-Pages call these; so do the API, commands and tests: the rules hold whichever way a change comes.
+Each checks that the actor deals with the incident (`access`), refusing with PermissionDenied, and bad
+input with ValidationError; runs in one transaction, writes a line of the incident's chronology, and is
+written to the audit trail by the signals (free text as its SHA-256), with the actor and any reason
+given through `core.actions.acting`/`save`, never set on the record. Pages call these; so do the API,
+commands, the demo and the tests: the rules hold whichever way a change comes.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ import datetime as dt
 import hashlib
 import os
 import tempfile
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, TYPE_CHECKING
@@ -20,13 +21,13 @@ from typing import IO, TYPE_CHECKING
 from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import Model
 from django.utils import timezone
 
 from schoolgate.web.accounts.choices import Capability, Role
 from schoolgate.web.accounts.models import Membership
 from schoolgate.web.audit.choices import AuditAction
-from schoolgate.web.audit.trail import acting_as, current_actor, record
+from schoolgate.web.audit.trail import record
+from schoolgate.web.core.actions import acting, require, save
 from schoolgate.web.incidents import access
 from schoolgate.web.incidents.choices import (
     ANSWERING_ROLES,
@@ -54,11 +55,9 @@ from schoolgate.web.incidents.models import (
     IllegalStepDone,
     Incident,
     Involvement,
-    Misuse,
     ParentContact,
     RecordView,
     Referral,
-    SanctionAction,
     new_reference,
 )
 from schoolgate.web.incidents.names import (
@@ -71,6 +70,7 @@ from schoolgate.web.incidents.names import (
     person_name_keys,
 )
 from schoolgate.web.people.choices import PersonKind
+from schoolgate.web.sanctions.models import Misuse, SanctionAction
 
 if TYPE_CHECKING:
     from schoolgate.web.accounts.models import User
@@ -104,23 +104,6 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
 # Helpers
 
 
-@contextmanager
-def _acting(user: User, reason: str = "") -> Iterator[None]:
-    actor = current_actor()
-    if actor.user is not None and actor.user.pk == user.pk and not reason:
-        yield
-        return
-    with acting_as(user, reason):
-        yield
-
-
-def _save(obj: Model, reason: str = "") -> None:
-    """Save, with `reason` as the audit entry's reason: a fixed label, never what someone wrote (the
-    trail keeps the log's words only as their SHA-256)."""
-    obj.audit_reason = reason  # type: ignore[attr-defined]
-    obj.save()
-
-
 def _require_in_charge(user: User, incident: Incident) -> None:
     """`user` deals with `incident`: their role deals with its kind, and it does not name them (nobody
     deals with a concern about themselves, whatever their role)."""
@@ -134,7 +117,9 @@ def _require_reporter_or_in_charge(user: User, incident: Incident) -> None:
     """The member of staff who reported it (while they may still see it), or someone who deals with it."""
     if (
         incident.reported_by_id == user.pk
-        and access.visible(user, incident.school).filter(pk=incident.pk).exists()
+        and Incident.objects.restrict(user, Capability.INCIDENT_REPORT, incident.school)
+        .filter(pk=incident.pk)
+        .exists()
     ):
         return
     _require_in_charge(user, incident)
@@ -151,7 +136,7 @@ def _event(
     event = Event(school_id=incident.school_id, incident=incident, by=user, kind=kind, text=text)
     if at is not None:
         event.at = at
-    _save(event)
+    event.save()
     return event
 
 
@@ -215,7 +200,7 @@ def _involve(incident: Incident, party: Party, user: User, directory: Directory)
         school_id=incident.school_id, incident=incident, person=party.person, user=party.user, name=name,
         name_key=key_of(name), records=records, role=party.role, notes=party.notes[:300], added_by=user,
     )  # fmt: skip
-    _save(involvement)
+    involvement.save()
     return involvement
 
 
@@ -338,10 +323,9 @@ class Report:
     reported_at: dt.datetime | None = None
 
 
-def do_report(school: School, user: User, report: Report) -> Incident:
+def do_report(school: School, *, actor: User, report: Report) -> Incident:
     """Record a concern. Any member of staff may; they see it afterwards, as do those who deal with it."""
-    if not user.can(Capability.INCIDENT_REPORT, school):
-        raise PermissionDenied(f"{user} may not report concerns at {school}")
+    require(actor, Capability.INCIDENT_REPORT, school)
     if report.misuse is not None and (
         report.misuse.school_id != school.pk or report.misuse.applies_to != report.kind
     ):
@@ -361,7 +345,7 @@ def do_report(school: School, user: User, report: Report) -> Incident:
     directory = _directory(school, report.people)
     for attempt in range(5):
         try:
-            with transaction.atomic(), _acting(user):
+            with transaction.atomic(), acting(actor):
                 incident = Incident(
                     school=school, reference=new_reference(), kind=report.kind, risk_area=report.risk_area,
                     incident_type=report.incident_type, misuse=report.misuse,
@@ -370,28 +354,28 @@ def do_report(school: School, user: User, report: Report) -> Incident:
                     and (report.incident_type in RESTRICTED_TYPES or bool(report.illegal_content)),
                     concerns_headteacher=concerns_head, occurred_at=report.occurred_at,
                     location=report.location.strip(), what_happened=report.what_happened.strip(),
-                    childs_words=report.childs_words.strip(), reported_by=user,
+                    childs_words=report.childs_words.strip(), reported_by=actor,
                     reported_at=report.reported_at or timezone.now(),
                 )  # fmt: skip
                 # The reference is left to the database: a taken one (unlikely as it is) is drawn again.
                 incident.full_clean(exclude=("reported_by", "misuse", "reference"))
-                _save(incident)
+                incident.save()
                 for party in report.people:
-                    _involve(incident, party, user, directory)
-                own = getattr(user, "person", None)
+                    _involve(incident, party, actor, directory)
+                own = getattr(actor, "person", None)
                 if own is not None and not any(
                     p.person == own and p.role == PartRole.REPORTER for p in report.people
                 ):
-                    _involve(incident, Party(PartRole.REPORTER, person=own), user, directory)
+                    _involve(incident, Party(PartRole.REPORTER, person=own), actor, directory)
                 elif own is None and not any(p.role == PartRole.REPORTER for p in report.people):
                     Involvement.objects.create(
-                        school=school, incident=incident, user=user, name=str(user)[:200],
-                        name_key=key_of(str(user)), records=RecordsMatch.LINKED, role=PartRole.REPORTER,
-                        added_by=user,
+                        school=school, incident=incident, user=actor, name=str(actor)[:200],
+                        name_key=key_of(str(actor)), records=RecordsMatch.LINKED, role=PartRole.REPORTER,
+                        added_by=actor,
                     )  # fmt: skip
                 if _settle(incident, directory):
-                    _save(incident, "who deals with it follows from whom it is about")
-                _event(incident, user, EventKind.REPORTED, "Concern reported", at=incident.reported_at)
+                    save(incident, actor=actor, reason="who deals with it follows from whom it is about")
+                _event(incident, actor, EventKind.REPORTED, "Concern reported", at=incident.reported_at)
                 return incident
         except IntegrityError:  # the reference drawn is taken: draw another
             if attempt == 4:
@@ -399,53 +383,53 @@ def do_report(school: School, user: User, report: Report) -> Incident:
     raise AssertionError("unreachable")
 
 
-def do_add_person(incident: Incident, user: User, party: Party) -> Involvement:
-    _require_in_charge(user, incident)
+def do_add_person(incident: Incident, *, actor: User, party: Party) -> Involvement:
+    _require_in_charge(actor, incident)
     if incident.status == Status.ARCHIVED:
         raise ValidationError(f"{incident} is archived")
     directory = _directory(incident.school, [party])
-    with transaction.atomic(), _acting(user):
+    with transaction.atomic(), acting(actor):
         already = Involvement.objects.filter(incident=incident, role=party.role)
         if (party.person is not None and already.filter(person=party.person).exists()) or (
             party.user is not None and already.filter(user=party.user).exists()
         ):
             who = party.person.full_name if party.person is not None else str(party.user)
             raise ValidationError(f"{who} is already {party.role.label.lower()} in it")
-        involvement = _involve(incident, party, user, directory)
-        _event(incident, user, EventKind.NOTE, f"{involvement.name} added: {party.role.label.lower()}")
+        involvement = _involve(incident, party, actor, directory)
+        _event(incident, actor, EventKind.NOTE, f"{involvement.name} added: {party.role.label.lower()}")
         if _settle(incident, directory):
-            _save(incident, "who deals with it follows from whom it is about")
+            save(incident, actor=actor, reason="who deals with it follows from whom it is about")
     return involvement
 
 
-def do_add_information(incident: Incident, user: User, text: str) -> Event:
+def do_add_information(incident: Incident, *, actor: User, text: str) -> Event:
     """The reporter (or anyone dealing with it) adds what they learned since."""
-    _require_reporter_or_in_charge(user, incident)
+    _require_reporter_or_in_charge(actor, incident)
     if incident.status == Status.ARCHIVED:
         raise ValidationError(f"{incident} is archived")
     if not text.strip():
         raise ValidationError({"text": "Write what you want to add"})
-    with transaction.atomic(), _acting(user):
-        return _event(incident, user, EventKind.NOTE, text.strip())
+    with transaction.atomic(), acting(actor):
+        return _event(incident, actor, EventKind.NOTE, text.strip())
 
 
 # ---------------------------------------------------------------------------------------------------------
 # The workflow
 
 
-def do_move(incident: Incident, user: User, to: Status, note: str = "") -> Incident:
-    _require_in_charge(user, incident)
+def do_move(incident: Incident, *, actor: User, to: Status, note: str = "") -> Incident:
+    _require_in_charge(actor, incident)
     if to not in NEXT[Status(incident.status)]:
         raise ValidationError(
             f"{incident} cannot go from {incident.get_status_display().lower()} to {to.label.lower()}"
         )
-    with transaction.atomic(), _acting(user):
+    with transaction.atomic(), acting(actor):
         before = incident.get_status_display()
         incident.status = to
-        _save(incident, "moved on")
+        save(incident, actor=actor, reason="moved on")
         _event(
             incident,
-            user,
+            actor,
             EventKind.STATUS,
             f"{before} → {to.label}" + (f": {note.strip()}" if note.strip() else ""),
         )
@@ -469,44 +453,55 @@ def is_senior(user: User, school_id: int) -> bool:
     return Membership.objects.filter(user=user, school_id=school_id, role__in=sorted(SENIOR_ROLES)).exists()
 
 
-def do_classify(incident: Incident, user: User, c: Classification, reason: str = "") -> Incident:
+def do_classify(
+    incident: Incident, *, actor: User, classification: Classification, reason: str = ""
+) -> Incident:
     """Change what kind of incident it is, its restriction, and the two senior members of staff."""
-    _require_in_charge(user, incident)
+    _require_in_charge(actor, incident)
     _require_open(incident)
-    if incident.illegal and not c.illegal_content:
+    if incident.illegal and not classification.illegal_content:
         raise ValidationError(
             {
                 "illegal_content": "Once it may involve illegal content it stays so; "
                 "archive it with a reason if it was raised in error"
             }
         )
-    if c.misuse is not None and (c.misuse.school_id != incident.school_id or c.misuse.applies_to != c.kind):
+    if classification.misuse is not None and (
+        classification.misuse.school_id != incident.school_id
+        or classification.misuse.applies_to != classification.kind
+    ):
         raise ValidationError({"misuse": "Choose a kind of misuse for this kind of incident"})
     errors = {}
-    for field, senior in (("senior_first", c.senior_first), ("senior_second", c.senior_second)):
+    for field, senior in (
+        ("senior_first", classification.senior_first),
+        ("senior_second", classification.senior_second),
+    ):
         if senior is not None and not is_senior(senior, incident.school_id):
             errors[field] = f"{senior} holds no senior role at this school"
-    if c.senior_first is not None and c.senior_first == c.senior_second:
+    if (
+        classification.senior_first is not None
+        and classification.senior_first == classification.senior_second
+    ):
         errors["senior_second"] = "Name two different people"
     if errors:
         raise ValidationError(errors)
-    with transaction.atomic(), _acting(user):
-        newly_illegal = c.illegal_content and not incident.illegal
+    with transaction.atomic(), acting(actor):
+        newly_illegal = classification.illegal_content and not incident.illegal
         for name in (
             "kind", "risk_area", "incident_type", "misuse", "restricted", "concerns_headteacher",
             "illegal_content", "senior_first", "senior_second",
         ):  # fmt: skip
-            setattr(incident, name, getattr(c, name))
+            setattr(incident, name, getattr(classification, name))
         _settle(incident)
-        _save(incident, "details changed")
+        save(incident, actor=actor, reason="details changed")
         _event(
             incident,
-            user,
+            actor,
             EventKind.DECISION,
             "Details changed" + (f": {reason.strip()}" if reason.strip() else ""),
         )
         if newly_illegal:
-            _withhold_evidence(incident, user)
+            _withhold_evidence(incident, actor)
     return incident
 
 
@@ -569,36 +564,36 @@ def needs_two_seniors(incident: Incident) -> bool:
 
 
 def do_close(
-    incident: Incident, user: User, *, outcome: str, reasons: str, not_referred_reason: str = ""
+    incident: Incident, *, actor: User, outcome: str, reasons: str, not_referred_reason: str = ""
 ) -> Incident:
-    _require_in_charge(user, incident)
+    _require_in_charge(actor, incident)
     problems = close_problems(
         incident, outcome=outcome, reasons=reasons, not_referred_reason=not_referred_reason
     )
     if problems:
         raise ValidationError(problems)
-    with transaction.atomic(), _acting(user):
+    with transaction.atomic(), acting(actor):
         incident.status = Status.CLOSED
         incident.outcome = outcome
         incident.outcome_reasons = reasons.strip()
         incident.not_referred_reason = not_referred_reason.strip() if not incident.referrals.exists() else ""
         incident.closed_at = timezone.now()
-        incident.closed_by = user
-        _save(incident)
+        incident.closed_by = actor
+        incident.save()
         text = f"Closed: {Outcome(outcome).label}. {reasons.strip()}"
         if incident.not_referred_reason:
             text += f" Not referred, because: {incident.not_referred_reason}"
-        _event(incident, user, EventKind.CLOSED, text)
+        _event(incident, actor, EventKind.CLOSED, text)
     return incident
 
 
-def do_reopen(incident: Incident, user: User, reason: str) -> Incident:
-    _require_in_charge(user, incident)
+def do_reopen(incident: Incident, *, actor: User, reason: str) -> Incident:
+    _require_in_charge(actor, incident)
     if incident.status != Status.CLOSED:
         raise ValidationError(f"{incident} is not closed")
     if not reason.strip():
         raise ValidationError({"reason": "Say why it is reopened"})
-    with transaction.atomic(), _acting(user):
+    with transaction.atomic(), acting(actor):
         incident.status = Status.INVESTIGATING
         incident.closed_at = None
         incident.closed_by = None
@@ -606,37 +601,37 @@ def do_reopen(incident: Incident, user: User, reason: str) -> Incident:
         incident.outcome = ""
         incident.outcome_reasons = ""
         incident.not_referred_reason = ""
-        _save(incident, "reopened")
-        _event(incident, user, EventKind.REOPENED, f"Reopened: {reason.strip()}")
+        save(incident, actor=actor, reason="reopened")
+        _event(incident, actor, EventKind.REOPENED, f"Reopened: {reason.strip()}")
     return incident
 
 
-def do_archive(incident: Incident, user: User, reason: str) -> Incident:
+def do_archive(incident: Incident, *, actor: User, reason: str) -> Incident:
     """A record raised in error leaves the lists; it is kept, with the reason."""
-    _require_in_charge(user, incident)
+    _require_in_charge(actor, incident)
     if incident.status == Status.ARCHIVED:
         raise ValidationError(f"{incident} is already archived")
     if not reason.strip():
         raise ValidationError({"reason": "Say why it was raised in error"})
-    with transaction.atomic(), _acting(user):
+    with transaction.atomic(), acting(actor):
         incident.status = Status.ARCHIVED
         incident.archived_at = timezone.now()
-        incident.archived_by = user
+        incident.archived_by = actor
         incident.archive_reason = reason.strip()
-        _save(incident, "archived: raised in error")
-        _event(incident, user, EventKind.ARCHIVED, f"Archived: {reason.strip()}")
+        save(incident, actor=actor, reason="archived: raised in error")
+        _event(incident, actor, EventKind.ARCHIVED, f"Archived: {reason.strip()}")
     return incident
 
 
-def do_note(incident: Incident, user: User, text: str, *, decision: bool = False) -> Event:
+def do_note(incident: Incident, *, actor: User, text: str, decision: bool = False) -> Event:
     """A discussion or a decision, with its reasons, in the chronology."""
-    _require_in_charge(user, incident)
+    _require_in_charge(actor, incident)
     if incident.status == Status.ARCHIVED:
         raise ValidationError(f"{incident} is archived")
     if not text.strip():
         raise ValidationError({"text": "Write the note"})
-    with transaction.atomic(), _acting(user):
-        return _event(incident, user, EventKind.DECISION if decision else EventKind.NOTE, text.strip())
+    with transaction.atomic(), acting(actor):
+        return _event(incident, actor, EventKind.DECISION if decision else EventKind.NOTE, text.strip())
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -644,10 +639,10 @@ def do_note(incident: Incident, user: User, text: str, *, decision: bool = False
 
 
 def do_take_action(
-    incident: Incident, user: User, action: SanctionAction, *, involvement: Involvement | None = None,
+    incident: Incident, *, actor: User, action: SanctionAction, involvement: Involvement | None = None,
     taken_at: dt.datetime | None = None, notes: str = "",
 ) -> ActionTaken:  # fmt: skip
-    _require_in_charge(user, incident)
+    _require_in_charge(actor, incident)
     _require_open(incident)
     if action.school_id != incident.school_id or action.applies_to != incident.kind:
         raise ValidationError(
@@ -655,16 +650,16 @@ def do_take_action(
         )
     if involvement is not None and involvement.incident_id != incident.pk:
         raise ValidationError({"involvement": "That person is not in this incident"})
-    with transaction.atomic(), _acting(user):
+    with transaction.atomic(), acting(actor):
         taken = ActionTaken(
             school_id=incident.school_id, incident=incident, action=action, involvement=involvement,
-            taken_at=taken_at or timezone.now(), taken_by=user, notes=notes.strip(),
+            taken_at=taken_at or timezone.now(), taken_by=actor, notes=notes.strip(),
         )  # fmt: skip
-        _save(taken)
+        taken.save()
         about = f" ({involvement.name})" if involvement is not None else ""
         _event(
             incident,
-            user,
+            actor,
             EventKind.ACTION,
             f"{action.name}{about}" + (f": {notes.strip()}" if notes.strip() else ""),
             at=taken.taken_at,
@@ -672,18 +667,18 @@ def do_take_action(
     return taken
 
 
-def do_illegal_step(incident: Incident, user: User, step: IllegalStep) -> IllegalStepDone:
+def do_illegal_step(incident: Incident, *, actor: User, step: IllegalStep) -> IllegalStepDone:
     """That a step of the illegal-content route was done: who, when. Anyone who may see the incident
     may record it (the member of staff who found it isolates the device)."""
-    _require_reporter_or_in_charge(user, incident)
+    _require_reporter_or_in_charge(actor, incident)
     if not incident.illegal:
         raise ValidationError("These steps are for an incident that may involve illegal content")
     if incident.illegal_steps.filter(step=step).exists():
         raise ValidationError(f"Already recorded: {step.label}")
-    with transaction.atomic(), _acting(user):
-        done = IllegalStepDone(school_id=incident.school_id, incident=incident, step=step, done_by=user)
-        _save(done)
-        _event(incident, user, EventKind.ILLEGAL_STEP, step.label)
+    with transaction.atomic(), acting(actor):
+        done = IllegalStepDone(school_id=incident.school_id, incident=incident, step=step, done_by=actor)
+        done.save()
+        _event(incident, actor, EventKind.ILLEGAL_STEP, step.label)
     return done
 
 
@@ -707,18 +702,18 @@ def _sniff(head: bytes, rest_is_text: bool) -> str | None:
 
 
 def do_add_evidence(
-    incident: Incident, user: User, kind: EvidenceKind, *, upload: IO[bytes] | None = None,
+    incident: Incident, *, actor: User, kind: EvidenceKind, upload: IO[bytes] | None = None,
     filename: str = "", url: str = "", description: str = "",
 ) -> Evidence:  # fmt: skip
     """Keep a file (by SHA-256, its type checked from its first bytes), a web address or a description.
     Refused for an incident that may involve illegal content, before anything is read."""
     if incident.illegal:
         raise IllegalContentRouteError()
-    _require_in_charge(user, incident)
+    _require_in_charge(actor, incident)
     if incident.status == Status.ARCHIVED:
         raise ValidationError(f"{incident} is archived")
     evidence = Evidence(
-        school_id=incident.school_id, incident=incident, kind=kind, added_by=user,
+        school_id=incident.school_id, incident=incident, kind=kind, added_by=actor,
         url=url.strip(), description=description.strip(),
     )  # fmt: skip
     stored: Path | None = None
@@ -734,13 +729,13 @@ def do_add_evidence(
     elif not evidence.description:
         raise ValidationError({"description": "Describe it"})
     try:
-        with transaction.atomic(), _acting(user):
-            _save(evidence)
+        with transaction.atomic(), acting(actor):
+            evidence.save()
             if kind == EvidenceKind.FILE:
                 what = f"File added ({evidence.content_type}, {evidence.size:,} bytes)"
             else:
                 what = "Web address added" if kind == EvidenceKind.URL else "Description added"
-            _event(incident, user, EventKind.EVIDENCE, what)
+            _event(incident, actor, EventKind.EVIDENCE, what)
     except Exception:
         if stored is not None and not Evidence.objects.filter(sha256=evidence.sha256).exists():
             stored.unlink(missing_ok=True)
@@ -804,39 +799,39 @@ def _utf8(chunk: bytes) -> bool:
 
 
 def do_refer(
-    incident: Incident, user: User, *, agency: str, reference: str = "", contact: str = "",
+    incident: Incident, *, actor: User, agency: str, reference: str = "", contact: str = "",
     due_on: dt.date | None = None, notes: str = "", made_at: dt.datetime | None = None,
 ) -> Referral:  # fmt: skip
-    _require_in_charge(user, incident)
+    _require_in_charge(actor, incident)
     _require_open(incident)
-    with transaction.atomic(), _acting(user):
+    with transaction.atomic(), acting(actor):
         referral = Referral(
-            school_id=incident.school_id, incident=incident, agency=agency, made_by=user,
+            school_id=incident.school_id, incident=incident, agency=agency, made_by=actor,
             made_at=made_at or timezone.now(), reference=reference.strip(), contact=contact.strip(),
             due_on=due_on, notes=notes.strip(),
         )  # fmt: skip
         referral.full_clean(exclude=("incident", "made_by"))
-        _save(referral)
+        referral.save()
         text = f"Referred to {referral.get_agency_display()}"
         if referral.reference:
             text += f", reference {referral.reference}"
         if due_on:
             text += f"; follow up by {due_on:%-d %B %Y}"
-        _event(incident, user, EventKind.REFERRAL, text, at=referral.made_at)
+        _event(incident, actor, EventKind.REFERRAL, text, at=referral.made_at)
     return referral
 
 
-def do_referral_answer(referral: Referral, user: User, *, completed_on: dt.date, outcome: str) -> Referral:
-    _require_in_charge(user, referral.incident)
+def do_referral_answer(referral: Referral, *, actor: User, completed_on: dt.date, outcome: str) -> Referral:
+    _require_in_charge(actor, referral.incident)
     if not outcome.strip():
         raise ValidationError({"outcome": "Write their answer"})
-    with transaction.atomic(), _acting(user):
+    with transaction.atomic(), acting(actor):
         referral.completed_on = completed_on
         referral.outcome = outcome.strip()
-        _save(referral)
+        referral.save()
         _event(
             referral.incident,
-            user,
+            actor,
             EventKind.REFERRAL,
             f"{referral.get_agency_display()} answered: {outcome.strip()}",
         )
@@ -844,10 +839,10 @@ def do_referral_answer(referral: Referral, user: User, *, completed_on: dt.date,
 
 
 def do_tell_parents(
-    incident: Incident, user: User, *, name: str, method: str, guardian: Person | None = None,
+    incident: Incident, *, actor: User, name: str, method: str, guardian: Person | None = None,
     told_at: dt.datetime | None = None, notes: str = "",
 ) -> ParentContact:  # fmt: skip
-    _require_in_charge(user, incident)
+    _require_in_charge(actor, incident)
     if incident.status == Status.ARCHIVED:
         raise ValidationError(f"{incident} is archived")
     name = " ".join((guardian.full_name if guardian is not None else name).split())
@@ -856,16 +851,16 @@ def do_tell_parents(
         raise ValidationError({"name": problem})
     if guardian is not None and guardian.school_id != incident.school_id:
         raise ValidationError({"guardian": "That person is not in this school's records"})
-    with transaction.atomic(), _acting(user):
+    with transaction.atomic(), acting(actor):
         contact = ParentContact(
             school_id=incident.school_id, incident=incident, guardian=guardian, name=name[:200],
-            method=method, told_at=told_at or timezone.now(), told_by=user, notes=notes.strip(),
+            method=method, told_at=told_at or timezone.now(), told_by=actor, notes=notes.strip(),
         )  # fmt: skip
         contact.full_clean(exclude=("incident", "told_by", "guardian"))
-        _save(contact)
+        contact.save()
         _event(
             incident,
-            user,
+            actor,
             EventKind.PARENTS,
             f"{name} told {contact.get_method_display().lower()}",
             at=contact.told_at,
@@ -873,18 +868,18 @@ def do_tell_parents(
     return contact
 
 
-def do_parents_not_told(incident: Incident, user: User, reason: str) -> Incident:
+def do_parents_not_told(incident: Incident, *, actor: User, reason: str) -> Incident:
     """A decision not to tell parents or carers (for instance, where telling them could put the
     child at risk), with its reason."""
-    _require_in_charge(user, incident)
+    _require_in_charge(actor, incident)
     if incident.status == Status.ARCHIVED:
         raise ValidationError(f"{incident} is archived")
     if not reason.strip():
         raise ValidationError({"reason": "Say why they are not told"})
-    with transaction.atomic(), _acting(user):
+    with transaction.atomic(), acting(actor):
         incident.parents_not_told_reason = reason.strip()
-        _save(incident, "parents and carers not told")
-        _event(incident, user, EventKind.DECISION, f"Parents and carers not told: {reason.strip()}")
+        save(incident, actor=actor, reason="parents and carers not told")
+        _event(incident, actor, EventKind.DECISION, f"Parents and carers not told: {reason.strip()}")
     return incident
 
 

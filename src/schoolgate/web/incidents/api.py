@@ -16,16 +16,18 @@ from django.shortcuts import get_object_or_404
 from django.views.decorators.http import require_POST
 
 from schoolgate.web.core.access import StaffRequest, staff_view
-from schoolgate.web.incidents import access, actions
+from schoolgate.web.incidents import actions
+from schoolgate.web.incidents.apps import IN_CHARGE
 from schoolgate.web.incidents.choices import EvidenceKind, IllegalStep
-from schoolgate.web.incidents.models import IllegalContentRouteError
-from schoolgate.web.incidents.pages import IN_CHARGE
+from schoolgate.web.incidents.models import IllegalContentRouteError, Incident
 
 
 @staff_view(IN_CHARGE)
 @require_POST
 def evidence_api(request: StaffRequest, ref: str) -> HttpResponse:
-    incident = get_object_or_404(access.managed(request.user, request.school), reference=ref)
+    incident = get_object_or_404(
+        Incident.objects.restrict(request.user, IN_CHARGE, request.school), reference=ref
+    )
     if incident.illegal:
         return JsonResponse(
             {
@@ -41,7 +43,7 @@ def evidence_api(request: StaffRequest, ref: str) -> HttpResponse:
     upload = request.FILES.get("file")
     try:
         evidence = actions.do_add_evidence(
-            incident, request.user, EvidenceKind(kind), upload=upload,
+            incident, actor=request.user, kind=EvidenceKind(kind), upload=upload,
             filename=upload.name or "" if upload is not None else "",
             url=request.POST.get("url", ""), description=request.POST.get("description", ""),
         )  # fmt: skip

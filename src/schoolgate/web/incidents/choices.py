@@ -161,10 +161,3 @@ class EventKind(models.TextChoices):
     CLOSED = "closed", "Closed"
     REOPENED = "reopened", "Reopened"
     ARCHIVED = "archived", "Archived"
-
-
-class AppliesTo(models.TextChoices):
-    """Which table of the sanctions matrix a row or action belongs to."""
-
-    PUPILS = "pupil", "Pupils"
-    STAFF = "staff", "Staff"

@@ -16,18 +16,15 @@ from django.db.models import Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods
 
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.core.access import StaffRequest, staff_view
-from schoolgate.web.incidents import access
+from schoolgate.web.core.views import GET_POST, render_page
+from schoolgate.web.incidents.apps import IN_CHARGE
 from schoolgate.web.incidents.choices import Role, Status
-from schoolgate.web.incidents.models import Event, Involvement, RecordView
+from schoolgate.web.incidents.models import Event, Incident, Involvement, RecordView
 from schoolgate.web.incidents.names import person_keys
-from schoolgate.web.incidents.pages import IN_CHARGE, render_page
 from schoolgate.web.people.models import Person
-
-GET_POST = require_http_methods(["GET", "POST"])
 
 
 def _role_name(role: str) -> str:
@@ -50,7 +47,7 @@ def chronology_view(request: StaffRequest, pk: int) -> HttpResponse:
     # Not through `restrict(PEOPLE_VIEW)`: the chair of governors deals with concerns about the
     # headteacher without seeing the school's records. What decides is the incidents below.
     person = get_object_or_404(Person.objects.filter(school=request.school), pk=pk)
-    managed = access.managed(request.user, request.school)
+    managed = Incident.objects.restrict(request.user, IN_CHARGE, request.school)
     unlinked = list(
         Involvement.objects.filter(
             school=request.school, person__isnull=True, user__isnull=True,

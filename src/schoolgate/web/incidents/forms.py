@@ -1,5 +1,7 @@
-"""The online safety log's forms. The report form is for anyone, in a hurry: few fields, plain words,
-people typed by name (the school's records are offered as they type).
+"""The online safety log's forms (the reason form and the date fields are core's: `core.forms`).
+
+The report form is for anyone, in a hurry: few fields, plain words, people typed by name (the school's
+records are offered as they type).
 
 A name typed rather than picked that may be someone on the school's records (`names`) comes back to be
 confirmed: the form shows who it may be, and the one typing picks one or keeps the name as someone not
@@ -19,10 +21,11 @@ from django.utils.html import escape
 from django.utils.safestring import SafeString, mark_safe
 
 from schoolgate.web.accounts.models import User
+from schoolgate.web.core import forms as core_forms
+from schoolgate.web.core.forms import DateField
 from schoolgate.web.incidents.actions import Party, full_name_problem
 from schoolgate.web.incidents.choices import (
     Agency,
-    AppliesTo,
     ContactMethod,
     EvidenceKind,
     IllegalContent,
@@ -34,11 +37,12 @@ from schoolgate.web.incidents.choices import (
     Role,
     Status,
 )
-from schoolgate.web.incidents.models import Involvement, Misuse, SanctionAction
+from schoolgate.web.incidents.models import Involvement
 from schoolgate.web.incidents.names import MAX_MATCHES, Directory, Match, key_of
 from schoolgate.web.people.choices import PersonKind
-from schoolgate.web.people.forms import DATE_FORMATS, DATETIME_FORMATS, DateInput, DateTimeInput
 from schoolgate.web.people.models import Person
+from schoolgate.web.sanctions.choices import AppliesTo
+from schoolgate.web.sanctions.models import Misuse, SanctionAction
 
 if TYPE_CHECKING:
     from schoolgate.web.incidents.models import Incident
@@ -154,14 +158,9 @@ def misuse_expected(school: School) -> dict[str, list[str]]:
     return out
 
 
-class DateTimeField(forms.DateTimeField):
+class DateTimeField(core_forms.DateTimeField):
     """A date and time to the minute, offered as now. Left at the current minute, it means now, to the
     second, so that what was just done comes after what was recorded a moment before it."""
-
-    widget = DateTimeInput
-
-    def __init__(self, **kwargs: Any) -> None:
-        super().__init__(input_formats=DATETIME_FORMATS, **kwargs)
 
     def clean(self, value: Any) -> Any:
         cleaned = super().clean(value)
@@ -452,8 +451,8 @@ class ReferralForm(forms.Form):
     made_at = DateTimeField(label="When")
     reference = forms.CharField(label="Their reference number", required=False, max_length=100)
     contact = forms.CharField(label="Who you spoke to", required=False, max_length=200)
-    due_on = forms.DateField(
-        label="Follow up by", required=False, widget=DateInput, input_formats=DATE_FORMATS,
+    due_on = DateField(
+        label="Follow up by", required=False,
         help_text="The log flags it as overdue after this date until their answer is recorded",
     )  # fmt: skip
     notes = forms.CharField(label="Notes", required=False, widget=forms.Textarea(attrs={"rows": 3}))
@@ -464,7 +463,7 @@ class ReferralForm(forms.Form):
 
 
 class ReferralAnswerForm(forms.Form):
-    completed_on = forms.DateField(label="Answered on", widget=DateInput, input_formats=DATE_FORMATS)
+    completed_on = DateField(label="Answered on")
     outcome = forms.CharField(label="Their answer", widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -497,15 +496,6 @@ class ParentsToldForm(forms.Form):
         return data
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(label="Reason", widget=forms.Textarea(attrs={"rows": 3}))
-
-    def __init__(self, *args: Any, label: str = "Reason", help_text: str = "", **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.fields["reason"].label = label
-        self.fields["reason"].help_text = help_text
-
-
 class CloseForm(forms.Form):
     outcome = forms.ChoiceField(label="Outcome", choices=Outcome.choices, widget=forms.RadioSelect)
     reasons = forms.CharField(
@@ -520,14 +510,3 @@ class CloseForm(forms.Form):
 
 class IllegalStepForm(forms.Form):
     step = forms.ChoiceField(choices=IllegalStep.choices, widget=forms.HiddenInput)
-
-
-def check(form: forms.Form, error: ValidationError) -> None:
-    """Put an action's refusal on the form, by field where it names one the form has."""
-    if hasattr(error, "error_dict"):
-        for name, messages in error.error_dict.items():
-            for message in messages:
-                form.add_error(name if name in form.fields else None, message)
-    else:
-        for text in error.messages:
-            form.add_error(None, text)

@@ -11,18 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import re
 import secrets
-from typing import Any, ClassVar, TypeVar
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, Any, ClassVar, Self, TypeVar
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import Q
 from django.utils import timezone
 
 from schoolgate.web.audit.models import Audited
 from schoolgate.web.incidents.choices import (
     OPEN_STATES,
     Agency,
-    AppliesTo,
     ContactMethod,
     EventKind,
     EvidenceKind,
@@ -38,6 +39,11 @@ from schoolgate.web.incidents.choices import (
 )
 from schoolgate.web.tenancy.models import SchoolScoped
 from schoolgate.web.tenancy.querysets import SchoolQuerySet
+
+if TYPE_CHECKING:
+    from schoolgate.web.accounts.choices import Capability
+    from schoolgate.web.accounts.models import User
+    from schoolgate.web.tenancy.models import School
 
 USER = settings.AUTH_USER_MODEL
 
@@ -71,58 +77,6 @@ class Kept(Audited, SchoolScoped):
 
 
 # ---------------------------------------------------------------------------------------------------------
-# The sanctions matrix (editable data; filled from the policy by `matrix.ensure_matrix`)
-
-
-class SanctionAction(Kept):
-    """A column of the matrix: something the school does about misuse ("Inform parents / carers")."""
-
-    applies_to = models.CharField(max_length=10, choices=AppliesTo.choices)
-    key = models.SlugField(max_length=40)
-    name = models.CharField(max_length=200)
-    is_sanction = models.BooleanField(
-        default=False,
-        help_text="A warning or sanction: misuse after it counts as a continued infringement",
-    )
-    order = models.PositiveSmallIntegerField(default=0)
-
-    objects = KeptQuerySet["SanctionAction"].as_manager()
-
-    class Meta:
-        ordering = ("school", "applies_to", "order", "pk")
-        constraints = (
-            models.UniqueConstraint(fields=("school", "applies_to", "key"), name="sanction_action_once"),
-        )
-
-    def __str__(self) -> str:
-        return self.name
-
-
-class Misuse(Kept):
-    """A row of the matrix: a kind of misuse, with the actions the policy expects for it."""
-
-    applies_to = models.CharField(max_length=10, choices=AppliesTo.choices)
-    key = models.SlugField(max_length=40)
-    description = models.CharField(max_length=300)
-    expected = models.ManyToManyField(SanctionAction, blank=True, related_name="expected_for")
-    is_continued = models.BooleanField(
-        default=False, help_text="The row for continued infringements after earlier warnings or sanctions"
-    )
-    order = models.PositiveSmallIntegerField(default=0)
-    retired = models.BooleanField(default=False, help_text="No longer offered for new incidents")
-
-    objects = KeptQuerySet["Misuse"].as_manager()
-
-    class Meta:
-        ordering = ("school", "applies_to", "order", "pk")
-        constraints = (models.UniqueConstraint(fields=("school", "applies_to", "key"), name="misuse_once"),)
-        verbose_name_plural = "misuse"
-
-    def __str__(self) -> str:
-        return self.description
-
-
-# ---------------------------------------------------------------------------------------------------------
 # Incidents
 
 
@@ -150,6 +104,27 @@ class IncidentQuerySet(KeptQuerySet["Incident"]):
     def open(self) -> IncidentQuerySet:
         return self.filter(status__in=sorted(OPEN_STATES))
 
+    def restrict(
+        self, user: User, capability: Capability | Iterable[Capability], school: School | None = None
+    ) -> Self:
+        """The incidents (of `school`, if given) that `capability` opens to `user`, by the log's rules
+        (`access.rule`): with `incidents.report`, those they reported and those they deal with; with
+        the capabilities of those in charge (any of them, as a tuple), those they deal with. Never one
+        they may not see, whatever the capability; nothing for a user with no such role."""
+        from schoolgate.web.incidents import access
+
+        if not user.is_authenticated:
+            return self.none()
+        capabilities = (capability,) if isinstance(capability, str) else tuple(capability)
+        schools = [school.pk] if school is not None else sorted(user.capabilities_by_school())
+        found: Q | None = None
+        for school_id in schools:
+            rule = access.rule(user, school_id, capabilities)
+            if rule is not None:
+                rule &= Q(school_id=school_id)
+                found = rule if found is None else found | rule
+        return self.filter(found) if found is not None else self.none()
+
 
 class Incident(Kept):
     audit_digest: ClassVar[tuple[str, ...]] = (
@@ -169,7 +144,7 @@ class Incident(Kept):
     risk_area = models.CharField("area of risk", max_length=10, choices=RiskArea.choices)
     incident_type = models.CharField("type", max_length=20, choices=IncidentType.choices)
     misuse = models.ForeignKey(
-        Misuse, null=True, blank=True, on_delete=models.PROTECT, related_name="incidents",
+        "sanctions.Misuse", null=True, blank=True, on_delete=models.PROTECT, related_name="incidents",
         help_text="The kind of misuse, from the sanctions matrix, where it is one",
     )  # fmt: skip
     illegal_content = models.CharField(
@@ -311,7 +286,7 @@ class ActionTaken(Kept):
     audit_digest: ClassVar[tuple[str, ...]] = ("notes",)
 
     incident = models.ForeignKey(Incident, on_delete=models.PROTECT, related_name="actions_taken")
-    action = models.ForeignKey(SanctionAction, on_delete=models.PROTECT, related_name="+")
+    action = models.ForeignKey("sanctions.SanctionAction", on_delete=models.PROTECT, related_name="+")
     involvement = models.ForeignKey(
         Involvement, null=True, blank=True, on_delete=models.PROTECT, related_name="actions",
         verbose_name="about", help_text="The person it was about, where it was about one",

@@ -1,6 +1,6 @@
 from django.urls import path, register_converter
 
-from schoolgate.web.incidents import api, chronology_views, matrix_views, views
+from schoolgate.web.incidents import api, chronology_views, views
 from schoolgate.web.incidents.models import REFERENCE_PATTERN
 
 
@@ -41,7 +41,5 @@ urlpatterns = [
     path("<ref:ref>/archive/", views.archive_view, name="archive"),
     path("<ref:ref>/looked/", views.looked_view, name="looked"),
     path("people/<int:pk>/chronology/", chronology_views.chronology_view, name="chronology"),
-    path("matrix/", matrix_views.matrix_view, name="matrix"),
-    path("matrix/<str:applies_to>/edit/", matrix_views.matrix_edit_view, name="matrix-edit"),
     path("api/<ref:ref>/evidence/", api.evidence_api, name="api-evidence"),
 ]

@@ -1,24 +1,28 @@
-"""The online safety log's pages. Incidents come through `access` (one a user may not see is not
-found, never forbidden); forms check the input; `actions` makes the changes and keeps the rules; every
-opening of a record is written to the log of who looked."""
+"""The online safety log's pages. Incidents come through `Incident.objects.restrict` (one a user may
+not see is not found, never forbidden); forms check the input; `actions` makes the changes and keeps
+the rules (its refusals are shown on the form: `core.views.form_page`); every opening of a record is
+written to the log of who looked."""
 
 from __future__ import annotations
 
-from typing import Any, cast
+from collections.abc import Callable
+from typing import Any, TypeVar, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Exists, OuterRef, Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.accounts.models import User
 from schoolgate.web.core.access import StaffRequest, staff_view
-from schoolgate.web.incidents import access, actions, forms, matrix
+from schoolgate.web.core.forms import ReasonForm, add_errors
+from schoolgate.web.core.views import GET_POST, form_page, paginate, posted, render_page
+from schoolgate.web.incidents import access, actions, expected, forms
+from schoolgate.web.incidents.apps import ANY_INCIDENTS, IN_CHARGE
 from schoolgate.web.incidents.choices import (
     NEXT,
     OPEN_STATES,
@@ -36,11 +40,11 @@ from schoolgate.web.incidents.models import (
     Referral,
     reference_of,
 )
-from schoolgate.web.incidents.pages import ANY_INCIDENTS, IN_CHARGE, render_page
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import GuardianLink
+from schoolgate.web.sanctions.matrix import ensure_matrix
 
-GET_POST = require_http_methods(["GET", "POST"])
+T = TypeVar("T")
 
 # The illegal-content route, as the page says it (the policy's steps).
 ILLEGAL_STEPS_TEXT = (
@@ -51,17 +55,20 @@ ILLEGAL_STEPS_TEXT = (
 )
 
 
-def _posted(request: StaffRequest) -> Any:
-    return request.POST if request.method == "POST" else None
+def _dealt_with(request: StaffRequest) -> IncidentQuerySet:
+    """The incidents the user deals with at the school."""
+    return Incident.objects.restrict(request.user, IN_CHARGE, request.school)
 
 
 def _managed(request: StaffRequest, ref: str) -> Incident:
     """An incident the user deals with (others are not found)."""
-    return get_object_or_404(access.managed(request.user, request.school), reference=ref)
+    return get_object_or_404(_dealt_with(request), reference=ref)
 
 
 def _visible(request: StaffRequest, ref: str) -> Incident:
-    return get_object_or_404(access.visible(request.user, request.school), reference=ref)
+    """An incident the log lists for the user: one they deal with, or one they reported."""
+    listed = Incident.objects.restrict(request.user, Capability.INCIDENT_REPORT, request.school)
+    return get_object_or_404(listed, reference=ref)
 
 
 def _refused(request: StaffRequest, incident: Incident, error: ValidationError) -> HttpResponse:
@@ -79,7 +86,7 @@ def _refused(request: StaffRequest, incident: Incident, error: ValidationError) 
 def list_view(request: StaffRequest) -> HttpResponse:
     user, school = request.user, request.school
     in_charge = access.any_in_charge(user, school)
-    incidents: IncidentQuerySet = access.visible(user, school)
+    incidents: IncidentQuerySet = Incident.objects.restrict(user, Capability.INCIDENT_REPORT, school)
     show = request.GET.get("show", "open") if in_charge else "all"
     if show == "open":
         incidents = incidents.open()
@@ -108,10 +115,8 @@ def list_view(request: StaffRequest) -> HttpResponse:
         .prefetch_related(Prefetch("involvements", queryset=Involvement.objects.order_by("role", "name")))
         .order_by("-reported_at", "-pk")
     )
-    page = Paginator(incidents, 50).get_page(request.GET.get("page"))
-    managed_ids = set(
-        access.managed(user, school).filter(pk__in=[i.pk for i in page]).values_list("pk", flat=True)
-    )
+    page = paginate(request, incidents)
+    managed_ids = set(_dealt_with(request).filter(pk__in=[i.pk for i in page]).values_list("pk", flat=True))
     filters = [
         ("open", "Open"),
         ("overdue", "Referrals overdue"),
@@ -156,9 +161,9 @@ def not_listed(capabilities: frozenset[Capability]) -> str:
 @staff_view(Capability.INCIDENT_REPORT)
 @GET_POST
 def report_view(request: StaffRequest) -> HttpResponse:
-    matrix.ensure_matrix(request.school)
+    ensure_matrix(request.school)
     offer = request.user.can(Capability.PEOPLE_VIEW, request.school)
-    form = forms.ReportForm(_posted(request), school=request.school, offer=offer)
+    form = forms.ReportForm(posted(request), school=request.school, offer=offer)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         report = actions.Report(
@@ -175,9 +180,9 @@ def report_view(request: StaffRequest) -> HttpResponse:
             people=tuple(form.parties),
         )
         try:
-            incident = actions.do_report(request.school, request.user, report)
+            incident = actions.do_report(request.school, actor=request.user, report=report)
         except ValidationError as error:
-            forms.check(form, error)
+            add_errors(form, error)
         else:
             messages.success(
                 request,
@@ -221,7 +226,7 @@ def detail_view(request: StaffRequest, ref: str) -> HttpResponse:
         named = [i for i in involvements if i.added_by_id == request.user.pk]
         context = {**base, "involvements": named, "notes": own_notes, "form": forms.InformationForm()}
         return render_page(request, "incidents/reported.html", context)
-    earlier = matrix.earlier_sanctions(incident, request.user)
+    earlier = expected.earlier_sanctions(incident, request.user)
     today = timezone.localdate()
     referrals = list(incident.referrals.select_related("made_by"))
     context = {
@@ -229,7 +234,7 @@ def detail_view(request: StaffRequest, ref: str) -> HttpResponse:
         "next_states": NEXT[Status(incident.status)],
         "is_open": incident.status in OPEN_STATES,
         "earlier": earlier,
-        "expected": matrix.expected_actions(incident, earlier),
+        "expected": expected.expected_actions(incident, earlier),
         "taken": incident.actions_taken.select_related("action", "taken_by", "involvement"),
         "evidence": incident.evidence.select_related("added_by"),
         "referrals": [(r, r.is_overdue(today)) for r in referrals],
@@ -254,7 +259,7 @@ def add_information_view(request: StaffRequest, ref: str) -> HttpResponse:
     form = forms.InformationForm(request.POST)
     if form.is_valid():
         try:
-            actions.do_add_information(incident, request.user, form.cleaned_data["text"])
+            actions.do_add_information(incident, actor=request.user, text=form.cleaned_data["text"])
         except ValidationError as error:
             return _refused(request, incident, error)
         messages.success(request, "Added to the record.")
@@ -272,7 +277,9 @@ def move_view(request: StaffRequest, ref: str) -> HttpResponse:
         messages.error(request, "Choose where the incident goes next.")
         return redirect("incidents:detail", ref=incident.reference)
     try:
-        actions.do_move(incident, request.user, Status(form.cleaned_data["to"]), form.cleaned_data["note"])
+        actions.do_move(
+            incident, actor=request.user, to=Status(form.cleaned_data["to"]), note=form.cleaned_data["note"]
+        )
     except ValidationError as error:
         return _refused(request, incident, error)
     messages.success(request, f"{incident} is now {incident.get_status_display().lower()}.")
@@ -291,6 +298,37 @@ def _seniors(incident: Incident) -> list[User]:
     )
 
 
+def _incident_form(
+    request: StaffRequest,
+    incident: Incident,
+    form: Any,
+    act: Callable[[], T],
+    *,
+    said: str,
+    title: str,
+    button: str,
+    intro: str = "",
+    **more: Any,
+) -> HttpResponse:
+    """The shape of most of the log's pages: a form about one incident (`incidents/form.html`); sent and
+    valid, the action; done, `said` and back to the incident; refused, what is wrong on the form."""
+
+    def done(_: T) -> HttpResponse:
+        messages.success(request, said)
+        return redirect("incidents:detail", ref=incident.reference)
+
+    context = {"incident": incident, "title": title, "button": button, "intro": intro, **more}
+    return form_page(request, form, act, done=done, template="incidents/form.html", context=context)
+
+
+def _gone_or_back(request: StaffRequest, incident: Incident, gone: str) -> HttpResponse:
+    """After a change that may hand the incident to others: back to it, or (saying `gone`) to the log."""
+    if access.deals_with(request.user, incident):
+        return redirect("incidents:detail", ref=incident.reference)
+    messages.info(request, gone)
+    return redirect("incidents:list")
+
+
 @staff_view(IN_CHARGE)
 @GET_POST
 def classify_view(request: StaffRequest, ref: str) -> HttpResponse:
@@ -307,12 +345,13 @@ def classify_view(request: StaffRequest, ref: str) -> HttpResponse:
         "senior_second": incident.senior_second_id,
     }
     form = forms.ClassifyForm(
-        _posted(request), initial=initial, school=request.school, seniors=_seniors(incident),
+        posted(request), initial=initial, school=request.school, seniors=_seniors(incident),
         current_misuse=incident.misuse_id,
     )  # fmt: skip
-    if request.method == "POST" and form.is_valid():
+
+    def change() -> Incident:
         data = form.cleaned_data
-        change = actions.Classification(
+        classification = actions.Classification(
             kind=IncidentKind(data["kind"]),
             risk_area=data["risk_area"],
             incident_type=data["incident_type"],
@@ -323,33 +362,21 @@ def classify_view(request: StaffRequest, ref: str) -> HttpResponse:
             senior_first=data["senior_first_user"],
             senior_second=data["senior_second_user"],
         )
-        try:
-            actions.do_classify(incident, request.user, change, data["reason"])
-        except ValidationError as error:
-            forms.check(form, error)
-        else:
-            messages.success(request, f"{incident}'s details were changed.")
-            if access.deals_with(request.user, incident):
-                return redirect("incidents:detail", ref=incident.reference)
-            messages.info(request, f"{incident} is now dealt with by others: you no longer see it.")
-            return redirect("incidents:list")
-    return _form(
-        request, incident, form, "Change the details", "Save the details",
-        misuse_expected=forms.misuse_expected(request.school),
-    )  # fmt: skip
+        return actions.do_classify(
+            incident, actor=request.user, classification=classification, reason=data["reason"]
+        )
 
+    def done(_: Incident) -> HttpResponse:
+        messages.success(request, f"{incident}'s details were changed.")
+        return _gone_or_back(
+            request, incident, f"{incident} is now dealt with by others: you no longer see it."
+        )
 
-def _form(
-    request: StaffRequest,
-    incident: Incident,
-    form: Any,
-    title: str,
-    button: str,
-    intro: str = "",
-    **more: Any,
-) -> HttpResponse:
-    context = {"incident": incident, "form": form, "title": title, "button": button, "intro": intro, **more}
-    return render_page(request, "incidents/form.html", context)
+    context = {
+        "incident": incident, "title": "Change the details", "button": "Save the details",
+        "misuse_expected": forms.misuse_expected(request.school),
+    }  # fmt: skip
+    return form_page(request, form, change, done=done, template="incidents/form.html", context=context)
 
 
 @staff_view(IN_CHARGE)
@@ -357,31 +384,28 @@ def _form(
 def person_add_view(request: StaffRequest, ref: str) -> HttpResponse:
     incident = _managed(request, ref)
     form = forms.PersonAddForm(
-        _posted(request), school=request.school,
+        posted(request), school=request.school,
         offer=request.user.can(Capability.PEOPLE_VIEW, request.school),
     )  # fmt: skip
-    if request.method == "POST" and form.is_valid():
-        try:
-            involvement = actions.do_add_person(incident, request.user, form.cleaned_data["party"])
-        except ValidationError as error:
-            forms.check(form, error)
+
+    def done(involvement: Involvement) -> HttpResponse:
+        messages.success(request, f"{involvement.name} was added: {involvement.get_role_display().lower()}.")
+        if access.named_in(request.user, incident):
+            gone = f"{incident} names you, or someone of your name: others deal with it, and you no "
+            gone += "longer see it."
         else:
-            messages.success(
-                request, f"{involvement.name} was added: {involvement.get_role_display().lower()}."
-            )
-            if access.deals_with(request.user, incident):
-                return redirect("incidents:detail", ref=incident.reference)
-            if access.named_in(request.user, incident):
-                gone = f"{incident} names you, or someone of your name: others deal with it, and you no "
-                gone += "longer see it."
-            else:
-                gone = f"{incident} has gone to {actions.routed_to(incident)}: you no longer see it."
-            messages.info(request, gone)
-            return redirect("incidents:list")
-    return _form(
-        request, incident, form, "Add a person", "Add them",
-        "Each person has their own part: adding someone changes no one else's.",
-        people_options=form.labels.options(),
+            gone = f"{incident} has gone to {actions.routed_to(incident)}: you no longer see it."
+        return _gone_or_back(request, incident, gone)
+
+    context = {
+        "incident": incident, "title": "Add a person", "button": "Add them",
+        "intro": "Each person has their own part: adding someone changes no one else's.",
+        "people_options": form.labels.options(),
+    }  # fmt: skip
+    return form_page(
+        request, form,
+        lambda: actions.do_add_person(incident, actor=request.user, party=form.cleaned_data["party"]),
+        done=done, template="incidents/form.html", context=context,
     )  # fmt: skip
 
 
@@ -389,20 +413,16 @@ def person_add_view(request: StaffRequest, ref: str) -> HttpResponse:
 @GET_POST
 def note_view(request: StaffRequest, ref: str) -> HttpResponse:
     incident = _managed(request, ref)
-    form = forms.NoteForm(_posted(request), initial={"decision": request.GET.get("decision") == "1"})
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_note(
-                incident, request.user, form.cleaned_data["text"], decision=form.cleaned_data["decision"]
-            )
-        except ValidationError as error:
-            forms.check(form, error)
-        else:
-            messages.success(request, "The note is in the chronology.")
-            return redirect("incidents:detail", ref=incident.reference)
-    return _form(
-        request, incident, form, "Add a note or decision", "Add to the chronology",
-        "A conversation, a phone call, a meeting, a decision and its reasons.",
+    form = forms.NoteForm(posted(request), initial={"decision": request.GET.get("decision") == "1"})
+    return _incident_form(
+        request, incident, form,
+        lambda: actions.do_note(
+            incident, actor=request.user, text=form.cleaned_data["text"],
+            decision=form.cleaned_data["decision"],
+        ),
+        said="The note is in the chronology.", title="Add a note or decision",
+        button="Add to the chronology",
+        intro="A conversation, a phone call, a meeting, a decision and its reasons.",
     )  # fmt: skip
 
 
@@ -410,34 +430,32 @@ def note_view(request: StaffRequest, ref: str) -> HttpResponse:
 @GET_POST
 def action_add_view(request: StaffRequest, ref: str) -> HttpResponse:
     incident = _managed(request, ref)
-    matrix.ensure_matrix(request.school)
+    ensure_matrix(request.school)
     initial = {}
     chosen = request.GET.get("action", "")
     if chosen.isascii() and chosen.isdigit():
         initial["action"] = int(chosen)
-    form = forms.ActionForm(_posted(request), initial=initial, incident=incident)
-    if request.method == "POST" and form.is_valid():
+    form = forms.ActionForm(posted(request), initial=initial, incident=incident)
+    taken: list[str] = []
+
+    def take() -> object:
         data = form.cleaned_data
         action = form.actions.get(data["action"])
-        about = form.involvements.get(data["involvement"]) if data["involvement"] is not None else None
         if action is None:
-            form.add_error("action", "Choose an action")
-        else:
-            try:
-                actions.do_take_action(
-                    incident,
-                    request.user,
-                    action,
-                    involvement=about,
-                    taken_at=data["taken_at"],
-                    notes=data["notes"],
-                )
-            except ValidationError as error:
-                forms.check(form, error)
-            else:
-                messages.success(request, f"Recorded: {action.name}.")
-                return redirect("incidents:detail", ref=incident.reference)
-    return _form(request, incident, form, "Record an action taken", "Record it")
+            raise ValidationError({"action": "Choose an action"})
+        about = form.involvements.get(data["involvement"]) if data["involvement"] is not None else None
+        taken.append(action.name)
+        return actions.do_take_action(
+            incident, actor=request.user, action=action, involvement=about, taken_at=data["taken_at"],
+            notes=data["notes"],
+        )  # fmt: skip
+
+    def done(_: object) -> HttpResponse:
+        messages.success(request, f"Recorded: {taken[-1]}.")
+        return redirect("incidents:detail", ref=incident.reference)
+
+    context = {"incident": incident, "title": "Record an action taken", "button": "Record it"}
+    return form_page(request, form, take, done=done, template="incidents/form.html", context=context)
 
 
 @staff_view(ANY_INCIDENTS)
@@ -449,7 +467,7 @@ def illegal_step_view(request: StaffRequest, ref: str) -> HttpResponse:
         messages.error(request, "Choose the step that was done.")
         return redirect("incidents:detail", ref=incident.reference)
     try:
-        actions.do_illegal_step(incident, request.user, IllegalStep(form.cleaned_data["step"]))
+        actions.do_illegal_step(incident, actor=request.user, step=IllegalStep(form.cleaned_data["step"]))
     except (ValidationError, PermissionDenied) as error:
         if isinstance(error, PermissionDenied):
             raise Http404 from error
@@ -471,27 +489,25 @@ def evidence_add_view(request: StaffRequest, ref: str) -> HttpResponse:
     if incident.illegal:
         # Refused before the form (and its file) is read: nothing of it reaches the server's disk.
         return illegal_refusal(request, incident)
-    form = forms.EvidenceForm(_posted(request), request.FILES if request.method == "POST" else None)
+    form = forms.EvidenceForm(posted(request), request.FILES if request.method == "POST" else None)
     if request.method == "POST" and getattr(request, "upload_too_large", False):
         form.is_valid()
         form.add_error("file", f"The file is larger than {actions.EVIDENCE_MAX_BYTES // (1024 * 1024)} MB")
-    elif request.method == "POST" and form.is_valid():
+
+    def keep() -> object:
         data = form.cleaned_data
         upload = data.get("file")
-        try:
-            actions.do_add_evidence(
-                incident, request.user, EvidenceKind(data["kind"]), upload=upload,
-                filename=upload.name if upload is not None else "", url=data["url"],
-                description=data["description"],
-            )  # fmt: skip
-        except ValidationError as error:
-            forms.check(form, error)
-        else:
-            messages.success(request, "The evidence is kept with the incident.")
-            return redirect("incidents:detail", ref=incident.reference)
-    return _form(
-        request, incident, form, "Add evidence", "Keep it",
-        "Files are kept with their SHA-256 fingerprint, so that anyone can later check they are unchanged.",
+        return actions.do_add_evidence(
+            incident, actor=request.user, kind=EvidenceKind(data["kind"]), upload=upload,
+            filename=upload.name if upload is not None else "", url=data["url"],
+            description=data["description"],
+        )  # fmt: skip
+
+    return _incident_form(
+        request, incident, form, keep, said="The evidence is kept with the incident.",
+        title="Add evidence", button="Keep it",
+        intro="Files are kept with their SHA-256 fingerprint, so that anyone can later check they are "
+        "unchanged.",
         multipart=True,
     )  # fmt: skip
 
@@ -501,7 +517,8 @@ def evidence_add_view(request: StaffRequest, ref: str) -> HttpResponse:
 def evidence_file_view(request: StaffRequest, pk: int) -> HttpResponse:
     evidence = get_object_or_404(
         Evidence.objects.filter(
-            incident__in=access.managed(request.user, request.school), kind=EvidenceKind.FILE
+            incident__in=_dealt_with(request),
+            kind=EvidenceKind.FILE,
         ),
         pk=pk,
     )
@@ -522,44 +539,34 @@ def evidence_file_view(request: StaffRequest, pk: int) -> HttpResponse:
 @GET_POST
 def referral_add_view(request: StaffRequest, ref: str) -> HttpResponse:
     incident = _managed(request, ref)
-    form = forms.ReferralForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
+    form = forms.ReferralForm(posted(request))
+
+    def refer() -> object:
         data = form.cleaned_data
-        try:
-            actions.do_refer(
-                incident, request.user, agency=data["agency"], reference=data["reference"],
-                contact=data["contact"],
-                due_on=data["due_on"], notes=data["notes"], made_at=data["made_at"],
-            )  # fmt: skip
-        except ValidationError as error:
-            forms.check(form, error)
-        else:
-            messages.success(request, "The referral is recorded.")
-            return redirect("incidents:detail", ref=incident.reference)
-    return _form(request, incident, form, "Record a referral", "Record the referral")
+        return actions.do_refer(
+            incident, actor=request.user, agency=data["agency"], reference=data["reference"],
+            contact=data["contact"], due_on=data["due_on"], notes=data["notes"], made_at=data["made_at"],
+        )  # fmt: skip
+
+    return _incident_form(
+        request, incident, form, refer, said="The referral is recorded.", title="Record a referral",
+        button="Record the referral",
+    )  # fmt: skip
 
 
 @staff_view(IN_CHARGE)
 @GET_POST
 def referral_answer_view(request: StaffRequest, pk: int) -> HttpResponse:
     referral = get_object_or_404(
-        Referral.objects.filter(incident__in=access.managed(request.user, request.school)).select_related(
-            "incident"
-        ),
-        pk=pk,
+        Referral.objects.filter(incident__in=_dealt_with(request)).select_related("incident"), pk=pk
     )
-    form = forms.ReferralAnswerForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_referral_answer(referral, request.user, **form.cleaned_data)
-        except ValidationError as error:
-            forms.check(form, error)
-        else:
-            messages.success(request, f"{referral.get_agency_display()}'s answer is recorded.")
-            return redirect("incidents:detail", ref=referral.incident.reference)
-    return _form(
-        request, referral.incident, form, f"{referral.get_agency_display()}'s answer", "Record their answer"
-    )
+    form = forms.ReferralAnswerForm(posted(request))
+    agency = referral.get_agency_display()
+    return _incident_form(
+        request, referral.incident, form,
+        lambda: actions.do_referral_answer(referral, actor=request.user, **form.cleaned_data),
+        said=f"{agency}'s answer is recorded.", title=f"{agency}'s answer", button="Record their answer",
+    )  # fmt: skip
 
 
 @staff_view(IN_CHARGE)
@@ -577,7 +584,7 @@ def parents_view(request: StaffRequest, ref: str) -> HttpResponse:
     if request.method == "POST":
         which = "not-told" if request.POST.get("form") == "not-told" else "told"
     told = forms.ParentsToldForm(request.POST if which == "told" else None, parents=parents, prefix="told")
-    not_told = forms.ReasonForm(
+    not_told = ReasonForm(
         request.POST if which == "not-told" else None, prefix="not", label="Why they are not told",
         help_text="For instance, where telling them could put the child at greater risk",
         initial={"reason": incident.parents_not_told_reason},
@@ -586,19 +593,19 @@ def parents_view(request: StaffRequest, ref: str) -> HttpResponse:
         data = told.cleaned_data
         try:
             actions.do_tell_parents(
-                incident, request.user, name=data["name"], method=data["method"], guardian=data["guardian"],
-                told_at=data["told_at"], notes=data["notes"],
+                incident, actor=request.user, name=data["name"], method=data["method"],
+                guardian=data["guardian"], told_at=data["told_at"], notes=data["notes"],
             )  # fmt: skip
         except ValidationError as error:
-            forms.check(told, error)
+            add_errors(told, error)
         else:
             messages.success(request, "Recorded that parents or carers were told.")
             return redirect("incidents:detail", ref=incident.reference)
     elif which == "not-told" and not_told.is_valid():
         try:
-            actions.do_parents_not_told(incident, request.user, not_told.cleaned_data["reason"])
+            actions.do_parents_not_told(incident, actor=request.user, reason=not_told.cleaned_data["reason"])
         except ValidationError as error:
-            forms.check(not_told, error)
+            add_errors(not_told, error)
         else:
             messages.success(
                 request, "The decision not to tell parents or carers is recorded, with its reason."
@@ -612,21 +619,14 @@ def parents_view(request: StaffRequest, ref: str) -> HttpResponse:
 @GET_POST
 def close_view(request: StaffRequest, ref: str) -> HttpResponse:
     incident = _managed(request, ref)
-    form = forms.CloseForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_close(incident, request.user, **form.cleaned_data)
-        except ValidationError as error:
-            forms.check(form, error)
-        else:
-            messages.success(request, f"{incident} is closed.")
-            return redirect("incidents:detail", ref=incident.reference)
-    referred = incident.referrals.exists()
-    if referred:
+    form = forms.CloseForm(posted(request))
+    if incident.referrals.exists():
         del form.fields["not_referred_reason"]
-    return _form(
-        request, incident, form, f"Close {incident}", "Close the incident",
-        "Closing needs the outcome and its reasons; it can be reopened.",
+    return _incident_form(
+        request, incident, form,
+        lambda: actions.do_close(incident, actor=request.user, **form.cleaned_data),
+        said=f"{incident} is closed.", title=f"Close {incident}", button="Close the incident",
+        intro="Closing needs the outcome and its reasons; it can be reopened.",
     )  # fmt: skip
 
 
@@ -634,35 +634,28 @@ def close_view(request: StaffRequest, ref: str) -> HttpResponse:
 @GET_POST
 def reopen_view(request: StaffRequest, ref: str) -> HttpResponse:
     incident = _managed(request, ref)
-    form = forms.ReasonForm(_posted(request), label="Why reopen it?")
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_reopen(incident, request.user, form.cleaned_data["reason"])
-        except ValidationError as error:
-            forms.check(form, error)
-        else:
-            messages.success(request, f"{incident} is open again.")
-            return redirect("incidents:detail", ref=incident.reference)
-    return _form(request, incident, form, f"Reopen {incident}", "Reopen it")
+    form = ReasonForm(posted(request), label="Why reopen it?")
+    return _incident_form(
+        request, incident, form,
+        lambda: actions.do_reopen(incident, actor=request.user, reason=form.cleaned_data["reason"]),
+        said=f"{incident} is open again.", title=f"Reopen {incident}", button="Reopen it",
+    )  # fmt: skip
 
 
 @staff_view(IN_CHARGE)
 @GET_POST
 def archive_view(request: StaffRequest, ref: str) -> HttpResponse:
     incident = _managed(request, ref)
-    form = forms.ReasonForm(
-        _posted(request), label="Why was it raised in error?",
+    form = ReasonForm(
+        posted(request), label="Why was it raised in error?",
         help_text="An archived record leaves the log's lists and reports. It is not deleted.",
     )  # fmt: skip
-    if request.method == "POST" and form.is_valid():
-        try:
-            actions.do_archive(incident, request.user, form.cleaned_data["reason"])
-        except ValidationError as error:
-            forms.check(form, error)
-        else:
-            messages.success(request, f"{incident} is archived.")
-            return redirect("incidents:detail", ref=incident.reference)
-    return _form(request, incident, form, f"Archive {incident}", "Archive it", button_class="button-warning")
+    return _incident_form(
+        request, incident, form,
+        lambda: actions.do_archive(incident, actor=request.user, reason=form.cleaned_data["reason"]),
+        said=f"{incident} is archived.", title=f"Archive {incident}", button="Archive it",
+        button_class="button-warning",
+    )  # fmt: skip
 
 
 @staff_view(IN_CHARGE)
@@ -671,5 +664,5 @@ def looked_view(request: StaffRequest, ref: str) -> HttpResponse:
     """Who opened the record, when, and what they looked at."""
     incident = _managed(request, ref)
     views = RecordView.objects.filter(incident=incident).select_related("user")
-    page = Paginator(views, 100).get_page(request.GET.get("page"))
+    page = paginate(request, views, per_page=100)
     return render_page(request, "incidents/looked.html", {"incident": incident, "page": page})

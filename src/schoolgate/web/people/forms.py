@@ -7,11 +7,20 @@ import datetime as dt
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
-from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
+from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils import timezone
 
 from schoolgate.web.accounts.choices import Capability
+from schoolgate.web.core.actions import REASON_MAX
+from schoolgate.web.core.forms import (
+    DATE_FORMATS,
+    DATETIME_FORMATS,
+    DateInput,
+    DateTimeInput,
+    PlainModelForm,
+    ReasonForm,
+)
 from schoolgate.web.people import importing
 from schoolgate.web.people.choices import (
     TEMPORARY_KINDS,
@@ -39,41 +48,6 @@ if TYPE_CHECKING:
 
 class PlainForm(forms.Form):
     pass
-
-
-class PlainModelForm(forms.ModelForm):  # type: ignore[type-arg]
-    def _update_errors(self, errors: ValidationError) -> None:
-        # A model rule about a field this form does not show is said at the top of the form; one
-        # about a field the form has found wrong already is not said twice.
-        if hasattr(errors, "error_dict"):
-            moved: dict[str, list[ValidationError]] = {}
-            for name, messages in errors.error_dict.items():
-                if name in self.fields and self.has_error(name):
-                    continue
-                key = name if name in self.fields or name == NON_FIELD_ERRORS else NON_FIELD_ERRORS
-                moved.setdefault(key, []).extend(messages)
-            if not moved:
-                return
-            errors = ValidationError(moved)
-        super()._update_errors(errors)  # type: ignore[misc]
-
-
-class DateInput(forms.DateInput):
-    input_type = "date"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%d")
-
-
-class DateTimeInput(forms.DateTimeInput):
-    input_type = "datetime-local"
-
-    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
-        super().__init__(attrs, format="%Y-%m-%dT%H:%M")
-
-
-DATE_FORMATS = ["%Y-%m-%d", "%d/%m/%Y"]
-DATETIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M", "%d/%m/%Y %H:%M"]
 
 
 class PersonChoiceField(forms.ModelChoiceField):  # type: ignore[type-arg]
@@ -351,13 +325,18 @@ class LinkForm(PlainModelForm):
         return data
 
 
-class ArchiveForm(PlainForm):
-    reason = forms.CharField(
-        label="Why are you archiving this record?",
-        help_text="For example: left the school in July 2026, or added twice by mistake",
-        max_length=300,
-        error_messages={"required": "Say why you are archiving this record"},
-    )
+class ArchiveForm(ReasonForm):
+    """Why a person's record is archived: kept on the record (up to its 300 characters)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(
+            *args,
+            label="Why are you archiving this record?",
+            help_text="For example: left the school in July 2026, or added twice by mistake",
+            required_message="Say why you are archiving this record",
+            max_length=REASON_MAX,
+            **kwargs,
+        )
 
 
 class IdentityForm(PlainModelForm):
@@ -517,11 +496,42 @@ class UploadForm(PlainForm):
             "pupil's UPN. The pupils must be on record already, or in the pupils file of this upload"
         ),
     )
+    # Network user names (importing.UsernameSetting): only for those who may change network identities.
+    usernames = forms.ChoiceField(
+        label="Network user names of pupils and staff",
+        required=False,
+        initial="",
+        widget=forms.RadioSelect,
+        choices=(
+            ("", "Not in this upload"),
+            ("column", "From a column of the files (User name, Login, Network user name ...)"),
+            ("rule", "Made by a rule, for those who have none yet"),
+            ("both", "From the column where it has one, else made by the rule"),
+        ),
+        help_text=(
+            "They become each person's network identity, so that the filter knows them. Anyone who "
+            "has a user name already keeps it; a user name someone else has is a problem shown before "
+            "anything is imported."
+        ),
+    )
+    username_rule = forms.CharField(
+        label="The rule",
+        required=False,
+        max_length=100,
+        help_text=(
+            "{first}.{last} makes zoe.obrien of Zoë O'Brien; {initial}{last} makes zobrien; "
+            "{last:5} takes five letters, {last:hyphens} keeps a double-barrelled name's hyphen. "
+            "Accents are dropped, and apostrophes, spaces and hyphens left out; a clash gets a "
+            "number (jsmith, jsmith2)."
+        ),
+    )
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, may_name: bool = True, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for field in self.fields.values():
-            field.widget.attrs["accept"] = ".csv,text/csv"
+        for name in ("pupils", "staff", "parents"):
+            self.fields[name].widget.attrs["accept"] = ".csv,text/csv"
+        if not may_name:  # user names are the network manager's to give
+            del self.fields["usernames"], self.fields["username_rule"]
         self.texts: dict[str, tuple[bytes, str]] = {}
 
     def _clean_file(self, name: str) -> Any:
@@ -550,11 +560,27 @@ class UploadForm(PlainForm):
     def clean_parents(self) -> Any:
         return self._clean_file("parents")
 
+    def clean_username_rule(self) -> importing.UsernameRule | None:
+        text = self.cleaned_data.get("username_rule", "")
+        if self.cleaned_data.get("usernames") not in ("rule", "both"):
+            return None
+        try:
+            return importing.parse_rule(text)
+        except ValueError as exc:
+            raise ValidationError(str(exc)) from None
+
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or {}
         if not self.errors and not any(data.get(k) for k in ("pupils", "staff", "parents")):
             raise ValidationError("Choose at least one file to upload")
         return data
+
+    def username_setting(self) -> importing.UsernameSetting:
+        """What the upload asks of user names (none if the form has no such fields)."""
+        choice = self.cleaned_data.get("usernames", "")
+        return importing.UsernameSetting(
+            from_column=choice in ("column", "both"), rule=self.cleaned_data.get("username_rule")
+        )
 
     def files_to_keep(self) -> list[tuple[ImportKind, str, bytes, str]]:
         out = []

@@ -7,6 +7,14 @@ Two halves:
 - checking the rows against the school's records (`plan`): what would be created and what changed,
   and what is wrong, reading the database but writing nothing. `actions.do_import` writes a plan.
 
+Network user names (the names the proxy reports, which the published policy maps to each person's
+group) come with pupils and staff when the upload asks for them (`UsernameSetting`): from a column of
+the file, or made by a rule such as `{first}.{last}` or `{initial}{last}` from the names folded to
+plain lower-case ASCII (Zoë O'Brien-Smith: zoe.obriensmith), with a number added for a clash (jsmith,
+jsmith2) given out in the order of the MIS IDs, so that checking the same files twice gives the same
+names. A person who has a user name already keeps it; a name from a column that another person holds
+already is a problem of its row, never given to a second person.
+
 A problem names the row as the spreadsheet numbers it (the column names are row 1), the column as the
 file names it, and what is wrong in plain words: "Row 7, Date of Birth: 31/02/2015 is not a date".
 """
@@ -18,6 +26,7 @@ import csv
 import datetime as dt
 import io
 import re
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -27,8 +36,8 @@ from django.core.validators import validate_email
 from django.utils import timezone
 
 from schoolgate.web.accounts.choices import Capability
-from schoolgate.web.people.choices import ImportKind, KeyStage, PersonKind, Relationship
-from schoolgate.web.people.models import ClassGroup, GuardianLink, Person, YearGroup
+from schoolgate.web.people.choices import IdentityKind, ImportKind, KeyStage, PersonKind, Relationship
+from schoolgate.web.people.models import ClassGroup, GuardianLink, NetworkIdentity, Person, YearGroup
 
 if TYPE_CHECKING:
     from schoolgate.web.accounts.models import User
@@ -234,6 +243,17 @@ PARENT_COLUMNS = (
     ),
 )  # fmt: skip
 
+# Read only when the upload asks for user names from a column (`parse(..., usernames=True)`).
+USERNAME_COLUMN = Column(
+    "username", "User name",
+    (
+        "network user name", "network username", "user name", "username", "network login",
+        "network logon", "login", "login name", "logon name", "log on name", "sam account name",
+        "samaccountname", "ad user name", "ad username", "windows user name", "windows username",
+        "computer user name", "computer username", "proxy user name", "proxy username",
+    ),
+)  # fmt: skip
+
 COLUMNS: dict[ImportKind, tuple[Column, ...]] = {
     ImportKind.PUPILS: PUPIL_COLUMNS,
     ImportKind.STAFF: STAFF_COLUMNS,
@@ -426,6 +446,201 @@ def looks_like_upn(value: str) -> bool:
 
 
 # ---------------------------------------------------------------------------------------------------
+# Network user names
+
+USERNAME_MAX = 64  # room for any login a school's proxy reports (Active Directory's sAMAccountName: 20)
+_USERNAME_CHARS = re.compile(r"[a-z0-9._@$\\-]+")
+# What a spreadsheet would run as a formula, were the name ever exported to one again.
+_FORMULA_START = ("=", "+", "-", "@")
+
+
+def parse_username(text: str) -> str:
+    """A user name from the MIS's column, as the proxy reports it: lower case, and only letters,
+    digits and . _ - @ $ \\ (an Active Directory or LDAP login; `DOMAIN\\name` as some proxies
+    report it). Raises ValueError with what is wrong in words."""
+    value = text.strip()
+    if any(unicodedata.category(c) in ("Cc", "Cf", "Zl", "Zp") for c in value):
+        raise ValueError("has control characters in it: is the file damaged?")
+    if any(c.isspace() for c in value):
+        raise ValueError(f"{value}: a user name has no spaces")
+    if value.startswith(_FORMULA_START):
+        raise ValueError(f"{value}: a user name does not start with {value[0]}")
+    lowered = value.lower()
+    if not _USERNAME_CHARS.fullmatch(lowered):
+        raise ValueError(f"{value}: a user name is made of the letters a to z, digits and . _ - @ $ \\ only")
+    if len(lowered) > USERNAME_MAX:
+        raise ValueError(f"is longer than {USERNAME_MAX} characters")
+    return lowered
+
+
+# Letters that Unicode does not take apart into a letter and an accent.
+_FOLD = str.maketrans(
+    {
+        "ß": "ss", "ẞ": "ss", "æ": "ae", "Æ": "ae", "œ": "oe", "Œ": "oe", "ø": "o", "Ø": "o",
+        "ł": "l", "Ł": "l", "đ": "d", "Đ": "d", "ð": "d", "Ð": "d", "þ": "th", "Þ": "th", "ı": "i",
+        "ĸ": "k", "ŋ": "n", "Ŋ": "n", "ŧ": "t", "Ŧ": "t", "ħ": "h", "Ħ": "h",
+    }
+)  # fmt: skip
+
+
+def fold(text: str, keep_hyphens: bool = False) -> str:
+    """A name as a user name's part: accents dropped (é to e, ß to ss), lower case, and only a to z
+    and digits left: apostrophes, spaces and hyphens go (O'Brien: obrien, Smith-Jones: smithjones,
+    Mary Ann: maryann); with `keep_hyphens`, hyphens and spaces become one hyphen (smith-jones).
+    A name with no Latin letters at all folds to ""."""
+    decomposed = unicodedata.normalize("NFKD", text.translate(_FOLD))
+    plain = "".join(c for c in decomposed if not unicodedata.combining(c)).lower()
+    if keep_hyphens:
+        plain = re.sub(r"[\s\-\u2010-\u2015]+", "-", plain)
+        return re.sub(r"[^a-z0-9-]", "", plain).strip("-")
+    return re.sub(r"[^a-z0-9]", "", plain)
+
+
+_RULE_FIELDS = {
+    "first": "first", "firstname": "first", "forename": "first",
+    "last": "last", "lastname": "last", "surname": "last",
+    "initial": "initial", "firstinitial": "initial", "i": "initial",
+    "preferred": "preferred", "preferredname": "preferred",
+    "upn": "mis_id", "misid": "mis_id", "id": "mis_id",
+}  # fmt: skip
+_RULE_LITERAL = re.compile(r"[a-z0-9._@-]+")
+RULE_EXAMPLES = ("{first}.{last}", "{initial}{last}", "{last}{initial}", "{first}{last:1}", "{upn}")
+
+
+@dataclass(frozen=True)
+class RulePart:
+    literal: str = ""  # text as written, or
+    field: str = ""  # first, last, initial, preferred or mis_id
+    length: int = 0  # the first so many characters (0: all)
+    keep_hyphens: bool = False
+
+
+@dataclass(frozen=True)
+class UsernameRule:
+    """How a user name is made from a person's names: `{first}.{last}`, `{initial}{last}`, or in words
+    `firstname.lastname`. A field may take a length (`{last:5}`, the first five letters) or keep the
+    hyphens of a double-barrelled name (`{last:hyphens}`)."""
+
+    text: str
+    parts: tuple[RulePart, ...]
+
+    def make(self, person: Person) -> str:
+        """The user name for `person` before any clash: "" if the names give nothing to make it of."""
+        first = person.first_name
+        values = {
+            "first": first,
+            "last": person.last_name,
+            "initial": first,
+            "preferred": person.preferred_name or first,
+            "mis_id": person.mis_id,
+        }
+        out = []
+        made_of_names = False
+        for part in self.parts:
+            if not part.field:
+                out.append(part.literal)
+                continue
+            value = fold(values[part.field], part.keep_hyphens)
+            if part.field == "initial":
+                value = value[:1]
+            elif part.length:
+                value = value[: part.length]
+            made_of_names = made_of_names or bool(value)
+            out.append(value)
+        if not made_of_names:
+            return ""
+        name = "".join(out)
+        name = re.sub(r"([._@-])[._@-]+", r"\1", name)  # a part that folded to nothing leaves no ".."
+        return name.strip("._@-")
+
+
+def parse_rule(text: str) -> UsernameRule:
+    """`{first}.{last}`, `{initial}{last}`, `firstname.lastname` ...: raises ValueError, in words."""
+    given = " ".join(text.split())
+    if not given:
+        raise ValueError("write the rule, for example {first}.{last}")
+    if len(given) > 100:
+        raise ValueError("a rule is at most 100 characters")
+    value = given.lower()
+    if "{" not in value and "}" not in value:
+        # Words: firstname.lastname, initial.surname ...: each part between . _ - @ is a field's name.
+        pieces = re.split(r"([._@-]+)", value)
+        words = [p for i, p in enumerate(pieces) if i % 2 == 0 and p]
+        unknown = [w for w in words if w not in _RULE_FIELDS and not w.isdigit()]
+        if unknown:
+            raise ValueError(
+                f"{given}: {unknown[0]!r} is not a name we know: write the rule with braces, as "
+                "{first}.{last} or {initial}{last}"
+            )
+        value = "".join(
+            p if i % 2 or p.isdigit() else "{" + _RULE_FIELDS[p] + "}" for i, p in enumerate(pieces) if p
+        )
+    parts: list[RulePart] = []
+    position = 0
+    for match in re.finditer(r"\{([^{}]*)\}", value):
+        if match.start() > position:
+            parts.append(_literal(value[position : match.start()], given))
+        name, _, option = match.group(1).strip().partition(":")
+        field_name = _RULE_FIELDS.get(name.strip().replace(" ", "").replace("_", ""))
+        if field_name is None:
+            raise ValueError(
+                f"{given}: {{{name}}} is not a name we know: use {{first}}, {{last}}, {{initial}}, "
+                "{preferred} or {upn}"
+            )
+        option = option.strip()
+        if not option:
+            parts.append(RulePart(field=field_name))
+        elif option == "hyphens":
+            parts.append(RulePart(field=field_name, keep_hyphens=True))
+        elif option.isdigit() and 1 <= int(option) <= USERNAME_MAX:
+            parts.append(RulePart(field=field_name, length=int(option)))
+        else:
+            raise ValueError(
+                f"{given}: after {name}: write a number of letters ({{{name}:5}}) "
+                f"or hyphens ({{{name}:hyphens}})"
+            )
+        position = match.end()
+    if position < len(value):
+        parts.append(_literal(value[position:], given))
+    if not any(p.field for p in parts):
+        raise ValueError(f"{given}: the rule uses no name: put {{first}}, {{last}} or {{initial}} in it")
+    return UsernameRule(given, tuple(parts))
+
+
+def _literal(text: str, given: str) -> RulePart:
+    if "{" in text or "}" in text:
+        raise ValueError(f"{given}: a brace is not closed")
+    if not _RULE_LITERAL.fullmatch(text):
+        raise ValueError(f"{given}: between the names, use only letters, digits and . _ - @ ({text!r})")
+    return RulePart(literal=text)
+
+
+@dataclass(frozen=True)
+class UsernameSetting:
+    """What an upload asks of user names: none (the default), from the files' user name column, by a
+    rule, or both (the column where it has a name, the rule for the rest)."""
+
+    from_column: bool = False
+    rule: UsernameRule | None = None
+
+    @property
+    def wanted(self) -> bool:
+        return self.from_column or self.rule is not None
+
+    def describe(self) -> str:
+        if self.from_column and self.rule:
+            return f"from the user name column, else made by the rule {self.rule.text}"
+        if self.from_column:
+            return "from the user name column"
+        if self.rule:
+            return f"made by the rule {self.rule.text}"
+        return "not imported"
+
+
+NO_USERNAMES = UsernameSetting()
+
+
+# ---------------------------------------------------------------------------------------------------
 # Rows
 
 
@@ -487,13 +702,15 @@ def _text(value: str) -> str:
 _LIMITS = {
     "mis_id": 50, "first_name": 100, "last_name": 100, "preferred_name": 100, "title": 20,
     "job_title": 100, "email": 254, "phone": 40, "class_name": 50, "contact_id": 50, "child": 50,
+    "username": USERNAME_MAX,
 }  # fmt: skip
 
 
-def parse(kind: ImportKind, text: str, today: dt.date | None = None) -> ParsedFile:
+def parse(kind: ImportKind, text: str, today: dt.date | None = None, usernames: bool = False) -> ParsedFile:
     """The rows of one CSV export, each value cleaned and checked on its own (dates are dates, years
     are years, nothing too long, nothing needed missing, no identifier twice); checks against the
-    school's records come later (`plan`)."""
+    school's records come later (`plan`). With `usernames`, a pupils or staff file's user name column
+    is read too (`USERNAME_COLUMN`); else it is one of the columns not read."""
     parsed = ParsedFile(kind)
     lines = text.split("\n", 1)
     try:
@@ -512,7 +729,10 @@ def parse(kind: ImportKind, text: str, today: dt.date | None = None) -> ParsedFi
         by_name.setdefault(normalise_header(header), index)
     index_of: dict[str, int] = {}
     used: set[int] = set()
-    for column in COLUMNS[kind]:
+    wanted = COLUMNS[kind]
+    if usernames and kind in (ImportKind.PUPILS, ImportKind.STAFF):
+        wanted = (*wanted, USERNAME_COLUMN)
+    for column in wanted:
         for name in column.names:
             if name in by_name and by_name[name] not in used:
                 index_of[column.field] = by_name[name]
@@ -610,6 +830,8 @@ def _clean(kind: ImportKind, name: str, value: str, row: Row, today: dt.date | N
             except ValidationError:
                 raise ValueError(f"{value} is not an email address") from None
             row.values[name] = value
+        elif name == "username":
+            row.values[name] = parse_username(value)
         elif name in ("mis_id", "child", "contact_id"):
             row.values[name] = value.upper() if name != "contact_id" else value
         else:
@@ -675,6 +897,10 @@ class FilePlan:
     links_created: list[Change] = field(default_factory=list)
     links_updated: list[Change] = field(default_factory=list)
     links_unchanged: int = 0
+    # Pupils and staff: each row without a problem, its person and the user name its column gives.
+    people: list[tuple[int, Person, str]] = field(default_factory=list)
+    identities_created: list[Change] = field(default_factory=list)  # new user names (NetworkIdentity)
+    identities_kept: int = 0  # people in the file who have their user name already
 
     @property
     def sorted_problems(self) -> list[Problem]:
@@ -692,6 +918,7 @@ class FilePlan:
 @dataclass
 class Plan:
     files: list[FilePlan] = field(default_factory=list)
+    usernames: UsernameSetting = NO_USERNAMES
     years_created: list[YearGroup] = field(default_factory=list)
     classes_created: list[ClassGroup] = field(default_factory=list)
     classes_updated: list[Change] = field(default_factory=list)
@@ -711,10 +938,18 @@ class Plan:
             + len(self.classes_created)
             + len(self.classes_updated)
             + sum(
-                len(f.created) + len(f.updated) + len(f.links_created) + len(f.links_updated)
+                len(f.created)
+                + len(f.updated)
+                + len(f.links_created)
+                + len(f.links_updated)
+                + len(f.identities_created)
                 for f in self.files
             )
         )
+
+    @property
+    def identities_created(self) -> list[Change]:
+        return [c for f in self.files for c in f.identities_created]
 
     def summary(self) -> str:
         """What the import does, in one line."""
@@ -728,6 +963,9 @@ class Plan:
             links = len(f.links_created) + len(f.links_updated)
             if links:
                 parts.append(f"{links:,} link{'s' if links != 1 else ''} to children")
+        names = len(self.identities_created)
+        if names:
+            parts.append(f"{names:,} network user name{'s' if names != 1 else ''}")
         if self.years_created:
             parts.append(f"{len(self.years_created)} year group{'s' if len(self.years_created) != 1 else ''}")
         classes = len(self.classes_created) + len(self.classes_updated)
@@ -865,17 +1103,19 @@ def plan(
     user: User,
     files: Sequence[tuple[ImportKind, str, str]],
     today: dt.date | None = None,
+    usernames: UsernameSetting = NO_USERNAMES,
 ) -> Plan:
     """What importing `files` ((kind, file name, text), at most one of each kind) would do at
     `school`, and every problem in them. Reads the school's records; writes nothing. Pupils are
-    planned first, so that a parents file may name pupils of the pupils file uploaded with it."""
+    planned first, so that a parents file may name pupils of the pupils file uploaded with it; user
+    names last, once everyone is known (`usernames`)."""
     context = _Context(school, user)
     if today is not None:
         context.today = today
-    result = Plan()
+    result = Plan(usernames=usernames)
     order = {ImportKind.PUPILS: 0, ImportKind.STAFF: 1, ImportKind.PARENTS: 2}
     for kind, filename, text in sorted(files, key=lambda f: order[f[0]]):
-        parsed = parse(kind, text, context.today)
+        parsed = parse(kind, text, context.today, usernames=usernames.from_column)
         file_plan = FilePlan(kind, filename, parsed, problems=list(parsed.problems))
         bad_rows = {p.row for p in parsed.problems}
         rows = [r for r in parsed.rows if r.number not in bad_rows]
@@ -891,6 +1131,7 @@ def plan(
         result.files.append(file_plan)
     result.years_created = context.new_years
     result.classes_created = context.new_classes
+    _plan_usernames(context, result)
     return result
 
 
@@ -943,6 +1184,7 @@ def _plan_pupils(context: _Context, file_plan: FilePlan, rows: list[Row], result
         if problems:
             file_plan.problems.extend(problems)
             continue
+        file_plan.people.append((row.number, person, row.get("username")))
         if change.created:
             file_plan.created.append(change)
         elif change.changes:
@@ -971,7 +1213,9 @@ def _plan_staff(context: _Context, file_plan: FilePlan, rows: list[Row]) -> None
         problems = _model_problems(person, row.number, parsed.columns)
         if problems:
             file_plan.problems.extend(problems)
-        elif change.created:
+            continue
+        file_plan.people.append((row.number, person, row.get("username")))
+        if change.created:
             file_plan.created.append(change)
         elif change.changes:
             file_plan.updated.append(change)
@@ -1115,3 +1359,122 @@ def _plan_parents(context: _Context, file_plan: FilePlan, rows: list[Row]) -> No
             file_plan.links_updated.append(link_change)
         else:
             file_plan.links_unchanged += 1
+
+
+_KIND_ORDER = {PersonKind.PUPIL: 0, PersonKind.STAFF: 1}
+
+
+def _holder(identity: NetworkIdentity) -> str:
+    person = identity.person
+    if person is None:
+        return (
+            f"the school's network identity \u201c{identity.label or identity.value}\u201d, which is no one's"
+        )
+    left = ", archived" if person.archived_at is not None else ""
+    return f"{person.full_name} ({person.get_kind_display().lower()}{left})"
+
+
+def _plan_usernames(context: _Context, result: Plan) -> None:
+    """The user names the upload gives pupils and staff (`Plan.usernames`), after their rows are
+    planned. Names from a column come first, each a problem of its row if another person (or a
+    network identity of no one) has it, or another row gives it too. Then the rule makes the rest,
+    for the people who have no user name yet, a number added for each clash (jsmith, jsmith2, ...)
+    in the order of the names made and then of the MIS IDs, so that the same files checked twice
+    give the same names whatever the order of their rows."""
+    setting = result.usernames
+    files = [f for f in result.files if f.kind in (ImportKind.PUPILS, ImportKind.STAFF)]
+    if not setting.wanted or not files:
+        return
+    if not context.user.can(Capability.IDENTITIES_CHANGE, context.school.pk):
+        for f in files:
+            f.problems.append(
+                Problem(1, "", "only the network manager may import network user names: upload the "
+                        "files again without them, or ask the network manager to")
+            )  # fmt: skip
+        return
+    held: dict[str, NetworkIdentity] = {
+        i.value.lower(): i
+        for i in NetworkIdentity.objects.restrict(context.user, Capability.IDENTITIES_CHANGE, context.school)
+        .filter(kind=IdentityKind.USERNAME)
+        .select_related("person")
+    }
+    named = {i.person_id for i in held.values() if i.person_id is not None}
+    given: dict[str, tuple[FilePlan, int]] = {}  # user name -> where this upload gives it
+
+    def add(file_plan: FilePlan, row: int, person: Person, name: str, note: str = "") -> None:
+        given[name] = (file_plan, row)
+        identity = NetworkIdentity(
+            school=context.school, kind=IdentityKind.USERNAME, value=name, person=person
+        )
+        change = Change(row, identity, None)
+        if note:
+            change.changes.append(("User name", "", note))
+        file_plan.identities_created.append(change)
+
+    wanting: list[tuple[FilePlan, int, Person]] = []
+    for file_plan in files:
+        column = file_plan.parsed.column("username")
+        if setting.from_column and setting.rule is None and not file_plan.parsed.has("username"):
+            if file_plan.parsed.headers:
+                file_plan.problems.append(
+                    Problem(1, "", "there is no user name column (User name, Login, Network user name ...): "
+                            "add it to the export, or upload again with user names made by a rule")
+                )  # fmt: skip
+            continue
+        for row, person, name in file_plan.people:
+            has_one = person.pk is not None and person.pk in named
+            if setting.from_column and name:
+                identity = held.get(name)
+                if identity is not None and person.pk is not None and identity.person_id == person.pk:
+                    file_plan.identities_kept += 1
+                elif identity is not None:
+                    file_plan.problems.append(
+                        Problem(row, column, f"{name} is already the user name of {_holder(identity)}")
+                    )
+                elif name in given:
+                    other, other_row = given[name]
+                    where = "" if other is file_plan else f" of {other.filename}"
+                    file_plan.problems.append(
+                        Problem(row, column, f"{name} is also on row {other_row}{where}")
+                    )
+                else:
+                    add(file_plan, row, person, name, "another user name" if has_one else "")
+            elif has_one:
+                file_plan.identities_kept += 1
+            elif setting.rule is not None:
+                wanting.append((file_plan, row, person))
+    if setting.rule is None:
+        return
+    made = sorted(
+        ((setting.rule.make(p), f, row, p) for f, row, p in wanting),
+        key=lambda m: (m[0], _KIND_ORDER.get(PersonKind(m[3].kind), 9), m[3].mis_id.upper(), m[2]),
+    )
+    for base, file_plan, row, person in made:
+        column = file_plan.parsed.column("username") if setting.from_column else ""
+        if not base:
+            file_plan.problems.append(
+                Problem(
+                    row, column,
+                    f"no user name can be made of {person.first_name} {person.last_name} by the rule "
+                    f"{setting.rule.text}: give it in a user name column",
+                )
+            )  # fmt: skip
+            continue
+        if len(base) > USERNAME_MAX - 4:
+            file_plan.problems.append(
+                Problem(row, column, f"the user name {base[:20]}\u2026 would be longer than "
+                        f"{USERNAME_MAX - 4} characters: give it in a user name column, or a shorter "
+                        "rule ({last:20})")
+            )  # fmt: skip
+            continue
+        name, number = base, 1
+        while name in held or name in given:
+            number += 1
+            name = f"{base}{number}"
+        taken = held.get(base)
+        if name == base:
+            add(file_plan, row, person, name)
+        elif taken is not None:
+            add(file_plan, row, person, name, f"{base} is {_holder(taken)}'s")
+        else:
+            add(file_plan, row, person, name, f"{base} is row {given[base][1]}'s")

@@ -11,6 +11,7 @@ from django.db import models
 from django.utils import timezone
 
 from schoolgate.web.audit.models import Audited
+from schoolgate.web.core.models import Archivable, ArchivableQuerySet
 from schoolgate.web.people.choices import (
     TEMPORARY_KINDS,
     IdentityKind,
@@ -63,14 +64,14 @@ class ClassGroup(Audited, SchoolScoped):
         return self.name
 
 
-class PersonQuerySet(SchoolQuerySet["Person"]):
+class PersonQuerySet(ArchivableQuerySet["Person"]):
     def current(self) -> PersonQuerySet:
         """Not archived, and (for visitors, supply staff and community users) not yet expired."""
         now = timezone.now()
-        return self.filter(archived_at__isnull=True).exclude(expires_at__lte=now)
+        return self.unarchived().exclude(expires_at__lte=now)
 
 
-class Person(Audited, SchoolScoped):
+class Person(Archivable, Audited, SchoolScoped):
     """Anyone the school keeps a record of. Full names, never initials: the records must say who."""
 
     kind = models.CharField(max_length=20, choices=PersonKind.choices, db_index=True)
@@ -112,8 +113,6 @@ class Person(Audited, SchoolScoped):
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="person"
     )
-    archived_at = models.DateTimeField(null=True, blank=True)
-    archive_reason = models.CharField(max_length=300, blank=True)
 
     objects = PersonQuerySet.as_manager()
 
@@ -263,6 +262,9 @@ class ImportBatch(Audited, SchoolScoped):
     status = models.CharField(max_length=20, choices=ImportStatus.choices, default=ImportStatus.CHECKED)
     imported_at = models.DateTimeField(null=True, blank=True)
     summary = models.CharField(max_length=300, blank=True, help_text="What the import did, in words")
+    # Network user names (importing.UsernameSetting): from the files' user name column, by a rule, or both.
+    usernames_from_column = models.BooleanField(default=False)
+    username_rule = models.CharField(max_length=100, blank=True, help_text="Such as {first}.{last}")
 
     objects = SchoolQuerySet["ImportBatch"].as_manager()
 

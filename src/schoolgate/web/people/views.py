@@ -6,19 +6,20 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.paginator import Paginator
 from django.db import DatabaseError
-from django.db.models import Count, Prefetch, Q, QuerySet
-from django.http import HttpResponse, HttpResponseRedirect
-from django.shortcuts import get_object_or_404, redirect, render
+from django.db.models import Count, Prefetch, QuerySet
+from django.http import Http404, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404, redirect
 from django.urls import reverse
 from django.utils import timezone
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_POST
 
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.core.access import StaffRequest, staff_view
+from schoolgate.web.core.views import GET_POST, form_page, paginate, posted, render_page
 from schoolgate.web.people import actions
 from schoolgate.web.people.choices import TEMPORARY_KINDS, IdentityKind, ImportStatus, PersonKind
+from schoolgate.web.people.filters import IdentityFilter, PeopleFilter
 from schoolgate.web.people.forms import (
     ArchiveForm,
     ClassForm,
@@ -39,8 +40,6 @@ from schoolgate.web.people.models import (
     YearGroup,
 )
 
-GET_POST = require_http_methods(["GET", "POST"])
-
 KIND_HINTS = {
     PersonKind.PUPIL: "On roll at the school",
     PersonKind.STAFF: "Employed by the school, teaching or not",
@@ -50,32 +49,6 @@ KIND_HINTS = {
     PersonKind.COMMUNITY: "Using the school's network out of hours: a club, a class, a letting",
     PersonKind.PARENT: "A parent or carer of a pupil",
 }
-
-
-def _page(request: StaffRequest, template: str, context: dict[str, Any], status: int = 200) -> HttpResponse:
-    """Render a people page, with what the people sub-navigation and the buttons need."""
-    user, school = request.user, request.school
-    can = {
-        "change": user.can(Capability.PEOPLE_CHANGE, school),
-        "identities": user.can(Capability.IDENTITIES_CHANGE, school),
-    }
-    sections = [
-        ("People", reverse("people:list"), True),
-        ("Year groups and classes", reverse("people:groups"), True),
-        ("Network identities", reverse("people:identities"), True),
-        ("Import from the MIS", reverse("people:import"), can["change"]),
-    ]
-    path = request.path
-    current = max((url for _, url, shown in sections if shown and path.startswith(url)), key=len, default="")
-    subnav = [
-        {"label": label, "url": url, "current": url == current} for label, url, shown in sections if shown
-    ]
-    return render(request, template, {**context, "can": can, "subnav": subnav}, status=status)
-
-
-def _posted(request: StaffRequest) -> Any:
-    """The form's data when the form was sent, even empty (so that an empty form says what it lacks)."""
-    return request.POST if request.method == "POST" else None
 
 
 def _people(request: StaffRequest, capability: Capability = Capability.PEOPLE_VIEW) -> PersonQuerySet:
@@ -89,37 +62,10 @@ def _people(request: StaffRequest, capability: Capability = Capability.PEOPLE_VI
 @staff_view(Capability.PEOPLE_VIEW)
 @GET_POST
 def list_view(request: StaffRequest) -> HttpResponse:
-    people = _people(request)
-    show = request.GET.get("show", "")
-    if show == "archived":
-        people = people.exclude(pk__in=people.current().values("pk"))
-    else:
-        show = ""
-        people = people.current()
-    kind = request.GET.get("kind", "")
-    if kind in PersonKind.values:
-        people = people.filter(kind=kind)
-    else:
-        kind = ""
-    group: YearGroup | ClassGroup | None = None
-    year, klass = request.GET.get("year", ""), request.GET.get("class", "")
-    if year.isascii() and year.isdigit():
-        years = YearGroup.objects.restrict(request.user, Capability.PEOPLE_VIEW, request.school)
-        group = get_object_or_404(years, pk=int(year))
-        people = people.filter(year_group=group)
-    elif klass.isascii() and klass.isdigit():
-        classes = ClassGroup.objects.restrict(request.user, Capability.PEOPLE_VIEW, request.school)
-        group = get_object_or_404(classes, pk=int(klass))
-        people = people.filter(class_group=group)
-    query = " ".join(request.GET.get("q", "").split())[:100]
-    for word in query.split():
-        people = people.filter(
-            Q(first_name__icontains=word)
-            | Q(last_name__icontains=word)
-            | Q(preferred_name__icontains=word)
-            | Q(mis_id__iexact=word)
-            | Q(email__iexact=word)
-        )
+    filters = PeopleFilter(request.GET, _people(request), request=request)
+    if filters.not_found():
+        raise Http404("no such year group or class at this school")
+    people = filters.qs
     people = people.select_related("year_group", "class_group").prefetch_related(
         Prefetch(
             "child_links",
@@ -127,18 +73,8 @@ def list_view(request: StaffRequest) -> HttpResponse:
             to_attr="children",
         )
     )
-    page = Paginator(people, 50).get_page(request.GET.get("page"))
-    context = {
-        "page": page,
-        "kind": kind,
-        "q": query,
-        "show": show,
-        "kinds": PersonKind.choices,
-        "group": group,
-        "year": year if year.isdigit() else "",
-        "class": klass if klass.isdigit() and not year.isdigit() else "",
-    }
-    return _page(request, "people/list.html", context)
+    context = {"page": paginate(request, people), "kinds": PersonKind.choices, **filters.chosen()}
+    return render_page(request, "people/list.html", context)
 
 
 @staff_view(Capability.PEOPLE_VIEW)
@@ -153,7 +89,7 @@ def detail_view(request: StaffRequest, pk: int) -> HttpResponse:
         "visitors": person.visitors.filter(pk__in=_people(request).current().values("pk")),
         "expired": person.expires_at is not None and person.expires_at <= timezone.now(),
     }
-    return _page(request, "people/detail.html", context)
+    return render_page(request, "people/detail.html", context)
 
 
 @staff_view(Capability.PEOPLE_CHANGE)
@@ -163,14 +99,23 @@ def add_view(request: StaffRequest) -> HttpResponse:
     kind = request.GET.get("kind", "")
     if kind not in PersonKind.values:
         kinds = [(value, label, KIND_HINTS[PersonKind(value)]) for value, label in PersonKind.choices]
-        return _page(request, "people/add_choose.html", {"kinds": kinds, "missing": "kind" in request.GET})
-    form = PersonForm(_posted(request), kind=kind, school=request.school, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        person = actions.do_save_person(form.save(commit=False), request.user, link=form.link())
+        return render_page(
+            request, "people/add_choose.html", {"kinds": kinds, "missing": "kind" in request.GET}
+        )
+    form = PersonForm(posted(request), kind=kind, school=request.school, user=request.user)
+
+    def added(person: Person) -> HttpResponse:
         messages.success(request, f"{person.full_name} was added.")
         return redirect("people:detail", pk=person.pk)
-    context = {"form": form, "kind": PersonKind(kind), "person": None, "temporary": kind in TEMPORARY_KINDS}
-    return _page(request, "people/person_form.html", context)
+
+    return form_page(
+        request,
+        form,
+        lambda: actions.do_save_person(form.save(commit=False), actor=request.user, link=form.link()),
+        done=added,
+        template="people/person_form.html",
+        context={"kind": PersonKind(kind), "person": None, "temporary": kind in TEMPORARY_KINDS},
+    )
 
 
 @staff_view(Capability.PEOPLE_CHANGE)
@@ -178,14 +123,21 @@ def add_view(request: StaffRequest) -> HttpResponse:
 def edit_view(request: StaffRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(_people(request, Capability.PEOPLE_CHANGE), pk=pk)
     form = PersonForm(
-        _posted(request), instance=person, kind=person.kind, school=request.school, user=request.user
+        posted(request), instance=person, kind=person.kind, school=request.school, user=request.user
     )
-    if request.method == "POST" and form.is_valid():
-        actions.do_save_person(form.save(commit=False), request.user)
-        messages.success(request, f"{person.full_name}'s record was changed.")
-        return redirect("people:detail", pk=person.pk)
-    context = {"form": form, "kind": PersonKind(person.kind), "person": person}
-    return _page(request, "people/person_form.html", context)
+
+    def changed(saved: Person) -> HttpResponse:
+        messages.success(request, f"{saved.full_name}'s record was changed.")
+        return redirect("people:detail", pk=saved.pk)
+
+    return form_page(
+        request,
+        form,
+        lambda: actions.do_save_person(form.save(commit=False), actor=request.user),
+        done=changed,
+        template="people/person_form.html",
+        context={"kind": PersonKind(person.kind), "person": person},
+    )
 
 
 @staff_view(Capability.PEOPLE_CHANGE)
@@ -195,14 +147,22 @@ def archive_view(request: StaffRequest, pk: int) -> HttpResponse:
     if person.archived_at is not None:
         messages.info(request, f"{person.full_name}'s record is archived already.")
         return redirect("people:detail", pk=person.pk)
-    form = ArchiveForm(_posted(request))
-    if request.method == "POST" and form.is_valid():
-        actions.do_archive(person, request.user, form.cleaned_data["reason"])
+    form = ArchiveForm(posted(request))
+
+    def archived(_: Person) -> HttpResponse:
         messages.success(
             request, f"{person.full_name}'s record was archived. It stays here, out of the lists."
         )
         return redirect("people:detail", pk=person.pk)
-    return _page(request, "people/archive.html", {"form": form, "person": person})
+
+    return form_page(
+        request,
+        form,
+        lambda: actions.do_archive(person, actor=request.user, reason=form.cleaned_data["reason"]),
+        done=archived,
+        template="people/archive.html",
+        context={"person": person},
+    )
 
 
 @staff_view(Capability.PEOPLE_CHANGE)
@@ -210,7 +170,7 @@ def archive_view(request: StaffRequest, pk: int) -> HttpResponse:
 def restore_view(request: StaffRequest, pk: int) -> HttpResponse:
     person = get_object_or_404(_people(request, Capability.PEOPLE_CHANGE), pk=pk)
     if person.archived_at is not None:
-        actions.do_restore(person, request.user)
+        actions.do_restore(person, actor=request.user)
         messages.success(request, f"{person.full_name} is back in the lists.")
     return redirect("people:detail", pk=person.pk)
 
@@ -232,12 +192,20 @@ def link_add_view(request: StaffRequest, pk: int) -> HttpResponse:
         link.child = person
     else:
         link.guardian = person
-    form = LinkForm(_posted(request), instance=link, school=request.school, user=request.user, fixed=person)
-    if request.method == "POST" and form.is_valid():
-        saved = actions.do_save_link(form.save(commit=False), request.user)
+    form = LinkForm(posted(request), instance=link, school=request.school, user=request.user, fixed=person)
+
+    def linked(saved: GuardianLink) -> HttpResponse:
         messages.success(request, f"{saved.guardian} is linked to {saved.child}.")
         return redirect("people:detail", pk=person.pk)
-    return _page(request, "people/link_form.html", {"form": form, "person": person, "link": None})
+
+    return form_page(
+        request,
+        form,
+        lambda: actions.do_save_link(form.save(commit=False), actor=request.user),
+        done=linked,
+        template="people/link_form.html",
+        context={"person": person, "link": None},
+    )
 
 
 def _link(request: StaffRequest, pk: int) -> GuardianLink:
@@ -249,12 +217,20 @@ def _link(request: StaffRequest, pk: int) -> GuardianLink:
 @GET_POST
 def link_edit_view(request: StaffRequest, pk: int) -> HttpResponse:
     link = _link(request, pk)
-    form = LinkForm(_posted(request), instance=link, school=request.school, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        actions.do_save_link(form.save(commit=False), request.user)
-        messages.success(request, f"The link between {link.guardian} and {link.child} was changed.")
-        return redirect("people:detail", pk=link.child_id)
-    return _page(request, "people/link_form.html", {"form": form, "person": link.child, "link": link})
+    form = LinkForm(posted(request), instance=link, school=request.school, user=request.user)
+
+    def changed(saved: GuardianLink) -> HttpResponse:
+        messages.success(request, f"The link between {saved.guardian} and {saved.child} was changed.")
+        return redirect("people:detail", pk=saved.child_id)
+
+    return form_page(
+        request,
+        form,
+        lambda: actions.do_save_link(form.save(commit=False), actor=request.user),
+        done=changed,
+        template="people/link_form.html",
+        context={"person": link.child, "link": link},
+    )
 
 
 @staff_view(Capability.PEOPLE_CHANGE)
@@ -263,10 +239,10 @@ def link_remove_view(request: StaffRequest, pk: int) -> HttpResponse:
     link = _link(request, pk)
     if request.method == "POST":
         child = link.child
-        actions.do_remove_link(link, request.user)
+        actions.do_remove_link(link, actor=request.user)
         messages.success(request, f"{link.guardian} is no longer linked to {child}. Both records stay.")
         return redirect("people:detail", pk=child.pk)
-    return _page(request, "people/link_remove.html", {"link": link})
+    return render_page(request, "people/link_remove.html", {"link": link})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -280,23 +256,13 @@ def _identities(request: StaffRequest, capability: Capability) -> QuerySet[Netwo
 @staff_view(Capability.PEOPLE_VIEW)
 @GET_POST
 def identities_view(request: StaffRequest) -> HttpResponse:
-    identities = _identities(request, Capability.PEOPLE_VIEW).select_related("person")
-    kind = request.GET.get("kind", "")
-    if kind in IdentityKind.values:
-        identities = identities.filter(kind=kind)
-    else:
-        kind = ""
-    query = " ".join(request.GET.get("q", "").split())[:100]
-    for word in query.split():
-        identities = identities.filter(
-            Q(value__icontains=word)
-            | Q(label__icontains=word)
-            | Q(person__first_name__icontains=word)
-            | Q(person__last_name__icontains=word)
-        )
-    page = Paginator(identities.order_by("kind", "value"), 50).get_page(request.GET.get("page"))
-    context = {"page": page, "kind": kind, "q": query, "kinds": IdentityKind.choices}
-    return _page(request, "people/identities.html", context)
+    filters = IdentityFilter(
+        request.GET, _identities(request, Capability.PEOPLE_VIEW).select_related("person"), request=request
+    )
+    identities = filters.qs
+    page = paginate(request, identities.order_by("kind", "value"))
+    context = {"page": page, "kinds": IdentityKind.choices, **filters.chosen()}
+    return render_page(request, "people/identities.html", context)
 
 
 @staff_view(Capability.IDENTITIES_CHANGE)
@@ -311,13 +277,21 @@ def identity_add_view(request: StaffRequest) -> HttpResponse:
         person = get_object_or_404(_people(request, Capability.IDENTITIES_CHANGE), pk=int(given))
     identity = NetworkIdentity(school=request.school, person=person)
     form = IdentityForm(
-        _posted(request), instance=identity, school=request.school, user=request.user, person=person
+        posted(request), instance=identity, school=request.school, user=request.user, person=person
     )
-    if request.method == "POST" and form.is_valid():
-        saved = actions.do_save_identity(form.save(commit=False), request.user)
+
+    def added(saved: NetworkIdentity) -> HttpResponse:
         messages.success(request, f"{saved.get_kind_display()} {saved.value} was added.")
         return redirect(_identity_back(saved))
-    return _page(request, "people/identity_form.html", {"form": form, "person": person, "identity": None})
+
+    return form_page(
+        request,
+        form,
+        lambda: actions.do_save_identity(form.save(commit=False), actor=request.user),
+        done=added,
+        template="people/identity_form.html",
+        context={"person": person, "identity": None},
+    )
 
 
 def _identity_back(identity: NetworkIdentity) -> str:
@@ -332,13 +306,20 @@ def identity_edit_view(request: StaffRequest, pk: int) -> HttpResponse:
     identity = get_object_or_404(
         _identities(request, Capability.IDENTITIES_CHANGE).select_related("person"), pk=pk
     )
-    form = IdentityForm(_posted(request), instance=identity, school=request.school, user=request.user)
-    if request.method == "POST" and form.is_valid():
-        saved = actions.do_save_identity(form.save(commit=False), request.user)
+    form = IdentityForm(posted(request), instance=identity, school=request.school, user=request.user)
+
+    def changed(saved: NetworkIdentity) -> HttpResponse:
         messages.success(request, f"{saved.get_kind_display()} {saved.value} was changed.")
         return redirect(_identity_back(saved))
-    context = {"form": form, "person": identity.person, "identity": identity}
-    return _page(request, "people/identity_form.html", context)
+
+    return form_page(
+        request,
+        form,
+        lambda: actions.do_save_identity(form.save(commit=False), actor=request.user),
+        done=changed,
+        template="people/identity_form.html",
+        context={"person": identity.person, "identity": identity},
+    )
 
 
 @staff_view(Capability.IDENTITIES_CHANGE)
@@ -349,10 +330,10 @@ def identity_remove_view(request: StaffRequest, pk: int) -> HttpResponse:
     )
     if request.method == "POST":
         back = _identity_back(identity)
-        actions.do_remove_identity(identity, request.user)
+        actions.do_remove_identity(identity, actor=request.user)
         messages.success(request, f"{identity.get_kind_display()} {identity.value} was removed.")
         return HttpResponseRedirect(back)
-    return _page(request, "people/identity_remove.html", {"identity": identity})
+    return render_page(request, "people/identity_remove.html", {"identity": identity})
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -376,25 +357,30 @@ def groups_view(request: StaffRequest) -> HttpResponse:
         (c, counts_by_class.get(c.pk, 0))
         for c in classes.select_related("year_group").order_by("year_group__order", "name")
     ]
-    return _page(request, "people/groups.html", {"years": year_rows, "classes": class_rows})
+    return render_page(request, "people/groups.html", {"years": year_rows, "classes": class_rows})
 
 
 def _group_form(request: StaffRequest, form: YearGroupForm | ClassForm, what: str, obj: Any) -> HttpResponse:
-    if request.method == "POST" and form.is_valid():
+
+    def act() -> YearGroup | ClassGroup:
         saved = form.save(commit=False)
         if isinstance(saved, YearGroup):
-            actions.do_save_year_group(saved, request.user)
-        else:
-            actions.do_save_class(saved, request.user)
-        messages.success(request, f"{saved} was {'changed' if obj is not None else 'added'}.")
+            return actions.do_save_year_group(saved, actor=request.user)
+        return actions.do_save_class(saved, actor=request.user)
+
+    def saved(group: YearGroup | ClassGroup) -> HttpResponse:
+        messages.success(request, f"{group} was {'changed' if obj is not None else 'added'}.")
         return redirect("people:groups")
-    return _page(request, "people/group_form.html", {"form": form, "what": what, "obj": obj})
+
+    return form_page(
+        request, form, act, done=saved, template="people/group_form.html", context={"what": what, "obj": obj}
+    )
 
 
 @staff_view(Capability.PEOPLE_CHANGE)
 @GET_POST
 def year_add_view(request: StaffRequest) -> HttpResponse:
-    return _group_form(request, YearGroupForm(_posted(request), school=request.school), "year group", None)
+    return _group_form(request, YearGroupForm(posted(request), school=request.school), "year group", None)
 
 
 @staff_view(Capability.PEOPLE_CHANGE)
@@ -403,14 +389,14 @@ def year_edit_view(request: StaffRequest, pk: int) -> HttpResponse:
     year = get_object_or_404(
         YearGroup.objects.restrict(request.user, Capability.PEOPLE_CHANGE, request.school), pk=pk
     )
-    form = YearGroupForm(_posted(request), instance=year, school=request.school)
+    form = YearGroupForm(posted(request), instance=year, school=request.school)
     return _group_form(request, form, "year group", year)
 
 
 @staff_view(Capability.PEOPLE_CHANGE)
 @GET_POST
 def class_add_view(request: StaffRequest) -> HttpResponse:
-    form = ClassForm(_posted(request), school=request.school, user=request.user)
+    form = ClassForm(posted(request), school=request.school, user=request.user)
     return _group_form(request, form, "class", None)
 
 
@@ -420,7 +406,7 @@ def class_edit_view(request: StaffRequest, pk: int) -> HttpResponse:
     group = get_object_or_404(
         ClassGroup.objects.restrict(request.user, Capability.PEOPLE_CHANGE, request.school), pk=pk
     )
-    form = ClassForm(_posted(request), instance=group, school=request.school, user=request.user)
+    form = ClassForm(posted(request), instance=group, school=request.school, user=request.user)
     return _group_form(request, form, "class", group)
 
 
@@ -436,12 +422,18 @@ def _batches(request: StaffRequest) -> QuerySet[ImportBatch]:
 @GET_POST
 def import_view(request: StaffRequest) -> HttpResponse:
     """Upload the MIS exports; they are checked on the next page, and imported only when confirmed."""
-    form = UploadForm(_posted(request), request.FILES if request.method == "POST" else None)
+    form = UploadForm(
+        posted(request),
+        request.FILES if request.method == "POST" else None,
+        may_name=request.user.can(Capability.IDENTITIES_CHANGE, request.school.pk),
+    )
     if request.method == "POST" and form.is_valid():
-        batch = actions.do_upload(request.school, request.user, form.files_to_keep())
+        batch = actions.do_upload(
+            request.school, actor=request.user, files=form.files_to_keep(), usernames=form.username_setting()
+        )
         return redirect("people:import-preview", pk=batch.pk)
     recent = _batches(request).select_related("uploaded_by").prefetch_related("files")[:10]
-    return _page(request, "people/import_upload.html", {"form": form, "recent": recent})
+    return render_page(request, "people/import_upload.html", {"form": form, "recent": recent})
 
 
 def _preview(request: StaffRequest, batch: ImportBatch, plan: Any, status: int = 200) -> HttpResponse:
@@ -460,7 +452,7 @@ def _preview(request: StaffRequest, batch: ImportBatch, plan: Any, status: int =
         "files": files,
         "imported_before": [same[f.sha256] for f in files if f.sha256 in same],
     }
-    return _page(request, "people/import_preview.html", context, status=status)
+    return render_page(request, "people/import_preview.html", context, status=status)
 
 
 @staff_view(Capability.PEOPLE_CHANGE)
@@ -468,7 +460,7 @@ def _preview(request: StaffRequest, batch: ImportBatch, plan: Any, status: int =
 def import_preview_view(request: StaffRequest, pk: int) -> HttpResponse:
     batch = get_object_or_404(_batches(request).select_related("uploaded_by", "school"), pk=pk)
     if actions.batch_expired(batch):
-        actions.do_expire_batches(request.school, request.user)
+        actions.do_expire_batches(request.school, actor=request.user)
         batch.refresh_from_db()
     plan = actions.check_batch(batch, request.user) if batch.status == ImportStatus.CHECKED else None
     return _preview(request, batch, plan)
@@ -480,7 +472,7 @@ def import_confirm_view(request: StaffRequest, pk: int) -> HttpResponse:
     """Import a checked upload: checked again, then all of it or nothing."""
     batch = get_object_or_404(_batches(request).select_related("uploaded_by", "school"), pk=pk)
     try:
-        outcome = actions.do_import(batch, request.user)
+        outcome = actions.do_import(batch, actor=request.user)
     except DatabaseError:
         messages.error(
             request,

@@ -6,8 +6,9 @@ never removed, nothing a rule names is removed from under it, and no record of a
 linked in.
 
 Publishing renders the draft (`render.py`), checks it with Schoolgate's own policy loader and, when
-the compiled list index at `settings.INDEX_PATH` exists, compiles it against that index, exactly as
-`schoolgate policy check` does. A policy with any problem is never published. A published policy is
+the compiled list index at `settings.INDEX_PATH` exists, compiles it against that index (without it,
+every check that needs no lists is still made), exactly as `schoolgate policy check` does
+(policyfile/snapshot.py). A policy with any problem is never published. A published policy is
 recorded as a `PolicyVersion` (who, when, why) and in the audit trail, and written atomically where the
 gateways read it (`snapshot_path`):
 
@@ -22,14 +23,11 @@ Relative list paths in the file are relative to that directory, as for a policy 
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import difflib
 import hashlib
 import json
-import os
 import re
-import tempfile
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -37,20 +35,22 @@ from pathlib import Path
 from typing import Any
 
 from django.conf import settings
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import Max
 from django.utils import timezone
 
 from schoolgate.engine.decide import Decision, Request, decide, explain
-from schoolgate.engine.index import IndexFileError
-from schoolgate.engine.policy import CompiledPolicy, PolicyError, compile_policy
-from schoolgate.lists.compile import open_index
-from schoolgate.policyfile.errors import PolicyFileError, render_key
-from schoolgate.policyfile.load import PolicyFile, parse_policy
-from schoolgate.policyfile.locate import Locator
+from schoolgate.engine.policy import CompiledPolicy
+from schoolgate.policyfile.errors import ListIndexError, PolicyFileError, PolicyFitError
+from schoolgate.policyfile.load import PolicyFile, not_installed_words, parse_policy
+from schoolgate.policyfile.snapshot import compile_snapshot, load_snapshot
+from schoolgate.policyfile.write import write_policy
+from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.accounts.models import User
 from schoolgate.web.audit.choices import AuditAction
 from schoolgate.web.audit.trail import acting_as, record
+from schoolgate.web.core.actions import Operator, acting, require, save
 from schoolgate.web.policy import seed
 from schoolgate.web.policy.choices import DEFAULT_GROUP, Verdict
 from schoolgate.web.policy.models import (
@@ -71,12 +71,12 @@ from schoolgate.web.tenancy.models import School
 SEED_ACTOR = "system (policy editor set-up)"
 
 
-class ActionError(Exception):
-    """Something the editor never does, in words for the page."""
+class ActionError(ValidationError):
+    """Something the editor never does, in words for the page (a ValidationError: bad input)."""
 
 
-class LockedError(ActionError, PermissionError):
-    """A locked list or category was to be changed."""
+class LockedError(PermissionDenied):
+    """A locked list or category was to be changed: nobody may, whatever their role."""
 
 
 class InUseError(ActionError):
@@ -94,10 +94,12 @@ class Problem:
     key: str = ""  # "rules[3].categories[1]"
 
 
-class PublishError(Exception):
+class PublishError(ValidationError):
+    """The policy cannot be published: its problems, each with where it is (a ValidationError)."""
+
     def __init__(self, problems: Sequence[Problem]) -> None:
         self.problems = list(problems)
-        super().__init__("; ".join(p.message for p in self.problems))
+        super().__init__([p.message for p in self.problems])
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -154,10 +156,13 @@ def _same_school(school_id: int, *related: models.Model | None) -> None:
             raise ActionError("That belongs to another school")
 
 
-def save(
+def do_save(
     obj: Category | ListSource | FilterGroup | TimeWindow | SchoolDate | SiteList | SchoolPolicy,
+    *,
+    actor: User | Operator,
 ) -> None:
-    """Save a policy record (not a rule: `save_rule`)."""
+    """Save a policy record (not a rule: `do_save_rule`)."""
+    require(actor, Capability.POLICY_CHANGE, obj.school_id)
     refuse_locked(obj)
     if isinstance(obj, FilterGroup) and obj.pk is not None:
         stored = FilterGroup.objects.filter(pk=obj.pk).values_list("name", flat=True).first()
@@ -176,7 +181,7 @@ def save(
             f'The group "{DEFAULT_GROUP}" is for anyone the filter cannot identify: it must block '
             "when no rule matches"
         )
-    obj.save()
+    save(obj, actor=actor)
 
 
 def _categories_using(school_id: int, list_name: str) -> list[str]:
@@ -202,7 +207,12 @@ def rules_naming(obj: models.Model) -> list[Rule]:
     return list(found.order_by("position", "id"))
 
 
-def delete(obj: Category | ListSource | FilterGroup | TimeWindow | SchoolDate | SiteList) -> None:
+def do_delete(
+    obj: Category | ListSource | FilterGroup | TimeWindow | SchoolDate | SiteList, *, actor: User | Operator
+) -> None:
+    """Remove a row of the draft policy. Not archived: the draft is the editor's working copy, every
+    published version keeps its whole text, and the audit trail keeps the row as it was."""
+    require(actor, Capability.POLICY_CHANGE, obj.school_id)
     refuse_locked(obj)
     if isinstance(obj, FilterGroup) and obj.name == DEFAULT_GROUP:
         raise ActionError(f'The group "{DEFAULT_GROUP}" cannot be removed: unidentified users get it')
@@ -217,7 +227,8 @@ def delete(obj: Category | ListSource | FilterGroup | TimeWindow | SchoolDate | 
                 f'"{obj}" cannot be removed while categories draw on it: {", ".join(using)}. '
                 "Change those categories first."
             )
-    obj.delete()
+    with transaction.atomic(), acting(actor):
+        obj.delete()
 
 
 def _links(rule: Rule) -> dict[str, list[str]]:
@@ -228,26 +239,31 @@ def _links(rule: Rule) -> dict[str, list[str]]:
     }
 
 
-def save_rule(
+def do_save_rule(
     rule: Rule,
+    *,
+    actor: User | Operator,
     groups: Sequence[FilterGroup],
     categories: Sequence[Category],
     sites: Sequence[SiteList],
-    *,
     at_top: bool = False,
 ) -> None:
     """Save a rule and the groups, categories and site lists it names; their changes are written to
     the audit trail as a change of the rule."""
+    require(actor, Capability.POLICY_CHANGE, rule.school_id)
     _same_school(rule.school_id, rule.window, *groups, *categories, *sites)
     if rule.action == Verdict.ALLOW:
         locked = [c.name for c in categories if _is_locked(c)]
         if locked:
-            raise LockedError(
-                f"A rule cannot allow the locked categories {', '.join(locked)}: they block for everyone"
+            raise ActionError(
+                {
+                    "categories": f"A rule cannot allow the locked categories {', '.join(locked)}: "
+                    "they block for everyone"
+                }
             )
     if not rule.everyone and not groups:
-        raise ActionError("Choose the groups the rule applies to, or everyone")
-    with transaction.atomic():
+        raise ActionError({"who": "Choose the groups the rule applies to, or everyone"})
+    with transaction.atomic(), acting(actor):
         before = None
         if rule.pk is None:
             positions = Rule.objects.filter(school_id=rule.school_id).aggregate(
@@ -270,17 +286,22 @@ def save_rule(
             record(AuditAction.UPDATE, obj=rule, before=None, after=after)
 
 
-def delete_rule(rule: Rule) -> None:
-    with transaction.atomic():
+def do_delete_rule(rule: Rule, *, actor: User | Operator) -> None:
+    """Remove a rule from the draft (kept in the published versions and the audit trail)."""
+    require(actor, Capability.POLICY_CHANGE, rule.school_id)
+    with transaction.atomic(), acting(actor):
         links = _links(rule)
         if any(links.values()):
             record(AuditAction.UPDATE, obj=rule, before=links, after=None)
         rule.delete()
 
 
-def move_rule(rule: Rule, direction: str) -> bool:
+def do_move_rule(rule: Rule, *, actor: User | Operator, direction: str) -> bool:
     """Swap a rule with the one above ("up") or below ("down"); False if it is already at that end."""
-    with transaction.atomic():
+    require(actor, Capability.POLICY_CHANGE, rule.school_id)
+    if direction not in ("up", "down"):
+        raise ValidationError("Move a rule up or down")
+    with transaction.atomic(), acting(actor):
         rules = list(Rule.objects.filter(school_id=rule.school_id).order_by("position", "id"))
         n = next(i for i, r in enumerate(rules) if r.pk == rule.pk)
         other_n = n - 1 if direction == "up" else n + 1
@@ -299,15 +320,20 @@ def move_rule(rule: Rule, direction: str) -> bool:
         return True
 
 
-def add_member(member: GroupMember) -> None:
+def do_add_member(member: GroupMember, *, actor: User | Operator) -> None:
+    """Add a way into a group (a kind of person, a year group, a class, a person, an identity)."""
+    require(actor, Capability.POLICY_CHANGE, member.school_id)
     _same_school(
         member.school_id, member.group, member.year_group, member.class_group, member.person, member.identity
     )
-    member.save()
+    save(member, actor=actor)
 
 
-def remove_member(member: GroupMember) -> None:
-    member.delete()
+def do_remove_member(member: GroupMember, *, actor: User | Operator) -> None:
+    """Remove a way into a group (the people stay; only the draft's membership rule goes)."""
+    require(actor, Capability.POLICY_CHANGE, member.school_id)
+    with transaction.atomic(), acting(actor):
+        member.delete()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -428,8 +454,9 @@ def check_text(
     origins: dict[tuple[str | int, ...], Origin] | None = None,
     path: Path | None = None,
 ) -> Checked:
-    """Load `text` with the policy loader (as if it were the school's snapshot file, `path`) and, if
-    the index exists, compile it against the index, as `schoolgate policy check` does."""
+    """Load `text` with the policy loader (as if it were the school's snapshot file, `path`) and check
+    it as `schoolgate policy check` does (policyfile/snapshot.py): against the index if it exists,
+    else with every check that needs no lists."""
     origins = origins or {}
     path = path or snapshot_path(school)
     try:
@@ -442,21 +469,19 @@ def check_text(
             ]
         )
     index = index_path()
-    if not index.exists():
-        return Checked([], policy_file)
+    against_index = index.exists()  # without it, every check that needs no lists is still made
     try:
-        opened = open_index(index)
-    except (OSError, IndexFileError) as exc:
-        return Checked([Problem(f"the compiled lists at {index} cannot be opened: {exc}")], policy_file)
-    try:
-        return Checked([], policy_file, compile_policy(policy_file.policy, opened), against_index=True)
-    except PolicyError as exc:
-        locator = Locator(text)
+        snapshot = compile_snapshot(policy_file, index if against_index else None)
+    except ListIndexError as exc:
+        unopened = Problem(f"the compiled lists at {index} cannot be opened: {exc.reason}")
+        return Checked([unopened], policy_file)
+    except PolicyFitError as exc:
         problems = [
-            _problem(message, _origin(origins, key), locator.line(key), render_key(key))
-            for key, message in exc.problems
+            _problem(p.message, _origin(origins, _origin_key(p.key)), p.line or None, p.key)
+            for p in exc.problems
         ]
-        return Checked(problems, policy_file, against_index=True)
+        return Checked(problems, policy_file, against_index=against_index)
+    return Checked([], policy_file, snapshot.compiled, against_index=against_index)
 
 
 @dataclass
@@ -465,6 +490,9 @@ class Draft:
     rendered: Rendered
     problems: list[Problem]
     checked_against_index: bool
+    # Locked lists whose file is not on the server yet, each in words that say how to obtain it: not a
+    # problem (the draft publishes; the rest of the policy filters), but shown wherever the draft is.
+    lists_not_installed: list[str] = dataclasses.field(default_factory=list)
 
     @property
     def text(self) -> str:
@@ -481,7 +509,14 @@ def check_draft(school: School, *, settings: SchoolPolicy | None = None, path: P
     rows = load_rows(school, settings=settings)
     rendered = render(rows, index_path=index_path())
     checked = check_text(rendered.text, school, rendered.origins, path)
-    return Draft(rows, rendered, row_problems(rows) + checked.problems, checked.against_index)
+    missing = checked.policy_file.lists_not_installed if checked.policy_file is not None else ()
+    return Draft(
+        rows,
+        rendered,
+        row_problems(rows) + checked.problems,
+        checked.against_index,
+        [not_installed_words(d) for d in missing],
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -489,26 +524,9 @@ def check_draft(school: School, *, settings: SchoolPolicy | None = None, path: P
 
 
 def write_snapshot(path: Path, text: str) -> None:
-    """Write `text` to `path` so that a reader sees the old file or the new, never part of one: a
-    temporary file in the same directory, flushed to disk, then renamed over the old."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(text.encode("utf-8"))
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(temporary, 0o644)  # the gateways run as other users (proxy, unbound)
-        os.replace(temporary, path)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(temporary)
-        raise
-    directory = os.open(path.parent, os.O_RDONLY)
-    try:
-        os.fsync(directory)  # the rename itself survives a power cut
-    finally:
-        os.close(directory)
+    """Write `text` to `path` so that a gateway reads the old file or the new, never part of one
+    (`schoolgate.policyfile.write.write_policy`)."""
+    write_policy(path, text)
 
 
 def _publish_text(
@@ -557,8 +575,10 @@ def _reason(reason: str) -> str:
     return reason
 
 
-def publish(school: School, user: User, reason: str, expected_sha256: str) -> PolicyVersion:
+def do_publish(school: School, *, actor: User, reason: str, expected_sha256: str) -> PolicyVersion:
     """Publish the draft, if it is still the one the user checked (`expected_sha256`) and has no problem."""
+    require(actor, Capability.POLICY_CHANGE, school)
+    user = actor
     reason = _reason(reason)
     with transaction.atomic():
         ensure_policy(school)
@@ -578,11 +598,12 @@ def publish(school: School, user: User, reason: str, expected_sha256: str) -> Po
         return _publish_text(school, user, draft.text, reason, AuditAction.PUBLISH)
 
 
-def restore(school: School, user: User, version: PolicyVersion, reason: str) -> PolicyVersion:
+def do_restore(version: PolicyVersion, *, actor: User, reason: str) -> PolicyVersion:
     """Publish an earlier version's text again, as a new version. The editor's draft is not changed."""
+    school = version.school
+    require(actor, Capability.POLICY_CHANGE, school)
+    user = actor
     reason = _reason(reason)
-    if version.school_id != school.pk:
-        raise ActionError("That version belongs to another school")
     with transaction.atomic():
         ensure_policy(school)
         SchoolPolicy.objects.select_for_update().filter(school=school).first()
@@ -666,9 +687,7 @@ def try_url(
     draft: bool = False,
 ) -> list[UrlOutcome]:
     """The running policy's decision (and the draft's, if asked), each with its explanation. Loads and
-    compiles the snapshot as `schoolgate check` does, with the CLI's own functions."""
-    from schoolgate.cli import CommandError, _compile, _load
-
+    compiles the snapshot as `schoolgate check` does (policyfile/snapshot.py)."""
     path, index = snapshot_path(school), index_path()
     out: list[UrlOutcome] = []
     latest = PolicyVersion.objects.filter(school=school).order_by("-number").first()
@@ -681,10 +700,11 @@ def try_url(
         out.append(UrlOutcome(title, error=_no_index(path, index)))
     else:
         try:
-            compiled = _compile(_load(path), index)
-        except CommandError as exc:
+            compiled = load_snapshot(path, index).compiled
+        except PolicyFileError as exc:
             out.append(UrlOutcome(title, error=f"The running policy cannot be loaded: {exc}"))
         else:
+            assert compiled is not None  # an index was given
             out.append(_tested(title, compiled, url, user, address, group, at))
     if draft:
         out.append(_test_draft(school, url, user, address, group, at, path, index))
@@ -701,8 +721,6 @@ def _no_index(path: Path, index: Path) -> str:
 def _test_draft(
     school: School, url: str, user: str, address: str, group: str, at: datetime, path: Path, index: Path
 ) -> UrlOutcome:
-    from schoolgate.cli import CommandError, _compile
-
     title = "Draft (not published)"
     rows = load_rows(school)
     rendered = render(rows, index_path=index)
@@ -716,9 +734,10 @@ def _test_draft(
     if not index.exists():
         return UrlOutcome(title, error=_no_index(path, index))
     try:
-        compiled = _compile(policy_file, index)
-    except CommandError as exc:
+        compiled = compile_snapshot(policy_file, index).compiled
+    except PolicyFileError as exc:
         return UrlOutcome(title, error=f"The draft does not fit the compiled lists: {exc}")
+    assert compiled is not None  # an index was given
     tested = _tested(title, compiled, url, user, address, group, at)
     if tested.decision is not None and tested.decision.rule is not None:
         rule = rows.rules[tested.decision.rule - 1]

@@ -8,13 +8,11 @@ import contextlib
 import ipaddress
 import re
 from collections.abc import Sequence
-from datetime import datetime, tzinfo
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import re2
 from django import forms
 from django.db.models import Model, Q
-from django.utils import timezone
 
 from schoolgate.engine.lists import regex_error_text, regex_options, url_key
 from schoolgate.engine.urls import canonical_host
@@ -26,6 +24,7 @@ from schoolgate.policyfile.load import (
     list_roots,
     valid_block_page,
 )
+from schoolgate.web.core.forms import DateInput, LocalDateTimeField, ReasonForm
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import ClassGroup, NetworkIdentity, Person, YearGroup
 from schoolgate.web.policy.actions import snapshot_path
@@ -67,33 +66,6 @@ class LinesField(forms.Field):
             return []
         items = [str(v) for v in value] if isinstance(value, list | tuple) else str(value).splitlines()
         return list(dict.fromkeys(item.strip() for item in items if item.strip()))
-
-
-class LocalDateTimeField(forms.CharField):
-    """A date and time in the school's time zone (the browser's datetime-local input)."""
-
-    widget = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
-
-    def __init__(self, *args: Any, zone: tzinfo | None = None, **kwargs: Any) -> None:
-        self.zone = zone
-        super().__init__(*args, **kwargs)
-
-    def prepare_value(self, value: Any) -> Any:
-        if isinstance(value, datetime) and self.zone is not None:
-            return value.astimezone(self.zone).strftime("%Y-%m-%dT%H:%M")
-        return value
-
-    def clean(self, value: Any) -> datetime | None:
-        text = str(super().clean(value) or "").strip()
-        if not text:
-            return None
-        try:
-            found = datetime.fromisoformat(text.replace(" ", "T"))
-        except ValueError:
-            raise forms.ValidationError("Give a date and time, for example 2026-12-18 15:30") from None
-        if found.tzinfo is None:
-            found = found.replace(tzinfo=self.zone or timezone.get_current_timezone())
-        return found
 
 
 class SchoolForm(_ModelForm):
@@ -320,8 +292,8 @@ class SchoolDateForm(SchoolForm):
         fields = ("kind", "name", "first", "last")
         widgets: ClassVar[dict[str, Any]] = {
             "kind": forms.RadioSelect,
-            "first": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
-            "last": forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+            "first": DateInput(),
+            "last": DateInput(),
         }
         help_texts: ClassVar[dict[str, Any]] = {"last": "The same as the first day for a single day"}
 
@@ -618,22 +590,20 @@ class RuleForm(SchoolForm):
         return rule
 
 
-class ReasonForm(forms.Form):
-    reason = forms.CharField(
-        label="Why",
-        max_length=2000,
-        error_messages={"required": "Say why: the reason is kept with the version"},
-        widget=forms.Textarea(attrs={"rows": 3}),
-        help_text='Kept with the version and in the audit trail, for example "Year 6 need the D-Day film '
-        'for history this week"',
-    )
+class PublishForm(ReasonForm):
+    """Why the policy is published (or a version restored), and which draft was checked (`sha256`)."""
+
     sha256 = forms.CharField(widget=forms.HiddenInput, required=False)
 
-    def clean_reason(self) -> str:
-        reason = " ".join(str(self.cleaned_data["reason"]).split())
-        if not reason:
-            raise forms.ValidationError("Say why")
-        return reason
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(
+            *args,
+            label="Why",
+            help_text='Kept with the version and in the audit trail, for example "Year 6 need the D-Day '
+            'film for history this week"',
+            required_message="Say why: the reason is kept with the version",
+            **kwargs,
+        )
 
 
 class UrlTestForm(forms.Form):

@@ -3,8 +3,8 @@
 `load_rows(school)` reads everything the file needs in a fixed number of queries; `render(rows)` writes
 the text, the same bytes for the same rows: every section in a fixed order (lists, groups, windows,
 categories and site lists by name, locked categories first; identities by group; rules in their
-order), every string through `toml_string`, a TOML basic-string escaper, so that `tomllib` reads back
-exactly what was stored.
+order), through the policy file writer (`schoolgate.policyfile.write`, beside the reader), which
+escapes every string so that `tomllib` reads back exactly what was stored.
 
 Who is in a group becomes its `[[identities]]`: the people a group covers (everyone of a kind, a year
 group, a class, one person; current people only, not archived and not expired) bring their network
@@ -18,9 +18,8 @@ claim it in the same way are a `Conflict`, which `actions.check` reports and whi
 from __future__ import annotations
 
 import hashlib
-import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -29,6 +28,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from django.db.models import Q
 from django.utils import timezone
 
+from schoolgate.policyfile.write import TomlWriter
 from schoolgate.web.people.choices import IdentityKind
 from schoolgate.web.people.models import NetworkIdentity, Person
 from schoolgate.web.policy.choices import AlertLevel, DateKind, Day, MemberKind
@@ -55,8 +55,6 @@ __all__ = [
     "load_rows",
     "render",
     "render_policy",
-    "toml_key",
-    "toml_string",
 ]
 
 # Which way into a group wins when the same identity would come into two: the most specific.
@@ -70,83 +68,7 @@ SPECIFICITY: dict[str, int] = {
 DAY_CODES: tuple[str, ...] = tuple(Day.values)
 
 # ---------------------------------------------------------------------------------------------------------
-# TOML writing
-
-_BARE_KEY = re.compile(r"[A-Za-z0-9_-]+")
-_SHORT_ESCAPES = {'"': '\\"', "\\": "\\\\", "\b": "\\b", "\t": "\\t", "\n": "\\n", "\f": "\\f", "\r": "\\r"}
-
-
-def toml_string(text: str) -> str:
-    """`text` as a TOML basic string: quotes, backslashes and control characters escaped. A lone
-    surrogate (which no UTF-8 file can hold) becomes U+FFFD."""
-    out = ['"']
-    for char in text:
-        code = ord(char)
-        if char in _SHORT_ESCAPES:
-            out.append(_SHORT_ESCAPES[char])
-        elif code < 0x20 or code == 0x7F:
-            out.append(f"\\u{code:04X}")
-        elif 0xD800 <= code <= 0xDFFF:
-            out.append("\ufffd")
-        else:
-            out.append(char)
-    out.append('"')
-    return "".join(out)
-
-
-def toml_key(key: str) -> str:
-    """A key bare when TOML allows it, else quoted."""
-    return key if _BARE_KEY.fullmatch(key) else toml_string(key)
-
-
-TomlValue = str | bool | int | datetime | Sequence[str]
-_ONE_LINE = 100  # arrays longer than this are written one item a line
-
-
-def toml_value(value: TomlValue) -> str:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, int):
-        return str(value)
-    if isinstance(value, str):
-        return toml_string(value)
-    if isinstance(value, datetime):
-        return value.isoformat(timespec="seconds")
-    items = [toml_string(item) for item in value]
-    one_line = "[" + ", ".join(items) + "]"
-    if len(one_line) <= _ONE_LINE:
-        return one_line
-    return "[\n" + "".join(f"    {item},\n" for item in items) + "]"
-
-
-def _comment(text: str) -> str:
-    """A comment line: control characters (which would end the comment) become spaces."""
-    return "# " + "".join(" " if ord(c) < 0x20 or ord(c) == 0x7F else c for c in text)
-
-
-class _Writer:
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-
-    def blank(self) -> None:
-        if self.lines and self.lines[-1] != "":
-            self.lines.append("")
-
-    def comment(self, text: str) -> None:
-        self.lines.append(_comment(text))
-
-    def header(self, *names: str, array: bool = False) -> None:
-        self.blank()
-        dotted = ".".join(toml_key(n) for n in names)
-        self.lines.append(f"[[{dotted}]]" if array else f"[{dotted}]")
-
-    def pair(self, key: str, value: TomlValue) -> None:
-        self.lines.append(f"{toml_key(key)} = {toml_value(value)}")
-
-    def text(self) -> str:
-        while self.lines and self.lines[-1] == "":
-            self.lines.pop()
-        return "\n".join(self.lines) + "\n"
+# TOML writing: policyfile/write.py, beside the reader
 
 
 def compress_days(days: Iterable[str]) -> list[str]:
@@ -361,7 +283,7 @@ def school_zone(school: School) -> ZoneInfo:
 def render(rows: PolicyRows, *, index_path: Path | None = None) -> Rendered:
     """The policy file for `rows`. `index_path`, if given, is named in a comment (where the lists are
     compiled to)."""
-    w = _Writer()
+    w = TomlWriter()
     origins: dict[tuple[str | int, ...], Origin] = {}
     school = rows.school
     w.comment(f"Filtering policy for {school.name}, written by Schoolgate's policy editor.")

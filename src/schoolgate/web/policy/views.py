@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any, cast
 
 from django.contrib import messages
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Count
 from django.http import Http404, HttpResponse, HttpResponseNotAllowed
@@ -23,6 +24,8 @@ from django.utils import timezone
 
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.core.access import StaffRequest, staff_view
+from schoolgate.web.core.forms import add_errors
+from schoolgate.web.core.views import get_restricted, posted, restricted
 from schoolgate.web.policy import actions
 from schoolgate.web.policy.choices import MemberKind
 from schoolgate.web.policy.forms import (
@@ -30,7 +33,7 @@ from schoolgate.web.policy.forms import (
     GroupForm,
     ListSourceForm,
     MemberForm,
-    ReasonForm,
+    PublishForm,
     RuleForm,
     SchoolDateForm,
     SchoolForm,
@@ -69,12 +72,11 @@ def _locked(request: StaffRequest, obj: object) -> HttpResponse:
 def _restricted(
     model: type[models.Model], request: StaffRequest, capability: Capability = VIEW
 ) -> SchoolQuerySet[Any]:
-    queryset = cast(SchoolQuerySet[Any], model._default_manager.all())
-    return queryset.restrict(request.user, capability, request.school)
+    return restricted(model, request, capability)
 
 
 def _object(model: type[models.Model], request: StaffRequest, pk: int, capability: Capability = VIEW) -> Any:
-    return get_object_or_404(_restricted(model, request, capability), pk=pk)
+    return get_restricted(model, request, capability, pk=pk)
 
 
 def _n(count: int, one: str, many: str = "") -> str:
@@ -173,14 +175,17 @@ def changes_view(request: StaffRequest) -> HttpResponse:
 def publish_view(request: StaffRequest) -> HttpResponse:
     school = request.school
     actions.ensure_policy(school)
-    form = ReasonForm()
+    form = PublishForm()
     problems: list[actions.Problem] = []
     if request.method == "POST":
-        form = ReasonForm(request.POST)
+        form = PublishForm(request.POST)
         if form.is_valid():
             try:
-                version = actions.publish(
-                    school, request.user, form.cleaned_data["reason"], form.cleaned_data["sha256"]
+                version = actions.do_publish(
+                    school,
+                    actor=request.user,
+                    reason=form.cleaned_data["reason"],
+                    expected_sha256=form.cleaned_data["sha256"],
                 )
             except actions.PublishError as exc:
                 problems = exc.problems
@@ -195,7 +200,7 @@ def publish_view(request: StaffRequest) -> HttpResponse:
 
 
 def _publish_page(
-    request: StaffRequest, form: ReasonForm | None, refused: list[actions.Problem]
+    request: StaffRequest, form: PublishForm | None, refused: list[actions.Problem]
 ) -> HttpResponse:
     school = request.school
     path = actions.snapshot_path(school)
@@ -205,9 +210,9 @@ def _publish_page(
     old_name = f"running policy (version {latest.number})" if latest else "running policy"
     if form is not None:
         if not form.is_bound:
-            form = ReasonForm(initial={"sha256": draft.rendered.sha256})
+            form = PublishForm(initial={"sha256": draft.rendered.sha256})
         elif not form.errors:  # refused: keep the reason; the next try is of the draft as it is now
-            form = ReasonForm(
+            form = PublishForm(
                 initial={"reason": form.cleaned_data["reason"], "sha256": draft.rendered.sha256}
             )
     bad = bool(refused) or (form is not None and form.is_bound and bool(form.errors))
@@ -336,9 +341,9 @@ def _edit(request: StaffRequest, kind: Kind, obj: Any) -> HttpResponse:
         if form.is_valid():
             saved: Any = form.instance
             try:
-                actions.save(saved)
-            except actions.ActionError as exc:
-                form.add_error(None, str(exc))
+                actions.do_save(saved, actor=request.user)
+            except ValidationError as exc:
+                add_errors(form, exc)
             else:
                 messages.success(request, f'Saved the {kind.noun} "{saved}". {PUBLISH_HINT}')
                 return redirect(saved.get_absolute_url() if kind.key == "group" else kind.list_url)
@@ -373,9 +378,9 @@ def _delete_view(key: str) -> Callable[..., HttpResponse]:
             return _locked(request, obj)
         if request.method == "POST":
             try:
-                actions.delete(obj)
-            except actions.ActionError as exc:
-                messages.error(request, str(exc))
+                actions.do_delete(obj, actor=request.user)
+            except ValidationError as exc:
+                messages.error(request, " ".join(exc.messages))
                 return redirect(obj.get_absolute_url())
             messages.success(request, f'Removed the {kind.noun} "{obj}". {PUBLISH_HINT}')
             return redirect(kind.list_url)
@@ -410,7 +415,7 @@ def settings_view(request: StaffRequest) -> HttpResponse:
     if request.method == "POST":
         form = SettingsForm(request.POST, instance=policy_settings, school=request.school)
         if form.is_valid():
-            actions.save(policy_settings)
+            actions.do_save(policy_settings, actor=request.user)
             messages.success(request, f"Saved the policy settings. {PUBLISH_HINT}")
             return redirect("policy:overview")
         return _form_page(request, kind, form, policy_settings, status=400)
@@ -526,9 +531,9 @@ def member_add_view(request: StaffRequest, pk: int) -> HttpResponse:
     if form.is_valid():
         member = form.member()
         try:
-            actions.add_member(member)
-        except actions.ActionError as exc:
-            form.add_error(None, str(exc))
+            actions.do_add_member(member, actor=request.user)
+        except ValidationError as exc:
+            add_errors(form, exc)
         else:
             messages.success(request, f"Added {member.describe()} to {group}. {PUBLISH_HINT}")
             return redirect(group.get_absolute_url())
@@ -541,7 +546,7 @@ def member_remove_view(request: StaffRequest, pk: int, member: int) -> HttpRespo
         return HttpResponseNotAllowed(["POST"])
     group: FilterGroup = _object(FilterGroup, request, pk, CHANGE)
     found: GroupMember = get_object_or_404(_restricted(GroupMember, request, CHANGE), pk=member, group=group)
-    actions.remove_member(found)
+    actions.do_remove_member(found, actor=request.user)
     messages.success(request, f"Took {found.describe()} out of {group}. {PUBLISH_HINT}")
     return redirect(group.get_absolute_url())
 
@@ -601,9 +606,16 @@ def _rule_form(request: StaffRequest, rule: Rule | None) -> HttpResponse:
             saved = form.save()
             groups, categories, sites = form.chosen()
             try:
-                actions.save_rule(saved, groups, categories, sites, at_top=form.at_top)
-            except actions.ActionError as exc:
-                form.add_error(None, str(exc))
+                actions.do_save_rule(
+                    saved,
+                    actor=request.user,
+                    groups=groups,
+                    categories=categories,
+                    sites=sites,
+                    at_top=form.at_top,
+                )
+            except ValidationError as exc:
+                add_errors(form, exc)
             else:
                 messages.success(request, f'Saved the rule "{saved}". {PUBLISH_HINT}')
                 return redirect(f"{reverse('policy:rules')}#rule-{saved.pk}")
@@ -632,7 +644,7 @@ def rule_edit_view(request: StaffRequest, pk: int) -> HttpResponse:
 def rule_delete_view(request: StaffRequest, pk: int) -> HttpResponse:
     rule: Rule = _object(Rule, request, pk, CHANGE)
     if request.method == "POST":
-        actions.delete_rule(rule)
+        actions.do_delete_rule(rule, actor=request.user)
         messages.success(request, f'Removed the rule "{rule}". {PUBLISH_HINT}')
         return redirect("policy:rules")
     kind = Kind("rule", Rule, RuleForm, "rule", "policy:rules")
@@ -645,7 +657,7 @@ def rule_move_view(request: StaffRequest, pk: int) -> HttpResponse:
         return HttpResponseNotAllowed(["POST"])
     rule: Rule = _object(Rule, request, pk, CHANGE)
     direction = request.POST.get("direction", "")
-    if direction in ("up", "down") and actions.move_rule(rule, direction):
+    if direction in ("up", "down") and actions.do_move_rule(rule, actor=request.user, direction=direction):
         messages.success(request, f'Moved "{rule}" {direction}. {PUBLISH_HINT}')
     return redirect(f"{reverse('policy:rules')}#rule-{rule.pk}")
 
@@ -728,10 +740,10 @@ def restore_view(request: StaffRequest, number: int) -> HttpResponse:
     version = _version(request, number, CHANGE)
     school = request.school
     problems: list[actions.Problem] = []
-    form = ReasonForm(request.POST or None)
+    form = PublishForm(posted(request))
     if request.method == "POST" and form.is_valid():
         try:
-            restored = actions.restore(school, request.user, version, form.cleaned_data["reason"])
+            restored = actions.do_restore(version, actor=request.user, reason=form.cleaned_data["reason"])
         except actions.PublishError as exc:
             problems = exc.problems
         else:

@@ -23,11 +23,16 @@ def changes(entry: AuditEntry) -> list[tuple[str, Any, Any]]:
     return out
 
 
+# Models that moved to another app: their earlier entries keep the label they were written with (the
+# chain is never rewritten), and are named as the model is now.
+MOVED = {"incidents.misuse": "sanctions.misuse", "incidents.sanctionaction": "sanctions.sanctionaction"}
+
+
 @register.filter
 def record_kind(object_type: str) -> str:
     """ "people.person" -> "person": the model's own name for itself, in words."""
     try:
-        model = apps.get_model(object_type)
+        model = apps.get_model(MOVED.get(object_type, object_type))
     except (LookupError, ValueError):
         return object_type
     return str(model._meta.verbose_name)

@@ -1,0 +1,137 @@
+"""Reading the spool's JSON lines, as every reader of it does: whole lines only, a size cap, each line
+parsed and its format version checked, and every line left out said (to the caller, or on stderr for
+lines of a version this Schoolgate does not know).
+
+The spool is written by other processes, maybe other hosts, maybe a newer Schoolgate, and a file's
+last line may be cut short by a crash: every line is hostile until it has been parsed and checked
+against the schema.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any, BinaryIO, NamedTuple
+
+from schoolgate.activity import schema
+from schoolgate.activity.schema import KNOWN_VERSIONS, Field
+
+__all__ = ["Skipped", "Skips", "SpoolRecord", "fits", "parse_line", "whole_lines"]
+
+
+class SpoolRecord(NamedTuple):
+    """One record read back (an event, or a review request): where its line starts in its file and
+    where the next one starts (what an ingester stores to be idempotent on host, file and offset), and
+    the record itself, without the format version, which the reader has checked (an event without its
+    outcome's number, with the outcome's fields instead)."""
+
+    offset: int
+    end: int
+    record: dict[str, Any]
+
+
+class Skipped(NamedTuple):
+    """A line left out, where it is and why. `version` is set when the line is of a format version this
+    Schoolgate does not know: a newer gateway's, to be read by a newer Schoolgate, never to be lost."""
+
+    path: Path
+    offset: int
+    reason: str
+    version: object = None
+
+
+_JSON_TYPES: dict[str, tuple[type, ...]] = {"string": (str,), "integer": (int,), "number": (int, float)}
+
+
+def fits(record: dict[str, Any], fields: Iterable[Field]) -> str | None:
+    """Why `record` is not a line of `fields` (a required field missing, a field of the wrong JSON type),
+    or None. Keys the schema does not name are let through: a later version may add optional ones."""
+    for f in fields:
+        value = record.get(f.key)
+        if value is None:
+            if f.required:
+                return f"no {f.key!r}"
+            continue
+        if isinstance(value, bool) or not isinstance(value, _JSON_TYPES[f.type]):
+            return f"{f.key!r} is not a JSON {f.type}"
+    return None
+
+
+def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str, object]:
+    """A line as a JSON object of a known format version, its `v` taken out: (record, "", None); or
+    (None, why not, the unknown version if that is why)."""
+    try:
+        record = json.loads(raw)
+    except ValueError:
+        return None, "not JSON", None
+    if not isinstance(record, dict):
+        return None, "not a JSON object", None
+    version = record.pop(schema.VERSION_KEY, schema.UNVERSIONED)
+    if type(version) is not int or version not in KNOWN_VERSIONS:
+        return None, f"format version {version!r} is not one this Schoolgate reads", version
+    return record, "", None
+
+
+def whole_lines(file: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:
+    """(offset from where `file` stood, line) for every whole line of `file`, newline included; the
+    line is None when it is longer than `limit` (skipped without being held in memory). A last line
+    with no newline (cut short, or still being written) is not given."""
+    offset = 0
+    while True:
+        raw = file.readline(limit + 1)
+        if not raw.endswith(b"\n"):
+            if len(raw) <= limit:
+                return  # the end of the file, or a last line cut short
+            start = offset  # too long: find its end
+            offset += len(raw)
+            while True:
+                raw = file.readline(1024 * 1024)
+                offset += len(raw)
+                if not raw:
+                    return
+                if raw.endswith(b"\n"):
+                    break
+            yield start, None
+            continue
+        yield offset, raw
+        offset += len(raw)
+
+
+class Skips:
+    """The lines a reader of one file leaves out: each handed to `skipped`, or, without it, those of an
+    unknown format version counted and said on stderr once, when the reading ends (however it ends)."""
+
+    def __init__(self, path: Path, what: str, skipped: Callable[[Skipped], None] | None) -> None:
+        self.path = path
+        self.what = what  # "" for events, or what the lines are ("review requests ")
+        self.skipped = skipped
+        self.unknown: dict[object, int] = {}
+
+    def __call__(self, offset: int, reason: str, version: object = None) -> None:
+        if self.skipped is not None:
+            self.skipped(Skipped(self.path, offset, reason, version))
+        elif version is not None:
+            self.unknown[version] = self.unknown.get(version, 0) + 1
+
+    def __enter__(self) -> Skips:
+        return self
+
+    def __exit__(
+        self, kind: type[BaseException] | None, exc: BaseException | None, trace: TracebackType | None
+    ) -> None:
+        if not self.unknown:
+            return
+        counts = ", ".join(f"{count:,} of version {version!r}" for version, count in self.unknown.items())
+        known = ", ".join(str(v) for v in sorted(KNOWN_VERSIONS))
+        message = (
+            f"schoolgate activity: {self.path}: {self.what}{counts} left out: this Schoolgate reads format"
+            f" version {known} only; a newer Schoolgate reads them\n"
+        )
+        try:
+            sys.stderr.write(message)
+            sys.stderr.flush()
+        except (OSError, ValueError):
+            pass  # nowhere to say it

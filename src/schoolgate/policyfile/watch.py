@@ -1,0 +1,108 @@
+"""Noticing that the policy file or the list index changed: one way, for every process that reads them.
+
+The Squid helper, `rpz watch`, `dns-log` and the block page each keep a policy in memory and must load
+it again when it is published anew, and only then. `FileWatcher` looks at each file's identity first
+(device, inode, size, modification time: cheap, and an atomic rename — how `schoolgate` and the web
+editor publish — always gives a new inode); only when that changed does it read the file and compare
+a SHA-256 of its content with the last one seen. So:
+
+- a new file renamed over the old one is noticed, even within the same clock tick and at the same size;
+- a file edited in place is noticed (its size or modification time moves);
+- a file touched, or written again with the same bytes, is not a change: nothing is reloaded;
+- a file that disappears is a change (a reader then says what is wrong), and so is one that comes back.
+
+Only files up to `HASH_LIMIT` bytes are hashed (a policy file is a few kilobytes): a compiled index of
+hundreds of megabytes is compared by identity alone, which `lists compile` always changes (it renames
+a new file into place), so that no gateway reads the whole index again just to look.
+
+`look()` gives the state now; a reader takes it *before* loading and `settle()`s on it after, so that a
+change made while it was loading is noticed at the next look.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+
+__all__ = ["FileState", "FileWatcher"]
+
+_CHUNK = 1 << 20
+HASH_LIMIT = 4 << 20  # bytes: larger files are compared by identity only
+
+
+@dataclass(frozen=True, slots=True)
+class FileState:
+    """What one file was when looked at: its identity, and the hash of its content (None: no file)."""
+
+    identity: tuple[int, int, int, int] | None  # (device, inode, size, mtime in ns)
+    digest: bytes | None  # None too for a file larger than HASH_LIMIT
+
+    def same_content(self, other: FileState) -> bool:
+        """Whether the file holds what it held in `other` (a missing file is the same as a missing one)."""
+        if self.identity == other.identity:
+            return True
+        return self.digest is not None and self.digest == other.digest
+
+
+def _identity(path: Path) -> tuple[int, int, int, int] | None:
+    try:
+        st = path.stat()
+    except OSError:
+        return None
+    return (st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns)
+
+
+def _digest(path: Path, size: int) -> bytes | None:
+    if size > HASH_LIMIT:
+        return None
+    try:
+        with path.open("rb") as handle:
+            digest = hashlib.sha256()
+            while chunk := handle.read(_CHUNK):
+                digest.update(chunk)
+    except OSError:
+        return None
+    return digest.digest()
+
+
+class FileWatcher:
+    """Watches some files (the policy and its index) for a change of content."""
+
+    def __init__(self, *paths: Path) -> None:
+        self.paths = tuple(paths)
+        self._settled: tuple[FileState, ...] | None = None
+
+    def look(self) -> tuple[FileState, ...]:
+        """Each file's state now. A file whose identity is as last settled is not read again."""
+        states = []
+        for n, path in enumerate(self.paths):
+            identity = _identity(path)
+            known = self._settled[n] if self._settled is not None else None
+            if known is not None and identity == known.identity:
+                states.append(known)
+            else:
+                digest = _digest(path, identity[2]) if identity is not None else None
+                states.append(FileState(identity, digest))
+        return tuple(states)
+
+    def settle(self, states: tuple[FileState, ...]) -> None:
+        """Take `states` (from `look()`) as the files' state in force."""
+        self._settled = states
+
+    def changed(self) -> bool:
+        """Whether any file's content differs from the state settled on (always, before the first)."""
+        states = self.look()
+        if self._settled is None:
+            return True
+        if not all(now.same_content(then) for now, then in zip(states, self._settled, strict=True)):
+            return True
+        if states != self._settled:
+            # Touched, or written again with the same bytes: the same content, so no change; remember
+            # the new identity so that the file is not read again at every look.
+            self._settled = states
+        return False
+
+    def __repr__(self) -> str:
+        return f"FileWatcher({', '.join(os.fspath(path) for path in self.paths)})"

@@ -1,0 +1,618 @@
+"""`schoolgate backup` and `schoolgate restore`: the database, the evidence files and the published
+policies in one archive, and back onto an empty machine.
+
+The archive is a tar file (mode 0600: it holds every safeguarding record), written beside its final
+name and renamed into place only once it is whole, so that a backup that fails leaves no archive that
+looks good. Its members:
+
+- `database/schoolgate.sqlite3`: SQLite's own online backup of the database (consistent while the
+  web application runs), checked with `PRAGMA integrity_check`; or `database/schoolgate.pgdump`,
+  PostgreSQL's `pg_dump --format=custom`. Both keep every field exactly as stored, so the audit
+  trail's hash chain verifies after a restore (`restore` runs `audit verify` to show it);
+- `evidence/<aa>/<sha256>`: every file of the online safety log, each checked against the SHA-256
+  it is kept by;
+- `policies/<name>`: the published policy snapshots the gateways read;
+- `manifest.json`, last: the format version, Schoolgate's version, the database engine and its
+  migrations, and the SHA-256 and size of every other member.
+
+Safeguarding records that cannot be restored are not kept: if an evidence file is missing, unreadable
+or not the file it should be, or the database cannot be copied whole, the backup stops with what is
+wrong and writes no archive. `restore` refuses an archive whose members do not match its manifest
+(damaged or altered), one from another database engine or a newer Schoolgate, and a database that
+already holds records unless told (`force`).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import hashlib
+import io
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+import tempfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+
+from django.apps import apps
+from django.conf import settings
+from django.db import connections
+from django.db.migrations.recorder import MigrationRecorder
+
+import schoolgate
+from schoolgate.files import sync_directory
+
+FORMAT = "schoolgate-backup"
+FORMAT_VERSION = 1
+MANIFEST = "manifest.json"
+MANIFEST_MAX_BYTES = 64 * 1024 * 1024
+SQLITE_MEMBER = "database/schoolgate.sqlite3"
+POSTGRESQL_MEMBER = "database/schoolgate.pgdump"
+CHUNK = 1024 * 1024
+
+
+class BackupError(Exception):
+    """The backup cannot be made whole; the message says what could not be read. No archive is left."""
+
+
+class RestoreError(Exception):
+    """The archive cannot be restored here; the message says why. Nothing was changed unless it says so."""
+
+
+@dataclass
+class BackupReport:
+    path: Path
+    engine: str
+    evidence_files: int
+    policies: list[str]
+    size: int
+    counts: dict[str, int]
+    warnings: list[str] = field(default_factory=list)
+
+
+@dataclass
+class RestoreReport:
+    engine: str
+    created_at: str
+    schoolgate_version: str
+    evidence_files: int
+    policies: list[Path]
+    counts: dict[str, int]
+
+
+# ---------------------------------------------------------------------------------------------------
+# What is where
+
+
+def engine() -> str:
+    """'sqlite' or 'postgresql': the database this deployment runs on."""
+    vendor = connections["default"].vendor
+    if vendor not in ("sqlite", "postgresql"):
+        raise BackupError(f"backups are made of SQLite or PostgreSQL databases, not {vendor}")
+    return vendor
+
+
+def _counts() -> dict[str, int]:
+    """What the archive holds, in numbers a person checks after a restore."""
+    names = {
+        "schools": ("tenancy", "School"),
+        "people": ("people", "Person"),
+        "incidents": ("incidents", "Incident"),
+        "policy versions": ("policy", "PolicyVersion"),
+        "audit entries": ("audit", "AuditEntry"),
+    }
+    out = {}
+    for label, (app, model) in names.items():
+        with contextlib.suppress(LookupError):
+            out[label] = apps.get_model(app, model)._default_manager.count()
+    return out
+
+
+def _has_records() -> bool:
+    """Whether the database holds any of Schoolgate's records (a database that `migrate` made and
+    nothing else wrote counts as empty: `web serve` migrates before it serves)."""
+    tables = set(connections["default"].introspection.table_names())
+    for model in apps.get_models():
+        if not model.__module__.startswith("schoolgate.") or model._meta.db_table not in tables:
+            continue
+        if model._default_manager.exists():
+            return True
+    return False
+
+
+def _migrations() -> dict[str, str]:
+    """The last migration applied of each app: a backup from a newer Schoolgate is refused."""
+    applied: dict[str, str] = {}
+    for app, name in MigrationRecorder(connections["default"]).applied_migrations():
+        applied[app] = max(applied.get(app, ""), name)
+    return dict(sorted(applied.items()))
+
+
+def _evidence() -> list[tuple[str, Path]]:
+    """Every evidence file the records name: (SHA-256, where it is kept)."""
+    from schoolgate.web.incidents.actions import evidence_path
+
+    model = apps.get_model("incidents", "Evidence")
+    digests = model._default_manager.exclude(sha256="").values_list("sha256", flat=True).distinct()
+    return [(d, evidence_path(d)) for d in sorted(digests)]
+
+
+def _policy_targets() -> dict[str, tuple[Path, str | None]]:
+    """Where the published policies are: archive name -> (path, the school's slug or None for the
+    deployment's own `SCHOOLGATE_POLICY`)."""
+    from schoolgate.web.policy.actions import snapshot_path
+
+    base = Path(settings.POLICY_PATH)
+    out: dict[str, tuple[Path, str | None]] = {"policies/" + base.name: (base, None)}
+    for school in apps.get_model("tenancy", "School")._default_manager.order_by("pk"):
+        path = snapshot_path(school)
+        if path != base:
+            out["policies/" + path.name] = (path, str(school.slug))
+    return out
+
+
+def _policy_path_for(slug: str | None) -> Path:
+    """Where a restored snapshot goes on this machine: named as `snapshot_path` names it."""
+    base = Path(settings.POLICY_PATH)
+    if slug is None:
+        return base
+    return base.with_name(f"{base.stem}-{slug}{base.suffix or '.toml'}")
+
+
+# ---------------------------------------------------------------------------------------------------
+# Backing up
+
+
+class _Writer:
+    """Adds members to the tar, each hashed as it is written, and lists them for the manifest."""
+
+    def __init__(self, tar: tarfile.TarFile) -> None:
+        self.tar = tar
+        self.members: dict[str, dict[str, Any]] = {}
+        self.mtime = int(dt.datetime.now(dt.UTC).timestamp())
+
+    def add(self, name: str, source: IO[bytes], size: int, expect_sha256: str | None = None) -> str:
+        digest = hashlib.sha256()
+        seen = 0
+
+        class _Hashing(io.RawIOBase):
+            def readinto(self, buffer: Any) -> int:
+                nonlocal seen
+                data = source.read(len(buffer))
+                digest.update(data)
+                seen += len(data)
+                buffer[: len(data)] = data
+                return len(data)
+
+            def readable(self) -> bool:
+                return True
+
+        info = tarfile.TarInfo(name)
+        info.size, info.mode, info.mtime = size, 0o600, self.mtime
+        try:
+            self.tar.addfile(info, io.BufferedReader(_Hashing(), CHUNK))
+        except OSError as exc:
+            # tarfile reads exactly `size` bytes; a file that shrank under it is a short read.
+            raise BackupError(f"{name}: could not be read whole ({exc})") from None
+        if seen != size:
+            raise BackupError(f"{name}: changed size while it was read ({size:,} bytes, then {seen:,})")
+        sha = digest.hexdigest()
+        if expect_sha256 is not None and sha != expect_sha256:
+            raise BackupError(f"{name}: its content is not the file the record names (SHA-256 {sha})")
+        self.members[name] = {"sha256": sha, "size": size}
+        return sha
+
+    def add_bytes(self, name: str, data: bytes) -> None:
+        self.add(name, io.BytesIO(data), len(data))
+
+
+def _sqlite_copy(into: Path) -> None:
+    """SQLite's online backup of the database into `into`, then checked whole."""
+    source_path = Path(str(settings.DATABASES["default"]["NAME"]))
+    if not source_path.is_file():
+        raise BackupError(f"there is no database at {source_path} (has `schoolgate web manage migrate` run?)")
+    try:
+        source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=60)
+        try:
+            target = sqlite3.connect(into)
+            try:
+                source.backup(target)
+                (result,) = target.execute("PRAGMA integrity_check").fetchone()
+            finally:
+                target.close()
+        finally:
+            source.close()
+    except sqlite3.Error as exc:
+        raise BackupError(f"the database {source_path} could not be copied: {exc}") from None
+    if result != "ok":
+        raise BackupError(f"the database {source_path} is damaged (integrity check: {result})")
+
+
+def _pg_program(name: str) -> str:
+    found = shutil.which(name)
+    if found:
+        return found
+    candidates = sorted(Path("/usr/lib/postgresql").glob(f"*/bin/{name}"), reverse=True)
+    if not candidates:
+        raise BackupError(f"{name} is not installed (Debian's postgresql-client package has it)")
+    return str(candidates[0])
+
+
+def _pg_env() -> dict[str, str]:
+    db = settings.DATABASES["default"]
+    env = dict(os.environ)
+    for key, name in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"), ("PASSWORD", "PGPASSWORD")):
+        value = str(db.get(key) or "")
+        if value:
+            env[name] = value
+        else:
+            env.pop(name, None)
+    env["PGDATABASE"] = str(db["NAME"])
+    return env
+
+
+def _pg_dump(into: Path) -> None:
+    done = subprocess.run(
+        [_pg_program("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", "--file", str(into)],
+        env=_pg_env(), capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    if done.returncode != 0:
+        raise BackupError(f"pg_dump failed: {done.stderr.strip() or done.returncode}")
+
+
+def backup(path: Path, progress: Callable[[str], None] | None = None) -> BackupReport:
+    """Write the archive to `path` (replacing a file there only once the new one is whole)."""
+    say = progress or (lambda _: None)
+    kind = engine()
+    path = path.absolute()
+    if path.is_dir():
+        raise BackupError(f"{path} is a directory: give the archive's file name")
+    if not path.parent.is_dir():
+        raise BackupError(f"there is no directory {path.parent}")
+    warnings: list[str] = []
+    with tempfile.TemporaryDirectory(prefix="schoolgate-backup-") as work:
+        say(f"copying the {kind} database")
+        dump = Path(work) / "database"
+        if kind == "sqlite":
+            _sqlite_copy(dump)
+        else:
+            _pg_dump(dump)
+        counts, migrations = _counts(), _migrations()
+        evidence = _evidence()
+        missing = [f"{p} (evidence {d[:12]}…)" for d, p in evidence if not p.is_file()]
+        if missing:
+            raise BackupError(
+                f"{len(missing)} evidence file{'s' if len(missing) != 1 else ''} of the online safety log "
+                f"cannot be found, so no backup was written: {', '.join(missing[:10])}"
+                + (" and more" if len(missing) > 10 else "")
+            )
+        policies = _policy_targets()
+        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        temporary = Path(name)
+        try:
+            with (
+                os.fdopen(fd, "wb") as raw,
+                tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar,
+            ):
+                out = _Writer(tar)
+                member = SQLITE_MEMBER if kind == "sqlite" else POSTGRESQL_MEMBER
+                with dump.open("rb") as f:
+                    out.add(member, f, dump.stat().st_size)
+                say(f"{len(evidence):,} evidence files")
+                for digest, where in evidence:
+                    try:
+                        with where.open("rb") as f:
+                            out.add(
+                                f"evidence/{digest[:2]}/{digest}", f, os.fstat(f.fileno()).st_size, digest
+                            )
+                    except OSError as exc:
+                        raise BackupError(
+                            f"the evidence file {where} cannot be read: {exc.strerror}"
+                        ) from None
+                written: list[dict[str, Any]] = []
+                for member_name, (where, slug) in policies.items():
+                    try:
+                        data = where.read_bytes()
+                    except FileNotFoundError:
+                        continue  # not published yet (or not under this name)
+                    except OSError as exc:
+                        raise BackupError(
+                            f"the published policy {where} cannot be read: {exc.strerror}"
+                        ) from None
+                    out.add_bytes(member_name, data)
+                    written.append({"member": member_name, "school": slug})
+                published = (
+                    apps.get_model("policy", "PolicyVersion")._default_manager.values("school").distinct()
+                )
+                if published.exists() and not written:
+                    warnings.append(
+                        "policies have been published but no snapshot file was found at "
+                        f"{settings.POLICY_PATH} or beside it: publish again after restoring"
+                    )
+                manifest = {
+                    "format": FORMAT,
+                    "format_version": FORMAT_VERSION,
+                    "schoolgate_version": schoolgate.__version__,
+                    "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                    "database": {"engine": kind, "member": member, "migrations": migrations},
+                    "evidence_files": len(evidence),
+                    "policies": written,
+                    "counts": counts,
+                    "members": out.members,
+                }
+                out.add_bytes(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
+                raw.flush()
+                os.fsync(raw.fileno())
+            os.chmod(temporary, 0o600)
+            os.replace(temporary, path)
+        except BaseException:
+            with contextlib.suppress(FileNotFoundError):
+                temporary.unlink()
+            raise
+        sync_directory(path.parent)
+    return BackupReport(
+        path, kind, len(evidence), [p["member"] for p in written], path.stat().st_size, counts, warnings
+    )
+
+
+# ---------------------------------------------------------------------------------------------------
+# Restoring
+
+
+def _open(archive: Path) -> tarfile.TarFile:
+    try:
+        return tarfile.open(archive, mode="r:")
+    except FileNotFoundError:
+        raise RestoreError(f"there is no file {archive}") from None
+    except (tarfile.TarError, OSError) as exc:
+        raise RestoreError(f"{archive} is not a Schoolgate backup (not a tar archive: {exc})") from None
+
+
+def read_manifest(tar: tarfile.TarFile, archive: Path) -> dict[str, Any]:
+    """The archive's manifest, checked for shape; raises RestoreError for anything else."""
+    damaged = f"{archive} is damaged or is not a Schoolgate backup"
+    try:
+        info = tar.getmember(MANIFEST)
+    except KeyError:
+        raise RestoreError(f"{damaged}: it has no {MANIFEST}") from None
+    except (tarfile.TarError, OSError) as exc:
+        raise RestoreError(f"{damaged} ({exc})") from None
+    if not info.isfile() or info.size > MANIFEST_MAX_BYTES:
+        raise RestoreError(f"{damaged}: its {MANIFEST} is not a manifest")
+    handle = tar.extractfile(info)
+    assert handle is not None  # a regular file
+    try:
+        manifest = json.loads(handle.read())
+    except (ValueError, OSError, tarfile.TarError):
+        raise RestoreError(f"{damaged}: its {MANIFEST} cannot be read") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != FORMAT:
+        raise RestoreError(f"{damaged}: its {MANIFEST} is not a Schoolgate manifest")
+    version = manifest.get("format_version")
+    if version != FORMAT_VERSION:
+        raise RestoreError(
+            f"{archive} is a backup of format {version!r}; this Schoolgate ({schoolgate.__version__}) "
+            f"restores format {FORMAT_VERSION}: restore it with the Schoolgate that made it"
+        )
+    members, database = manifest.get("members"), manifest.get("database")
+    if (
+        not isinstance(members, dict)
+        or not isinstance(database, dict)
+        or database.get("engine") not in ("sqlite", "postgresql")
+        or database.get("member") not in members
+        or not isinstance(database.get("migrations"), dict)
+        or not isinstance(manifest.get("policies"), list)
+        or not all(
+            isinstance(m, dict) and isinstance(m.get("sha256"), str) and isinstance(m.get("size"), int)
+            for m in members.values()
+        )
+    ):
+        raise RestoreError(f"{damaged}: its {MANIFEST} is incomplete")
+    return manifest
+
+
+def _safe_name(name: str) -> bool:
+    parts = name.split("/")
+    return not name.startswith("/") and all(p not in ("", ".", "..") for p in parts)
+
+
+def verify_archive(archive: Path) -> dict[str, Any]:
+    """Read the whole archive and check every member against the manifest (SHA-256 and size), and
+    that nothing is in it that the manifest does not list. Returns the manifest; raises RestoreError."""
+    with _open(archive) as tar:
+        manifest = read_manifest(tar, archive)
+        listed: dict[str, dict[str, Any]] = manifest["members"]
+        seen: set[str] = set()
+        try:
+            for info in tar:
+                if info.name == MANIFEST:
+                    continue
+                if not info.isfile() or not _safe_name(info.name) or info.name in seen:
+                    raise RestoreError(
+                        f"{archive} is damaged or altered: it holds {info.name!r}, not a backup's member"
+                    )
+                if info.name not in listed:
+                    raise RestoreError(f"{archive} is damaged or altered: {info.name} is not in its manifest")
+                seen.add(info.name)
+                handle = tar.extractfile(info)
+                assert handle is not None
+                digest = hashlib.sha256()
+                size = 0
+                while chunk := handle.read(CHUNK):
+                    digest.update(chunk)
+                    size += len(chunk)
+                want = listed[info.name]
+                if digest.hexdigest() != want["sha256"] or size != want["size"]:
+                    raise RestoreError(
+                        f"{archive} is damaged: {info.name} does not match its checksum in the manifest; "
+                        "nothing was restored"
+                    )
+        except (tarfile.TarError, OSError, EOFError) as exc:
+            raise RestoreError(f"{archive} is damaged (cut short?): {exc}; nothing was restored") from None
+        lost = sorted(set(listed) - seen)
+        if lost:
+            raise RestoreError(f"{archive} is damaged: {len(lost)} member(s) are missing, {lost[0]} first")
+    return manifest
+
+
+@contextlib.contextmanager
+def _member(tar: tarfile.TarFile, name: str) -> Iterator[IO[bytes]]:
+    handle = tar.extractfile(name)
+    if handle is None:
+        raise RestoreError(f"{name} is not a file")
+    with handle:
+        yield handle
+
+
+def _write_file(target: Path, source: IO[bytes], mode: int) -> None:
+    """Write a restored file whole or not at all (streamed: evidence files may be large)."""
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
+    temporary = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            shutil.copyfileobj(source, out, CHUNK)
+            out.flush()
+            os.fsync(out.fileno())
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            temporary.unlink()
+        raise
+    sync_directory(target.parent)
+
+
+def _restore_sqlite(tar: tarfile.TarFile, member: str) -> None:
+    target = Path(str(settings.DATABASES["default"]["NAME"]))
+    connections.close_all()
+    with _member(tar, member) as source:
+        _write_file(target, source, 0o600)
+    for stale in ("-journal", "-wal", "-shm"):  # the old database's: never to be applied to this one
+        Path(f"{target}{stale}").unlink(missing_ok=True)
+
+
+def _restore_postgresql(tar: tarfile.TarFile, member: str, clean: bool) -> None:
+    connections.close_all()
+    with tempfile.TemporaryDirectory(prefix="schoolgate-restore-") as work:
+        dump = Path(work) / "database.pgdump"
+        with _member(tar, member) as source:
+            _write_file(dump, source, 0o600)
+        command = [_pg_program("pg_restore"), "--no-owner", "--no-privileges", "--single-transaction",
+                   "--exit-on-error", "--dbname", str(settings.DATABASES["default"]["NAME"])]  # fmt: skip
+        if clean:
+            command[1:1] = ["--clean", "--if-exists"]
+        done = subprocess.run(
+            [*command, str(dump)], env=_pg_env(), capture_output=True, text=True, check=False
+        )
+    if done.returncode != 0:
+        raise RestoreError(f"pg_restore failed, and rolled back: {done.stderr.strip() or done.returncode}")
+
+
+def _pg_has_tables() -> bool:
+    return bool(connections["default"].introspection.table_names())
+
+
+def restore(
+    archive: Path, *, force: bool = False, progress: Callable[[str], None] | None = None
+) -> RestoreReport:
+    """Check the archive whole, then restore the database, the evidence files and the published
+    policies of it here. Migrates the restored database to this Schoolgate's migrations. The caller
+    runs `audit verify` next (the command does)."""
+    say = progress or (lambda _: None)
+    say(f"checking {archive}")
+    manifest = verify_archive(archive)
+    database = manifest["database"]
+    here = engine()
+    if database["engine"] != here:
+        raise RestoreError(
+            f"{archive} is a backup of a {database['engine']} database and this Schoolgate is set up for "
+            f"{here} (SCHOOLGATE_DATABASE): restore it onto the same kind of database"
+        )
+    known = _known_migrations()
+    newer = sorted(
+        f"{app}.{name}"
+        for app, name in database["migrations"].items()
+        if not isinstance(name, str) or name > known.get(app, "")
+    )
+    if newer:
+        raise RestoreError(
+            f"{archive} was made by a newer Schoolgate ({manifest.get('schoolgate_version')}; migrations "
+            f"{', '.join(newer[:3])}): install that version, or a later one, and restore again"
+        )
+    has_records = _has_records_safely()
+    if has_records and not force:
+        raise RestoreError(
+            "this database already holds records: restoring would replace every one of them. Restore into an "
+            "empty database, or give --force to replace it"
+        )
+    for entry in manifest["policies"]:
+        if not isinstance(entry, dict) or entry.get("member") not in manifest["members"]:
+            raise RestoreError(f"{archive}: its manifest names a policy that is not in it")
+        slug = entry.get("school")
+        if slug is not None and (
+            not isinstance(slug, str) or not slug or "/" in slug or slug.startswith(".")
+        ):
+            raise RestoreError(f"{archive}: its manifest names a school {slug!r} that is not a slug")
+    with _open(archive) as tar:
+        say(f"restoring the {here} database")
+        if here == "sqlite":
+            _restore_sqlite(tar, database["member"])
+        else:
+            _restore_postgresql(tar, database["member"], clean=has_records or _pg_has_tables())
+        evidence = [n for n in manifest["members"] if n.startswith("evidence/")]
+        say(f"restoring {len(evidence):,} evidence files")
+        evidence_dir = Path(settings.EVIDENCE_DIR)
+        evidence_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
+        for name in evidence:
+            with _member(tar, name) as source:
+                _write_file(evidence_dir / name.removeprefix("evidence/"), source, 0o600)
+        restored_policies = []
+        for entry in manifest["policies"]:
+            target = _policy_path_for(entry.get("school"))
+            with _member(tar, entry["member"]) as source:
+                _write_file(target, source, 0o644)  # the gateways run as other users (proxy, unbound)
+            restored_policies.append(target)
+    from django.core.management import call_command
+
+    say("bringing the database up to this Schoolgate's migrations")
+    call_command("migrate", interactive=False, verbosity=0)
+    return RestoreReport(
+        here,
+        str(manifest.get("created_at", "")),
+        str(manifest.get("schoolgate_version", "")),
+        len(evidence),
+        restored_policies,
+        _counts(),
+    )
+
+
+def _known_migrations() -> dict[str, str]:
+    """The last migration of each app this Schoolgate has (from its migration files)."""
+    from django.db.migrations.loader import MigrationLoader
+
+    loader = MigrationLoader(None, ignore_no_migrations=True)
+    known: dict[str, str] = {}
+    for app, name in loader.disk_migrations:
+        known[app] = max(known.get(app, ""), name)
+    return known
+
+
+def _has_records_safely() -> bool:
+    """`_has_records`, for a database that may not have been migrated at all (a new machine)."""
+    from django.db import DatabaseError
+
+    if engine() == "sqlite":
+        path = Path(str(settings.DATABASES["default"]["NAME"]))
+        if not path.exists():  # a new machine: not even the data directory yet
+            path.parent.mkdir(parents=True, exist_ok=True)
+            return False
+    try:
+        return _has_records()
+    except DatabaseError:
+        return True  # tables that cannot be read are not known to be empty

@@ -1,0 +1,198 @@
+"""The governors' report: the online safety log counted by term, against the same term last year, with
+nothing in it that could point to a child or a member of staff.
+
+What it counts: the school's incidents that happened in the term (by `occurred_at`, in the school's time
+zone), archived ones (raised in error) left out. Pupil incidents are broken down by area of risk, by
+type, by where they stood at the end of the term (the outcome of those closed by then, or still open),
+by the actions taken and by the referrals made. Concerns about members of staff are one line, never
+broken down: so few of them would name the person.
+
+What it never holds: a name, an incident's reference, a date of one incident, or any of the free text.
+The counts leave this module only as `counts.Cell`s, which carry what may be shown and nothing else.
+
+Actions and referrals are counted as the incidents in which they were taken or made: an incident can
+have several, or none, so their rows add up to nothing shown, and rule 1 of `counts` is enough.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+from django.db.models import Count, Q
+from django.utils import timezone
+
+from schoolgate.web.incidents.choices import (
+    Agency,
+    IncidentKind,
+    IncidentType,
+    Outcome,
+    RiskArea,
+    Status,
+)
+from schoolgate.web.incidents.models import ActionTaken, Incident, Referral
+from schoolgate.web.reports.counts import Breakdown, Row, cell, rows
+from schoolgate.web.reports.terms import Term, school_zone
+
+if TYPE_CHECKING:
+    from schoolgate.web.tenancy.models import School
+
+
+@dataclass(frozen=True)
+class GovernorsReport:
+    school_name: str
+    term: Term
+    last: Term
+    made_at: dt.datetime
+    ended: bool  # has the term ended (if not, its counts are so far)
+    pupils: Row
+    staff: Row
+    still_open: Row
+    areas: Breakdown
+    types: Breakdown
+    outcomes: Breakdown
+    actions: Breakdown
+    referrals: Breakdown
+
+    @property
+    def breakdowns(self) -> tuple[Breakdown, ...]:
+        return (self.areas, self.types, self.outcomes, self.actions, self.referrals)
+
+    @property
+    def headline(self) -> tuple[Row, ...]:
+        return (self.pupils, self.staff, self.still_open)
+
+
+OPEN_LABEL = "Still open at the end of the term"
+OPEN_NOW_LABEL = "Still open now (last year: at the end of the term)"
+
+
+def _in(term_bounds: tuple[dt.datetime, dt.datetime], prefix: str = "") -> Q:
+    start, end = term_bounds
+    return Q(**{f"{prefix}occurred_at__gte": start, f"{prefix}occurred_at__lt": end})
+
+
+def build(school: School, term: Term, *, now: dt.datetime | None = None) -> GovernorsReport:
+    """Count the school's online safety log for `term` and the same term last year, in the database
+    (three queries, however many incidents)."""
+    zone = school_zone(school)
+    now = (now or timezone.now()).astimezone(zone)
+    last = term.previous_year()
+    this_bounds, last_bounds = term.bounds(zone), last.bounds(zone)
+    in_this, in_last = _in(this_bounds), _in(last_bounds)
+
+    # 1. The incidents, by kind, area, type and outcome; "closed" only where closed by the term's end
+    # (reopening clears `closed_at`, so a reopened incident counts as open).
+    grouped = (
+        Incident.objects.filter(in_this | in_last, school=school)
+        .exclude(status=Status.ARCHIVED)
+        .values("kind", "risk_area", "incident_type", "outcome")
+        .annotate(
+            this=Count("pk", filter=in_this),
+            last=Count("pk", filter=in_last),
+            this_closed=Count("pk", filter=in_this & Q(status=Status.CLOSED, closed_at__lt=this_bounds[1])),
+            last_closed=Count("pk", filter=in_last & Q(status=Status.CLOSED, closed_at__lt=last_bounds[1])),
+        )
+        .order_by()
+    )
+    staff, pupils, closed = [0, 0], [0, 0], [0, 0]
+    areas: dict[str, list[int]] = {a: [0, 0] for a in RiskArea.values}
+    types: dict[str, list[int]] = {t: [0, 0] for t in IncidentType.values}
+    outcomes: dict[str, list[int]] = {o: [0, 0] for o in Outcome.values}
+    for group in grouped:
+        counts = (group["this"], group["last"])
+        if group["kind"] == IncidentKind.STAFF:
+            staff = [staff[i] + counts[i] for i in (0, 1)]
+            continue
+        for i, n in enumerate(counts):
+            pupils[i] += n
+            areas.setdefault(group["risk_area"], [0, 0])[i] += n
+            types.setdefault(group["incident_type"], [0, 0])[i] += n
+        for i, n in enumerate((group["this_closed"], group["last_closed"])):
+            if n:
+                closed[i] += n
+                outcomes.setdefault(group["outcome"], [0, 0])[i] += n
+    open_at_end = (pupils[0] - closed[0], pupils[1] - closed[1])
+
+    # 2 and 3. Actions and referrals in pupil incidents: in how many incidents each was taken or made.
+    about_pupils = Q(incident__school=school, incident__kind=IncidentKind.PUPIL) & ~Q(
+        incident__status=Status.ARCHIVED
+    )
+    in_this, in_last = _in(this_bounds, "incident__"), _in(last_bounds, "incident__")
+    by_term = {
+        "this": Count("incident", distinct=True, filter=in_this),
+        "last": Count("incident", distinct=True, filter=in_last),
+    }
+    taken = (
+        ActionTaken.objects.filter(about_pupils, in_this | in_last, school=school)
+        .values("action_id", "action__name", "action__order")
+        .annotate(**by_term)
+        .order_by("action__order", "action_id")
+    )
+    actions = [(a["action__name"], (a["this"], a["last"])) for a in taken]
+    referred: dict[str, tuple[int, int]] = dict.fromkeys(Agency.values, (0, 0))
+    made = (
+        Referral.objects.filter(about_pupils, in_this | in_last, school=school)
+        .values("agency")
+        .annotate(**by_term)
+        .order_by()
+    )
+    for r in made:
+        referred[r["agency"]] = (r["this"], r["last"])
+
+    labels = (
+        dict(RiskArea.choices) | dict(IncidentType.choices) | dict(Outcome.choices) | dict(Agency.choices)
+    )
+    ended = now >= this_bounds[1]
+    # "Still open" comes first: protect() hides the last big count of a table where it must, and this
+    # is the one governors look for.
+    outcome_rows = rows(
+        [OPEN_LABEL if ended else OPEN_NOW_LABEL, *(labels.get(o, o) for o in outcomes)],
+        [open_at_end, *((c[0], c[1]) for c in outcomes.values())],
+        adds_up=True,
+    )
+    return GovernorsReport(
+        school_name=school.name,
+        term=term,
+        last=last,
+        made_at=now,
+        ended=ended,
+        pupils=Row("Incidents about pupils", cell(pupils[0]), cell(pupils[1])),
+        staff=Row("Concerns about members of staff", cell(staff[0]), cell(staff[1])),
+        still_open=outcome_rows[0],
+        areas=Breakdown(
+            "Areas of risk",
+            "Incidents about pupils by area of risk",
+            "Area of risk",
+            rows([labels.get(a, a) for a in areas], [(c[0], c[1]) for c in areas.values()], adds_up=True),
+        ),
+        types=Breakdown(
+            "Types of incident",
+            "Incidents about pupils by type",
+            "Type",
+            rows([labels.get(t, t) for t in types], [(c[0], c[1]) for c in types.values()], adds_up=True),
+        ),
+        outcomes=Breakdown(
+            "Outcomes",
+            "Incidents about pupils by where they stood at the end of the term",
+            "Outcome",
+            outcome_rows,
+            note="Those still open at the end of the term, and those closed by then, by their outcome."
+            + ("" if ended else " This term has not ended yet: still open now."),
+        ),
+        actions=Breakdown(
+            "Actions taken",
+            "Incidents about pupils in which each action was taken",
+            "Action",
+            rows([name for name, _ in actions], [c for _, c in actions], adds_up=False),
+            note="An incident may have had several of these actions, or none.",
+        ),
+        referrals=Breakdown(
+            "Referrals",
+            "Incidents about pupils referred to each agency",
+            "Agency",
+            rows([labels.get(a, a) for a in referred], list(referred.values()), adds_up=False),
+            note="An incident may have been referred to more than one agency, or to none.",
+        ),
+    )

@@ -1,0 +1,236 @@
+"""The governors' report as a PDF (A4): the same tables as the page, and bar charts of this term against
+the same term last year. Charts are drawn from the numbers as shown: a number that is not shown gets no
+bar (and says so), never a bar of its true height."""
+
+from __future__ import annotations
+
+import io
+from typing import Any
+from xml.sax.saxutils import escape
+
+from reportlab.graphics.charts.barcharts import HorizontalBarChart  # type: ignore[import-untyped]
+from reportlab.graphics.charts.legends import Legend  # type: ignore[import-untyped]
+from reportlab.graphics.shapes import Drawing  # type: ignore[import-untyped]
+from reportlab.lib import colors  # type: ignore[import-untyped]
+from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]
+from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet  # type: ignore[import-untyped]
+from reportlab.lib.units import mm  # type: ignore[import-untyped]
+from reportlab.platypus import (  # type: ignore[import-untyped]
+    CondPageBreak,
+    KeepTogether,
+    Paragraph,
+    SimpleDocTemplate,
+    Spacer,
+    Table,
+    TableStyle,
+)
+
+from schoolgate.web.reports.counts import FEWER, HIDING_NOTE, NOT_SHOWN, Breakdown, Row
+from schoolgate.web.reports.incidents import GovernorsReport
+
+TITLE = "Online safety: report to governors"
+THIS_COLOUR = colors.HexColor("#1d70b8")
+LAST_COLOUR = colors.HexColor("#b1b4b6")
+INK = colors.HexColor("#0b0c0c")
+MARGIN = 18 * mm
+WIDTH = A4[0] - 2 * MARGIN
+LABEL_WIDTH = WIDTH - 2 * 38 * mm
+
+
+def _styles() -> dict[str, ParagraphStyle]:
+    sheet = getSampleStyleSheet()
+    body = ParagraphStyle("body", parent=sheet["BodyText"], fontSize=10, leading=13, textColor=INK)
+    return {
+        "title": ParagraphStyle("title", parent=sheet["Title"], fontSize=20, leading=24, alignment=0),
+        "h2": ParagraphStyle("h2", parent=sheet["Heading2"], fontSize=14, leading=17, spaceBefore=10),
+        "body": body,
+        "small": ParagraphStyle(
+            "small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#505a5f")
+        ),
+        "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=12),
+        "head": ParagraphStyle("head", parent=body, fontSize=9.5, leading=12, fontName="Helvetica-Bold"),
+    }
+
+
+def _table(
+    report: GovernorsReport, what: str, rows: tuple[Row, ...], styles: dict[str, ParagraphStyle]
+) -> Table:
+    head = [
+        Paragraph(escape(what), styles["head"]),
+        Paragraph(escape(report.term.name), styles["head"]),
+        Paragraph(f"{escape(report.last.name)} (same term last year)", styles["head"]),
+    ]
+    body = [
+        [
+            Paragraph(escape(r.label), styles["cell"]),
+            Paragraph(escape(r.this.text), styles["cell"]),
+            Paragraph(escape(r.last.text), styles["cell"]),
+        ]
+        for r in rows
+    ]
+    if not body:
+        body = [[Paragraph("None in either term.", styles["cell"]), "", ""]]
+    table = Table([head, *body], colWidths=[LABEL_WIDTH, 38 * mm, 38 * mm], repeatRows=1, hAlign="LEFT")
+    table.setStyle(
+        TableStyle(
+            [
+                ("VALIGN", (0, 0), (-1, -1), "TOP"),
+                ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
+                ("LINEBELOW", (0, 1), (-1, -1), 0.4, LAST_COLOUR),
+                ("TOPPADDING", (0, 0), (-1, -1), 3),
+                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+                ("LEFTPADDING", (0, 0), (-1, -1), 0),
+            ]
+        )
+    )
+    return table
+
+
+def _short(label: str) -> str:
+    """A chart's category label: the areas of risk by their first word ("Content")."""
+    short = label.split(":", 1)[0]
+    return short if len(short) <= 40 else short[:39] + "…"
+
+
+def _chart(report: GovernorsReport, breakdown: Breakdown) -> Drawing:
+    """Grouped horizontal bars, a pair per row: this term, and the same term last year."""
+    rows = breakdown.rows
+    bar, gap = 7, 6
+    group = 2 * bar + gap
+    legend_height = 18
+    plot_height = max(len(rows), 1) * group
+    label_width = 150
+    width = WIDTH
+    drawing = Drawing(width, plot_height + legend_height + 30)
+    chart = HorizontalBarChart()
+    chart.x, chart.y = label_width, 20
+    chart.width, chart.height = width - label_width - 40, plot_height
+    # Series 0 is drawn nearest the category's start; with the axis reversed (first row at the top),
+    # that puts it below, so this term is given second. A hidden number is drawn as no bar at all
+    # (0), labelled with its text ("fewer than 3"), never at its true height.
+    series = ([r.last for r in rows], [r.this for r in rows])
+    chart.data = [[c.value or 0 for c in cells] for cells in series]
+    chart.barLabelFormat = "values"
+    chart.barLabelArray = [[c.text for c in cells] for cells in series]
+    chart.categoryAxis.categoryNames = [_short(r.label) for r in rows]
+    chart.categoryAxis.reverseDirection = 1
+    chart.categoryAxis.labels.boxAnchor = "e"
+    chart.categoryAxis.labels.dx = -4
+    chart.categoryAxis.labels.fontName = "Helvetica"
+    chart.categoryAxis.labels.fontSize = 8
+    chart.categoryAxis.strokeColor = INK
+    chart.barWidth = bar
+    chart.groupSpacing = gap
+    chart.barSpacing = 0
+    chart.bars[0].fillColor = LAST_COLOUR
+    chart.bars[1].fillColor = THIS_COLOUR
+    chart.bars.strokeColor = None
+    values = [v for r in rows for v in (r.this.value, r.last.value) if v is not None]
+    top = max([*values, 0])
+    step = max(1, -(-top // 5))
+    chart.valueAxis.valueMin = 0
+    chart.valueAxis.valueMax = max(step * 5, 5)
+    chart.valueAxis.valueStep = step
+    chart.valueAxis.labels.fontSize = 8
+    chart.valueAxis.labelTextFormat = "%d"
+    chart.valueAxis.visibleGrid = 1
+    chart.valueAxis.gridStrokeColor = colors.HexColor("#e5e6e7")
+    chart.barLabels.boxAnchor = "w"
+    chart.barLabels.dx = 3
+    chart.barLabels.fontSize = 7
+    drawing.add(chart)
+    legend = Legend()
+    legend.x, legend.y = label_width, plot_height + legend_height + 26
+    legend.alignment = "right"
+    legend.columnMaximum = 1
+    legend.deltax = 150
+    legend.fontSize = 8
+    legend.colorNamePairs = [
+        (THIS_COLOUR, report.term.name),
+        (LAST_COLOUR, f"{report.last.name} (same term last year)"),
+    ]
+    drawing.add(legend)
+    return drawing
+
+
+def _footer(report: GovernorsReport) -> Any:
+    text = f"{TITLE} – {report.school_name} – {report.term.name}"
+
+    def draw(canvas: Any, doc: Any) -> None:
+        canvas.saveState()
+        canvas.setFont("Helvetica", 8)
+        canvas.setFillColor(colors.HexColor("#505a5f"))
+        canvas.drawString(MARGIN, 10 * mm, text)
+        canvas.drawRightString(A4[0] - MARGIN, 10 * mm, f"Page {doc.page}")
+        canvas.restoreState()
+
+    return draw
+
+
+CHARTED = ("areas", "types", "outcomes")
+
+
+def render(report: GovernorsReport) -> bytes:
+    """The report as PDF bytes."""
+    styles = _styles()
+    out = io.BytesIO()
+    doc = SimpleDocTemplate(
+        out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
+        title=f"{TITLE}: {report.term.name}", author=report.school_name, subject=TITLE, creator="Schoolgate",
+    )  # fmt: skip
+    made = report.made_at.strftime("%-d %B %Y at %H:%M")
+    story: list[Any] = [
+        Paragraph(TITLE, styles["title"]),
+        Paragraph(f"<b>{escape(report.school_name)}</b>", styles["body"]),
+        Paragraph(
+            f"{escape(report.term.name)} ({report.term.start:%-d %B %Y} to {report.term.end:%-d %B %Y}), "
+            f"against the same term last year, {escape(report.last.name)}.",
+            styles["body"],
+        ),
+        Paragraph(f"Made on {made}.", styles["small"]),
+        Spacer(1, 4 * mm),
+    ]
+    if not report.ended:
+        story.append(
+            Paragraph(
+                "This term has not ended yet: its numbers are so far, against the whole of the same term "
+                "last year.",
+                styles["body"],
+            )
+        )
+    story += [
+        Paragraph(
+            "The report counts incidents in the online safety log by when they happened. It holds no names, "
+            "no incident references and nothing of what happened. " + escape(HIDING_NOTE),
+            styles["body"],
+        ),
+        Paragraph("Summary", styles["h2"]),
+        _table(report, "Incidents", report.headline, styles),
+        Paragraph(
+            "Concerns about members of staff are counted, but not broken down: so few could identify "
+            "the person.",
+            styles["small"],
+        ),
+    ]
+    for name in ("areas", "types", "outcomes", "actions", "referrals"):
+        breakdown: Breakdown = getattr(report, name)
+        block: list[Any] = [Paragraph(escape(breakdown.title), styles["h2"])]
+        block.append(Paragraph(escape(breakdown.caption) + ".", styles["small"]))
+        block.append(_table(report, breakdown.what, breakdown.rows, styles))
+        if breakdown.note:
+            block.append(Paragraph(escape(breakdown.note), styles["small"]))
+        story.append(CondPageBreak(60 * mm))
+        story.append(KeepTogether(block))
+        if name in CHARTED:
+            chart: list[Any] = [Spacer(1, 3 * mm), _chart(report, breakdown)]
+            if breakdown.any_hidden:
+                chart.append(
+                    Paragraph(
+                        f"A number that is {FEWER} or {NOT_SHOWN} has no bar: it is not drawn at its size.",
+                        styles["small"],
+                    )
+                )
+            story.append(KeepTogether(chart))
+    footer = _footer(report)
+    doc.build(story, onFirstPage=footer, onLaterPages=footer)
+    return out.getvalue()

@@ -1,0 +1,14 @@
+"""The school the `schoolgate check` tests share, its lists compiled once."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.school import School, make_school
+
+
+@pytest.fixture(scope="module")
+def school(tmp_path_factory: pytest.TempPathFactory) -> School:
+    school = make_school(tmp_path_factory.mktemp("school"))
+    assert school.run("lists", "compile").returncode == 0
+    return school

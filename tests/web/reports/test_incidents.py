@@ -1,0 +1,130 @@
+"""The online safety log counted for the governors: a term against the same term last year, small
+numbers hidden, and only the school's own incidents."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import time_machine
+
+from schoolgate.web.incidents import actions
+from schoolgate.web.incidents.choices import Agency, IncidentKind, IncidentType, Outcome, RiskArea
+from schoolgate.web.reports.counts import FEWER, NOT_SHOWN
+from schoolgate.web.reports.incidents import build
+from schoolgate.web.reports.terms import Season, Term
+from tests.web.factories import Cast
+from tests.web.pages import logged_in, text
+from tests.web.reports.make import AUTUMN_2026, PAGE, UTC, action_of, cells, close, on, report_at
+
+
+def test_it_counts_a_term_against_the_same_term_last_year(cast: Cast) -> None:
+    parents = action_of(cast, "parents")
+    # Autumn 2026: 3 cyberbullying, closed; 4 of harmful content, open, 3 of them referred.
+    for incident in report_at(cast, on(2026, 10, 5), 3):
+        actions.do_take_action(incident, actor=cast.alice, action=parents)
+        close(cast, incident, Outcome.RESOLVED)
+    content = report_at(
+        cast, on(2026, 9, 1, 0), 4, incident_type=IncidentType.HARMFUL_CONTENT, risk_area=RiskArea.CONTENT
+    )
+    for incident in content[:3]:
+        actions.do_refer(incident, actor=cast.alice, agency=Agency.SOCIAL_CARE)
+    actions.do_archive(
+        report_at(cast, on(2026, 10, 6))[0], actor=cast.alice, reason="Raised twice by mistake"
+    )
+    # Autumn 2025: 5 closed that term; 3 reported and closed only now (so open at the end of that term).
+    with time_machine.travel(dt.datetime(2025, 12, 10, 12, tzinfo=UTC)):
+        for incident in report_at(cast, on(2025, 11, 3), 5):
+            close(cast, incident, Outcome.NO_FURTHER_ACTION)
+    late = report_at(  # the term's last hour
+        cast, on(2025, 12, 31, 23), 3, incident_type=IncidentType.SELF_HARM, risk_area=RiskArea.CONTENT
+    )
+    for incident in late:
+        close(cast, incident, Outcome.EARLY_HELP)
+    # Neither term: Spring 2026, and just before Autumn 2026 began in London (23:30 BST on 31 August).
+    report_at(cast, on(2026, 2, 2), 3, incident_type=IncidentType.GROOMING, risk_area=RiskArea.CONTACT)
+    report_at(cast, dt.datetime(2026, 8, 31, 22, 30, tzinfo=UTC), 3)
+
+    result = build(cast.a, AUTUMN_2026)
+    assert (result.term.name, result.last.name, result.ended) == ("Autumn 2026", "Autumn 2025", False)
+    assert (result.pupils.this.text, result.pupils.last.text) == ("7", "8")
+    assert (result.staff.this.text, result.staff.last.text) == ("0", "0")
+    assert (result.still_open.this.text, result.still_open.last.text) == ("4", "3")
+    assert cells(result, "areas") == {
+        "Content": ("4", "3"),
+        "Contact": ("0", "0"),
+        "Conduct": ("3", "5"),
+        "Commerce": ("0", "0"),
+    }
+    types = cells(result, "types")
+    assert types["Cyberbullying"] == ("3", "5")
+    assert types["Harmful content"] == ("4", "0")
+    assert types["Self-harm"] == ("0", "3")
+    assert types["Grooming"] == ("0", "0")
+    outcomes = cells(result, "outcomes")
+    assert outcomes["Still open now (last year"] == ("4", "3")
+    assert outcomes["Resolved in school"] == ("3", "0")
+    assert outcomes["No further action"] == ("0", "5")
+    assert outcomes["Early help or support put in place"] == ("0", "0")  # closed after that term ended
+    assert cells(result, "actions") == {"Inform parents / carers": ("3", "0")}
+    assert cells(result, "referrals")["Children's social care"] == ("3", "0")
+    assert cells(result, "referrals")["Police"] == ("0", "0")
+
+    last_year = build(cast.a, Term(2025, Season.AUTUMN))
+    assert last_year.ended and (last_year.pupils.this.text, last_year.still_open.this.text) == ("8", "3")
+    assert cells(last_year, "outcomes")["Still open at the end of the term"] == ("3", "0")
+
+
+def test_small_numbers_are_hidden_and_cannot_be_worked_out_from_the_totals(cast: Cast) -> None:
+    report_at(cast, on(2026, 10, 5), 5)  # cyberbullying, conduct
+    report_at(cast, on(2026, 10, 6), incident_type=IncidentType.GROOMING, risk_area=RiskArea.CONTACT)
+    report_at(
+        cast,
+        on(2026, 10, 7),
+        kind=IncidentKind.STAFF,
+        incident_type=IncidentType.DATA_PROTECTION,
+        risk_area=RiskArea.COMMERCE,
+    )
+    result = build(cast.a, AUTUMN_2026)
+    assert result.pupils.this.text == "6"
+    assert result.staff.this.text == FEWER
+    areas = cells(result, "areas")
+    # The lone small count (contact: 1) and the last count of 3 or more (conduct: 5) are hidden: with
+    # the total, 6, they could be 1 and 5, or 2 and 4.
+    assert areas == {
+        "Content": ("0", "0"),
+        "Contact": (FEWER, "0"),
+        "Conduct": (NOT_SHOWN, "0"),
+        "Commerce": ("0", "0"),  # the concern about a member of staff is in no table
+    }
+    types = cells(result, "types")
+    assert types["Grooming"] == (FEWER, "0") and types["Cyberbullying"] == (NOT_SHOWN, "0")
+    assert types["Data protection"] == ("0", "0")
+    assert all(
+        r.this.value is None for b in (result.areas, result.types) for r in b.rows if r.this.text != "0"
+    )
+    assert cells(result, "outcomes")["Still open now (last year"] == ("6", "0")  # all of them: no secret
+
+    page = logged_in(cast.greta).get(PAGE).content.decode()
+    assert re.search(r'<th scope="row">Contact[^<]*</th><td[^>]*>fewer than 3</td>', page)
+    assert re.search(r'<th scope="row">Conduct[^<]*</th><td[^>]*>not shown</td>', page)
+    assert re.search(r'<th scope="row">Concerns about members of staff</th><td[^>]*>fewer than 3</td>', page)
+
+
+def test_a_column_that_would_give_its_small_numbers_away_is_not_shown_at_all(cast: Cast) -> None:
+    report_at(cast, on(2026, 10, 5), 3)
+    report_at(cast, on(2026, 10, 6), incident_type=IncidentType.GROOMING, risk_area=RiskArea.CONTACT)
+    result = build(cast.a, AUTUMN_2026)
+    assert result.pupils.this.text == "4"
+    assert {this for this, _ in cells(result, "areas").values()} == {NOT_SHOWN}
+    assert {this for this, _ in cells(result, "types").values()} == {NOT_SHOWN}
+
+
+def test_another_schools_incidents_are_never_counted(cast: Cast) -> None:
+    report_at(cast, on(2026, 10, 5), 4, school=cast.b)
+    report_at(cast, on(2026, 10, 5), 3)
+    assert build(cast.a, AUTUMN_2026).pupils.this.text == "3"
+    assert build(cast.b, AUTUMN_2026).pupils.this.text == "4"
+    page = text(logged_in(cast.greta).get(PAGE))
+    assert "Incidents about pupils Autumn 2026 3 0" not in page  # the first table is the summary
+    assert "Incidents about pupils 3 0" in page

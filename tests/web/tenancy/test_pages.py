@@ -1,0 +1,95 @@
+"""Add a school: a headteacher adds the next school of their trust, with its first login; nobody else,
+and nothing about another trust's schools is told."""
+
+from __future__ import annotations
+
+import pytest
+
+from schoolgate.web.accounts.choices import Role
+from schoolgate.web.accounts.models import Membership, User
+from schoolgate.web.tenancy.models import School, Trust
+from tests.web.factories import Cast, make_user
+from tests.web.pages import logged_in
+
+pytestmark = pytest.mark.django_db
+URL = "/schools/add/"
+FORM = {
+    "name": "Elm Tree Primary",
+    "urn": "654321",
+    "timezone": "Europe/London",
+    "role": "dsl",
+    "person": "Dee Kaur",
+    "email": "",
+    "username": "",
+    "reason": "joining the trust in January",
+}
+
+
+def test_a_headteacher_adds_a_school_to_the_trust_and_sees_its_one_time_password_once(cast: Cast) -> None:
+    client = logged_in(cast.hana)
+    page = client.get(URL)
+    assert page.status_code == 200 and "Add a school to Riverside Learning Trust" in page.content.decode()
+    assert "Add a school" in [item["label"] for item in page.context["nav"]]
+    added = client.post(URL, FORM)
+    assert added.status_code == 200, added.content.decode()[-2000:]
+    school = School.objects.get(urn="654321")
+    assert (school.name, school.trust) == ("Elm Tree Primary", cast.trust)
+    dee = User.objects.get(username="d.kaur")
+    assert dee.must_change_password
+    password = added.context["made"].login.one_time_password
+    assert dee.check_password(password) and password in added.content.decode()
+    assert list(Membership.objects.filter(school=school).values_list("user__username", "role")) == [
+        ("d.kaur", Role.DSL)
+    ]
+    assert not Membership.objects.filter(user=cast.hana, school=school).exists()
+    again = client.post(URL, FORM)  # the same school again: nothing changes, no new password
+    assert again.status_code == 200 and "is here already" in again.content.decode()
+    assert "One-time password" not in again.content.decode()
+    assert User.objects.filter(display_name="Dee Kaur").count() == 1
+
+
+@pytest.mark.parametrize(
+    ("change", "field", "message"),
+    [
+        ({"urn": "65432"}, "urn", "is not a URN"),
+        ({"timezone": "Europe/Narnia"}, "timezone", "is not a time zone"),
+        ({"email": "dee at school"}, "email", "is not an e-mail address"),
+        ({"person": ""}, "person", "This field is required"),
+        ({"role": "teacher"}, "role", "Select a valid choice"),
+    ],
+)
+def test_mistakes_are_shown_by_field_and_nothing_is_made(
+    cast: Cast, change: dict[str, str], field: str, message: str
+) -> None:
+    response = logged_in(cast.hana).post(URL, {**FORM, **change})
+    assert response.status_code == 200
+    assert any(message in e for e in response.context["form"].errors[field]), response.context["form"].errors
+    assert not School.objects.filter(urn="654321").exists()
+
+
+def test_another_trusts_school_is_not_named(cast: Cast) -> None:
+    other = Trust.objects.create(name="Hillside Trust")
+    School.objects.create(name="Secret Hill School", slug="secret-hill", urn="654321", trust=other)
+    response = logged_in(cast.hana).post(URL, FORM)
+    errors = response.context["form"].errors["urn"]
+    assert errors == ["A school with URN 654321 is on this server already: ask the server's operator"]
+    assert "Secret Hill" not in response.content.decode()
+
+
+@pytest.mark.parametrize("username", ["alice", "nina", "tom", "cleo"])
+def test_only_a_headteacher_may(cast: Cast, username: str) -> None:
+    client = logged_in(cast.users[username])
+    assert client.get(URL).status_code == 403
+    assert client.post(URL, FORM).status_code == 403
+    assert not School.objects.filter(urn="654321").exists()
+
+
+def test_a_school_in_no_trust_is_added_by_the_operator(cast: Cast) -> None:
+    alone = School.objects.create(name="Lone Oak School", slug="lone-oak", urn="111111")
+    head = make_user("olga", alone, Role.HEADTEACHER)
+    client = logged_in(head)
+    page = client.get(URL)
+    assert page.status_code == 200 and "schoolgate school create" in page.content.decode()
+    assert "Add a school" not in [item["label"] for item in page.context["nav"]]
+    client.post(URL, FORM)
+    assert not School.objects.filter(urn="654321").exists()
