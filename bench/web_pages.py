@@ -187,7 +187,7 @@ def measure(requests: int) -> dict[str, Any]:
             f"log: chronology ({busiest['n']} incidents)", dsl, "s.ahmed",
             reverse("incidents:chronology", kwargs={"pk": busiest["person_id"]}),
         ),
-        ("log: sanctions matrix", dsl, "s.ahmed", reverse("incidents:matrix")),
+        ("log: sanctions matrix", dsl, "s.ahmed", reverse("sanctions:matrix")),
         ("governors' report", dsl, "s.ahmed", reverse("reports:governors")),
         ("governors' report: PDF", dsl, "s.ahmed", reverse("reports:governors-pdf")),
     ]  # fmt: skip

@@ -286,3 +286,40 @@ import schoolgate.activity.spool
     assert done.returncode != 0
     assert "RuntimeError: schoolgate.activity._speedups cannot write this event layout" in done.stderr
     assert "holds a character JSON must escape" in done.stderr
+
+
+def test_the_layout_cannot_change_under_a_running_loop() -> None:
+    """define() is Python code: a configure() made from it would change the fields under a loop that
+    checked its requests against the old layout. It is refused, and the loop goes on unharmed."""
+    layout = _layout(HelperLine)
+    assert layout is not None
+    request = HelperLine(None, "https://example.org/", "10.0.0.1", None, "amelia", "GET")
+    refused: list[str] = []
+
+    def define(decision: Decision) -> tuple[str, str]:
+        try:
+            _speedups.configure(
+                decision_fields=("action",),
+                outcome_fields=1,
+                event_fields=(("k", "decision", "action", True),),
+            )
+        except RuntimeError as exc:
+            refused.append(str(exc))
+        return ("", "}\n")
+
+    made = _speedups.format_events(
+        "{", [request], HelperLine, layout, [Decision(Action.ALLOW, Reason.RULE, "g")], {}, define
+    )
+    assert refused and "cannot change while events are being formatted" in refused[0]
+    assert made.startswith(b"{") and b'"url":"https://example.org/"' in made
+    # The module is still configured as the schema says, and works.
+    again = _speedups.format_events(
+        "{",
+        [request],
+        HelperLine,
+        layout,
+        [Decision(Action.ALLOW, Reason.RULE, "g")],
+        {},
+        lambda d: ("", "}\n"),
+    )
+    assert again == made

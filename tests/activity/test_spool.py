@@ -528,6 +528,9 @@ HOSTILE = [
     b'{"v":1,"t":1.0,"gw":"squid","url":"http://a/","o":2}',  # names the outcome just refused
     b'{"outcome":3,"v":1,"verdict":"block","group":"ks2"}',  # no reason
     b'{"v":1,"t":1.0,"gw":"squid","url":"http://a/","o":3}',
+    b'{"v":1,"t":NaN,"gw":"squid","url":"http://a/","o":1}',  # not JSON, though Python reads it
+    b'{"v":1,"t":1e400,"gw":"squid","url":"http://a/","o":1}',  # an infinite time
+    b"[" * 100_000,  # nested past the json module's recursion limit: never an exception
     b"\xff\xfe{}",
     b"[]",
 ]
@@ -552,7 +555,7 @@ def test_a_hostile_line_is_left_out_with_its_reason_and_the_rest_read(tmp_path: 
     assert reasons[:3] == ["'t' is not a JSON number", "'url' is not a JSON string", "no 'url'"]
     assert reasons[6] == "not an outcome: 'rule' is not a JSON integer"
     assert reasons[7] == "names outcome 2, which the file does not define"
-    assert reasons[-2:] == ["not JSON", "not a JSON object"]
+    assert reasons[-5:] == ["not JSON", "not JSON", "not JSON", "not JSON", "not a JSON object"]
 
 
 def test_a_line_longer_than_the_limit_is_left_out_unread(tmp_path: Path) -> None:

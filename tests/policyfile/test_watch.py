@@ -109,3 +109,37 @@ def test_a_large_file_is_compared_by_identity_only(tmp_path: Path, monkeypatch: 
 def test_a_missing_file_stays_unchanged_while_it_is_missing(tmp_path: Path) -> None:
     watcher = settled(tmp_path / "not-yet.toml")
     assert not watcher.changed()
+
+
+def test_a_change_in_place_within_the_same_tick_at_the_same_size_is_noticed(policy: Path) -> None:
+    """Same inode, size and modification time: the identity cannot tell, so a file changed this
+    recently is hashed again until its time is safely past."""
+    watcher = settled(policy)
+    before = policy.stat()
+    with policy.open("r+b") as handle:  # in place: the same inode
+        handle.write(b"SCHEMA")
+    os.utime(policy, ns=(before.st_atime_ns, before.st_mtime_ns))  # within the same clock tick
+    after = policy.stat()
+    assert (after.st_ino, after.st_size, after.st_mtime_ns) == (
+        before.st_ino,
+        before.st_size,
+        before.st_mtime_ns,
+    )
+    assert watcher.changed()
+
+
+def test_a_racy_state_is_hashed_again_until_its_time_is_past(
+    policy: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    watcher = settled(policy)
+    assert watcher.look()[0].racy  # just written
+    reads: list[Path] = []
+    real = watch._digest
+    monkeypatch.setattr(watch, "_digest", lambda path, size: reads.append(path) or real(path, size))
+    assert not watcher.changed() and reads == [policy]  # racy: read again
+    old = policy.stat().st_mtime_ns - 10 * watch.RACY_NS
+    os.utime(policy, ns=(old, old))
+    assert not watcher.changed()  # read once more, and no longer racy
+    reads.clear()
+    assert not watcher.changed() and not watcher.changed()
+    assert reads == []

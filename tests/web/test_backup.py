@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
@@ -240,3 +241,197 @@ def test_a_wrong_path_is_one_clear_line(source: Source, tmp_path: Path) -> None:
     assert done.returncode == 2 and "is a directory" in done.stderr
     done = _run(_machine(tmp_path, "new").env, "restore", str(tmp_path / "missing.tar"))
     assert done.returncode == 2 and "there is no file" in done.stderr and "Traceback" not in done.stderr
+
+
+# -- a hostile archive ------------------------------------------------------------------------------
+
+
+def _forge(
+    archive: Path,
+    out: Path,
+    *,
+    extra: tuple[tuple[tarfile.TarInfo, bytes], ...] = (),
+    change: dict[str, bytes] | None = None,
+    manifest_change: Any = None,
+) -> None:
+    """A copy of `archive` as someone who knows the format would forge it: members added or changed,
+    and the manifest rewritten to list them with their true checksums (so only the rules of the format,
+    not a checksum, can refuse it). `manifest_change` edits the manifest last."""
+    change = change or {}
+    with tarfile.open(archive) as tar:
+        manifest = json.loads(tar.extractfile("manifest.json").read())  # type: ignore[union-attr]
+        members = [(info, tar.extractfile(info).read()) for info in tar if info.name != "manifest.json"]  # type: ignore[union-attr]
+    with tarfile.open(out, "w", format=tarfile.PAX_FORMAT) as copy:
+        for info, data in [*members, *extra]:
+            data = change.get(info.name, data)
+            if info.isfile():
+                info.size = len(data)
+                manifest["members"][info.name] = {
+                    "sha256": hashlib.sha256(data).hexdigest(),
+                    "size": len(data),
+                }
+                copy.addfile(info, io.BytesIO(data))
+            else:
+                manifest["members"][info.name] = {"sha256": hashlib.sha256(b"").hexdigest(), "size": 0}
+                copy.addfile(info)
+        if manifest_change is not None:
+            manifest_change(manifest)
+        text = json.dumps(manifest).encode()
+        info = tarfile.TarInfo("manifest.json")
+        info.size = len(text)
+        copy.addfile(info, io.BytesIO(text))
+
+
+def _special(name: str, kind: bytes, linkname: str = "") -> tuple[tarfile.TarInfo, bytes]:
+    info = tarfile.TarInfo(name)
+    info.type, info.linkname = kind, linkname
+    if kind in (tarfile.CHRTYPE, tarfile.BLKTYPE):
+        info.devmajor, info.devminor = 1, 3
+    return info, b""
+
+
+def _file(name: str, data: bytes) -> tuple[tarfile.TarInfo, bytes]:
+    return tarfile.TarInfo(name), data
+
+
+@pytest.mark.parametrize(
+    ("extra", "why"),
+    [
+        (_special("policies/policy.toml.link", tarfile.SYMTYPE, "/etc/passwd"), "a symbolic link"),
+        (_special("policies/hard", tarfile.LNKTYPE, "database/schoolgate.sqlite3"), "a hard link"),
+        (_special("policies/zero", tarfile.CHRTYPE), "a device"),
+        (_special("policies/fifo", tarfile.FIFOTYPE), "a pipe"),
+        (_special("evidence", tarfile.DIRTYPE), "a directory"),
+        (_file("policies/../../escape.toml", b"x"), "a name that climbs out"),
+        (_file("/etc/cron.d/schoolgate", b"x"), "an absolute name"),
+        (_file("evidence/aa/" + "ab" * 32, b"not the file its name gives"), "evidence not its own hash"),
+        (_file("evidence/00/" + hashlib.sha256(b"x").hexdigest(), b"x"), "evidence in the wrong folder"),
+        (_file("settings/secret-key", b"x"), "a member no backup writes"),
+    ],
+)
+def test_a_forged_member_is_refused_before_anything_is_written(
+    source: Source, tmp_path: Path, extra: tuple[tarfile.TarInfo, bytes], why: str
+) -> None:
+    from schoolgate.web.backup import RestoreError, verify_archive
+
+    forged = tmp_path / "forged.tar"
+    _forge(source.archive, forged, extra=(extra,))
+    with pytest.raises(RestoreError, match=r"damaged or altered|not a backup.s member"):
+        verify_archive(forged)
+
+
+def _point_database_at_evidence(manifest: dict[str, Any]) -> None:
+    manifest["database"]["member"] = next(n for n in manifest["members"] if n.startswith("evidence/"))
+
+
+def _school_slug(slug: str) -> Any:
+    def change(manifest: dict[str, Any]) -> None:
+        manifest["policies"] = [{"member": "policies/policy.toml", "school": slug}]
+
+    return change
+
+
+def _same_policy_twice(manifest: dict[str, Any]) -> None:
+    manifest["policies"] = [{"member": "policies/policy.toml", "school": "a"}] * 2
+
+
+def _size_not_a_number(manifest: dict[str, Any]) -> None:
+    manifest["members"]["policies/policy.toml"]["size"] = True
+
+
+@pytest.mark.parametrize(
+    "lie",
+    [
+        _point_database_at_evidence,
+        _school_slug("../../etc/schoolgate"),
+        _school_slug("a\x00b"),
+        _school_slug(".hidden"),
+        _school_slug(""),
+        _same_policy_twice,
+        _size_not_a_number,
+    ],
+)
+def test_a_manifest_that_lies_is_refused(source: Source, tmp_path: Path, lie: Any) -> None:
+    from schoolgate.web.backup import RestoreError, verify_archive
+
+    forged = tmp_path / "forged.tar"
+    _forge(source.archive, forged, manifest_change=lie)
+    with pytest.raises(RestoreError, match="manifest"):
+        verify_archive(forged)
+
+
+def test_an_archive_changed_after_it_was_checked_is_refused_as_it_is_written(
+    source: Source, tmp_path: Path
+) -> None:
+    """The archive is read twice (checked whole, then written out): a member changed in between is
+    refused by the second reading too."""
+    from schoolgate.web.backup import RestoreError, _Member, verify_archive
+
+    manifest = verify_archive(source.archive)
+    changed = tmp_path / "changed.tar"
+    _rewrite(source.archive, changed, {"policies/policy.toml": b"[groups]\n"})
+    with tarfile.open(changed) as tar:
+        member = _Member(tar, changed, manifest, "policies/policy.toml")
+        with pytest.raises(RestoreError, match="changed while it was restored"):
+            member.copy_to(io.BytesIO())
+
+
+@pytest.mark.skipif(POSTGRESQL, reason="the SQLite database file; PostgreSQL restores in one transaction")
+def test_a_database_that_fails_its_check_leaves_the_old_one_whole(source: Source, tmp_path: Path) -> None:
+    new = _machine(tmp_path, "new")
+    done = _run(new.env, "restore", "--quiet", str(source.archive))
+    assert done.returncode == 0, done.stderr
+    with tarfile.open(source.archive) as tar:
+        database = tar.extractfile("database/schoolgate.sqlite3").read()  # type: ignore[union-attr]
+    # A SQLite file whose header is whole but whose pages are not: it opens, and fails its check.
+    broken = database[:4096] + bytes(b ^ 0x5A for b in database[4096:8192]) + database[8192:]
+    forged = tmp_path / "broken.tar"
+    _forge(source.archive, forged, change={"database/schoolgate.sqlite3": broken})
+    done = _run(new.env, "restore", "--force", str(forged))
+    assert done.returncode == 2 and "Traceback" not in done.stderr, done.stderr
+    assert "the database here was not changed" in done.stderr
+    assert _python(new.env, COUNT) == source.counts
+    assert _run(new.env, "audit", "verify").returncode == 0
+    assert not [p for p in (new.data).iterdir() if p.name.endswith((".restore", ".tmp"))]
+    database_file = next(new.data.glob("*.sqlite3"))
+    assert database_file.stat().st_mode & 0o777 == 0o600
+
+
+def test_the_postgresql_password_goes_in_a_private_passfile(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never in PGPASSWORD or the command line of pg_dump and pg_restore, which other processes of
+    the machine may read: in a passfile only the user can read, its `:` and `\\` escaped."""
+    from django.conf import settings
+
+    from schoolgate.web.backup import _pg_env
+
+    monkeypatch.setenv("PGPASSWORD", "from-the-environment")
+    monkeypatch.setitem(settings.DATABASES["default"], "PASSWORD", "pa:ss\\word")
+    env = _pg_env(tmp_path)
+    assert "PGPASSWORD" not in env
+    passfile = Path(env["PGPASSFILE"])
+    assert passfile.parent == tmp_path and passfile.stat().st_mode & 0o777 == 0o600
+    assert passfile.read_text() == "*:*:*:*:pa\\:ss\\\\word\n"
+    assert not any("pa:ss" in value for key, value in env.items() if key != "PGPASSFILE")
+
+
+@pytest.mark.skipif(POSTGRESQL, reason="edits the SQLite database inside the archive")
+def test_a_restored_audit_trail_that_does_not_verify_fails_the_restore(
+    source: Source, tmp_path: Path
+) -> None:
+    import sqlite3
+
+    with tarfile.open(source.archive) as tar:
+        database = tar.extractfile("database/schoolgate.sqlite3").read()  # type: ignore[union-attr]
+    edited = tmp_path / "edited.sqlite3"
+    edited.write_bytes(database)
+    with sqlite3.connect(edited) as conn:  # a record changed behind the audit trail's back
+        conn.execute("UPDATE audit_auditentry SET reason = 'nothing happened' WHERE id = 5")
+    conn.close()
+    forged = tmp_path / "edited.tar"
+    _forge(source.archive, forged, change={"database/schoolgate.sqlite3": edited.read_bytes()})
+    done = _run(_machine(tmp_path, "new").env, "restore", str(forged))
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "audit trail BROKEN at entry 5" in done.stdout
+    assert "the restored audit trail does not verify" in done.stderr and "Traceback" not in done.stderr

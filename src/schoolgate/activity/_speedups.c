@@ -144,6 +144,10 @@ static Py_ssize_t decision_needed = 0;  /* a Decision must have at least this ma
 static Py_ssize_t request_fields = 0;   /* how many positions a request layout gives */
 static EventField event_fields[MAX_EVENT_FIELDS];
 static Py_ssize_t event_field_count = 0;
+/* How many format_events calls are running: define() is Python code, and a configure() made from it
+ * would change the layout under a loop that has already checked its requests against the old one
+ * (reading a tuple past its end). configure() refuses while any is running. */
+static int formatting = 0;
 
 /* The position of `name` in the tuple of str `names`, or -1. */
 static Py_ssize_t
@@ -185,6 +189,9 @@ configure(PyObject *module, PyObject *args, PyObject *kwargs)
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "$O!nO!:configure", keywords, &PyTuple_Type, &decision_names,
                                      &outcome, &PyTuple_Type, &fields)) {
         return NULL;
+    }
+    if (formatting) {
+        return layout_error("the layout cannot change while events are being formatted");
     }
     Py_ssize_t decision_count = PyTuple_GET_SIZE(decision_names);
     for (Py_ssize_t i = 0; i < decision_count; i++) {
@@ -318,6 +325,7 @@ format_events(PyObject *module, PyObject *args)
     const char *head_data = (const char *)PyUnicode_1BYTE_DATA(head);
     Py_ssize_t head_len = PyUnicode_GET_LENGTH(head);
 
+    formatting++;
     Buf b = {NULL, 0, 0};
     PyObject *last = NULL;     /* the previous decision (strong) */
     PyObject *last_end = NULL; /* how its event ended (strong) */
@@ -418,6 +426,7 @@ format_events(PyObject *module, PyObject *args)
             goto fail;
         }
     }
+    formatting--;
     Py_XDECREF(last);
     Py_XDECREF(last_end);
     Py_XDECREF(request);
@@ -426,6 +435,7 @@ format_events(PyObject *module, PyObject *args)
     return result;
 
 fail:
+    formatting--;
     Py_XDECREF(last);
     Py_XDECREF(last_end);
     Py_XDECREF(request);

@@ -10,6 +10,7 @@ against the schema.
 from __future__ import annotations
 
 import json
+import math
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -60,12 +61,27 @@ def fits(record: dict[str, Any], fields: Iterable[Field]) -> str | None:
     return None
 
 
+def _finite(text: str) -> float:
+    """A JSON number as a float, refused when it is not finite (1e400, or NaN and Infinity, which
+    Python's json reads but JSON does not have): no event time or size is infinite."""
+    value = float(text)
+    if not math.isfinite(value):
+        raise ValueError(f"{text} is not a finite number")
+    return value
+
+
+def _no_constant(text: str) -> float:
+    raise ValueError(f"{text} is not JSON")
+
+
 def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str, object]:
     """A line as a JSON object of a known format version, its `v` taken out: (record, "", None); or
-    (None, why not, the unknown version if that is why)."""
+    (None, why not, the unknown version if that is why). Never raises, whatever the line holds: a
+    line nested thousands deep (RecursionError in the json module) is "not JSON" too, so that one
+    damaged line never stops a reader at the same place at every run."""
     try:
-        record = json.loads(raw)
-    except ValueError:
+        record = json.loads(raw, parse_float=_finite, parse_constant=_no_constant)
+    except (ValueError, RecursionError):
         return None, "not JSON", None
     if not isinstance(record, dict):
         return None, "not a JSON object", None

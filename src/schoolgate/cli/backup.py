@@ -80,7 +80,15 @@ def cmd_restore(args: argparse.Namespace) -> int:
     for path in report.policies:
         print(f"published policy: {path}")
     print("checking the audit trail:")
-    return audit_verify(quiet=True)
+    status = audit_verify(quiet=True)
+    if status != 0:
+        print(
+            "schoolgate: the restored audit trail does not verify: the backup's records were changed "
+            "after they were written, or the backup is not the one you meant. Keep the archive, and "
+            "do not put this machine in use until it is understood.",
+            file=sys.stderr,
+        )
+    return status
 
 
 def register(commands: Commands) -> None:

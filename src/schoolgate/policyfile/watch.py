@@ -17,12 +17,20 @@ a new file into place), so that no gateway reads the whole index again just to l
 
 `look()` gives the state now; a reader takes it *before* loading and `settle()`s on it after, so that a
 change made while it was loading is noticed at the next look.
+
+Identity alone can be fooled in one case, which `RACY_NS` closes: a file changed in place (or a new
+file renamed in on an inode the file system has just freed) within the same clock tick as the last
+look, at the same size, keeps the same identity. So a state whose modification time was still within
+`RACY_NS` of the clock when it was looked at is "racy" (as git calls it): its content is hashed again at
+the next look, until a look finds its time safely in the past. A published policy is thus read again
+for a second or two after each change, and never missed.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -30,6 +38,9 @@ __all__ = ["FileState", "FileWatcher"]
 
 _CHUNK = 1 << 20
 HASH_LIMIT = 4 << 20  # bytes: larger files are compared by identity only
+# A file changed this recently may change again without its identity moving: coarse file system clocks
+# (one tick of the kernel's, or two seconds on FAT) and a clock a little behind the file server's.
+RACY_NS = 2_000_000_000
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,12 +49,14 @@ class FileState:
 
     identity: tuple[int, int, int, int] | None  # (device, inode, size, mtime in ns)
     digest: bytes | None  # None too for a file larger than HASH_LIMIT
+    racy: bool = False  # changed too recently for its identity to vouch for its content
 
     def same_content(self, other: FileState) -> bool:
-        """Whether the file holds what it held in `other` (a missing file is the same as a missing one)."""
-        if self.identity == other.identity:
-            return True
-        return self.digest is not None and self.digest == other.digest
+        """Whether the file holds what it held in `other` (a missing file is the same as a missing one):
+        by the content's hash when both were hashed, else by identity."""
+        if self.digest is not None and other.digest is not None:
+            return self.digest == other.digest
+        return self.identity == other.identity
 
 
 def _identity(path: Path) -> tuple[int, int, int, int] | None:
@@ -80,11 +93,14 @@ class FileWatcher:
         for n, path in enumerate(self.paths):
             identity = _identity(path)
             known = self._settled[n] if self._settled is not None else None
-            if known is not None and identity == known.identity:
+            if known is not None and identity == known.identity and not known.racy:
                 states.append(known)
+            elif identity is None:
+                states.append(FileState(None, None))
             else:
-                digest = _digest(path, identity[2]) if identity is not None else None
-                states.append(FileState(identity, digest))
+                digest = _digest(path, identity[2])
+                racy = digest is not None and time.time_ns() - identity[3] < RACY_NS
+                states.append(FileState(identity, digest, racy))
         return tuple(states)
 
     def settle(self, states: tuple[FileState, ...]) -> None:

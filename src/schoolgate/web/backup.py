@@ -20,6 +20,15 @@ or not the file it should be, or the database cannot be copied whole, the backup
 wrong and writes no archive. `restore` refuses an archive whose members do not match its manifest
 (damaged or altered), one from another database engine or a newer Schoolgate, and a database that
 already holds records unless told (`force`).
+
+An archive is read as hostile until checked: every member must be a regular file (no links, devices
+or sparse files) under a name a backup writes (`evidence/<aa>/<sha256>` holding exactly that SHA-256),
+listed once in the manifest with its size and SHA-256; the whole archive is read and checked before
+anything is written, and each member is checked again as it is written, so that an archive changed
+between the two readings is still refused. The evidence files are restored first (new files, kept by
+their hash, which harm nothing); the SQLite database is copied in by SQLite itself, in one transaction,
+only after the copy from the archive passed its integrity check, so that a restore that fails leaves
+the old database whole.
 """
 
 from __future__ import annotations
@@ -30,12 +39,13 @@ import hashlib
 import io
 import json
 import os
+import re
 import shutil
 import sqlite3
 import subprocess
 import tarfile
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
@@ -55,6 +65,10 @@ MANIFEST_MAX_BYTES = 64 * 1024 * 1024
 SQLITE_MEMBER = "database/schoolgate.sqlite3"
 POSTGRESQL_MEMBER = "database/schoolgate.pgdump"
 CHUNK = 1024 * 1024
+_EVIDENCE_NAME = re.compile(r"evidence/([0-9a-f]{2})/([0-9a-f]{64})")
+_POLICY_NAME = re.compile(r"policies/[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
+_SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")  # a SlugField's letters, never a path
+_MEMBER = {"sqlite": SQLITE_MEMBER, "postgresql": POSTGRESQL_MEMBER}
 
 
 class BackupError(Exception):
@@ -218,7 +232,7 @@ def _sqlite_copy(into: Path) -> None:
     if not source_path.is_file():
         raise BackupError(f"there is no database at {source_path} (has `schoolgate web manage migrate` run?)")
     try:
-        source = sqlite3.connect(f"file:{source_path}?mode=ro", uri=True, timeout=60)
+        source = sqlite3.connect(f"{source_path.absolute().as_uri()}?mode=ro", uri=True, timeout=60)
         try:
             target = sqlite3.connect(into)
             try:
@@ -244,15 +258,37 @@ def _pg_program(name: str) -> str:
     return str(candidates[0])
 
 
-def _pg_env() -> dict[str, str]:
+def _passfile_line(password: str) -> str:
+    """A `.pgpass` line that gives `password` for any server, database and user (the environment says
+    which): `:` and `\\` escaped as the file's format asks."""
+    escaped = password.replace("\\", "\\\\").replace(":", "\\:")
+    return f"*:*:*:*:{escaped}\n"
+
+
+def _pg_env(work: Path) -> dict[str, str]:
+    """The environment for pg_dump and pg_restore. The password goes in a passfile (mode 0600, in the
+    private directory `work`), never in PGPASSWORD or the command line, where other processes of the
+    machine may read a program's environment or arguments."""
     db = settings.DATABASES["default"]
     env = dict(os.environ)
-    for key, name in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER"), ("PASSWORD", "PGPASSWORD")):
+    env.pop("PGPASSWORD", None)
+    for key, name in (("HOST", "PGHOST"), ("PORT", "PGPORT"), ("USER", "PGUSER")):
         value = str(db.get(key) or "")
         if value:
             env[name] = value
         else:
             env.pop(name, None)
+    password = str(db.get("PASSWORD") or "")
+    if password:
+        if "\n" in password or "\r" in password:
+            raise BackupError(
+                "the database password has a line break in it, which PostgreSQL's passfile cannot hold"
+            )
+        passfile = work / "pgpass"
+        fd = os.open(passfile, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as f:
+            f.write(_passfile_line(password))
+        env["PGPASSFILE"] = str(passfile)
     env["PGDATABASE"] = str(db["NAME"])
     return env
 
@@ -260,7 +296,7 @@ def _pg_env() -> dict[str, str]:
 def _pg_dump(into: Path) -> None:
     done = subprocess.run(
         [_pg_program("pg_dump"), "--format=custom", "--no-owner", "--no-privileges", "--file", str(into)],
-        env=_pg_env(), capture_output=True, text=True, check=False,
+        env=_pg_env(into.parent), capture_output=True, text=True, check=False,
     )  # fmt: skip
     if done.returncode != 0:
         raise BackupError(f"pg_dump failed: {done.stderr.strip() or done.returncode}")
@@ -403,22 +439,58 @@ def read_manifest(tar: tarfile.TarFile, archive: Path) -> dict[str, Any]:
     if (
         not isinstance(members, dict)
         or not isinstance(database, dict)
-        or database.get("engine") not in ("sqlite", "postgresql")
-        or database.get("member") not in members
+        or database.get("engine") not in _MEMBER
+        or database.get("member") not in _MEMBER.values()
+        or database["member"] not in members
         or not isinstance(database.get("migrations"), dict)
         or not isinstance(manifest.get("policies"), list)
         or not all(
-            isinstance(m, dict) and isinstance(m.get("sha256"), str) and isinstance(m.get("size"), int)
+            isinstance(m, dict)
+            and isinstance(m.get("sha256"), str)
+            and type(m.get("size")) is int
+            and m["size"] >= 0
             for m in members.values()
         )
     ):
         raise RestoreError(f"{damaged}: its {MANIFEST} is incomplete")
+    for name, member in members.items():
+        evidence = _EVIDENCE_NAME.fullmatch(name)
+        if not (
+            name == database["member"]
+            or (evidence is not None and evidence[1] == evidence[2][:2] and evidence[2] == member["sha256"])
+            or _POLICY_NAME.fullmatch(name)
+        ):
+            raise RestoreError(f"{damaged}: its {MANIFEST} lists {name!r}, which is not a backup's member")
+    targets: set[str | None] = set()
+    for entry in manifest["policies"]:
+        if not isinstance(entry, dict) or entry.get("member") not in members:
+            raise RestoreError(f"{damaged}: its {MANIFEST} names a policy that is not in it")
+        if not str(entry["member"]).startswith("policies/"):
+            raise RestoreError(f"{damaged}: its {MANIFEST} names {entry['member']!r} as a policy")
+        slug = entry.get("school")
+        if slug is not None and (not isinstance(slug, str) or not _SLUG.fullmatch(slug)):
+            raise RestoreError(f"{damaged}: its {MANIFEST} names a school {slug!r} that is not a slug")
+        if slug in targets:
+            raise RestoreError(f"{damaged}: its {MANIFEST} names the policy of {slug or 'the school'} twice")
+        targets.add(slug)
     return manifest
 
 
 def _safe_name(name: str) -> bool:
     parts = name.split("/")
     return not name.startswith("/") and all(p not in ("", ".", "..") for p in parts)
+
+
+def _hash_member(handle: IO[bytes], out: IO[bytes] | None = None) -> tuple[str, int]:
+    """The SHA-256 and size of a member as read (and copied to `out`, if given)."""
+    digest = hashlib.sha256()
+    size = 0
+    while chunk := handle.read(CHUNK):
+        digest.update(chunk)
+        size += len(chunk)
+        if out is not None:
+            out.write(chunk)
+    return digest.hexdigest(), size
 
 
 def verify_archive(archive: Path) -> dict[str, Any]:
@@ -432,22 +504,25 @@ def verify_archive(archive: Path) -> dict[str, Any]:
             for info in tar:
                 if info.name == MANIFEST:
                     continue
-                if not info.isfile() or not _safe_name(info.name) or info.name in seen:
+                # Only regular files: a link, a device, a directory or a sparse file (a few bytes
+                # that read as terabytes of zeros) is never in a backup.
+                if not info.isfile() or info.issparse() or not _safe_name(info.name) or info.name in seen:
                     raise RestoreError(
                         f"{archive} is damaged or altered: it holds {info.name!r}, not a backup's member"
                     )
                 if info.name not in listed:
                     raise RestoreError(f"{archive} is damaged or altered: {info.name} is not in its manifest")
                 seen.add(info.name)
+                want = listed[info.name]
+                if info.size != want["size"]:
+                    raise RestoreError(
+                        f"{archive} is damaged: {info.name} is not the size its manifest gives; "
+                        "nothing was restored"
+                    )
                 handle = tar.extractfile(info)
                 assert handle is not None
-                digest = hashlib.sha256()
-                size = 0
-                while chunk := handle.read(CHUNK):
-                    digest.update(chunk)
-                    size += len(chunk)
-                want = listed[info.name]
-                if digest.hexdigest() != want["sha256"] or size != want["size"]:
+                sha, size = _hash_member(handle)
+                if sha != want["sha256"] or size != want["size"]:
                     raise RestoreError(
                         f"{archive} is damaged: {info.name} does not match its checksum in the manifest; "
                         "nothing was restored"
@@ -460,23 +535,40 @@ def verify_archive(archive: Path) -> dict[str, Any]:
     return manifest
 
 
-@contextlib.contextmanager
-def _member(tar: tarfile.TarFile, name: str) -> Iterator[IO[bytes]]:
-    handle = tar.extractfile(name)
-    if handle is None:
-        raise RestoreError(f"{name} is not a file")
-    with handle:
-        yield handle
+class _Member:
+    """One member of the archive being restored, with what the manifest says it holds."""
+
+    def __init__(self, tar: tarfile.TarFile, archive: Path, manifest: dict[str, Any], name: str) -> None:
+        self.tar, self.archive, self.name = tar, archive, name
+        self.want: dict[str, Any] = manifest["members"][name]
+
+    def copy_to(self, out: IO[bytes]) -> None:
+        """Copy the member to `out`, checking it against the manifest again: the archive was read
+        whole before, but may have been changed since."""
+        try:
+            info = self.tar.getmember(self.name)
+            handle = self.tar.extractfile(info) if info.isfile() and not info.issparse() else None
+            if handle is None:
+                raise RestoreError(f"{self.archive} changed while it was restored: {self.name} is not a file")
+            with handle:
+                sha, size = _hash_member(handle, out)
+        except (KeyError, tarfile.TarError, EOFError) as exc:
+            raise RestoreError(f"{self.archive} changed while it was restored ({exc})") from None
+        if sha != self.want["sha256"] or size != self.want["size"]:
+            raise RestoreError(
+                f"{self.archive} changed while it was restored: {self.name} no longer matches its checksum"
+            )
 
 
-def _write_file(target: Path, source: IO[bytes], mode: int) -> None:
-    """Write a restored file whole or not at all (streamed: evidence files may be large)."""
+def _write_file(target: Path, member: _Member, mode: int) -> None:
+    """Write a restored file whole or not at all (streamed: evidence files may be large): a temporary
+    file beside it, made 0600, renamed into place only once the member checked whole."""
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
     fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
     temporary = Path(name)
     try:
         with os.fdopen(fd, "wb") as out:
-            shutil.copyfileobj(source, out, CHUNK)
+            member.copy_to(out)
             out.flush()
             os.fsync(out.fileno())
         os.chmod(temporary, mode)
@@ -488,27 +580,58 @@ def _write_file(target: Path, source: IO[bytes], mode: int) -> None:
     sync_directory(target.parent)
 
 
-def _restore_sqlite(tar: tarfile.TarFile, member: str) -> None:
+def _restore_sqlite(member: _Member) -> None:
+    """Copy the archive's database into the live one. The copy is written beside it and checked
+    (`PRAGMA integrity_check`) first; then SQLite's backup copies it in, in one transaction of the
+    live database, under its own locks and journal: a crash or an error leaves the old database as it
+    was, and a web process that has it open sees the old records or the new, never a mixture (and
+    never the old database's write-ahead log applied to the new one)."""
     target = Path(str(settings.DATABASES["default"]["NAME"]))
     connections.close_all()
-    with _member(tar, member) as source:
-        _write_file(target, source, 0o600)
-    for stale in ("-journal", "-wal", "-shm"):  # the old database's: never to be applied to this one
-        Path(f"{target}{stale}").unlink(missing_ok=True)
+    target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".restore")
+    copy = Path(name)
+    try:
+        with os.fdopen(fd, "wb") as out:
+            member.copy_to(out)
+        try:
+            source = sqlite3.connect(f"{copy.absolute().as_uri()}?mode=ro", uri=True)
+            try:
+                (result,) = source.execute("PRAGMA integrity_check").fetchone()
+                if result != "ok":
+                    raise RestoreError(
+                        f"{member.archive}: its database fails SQLite's integrity check ({result}); "
+                        "the database here was not changed"
+                    )
+                with contextlib.suppress(FileExistsError):  # made private from the start
+                    os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600))
+                live = sqlite3.connect(target, timeout=60)
+                try:
+                    source.backup(live)
+                finally:
+                    live.close()
+            finally:
+                source.close()
+        except sqlite3.Error as exc:
+            raise RestoreError(
+                f"{member.archive}: its database could not be copied in ({exc}); the database here was "
+                "not changed"
+            ) from None
+    finally:
+        copy.unlink(missing_ok=True)
 
 
-def _restore_postgresql(tar: tarfile.TarFile, member: str, clean: bool) -> None:
+def _restore_postgresql(member: _Member, clean: bool) -> None:
     connections.close_all()
     with tempfile.TemporaryDirectory(prefix="schoolgate-restore-") as work:
         dump = Path(work) / "database.pgdump"
-        with _member(tar, member) as source:
-            _write_file(dump, source, 0o600)
+        _write_file(dump, member, 0o600)
         command = [_pg_program("pg_restore"), "--no-owner", "--no-privileges", "--single-transaction",
                    "--exit-on-error", "--dbname", str(settings.DATABASES["default"]["NAME"])]  # fmt: skip
         if clean:
             command[1:1] = ["--clean", "--if-exists"]
         done = subprocess.run(
-            [*command, str(dump)], env=_pg_env(), capture_output=True, text=True, check=False
+            [*command, str(dump)], env=_pg_env(Path(work)), capture_output=True, text=True, check=False
         )
     if done.returncode != 0:
         raise RestoreError(f"pg_restore failed, and rolled back: {done.stderr.strip() or done.returncode}")
@@ -534,6 +657,8 @@ def restore(
             f"{archive} is a backup of a {database['engine']} database and this Schoolgate is set up for "
             f"{here} (SCHOOLGATE_DATABASE): restore it onto the same kind of database"
         )
+    if database["member"] != _MEMBER[here]:
+        raise RestoreError(f"{archive} is damaged or altered: its manifest names no {here} database")
     known = _known_migrations()
     newer = sorted(
         f"{app}.{name}"
@@ -551,32 +676,29 @@ def restore(
             "this database already holds records: restoring would replace every one of them. Restore into an "
             "empty database, or give --force to replace it"
         )
-    for entry in manifest["policies"]:
-        if not isinstance(entry, dict) or entry.get("member") not in manifest["members"]:
-            raise RestoreError(f"{archive}: its manifest names a policy that is not in it")
-        slug = entry.get("school")
-        if slug is not None and (
-            not isinstance(slug, str) or not slug or "/" in slug or slug.startswith(".")
-        ):
-            raise RestoreError(f"{archive}: its manifest names a school {slug!r} that is not a slug")
     with _open(archive) as tar:
-        say(f"restoring the {here} database")
-        if here == "sqlite":
-            _restore_sqlite(tar, database["member"])
-        else:
-            _restore_postgresql(tar, database["member"], clean=has_records or _pg_has_tables())
+
+        def member(name: str) -> _Member:
+            return _Member(tar, archive, manifest, name)
+
+        # Evidence first: new files, each named by its own hash, so a restore that stops after them
+        # has changed no record. Then the database, then the policies the gateways put in force.
         evidence = [n for n in manifest["members"] if n.startswith("evidence/")]
         say(f"restoring {len(evidence):,} evidence files")
         evidence_dir = Path(settings.EVIDENCE_DIR)
         evidence_dir.mkdir(parents=True, exist_ok=True, mode=0o700)
         for name in evidence:
-            with _member(tar, name) as source:
-                _write_file(evidence_dir / name.removeprefix("evidence/"), source, 0o600)
+            _write_file(evidence_dir / name.removeprefix("evidence/"), member(name), 0o600)
+        say(f"restoring the {here} database")
+        if here == "sqlite":
+            _restore_sqlite(member(database["member"]))
+        else:
+            _restore_postgresql(member(database["member"]), clean=has_records or _pg_has_tables())
         restored_policies = []
         for entry in manifest["policies"]:
             target = _policy_path_for(entry.get("school"))
-            with _member(tar, entry["member"]) as source:
-                _write_file(target, source, 0o644)  # the gateways run as other users (proxy, unbound)
+            # 0644: the gateways run as other users (proxy, unbound).
+            _write_file(target, member(entry["member"]), 0o644)
             restored_policies.append(target)
     from django.core.management import call_command
 

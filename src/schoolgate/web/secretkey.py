@@ -10,11 +10,16 @@ Django reads the settings.
 
 from __future__ import annotations
 
+import errno
 import os
 import secrets
+import stat
+import tempfile
 from pathlib import Path
 
 from django.core.exceptions import ImproperlyConfigured
+
+from schoolgate.files import sync_directory
 
 KEY_FILE = "secret-key"
 
@@ -29,28 +34,65 @@ def data_dir() -> Path:
     return Path(os.environ.get("SCHOOLGATE_DATA", "var")).resolve()
 
 
+# The key file must hold at least this many characters: a key any shorter (an empty file left by a
+# full disk, a key typed by hand) signs sessions that can be guessed. `ensure_key` writes 67.
+MIN_KEY_LENGTH = 32
+_MAX_KEY_FILE = 4096  # bytes: a key file is one line
+
+
 def given_key() -> str:
     """The key the environment gives, or the one kept in the data directory; "" if neither (nothing is
-    made here)."""
+    made here). The key file must be a regular file (never followed through a symbolic link, which
+    could point it at another file, a device or a pipe) holding one key of `MIN_KEY_LENGTH` or more."""
     given = os.environ.get("SCHOOLGATE_SECRET_KEY", "").strip()
     if given:
         return given
+    return _read_key(data_dir() / KEY_FILE)
+
+
+def _read_key(path: Path) -> str:
+    """The key in `path`, "" if there is no file; raises SecretKeyError for anything else."""
+    fix = (
+        "remove it to have a new key made (every signed-in user is then signed out), or give the key "
+        "in SCHOOLGATE_SECRET_KEY"
+    )
     try:
-        return (data_dir() / KEY_FILE).read_text().strip()
+        fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     except FileNotFoundError:
         return ""
     except OSError as exc:
+        if exc.errno == errno.ELOOP:
+            raise SecretKeyError(
+                f"the secret key {path} is a symbolic link, which is not followed: {fix}"
+            ) from None
         raise SecretKeyError(
-            f"cannot read the secret key {data_dir() / KEY_FILE}: {exc.strerror} (set SCHOOLGATE_DATA to "
+            f"cannot read the secret key {path}: {exc.strerror} (set SCHOOLGATE_DATA to "
             "Schoolgate's data directory, or give the key in SCHOOLGATE_SECRET_KEY)"
         ) from None
+    with os.fdopen(fd, "rb") as handle:
+        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
+            raise SecretKeyError(f"the secret key {path} is not a file: {fix}")
+        data = handle.read(_MAX_KEY_FILE + 1)
+    try:
+        key = data.decode("ascii").strip()
+    except UnicodeDecodeError:
+        key = ""
+    if len(data) > _MAX_KEY_FILE or len(key) < MIN_KEY_LENGTH or any(c.isspace() for c in key):
+        raise SecretKeyError(
+            f"the secret key {path} is not a key (one line of at least {MIN_KEY_LENGTH} characters): {fix}"
+        )
+    return key
 
 
 def ensure_key() -> str:
     """The key, made once in the data directory (mode 600) if the environment gives none and there is
-    none yet. Two processes starting at once agree: the file is created exclusively, and the one that
-    loses reads the winner's. Makes the data directory too (the commands that call this put the
-    SQLite database there next), whether or not the environment gives the key."""
+    none yet. Makes the data directory too (the commands that call this put the SQLite database there
+    next), whether or not the environment gives the key.
+
+    Two processes starting at once agree, and neither ever reads half a key: the key is written whole
+    to a temporary file (mode 600 from its creation, never widened), then linked to its name, which
+    fails if the name exists (a file, or a symbolic link someone put there); the one that loses reads
+    the winner's."""
     directory = data_dir()
     path = directory / KEY_FILE
     try:
@@ -63,18 +105,26 @@ def ensure_key() -> str:
     key = given_key()
     if key:
         return key
+    key = secrets.token_urlsafe(50)
     try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # made meanwhile by another process
-        return path.read_text().strip()
+        fd, name = tempfile.mkstemp(dir=directory, prefix=f".{KEY_FILE}.", suffix=".tmp")  # mode 0600
+        temporary = Path(name)
+        try:
+            with os.fdopen(fd, "w") as f:
+                f.write(key + "\n")
+                f.flush()
+                os.fsync(f.fileno())
+            os.link(temporary, path)
+        finally:
+            temporary.unlink(missing_ok=True)
+    except FileExistsError:  # made meanwhile by another process (or something else is there)
+        return _read_key(path)
     except OSError as exc:
         raise SecretKeyError(
             f"cannot make the secret key {path}: {exc.strerror} (set SCHOOLGATE_DATA to a directory "
             "Schoolgate may write, or give the key in SCHOOLGATE_SECRET_KEY)"
         ) from None
-    key = secrets.token_urlsafe(50)
-    with os.fdopen(fd, "w") as f:
-        f.write(key + "\n")
+    sync_directory(directory)
     return key
 
 

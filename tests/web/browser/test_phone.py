@@ -110,7 +110,9 @@ def test_list_pages_fit_a_phone_and_the_menu_folds(browser: Browser, live_server
     context.close()
 
 
-def test_a_date_time_field_is_a_full_size_tap_target(browser: Browser, live_server: object, cast: Cast) -> None:
+def test_a_date_time_field_is_a_full_size_tap_target(
+    browser: Browser, live_server: object, cast: Cast
+) -> None:
     base = str(live_server)
     context = browser.new_context(viewport=PHONE_390)  # type: ignore[arg-type]
     page = context.new_page()

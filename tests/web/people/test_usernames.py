@@ -133,6 +133,12 @@ def test_a_rule_that_makes_no_sense_is_refused_in_words(rule: str, said: str) ->
         ("a\x07b", "control characters"),
         ("a\u202eb", "control characters"),
         ("zoë", "the letters a to z"),
+        ("\u212asmith", "the letters a to z"),  # the Kelvin sign, whose lower case is an ASCII k
+        ("\u0130smith", "the letters a to z"),  # a dotted capital I
+        ("\uff4asmith", "the letters a to z"),  # a full-width j
+        ("j\u0455mith", "the letters a to z"),  # a Cyrillic s
+        ("j\x00smith", "control characters"),
+        ("j\u200dsmith", "control characters"),  # a zero-width joiner
         ("o'brien", "the letters a to z"),
         ("x" * 65, "longer than 64"),
     ],
@@ -204,6 +210,21 @@ def test_a_user_name_someone_has_already_is_kept_and_a_clash_gets_the_next_numbe
     batch, page = _preview(client, "rule", "{initial}{last}", pupils="sims_pupils_usernames.csv")
     assert "0 new network user names, 7 kept as they are" in page
     assert "Nothing to import" in page
+
+
+def test_a_staff_user_name_in_other_letters_case_is_still_a_clash(cast: Cast) -> None:
+    """The filter maps user names to groups whatever their case (the proxy may report JSmith or jsmith):
+    a pupil is never given the user name of a member of staff written in other capitals, by the rule
+    or from a column, so that neither is filtered as the other."""
+    head = person(cast.a, PersonKind.STAFF, first_name="Jack", last_name="Smith", mis_id="JSM")
+    identity(cast.a, "JSmith", person=head)  # as an older record may have kept it
+    client = logged_in(cast.nina)
+    batch, page = _preview(client, "rule", "{initial}{last}", pupils="sims_pupils_usernames.csv")
+    assert "JSmith is Jack Smith (staff)'s" in page or "jsmith is Jack Smith (staff)'s" in page
+    client.post(f"/people/import/{batch.pk}/confirm/")
+    names = {value.lower(): mis_id for value, mis_id in _names(cast.a).items()}
+    assert names["jsmith"] == "JSM" and names["jsmith2"] == "H801200002003"
+    assert NetworkIdentity.objects.filter(value__iexact="jsmith").count() == 1
 
 
 def test_user_names_from_a_column_and_the_rule_for_the_blank_ones(cast: Cast) -> None:

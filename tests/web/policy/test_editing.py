@@ -6,7 +6,7 @@ from __future__ import annotations
 from html import unescape
 
 import pytest
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 
 from schoolgate.web.audit.models import AuditEntry
 from schoolgate.web.audit.trail import acting_as
@@ -286,3 +286,24 @@ def test_a_list_that_categories_draw_on_is_neither_renamed_nor_removed(cast: Cas
     assert (ut1.name, ut1.path) == ("ut1", "var/lists/ut1")
     response = client.post(f"/policy/lists/{ut1.pk}/delete/", follow=True)
     assert "cannot be removed while categories draw on it" in unescape(response.content.decode())
+
+
+def test_the_policy_actions_check_who_is_asking_themselves(cast: Cast, paths: Paths) -> None:
+    """Whoever calls them (a page, a command, a test): a teacher changes nothing, nor does another
+    school's DSL; the network manager may; each change names its actor in the trail."""
+    actions.ensure_policy(cast.a)
+    window = TimeWindow(school=cast.a, name="after-school", days=["mon"], times=["15:30-17:00"])
+    for outsider in (cast.tom, cast.zack):
+        with pytest.raises(PermissionDenied):
+            actions.do_save(window, actor=outsider)
+    assert not TimeWindow.objects.filter(name="after-school").exists()
+    actions.do_save(window, actor=cast.nina)
+    entry = AuditEntry.objects.filter(object_type="policy.timewindow", object_id=str(window.pk)).get()
+    assert entry.actor == cast.nina
+    with pytest.raises(PermissionDenied):
+        actions.do_delete(window, actor=cast.tom)
+    rule = Rule(school=cast.a, name="no games after school", action="block", everyone=True, window=window)
+    with pytest.raises(PermissionDenied):
+        actions.do_save_rule(rule, actor=cast.tom, groups=[], categories=[], sites=[])
+    with pytest.raises(ValidationError, match="Move a rule up or down"):
+        actions.do_move_rule(Rule(school=cast.a), actor=cast.nina, direction="sideways")

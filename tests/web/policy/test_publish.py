@@ -110,8 +110,8 @@ def test_a_failed_write_publishes_nothing_and_leaves_the_running_policy_alone(
     draft = actions.check_draft(cast.a)
     with pytest.raises(actions.PublishError, match="No space left"):
         actions.do_publish(
-        cast.a, actor=cast.nina, reason="first publish", expected_sha256=draft.rendered.sha256
-    )
+            cast.a, actor=cast.nina, reason="first publish", expected_sha256=draft.rendered.sha256
+        )
     assert snapshot.read_text() == "# running\n"
     assert [p.name for p in snapshot.parent.iterdir() if p.suffix == ".tmp"] == []
     assert not PolicyVersion.objects.exists() and not AuditEntry.objects.filter(action="publish").exists()

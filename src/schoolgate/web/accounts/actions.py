@@ -390,9 +390,11 @@ def do_make_link_by_hand(target: User, *, operator: Operator, reason: str, site:
     return links.address(token, _site(site))
 
 
-def do_use_link(link: AccessLink, password: str) -> User:
+def do_use_link(link: AccessLink, *, password: str) -> User:
     """The person behind `link` chooses `password`: their authenticator apps are removed (they set up a
-    new one now) and every session of theirs ends. Raises LinkGoneError if the link no longer works."""
+    new one now) and every session of theirs ends. The link is the authority (no one is logged in):
+    ValidationError for a password the validators refuse, LinkGoneError (a ValidationError) if the
+    link no longer works."""
     user = link.user
     validate_password(password, user)
     with transaction.atomic():
@@ -416,9 +418,10 @@ def do_use_link(link: AccessLink, password: str) -> User:
     return user
 
 
-def do_change_own_password(user: User, password: str, *, keep_session: str | None) -> int:
-    """`user` chooses a new password (their current one checked by the page): every other session of
-    theirs ends. Returns how many ended."""
+def do_change_own_password(actor: User, *, password: str, keep_session: str | None) -> int:
+    """`actor` chooses their own new password (their current one checked by the page): every other
+    session of theirs ends. Returns how many ended."""
+    user = actor
     validate_password(password, user)
     with transaction.atomic(), acting_as(user):
         forced = user.must_change_password
@@ -434,8 +437,9 @@ def do_change_own_password(user: User, password: str, *, keep_session: str | Non
     return ended
 
 
-def do_record_new_app(user: User) -> None:
-    """The person has set up an authenticator app (at the first login, or after a reset)."""
+def do_record_new_app(actor: User) -> None:
+    """The person has set up their own authenticator app (at the first login, or after a reset)."""
+    user = actor
     with acting_as(user):
         _record_login(
             user, "authenticator app set up", {"authenticator": "none"}, {"authenticator": "set up"}

@@ -181,7 +181,7 @@ def setup_view(request: HttpRequest) -> HttpResponse:
         if _check_code(device, form):
             device.confirmed = True
             device.save(update_fields=["confirmed"])
-            do_record_new_app(user)
+            do_record_new_app(actor=user)
             return _finish(request, user, device)
         note_failure(user.get_username(), _address(request), stage="setup")
         if not form.errors:
@@ -239,7 +239,7 @@ def link_view(request: HttpRequest, token: str) -> HttpResponse:
     form = ChoosePasswordForm(request.POST if request.method == "POST" else None, user=link.user)
     if request.method == "POST" and form.is_valid():
         try:
-            user = do_use_link(link, form.cleaned_data["password1"])
+            user = do_use_link(link, password=form.cleaned_data["password1"])
         except LinkGoneError:
             return _gone(request)
         auth.logout(request)
@@ -262,7 +262,7 @@ def my_password_view(request: StaffRequest) -> HttpResponse:
     if request.method == "POST" and lockout is None:
         if form.is_valid():
             keep = request.session.session_key
-            do_change_own_password(user, form.cleaned_data["password1"], keep_session=keep)
+            do_change_own_password(user, password=form.cleaned_data["password1"], keep_session=keep)
             auth.update_session_auth_hash(request, user)
             messages.success(request, "Your password is changed. You are logged out everywhere else.")
             return redirect("core:home")

@@ -23,10 +23,11 @@ from collections.abc import Callable
 from typing import Any, TypeVar, cast
 
 from django import forms
+from django.contrib import messages
 from django.core.exceptions import ValidationError
 from django.core.paginator import Page, Paginator
 from django.db import models
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_http_methods
 
@@ -46,6 +47,7 @@ __all__ = [
     "posted",
     "render_page",
     "restricted",
+    "say_and_go",
 ]
 
 GET_POST = require_http_methods(["GET", "POST"])
@@ -121,6 +123,19 @@ def form_page(
         else:
             return done(result)
     return render_page(request, template, {**(context or {}), "form": form})
+
+
+def say_and_go(
+    request: HttpRequest, message: Callable[[T], str], to: Callable[[T], str]
+) -> Callable[[T], HttpResponse]:
+    """The usual end of a change, as `form_page`'s `done`: a success message, then the page to go to,
+    both made from what the action returned."""
+
+    def done(result: T) -> HttpResponse:
+        messages.success(request, message(result))
+        return HttpResponseRedirect(to(result))
+
+    return done
 
 
 @staff_view()

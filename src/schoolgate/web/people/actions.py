@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from django.core.exceptions import ValidationError
 from django.db import connection, transaction
@@ -41,6 +41,16 @@ if TYPE_CHECKING:
 # A checked upload waits this long for its confirmation; after that it must be uploaded again (the
 # school's records may have moved on, and the file's personal data is not kept longer than needed).
 BATCH_LIFETIME = dt.timedelta(hours=24)
+
+
+R = TypeVar("R", GuardianLink, NetworkIdentity, YearGroup, ClassGroup)
+
+
+def _checked_save(obj: R, capability: Capability, actor: User) -> R:
+    """Add or change a record of the school's that needs `capability` there."""
+    require(actor, capability, obj.school_id)
+    save(obj, actor=actor)
+    return obj
 
 
 # ---------------------------------------------------------------------------------------------------
@@ -76,9 +86,7 @@ def do_restore(person: Person, *, actor: User) -> Person:
 
 
 def do_save_link(link: GuardianLink, *, actor: User) -> GuardianLink:
-    require(actor, Capability.PEOPLE_CHANGE, link.school_id)
-    save(link, actor=actor)
-    return link
+    return _checked_save(link, Capability.PEOPLE_CHANGE, actor)
 
 
 def do_remove_link(link: GuardianLink, *, actor: User) -> None:
@@ -94,9 +102,7 @@ def do_remove_link(link: GuardianLink, *, actor: User) -> None:
 
 
 def do_save_identity(identity: NetworkIdentity, *, actor: User) -> NetworkIdentity:
-    require(actor, Capability.IDENTITIES_CHANGE, identity.school_id)
-    save(identity, actor=actor)
-    return identity
+    return _checked_save(identity, Capability.IDENTITIES_CHANGE, actor)
 
 
 def do_remove_identity(identity: NetworkIdentity, *, actor: User) -> None:
@@ -108,15 +114,11 @@ def do_remove_identity(identity: NetworkIdentity, *, actor: User) -> None:
 
 
 def do_save_year_group(year: YearGroup, *, actor: User) -> YearGroup:
-    require(actor, Capability.PEOPLE_CHANGE, year.school_id)
-    save(year, actor=actor)
-    return year
+    return _checked_save(year, Capability.PEOPLE_CHANGE, actor)
 
 
 def do_save_class(group: ClassGroup, *, actor: User) -> ClassGroup:
-    require(actor, Capability.PEOPLE_CHANGE, group.school_id)
-    save(group, actor=actor)
-    return group
+    return _checked_save(group, Capability.PEOPLE_CHANGE, actor)
 
 
 # ---------------------------------------------------------------------------------------------------

@@ -465,7 +465,9 @@ def parse_username(text: str) -> str:
         raise ValueError(f"{value}: a user name has no spaces")
     if value.startswith(_FORMULA_START):
         raise ValueError(f"{value}: a user name does not start with {value[0]}")
-    lowered = value.lower()
+    # ASCII before lower case: Unicode's lower case turns some look-alikes into ASCII letters (the
+    # Kelvin sign K into k), which would make "\u212asmith" the same user name as ksmith.
+    lowered = value.lower() if value.isascii() else value
     if not _USERNAME_CHARS.fullmatch(lowered):
         raise ValueError(f"{value}: a user name is made of the letters a to z, digits and . _ - @ $ \\ only")
     if len(lowered) > USERNAME_MAX:

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.core.access import StaffRequest, staff_view
-from schoolgate.web.core.views import GET_POST, form_page, paginate, posted, render_page
+from schoolgate.web.core.views import GET_POST, form_page, paginate, posted, render_page, say_and_go
 from schoolgate.web.people import actions
 from schoolgate.web.people.choices import TEMPORARY_KINDS, IdentityKind, ImportStatus, PersonKind
 from schoolgate.web.people.filters import IdentityFilter, PeopleFilter
@@ -104,15 +104,15 @@ def add_view(request: StaffRequest) -> HttpResponse:
         )
     form = PersonForm(posted(request), kind=kind, school=request.school, user=request.user)
 
-    def added(person: Person) -> HttpResponse:
-        messages.success(request, f"{person.full_name} was added.")
-        return redirect("people:detail", pk=person.pk)
-
     return form_page(
         request,
         form,
         lambda: actions.do_save_person(form.save(commit=False), actor=request.user, link=form.link()),
-        done=added,
+        done=say_and_go(
+            request,
+            lambda person: f"{person.full_name} was added.",
+            lambda person: reverse("people:detail", kwargs={"pk": person.pk}),
+        ),
         template="people/person_form.html",
         context={"kind": PersonKind(kind), "person": None, "temporary": kind in TEMPORARY_KINDS},
     )
@@ -126,15 +126,15 @@ def edit_view(request: StaffRequest, pk: int) -> HttpResponse:
         posted(request), instance=person, kind=person.kind, school=request.school, user=request.user
     )
 
-    def changed(saved: Person) -> HttpResponse:
-        messages.success(request, f"{saved.full_name}'s record was changed.")
-        return redirect("people:detail", pk=saved.pk)
-
     return form_page(
         request,
         form,
         lambda: actions.do_save_person(form.save(commit=False), actor=request.user),
-        done=changed,
+        done=say_and_go(
+            request,
+            lambda saved: f"{saved.full_name}'s record was changed.",
+            lambda saved: reverse("people:detail", kwargs={"pk": saved.pk}),
+        ),
         template="people/person_form.html",
         context={"kind": PersonKind(person.kind), "person": person},
     )
@@ -194,15 +194,15 @@ def link_add_view(request: StaffRequest, pk: int) -> HttpResponse:
         link.guardian = person
     form = LinkForm(posted(request), instance=link, school=request.school, user=request.user, fixed=person)
 
-    def linked(saved: GuardianLink) -> HttpResponse:
-        messages.success(request, f"{saved.guardian} is linked to {saved.child}.")
-        return redirect("people:detail", pk=person.pk)
-
     return form_page(
         request,
         form,
         lambda: actions.do_save_link(form.save(commit=False), actor=request.user),
-        done=linked,
+        done=say_and_go(
+            request,
+            lambda saved: f"{saved.guardian} is linked to {saved.child}.",
+            lambda saved: reverse("people:detail", kwargs={"pk": person.pk}),
+        ),
         template="people/link_form.html",
         context={"person": person, "link": None},
     )
@@ -219,15 +219,15 @@ def link_edit_view(request: StaffRequest, pk: int) -> HttpResponse:
     link = _link(request, pk)
     form = LinkForm(posted(request), instance=link, school=request.school, user=request.user)
 
-    def changed(saved: GuardianLink) -> HttpResponse:
-        messages.success(request, f"The link between {saved.guardian} and {saved.child} was changed.")
-        return redirect("people:detail", pk=saved.child_id)
-
     return form_page(
         request,
         form,
         lambda: actions.do_save_link(form.save(commit=False), actor=request.user),
-        done=changed,
+        done=say_and_go(
+            request,
+            lambda saved: f"The link between {saved.guardian} and {saved.child} was changed.",
+            lambda saved: reverse("people:detail", kwargs={"pk": saved.child_id}),
+        ),
         template="people/link_form.html",
         context={"person": link.child, "link": link},
     )
@@ -280,15 +280,15 @@ def identity_add_view(request: StaffRequest) -> HttpResponse:
         posted(request), instance=identity, school=request.school, user=request.user, person=person
     )
 
-    def added(saved: NetworkIdentity) -> HttpResponse:
-        messages.success(request, f"{saved.get_kind_display()} {saved.value} was added.")
-        return redirect(_identity_back(saved))
-
     return form_page(
         request,
         form,
         lambda: actions.do_save_identity(form.save(commit=False), actor=request.user),
-        done=added,
+        done=say_and_go(
+            request,
+            lambda saved: f"{saved.get_kind_display()} {saved.value} was added.",
+            _identity_back,
+        ),
         template="people/identity_form.html",
         context={"person": person, "identity": None},
     )
@@ -308,15 +308,15 @@ def identity_edit_view(request: StaffRequest, pk: int) -> HttpResponse:
     )
     form = IdentityForm(posted(request), instance=identity, school=request.school, user=request.user)
 
-    def changed(saved: NetworkIdentity) -> HttpResponse:
-        messages.success(request, f"{saved.get_kind_display()} {saved.value} was changed.")
-        return redirect(_identity_back(saved))
-
     return form_page(
         request,
         form,
         lambda: actions.do_save_identity(form.save(commit=False), actor=request.user),
-        done=changed,
+        done=say_and_go(
+            request,
+            lambda saved: f"{saved.get_kind_display()} {saved.value} was changed.",
+            _identity_back,
+        ),
         template="people/identity_form.html",
         context={"person": identity.person, "identity": identity},
     )

@@ -2,7 +2,7 @@
 safety policy (Westhaven School's, in shared/policies), for pupils and for staff, word for word.
 
 Kept here as data (the policy documents are not installed with the package);
-tests/web/incidents/test_matrix.py reads the policy text and checks that every row still matches it.
+tests/web/sanctions/test_seed.py reads the policy text and checks that every row still matches it.
 A school edits its own copy on the sanctions matrix page.
 """
 
