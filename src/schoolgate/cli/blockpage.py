@@ -18,7 +18,7 @@ __all__ = ["register"]
 
 
 def cmd_block_page_serve(args: argparse.Namespace) -> int:
-    from schoolgate.blockpage.server import ServeError, ServerConfig, serve
+    from schoolgate.gateways.blockpage.server import ServeError, ServerConfig, serve
 
     try:
         return serve(ServerConfig(listen=args.listen, key=args.key, policy=args.policy, spool=args.spool))
@@ -27,7 +27,7 @@ def cmd_block_page_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_block_page_key(args: argparse.Namespace) -> int:
-    from schoolgate.blockpage.signing import create_key
+    from schoolgate.gateways.blockpage.signing import create_key
 
     path: Path = args.file
     try:

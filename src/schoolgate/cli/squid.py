@@ -54,7 +54,7 @@ def block_page_key(path: Path | None, command: str) -> tuple[Path, bytes] | None
     """The key that signs block page addresses, and where it is: the one named, else
     $SCHOOLGATE_BLOCK_PAGE_KEY, else var/block-page.key if there is one. Without one (said on stderr)
     the addresses go unsigned, and the block page shows who and why for none of them."""
-    from schoolgate.blockpage.signing import BlockPageKeyError, load_key
+    from schoolgate.gateways.blockpage.signing import BlockPageKeyError, load_key
 
     if path is None:
         named = os.environ.get("SCHOOLGATE_BLOCK_PAGE_KEY")

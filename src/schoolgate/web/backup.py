@@ -66,7 +66,10 @@ SQLITE_MEMBER = "database/schoolgate.sqlite3"
 POSTGRESQL_MEMBER = "database/schoolgate.pgdump"
 CHUNK = 1024 * 1024
 _EVIDENCE_NAME = re.compile(r"evidence/([0-9a-f]{2})/([0-9a-f]{64})")
-_POLICY_NAME = re.compile(r"policies/[A-Za-z0-9][A-Za-z0-9._-]{0,200}")
+# Any file name SCHOOLGATE_POLICY may give (the member's name is never written to: the slug places it),
+# but one name, not a path, and no control characters.
+_POLICY_NAME = re.compile(r"policies/(?!\.)[^/\x00-\x1f\x7f]{1,255}")
+_SHA256 = re.compile(r"[0-9a-f]{64}")
 _SLUG = re.compile(r"[A-Za-z0-9][A-Za-z0-9_-]{0,99}")  # a SlugField's letters, never a path
 _MEMBER = {"sqlite": SQLITE_MEMBER, "postgresql": POSTGRESQL_MEMBER}
 
@@ -154,7 +157,22 @@ def _evidence() -> list[tuple[str, Path]]:
 
     model = apps.get_model("incidents", "Evidence")
     digests = model._default_manager.exclude(sha256="").values_list("sha256", flat=True).distinct()
-    return [(d, evidence_path(d)) for d in sorted(digests)]
+    found = sorted(digests)
+    bad = [d for d in found if not _SHA256.fullmatch(d)]
+    if bad:
+        # Its archive name is its hash: a record that names none could not be restored.
+        raise BackupError(
+            f"{len(bad)} evidence record(s) of the online safety log name no SHA-256 ({_shown(bad[0])} "
+            "first), so no backup was written"
+        )
+    return [(d, evidence_path(d)) for d in found]
+
+
+def _shown(value: object, limit: int = 80) -> str:
+    """Text from an archive's manifest as it may be printed: printable characters only (no terminal
+    escapes), and not too long."""
+    text = "".join(c for c in str(value) if c.isprintable())
+    return text if len(text) <= limit else text[:limit] + "\u2026"
 
 
 def _policy_targets() -> dict[str, tuple[Path, str | None]]:
@@ -511,7 +529,9 @@ def verify_archive(archive: Path) -> dict[str, Any]:
                         f"{archive} is damaged or altered: it holds {info.name!r}, not a backup's member"
                     )
                 if info.name not in listed:
-                    raise RestoreError(f"{archive} is damaged or altered: {info.name} is not in its manifest")
+                    raise RestoreError(
+                        f"{archive} is damaged or altered: {info.name!r} is not in its manifest"
+                    )
                 seen.add(info.name)
                 want = listed[info.name]
                 if info.size != want["size"]:
@@ -667,8 +687,9 @@ def restore(
     )
     if newer:
         raise RestoreError(
-            f"{archive} was made by a newer Schoolgate ({manifest.get('schoolgate_version')}; migrations "
-            f"{', '.join(newer[:3])}): install that version, or a later one, and restore again"
+            f"{archive} was made by a newer Schoolgate ({_shown(manifest.get('schoolgate_version'))}; "
+            f"migrations {_shown(', '.join(newer[:3]), 200)}): install that version, or a later one, and "
+            "restore again"
         )
     has_records = _has_records_safely()
     if has_records and not force:
@@ -706,8 +727,8 @@ def restore(
     call_command("migrate", interactive=False, verbosity=0)
     return RestoreReport(
         here,
-        str(manifest.get("created_at", "")),
-        str(manifest.get("schoolgate_version", "")),
+        _shown(manifest.get("created_at", "")),
+        _shown(manifest.get("schoolgate_version", "")),
         len(evidence),
         restored_policies,
         _counts(),

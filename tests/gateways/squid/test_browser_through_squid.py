@@ -25,7 +25,7 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, ViewportSize, sync_playwright
 
 from schoolgate.activity.reviews import read_reviews
-from schoolgate.blockpage.signing import load_key, verify
+from schoolgate.gateways.blockpage.signing import load_key, verify
 from tests.gateways.squid.conftest import BLOCK_PAGE_ADDRESS, PASSWORDS, Origin, Proxy
 
 pytestmark = pytest.mark.timeout(120)

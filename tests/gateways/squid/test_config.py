@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from schoolgate.blockpage.signing import create_key
 from schoolgate.cli import main
+from schoolgate.gateways.blockpage.signing import create_key
 from schoolgate.gateways.squid.ca import init_ca
 from schoolgate.gateways.squid.config import DEFAULT_NOBUMP, Auth, ConfigError, SquidSettings, render
 from tests.gateways.squid.conftest import SQUID

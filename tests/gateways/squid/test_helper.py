@@ -24,7 +24,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from schoolgate.activity.spool import read_events
-from schoolgate.blockpage.signing import create_key, load_key, verify
+from schoolgate.gateways.blockpage.signing import create_key, load_key, verify
 
 pytestmark = pytest.mark.timeout(60)
 

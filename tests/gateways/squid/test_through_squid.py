@@ -14,7 +14,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from schoolgate.activity.spool import read_events
-from schoolgate.blockpage.signing import load_key, verify
+from schoolgate.gateways.blockpage.signing import load_key, verify
 from tests.gateways.squid.conftest import CLASS_DEVICE, PASSWORDS, Origin, Proxy, write_policy
 
 

@@ -155,3 +155,36 @@ def test_a_school_of_the_same_name_elsewhere_gives_the_urn_to_the_short_name() -
     School.objects.create(name="Oak Hill Primary School", slug="oak-hill-primary-school", urn="100001")
     made = _make()
     assert made.school.slug == "oak-hill-primary-school-123456"
+
+
+def test_the_database_keeps_one_school_per_urn_whoever_asks_at_the_same_moment() -> None:
+    """Two runs at the same instant both pass the check in code; the second school must not be made."""
+    from django.db import IntegrityError, transaction
+
+    School.objects.create(name="A", slug="a", urn="")
+    School.objects.create(name="B", slug="b", urn="")  # schools with no URN yet: any number
+    School.objects.create(name="C", slug="c", urn="654321")
+    with pytest.raises(IntegrityError), transaction.atomic():
+        School.objects.create(name="D", slug="d", urn="654321")
+
+
+def test_a_urn_taken_between_the_check_and_the_write_is_a_clear_error(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The moment between `do_create_school`'s check and its write: the other run's school appears."""
+
+    real_create = School.objects.create
+
+    def racing_create(**fields: Any) -> School:
+        if fields.get("urn") == "123456" and not School.objects.filter(urn="123456").exists():
+            real_create(name="Oak Hill Primary School", slug="other-run", urn="123456")
+        return real_create(**fields)
+
+    monkeypatch.setattr(School.objects, "create", racing_create)
+    with pytest.raises(ValidationError) as refused:
+        _make()
+    assert "at the same moment" in str(refused.value)
+    # Nothing half made: here the "other run" wrote inside this run's transaction, so it is undone too.
+    assert not School.objects.filter(urn="123456").exists()
+    assert not Membership.objects.exists()
+    assert not SchoolPolicy.objects.exists()

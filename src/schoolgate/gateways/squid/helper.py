@@ -33,7 +33,6 @@ from typing import TextIO
 from urllib.parse import quote
 
 from schoolgate.activity.spool import SpoolWriter
-from schoolgate.blockpage.signing import sign
 from schoolgate.engine.decide import Decision, Reason, decide, decide_many
 from schoolgate.engine.policy import (
     DEFAULT_GROUP,
@@ -43,6 +42,7 @@ from schoolgate.engine.policy import (
     YouTubeMode,
 )
 from schoolgate.engine.safesearch import SAFE_SEARCH_HOSTS, YOUTUBE_HOSTS, safe_search_url
+from schoolgate.gateways.blockpage.signing import sign
 from schoolgate.gateways.memory import keep_freed_memory
 from schoolgate.gateways.policy import PolicyHolder
 from schoolgate.gateways.squid.protocol import (
@@ -86,7 +86,7 @@ class HelperConfig:
     mode: Mode = Mode.REWRITE
     concurrency: Concurrency = Concurrency.AUTO
     block_page: str | None = None
-    block_page_key: bytes | None = None  # signs block page addresses (schoolgate.blockpage.signing)
+    block_page_key: bytes | None = None  # signs block page addresses (schoolgate.gateways.blockpage.signing)
 
 
 _BASE64_URLSAFE = bytes.maketrans(b"+/", b"-_")

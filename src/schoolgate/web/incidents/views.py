@@ -10,7 +10,7 @@ from typing import Any, TypeVar, cast
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Exists, OuterRef, Prefetch
+from django.db.models import Prefetch
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.utils import timezone
@@ -31,6 +31,7 @@ from schoolgate.web.incidents.choices import (
     IncidentKind,
     Status,
 )
+from schoolgate.web.incidents.filters import SHOW, IncidentFilter, overdue_referrals
 from schoolgate.web.incidents.models import (
     Evidence,
     Incident,
@@ -38,7 +39,6 @@ from schoolgate.web.incidents.models import (
     Involvement,
     RecordView,
     Referral,
-    reference_of,
 )
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import GuardianLink
@@ -86,49 +86,20 @@ def _refused(request: StaffRequest, incident: Incident, error: ValidationError) 
 def list_view(request: StaffRequest) -> HttpResponse:
     user, school = request.user, request.school
     in_charge = access.any_in_charge(user, school)
-    incidents: IncidentQuerySet = Incident.objects.restrict(user, Capability.INCIDENT_REPORT, school)
-    show = request.GET.get("show", "open") if in_charge else "all"
-    if show == "open":
-        incidents = incidents.open()
-    elif show == "closed":
-        incidents = incidents.filter(status=Status.CLOSED)
-    elif show == "archived":
-        incidents = incidents.filter(status=Status.ARCHIVED)
-    elif show == "overdue":
-        today = timezone.localdate()
-        late = Referral.objects.filter(incident=OuterRef("pk"), completed_on__isnull=True, due_on__lt=today)
-        incidents = incidents.filter(Exists(late))
-    elif show == "mine":
-        incidents = incidents.filter(reported_by=user)
-    else:
-        show = "all"
-        incidents = incidents.exclude(status=Status.ARCHIVED)
-    typed = request.GET.get("reference", "")[:40].strip()
-    if typed:
-        reference = reference_of(typed)
-        incidents = incidents.filter(reference=reference) if reference else incidents.none()
-    today = timezone.localdate()
-    overdue = Referral.objects.filter(incident=OuterRef("pk"), completed_on__isnull=True, due_on__lt=today)
+    listed: IncidentQuerySet = Incident.objects.restrict(user, Capability.INCIDENT_REPORT, school)
+    filters = IncidentFilter(request.GET, listed, user=user, in_charge=in_charge)
     incidents = (
-        incidents.select_related("reported_by")
-        .annotate(overdue=Exists(overdue))
+        filters.qs.select_related("reported_by")
+        .annotate(overdue=overdue_referrals())
         .prefetch_related(Prefetch("involvements", queryset=Involvement.objects.order_by("role", "name")))
         .order_by("-reported_at", "-pk")
     )
     page = paginate(request, incidents)
     managed_ids = set(_dealt_with(request).filter(pk__in=[i.pk for i in page]).values_list("pk", flat=True))
-    filters = [
-        ("open", "Open"),
-        ("overdue", "Referrals overdue"),
-        ("mine", "Reported by me"),
-        ("closed", "Closed"),
-    ]
-    filters += [("archived", "Archived"), ("all", "All")]
     context = {
         "page": page,
-        "show": show,
-        "filters": filters if in_charge else [],
-        "reference": typed,
+        **filters.chosen(),
+        "filters": SHOW if in_charge else (),
         "managed_ids": managed_ids,
         "in_charge": in_charge,
         "not_listed": not_listed(user.capabilities_by_school().get(school.pk, frozenset())),

@@ -33,6 +33,11 @@ class School(Audited, models.Model):
 
     class Meta:
         ordering = ("name",)
+        constraints = (
+            # One school per URN, whoever asks at the same moment: `do_create_school` checks first and
+            # says so clearly; this keeps two runs at the same instant from both making it.
+            models.UniqueConstraint(fields=("urn",), condition=~models.Q(urn=""), name="one_school_per_urn"),
+        )
 
     def __str__(self) -> str:
         return self.name

@@ -32,7 +32,7 @@ from zoneinfo import available_timezones
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.validators import validate_email
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.text import slugify
 
 from schoolgate.web.accounts.actions import Created, check_username, do_create_login
@@ -264,6 +264,25 @@ def do_create_school(
     if isinstance(actor, User) and not trust_name:
         raise ValidationError({"trust": "Choose the trust the school joins"})
     reason = " ".join(reason.split()) or "a new school"
+    try:
+        return _create(name, urn, zone, trust_name, first_login, actor, reason, site)
+    except IntegrityError:
+        # Someone made a school with this URN at the same moment (the database's `one_school_per_urn`).
+        raise ValidationError(
+            {"urn": f"A school with URN {urn} was added at the same moment: run this again to see it"}
+        ) from None
+
+
+def _create(
+    name: str,
+    urn: str,
+    zone: str,
+    trust_name: str,
+    first_login: FirstLogin | None,
+    actor: User | Operator,
+    reason: str,
+    site: str,
+) -> SchoolMade:
     with transaction.atomic():
         existing = School.objects.select_for_update().filter(urn=urn).first()
         if existing is not None:

@@ -15,8 +15,8 @@ from urllib.parse import quote, urlencode
 import pytest
 
 from schoolgate.activity.reviews import ReviewWriter
-from schoolgate.blockpage.app import BlockPageApp
-from schoolgate.blockpage.signing import create_key, sign
+from schoolgate.gateways.blockpage.app import BlockPageApp
+from schoolgate.gateways.blockpage.signing import create_key, sign
 from schoolgate.policyfile.load import load_policy
 
 SCHOOLGATE = [sys.executable, "-m", "schoolgate.cli"]

@@ -32,9 +32,10 @@ from urllib.parse import parse_qs, urlsplit
 from wsgiref.types import StartResponse, WSGIEnvironment
 
 from schoolgate.activity.reviews import ReviewSpaceError, ReviewWriter
-from schoolgate.blockpage.limits import Limit, Refusal, ReviewLimiter, ReviewLimits, client_key
-from schoolgate.blockpage.notice import Notice, read_notice
-from schoolgate.blockpage.page import (
+from schoolgate.engine.policy import Policy
+from schoolgate.gateways.blockpage.limits import Limit, Refusal, ReviewLimiter, ReviewLimits, client_key
+from schoolgate.gateways.blockpage.notice import Notice, read_notice
+from schoolgate.gateways.blockpage.page import (
     MAX_MESSAGE,
     MAX_NAME,
     STYLE_HASH,
@@ -43,7 +44,6 @@ from schoolgate.blockpage.page import (
     render_message_page,
     render_thanks,
 )
-from schoolgate.engine.policy import Policy
 from schoolgate.policyfile.errors import PolicyFileError
 from schoolgate.policyfile.load import LISTS_NOT_READ
 from schoolgate.policyfile.snapshot import load_snapshot

@@ -25,9 +25,9 @@ from typing import Any, TextIO
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from schoolgate.activity.reviews import DAILY_BYTES, ReviewWriter
-from schoolgate.blockpage.app import BlockPageApp, PolicySource, page_path
-from schoolgate.blockpage.limits import ReviewLimits
-from schoolgate.blockpage.signing import BlockPageKeyError, load_key
+from schoolgate.gateways.blockpage.app import BlockPageApp, PolicySource, page_path
+from schoolgate.gateways.blockpage.limits import ReviewLimits
+from schoolgate.gateways.blockpage.signing import BlockPageKeyError, load_key
 from schoolgate.policyfile.errors import PolicyFileError
 
 __all__ = ["BlockPageServer", "ServeError", "ServerConfig", "make_server", "parse_listen", "serve"]

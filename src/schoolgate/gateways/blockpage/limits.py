@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from enum import Enum
 from hashlib import blake2b
 
-from schoolgate.blockpage.notice import MAX_AGE_SECONDS
+from schoolgate.gateways.blockpage.notice import MAX_AGE_SECONDS
 
 __all__ = ["Limit", "Refusal", "ReviewLimiter", "ReviewLimits"]
 

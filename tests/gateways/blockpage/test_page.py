@@ -8,7 +8,7 @@ from html import unescape
 
 import pytest
 
-from schoolgate.blockpage.signing import sign
+from schoolgate.gateways.blockpage.signing import sign
 
 from .conftest import AT, School, query
 

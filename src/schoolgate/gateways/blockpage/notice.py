@@ -21,8 +21,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
-from schoolgate.blockpage.signing import split_signed, verify
 from schoolgate.engine.policy import Policy
+from schoolgate.gateways.blockpage.signing import split_signed, verify
 
 __all__ = [
     "FILTER_UNAVAILABLE",

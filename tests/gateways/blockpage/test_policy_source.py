@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from schoolgate.blockpage import app
-from schoolgate.blockpage.app import PolicySource
 from schoolgate.files import write_atomically
+from schoolgate.gateways.blockpage import app
+from schoolgate.gateways.blockpage.app import PolicySource
 from schoolgate.policyfile.errors import PolicyFitError
 
 POLICY = """\

@@ -21,9 +21,9 @@ from urllib.parse import urlencode
 import pytest
 
 from schoolgate.activity.reviews import DAILY_BYTES, ReviewWriter, read_reviews
-from schoolgate.blockpage.app import BlockPageApp
-from schoolgate.blockpage.server import make_server
-from schoolgate.blockpage.signing import load_key, sign
+from schoolgate.gateways.blockpage.app import BlockPageApp
+from schoolgate.gateways.blockpage.server import make_server
+from schoolgate.gateways.blockpage.signing import load_key, sign
 from schoolgate.policyfile.load import load_policy
 
 from .conftest import AT, SCHOOLGATE, School, make_school, query, write_policy

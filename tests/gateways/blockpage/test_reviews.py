@@ -10,7 +10,7 @@ from urllib.parse import urlencode
 import pytest
 
 from schoolgate.activity.reviews import read_reviews
-from schoolgate.blockpage.page import MAX_MESSAGE
+from schoolgate.gateways.blockpage.page import MAX_MESSAGE
 
 from .conftest import AT, School, query
 from .test_page import forged_queries, visible

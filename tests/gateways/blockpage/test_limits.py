@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from schoolgate.blockpage.limits import HOUR, Limit, Refusal, ReviewLimiter, ReviewLimits, client_key
-from schoolgate.blockpage.notice import MAX_AGE_SECONDS
+from schoolgate.gateways.blockpage.limits import HOUR, Limit, Refusal, ReviewLimiter, ReviewLimits, client_key
+from schoolgate.gateways.blockpage.notice import MAX_AGE_SECONDS
 
 NOW = 1796121125.0  # Tuesday 1 December 2026, 10:32:05 UTC
 AT = int(NOW) - 60

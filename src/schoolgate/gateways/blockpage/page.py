@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from hashlib import sha256
 from html import escape
 
-from schoolgate.blockpage.notice import Notice
+from schoolgate.gateways.blockpage.notice import Notice
 
 __all__ = [
     "MAX_MESSAGE",

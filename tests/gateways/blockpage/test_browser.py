@@ -19,8 +19,8 @@ from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser, sync_playwright
 
 from schoolgate.activity.reviews import ReviewWriter, read_reviews
-from schoolgate.blockpage.app import BlockPageApp
-from schoolgate.blockpage.server import make_server
+from schoolgate.gateways.blockpage.app import BlockPageApp
+from schoolgate.gateways.blockpage.server import make_server
 from schoolgate.policyfile.load import load_policy
 
 from .conftest import AT, School, make_school
@@ -28,7 +28,7 @@ from .conftest import AT, School, make_school
 pytestmark = pytest.mark.timeout(120)
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "var" / "test-artifacts"
+ARTIFACTS = Path(__file__).resolve().parents[3] / "var" / "test-artifacts"
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1024, "height": 900}
 ZOOMED = {"width": 640, "height": 450}  # a 1280 x 900 window at 200% zoom
