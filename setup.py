@@ -11,8 +11,12 @@ the same files again under AddressSanitizer and UndefinedBehaviorSanitizer for t
 from setuptools import Extension, setup
 
 WARNINGS = ["-Wall", "-Wextra", "-Wno-unused-parameter", "-Werror"]
-# The buffer both gateway loops share (src/schoolgate/_buffer.h).
-SHARED = {"include_dirs": ["src/schoolgate"], "depends": ["src/schoolgate/_buffer.h"]}
+# What both gateway loops share: the buffer (src/schoolgate/_buffer.h) and the layout errors
+# (src/schoolgate/_layout.h).
+SHARED = {
+    "include_dirs": ["src/schoolgate"],
+    "depends": ["src/schoolgate/_buffer.h", "src/schoolgate/_layout.h"],
+}
 
 EXTENSIONS = [
     Extension("schoolgate.engine._urls", ["src/schoolgate/engine/_urls.c"], extra_compile_args=WARNINGS),

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.cli.school import School, make_school
+from tests.cli.school import make_school
+from tests.school import School
 
 
 @pytest.fixture(scope="module")

@@ -3,12 +3,11 @@
 
 from __future__ import annotations
 
-import os
 import subprocess
-import sys
-from dataclasses import dataclass
 from pathlib import Path
 from zoneinfo import ZoneInfo
+
+from tests.school import School, run_schoolgate
 
 LONDON = ZoneInfo("Europe/London")
 
@@ -62,50 +61,19 @@ action = "allow"
 """
 
 
-@dataclass
-class Ran:
-    returncode: int
-    stdout: str
-    stderr: str
+Ran = subprocess.CompletedProcess[str]
 
 
 def schoolgate(*args: str | Path, cwd: Path) -> Ran:
-    env = {name: value for name, value in os.environ.items() if not name.startswith("SCHOOLGATE_")}
-    done = subprocess.run(
-        [sys.executable, "-m", "schoolgate.cli", *map(str, args)],
-        capture_output=True,
-        check=False,
-        text=True,
-        cwd=cwd,
-        env=env,
-        timeout=60,
-    )
-    assert "Traceback" not in done.stderr, done.stderr
-    return Ran(done.returncode, done.stdout, done.stderr)
-
-
-@dataclass
-class School:
-    root: Path
-
-    @property
-    def policy(self) -> Path:
-        return self.root / "policy.toml"
-
-    @property
-    def index(self) -> Path:
-        return self.root / "var" / "lists.sgidx"
-
-    def run(self, *args: str | Path) -> Ran:
-        return schoolgate(*args, "--policy", self.policy, "--index", self.index, cwd=self.root)
+    """`schoolgate ARGS` in `cwd`, whatever it answers: the tests read its words and exit status."""
+    return run_schoolgate(*args, ok=False, cwd=cwd)
 
 
 def make_school(root: Path, policy: str = POLICY) -> School:
-    for category, domains in {"gambling": "bet365.com\ncasino.example\n", "games": "games.example\n"}.items():
-        (root / "lists" / category).mkdir(parents=True)
-        (root / "lists" / category / "domains").write_text(domains, encoding="utf-8")
+    """A school with the two lists POLICY names, its policy written but not compiled."""
     school = School(root)
-    school.policy.write_text(policy, encoding="utf-8")
+    school.write_lists({"gambling": "bet365.com\ncasino.example\n", "games": "games.example\n"})
+    school.write_policy(policy)
     return school
 
 

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.cli.school import LONDON, POLICY, School, line_of, make_school, schoolgate
+from tests.cli.school import LONDON, POLICY, line_of, make_school, schoolgate
+from tests.school import School
 
 # ---------------------------------------------------------------------------------------------------------
 # schoolgate check

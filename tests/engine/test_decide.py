@@ -444,6 +444,20 @@ def test_user_names_in_the_policy_are_matched_case_insensitively_too() -> None:
         assert ask(policy, "http://unlisted.example/", Request("", user)).group == "staff"
 
 
+@pytest.mark.parametrize("user", ["\u212as.okafor", "Ms.\u212ekafor", "m\uff53.okafor"])
+def test_a_look_alike_of_a_user_name_is_not_that_user(user: str) -> None:
+    """Unicode lowers the Kelvin sign to "k": a directory account written with it is not ks.okafor."""
+    policy = compiled(users={**USERS, "ks.okafor": "staff", "ms.okafor": "staff"})
+    decision = ask(policy, "http://unlisted.example/", Request("", user))
+    assert decision.group != "staff"
+
+
+def test_user_names_outside_ascii_still_match_in_any_case() -> None:
+    policy = compiled(users={**USERS, "JOSÉ.ÁLVAREZ": "staff"})
+    for user in ("josé.álvarez", "José.Álvarez", "JOSÉ.ÁLVAREZ"):
+        assert ask(policy, "http://unlisted.example/", Request("", user)).group == "staff"
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Unparsable requests
 

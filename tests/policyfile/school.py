@@ -7,6 +7,7 @@ from pathlib import Path
 
 from schoolgate.lists.compile import compile_lists
 from schoolgate.policyfile.load import load_policy
+from tests.school import write_lists
 
 POLICY = """\
 schema_version = 1
@@ -36,8 +37,7 @@ action = "block"
 
 def compiled_school(root: Path) -> Path:
     """`root` with policy.toml, lists/gambling and lists.sgidx compiled from them."""
-    (root / "lists" / "gambling").mkdir(parents=True)
-    (root / "lists" / "gambling" / "domains").write_text("bet365.com\n")
+    write_lists(root / "lists", {"gambling": "bet365.com\n"})
     (root / "policy.toml").write_text(POLICY)
     compile_lists(load_policy(root / "policy.toml").lists, root / "lists.sgidx", progress=False)
     return root

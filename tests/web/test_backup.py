@@ -435,3 +435,41 @@ def test_a_restored_audit_trail_that_does_not_verify_fails_the_restore(
     assert done.returncode == 1, done.stdout + done.stderr
     assert "audit trail BROKEN at entry 5" in done.stdout
     assert "the restored audit trail does not verify" in done.stderr and "Traceback" not in done.stderr
+
+
+def test_text_from_a_manifest_is_printed_without_terminal_escapes(source: Source, tmp_path: Path) -> None:
+    def newer_with_escapes(manifest: dict[str, Any]) -> None:
+        manifest["schoolgate_version"] = "\x1b]0;owned\x07\x1b[2J99.0"
+        manifest["database"]["migrations"]["zz\x1b[31m"] = "9999_later"
+
+    forged = tmp_path / "escapes.tar"
+    _forge(source.archive, forged, manifest_change=newer_with_escapes)
+    done = _run(_machine(tmp_path, "new").env, "restore", str(forged))
+    assert done.returncode == 2 and "made by a newer Schoolgate (]0;owned[2J99.0;" in done.stderr
+    assert "\x1b" not in done.stderr and "\x07" not in done.stderr
+
+
+def test_a_policy_file_of_any_plain_name_is_backed_up_and_restored(tmp_path: Path) -> None:
+    """SCHOOLGATE_POLICY may name the file as the school likes: its archive name must restore."""
+    from schoolgate.web.backup import _POLICY_NAME
+
+    for name in ("policy.toml", "Hill Primary policy.toml", "policy-hill_primary.toml"):
+        assert _POLICY_NAME.fullmatch(f"policies/{name}")
+    for name in ("../policy.toml", ".hidden", "a/b.toml", "bell\x07.toml", ""):
+        assert not _POLICY_NAME.fullmatch(f"policies/{name}")
+
+
+def test_an_evidence_record_that_names_no_hash_stops_the_backup(source: Source, tmp_path: Path) -> None:
+    """Its archive name would be its hash: a backup with it could never be restored, so none is made."""
+    new = _machine(tmp_path, "new")
+    assert _run(new.env, "restore", "--quiet", str(source.archive)).returncode == 0
+    _python(
+        new.env,
+        "from schoolgate.web.commands import setup\nsetup()\n"
+        "from schoolgate.web.incidents.models import Evidence\n"
+        "Evidence.objects.exclude(sha256='').update(sha256='../../../etc/passwd')\n",
+    )
+    archive = tmp_path / "never.tar"
+    done = _run(new.env, "backup", str(archive))
+    assert done.returncode == 2 and "name no SHA-256" in done.stderr and "Traceback" not in done.stderr
+    assert not archive.exists()

@@ -25,7 +25,12 @@ def _env(**extra: str) -> dict[str, str]:
 
 @pytest.mark.parametrize(
     "argv",
-    [["web", "manage", "help"], ["web", "manage", "help", "migrate"], ["web", "manage", "migrate", "--help"]],
+    [
+        ["web", "manage", "help"],
+        ["web", "manage", "help", "migrate"],
+        ["web", "manage", "migrate", "--help"],
+        ["web", "manage", "--help"],
+    ],
 )
 def test_asking_for_help_from_another_folder_writes_nothing_there(tmp_path: Path, argv: list[str]) -> None:
     done = subprocess.run(

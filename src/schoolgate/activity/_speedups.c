@@ -19,6 +19,9 @@
 
 #include "_buffer.h"
 
+#define LAYOUT_ERROR_PREFIX "schoolgate.activity._speedups cannot write this event layout: "
+#include "_layout.h"
+
 /* Text that is ASCII by construction (made by the Python side): copied as it is. */
 static int
 buf_put_ascii(Buf *b, PyObject *s)
@@ -163,21 +166,6 @@ position_of(PyObject *names, PyObject *name)
         }
     }
     return -1;
-}
-
-static PyObject *
-layout_error(const char *format, ...)
-{
-    va_list vargs;
-    va_start(vargs, format);
-    PyObject *message = PyUnicode_FromFormatV(format, vargs);
-    va_end(vargs);
-    if (message != NULL) {
-        PyErr_Format(PyExc_RuntimeError, "schoolgate.activity._speedups cannot write this event layout: %U",
-                     message);
-        Py_DECREF(message);
-    }
-    return NULL;
 }
 
 static PyObject *

@@ -79,7 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, unknown = parser.parse_known_args(argv)
+    if unknown:
+        if not getattr(args, "passes_options_on", False):
+            parser.parse_args(argv)  # says which arguments it did not know, and exits 2
+        # `web manage --help`, `web manage --version`: argparse's remainder takes nothing that starts
+        # with "-", so what it left is Django's, in the order given.
+        args.args = [*unknown, *args.args]
     try:
         return int(args.handler(args))
     except CommandError as exc:

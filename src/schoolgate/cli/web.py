@@ -96,7 +96,7 @@ def register(commands: Commands) -> None:
         "manage", help="Django's management commands: migrate, check --deploy, ...", add_help=False
     )
     manage.add_argument("args", nargs=argparse.REMAINDER)
-    manage.set_defaults(handler=cmd_web_manage)
+    manage.set_defaults(handler=cmd_web_manage, passes_options_on=True)
 
     audit = commands.add_parser("audit", help="the audit trail of every change to every record")
     audit_commands = audit.add_subparsers(dest="audit_command", metavar="COMMAND", required=True)

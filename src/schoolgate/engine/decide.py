@@ -32,6 +32,7 @@ from schoolgate.engine.policy import (
     CompiledRule,
     Rule,
     first_bit,
+    user_key,
 )
 from schoolgate.engine.urls import Url, fast_url, parse_url, strip_www
 
@@ -215,7 +216,7 @@ def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: dat
     for request in requests:
         # CompiledPolicy.identify(), inline: user name first, then address, else "default".
         user = request.user
-        group = users.get(user.lower()) if user and users else None
+        group = users.get(user.lower() if user.isascii() else user_key(user)) if user and users else None
         if group is not None:
             identity = "user " + user  # type: ignore[operator]  # user is set whenever group is
         else:

@@ -233,7 +233,7 @@ class CompiledPolicy:
     def identify(self, user: str | None, address: str | None) -> tuple[str, str]:
         """(group, how it was found) for a user name and a client address."""
         if user:
-            group = self.users.get(user.lower())
+            group = self.users.get(user_key(user))
             if group is not None:
                 return group, f"user {user}"
         if address and self._networks:
@@ -259,6 +259,15 @@ class CompiledPolicy:
     @property
     def has_networks(self) -> bool:
         return bool(self._networks)
+
+
+def user_key(name: str) -> str:
+    """A user name as the policy looks it up: case does not matter, as in Active Directory and Squid's
+    password files, but no character outside ASCII becomes one inside it (the Kelvin sign "\u212a"
+    lowers to "k": "\u212asmith" must not be ksmith, whose group it would otherwise get)."""
+    if name.isascii():
+        return name.lower()
+    return "".join(c if not c.isascii() and c.lower().isascii() else c.lower() for c in name)
 
 
 def first_bit(mask: int) -> int:
@@ -421,7 +430,7 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
         lasting_groups=lasting_groups,
         pattern_groups=pattern_groups,
         _networks=networks,
-        users={name.lower(): group for name, group in policy.users.items()},
+        users={user_key(name): group for name, group in policy.users.items()},
     )
 
 

@@ -19,6 +19,8 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, tzinfo
 
 __all__ = [
+    "DAY_NAMES",
+    "MONTH_NAMES",
     "DateRange",
     "Span",
     "Window",
@@ -185,7 +187,24 @@ class Window:
 # Parsing
 
 _DAY_ABBREVIATIONS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
-_DAY_FULL_NAMES = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
+# English names for people, whatever the process's locale (the block page says when a page was blocked
+# with them, and a problem in a policy file names the month).
+DAY_NAMES = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+MONTH_NAMES = (
+    "January",
+    "February",
+    "March",
+    "April",
+    "May",
+    "June",
+    "July",
+    "August",
+    "September",
+    "October",
+    "November",
+    "December",
+)
+_DAY_FULL_NAMES = tuple(name.lower() for name in DAY_NAMES)
 _DAY_TITLES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _SINGLE_DAYS: dict[str, int] = {
     **{name: i for i, name in enumerate(_DAY_ABBREVIATIONS)},
@@ -211,20 +230,6 @@ _DATE = r"(\d{4})-(\d{2})-(\d{2})"
 _DATE_RANGE = re.compile(rf"\s*{_DATE}(?:\s*\.\.\s*{_DATE})?\s*", re.ASCII)
 _DATE_RANGE_EXPECTED = (
     'expected a date YYYY-MM-DD or a range YYYY-MM-DD..YYYY-MM-DD, for example "2026-09-03..2026-12-18"'
-)
-_MONTH_NAMES = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
 )
 
 
@@ -318,7 +323,7 @@ def _make_date(text: str, parts: Sequence[str | None]) -> date:
         length = _days_in_month(year, month)
         if 1 <= day <= length:
             return date(year, month, day)
-        problem = f"{_MONTH_NAMES[month - 1]} {year} has {length} days"
+        problem = f"{MONTH_NAMES[month - 1]} {year} has {length} days"
     raise WindowError(f'date range "{text}": {shown} is not a real date ({problem})')
 
 

@@ -21,6 +21,9 @@
 
 #include "_buffer.h"
 
+#define LAYOUT_ERROR_PREFIX "schoolgate.gateways._speedups cannot use this layout: "
+#include "_layout.h"
+
 /* ---------------------------------------------------------------- the layout, from Python */
 
 /* What parse_lines fills, in this order, and where line_type keeps each (from configure). */
@@ -35,20 +38,6 @@ static int lines_configured = 0;
  * says (verdict .. alert: the prefixes' key), and how many fields it must have at least. */
 static Py_ssize_t decision_verdict = 0, decision_host = 0, prefix_fields = 0, decision_needed = 0;
 static int decisions_configured = 0;
-
-static PyObject *
-layout_error(const char *format, ...)
-{
-    va_list vargs;
-    va_start(vargs, format);
-    PyObject *message = PyUnicode_FromFormatV(format, vargs);
-    va_end(vargs);
-    if (message != NULL) {
-        PyErr_Format(PyExc_RuntimeError, "schoolgate.gateways._speedups cannot use this layout: %U", message);
-        Py_DECREF(message);
-    }
-    return NULL;
-}
 
 /* The position of the field called `name` in the tuple `names`, -1 when there is none, -2 on error. */
 static Py_ssize_t

@@ -36,6 +36,7 @@ from schoolgate.engine.policy import (
     Rule,
     SiteList,
     YouTubeMode,
+    user_key,
 )
 from schoolgate.engine.windows import Window, WindowError, make_window
 from schoolgate.policyfile.errors import (
@@ -530,7 +531,7 @@ def _read_identities(
             continue
         label = reader.text(table, key, "label", "") or ""
         for i, user in enumerate(reader.texts(table, key, "users")):
-            lowered = user.lower()
+            lowered = user_key(user)
             if lowered in users and users[lowered] != group:
                 reader.problem(
                     (*key, "users", i),

@@ -330,7 +330,8 @@ def backup(path: Path, progress: Callable[[str], None] | None = None) -> BackupR
     if not path.parent.is_dir():
         raise BackupError(f"there is no directory {path.parent}")
     warnings: list[str] = []
-    with tempfile.TemporaryDirectory(prefix="schoolgate-backup-") as work:
+    # The database copy is made beside the archive (a directory as private as it), not in a shared /tmp.
+    with tempfile.TemporaryDirectory(dir=path.parent, prefix=f".{path.name}.") as work:
         say(f"copying the {kind} database")
         dump = Path(work) / "database"
         if kind == "sqlite":

@@ -4,7 +4,6 @@ made with the real `signing.sign`, and the WSGI application called directly with
 from __future__ import annotations
 
 import io
-import sys
 from base64 import urlsafe_b64encode
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -18,8 +17,8 @@ from schoolgate.activity.reviews import ReviewWriter
 from schoolgate.gateways.blockpage.app import BlockPageApp
 from schoolgate.gateways.blockpage.signing import create_key, sign
 from schoolgate.policyfile.load import load_policy
+from tests.school import write_lists
 
-SCHOOLGATE = [sys.executable, "-m", "schoolgate.cli"]
 AT = 1796121125  # Tuesday 1 December 2026, 10:32:05 in London (GMT)
 
 POLICY = """\
@@ -175,11 +174,8 @@ class School:
 
 def write_policy(root: Path, text: str = POLICY) -> Path:
     """The policy file and the (tiny) lists it names."""
-    for name, domain in (("gambling", "bet365.com"), ("games", "games.example"), ("weird", "w.example")):
-        (root / "lists" / name).mkdir(parents=True, exist_ok=True)
-        (root / "lists" / name / "domains").write_text(domain + "\n", encoding="utf-8")
-    (root / "lists" / "odd").mkdir(exist_ok=True)
-    (root / "lists" / "odd" / "domains").write_text("odd.example\n", encoding="utf-8")
+    lists = {"gambling": "bet365.com", "games": "games.example", "weird": "w.example", "odd": "odd.example"}
+    write_lists(root / "lists", {name: domain + "\n" for name, domain in lists.items()})
     path = root / "policy.toml"
     path.write_text(text, encoding="utf-8")
     return path

@@ -25,8 +25,9 @@ from schoolgate.gateways.blockpage.app import BlockPageApp
 from schoolgate.gateways.blockpage.server import make_server
 from schoolgate.gateways.blockpage.signing import load_key, sign
 from schoolgate.policyfile.load import load_policy
+from tests.school import SCHOOLGATE
 
-from .conftest import AT, SCHOOLGATE, School, make_school, query, write_policy
+from .conftest import AT, School, make_school, query, write_policy
 from .test_page import visible
 
 pytestmark = pytest.mark.timeout(60)

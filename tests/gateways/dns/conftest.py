@@ -13,12 +13,8 @@ from __future__ import annotations
 
 import os
 import shutil
-import signal
-import socket
 import subprocess
-import sys
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +26,9 @@ import dns.query
 import dns.rcode
 import dns.rdatatype
 import pytest
+
+from tests.school import compile_index, run_schoolgate
+from tests.servers import free_port, stop, wait_until_serving
 
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
 PUPIL = "127.0.0.10"
@@ -52,20 +51,6 @@ UPSTREAM_NAMES = {
     "news.com": "192.0.2.40",
     "mail.google.com": "192.0.2.41",
 }
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    """A port free for both UDP and TCP on `host` (unbound listens on both)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind((host, 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket() as tcp:
-                try:
-                    tcp.bind((host, port))
-                except OSError:
-                    continue
-                return port
 
 
 # ----------------------------------------------------------------------------------------- policy
@@ -156,18 +141,9 @@ alert = "medium"
     os.replace(temporary, path)
 
 
-def run_schoolgate(*args: str, ok: bool = True) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "schoolgate.cli", *args], capture_output=True, text=True, check=False
-    )
-    if ok:
-        assert result.returncode == 0, result.stderr
-    return result
-
-
 def publish(policy: Path, index: Path, zones: Path) -> None:
     """What publishing a policy does for DNS: compile its lists and export its zones."""
-    run_schoolgate("lists", "compile", "--policy", str(policy), "--index", str(index), "--quiet")
+    compile_index(policy, index)
     run_schoolgate(
         "rpz", "export", "--policy", str(policy), "--index", str(index), "--out", str(zones), "--quiet"
     )
@@ -215,29 +191,24 @@ def start_unbound(conf: Path, port: int, log: Path) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [UNBOUND, "-d", "-c", str(conf)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    deadline = time.monotonic() + 20
-    while True:
+
+    def answers() -> bool:
         try:
             query("school.test", port, "127.0.0.1")
-            return process
         except (OSError, dns.exception.Timeout):
-            if process.poll() is not None or time.monotonic() > deadline:
-                stop_unbound(process)
-                said = process.stderr.read().decode(errors="replace") if process.stderr else ""
-                text = log.read_text() if log.exists() else ""
-                pytest.fail(f"unbound did not start with {conf}:\n{conf.read_text()}\n{said}{text[-3000:]}")
-            time.sleep(0.05)
+            return False
+        return True
+
+    if not wait_until_serving(process, answers, seconds=20, pause=0.05):
+        stop_unbound(process)
+        said = process.stderr.read().decode(errors="replace") if process.stderr else ""
+        text = log.read_text() if log.exists() else ""
+        pytest.fail(f"unbound did not start with {conf}:\n{conf.read_text()}\n{said}{text[-3000:]}")
+    return process
 
 
 def stop_unbound(process: subprocess.Popen[bytes] | None) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop(process, seconds=10)
 
 
 @dataclass
@@ -284,7 +255,7 @@ def resolver() -> Iterator[Resolver]:
     work = Path(tempfile.mkdtemp(prefix="schoolgate-unbound-"))
     upstream = process = None
     try:
-        upstream_port = free_port()
+        upstream_port = free_port(udp=True)
         upstream_conf = work / "upstream.conf"
         write_upstream_conf(upstream_conf, upstream_port)
         upstream = start_unbound(upstream_conf, upstream_port, work / "upstream.log")
@@ -292,7 +263,7 @@ def resolver() -> Iterator[Resolver]:
         policy, index, zones = work / "policy.toml", work / "lists.sgidx", work / "zones"
         write_policy(policy)
         publish(policy, index, zones)
-        port = free_port()
+        port = free_port(udp=True)
         conf, control, log = work / "unbound.conf", work / "unbound.ctl", work / "unbound.log"
         run_schoolgate(
             "unbound", "config", "--policy", str(policy), "--zones", str(zones),

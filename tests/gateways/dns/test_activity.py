@@ -18,8 +18,9 @@ from schoolgate.gateways.dns.activity import PAIRING_SECONDS, LogReader, events_
 from schoolgate.lists.compile import open_index
 from schoolgate.policyfile.load import load_policy
 from tests.activity.test_spool import FullDisk
+from tests.school import run_schoolgate
 
-from .conftest import PUPIL, STAFF, STRANGER, Resolver, publish, run_schoolgate, write_policy
+from .conftest import PUPIL, STAFF, STRANGER, Resolver, publish, write_policy
 
 T = 1_796_163_309
 

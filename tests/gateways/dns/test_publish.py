@@ -9,8 +9,9 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from schoolgate.gateways.dns.publish import Publisher
+from tests.school import compile_index, run_schoolgate
 
-from .conftest import PUPIL, Resolver, blocked, publish, resolves, run_schoolgate, write_policy
+from .conftest import PUPIL, Resolver, blocked, publish, resolves, write_policy
 
 ZONE = ZoneInfo("Europe/London")
 BEFORE_SCHOOL = datetime(2026, 11, 23, 8, 0, tzinfo=ZONE)  # a Monday
@@ -58,7 +59,7 @@ def school(root: Path) -> tuple[Path, Path, Path]:
     (root / "games.txt").write_text("games.test\n")
     policy, index = root / "policy.toml", root / "lists.sgidx"
     policy.write_text(POLICY)
-    run_schoolgate("lists", "compile", "--policy", str(policy), "--index", str(index), "--quiet")
+    compile_index(policy, index)
     return policy, index, root / "zones"
 
 
@@ -86,7 +87,7 @@ def test_the_zones_follow_a_published_policy(tmp_path: Path) -> None:
     publisher = Publisher(policy, index, out, None, None, io.StringIO())
     assert publisher.step(LESSONS) is not None
     (tmp_path / "games.txt").write_text("games.test\nplay.test\n")
-    run_schoolgate("lists", "compile", "--policy", str(policy), "--index", str(index), "--quiet")
+    compile_index(policy, index)
     assert publisher.step(LESSONS) is not None
     assert "play.test CNAME ." in ks2_zone(out)
 

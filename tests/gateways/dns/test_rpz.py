@@ -31,6 +31,7 @@ from schoolgate.gateways.dns.rpz import (
 )
 from schoolgate.lists.compile import compile_lists, open_index
 from schoolgate.policyfile.load import load_policy
+from tests.school import compile_index, write_lists
 
 GOLDEN = Path(__file__).parent / "golden"
 ZONE = ZoneInfo("Europe/London")
@@ -121,15 +122,9 @@ LISTS = {
 @pytest.fixture(scope="module")
 def school(tmp_path_factory: pytest.TempPathFactory) -> Path:
     root = tmp_path_factory.mktemp("dns-school")
-    for name, text in LISTS.items():
-        (root / "lists" / name).mkdir(parents=True)
-        (root / "lists" / name / "domains").write_text(text)
+    write_lists(root / "lists", LISTS)
     (root / "policy.toml").write_text(POLICY)
-    subprocess.run(
-        [sys.executable, "-m", "schoolgate.cli", "lists", "compile", "--policy", str(root / "policy.toml"),
-         "--index", str(root / "lists.sgidx"), "--quiet"],
-        check=True, capture_output=True,
-    )  # fmt: skip
+    compile_index(root / "policy.toml", root / "lists.sgidx")
     return root
 
 

@@ -15,8 +15,9 @@ import pytest
 
 from schoolgate.engine.policy import Network
 from schoolgate.gateways.dns.unbound import ConfigError, UnboundSettings, Zone, ZoneSet, read_zones, render
+from tests.school import run_schoolgate
 
-from .conftest import PUPIL, STAFF, UNBOUND, publish, require_unbound, run_schoolgate, write_policy
+from .conftest import PUPIL, STAFF, UNBOUND, publish, require_unbound, write_policy
 
 
 @pytest.fixture(scope="module")

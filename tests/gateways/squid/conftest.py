@@ -14,7 +14,6 @@ import http.client
 import os
 import pwd
 import shutil
-import signal
 import socket
 import socketserver
 import stat
@@ -22,7 +21,6 @@ import subprocess
 import sys
 import tempfile
 import threading
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -32,18 +30,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from tests.school import compile_index, run_schoolgate
+from tests.servers import accepts_tcp, free_port, stop, wait_until_serving
+
 SQUID = shutil.which("squid") or "/usr/sbin/squid"
 SQUID_USER = "proxy"
 ZONE = ZoneInfo("Europe/London")
 PASSWORDS = {"ks2-amelia": "amelia-pw", "mr.patel": "patel-pw", "stranger": "stranger-pw"}
 CLASS_DEVICE = "127.0.0.2"  # the policy's KS1 class-device range: no login asked
 BLOCK_PAGE_ADDRESS = "127.0.0.5"  # blocked.test: the block page server listens here, on port 80
-
-
-def free_port(host: str = "127.0.0.1") -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 # ----------------------------------------------------------------------------------------- origin
@@ -226,14 +221,6 @@ action = "block"
     os.replace(temporary, path)  # the helper sees the whole new file or the old one
 
 
-def run_schoolgate(*args: str) -> subprocess.CompletedProcess[str]:
-    result = subprocess.run(
-        [sys.executable, "-m", "schoolgate.cli", *args], capture_output=True, text=True, check=False
-    )
-    assert result.returncode == 0, result.stderr
-    return result
-
-
 # ----------------------------------------------------------------------------------------- squid
 
 
@@ -253,13 +240,7 @@ def _let_proxy_user_run_python(restore: list[tuple[Path, int]]) -> None:
 def write_passwords(path: Path) -> Path:
     """The test users' logins, made with `schoolgate squid passwd`."""
     for user, password in PASSWORDS.items():
-        subprocess.run(
-            [sys.executable, "-m", "schoolgate.cli", "squid", "passwd", str(path), user],
-            input=password + "\n",
-            capture_output=True,
-            text=True,
-            check=True,
-        )
+        run_schoolgate("squid", "passwd", path, user, stdin=password + "\n")
     return path
 
 
@@ -276,28 +257,15 @@ def start_squid(conf: Path, state: Path, port: int) -> subprocess.Popen[bytes]:
     process = subprocess.Popen(
         [SQUID, "--foreground", "-n", service, "-f", str(conf)], stderr=subprocess.DEVNULL
     )
-    deadline = time.monotonic() + 30
-    while True:
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return process
-        except OSError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                stop_squid(process)
-                log = (state / "cache.log").read_text() if (state / "cache.log").exists() else ""
-                pytest.fail(f"Squid did not start with {conf}:\n{conf.read_text()}\n{log[-3000:]}")
-            time.sleep(0.1)
+    if not wait_until_serving(process, accepts_tcp("127.0.0.1", port), seconds=30):
+        stop_squid(process)
+        log = (state / "cache.log").read_text() if (state / "cache.log").exists() else ""
+        pytest.fail(f"Squid did not start with {conf}:\n{conf.read_text()}\n{log[-3000:]}")
+    return process
 
 
 def stop_squid(process: subprocess.Popen[bytes] | None) -> None:
-    if process is None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        process.wait()
+    stop(process, seconds=15)
 
 
 @dataclass
@@ -382,7 +350,7 @@ def proxy(origin: Origin, tls_port_echo: str) -> Iterator[Proxy]:
         index = work / "lists.sgidx"
         block_page = "http://blocked.test/blocked"
         write_policy(policy, block_page, lessons_now=True)
-        run_schoolgate("lists", "compile", "--policy", str(policy), "--index", str(index), "--quiet")
+        compile_index(policy, index)
         os.chmod(index, 0o644)
         key = work / "block-page.key"
         run_schoolgate("block-page", "key", str(key))

@@ -12,7 +12,6 @@ import resource
 import select
 import signal
 import subprocess
-import sys
 import time
 from base64 import urlsafe_b64decode, urlsafe_b64encode
 from collections.abc import Iterator
@@ -25,10 +24,11 @@ import pytest
 
 from schoolgate.activity.spool import read_events
 from schoolgate.gateways.blockpage.signing import create_key, load_key, verify
+from tests import school as schools
+from tests.school import SCHOOLGATE
 
 pytestmark = pytest.mark.timeout(60)
 
-SCHOOLGATE = [sys.executable, "-m", "schoolgate.cli"]
 BLOCK_PAGE = "http://block.test/blocked"
 FALLBACK_BLOCK_PAGE = "http://127.0.0.1:8080/blocked"
 RELOAD_CHECK_SECONDS = 2.0  # the helper looks at its files at most this often
@@ -102,35 +102,8 @@ action = "blok"
 """
 
 
-@dataclass
-class School:
-    """A school's policy file, lists and compiled index, in one directory."""
-
-    root: Path
-
-    @property
-    def policy(self) -> Path:
-        return self.root / "policy.toml"
-
-    @property
-    def index(self) -> Path:
-        return self.root / "var" / "lists.sgidx"
-
-    def write_lists(self, lists: dict[str, str]) -> None:
-        for category, domains in lists.items():
-            (self.root / "lists" / category).mkdir(parents=True, exist_ok=True)
-            (self.root / "lists" / category / "domains").write_text(domains, encoding="utf-8")
-
-    def write_policy(self, text: str) -> None:
-        self.policy.write_text(text, encoding="utf-8")
-
-    def compile(self) -> None:
-        subprocess.run(
-            [*SCHOOLGATE, "lists", "compile", "--policy", str(self.policy), "--index", str(self.index)],
-            check=True,
-            capture_output=True,
-            cwd=self.root,
-        )
+class School(schools.School):
+    """The school, with the block page key its helper signs with."""
 
     @property
     def key(self) -> Path:

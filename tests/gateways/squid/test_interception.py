@@ -14,7 +14,6 @@ import shutil
 import socket
 import ssl
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -34,15 +33,14 @@ from tests.gateways.squid.conftest import (
     Origin,
     _let_proxy_user_run_python,
     _OriginHandler,
-    free_port,
-    run_schoolgate,
     start_squid,
     stop_squid,
     write_passwords,
 )
+from tests.school import compile_index, run_schoolgate
+from tests.servers import free_port
 
 CERTGEN = "/usr/lib/squid/security_file_certgen"
-SCHOOLGATE = [sys.executable, "-m", "schoolgate.cli"]
 TLS_ORIGIN = "127.0.0.4"
 NAMES = [
     "www.google.com",
@@ -213,7 +211,7 @@ def _squid(tls_origin: tuple[Origin, Path], https: str) -> Iterator[BumpingProxy
         policy = work / "policy.toml"
         policy.write_text(POLICY)
         index = work / "lists.sgidx"
-        run_schoolgate("lists", "compile", "--policy", str(policy), "--index", str(index), "--quiet")
+        compile_index(policy, index)
         os.chmod(index, 0o644)
         key = work / "block-page.key"
         run_schoolgate("block-page", "key", str(key))

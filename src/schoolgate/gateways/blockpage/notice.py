@@ -22,6 +22,7 @@ from datetime import UTC, datetime
 from urllib.parse import parse_qs, urlsplit
 
 from schoolgate.engine.policy import Policy
+from schoolgate.engine.windows import DAY_NAMES, MONTH_NAMES
 from schoolgate.gateways.blockpage.signing import split_signed, verify
 
 __all__ = [
@@ -107,22 +108,6 @@ _REASON_WORDS: dict[str, str] = {
     "safe. Try again in a minute.",
 }
 
-_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
-_MONTHS = (
-    "January",
-    "February",
-    "March",
-    "April",
-    "May",
-    "June",
-    "July",
-    "August",
-    "September",
-    "October",
-    "November",
-    "December",
-)
-
 
 @dataclass(frozen=True, slots=True)
 class Notice:
@@ -165,7 +150,7 @@ class Notice:
 
 def format_when(at: datetime) -> str:
     """'Tuesday 1 December 2026, 10:32' (English whatever the process's locale)."""
-    return f"{_DAYS[at.weekday()]} {at.day} {_MONTHS[at.month - 1]} {at.year}, {at:%H:%M}"
+    return f"{DAY_NAMES[at.weekday()]} {at.day} {MONTH_NAMES[at.month - 1]} {at.year}, {at:%H:%M}"
 
 
 def category_phrase(policy: Policy, category: str) -> str:

@@ -1,0 +1,68 @@
+"""Real servers on this machine's loopback for the tests: a free port to give one, waiting until it
+serves, and stopping it. One home for what the Squid, unbound and block page tests all do."""
+
+from __future__ import annotations
+
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Callable
+
+
+def free_port(host: str = "127.0.0.1", udp: bool = False) -> int:
+    """A TCP port no socket holds on `host`; with `udp`, one free for both UDP and TCP (a DNS server
+    listens on both)."""
+    if not udp:
+        with socket.socket() as s:
+            s.bind((host, 0))
+            return int(s.getsockname()[1])
+    while True:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as datagrams:
+            datagrams.bind((host, 0))
+            port = int(datagrams.getsockname()[1])
+            with socket.socket() as tcp:
+                try:
+                    tcp.bind((host, port))
+                except OSError:
+                    continue
+                return port
+
+
+def wait_until_serving(
+    process: subprocess.Popen[bytes], serving: Callable[[], bool], seconds: float, pause: float = 0.1
+) -> bool:
+    """Whether `serving()` came true within `seconds` while `process` still ran: False as soon as the
+    process has ended or the time is up, and the caller says why the server did not start."""
+    deadline = time.monotonic() + seconds
+    while True:
+        if serving():
+            return True
+        if process.poll() is not None or time.monotonic() > deadline:
+            return False
+        time.sleep(pause)
+
+
+def stop(process: subprocess.Popen[bytes] | None, seconds: float = 10) -> None:
+    """SIGTERM and a wait for a clean stop; SIGKILL if it takes longer than `seconds`."""
+    if process is None or process.poll() is not None:
+        return
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(timeout=seconds)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+
+
+def accepts_tcp(host: str, port: int) -> Callable[[], bool]:
+    """A `serving` check for `wait_until_serving`: a TCP connection to host:port is accepted."""
+
+    def check() -> bool:
+        try:
+            socket.create_connection((host, port), timeout=1).close()
+        except OSError:
+            return False
+        return True
+
+    return check
