@@ -54,31 +54,31 @@ def env_path(name: str, default: str) -> Path:
     return Path(os.environ.get(name) or default)
 
 
-def add_policy(parser: argparse.ArgumentParser, help: str = "policy file") -> None:
+def add_env_path(parser: argparse.ArgumentParser, flag: str, variable: str, default: str, help: str) -> None:
+    """A path option whose default is the environment variable `variable`, else `default`: the way a
+    service's unit file sets the paths once for every command it runs, and the help says so."""
     parser.add_argument(
-        "--policy",
+        flag,
         type=Path,
-        default=env_path("SCHOOLGATE_POLICY", "policy.toml"),
-        help=f"{help} (default: $SCHOOLGATE_POLICY or policy.toml)",
+        default=env_path(variable, default),
+        help=f"{help} (default: ${variable} or {default})",
     )
+
+
+def add_policy(parser: argparse.ArgumentParser, help: str = "policy file") -> None:
+    add_env_path(parser, "--policy", "SCHOOLGATE_POLICY", "policy.toml", help)
 
 
 def add_index(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument(
-        "--index",
-        type=Path,
-        default=env_path("SCHOOLGATE_INDEX", "var/lists.sgidx"),
-        help="compiled list index (default: $SCHOOLGATE_INDEX or var/lists.sgidx)",
-    )
+    add_env_path(parser, "--index", "SCHOOLGATE_INDEX", "var/lists.sgidx", "compiled list index")
 
 
 def add_spool(parser: argparse.ArgumentParser, help: str = "activity spool directory") -> None:
-    parser.add_argument(
-        "--spool",
-        type=Path,
-        default=env_path("SCHOOLGATE_SPOOL", "var/spool"),
-        help=f"{help} (default: $SCHOOLGATE_SPOOL or var/spool)",
-    )
+    add_env_path(parser, "--spool", "SCHOOLGATE_SPOOL", "var/spool", help)
+
+
+def add_quiet(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--quiet", action="store_true", help="no progress bar")
 
 
 def add_block_page_url(parser: argparse.ArgumentParser) -> None:

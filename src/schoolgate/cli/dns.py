@@ -12,6 +12,7 @@ from schoolgate.cli.common import (
     Commands,
     add_index,
     add_policy,
+    add_quiet,
     add_spool,
     load,
     load_compiled,
@@ -189,13 +190,32 @@ def cmd_rpz_watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _add_out(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--out", type=Path, default=Path("var/rpz"), help="directory (default: var/rpz)")
+
+
+def _add_zones(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--zones", type=Path, required=True, help="the directory `schoolgate rpz export` wrote"
+    )
+
+
+def _add_control(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "--control",
+        type=Path,
+        default=Path("/run/unbound.ctl"),
+        help="unbound-control's socket (default: /run/unbound.ctl)",
+    )
+
+
 def register(commands: Commands) -> None:
     rpz = commands.add_parser("rpz", help="the policy as DNS Response Policy Zones")
     rpz_commands = rpz.add_subparsers(dest="rpz_command", metavar="COMMAND", required=True)
     export = rpz_commands.add_parser("export", help="write one zone per group, for unbound, BIND or PowerDNS")
     add_policy(export)
     add_index(export)
-    export.add_argument("--out", type=Path, default=Path("var/rpz"), help="directory (default: var/rpz)")
+    _add_out(export)
     export.add_argument("--at", help="as the policy stands when: 10:30 or 2026-11-23T10:30 (default: now)")
     export.add_argument(
         "--block-with",
@@ -203,20 +223,18 @@ def register(commands: Commands) -> None:
         default="nxdomain",
         help="what a blocked name answers: no such name (default), or the block page's host",
     )
-    export.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(export)
     export.set_defaults(handler=cmd_rpz_export)
     watch = rpz_commands.add_parser(
         "watch", help="export again when the policy, its lists or the rules in force change; reload unbound"
     )
     add_policy(watch)
     add_index(watch)
-    watch.add_argument("--out", type=Path, default=Path("var/rpz"), help="directory (default: var/rpz)")
+    _add_out(watch)
     watch.add_argument(
         "--conf", type=Path, help="unbound's configuration, to reload it (default: export only)"
     )
-    watch.add_argument(
-        "--control", type=Path, default=Path("/run/unbound.ctl"), help="unbound-control's socket"
-    )
+    _add_control(watch)
     watch.add_argument(
         "--block-with", choices=["nxdomain", "block-page"], default="nxdomain", help="as for export"
     )
@@ -230,9 +248,7 @@ def register(commands: Commands) -> None:
         "config", help="write a complete, commented unbound.conf applying each group's zone to its addresses"
     )
     add_policy(unbound_config)
-    unbound_config.add_argument(
-        "--zones", type=Path, required=True, help="the directory `schoolgate rpz export` wrote"
-    )
+    _add_zones(unbound_config)
     unbound_config.add_argument(
         "--listen",
         action="append",
@@ -251,12 +267,7 @@ def register(commands: Commands) -> None:
         metavar="ADDRESS[@PORT]",
         help="a resolver to ask; repeat for more (default: none, unbound recurses itself)",
     )
-    unbound_config.add_argument(
-        "--control",
-        type=Path,
-        default=Path("/run/unbound.ctl"),
-        help="unbound-control's socket (default: /run/unbound.ctl)",
-    )
+    _add_control(unbound_config)
     unbound_config.add_argument("--log", type=Path, help="unbound's log file (default: syslog)")
     unbound_config.add_argument(
         "--pidfile", type=Path, default=Path("/run/unbound.pid"), help="(default: /run/unbound.pid)"
@@ -269,21 +280,14 @@ def register(commands: Commands) -> None:
     unbound_reload = unbound_commands.add_parser(
         "reload", help="make the running unbound read the zones again (after `schoolgate rpz export`)"
     )
-    unbound_reload.add_argument(
-        "--zones", type=Path, required=True, help="the directory `schoolgate rpz export` wrote"
-    )
+    _add_zones(unbound_reload)
     unbound_reload.add_argument(
         "--conf",
         type=Path,
         default=Path("/etc/unbound/unbound.conf"),
         help="unbound's configuration (default: /etc/unbound/unbound.conf)",
     )
-    unbound_reload.add_argument(
-        "--control",
-        type=Path,
-        default=Path("/run/unbound.ctl"),
-        help="unbound-control's socket (default: /run/unbound.ctl)",
-    )
+    _add_control(unbound_reload)
     unbound_reload.set_defaults(handler=cmd_unbound_reload)
 
     dns_log = commands.add_parser("dns-log", help="turn unbound's query and zone log into activity events")

@@ -4,9 +4,17 @@ from __future__ import annotations
 
 import argparse
 import sys
-from pathlib import Path
 
-from schoolgate.cli.common import CommandError, Commands, add_index, add_policy, count, env_path, load
+from schoolgate.cli.common import (
+    CommandError,
+    Commands,
+    add_env_path,
+    add_index,
+    add_policy,
+    add_quiet,
+    count,
+    load,
+)
 from schoolgate.lists.update import DEFAULT_UT1_URL
 from schoolgate.policyfile.load import not_installed_words
 
@@ -59,16 +67,11 @@ def register(commands: Commands) -> None:
     compile_ = list_commands.add_parser("compile", help="compile the policy's lists into the index file")
     add_policy(compile_)
     add_index(compile_)
-    compile_.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(compile_)
     compile_.add_argument("--show-problems", action="store_true", help="list every skipped line")
     compile_.set_defaults(handler=cmd_lists_compile)
     update = list_commands.add_parser("update", help="download the full UT1 category lists")
-    update.add_argument(
-        "--dest",
-        type=Path,
-        default=env_path("SCHOOLGATE_LISTS", "var/lists/ut1"),
-        help="where to install them (default: $SCHOOLGATE_LISTS or var/lists/ut1)",
-    )
+    add_env_path(update, "--dest", "SCHOOLGATE_LISTS", "var/lists/ut1", "where to install them")
     update.add_argument("--url", default=DEFAULT_UT1_URL, help="archive address (default: %(default)s)")
-    update.add_argument("--quiet", action="store_true", help="no progress bar")
+    add_quiet(update)
     update.set_defaults(handler=cmd_lists_update)
