@@ -50,7 +50,6 @@ import random
 import re
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -67,8 +66,14 @@ import dns.message
 import dns.query
 import dns.rcode
 
-# The benches are scripts side by side: their shared pieces are imported from this folder.
+# The benches are scripts side by side: their shared pieces are imported from this folder, and what
+# they share with the tests (a free loopback port, stopping a server, the upstream unbound) from the
+# tests' own helpers.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+from tests.servers import free_port as loopback_port
+from tests.servers import stop, write_upstream_unbound
+
 from sg_policy import read_lists_from, yardstick_categories
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,18 +145,9 @@ def run(cmd: list[str], **kwargs: object) -> subprocess.CompletedProcess[str]:
         raise BenchError(f"{' '.join(cmd)} failed ({error.returncode}):\n{said}") from None
 
 
-def free_port(host: str = SERVER) -> int:
-    """A port free for both UDP and TCP on `host` (unbound listens on both)."""
-    while True:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as udp:
-            udp.bind((host, 0))
-            port = int(udp.getsockname()[1])
-            with socket.socket() as tcp:
-                try:
-                    tcp.bind((host, port))
-                except OSError:
-                    continue
-                return port
+def free_port() -> int:
+    """A port free for both UDP and TCP on SERVER (unbound listens on both)."""
+    return loopback_port(SERVER, udp=True)
 
 
 # ----------------------------------------------------------------------------------------- policy
@@ -383,27 +379,11 @@ def make_queries(
 
 def write_upstream_conf(path: Path, port: int, names: list[str], ttl: int) -> None:
     """An unbound that answers the query names from local data, and everything else with NXDOMAIN."""
-    work = path.parent
-    lines = [
-        "server:",
-        f"    interface: {SERVER}@{port}",
-        "    access-control: 127.0.0.0/8 allow",
-        '    module-config: "iterator"',
-        '    username: ""',
-        '    chroot: ""',
-        f'    directory: "{work}"',
-        f'    pidfile: "{work / "upstream.pid"}"',
-        "    use-syslog: no",
-        f'    logfile: "{work / "upstream.log"}"',
-        "    verbosity: 1",
-        # Nothing is asked of the internet: the root zone is this server's, and holds only these.
-        '    local-zone: "." static',
-    ]
+    records = []
     for number, name in enumerate(names):
-        lines.append(f'    local-data: "{name}. {ttl} IN A 192.0.2.{number % 250 + 1}"')
-        lines.append(f'    local-data: "{name}. {ttl} IN AAAA 2001:db8::{number + 1:x}"')
-    lines += ["remote-control:", "    control-enable: no", ""]
-    path.write_text("\n".join(lines))
+        records.append(f"{name}. {ttl} IN A 192.0.2.{number % 250 + 1}")
+        records.append(f"{name}. {ttl} IN AAAA 2001:db8::{number + 1:x}")
+    write_upstream_unbound(path, SERVER, port, records)
 
 
 def baseline_conf(text: str) -> str:
@@ -499,22 +479,11 @@ def start_unbound(server: Unbound, probe: str) -> None:
             return
         except (OSError, dns.exception.Timeout):
             if server.process.poll() is not None or time.monotonic() > deadline:
-                stop_process(server.process)
+                stop(server.process, seconds=15)
                 said = server.process.stderr.read().decode(errors="replace") if server.process.stderr else ""
                 logged = server.log.read_text(errors="replace")[-3000:] if server.log.exists() else ""
                 raise BenchError(f"unbound ({server.name}) did not start:\n{said[-3000:]}{logged}") from None
             time.sleep(0.01)
-
-
-def stop_process(process: subprocess.Popen[bytes] | None, timeout: float = 15) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        os.killpg(process.pid, signal.SIGKILL)  # its own session: its group is what it started
-        process.wait()
 
 
 def memory(pid: int) -> dict[str, int]:
@@ -868,7 +837,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
             if trouble:
                 raise BenchError(f"{server.name}: unbound's log: " + " | ".join(trouble[-5:]))
         for server in configurations[2:]:  # the diagnostics' unbounds are not needed for the reload
-            stop_process(server.process)
+            stop(server.process, seconds=15)
 
         say(f"== reload with the zones ({args.runs} times)")
         reload = reload_times(filtered, zones.directory, args.runs, probe)
@@ -886,7 +855,7 @@ def measure(args: argparse.Namespace, work: Path) -> dict[str, object]:
             if server.process is not None and server.process.poll() is None:
                 server.process.send_signal(signal.SIGTERM)
         for server in reversed(servers):
-            stop_process(server.process)
+            stop(server.process, seconds=15)
 
     base = series[BASELINE].median
     say(f"\n{'configuration':{WIDTH}s} {'median q/s':>11s}   {'runs':44s} {'vs without':>10s} {'cost':>7s}")

@@ -62,8 +62,12 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 
-# The benches are scripts side by side: their shared pieces are imported from this folder.
+# The benches are scripts side by side: their shared pieces are imported from this folder, and what
+# they share with the tests (a free loopback port, stopping a server) from the tests' own helpers.
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(1, str(Path(__file__).resolve().parent.parent))
+from tests.servers import free_port, stop
+
 from sg_policy import read_lists_from, yardstick_categories
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -113,12 +117,6 @@ class BenchError(RuntimeError):
 
 def say(text: str) -> None:
     print(text, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 # ------------------------------------------------------------------------------------------ origin
@@ -351,18 +349,6 @@ def start_squid(squid: Squid) -> None:
             if squid.process.poll() is not None or time.monotonic() > deadline:
                 raise BenchError(f"Squid ({squid.name}) did not start:\n{cache_log(squid)[-3000:]}") from None
             time.sleep(0.1)
-
-
-def stop_process(process: subprocess.Popen[bytes] | None, timeout: float = 15) -> None:
-    if process is None or process.poll() is not None:
-        return
-    process.send_signal(signal.SIGTERM)
-    try:
-        process.wait(timeout=timeout)
-    except subprocess.TimeoutExpired:
-        # The process leads a session of its own (start_new_session): its group is what it started.
-        os.killpg(process.pid, signal.SIGKILL)
-        process.wait()
 
 
 def cache_log(squid: Squid) -> str:
@@ -843,7 +829,7 @@ def main() -> None:
             if process is not None and process.poll() is None:
                 process.send_signal(signal.SIGTERM)
         for process in [*(squid.process for squid in squids), origin]:
-            stop_process(process)
+            stop(process, seconds=15)
         for directory, mode in reversed(restore):
             os.chmod(directory, mode)
         shutil.rmtree(work, ignore_errors=True)

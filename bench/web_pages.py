@@ -86,6 +86,9 @@ def measure(requests: int) -> dict[str, Any]:
     sys.path.insert(0, str(ROOT / "src"))
     import django
 
+    from schoolgate.web.secretkey import ensure_key
+
+    ensure_key()  # in the bench's own data directory, as `web serve` makes it
     django.setup()
     from django.core.management import call_command
     from django.db import connection

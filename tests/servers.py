@@ -3,11 +3,13 @@ serves, and stopping it. One home for what the Squid, unbound and block page tes
 
 from __future__ import annotations
 
+import os
 import signal
 import socket
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from pathlib import Path
 
 
 def free_port(host: str = "127.0.0.1", udp: bool = False) -> int:
@@ -44,14 +46,23 @@ def wait_until_serving(
 
 
 def stop(process: subprocess.Popen[bytes] | None, seconds: float = 10) -> None:
-    """SIGTERM and a wait for a clean stop; SIGKILL if it takes longer than `seconds`."""
+    """SIGTERM and a wait for a clean stop; SIGKILL if it takes longer than `seconds`, to its whole
+    process group when it leads a session of its own (start_new_session), so that what it started
+    goes with it."""
     if process is None or process.poll() is not None:
         return
     process.send_signal(signal.SIGTERM)
     try:
         process.wait(timeout=seconds)
     except subprocess.TimeoutExpired:
-        process.kill()
+        try:
+            leads = os.getpgid(process.pid) == process.pid
+        except ProcessLookupError:  # it ended just now
+            leads = False
+        if leads:
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
         process.wait()
 
 
@@ -66,3 +77,30 @@ def accepts_tcp(host: str, port: int) -> Callable[[], bool]:
         return True
 
     return check
+
+
+def write_upstream_unbound(path: Path, host: str, port: int, records: Iterable[str]) -> None:
+    """The configuration of an unbound that stands for the internet, listening on host@port: it
+    answers from `records` (local-data lines such as "bet.test. 60 IN A 192.0.2.1") and every other
+    name with NXDOMAIN. Its pid file and log are beside `path`."""
+    work = path.parent
+    lines = [
+        "server:",
+        f"    interface: {host}@{port}",
+        "    access-control: 127.0.0.0/8 allow",
+        '    module-config: "iterator"',
+        '    username: ""',
+        '    chroot: ""',
+        f'    directory: "{work}"',
+        f'    pidfile: "{work / "upstream.pid"}"',
+        "    use-syslog: no",
+        f'    logfile: "{work / "upstream.log"}"',
+        "    verbosity: 1",
+        # Nothing is asked of the internet: the root zone is this server's, and holds only these.
+        '    local-zone: "." static',
+        *(f'    local-data: "{record}"' for record in records),
+        "remote-control:",
+        "    control-enable: no",
+        "",
+    ]
+    path.write_text("\n".join(lines))

@@ -215,6 +215,30 @@ def test_a_field_added_to_the_schema_is_written_by_both_loops(tmp_path: Path) ->
     assert event["who"] == "user amelia"
 
 
+def run_python(script: str, *args: str) -> subprocess.CompletedProcess[str]:
+    """A script in a process of its own: a layout given there changes nothing in this one."""
+    return subprocess.run(
+        [sys.executable, "-c", script, *args], capture_output=True, text=True, timeout=60, check=False
+    )
+
+
+def refused_layout(package: str, given: dict[str, object]) -> str:
+    """What schoolgate.PACKAGE._speedups.configure(**given) says as it refuses the layout, in a process
+    of its own (a refused layout leaves the module as it was, but a test must not depend on that)."""
+    done = run_python(f"""
+import sys
+from schoolgate.{package} import _speedups
+try:
+    _speedups.configure(**{given!r})
+except RuntimeError as exc:
+    print(exc)
+    sys.exit(0)
+sys.exit("configured")
+""")
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout
+
+
 def layout(**changes: object) -> dict[str, object]:
     return {**schema.c_layout(), **changes}
 
@@ -237,24 +261,9 @@ def layout(**changes: object) -> dict[str, object]:
     ],
 )  # fmt: skip
 def test_a_layout_that_does_not_fit_is_refused_loudly(given: dict[str, object], said: str) -> None:
-    """In a process of its own: a refused layout leaves the module as it was, but a test must not
-    depend on that."""
-    script = f"""
-import sys
-from schoolgate.activity import _speedups
-try:
-    _speedups.configure(**{given!r})
-except RuntimeError as exc:
-    print(exc)
-    sys.exit(0)
-sys.exit("configured")
-"""
-    done = subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.startswith("schoolgate.activity._speedups cannot write this event layout: ")
-    assert said in done.stdout
+    message = refused_layout("activity", given)
+    assert message.startswith("schoolgate.activity._speedups cannot write this event layout: ")
+    assert said in message
 
 
 def test_the_loop_refuses_to_run_before_it_is_told_the_layout() -> None:

@@ -9,18 +9,17 @@ it does not skip it. Playwright never downloads a browser here: it is given /usr
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Page
 
 from schoolgate.engine.urls import canonical_host
+from tests.chromium import chromium
 from tests.engine.test_urls import IDNA_CASES, STRICTER_THAN_CHROMIUM
 
 pytestmark = pytest.mark.timeout(120)
 
-CHROMIUM = Path("/usr/bin/chromium")
 
 # What Chromium makes of the hosts the filter refuses or shortens on purpose (see STRICTER_THAN_CHROMIUM).
 CHROMIUM_ONLY = {
@@ -43,13 +42,8 @@ _HOSTNAMES = """hosts => hosts.map(host => {
 
 @pytest.fixture(scope="module")
 def page() -> Iterator[Page]:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium package"
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
+    with chromium() as browser:
         yield browser.new_page()
-        browser.close()
 
 
 def _hosts(cases: list[Any]) -> list[str]:

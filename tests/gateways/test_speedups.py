@@ -5,7 +5,6 @@ same objects, the same errors, for any input; and the layouts they are given, ch
 from __future__ import annotations
 
 import io
-import subprocess
 import sys
 import unicodedata
 from pathlib import Path
@@ -23,7 +22,7 @@ from schoolgate.gateways import _speedups
 from schoolgate.gateways.squid import helper, protocol
 from schoolgate.gateways.squid.helper import BlockPage, SearchAndVideo
 from schoolgate.gateways.squid.protocol import Concurrency, HelperLine, Mode
-from tests.activity.test_speedups import CHARS, GROUPS, MAYBE, TEXT, decisions
+from tests.activity.test_speedups import CHARS, GROUPS, MAYBE, TEXT, decisions, refused_layout, run_python
 
 
 def test_the_c_module_is_built() -> None:
@@ -53,13 +52,6 @@ def test_no_reference_is_lost() -> None:
 # ----------------------------------------------------------------------------- the layouts, from Python
 
 
-def run_python(script: str) -> subprocess.CompletedProcess[str]:
-    """A script in a process of its own: a layout given there changes nothing in this one."""
-    return subprocess.run(
-        [sys.executable, "-c", script], capture_output=True, text=True, timeout=60, check=False
-    )
-
-
 @pytest.mark.parametrize(
     ("given", "said"),
     [
@@ -74,19 +66,9 @@ def run_python(script: str) -> subprocess.CompletedProcess[str]:
     ],
 )
 def test_a_layout_that_does_not_fit_is_refused_loudly(given: dict[str, object], said: str) -> None:
-    done = run_python(f"""
-import sys
-from schoolgate.gateways import _speedups
-try:
-    _speedups.configure(**{given!r})
-except RuntimeError as exc:
-    print(exc)
-    sys.exit(0)
-sys.exit("configured")
-""")
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert done.stdout.startswith("schoolgate.gateways._speedups cannot use this layout: ")
-    assert said in done.stdout
+    message = refused_layout("gateways", given)
+    assert message.startswith("schoolgate.gateways._speedups cannot use this layout: ")
+    assert said in message
 
 
 def test_the_decision_s_layout_is_given_whole() -> None:

@@ -16,19 +16,18 @@ from typing import Any
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, sync_playwright
+from playwright.sync_api import Browser
 
 from schoolgate.activity.reviews import ReviewWriter, read_reviews
 from schoolgate.gateways.blockpage.app import BlockPageApp
 from schoolgate.gateways.blockpage.server import make_server
 from schoolgate.policyfile.load import load_policy
+from tests.chromium import ARTIFACTS, chromium
 
 from .conftest import AT, School, make_school
 
 pytestmark = pytest.mark.timeout(120)
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[3] / "var" / "test-artifacts"
 PHONE = {"width": 375, "height": 740}
 DESKTOP = {"width": 1024, "height": 900}
 ZOOMED = {"width": 640, "height": 450}  # a 1280 x 900 window at 200% zoom
@@ -36,13 +35,8 @@ ZOOMED = {"width": 640, "height": 450}  # a 1280 x 900 window at 200% zoom
 
 @pytest.fixture(scope="module")
 def browser() -> Iterator[Browser]:
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium (make test does)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=["--no-sandbox", "--disable-gpu"]
-        )
+    with chromium() as launched:
         yield launched
-        launched.close()
 
 
 @pytest.fixture

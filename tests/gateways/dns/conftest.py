@@ -28,7 +28,7 @@ import dns.rdatatype
 import pytest
 
 from tests.school import compile_index, run_schoolgate
-from tests.servers import free_port, stop, wait_until_serving
+from tests.servers import free_port, stop, wait_until_serving, write_upstream_unbound
 
 UNBOUND = shutil.which("unbound") or "/usr/sbin/unbound"
 PUPIL = "127.0.0.10"
@@ -154,26 +154,8 @@ def publish(policy: Path, index: Path, zones: Path) -> None:
 
 def write_upstream_conf(path: Path, port: int) -> None:
     """An unbound that answers the test names from local data and every other name with NXDOMAIN."""
-    work = path.parent
-    lines = [
-        "server:",
-        f"    interface: 127.0.0.1@{port}",
-        "    access-control: 127.0.0.0/8 allow",
-        '    module-config: "iterator"',
-        '    username: ""',
-        '    chroot: ""',
-        f'    directory: "{work}"',
-        f'    pidfile: "{work / "upstream.pid"}"',
-        "    use-syslog: no",
-        f'    logfile: "{work / "upstream.log"}"',
-        # Nothing is asked of the internet: the root zone is this server's, and holds only these.
-        '    local-zone: "." static',
-        *(f'    local-data: "{name}. 60 IN A {address}"' for name, address in UPSTREAM_NAMES.items()),
-        "remote-control:",
-        "    control-enable: no",
-        "",
-    ]
-    path.write_text("\n".join(lines))
+    records = (f"{name}. 60 IN A {address}" for name, address in UPSTREAM_NAMES.items())
+    write_upstream_unbound(path, "127.0.0.1", port, records)
 
 
 def query(name: str, port: int, source: str, rdtype: str = "A", tcp: bool = False) -> dns.message.Message:

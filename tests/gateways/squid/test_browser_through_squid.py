@@ -10,10 +10,8 @@ it does not skip it. Playwright never downloads a browser here: it is given /usr
 
 from __future__ import annotations
 
-import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,16 +20,16 @@ from urllib.parse import urlsplit
 
 import pytest
 from axe_playwright_python.sync_playwright import Axe
-from playwright.sync_api import Browser, ViewportSize, sync_playwright
+from playwright.sync_api import Browser, ProxySettings, ViewportSize
 
 from schoolgate.activity.reviews import read_reviews
 from schoolgate.gateways.blockpage.signing import load_key, verify
+from tests.chromium import ARTIFACTS, chromium
 from tests.gateways.squid.conftest import BLOCK_PAGE_ADDRESS, PASSWORDS, Origin, Proxy
+from tests.servers import accepts_tcp, stop, wait_until_serving
 
 pytestmark = pytest.mark.timeout(120)
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[3] / "var" / "test-artifacts"
 SCREENSHOT = ARTIFACTS / "block-page-through-squid.png"
 DESKTOP: ViewportSize = {"width": 1024, "height": 900}
 WAIT_MS = 30_000  # for each navigation and element: generous, a loaded machine is slow
@@ -69,47 +67,22 @@ def block_page(proxy: Proxy) -> Iterator[BlockPageServer]:
     try:
         # Ready when it says it serves and accepts a connection: a connection alone could be another
         # program's on that port, and the line alone comes just before the socket is read from.
-        deadline = time.monotonic() + 30
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"the block page server exited ({process.returncode}):\n{server.stderr()}")
-            if "serving" in server.stderr():
-                try:
-                    socket.create_connection((BLOCK_PAGE_ADDRESS, 80), timeout=1).close()
-                    break
-                except OSError:
-                    pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"the block page server did not start in 30 s:\n{server.stderr()}")
-            time.sleep(0.05)
+        connects = accepts_tcp(BLOCK_PAGE_ADDRESS, 80)
+        if not wait_until_serving(process, lambda: "serving" in server.stderr() and connects(), 30, 0.05):
+            said = f"exited ({process.returncode})" if process.poll() is not None else "did not start in 30 s"
+            pytest.fail(f"the block page server {said}:\n{server.stderr()}")
         yield server
     finally:
-        process.terminate()  # SIGTERM: it stops cleanly and exits 0
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process, seconds=15)  # SIGTERM: it stops cleanly and exits 0
 
 
 @pytest.fixture(scope="module")
 def browser(proxy: Proxy) -> Iterator[Browser]:
     """Chromium with every request through the proxy, logged in as a KS2 pupil."""
-    assert CHROMIUM.exists(), f"{CHROMIUM} is missing: install Debian's chromium (make test does)"
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM),
-            headless=True,
-            # Playwright adds --proxy-bypass-list=<-loopback> itself: nothing goes around the proxy.
-            args=["--no-sandbox", "--disable-gpu"],
-            proxy={
-                "server": f"http://127.0.0.1:{proxy.port}",
-                "username": USER,
-                "password": PASSWORDS[USER],
-            },
-        )
+    # Playwright adds --proxy-bypass-list=<-loopback> itself: nothing goes around the proxy.
+    through = ProxySettings(server=f"http://127.0.0.1:{proxy.port}", username=USER, password=PASSWORDS[USER])
+    with chromium(proxy=through) as launched:
         yield launched
-        launched.close()
 
 
 def violations(results: Any) -> str:
