@@ -7,10 +7,12 @@ trail. `core.actions.archive` and `restore` do it; the app's `do_archive` checks
 
 from __future__ import annotations
 
-from typing import Self, TypeVar
+from typing import Any, Self, TypeVar
 
 from django.db import models
 
+from schoolgate.web.audit.models import Audited
+from schoolgate.web.tenancy.models import SchoolScoped
 from schoolgate.web.tenancy.querysets import SchoolQuerySet
 
 M = TypeVar("M", bound=models.Model)
@@ -40,3 +42,19 @@ class Archivable(models.Model):
     @property
     def is_archived(self) -> bool:
         return self.archived_at is not None
+
+
+class KeptQuerySet(SchoolQuerySet[M]):
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Schoolgate keeps every record of the log: archive it with a reason")
+
+
+class Kept(Audited, SchoolScoped):
+    """A record kept for good (the online safety log, the sanctions matrix): audited, never deleted, one
+    by one or many at once."""
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
+        raise PermissionError("Schoolgate keeps every record of the log: archive it with a reason")

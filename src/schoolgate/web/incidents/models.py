@@ -20,7 +20,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 
-from schoolgate.web.audit.models import Audited
+from schoolgate.web.core.models import Kept, KeptQuerySet
 from schoolgate.web.incidents.choices import (
     OPEN_STATES,
     Agency,
@@ -38,7 +38,6 @@ from schoolgate.web.incidents.choices import (
     Status,
 )
 from schoolgate.web.tenancy.models import SchoolScoped
-from schoolgate.web.tenancy.querysets import SchoolQuerySet
 
 if TYPE_CHECKING:
     from schoolgate.web.accounts.choices import Capability
@@ -59,21 +58,6 @@ class IllegalContentRouteError(ValidationError):
 
 
 M = TypeVar("M", bound=models.Model)
-
-
-class KeptQuerySet(SchoolQuerySet[M]):
-    def delete(self) -> tuple[int, dict[str, int]]:
-        raise PermissionError("the online safety log keeps every record: archive it with a reason")
-
-
-class Kept(Audited, SchoolScoped):
-    """A record of the log: audited, never deleted (one by one or many at once)."""
-
-    class Meta:
-        abstract = True
-
-    def delete(self, *args: Any, **kwargs: Any) -> tuple[int, dict[str, int]]:
-        raise PermissionError("the online safety log keeps every record: archive it with a reason")
 
 
 # ---------------------------------------------------------------------------------------------------------

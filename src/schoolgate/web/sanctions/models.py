@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from django.db import models
 
-from schoolgate.web.incidents.models import Kept, KeptQuerySet
+from schoolgate.web.core.models import Kept, KeptQuerySet
 from schoolgate.web.sanctions.choices import AppliesTo
 
 
