@@ -376,7 +376,7 @@ def test_an_archive_changed_after_it_was_checked_is_refused_as_it_is_written(
             member.copy_to(io.BytesIO())
 
 
-@pytest.mark.skipif(POSTGRESQL, reason="the SQLite database file; PostgreSQL restores in one transaction")
+@pytest.mark.sqlite_only("the SQLite database file; PostgreSQL restores in one transaction")
 def test_a_database_that_fails_its_check_leaves_the_old_one_whole(source: Source, tmp_path: Path) -> None:
     new = _machine(tmp_path, "new")
     done = _run(new.env, "restore", "--quiet", str(source.archive))
@@ -416,7 +416,7 @@ def test_the_postgresql_password_goes_in_a_private_passfile(
     assert not any("pa:ss" in value for key, value in env.items() if key != "PGPASSFILE")
 
 
-@pytest.mark.skipif(POSTGRESQL, reason="edits the SQLite database inside the archive")
+@pytest.mark.sqlite_only("edits the SQLite database inside the archive")
 def test_a_restored_audit_trail_that_does_not_verify_fails_the_restore(
     source: Source, tmp_path: Path
 ) -> None:

@@ -10,6 +10,9 @@ from django.db.migrations.executor import MigrationExecutor
 from django.utils import timezone
 
 from schoolgate.web.accounts.models import User
+from schoolgate.web.audit.choices import AuditAction
+from schoolgate.web.audit.models import AuditEntry
+from schoolgate.web.audit.trail import Actor, record, verify
 from schoolgate.web.incidents.models import ActionTaken, Incident
 from schoolgate.web.sanctions.models import Misuse, SanctionAction
 from schoolgate.web.tenancy.models import School
@@ -43,6 +46,14 @@ def test_the_move_keeps_every_row_of_the_matrix_and_what_points_to_it() -> None:
         old.get_model("incidents", "ActionTaken").objects.create(
             school_id=school.pk, incident=incident, action=action, taken_by_id=user.pk
         )
+        # The trail as the release before the move wrote it: entries naming the log's models.
+        for label, obj in (("incidents.sanctionaction", action), ("incidents.misuse", row)):
+            record(
+                AuditAction.CREATE, school=school, object_type=label, object_id=str(obj.pk),
+                object_repr=str(obj), after={"key": obj.key}, actor=Actor(user, user.username),
+            )  # fmt: skip
+        written = verify()
+        assert written.ok and written.count >= 2
     finally:
         executor = MigrationExecutor(connection)
         executor.migrate(executor.loader.graph.leaf_nodes())
@@ -55,6 +66,10 @@ def test_the_move_keeps_every_row_of_the_matrix_and_what_points_to_it() -> None:
     kept = Incident.objects.get(school=school, reference="ABCD-EFGH")
     assert kept.misuse == moved
     assert [t.action for t in ActionTaken.objects.filter(incident=kept)] == [warning]
+    # The trail written before the move still verifies, whole, and still names the log's models.
+    after = verify()
+    assert after.ok and after.count >= written.count, after.broken
+    assert AuditEntry.objects.filter(object_type="incidents.misuse", object_id=str(row.pk)).exists()
     # The same tables: the log's names for them, kept.
     assert (Misuse._meta.db_table, SanctionAction._meta.db_table) == (
         "incidents_misuse",

@@ -7,9 +7,13 @@ import pytest
 
 from schoolgate.web.accounts.choices import Role
 from schoolgate.web.accounts.models import Membership, User
+from schoolgate.web.core.actions import Operator
+from schoolgate.web.tenancy import notices
 from schoolgate.web.tenancy.models import School, Trust
+from schoolgate.web.tenancy.setup import FirstLogin, do_create_school
+from tests.web.conftest import Mailbox
 from tests.web.factories import Cast, make_user
-from tests.web.pages import logged_in
+from tests.web.pages import another_session, logged_in, text
 
 pytestmark = pytest.mark.django_db
 URL = "/schools/add/"
@@ -93,3 +97,64 @@ def test_a_school_in_no_trust_is_added_by_the_operator(cast: Cast) -> None:
     assert "Add a school" not in [item["label"] for item in page.context["nav"]]
     client.post(URL, FORM)
     assert not School.objects.filter(urn="654321").exists()
+
+
+def test_the_trusts_leaders_are_told_of_a_school_added_with_the_first_login_the_head_gave(
+    cast: Cast, smtp: Mailbox
+) -> None:
+    """A headteacher can give the new school's first login their own address (or learn its one-time
+    password): the trust's other headteachers, DSLs and chairs see every school added, with that
+    login and its address, on their home page, and by e-mail."""
+    for name in ("alice", "cleo", "zack", "tom", "hana"):
+        User.objects.filter(username=name).update(email=f"{name}@riverside.example")
+    client = logged_in(cast.hana)
+    added = client.post(URL, {**FORM, "email": "hana.private@example.org"})
+    assert added.status_code == 200, added.content.decode()[-2000:]
+    said = text(added)
+    assert "Told by e-mail: Alice Example, Cleo Example, Zack Example." in said
+    # Not the one who added it, nor a teacher; each leader once.
+    assert sorted(a for rcpt, _ in smtp.received for a in rcpt if "riverside" in a) == [
+        "alice@riverside.example", "cleo@riverside.example", "zack@riverside.example",
+    ]  # fmt: skip
+    (message,) = smtp.to("zack@riverside.example")
+    assert "Hana Example added Elm Tree Primary (URN 654321) to Riverside Learning Trust" in smtp.text(message)
+    assert "e-mail hana.private@example.org" in smtp.text(message)
+
+    for name, shown in (("alice", True), ("cleo", True), ("zack", True), ("hana", True), ("tom", False)):
+        home = text(another_session(cast.users[name]).get("/"))
+        assert ("Schools added to Riverside Learning Trust" in home) is shown, name
+        if shown:
+            assert "Elm Tree Primary" in home and "d.kaur (Dee Kaur, Designated Safeguarding Lead" in home
+            assert "e-mail hana.private@example.org" in home
+
+
+def test_the_operators_schools_are_listed_for_the_trust_too_and_no_other_trusts(cast: Cast) -> None:
+    do_create_school(
+        name="Ash Grove Primary", urn="222222", trust=cast.trust.name,
+        first_login=FirstLogin(Role.HEADTEACHER, "Ann Ash"), actor=Operator("root at the console"),
+    )  # fmt: skip
+    other = Trust.objects.create(name="Hillside Trust")
+    do_create_school(
+        name="Secret Hill School", urn="333333", trust=other.name, first_login=None,
+        actor=Operator("root at the console"),
+    )  # fmt: skip
+    home = text(logged_in(cast.alice).get("/"))
+    assert "Ash Grove Primary" in home and "root at the console" in home and "a.ash (Ann Ash" in home
+    assert "Secret Hill" not in home
+
+
+def test_one_login_adds_at_most_three_schools_a_day(cast: Cast) -> None:
+    client = logged_in(cast.hana)
+    for n in range(notices.PER_DAY):
+        made = client.post(URL, {**FORM, "name": f"School {n}", "urn": f"65432{n}", "person": f"Dee Kaur{'x' * n}"})
+        assert made.status_code == 200 and School.objects.filter(urn=f"65432{n}").exists()
+    refused = client.post(URL, {**FORM, "name": "One Too Many", "urn": "654329"})
+    assert "You have added 3 schools in the last 24 hours" in text(refused)
+    assert not School.objects.filter(urn="654329").exists()
+    # The same school asked for again is still answered: nothing is made.
+    again = client.post(URL, {**FORM, "name": "School 0", "urn": "654320"})
+    assert "is here already" in text(again)
+    # Another headteacher of the trust is not held back by it.
+    head_b = make_user("bea", cast.b, Role.HEADTEACHER)
+    other = logged_in(head_b).post(URL, {**FORM, "name": "One Too Many", "urn": "654329"})
+    assert other.status_code == 200 and School.objects.filter(urn="654329").exists()

@@ -22,7 +22,7 @@ from schoolgate.web.tenancy.setup import (
     do_create_school,
     trusts_for,
 )
-from tests.web.factories import Cast
+from tests.web.factories import Cast, make_user
 
 OPERATOR = Operator("it@server (schoolgate web manage create_school)")
 pytestmark = pytest.mark.django_db
@@ -149,6 +149,18 @@ def test_a_headteacher_adds_a_school_to_their_own_trust_only(cast: Cast) -> None
     with pytest.raises(ValidationError):
         _make(actor=cast.hana, trust="", urn="654321", name="Elm Primary")
     assert not School.objects.filter(urn="654321").exists()
+
+
+def test_a_trust_whose_name_differs_only_in_case_is_another_trust(cast: Cast) -> None:
+    """The page names its school's own trust: a trust named the same but for case (made earlier by
+    the operator) is never the one the school joins."""
+    Trust.objects.create(name=cast.trust.name.upper())  # "RIVERSIDE LEARNING TRUST", sorted first
+    shouting = Trust.objects.get(name=cast.trust.name.upper())
+    make_user("hal", School.objects.create(name="Loud School", slug="loud", trust=shouting), Role.HEADTEACHER)
+    made = _make(actor=cast.hana, trust=cast.trust.name, first_login=None)
+    assert made.school.trust == cast.trust
+    with pytest.raises(PermissionDenied):  # and hana is no headteacher of the other
+        _make(actor=cast.hana, trust=shouting.name, urn="654322", name="Elm Two", first_login=None)
 
 
 def test_a_school_of_the_same_name_elsewhere_gives_the_urn_to_the_short_name() -> None:

@@ -36,6 +36,7 @@ from schoolgate.web.accounts.choices import Capability, Role
 from schoolgate.web.core.access import StaffRequest, staff_view
 from schoolgate.web.core.forms import add_errors
 from schoolgate.web.core.nav import app_of
+from schoolgate.web.tenancy import notices as trust_notices
 from schoolgate.web.tenancy.querysets import SchoolQuerySet
 
 __all__ = [
@@ -141,8 +142,15 @@ def say_and_go(
 @staff_view()
 def home_view(request: StaffRequest) -> HttpResponse:
     """The user's roles here; for the DSL and the chair of governors, the changes to safeguarding roles
-    of the last 30 days (who was given or lost which, by whom, when)."""
+    of the last 30 days (who was given or lost which, by whom, when); for the headteacher, the DSL
+    and the chair of governors of a school in a trust, the schools added to the trust in the last 30
+    days, with each one's first login (`tenancy.notices`)."""
     held = list(request.user.memberships.filter(school=request.school))
     roles = [m.get_role_display() for m in held]
     changes = notices.recent(request.school) if notices.watches(Role(m.role) for m in held) else None
-    return render(request, "core/home.html", {"roles": roles, "role_changes": changes})
+    trust = request.school.trust
+    added = None
+    if trust is not None and any(Role(m.role) in trust_notices.WATCHERS for m in held):
+        added = trust_notices.recent(trust)
+    context = {"roles": roles, "role_changes": changes, "schools_added": added, "trust": trust}
+    return render(request, "core/home.html", context)

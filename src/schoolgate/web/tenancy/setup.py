@@ -38,8 +38,10 @@ from django.utils.text import slugify
 from schoolgate.web.accounts.actions import Created, check_username, do_create_login
 from schoolgate.web.accounts.choices import Capability, Role
 from schoolgate.web.accounts.models import Membership, User
+from schoolgate.web.accounts.notices import Told
 from schoolgate.web.core.actions import Operator, acting
 from schoolgate.web.policy import seed
+from schoolgate.web.tenancy import notices
 from schoolgate.web.tenancy.models import School, Trust
 
 __all__ = [
@@ -79,6 +81,9 @@ class SchoolMade:
     login: Created | None = None
     differences: list[str] = field(default_factory=list)  # what was asked of an existing school
     leaders: list[str] = field(default_factory=list)  # an existing school's headteacher and DSL logins
+    # Who of the trust's other schools' leaders was e-mailed about a school added through the page
+    # (`tenancy.notices`); None when the operator added it.
+    told: Told | None = None
 
 
 def check_name(text: str, what: str = "the school's name", field: str = "name") -> str:
@@ -194,7 +199,14 @@ def _checked_login(first: FirstLogin) -> FirstLogin:
 
 def _allowed(actor: User | Operator, trust_name: str) -> Trust | None:
     """The trust the school joins (None: no trust, or a new one), if `actor` may add a school there."""
-    found = Trust.objects.filter(name__iexact=trust_name).first() if trust_name else None
+    # The trust of that very name first: two trusts whose names differ only in case are two trusts, and
+    # the page names its school's own.
+    found = None
+    if trust_name:
+        found = (
+            Trust.objects.filter(name=trust_name).first()
+            or Trust.objects.filter(name__iexact=trust_name).order_by("pk").first()
+        )
     if isinstance(actor, Operator):
         return found
     if found is None or found not in trusts_for(actor):
@@ -289,6 +301,8 @@ def _create(
             return _existing(existing, name, zone, trust_name, first_login, actor)
         first = _checked_login(first_login) if first_login is not None else None
         found = _allowed(actor, trust_name)
+        if isinstance(actor, User):
+            notices.check_pace(actor)
         who = actor.label if isinstance(actor, Operator) else actor
         with acting(who, reason):
             trust_created = bool(trust_name) and found is None
@@ -312,7 +326,13 @@ def _create(
                 site=site,
                 reason=f"the first login of a new school: {reason}",
             )
-    return SchoolMade(school, created=True, trust_created=trust_created, login=login)
+    told = None
+    if isinstance(actor, User):
+        # Whoever added it chose where the first login's invitation goes, or saw its one-time password:
+        # the trust's other leaders are told, with that login, in case it is the adder's own.
+        first_words = notices.first_login_words(school.pk)
+        told = notices.tell(school, by=actor, first_login=first_words)
+    return SchoolMade(school, created=True, trust_created=trust_created, login=login, told=told)
 
 
 def _in_place_of_operator(actor: User, school: School) -> Operator:

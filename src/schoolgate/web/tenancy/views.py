@@ -10,6 +10,7 @@ from schoolgate.web.accounts import links
 from schoolgate.web.accounts.choices import Capability, Role
 from schoolgate.web.core.access import StaffRequest, staff_view
 from schoolgate.web.core.views import GET_POST, form_page, posted, render_page
+from schoolgate.web.tenancy import notices
 from schoolgate.web.tenancy.forms import AddSchoolForm
 from schoolgate.web.tenancy.setup import FirstLogin, SchoolMade, do_create_school
 
@@ -43,7 +44,9 @@ def add_school_view(request: StaffRequest) -> HttpResponse:
 
     def done(made: SchoolMade) -> HttpResponse:
         hours = int(links.LIFETIME.total_seconds() // 3600)
-        return render_page(request, "tenancy/school_added.html", {"made": made, "link_hours": hours})
+        told = notices.told_words(made.told) if made.told is not None else ""
+        context = {"made": made, "link_hours": hours, "told": told}
+        return render_page(request, "tenancy/school_added.html", context)
 
     schools = list(trust.schools.order_by("name"))
     context = {"trust": trust, "schools": schools}
