@@ -14,7 +14,9 @@ from tests.web.pages import logged_in
 # Every page: the session, the user, the OTP device, the user's roles, the schools; then the page's
 # own queries; then the session saved again (a savepoint, the update, its release).
 PAGES = {
-    "/": 11,  # + the roles at this school; for the DSL, the changes to safeguarding roles and their names
+    # + the roles at this school; for the DSL, the changes to safeguarding roles and their names, and the
+    # schools added to the trust (none here: their first logins are not asked for)
+    "/": 12,
     "/audit/": 11,  # + the count, the page of entries, the kinds of record
 }
 

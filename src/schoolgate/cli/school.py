@@ -9,6 +9,7 @@ import argparse
 
 from schoolgate.cli.common import CommandError, Commands
 from schoolgate.cli.web import _web_settings
+from schoolgate.web.tenancy.arguments import OPTIONS, add_create_arguments
 
 __all__ = ["register"]
 
@@ -21,19 +22,7 @@ def cmd_school_create(args: argparse.Namespace) -> int:
         from django.core.management import call_command
         from django.core.management.base import CommandError as ManagementError
 
-        options = {
-            "urn": args.urn,
-            "timezone": args.timezone,
-            "trust": args.trust,
-            "email": args.email,
-            "username": args.username,
-            "reason": args.reason,
-            "site": args.site,
-        }
-        if args.head is not None:
-            options["head"] = args.head
-        if args.dsl is not None:
-            options["dsl"] = args.dsl
+        options = {name: getattr(args, name) for name in OPTIONS if getattr(args, name) is not None}
         try:
             call_command("create_school", args.name, **options)
         except ManagementError as exc:
@@ -49,17 +38,5 @@ def register(commands: Commands) -> None:
         help="make a school, its default filtering policy and its first login (changes nothing if the "
         "URN exists)",
     )
-    create.add_argument("name", help="the school's name, as on Get Information about Schools")
-    create.add_argument("--urn", required=True, help="the school's Unique Reference Number (six digits)")
-    create.add_argument("--timezone", default="Europe/London", help="IANA time zone (default: %(default)s)")
-    create.add_argument("--trust", default="", help="the trust it belongs to: an existing one, or a new one")
-    first = create.add_mutually_exclusive_group()
-    first.add_argument("--head", metavar="NAME", help="the first login: the headteacher's full name")
-    first.add_argument("--dsl", metavar="NAME", help="the first login: the DSL's full name")
-    create.add_argument("--email", default="", help="the first login's own work e-mail address")
-    create.add_argument("--username", default="", help="the first login's user name (default: j.smith)")
-    create.add_argument("--reason", default="", help="why, for the audit trail (default: a new school)")
-    create.add_argument(
-        "--site", default="", help="the application's public address, if SCHOOLGATE_URL is not set"
-    )
+    add_create_arguments(create)
     create.set_defaults(handler=cmd_school_create)

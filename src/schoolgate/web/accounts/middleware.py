@@ -28,7 +28,9 @@ class SchoolMiddleware:
         if user.is_authenticated:
             ids = user.school_ids()
             if ids:
-                schools = list(School.objects.filter(pk__in=sorted(ids)).order_by("name"))
+                schools = list(
+                    School.objects.filter(pk__in=sorted(ids)).select_related("trust").order_by("name")
+                )
                 chosen = request.session.get(SESSION_KEY)
                 current = next((s for s in schools if s.pk == chosen), schools[0])
                 request.school = current  # type: ignore[attr-defined]

@@ -6,7 +6,7 @@ from __future__ import annotations
 from django import forms
 
 from schoolgate.web.accounts.choices import Role
-from schoolgate.web.tenancy.setup import DEFAULT_TIMEZONE
+from schoolgate.web.tenancy.arguments import DEFAULT_TIMEZONE
 
 FIRST_ROLE_CHOICES = ((Role.HEADTEACHER.value, "Its headteacher"), (Role.DSL.value, "Its DSL"))
 

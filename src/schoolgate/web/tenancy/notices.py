@@ -61,7 +61,9 @@ class SchoolAdded:
 
 def check_pace(actor: User) -> None:
     """ValidationError if `actor` has added `PER_DAY` schools in the last 24 hours (counted from the
-    audit trail's entries for the schools they made)."""
+    audit trail's entries for the schools they made). Runs in the caller's transaction, holding the
+    actor's row, so that two requests of theirs at once are counted one after the other."""
+    list(User.objects.select_for_update().filter(pk=actor.pk).values_list("pk", flat=True))
     since = timezone.now() - dt.timedelta(days=1)
     made = AuditEntry.objects.filter(
         object_type=_SCHOOL, action=AuditAction.CREATE, actor=actor, at__gte=since
@@ -95,7 +97,8 @@ def first_login_words(school_id: int) -> str:
 
 
 def recent(trust: Trust) -> list[SchoolAdded]:
-    """The schools added to `trust` in the last `SHOWN_FOR`, newest first (two queries at most)."""
+    """The schools added to `trust` in the last `SHOWN_FOR`, newest first: one query, and one more for
+    their first logins when there are any."""
     entries = list(
         AuditEntry.objects.filter(
             object_type=_SCHOOL,

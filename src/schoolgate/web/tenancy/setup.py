@@ -42,6 +42,7 @@ from schoolgate.web.accounts.notices import Told
 from schoolgate.web.core.actions import Operator, acting
 from schoolgate.web.policy import seed
 from schoolgate.web.tenancy import notices
+from schoolgate.web.tenancy.arguments import DEFAULT_TIMEZONE
 from schoolgate.web.tenancy.models import School, Trust
 
 __all__ = [
@@ -58,7 +59,6 @@ __all__ = [
 
 # The roles a school's first login may have: whoever runs the school's safeguarding and its logins.
 FIRST_ROLES = (Role.HEADTEACHER, Role.DSL)
-DEFAULT_TIMEZONE = "Europe/London"
 NAME_MAX = 200
 _URN = re.compile(r"[0-9]{6}")
 

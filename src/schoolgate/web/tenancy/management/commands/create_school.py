@@ -18,8 +18,8 @@ from schoolgate.web.accounts.choices import Role
 from schoolgate.web.accounts.management.commands import _operator
 from schoolgate.web.accounts.notices import told_words
 from schoolgate.web.policy.actions import snapshot_path
+from schoolgate.web.tenancy.arguments import add_create_arguments
 from schoolgate.web.tenancy.setup import (
-    DEFAULT_TIMEZONE,
     FirstLogin,
     SchoolMade,
     do_create_school,
@@ -57,23 +57,7 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("name", help="the school's name, as on Get Information about Schools")
-        parser.add_argument("--urn", required=True, help="the school's Unique Reference Number (six digits)")
-        parser.add_argument(
-            "--timezone", default=DEFAULT_TIMEZONE, help=f"IANA time zone (default {DEFAULT_TIMEZONE})"
-        )
-        parser.add_argument(
-            "--trust", default="", help="the trust it belongs to: an existing one, or a new one"
-        )
-        first = parser.add_mutually_exclusive_group()
-        first.add_argument("--head", metavar="NAME", help="the first login: the headteacher's full name")
-        first.add_argument("--dsl", metavar="NAME", help="the first login: the DSL's full name")
-        parser.add_argument("--email", default="", help="the first login's own work e-mail address")
-        parser.add_argument("--username", default="", help="the first login's user name (default j.smith)")
-        parser.add_argument("--reason", default="", help="why, for the audit trail (default: a new school)")
-        parser.add_argument(
-            "--site", default="", help="the application's public address, if SCHOOLGATE_URL is not set"
-        )
+        add_create_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
         database_ready()
