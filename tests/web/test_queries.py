@@ -15,8 +15,8 @@ from tests.web.pages import logged_in
 # own queries; then the session saved again (a savepoint, the update, its release).
 PAGES = {
     # + the roles at this school; for the DSL, the changes to safeguarding roles and their names, and the
-    # schools added to the trust (none here: their first logins are not asked for)
-    "/": 12,
+    # schools added to the trust (the cast's two) with their first logins
+    "/": 13,
     "/audit/": 11,  # + the count, the page of entries, the kinds of record
 }
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
+from django.db.models.functions import Lower
 from django.utils import timezone
 
 from schoolgate.web.accounts import mail
@@ -75,10 +76,25 @@ def check_pace(actor: User) -> None:
         )
 
 
-def _words(first: Membership) -> str:
+def _words(first: Membership, shared: dict[str, list[str]]) -> str:
     user = first.user
     address = f"e-mail {user.email}" if user.email else "no e-mail address"
-    return f"{user.get_username()} ({user}, {first.get_role_display()}, {address})"
+    others = shared.get(user.email.casefold(), []) if user.email else []
+    also = f"; the same address as the login of {', '.join(others)}" if others else ""
+    return f"{user.get_username()} ({user}, {first.get_role_display()}, {address}{also})"
+
+
+def _shared(firsts: dict[int, Membership]) -> dict[str, list[str]]:
+    """The other logins with each first login's e-mail address (letter case aside), by address: a
+    first login with the address of someone who has a login already is probably theirs."""
+    wanted = {m.user.email.casefold(): m.user.pk for m in firsts.values() if m.user.email}
+    if not wanted:
+        return {}
+    found: dict[str, list[str]] = {}
+    others = User.objects.annotate(address=Lower("email")).filter(address__in=sorted(wanted))
+    for other in others.exclude(pk__in=sorted(set(wanted.values()))).order_by("username"):
+        found.setdefault(other.email.casefold(), []).append(f"{other} ({other.get_username()})")
+    return found
 
 
 def _firsts(school_ids: set[int]) -> dict[int, Membership]:
@@ -92,13 +108,14 @@ def _firsts(school_ids: set[int]) -> dict[int, Membership]:
 
 def first_login_words(school_id: int) -> str:
     """The school's first login, its role and its e-mail address, in words ("" if it has none)."""
-    first = _firsts({school_id}).get(school_id)
-    return _words(first) if first is not None else ""
+    firsts = _firsts({school_id})
+    first = firsts.get(school_id)
+    return _words(first, _shared(firsts)) if first is not None else ""
 
 
 def recent(trust: Trust) -> list[SchoolAdded]:
-    """The schools added to `trust` in the last `SHOWN_FOR`, newest first: one query, and one more for
-    their first logins when there are any."""
+    """The schools added to `trust` in the last `SHOWN_FOR`, newest first: one query, one more for their
+    first logins when there are any, and one for the logins that share their addresses."""
     entries = list(
         AuditEntry.objects.filter(
             object_type=_SCHOOL,
@@ -110,13 +127,15 @@ def recent(trust: Trust) -> list[SchoolAdded]:
         .order_by("-id")[:SHOWN_MAX]
     )
     firsts = _firsts({e.school_id for e in entries if e.school_id is not None}) if entries else {}
+    shared = _shared(firsts)
     found = []
     for entry in entries:
         if entry.school is None:
             continue
         by = str(entry.actor) if entry.actor is not None else entry.actor_label
         first = firsts.get(entry.school.pk)
-        found.append(SchoolAdded(entry.at, entry.school.name, by, _words(first) if first is not None else ""))
+        login = _words(first, shared) if first is not None else ""
+        found.append(SchoolAdded(entry.at, entry.school.name, by, login))
     return found
 
 
