@@ -19,12 +19,14 @@ from tests.web.factories import Cast, make_cast
 
 def pytest_configure(config: pytest.Config) -> None:
     config.addinivalue_line(
-        "markers", "sqlite_only(why): a test of SQLite's own files; not collected in the PostgreSQL run"
+        "markers",
+        "sqlite_only(why): runs on SQLite whatever the run's database; left out of the PostgreSQL run",
     )
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """The PostgreSQL run (tests/postgresql.py) leaves out what is about SQLite's files: deselected, not
+    """The PostgreSQL run (tests/postgresql.py) leaves out what is about SQLite's files, or makes its own
+    SQLite machine (the real-school journey), which would only run the same again: deselected, not
     skipped, so that a skip always means something is missing."""
     if not os.environ.get("SCHOOLGATE_DATABASE", "sqlite").startswith("postgres"):
         return

@@ -56,7 +56,7 @@ from django.db import connections
 from django.db.migrations.recorder import MigrationRecorder
 
 import schoolgate
-from schoolgate.files import sync_directory
+from schoolgate.files import atomic_file, sync_directory
 
 FORMAT = "schoolgate-backup"
 FORMAT_VERSION = 1
@@ -348,68 +348,52 @@ def backup(path: Path, progress: Callable[[str], None] | None = None) -> BackupR
                 + (" and more" if len(missing) > 10 else "")
             )
         policies = _policy_targets()
-        fd, name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-        temporary = Path(name)
-        try:
-            with (
-                os.fdopen(fd, "wb") as raw,
-                tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar,
-            ):
-                out = _Writer(tar)
-                member = SQLITE_MEMBER if kind == "sqlite" else POSTGRESQL_MEMBER
-                with dump.open("rb") as f:
-                    out.add(member, f, dump.stat().st_size)
-                say(f"{len(evidence):,} evidence files")
-                for digest, where in evidence:
-                    try:
-                        with where.open("rb") as f:
-                            out.add(
-                                f"evidence/{digest[:2]}/{digest}", f, os.fstat(f.fileno()).st_size, digest
-                            )
-                    except OSError as exc:
-                        raise BackupError(
-                            f"the evidence file {where} cannot be read: {exc.strerror}"
-                        ) from None
-                written: list[dict[str, Any]] = []
-                for member_name, (where, slug) in policies.items():
-                    try:
-                        data = where.read_bytes()
-                    except FileNotFoundError:
-                        continue  # not published yet (or not under this name)
-                    except OSError as exc:
-                        raise BackupError(
-                            f"the published policy {where} cannot be read: {exc.strerror}"
-                        ) from None
-                    out.add_bytes(member_name, data)
-                    written.append({"member": member_name, "school": slug})
-                published = (
-                    apps.get_model("policy", "PolicyVersion")._default_manager.values("school").distinct()
+        # Written whole or not at all, private from its creation, renamed into place once synced.
+        with (
+            atomic_file(path, mode=0o600, make_parents=False) as raw,
+            tarfile.open(fileobj=raw, mode="w", format=tarfile.PAX_FORMAT) as tar,
+        ):
+            out = _Writer(tar)
+            member = SQLITE_MEMBER if kind == "sqlite" else POSTGRESQL_MEMBER
+            with dump.open("rb") as f:
+                out.add(member, f, dump.stat().st_size)
+            say(f"{len(evidence):,} evidence files")
+            for digest, where in evidence:
+                try:
+                    with where.open("rb") as f:
+                        out.add(f"evidence/{digest[:2]}/{digest}", f, os.fstat(f.fileno()).st_size, digest)
+                except OSError as exc:
+                    raise BackupError(f"the evidence file {where} cannot be read: {exc.strerror}") from None
+            written: list[dict[str, Any]] = []
+            for member_name, (where, slug) in policies.items():
+                try:
+                    data = where.read_bytes()
+                except FileNotFoundError:
+                    continue  # not published yet (or not under this name)
+                except OSError as exc:
+                    raise BackupError(
+                        f"the published policy {where} cannot be read: {exc.strerror}"
+                    ) from None
+                out.add_bytes(member_name, data)
+                written.append({"member": member_name, "school": slug})
+            published = apps.get_model("policy", "PolicyVersion")._default_manager.values("school").distinct()
+            if published.exists() and not written:
+                warnings.append(
+                    "policies have been published but no snapshot file was found at "
+                    f"{settings.POLICY_PATH} or beside it: publish again after restoring"
                 )
-                if published.exists() and not written:
-                    warnings.append(
-                        "policies have been published but no snapshot file was found at "
-                        f"{settings.POLICY_PATH} or beside it: publish again after restoring"
-                    )
-                manifest = {
-                    "format": FORMAT,
-                    "format_version": FORMAT_VERSION,
-                    "schoolgate_version": schoolgate.__version__,
-                    "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
-                    "database": {"engine": kind, "member": member, "migrations": migrations},
-                    "evidence_files": len(evidence),
-                    "policies": written,
-                    "counts": counts,
-                    "members": out.members,
-                }
-                out.add_bytes(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
-                raw.flush()
-                os.fsync(raw.fileno())
-            os.chmod(temporary, 0o600)
-            os.replace(temporary, path)
-        except BaseException:
-            with contextlib.suppress(FileNotFoundError):
-                temporary.unlink()
-            raise
+            manifest = {
+                "format": FORMAT,
+                "format_version": FORMAT_VERSION,
+                "schoolgate_version": schoolgate.__version__,
+                "created_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+                "database": {"engine": kind, "member": member, "migrations": migrations},
+                "evidence_files": len(evidence),
+                "policies": written,
+                "counts": counts,
+                "members": out.members,
+            }
+            out.add_bytes(MANIFEST, json.dumps(manifest, indent=2, sort_keys=True).encode())
         sync_directory(path.parent)
     return BackupReport(
         path, kind, len(evidence), [p["member"] for p in written], path.stat().st_size, counts, warnings
@@ -585,19 +569,8 @@ def _write_file(target: Path, member: _Member, mode: int) -> None:
     """Write a restored file whole or not at all (streamed: evidence files may be large): a temporary
     file beside it, made 0600, renamed into place only once the member checked whole."""
     target.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
-    fd, name = tempfile.mkstemp(dir=target.parent, prefix=f".{target.name}.", suffix=".tmp")
-    temporary = Path(name)
-    try:
-        with os.fdopen(fd, "wb") as out:
-            member.copy_to(out)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, mode)
-        os.replace(temporary, target)
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
-        raise
+    with atomic_file(target, mode=mode, make_parents=False) as out:
+        member.copy_to(out)
     sync_directory(target.parent)
 
 

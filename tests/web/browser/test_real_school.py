@@ -27,7 +27,10 @@ from playwright.sync_api import Browser, Page, expect
 
 from tests.web.browser.conftest import DESKTOP
 
-pytestmark = pytest.mark.timeout(300)
+pytestmark = [
+    pytest.mark.timeout(300),
+    pytest.mark.sqlite_only("its own machine, on SQLite, through the real command: the same in both runs"),
+]
 
 SCHOOLGATE = [str(Path(sys.executable).with_name("schoolgate"))]  # the installed command itself
 NEW_PASSWORD = "tall-oak-hill-ladders-2027"
