@@ -17,8 +17,8 @@ test: setup lint typecheck contracts sanitize pytest
 # What the tests run for real: Squid (with TLS, for interception); ab for the Squid throughput bench;
 # Chromium for the browser tests of the block page; unbound for the DNS filtering tests, dnsperf for
 # the DNS throughput bench's own test; PostgreSQL, on which the web application's tests run a second time
-# (all but the accessibility pass over every page, which looks at the pages, not the database: three
-# minutes that would tell nothing new); nginx, the TLS reverse proxy in front of `schoolgate web serve`
+# (all but the browser tests, which look at the pages, not the database: the same queries run on
+# PostgreSQL in the view tests, and a browser pass would add minutes that tell nothing new); nginx, the TLS reverse proxy in front of `schoolgate web serve`
 # in its test; systemd, whose `systemd-analyze verify` checks the units in deploy/systemd.
 TEST_PACKAGES := squid-openssl apache2-utils chromium unbound dnsperf postgresql nginx systemd
 
@@ -39,7 +39,7 @@ sanitize: setup
 pytest:
 	@scripts/setup.sh $(TEST_PACKAGES)
 	$(VENV)/bin/pytest
-	$(PY) tests/postgresql.py $(VENV)/bin/pytest tests/web -p no:cacheprovider --ignore=tests/web/browser/test_pages.py
+	$(PY) tests/postgresql.py $(VENV)/bin/pytest tests/web -p no:cacheprovider --ignore=tests/web/browser
 
 bench: setup
 	@scripts/setup.sh squidguard time apache2-utils squid-openssl dnsperf unbound
