@@ -144,19 +144,34 @@ def tell(
         "is sent to you, and shown on your Schoolgate home page for 30 days. If you did not expect this "
         "change, speak to the headteacher or the chair of governors." + site
     )
-    for person in sorted(people.values(), key=lambda u: str(u).lower()):
-        if not told.set_up:
-            continue
-        if not person.email:
-            told.no_address.append(str(person))
-            continue
-        outcome = mail.send(person.email, f"Safeguarding roles changed at {school.name}", body)
-        (told.emailed if outcome.sent else told.failed).append(str(person))
+    email_each(
+        sorted(people.values(), key=lambda u: str(u).lower()),
+        told,
+        f"Safeguarding roles changed at {school.name}",
+        body,
+    )
     return told
 
 
-def told_words(told: Told) -> str:
-    """What the page says after a change to a safeguarding role: only what really happened."""
+def email_each(people: Iterable[User], told: Told, subject: str, body: str) -> None:
+    """Send `body` to each of `people` who has an address, writing in `told` what became of each (no
+    address, sent, could not be sent); nothing at all when e-mail is not set up (`told.set_up`)."""
+    if not told.set_up:
+        return
+    for person in people:
+        if not person.email:
+            told.no_address.append(str(person))
+            continue
+        outcome = mail.send(person.email, subject, body)
+        (told.emailed if outcome.sent else told.failed).append(str(person))
+
+
+ROLES_SHOWN = "The school's DSL and chair of governors see the change on their home page for 30 days."
+
+
+def told_words(told: Told, shown: str = ROLES_SHOWN) -> str:
+    """What the page says after a notice was sent (by default, a change to a safeguarding role): only
+    what really happened, then who sees it on their home page (`shown`)."""
     said = []
     if not told.set_up:
         said.append("E-mail is not set up on this server, so nobody was e-mailed about it.")
@@ -166,5 +181,5 @@ def told_words(told: Told) -> str:
         said.append(f"No e-mail address: {', '.join(told.no_address)}.")
     if told.failed:
         said.append(f"The e-mail could not be sent to: {', '.join(told.failed)}.")
-    said.append("The school's DSL and chair of governors see the change on their home page for 30 days.")
+    said.append(shown)
     return " ".join(said)

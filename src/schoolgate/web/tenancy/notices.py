@@ -23,10 +23,10 @@ from django.core.exceptions import ValidationError
 from django.db.models.functions import Lower
 from django.utils import timezone
 
-from schoolgate.web.accounts import mail
+from schoolgate.web.accounts import mail, notices
 from schoolgate.web.accounts.choices import Role
 from schoolgate.web.accounts.models import Membership, User
-from schoolgate.web.accounts.notices import Told
+from schoolgate.web.accounts.notices import Told, email_each
 from schoolgate.web.audit.choices import AuditAction
 from schoolgate.web.audit.models import AuditEntry
 from schoolgate.web.tenancy.models import School, Trust
@@ -164,30 +164,17 @@ def tell(school: School, *, by: User, first_login: str) -> Told:
         "shown on your Schoolgate home page for 30 days. If you did not expect it, speak to the "
         "server's operator." + site
     )
-    for person in _watchers(trust, besides=school):
-        if person.pk == by.pk:
-            continue
-        if not person.email:
-            told.no_address.append(str(person))
-            continue
-        outcome = mail.send(person.email, f"A school was added to {trust.name}", body)
-        (told.emailed if outcome.sent else told.failed).append(str(person))
+    watchers = [person for person in _watchers(trust, besides=school) if person.pk != by.pk]
+    email_each(watchers, told, f"A school was added to {trust.name}", body)
     return told
+
+
+ADDED_SHOWN = (
+    "The headteachers, DSLs and chairs of governors of the trust's schools see it, with its first "
+    "login, on their home page for 30 days."
+)
 
 
 def told_words(told: Told) -> str:
     """What the page says after a school is added: only what really happened."""
-    said = []
-    if not told.set_up:
-        said.append("E-mail is not set up on this server, so nobody was e-mailed about it.")
-    if told.emailed:
-        said.append(f"Told by e-mail: {', '.join(told.emailed)}.")
-    if told.no_address:
-        said.append(f"No e-mail address: {', '.join(told.no_address)}.")
-    if told.failed:
-        said.append(f"The e-mail could not be sent to: {', '.join(told.failed)}.")
-    said.append(
-        "The headteachers, DSLs and chairs of governors of the trust's schools see it, with its first "
-        "login, on their home page for 30 days."
-    )
-    return " ".join(said)
+    return notices.told_words(told, ADDED_SHOWN)
