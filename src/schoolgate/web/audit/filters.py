@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import django_filters  # type: ignore[import-untyped]
+import django_filters
 
 from schoolgate.web.audit.models import AuditEntry
 

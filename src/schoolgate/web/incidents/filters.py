@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any, ClassVar
 
-import django_filters  # type: ignore[import-untyped]
+import django_filters
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-import django_filters  # type: ignore[import-untyped]
+import django_filters
 from django.db.models import Q, QuerySet
 
 from schoolgate.web.accounts.choices import Capability
