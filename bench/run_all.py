@@ -16,7 +16,13 @@ Uses the harness in ../shared/bench (corpus generator, squidGuard runner, timing
    without them, the zones' size and unbound's memory and load and reload times
    (bench/dns_throughput.py);
 8. page timings of the web application with a realistic school (1,500 pupils, 150 staff, 60 classes,
-   40 rules) on SQLite (bench/web_pages.py).
+   40 rules) on SQLite (bench/web_pages.py);
+9. risk-phrase scanning: search terms per second through the shipped library on one core, and its
+   accuracy on the tests' phrase tables (bench/monitoring_phrases.py);
+10. the alert latency: a high-risk search answered by the helper to the e-mail at a real SMTP server,
+   with the worker's default settings (bench/alert_latency.py);
+11. ingest: events per second from realistic spool files into SQLite and PostgreSQL, through the
+   worker's ingester (bench/ingest.py).
 
 Prints every figure and writes them to var/bench/results.json. `--quick` uses 100,000 lines and one
 run, for a check in a minute or two (its figures are not the ones to publish).
@@ -156,6 +162,42 @@ def web_pages(quick: bool) -> dict[str, object]:
         cmd += ["--requests", "10"]
     if run(cmd, check=False).returncode != 0:
         sys.exit("bench: the web page timings failed (the reason is above)")
+    return dict(json.loads(figures.read_text()))
+
+
+def monitoring_phrases(quick: bool) -> dict[str, object]:
+    """Search terms per second through the risk phrases, and their accuracy (bench/monitoring_phrases.py)."""
+    figures = WORK / "monitoring_phrases.json"
+    figures.unlink(missing_ok=True)
+    cmd = [PYTHON, str(ROOT / "bench" / "monitoring_phrases.py"), "--json", str(figures)]
+    if quick:
+        cmd += ["--terms", "20000", "--runs", "1"]
+    if run(cmd, check=False).returncode != 0:
+        sys.exit("bench: the risk-phrase scanning failed (the reason is above)")
+    return dict(json.loads(figures.read_text()))
+
+
+def ingest(quick: bool) -> dict[str, object]:
+    """Events per second from spool files into SQLite and PostgreSQL (bench/ingest.py)."""
+    figures = WORK / "ingest.json"
+    figures.unlink(missing_ok=True)
+    cmd = [PYTHON, str(ROOT / "bench" / "ingest.py"), "--json", str(figures)]
+    if quick:
+        cmd += ["--events", "100000"]
+    if run(cmd, check=False).returncode != 0:
+        sys.exit("bench: the ingest bench failed (the reason is above)")
+    return dict(json.loads(figures.read_text()))
+
+
+def alert_latency(quick: bool) -> dict[str, object]:
+    """The helper's answer to a high-risk search to the alert's e-mail at SMTP (bench/alert_latency.py)."""
+    figures = WORK / "alert_latency.json"
+    figures.unlink(missing_ok=True)
+    cmd = [PYTHON, str(ROOT / "bench" / "alert_latency.py"), "--json", str(figures)]
+    if quick:
+        cmd += ["--searches", "10"]
+    if run(cmd, check=False).returncode != 0:
+        sys.exit("bench: the alert latency failed (the reason is above)")
     return dict(json.loads(figures.read_text()))
 
 
@@ -299,6 +341,15 @@ def main() -> None:
     say("== web application page timings, a realistic school on SQLite")
     summary["web_pages"] = web_pages(args.quick)
 
+    say("== alert latency: the helper's answer to the e-mail at SMTP, the worker's default settings")
+    summary["alert_latency"] = alert_latency(args.quick)
+
+    say("== risk phrases: search terms per second on one core, accuracy on the tests' tables")
+    summary["monitoring_phrases"] = monitoring_phrases(args.quick)
+
+    say("== ingest: spool events per second into SQLite and PostgreSQL, alert rules included")
+    summary["ingest"] = ingest(args.quick)
+
     sg = summary["squidguard"]
     on = summary["schoolgate_spool"]
     off = summary["schoolgate_no_spool"]
@@ -361,6 +412,27 @@ def main() -> None:
         f"(without {rss['without the zones']:.0f} MB), "
         f"loads in {loaded['load_s']:.1f} s, reloads in {dns['reload']['median_wall_s']:.1f} s"
     )
+    scanning = summary["monitoring_phrases"]
+    assert isinstance(scanning, dict)
+    scores = scanning["accuracy"]
+    say(
+        f"risk phrases: {scanning['steady']['terms_per_s_cpu']:,.0f} search terms/s on one core (goal "
+        f"{scanning['goal_terms_per_s']:,}: " + ("met" if scanning["goal_met"] else "not met") + "); "
+        f"{scores['match_rate']:.1%} of the harmful texts matched, {scores['false_alerts']} of "
+        f"{scores['look_alikes']} look-alikes alerted"
+    )
+    latency = summary["alert_latency"]
+    assert isinstance(latency, dict)
+    say(
+        f"alert latency over {latency['searches']} high-risk searches: median {latency['median_s']:.2f} s, "
+        f"p95 {latency['p95_s']:.2f} s (goal < {latency['goal_p95_s']:.0f} s: "
+        + ("met)" if latency["goal_met"] else "not met)")
+    )
+    for database, found in summary["ingest"].items():  # type: ignore[attr-defined]
+        say(
+            f"ingest into {database}: {found['events_per_s']:,} events/s (goal {found['goal_per_s']:,}: "
+            + ("met)" if found["events_per_s"] >= found["goal_per_s"] else "not met)")
+        )
     (WORK / "results.json").write_text(json.dumps(summary, indent=2))
     say(f"all figures: {WORK / 'results.json'}")
 

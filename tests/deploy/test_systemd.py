@@ -27,6 +27,7 @@ EXPECTED = {
     "schoolgate-block-page.service": ["block-page", "serve"],
     "schoolgate-rpz-watch.service": ["rpz", "watch"],
     "schoolgate-dns-log.service": ["dns-log"],
+    "schoolgate-worker.service": ["worker"],
 }
 
 HARDENING = {

@@ -15,6 +15,9 @@ from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import Person
 from tests.web.factories import Cast
 from tests.web.incidents.samples import INCIDENT_SAMPLES
+from tests.web.monitoring.activity_samples import ACTIVITY_SAMPLES
+from tests.web.monitoring.alert_samples import ALERT_SAMPLES
+from tests.web.monitoring.report_samples import REPORT_SAMPLES
 from tests.web.people.samples import SAMPLES as PEOPLE_SAMPLES
 from tests.web.policy.samples import POLICY_SAMPLES
 from tests.web.sanctions.samples import SANCTIONS_SAMPLES
@@ -26,7 +29,8 @@ PUBLIC = {"accounts:login", "accounts:code", "accounts:setup", "accounts:logout"
 # Pages of one record whose visibility depends on the record as well as the role (an incident: its
 # reporter and those who deal with it). The page matrix lets a role that may open the page be told "not
 # found" for the sample; tests/web/incidents/test_access.py goes over these record by record.
-RECORD_SCOPED_PREFIXES = ("incidents:",)
+# A person's activity timeline: the chair of governors reads the headteacher's activity, not a pupil's.
+RECORD_SCOPED_PREFIXES = ("incidents:", "monitoring:alert", "monitoring:timeline")
 
 
 def _pupil(cast: Cast, school: Any) -> dict[str, Any]:
@@ -59,12 +63,16 @@ SAMPLES.update(PEOPLE_SAMPLES)
 SAMPLES.update(POLICY_SAMPLES)
 SAMPLES.update(INCIDENT_SAMPLES)
 SAMPLES.update(SANCTIONS_SAMPLES)
+SAMPLES.update(REPORT_SAMPLES)
+SAMPLES.update(ALERT_SAMPLES)
+SAMPLES.update(ACTIVITY_SAMPLES)
 
 # Addresses that answer with a file, not a page (nothing for axe to look at).
-FILES = {"incidents:evidence-file", "reports:governors-pdf"}
+FILES = {"incidents:evidence-file", "reports:governors-pdf", "monitoring:report-pdf"}
 
 # Pages whose address names no school's object (a table of the sanctions matrix, by its name).
-NOT_OBJECTS = {"sanctions:edit"}
+# A shipped risk phrase's page (the same phrase at every school).
+NOT_OBJECTS = {"sanctions:edit", "monitoring:phrase"}
 
 
 @dataclass(frozen=True)

@@ -446,6 +446,7 @@ def read_spool(
     *,
     skipped: Callable[[Skipped], None] | None = None,
     max_line_bytes: int = MAX_LINE_BYTES,
+    outcomes: dict[int, dict[str, Any]] | None = None,
 ) -> Iterator[SpoolRecord]:
     """The events of one spool file from byte `start` on (0, or the `end` of an event read before),
     each with its place in the file and its outcome's fields.
@@ -457,11 +458,17 @@ def read_spool(
     `skipped`; without it, lines of a format version this Schoolgate does not know are said on stderr
     (once per file, with their count), since they are events that a newer Schoolgate wrote and this
     one cannot store. Outcomes defined before `start` are read again, so reading may resume anywhere
-    an event ends."""
+    an event ends; unless the caller hands in `outcomes`, the ones a reading of the same file up to
+    `start` kept (it is updated as lines are read): then reading seeks to `start` at once, which
+    saves an ingester following a growing file from reading all of it again each time."""
     path = Path(path)
-    outcomes: dict[int, dict[str, Any]] = {}
+    base = start if outcomes is not None else 0
+    if outcomes is None:
+        outcomes = {}
     with Skips(path, "", skipped) as skip, open(path, "rb") as file:
+        file.seek(base)
         for offset, raw in whole_lines(file, max_line_bytes):
+            offset += base
             if raw is None:
                 if offset >= start:
                     skip(offset, f"longer than {max_line_bytes:,} bytes")

@@ -16,11 +16,13 @@
     schoolgate ca issue NAME... --out PREFIX                        a server certificate signed by that CA
     schoolgate block-page serve                                     serve the block page and review requests
     schoolgate block-page key [FILE]                                make the key that signs block page URLs
-    schoolgate web serve|demo|manage                                the web application
+    schoolgate web serve|demo|demo-day|manage                       the web application
     schoolgate audit verify                                         check the audit trail's hash chain
     schoolgate backup FILE                                          the records, evidence and policies
     schoolgate restore FILE [--force]                               restore them; check the audit trail
     schoolgate school create NAME --urn URN --head NAME             a new school, its policy and first login
+    schoolgate worker [--once]                                      the activity spool into the database
+    schoolgate monitor term URL... | scan TEXT... [--audience A]    a URL's search term, a text's risk phrases
 
 Paths default to the environment (SCHOOLGATE_POLICY, SCHOOLGATE_INDEX, SCHOOLGATE_SPOOL,
 SCHOOLGATE_LISTS, SCHOOLGATE_BLOCK_PAGE_KEY), else policy.toml, var/lists.sgidx, var/spool,
@@ -50,7 +52,7 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from schoolgate.cli import backup, blockpage, ca, check, dns, lists, school, squid, web
+from schoolgate.cli import backup, blockpage, ca, check, dns, lists, monitor, school, squid, web, worker
 from schoolgate.cli.common import CommandError, Commands
 
 __all__ = ["SUBSYSTEMS", "CommandError", "build_parser", "main"]
@@ -65,6 +67,8 @@ SUBSYSTEMS: tuple[Callable[[Commands], None], ...] = (
     blockpage.register,
     web.register,
     school.register,
+    worker.register,
+    monitor.register,
     backup.register,
 )
 

@@ -1,5 +1,5 @@
-"""`schoolgate web serve|demo|manage` and `schoolgate audit verify`: the web application (its settings
-come from the SCHOOLGATE_* variables)."""
+"""`schoolgate web serve|demo|demo-day|manage` and `schoolgate audit verify`: the web application (its
+settings come from the SCHOOLGATE_* variables)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from schoolgate.cli.common import CommandError, Commands
+from schoolgate.cli.common import CommandError, Commands, add_index, add_policy
 
 __all__ = ["register"]
 
@@ -56,6 +56,13 @@ def cmd_web_demo(args: argparse.Namespace) -> int:
         return demo(args.size)
 
 
+def cmd_web_demo_day(args: argparse.Namespace) -> int:
+    from schoolgate.web.commands import demo_day
+
+    with _web_settings():
+        return demo_day(str(args.policy), str(args.index))
+
+
 def cmd_audit_verify(args: argparse.Namespace) -> int:
     from django.db import DatabaseError
 
@@ -92,6 +99,13 @@ def register(commands: Commands) -> None:
         help="demo: a primary of 420 pupils; realistic: 1,500 pupils, 150 staff, 60 classes",
     )
     demo.set_defaults(handler=cmd_web_demo)
+    demo_day = web_commands.add_parser(
+        "demo-day",
+        help="the demo school's last school day and the week before through the Squid helper and the worker",
+    )
+    add_policy(demo_day, "the demo's published policy file")
+    add_index(demo_day)
+    demo_day.set_defaults(handler=cmd_web_demo_day)
     manage = web_commands.add_parser(
         "manage", help="Django's management commands: migrate, check --deploy, ...", add_help=False
     )

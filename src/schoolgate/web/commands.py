@@ -174,6 +174,40 @@ def demo(size: str) -> int:
     return 0
 
 
+def demo_day(policy: str, index: str, slug: str = "northfield") -> int:
+    """The demo school's last school day and the week before, through the real Squid helper and
+    worker, and last week's monitoring report (`web.monitoring.demo_day`)."""
+    from pathlib import Path
+
+    from schoolgate.web.secretkey import ensure_key
+
+    ensure_key()
+    setup()
+    from schoolgate.web.monitoring.demo_day import load_demo_days
+    from schoolgate.web.tenancy.models import School
+
+    school = School.objects.filter(slug=slug).first()
+    if school is None:
+        print(f"there is no school {slug!r}: run `schoolgate web demo` first", file=sys.stderr)
+        return 2
+    try:
+        done = load_demo_days(school, policy=Path(policy), index=Path(index))
+    except (FileNotFoundError, ValueError, RuntimeError) as exc:
+        print(f"schoolgate web demo-day: {exc}", file=sys.stderr)
+        return 1
+    days = ", ".join(f"{d:%a %-d %b}" for d in done.days)
+    if not done.loaded:
+        print(f"its activity: already there (school days {days})")
+        return 0
+    print(
+        f"its activity: {done.requests:,} requests on {days} through the Squid helper; the worker stored "
+        f"{done.events:,} blocked, flagged or search events and raised {done.alerts} alerts"
+    )
+    if done.report is not None:
+        print(f"last week's monitoring report: the week of {done.report.week_start:%-d %B %Y}")
+    return 0
+
+
 def audit_verify(quiet: bool) -> int:
     setup()
     from tqdm import tqdm

@@ -26,6 +26,9 @@ from schoolgate.web.policy.models import PolicyVersion
 from schoolgate.web.tenancy.models import School, Trust
 
 DEMO_PASSWORD = "northfield-demo-2026"
+# The demo's policy tells its users that they are monitored (docs/monitoring.md, "Telling users"), in the
+# words of the block page.
+MONITORED = "Their searches and blocked sites are recorded and may be seen by the school's safeguarding team."
 DEMO_PUPIL = ("Amelia", "Hughes")  # user name amelia.hughes
 
 FIRST_NAMES = (
@@ -344,11 +347,11 @@ def load_demo_policy(school: School, *, extra_rules: int = 0) -> PolicyVersion |
         lead = Person.objects.get(school=school, user__username="p.okafor")
         tablets = NetworkIdentity.objects.get(school=school, value="10.10.1.0/24")
         guest = NetworkIdentity.objects.get(school=school, value="10.10.200.0/24")
-        pupils = group("pupils", "Every pupil's login", YouTube.STRICT,
+        pupils = group("pupils", f"Every pupil's login. {MONITORED}", YouTube.STRICT,
                        {"kind": MemberKind.PERSON_KIND, "person_kind": PersonKind.PUPIL})  # fmt: skip
         tablets_group = group("classroom-tablets", "The KS1 classroom tablets", YouTube.STRICT,
                               {"kind": MemberKind.IDENTITY, "identity": tablets})  # fmt: skip
-        staff = group("staff", "Every member of staff", YouTube.MODERATE,
+        staff = group("staff", f"Every member of staff. {MONITORED}", YouTube.MODERATE,
                       {"kind": MemberKind.PERSON_KIND, "person_kind": PersonKind.STAFF})  # fmt: skip
         nominated = group("nominated-staff", "Staff nominated for social media (the computing lead)",
                           YouTube.MODERATE, {"kind": MemberKind.PERSON, "person": lead})  # fmt: skip

@@ -20,6 +20,8 @@
   With several schools in one deployment, each school's is written beside it as
   `<name>-<school slug>.toml` (`policy-northfield.toml`).
 - `SCHOOLGATE_INDEX`: the compiled list index; default `DATA/lists.sgidx`.
+- `SCHOOLGATE_SPOOL`: the activity spool the gateways write and `schoolgate worker` reads; default
+  `DATA/spool`. With several schools, each school's is `<spool>/<school slug>/`.
 - `SCHOOLGATE_SMTP`: the mail server that sends invitations, reset links and notices of safeguarding
   roles: `smtp://[USER:PASSWORD@]HOST[:PORT]` (add `?starttls=1` to upgrade the connection to TLS,
   port 587 by default) or `smtps://...` (TLS from the start, port 465 by default); user name and
@@ -128,6 +130,9 @@ INTERNAL_NETWORKS = internal_networks(os.environ.get("SCHOOLGATE_INTERNAL_NETWOR
 
 POLICY_PATH = Path(os.environ.get("SCHOOLGATE_POLICY", DATA_DIR / "policy.toml")).resolve()
 INDEX_PATH = Path(os.environ.get("SCHOOLGATE_INDEX", DATA_DIR / "lists.sgidx")).resolve()
+# The activity spool the gateways write and `schoolgate worker` reads (monitoring/ingest.py): with one
+# school, this directory; with several, `SPOOL_DIR/<school slug>/`.
+SPOOL_DIR = Path(os.environ.get("SCHOOLGATE_SPOOL", DATA_DIR / "spool")).resolve()
 # Evidence files of the online safety log, each kept by its SHA-256 (never served but through the log).
 EVIDENCE_DIR = DATA_DIR / "evidence"
 FILE_UPLOAD_HANDLERS = [
@@ -162,6 +167,7 @@ INSTALLED_APPS = [
     "schoolgate.web.incidents",
     "schoolgate.web.sanctions",
     "schoolgate.web.reports",
+    "schoolgate.web.monitoring",
 ]
 
 # Nothing before RequestSizeMiddleware reads the request's body: the two above it add headers to the

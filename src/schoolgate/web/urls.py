@@ -9,5 +9,6 @@ urlpatterns = [
     path("incidents/matrix/", include("schoolgate.web.sanctions.urls")),
     path("incidents/", include("schoolgate.web.incidents.urls")),
     path("reports/", include("schoolgate.web.reports.urls")),
+    path("monitoring/", include("schoolgate.web.monitoring.urls")),
     path("schools/", include("schoolgate.web.tenancy.urls")),
 ]

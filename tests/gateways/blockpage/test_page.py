@@ -237,3 +237,19 @@ def test_head_has_headers_and_no_body(school: School) -> None:
     assert page.status == 200
     assert page.text == ""
     assert int(page.headers["Content-Length"]) > 0
+
+
+@pytest.mark.parametrize(
+    "fields",
+    [{}, {"reason": "locked-list", "category": "gambling", "rule": None}],
+    ids=["reviewable", "locked list"],
+)
+def test_every_block_page_says_that_the_internet_is_monitored(
+    school: School, fields: dict[str, object]
+) -> None:
+    sentence = (
+        "Your use of the internet at school is monitored: searches and blocked sites are recorded and may "
+        "be seen by the school's safeguarding team."
+    )
+    for query_string in (school.signed(**fields), "reason=filter-unavailable", "reason=rule&url64=eA"):
+        assert sentence in visible(school.get(query_string).text), query_string

@@ -179,9 +179,12 @@ def test_each_user_sees_the_menu_entries_their_roles_open(cast: Cast) -> None:
         return [item["label"] for item in main_menu(user, cast.a, "/people/")]  # type: ignore[arg-type]
 
     assert labels(cast.nina) == [  # the network manager; in the order the apps give their entries
-        "Home", "Online safety log", "People", "Filtering policy", "Test a URL", "Staff logins",
+        "Home", "Monitoring", "Online safety log", "People", "Filtering policy", "Test a URL", "Staff logins",
     ]  # fmt: skip
     assert "Audit trail" in labels(cast.alice)
+    # Whoever reads alerts has them in the menu; the monitoring's other pages are under them.
+    assert "Alerts" in labels(cast.alice) and "Monitoring" not in labels(cast.alice)
+    assert "Alerts" not in labels(cast.tom) and "Monitoring" not in labels(cast.tom)
     assert "Staff logins" not in labels(cast.tom) and "Filtering policy" not in labels(cast.tom)
     current = [item["label"] for item in main_menu(cast.nina, cast.a, "/people/") if item["current"]]
     assert current == ["People"]

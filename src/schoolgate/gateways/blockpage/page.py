@@ -18,6 +18,7 @@ from schoolgate.gateways.blockpage.notice import Notice
 __all__ = [
     "MAX_MESSAGE",
     "MAX_NAME",
+    "MONITORED",
     "STYLE_HASH",
     "FormInput",
     "render_block_page",
@@ -38,6 +39,11 @@ TOO_OLD = (
     "Or ask your teacher."
 )
 ASK_TEACHER = "If you need this page for your school work, ask your teacher."
+# Users are told they are monitored (DfE monitoring standard): on every block page, whoever sees it.
+MONITORED = (
+    "Your use of the internet at school is monitored: searches and blocked sites are recorded and may "
+    "be seen by the school's safeguarding team."
+)
 
 STYLE = """
 :root { color-scheme: light; }
@@ -74,6 +80,7 @@ textarea:focus-visible, input:focus-visible { box-shadow: inset 0 0 0 2px #0b0c0
 .staff dt { font-weight: 700; }
 .staff dd { margin: 0; overflow-wrap: anywhere; }
 .url { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.9375rem; }
+.monitored { color: #484949; font-size: 1rem; margin: 0 0 1rem; }
 @media (max-width: 30rem) {
   h1 { font-size: 2rem; }
   .host { font-size: 1.375rem; }
@@ -191,6 +198,7 @@ def render_block_page(
             "Try the page again to see if it is still blocked.</p>\n"
         )
     parts.append(_facts(notice))
+    parts.append(f'<p class="monitored">{_e(MONITORED)}</p>\n')
     if notice.trusted and notice.query and notice.reviewable:
         if asked:
             parts.append(f"<p>{_e(ASKED_ALREADY)}</p>\n")

@@ -37,6 +37,16 @@ class Capability(models.TextChoices):
     SANCTIONS_CHANGE = "incidents.sanctions", "change the sanctions matrix"
     GOVERNORS_REPORT = "reports.governors", "read the governors' report (anonymised)"
     SCHOOLS_ADD = "tenancy.add-school", "add a school to the trust, with its first login"
+    # Monitoring. Alerts follow the incident capabilities: about pupils (and unidentified users) for
+    # INCIDENT_MANAGE, about staff for ALLEGATIONS, about the headteacher for ALLEGATIONS_HEAD.
+    ACTIVITY_VIEW = "monitoring.activity", "read the activity log (searches, blocks, sites visited)"
+    PHRASES_CHANGE = "monitoring.phrases", "add, remove and re-grade the school's risk phrases"
+    REVIEWS_VIEW = "monitoring.reviews", "see pupils' requests for a blocked site to be looked at again"
+    MONITORING_SETTINGS = "monitoring.settings", "choose where alerts go and when the weekly report is sent"
+    LOCKED_EVIDENCE = (
+        "monitoring.locked-evidence",
+        "see the address of an attempt on illegal content (evidence for the police)",
+    )
 
 
 # Who may give (and take away) each role, through the pages. Nobody gives or takes their own roles.
@@ -68,11 +78,19 @@ _DSL_TEAM = _SAFEGUARDING | {
 }
 
 _CAPABILITIES: dict[Role, frozenset[Capability]] = {
-    Role.DSL: frozenset(_DSL_TEAM),
-    Role.DEPUTY_DSL: frozenset(_DSL_TEAM),
+    # The address of an attempt on a locked list (illegal content) is evidence for the police: the DSL
+    # alone sees it. The DSL chooses where alerts go and when the weekly report is sent.
+    Role.DSL: frozenset(
+        _DSL_TEAM
+        | {Capability.ACTIVITY_VIEW, Capability.PHRASES_CHANGE}
+        | {Capability.MONITORING_SETTINGS, Capability.LOCKED_EVIDENCE}
+    ),
+    Role.DEPUTY_DSL: frozenset(_DSL_TEAM | {Capability.ACTIVITY_VIEW, Capability.PHRASES_CHANGE}),
     # Keeps the log of online safety incidents (the policy's coordinator), but not the restricted ones.
     Role.ONLINE_SAFETY_COORDINATOR: frozenset(
-        _ALL_STAFF_VIEWS | {Capability.POLICY_VIEW, Capability.INCIDENT_MANAGE, Capability.GOVERNORS_REPORT}
+        _ALL_STAFF_VIEWS
+        | {Capability.POLICY_VIEW, Capability.INCIDENT_MANAGE, Capability.GOVERNORS_REPORT}
+        | {Capability.REVIEWS_VIEW}
     ),
     Role.NETWORK_MANAGER: frozenset(
         _ALL_STAFF_VIEWS
@@ -81,6 +99,10 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.IDENTITIES_CHANGE,
             Capability.POLICY_VIEW,
             Capability.POLICY_CHANGE,
+            # The activity log of pupils and unidentified users, to see why a site was blocked; staff
+            # activity stays with the headteacher (ALLEGATIONS).
+            Capability.ACTIVITY_VIEW,
+            Capability.REVIEWS_VIEW,
         }
     ),
     # Concerns about staff go to the headteacher alone; concerns about the headteacher to the chair.
@@ -93,6 +115,8 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             # Roles are per school; the headteacher (given only by the operator) speaks for the school
             # in its trust: `tenancy.setup` lets them add a school to their own school's trust.
             Capability.SCHOOLS_ADD,
+            Capability.ACTIVITY_VIEW,
+            Capability.MONITORING_SETTINGS,
         }
     ),
     Role.SLT: frozenset(_ALL_STAFF_VIEWS | {Capability.POLICY_VIEW, Capability.GOVERNORS_REPORT}),

@@ -1,0 +1,191 @@
+"""`schoolgate worker`: the monitoring's long-running process.
+
+Each round it
+
+1. reads every school's spool into the database (ingest.py; the alert rules run inside each batch);
+2. tells of the alerts due (`notify.send_due`) and sends the weekly reports due (`weekly.send_due`);
+3. once a (UTC) day, applies retention (retention.py) and, on PostgreSQL, makes the coming days'
+   partitions (partitions.py);
+4. says it is alive (`WorkerStatus`: host, process, when, how far behind, the last problem);
+
+and sleeps `interval` seconds only when the round found nothing to read, so a backlog is read at full
+speed. A failure of one step or one school is logged and recorded on `WorkerStatus.problem`; the
+others carry on.
+
+When the database cannot be reached (OperationalError, InterfaceError: the server stopped, the
+network down, SQLite's file gone) the worker says so once, closes its connection and tries again after
+1 s, then 2, 4 ... up to 30 s between tries, and says when it is back. Nothing is read past the
+position the database holds, so nothing is lost: the gateways keep writing their files and the worker
+catches up.
+
+Signals: SIGTERM and SIGINT end the worker after the batch being stored (its transaction commits, or
+rolls back whole), with status 0. SIGHUP reads the schools and their spool directories again and drops
+what is kept in memory (the risk phrase libraries, the recent blocks the alert rules remember).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import os
+import signal
+import socket
+import time
+from collections.abc import Callable, Sequence
+from types import FrameType
+
+from django.db import DatabaseError, close_old_connections, connections
+from django.utils import timezone
+
+from schoolgate.web.monitoring import alerting, notify, partitions, phrasebook, retention, weekly
+from schoolgate.web.monitoring.ingest import BATCH_LINES, DATABASE_DOWN, Ingester, Round, spools
+from schoolgate.web.monitoring.models import WorkerStatus
+
+__all__ = ["BACKOFF_MAX", "Worker"]
+
+log = logging.getLogger("schoolgate.monitoring")
+
+BACKOFF_FIRST = 1.0
+BACKOFF_MAX = 30.0
+
+
+class Worker:
+    """The worker's loop (see the module). `given`: (directory, school slug) pairs from the command
+    line, which say where a school's spool is instead of the default."""
+
+    def __init__(
+        self,
+        given: Sequence[tuple[str, str]] = (),
+        *,
+        interval: float = 1.0,
+        keep_spool: bool = False,
+        batch_lines: int = BATCH_LINES,
+        say: Callable[[str], None] = log.warning,
+    ) -> None:
+        self.given = list(given)
+        self.interval = interval
+        self.keep_spool = keep_spool
+        self.batch_lines = batch_lines
+        self.say = say
+        self.stopping = False
+        self.reload = False
+        self.host = socket.gethostname()[:255]
+        self.started_at = timezone.now()
+        self._retention_day: dt.date | None = None
+        self._ingester: Ingester | None = None
+
+    # ----------------------------------------------------------------------------- signals
+
+    def _stop(self, signum: int, frame: FrameType | None) -> None:
+        self.stopping = True
+
+    def _hangup(self, signum: int, frame: FrameType | None) -> None:
+        self.reload = True
+
+    def handle_signals(self) -> None:
+        signal.signal(signal.SIGTERM, self._stop)
+        signal.signal(signal.SIGINT, self._stop)
+        signal.signal(signal.SIGHUP, self._hangup)
+
+    # ----------------------------------------------------------------------------- the loop
+
+    def run(self, once: bool = False) -> int:
+        """Round after round until a signal ends it (or one round with `once`); the exit status."""
+        while not self.stopping:
+            done = self.guarded_round()
+            if once or done is None:
+                break
+            if not done.more and not done.lines:
+                self._sleep(self.interval)
+        return 0
+
+    def _sleep(self, seconds: float) -> None:
+        """Sleep, waking at once for SIGTERM or SIGINT."""
+        end = time.monotonic() + seconds
+        while not self.stopping:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            time.sleep(min(left, 0.1))
+
+    def guarded_round(self) -> Round | None:
+        """One round; while the database cannot be reached, wait and try again (None if a signal
+        ended the wait)."""
+        delay = BACKOFF_FIRST
+        down = False
+        while not self.stopping:
+            try:
+                done = self.round()
+            except DATABASE_DOWN as exc:
+                if not down:
+                    self.say(
+                        f"the database cannot be reached ({str(exc).strip() or type(exc).__name__}): "
+                        "waiting, and trying again; nothing is lost, the spool keeps every event"
+                    )
+                    down = True
+                for conn in connections.all():
+                    with contextlib.suppress(DatabaseError):
+                        conn.close()
+                self._sleep(delay)
+                delay = min(delay * 2, BACKOFF_MAX)
+                continue
+            if down:
+                self.say("the database can be reached again: catching up")
+            return done
+        return None
+
+    def _ingesting(self) -> Ingester:
+        if self._ingester is None or self.reload:
+            if self.reload:
+                self.reload = False
+                alerting.forget()
+                for spool in self._ingester.spools if self._ingester else ():
+                    phrasebook.forget(spool.school)
+                self.say("SIGHUP: reading the schools and their spool directories again")
+            self._ingester = Ingester(
+                spools(self.given),
+                keep_spool=self.keep_spool,
+                batch_lines=self.batch_lines,
+                stopping=lambda: self.stopping,
+            )
+        return self._ingester
+
+    def round(self) -> Round:
+        """Read the spool, send what is due, apply retention once a day, say the worker is alive."""
+        close_old_connections()  # one that failed, or too old, is opened again
+        done = self._ingesting().round()
+        problems = list(done.problems)
+        now = timezone.now()
+        steps: list[tuple[str, Callable[[dt.datetime], int]]] = [
+            ("telling of alerts", notify.send_due),
+            ("sending weekly reports", weekly.send_due),
+        ]
+        today = now.astimezone(dt.UTC).date()
+        if self._retention_day != today:
+            steps += [("applying retention", retention.apply), ("making partitions", partitions.ensure)]
+        for what, step in steps:
+            if self.stopping:
+                break
+            try:
+                step(now)
+            except DATABASE_DOWN:
+                raise
+            except Exception as exc:
+                log.exception("%s failed", what)
+                problems.append(f"{what}: {exc}")
+        if self._retention_day != today and not any(p.startswith("applying retention") for p in problems):
+            self._retention_day = today
+        lag = max(0.0, now.timestamp() - done.newest) if done.more and done.newest else 0.0
+        WorkerStatus.objects.update_or_create(
+            host=self.host,
+            defaults={
+                "pid": os.getpid(),
+                "started_at": self.started_at,
+                "seen_at": now,
+                "lag_seconds": lag,
+                "problem": "; ".join(problems)[:500],
+            },
+        )
+        close_old_connections()
+        return done
