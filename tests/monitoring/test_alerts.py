@@ -38,10 +38,10 @@ SINGLE = [
      ("category", "low", "")),
     ("a plain block", BLOCK, None),
     ("locked list, whatever else", replace(LOCKED, flag="low", alert_level="low"), ("locked", "high", "")),
-    ("VPN category", VPN, ("circumvention", "high", "")),
+    ("VPN category", VPN, ("circumvention", "medium", "")),
     ("DoH list under another category name", replace(VPN, category="proxies", source="ut1/doh"),
-     ("circumvention", "high", "")),
-    ("redirector list", replace(VPN, category="", source="ut1/redirector"), ("circumvention", "high", "")),
+     ("circumvention", "medium", "")),
+    ("redirector list", replace(VPN, category="", source="ut1/redirector"), ("circumvention", "medium", "")),
     ("circumvention allowed (not blocked)", replace(VPN, blocked=False), None),
     ("a phrase outranks the category's level",
      replace(SEARCH, alert_level="high", flag="low", flag_area="drugs"), ("phrase", "low", "drugs")),
@@ -58,8 +58,13 @@ def test_circumvention_sets_are_parameters() -> None:
     rules = Rules(circumvention_categories=frozenset({"proxies"}), circumvention_sources=frozenset())
     assert kinds(decide([VPN], rules=rules)) == []
     assert kinds(decide([replace(VPN, category="proxies")], rules=rules)) == [
-        ("circumvention", "high", "", (0,))
+        ("circumvention", "medium", "", (0,))
     ]
+
+
+def test_circumvention_severity_is_a_parameter() -> None:
+    loud = Rules(circumvention_severity="high")
+    assert kinds(decide([VPN], rules=loud)) == [("circumvention", "high", "", (0,))]
 
 
 def test_a_locked_alert_never_says_where() -> None:
@@ -172,7 +177,7 @@ def test_repeated_blocks_count_across_batches() -> None:
 def test_blocks_another_rule_took_count_but_stay_with_it() -> None:
     events = [*_blocks(19, 1), replace(VPN, at=T0 + 19)]
     found = kinds(decide(events))
-    assert ("circumvention", "high", "", (19,)) in found
+    assert ("circumvention", "medium", "", (19,)) in found
     assert ("repeated", "medium", "", tuple(range(19))) in found
 
 
@@ -183,7 +188,13 @@ def test_repeated_severity_is_a_parameter() -> None:
 
 @pytest.mark.parametrize(
     "bad",
-    [{"repeat_count": 1}, {"repeat_window": 0}, {"group_window": -1}, {"repeat_severity": "urgent"}],
+    [
+        {"repeat_count": 1},
+        {"repeat_window": 0},
+        {"group_window": -1},
+        {"repeat_severity": "urgent"},
+        {"circumvention_severity": "now"},
+    ],
 )
 def test_bad_rules_are_refused(bad: dict[str, object]) -> None:
     with pytest.raises(ValueError):

@@ -458,13 +458,14 @@ def read_spool(
     `skipped`; without it, lines of a format version this Schoolgate does not know are said on stderr
     (once per file, with their count), since they are events that a newer Schoolgate wrote and this
     one cannot store. Outcomes defined before `start` are read again, so reading may resume anywhere
-    an event ends; unless the caller hands in `outcomes`, the ones a reading of the same file up to
-    `start` kept (it is updated as lines are read): then reading seeks to `start` at once, which
-    saves an ingester following a growing file from reading all of it again each time."""
+    an event ends. `outcomes`, when given, is where the outcomes read are kept (it is updated as lines
+    are read); handed in again not empty, as a reading of the same file up to `start` left it, reading
+    seeks to `start` at once: an ingester following a growing file does not read all of it again each
+    time."""
     path = Path(path)
-    base = start if outcomes is not None else 0
     if outcomes is None:
         outcomes = {}
+    base = start if outcomes else 0
     with Skips(path, "", skipped) as skip, open(path, "rb") as file:
         file.seek(base)
         for offset, raw in whole_lines(file, max_line_bytes):

@@ -15,7 +15,8 @@ most pressing rule it meets):
    may be only logged for staff); its area is the phrase's.
 3. **category**: a request to a category whose rule carries an alert level; that level is the alert's.
 4. **circumvention**: a blocked request to the VPN, proxy or DNS-over-HTTPS categories (by the policy's
-   category name or the list it came from). High: getting round the filter leaves a pupil unfiltered.
+   category name or the list it came from). Medium by default (`Rules.circumvention_severity`): the
+   filter held, and pupils try these often; the DSL hears the same day, not by an e-mail each time.
 5. **repeated**: at least `Rules.repeat_count` blocks by one person within `Rules.repeat_window`
    seconds (every block counts, whatever other rule it met; the blocks no other rule took join it).
 
@@ -133,6 +134,7 @@ class Rules:
 
     circumvention_categories: frozenset[str] = CIRCUMVENTION_CATEGORIES
     circumvention_sources: frozenset[str] = CIRCUMVENTION_SOURCES
+    circumvention_severity: Severity = "medium"
     repeat_count: int = 20
     repeat_window: float = 5 * 60.0
     repeat_severity: Severity = "medium"
@@ -143,8 +145,9 @@ class Rules:
             raise ValueError("repeat_count: at least 2 blocks make a repetition")
         if self.repeat_window <= 0 or self.group_window <= 0:
             raise ValueError("repeat_window and group_window must be more than 0 seconds")
-        if self.repeat_severity not in _RANK:
-            raise ValueError(f"repeat_severity: one of {', '.join(SEVERITIES)}")
+        for name in ("repeat_severity", "circumvention_severity"):
+            if getattr(self, name) not in _RANK:
+                raise ValueError(f"{name}: one of {', '.join(SEVERITIES)}")
 
 
 DEFAULT_RULES = Rules()
@@ -170,7 +173,7 @@ def _rule(event: Event, rules: Rules) -> tuple[Kind, Severity, str] | None:
     if event.blocked and (
         event.category in rules.circumvention_categories or event.source in rules.circumvention_sources
     ):
-        return "circumvention", "high", ""
+        return "circumvention", rules.circumvention_severity, ""
     return None
 
 

@@ -28,7 +28,10 @@ from schoolgate.web.tenancy.models import School, Trust
 DEMO_PASSWORD = "northfield-demo-2026"
 # The demo's policy tells its users that they are monitored (docs/monitoring.md, "Telling users"), in the
 # words of the block page.
-MONITORED = "Their searches and blocked sites are recorded and may be seen by the school's safeguarding team."
+MONITORED = (
+    "What they search for and the sites they visit are recorded, and may be seen by the school's "
+    "safeguarding team and the people who run its filter."
+)
 DEMO_PUPIL = ("Amelia", "Hughes")  # user name amelia.hughes
 
 FIRST_NAMES = (

@@ -248,8 +248,8 @@ def test_every_block_page_says_that_the_internet_is_monitored(
     school: School, fields: dict[str, object]
 ) -> None:
     sentence = (
-        "Your use of the internet at school is monitored: searches and blocked sites are recorded and may "
-        "be seen by the school's safeguarding team."
+        "Your use of the internet at school is monitored: what you search for and the sites you visit are "
+        "recorded, and may be seen by the school's safeguarding team and the people who run its filter."
     )
     for query_string in (school.signed(**fields), "reason=filter-unavailable", "reason=rule&url64=eA"):
         assert sentence in visible(school.get(query_string).text), query_string

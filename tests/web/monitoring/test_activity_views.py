@@ -8,11 +8,15 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any
 from typing import cast as cast_to
+from urllib.parse import urlencode
 
 import pytest
 from django.http import StreamingHttpResponse
 from django.utils import timezone
 
+from schoolgate.web.audit.choices import AuditAction
+from schoolgate.web.audit.models import AuditEntry
+from schoolgate.web.monitoring import filters
 from schoolgate.web.monitoring.choices import AlertKind, Subject
 from schoolgate.web.monitoring.export import WITHHELD
 from schoolgate.web.monitoring.models import ActivityEvent, Alert
@@ -142,9 +146,56 @@ def test_hostile_filters_are_ignored_not_an_error(cast: Cast, world: World, give
     assert response.status_code == 200
 
 
+# Times at the ends of what a date holds: a day before or after them cannot be reckoned.
+EXTREME_TIMES = [
+    {"from": "9999-12-31T23:30"},
+    {"from": "9999-12-31"},
+    {"to": "0001-01-01T00:00"},
+    {"from": "0001-01-01", "to": "0001-01-02"},
+]
+
+
+@pytest.mark.parametrize("given", EXTREME_TIMES)
+@pytest.mark.parametrize("url", [ACTIVITY, VISITS, EXPORT_URL])
+def test_a_time_at_the_end_of_the_calendar_is_ignored_not_an_error(
+    cast: Cast, world: World, url: str, given: dict[str, str]
+) -> None:
+    response = logged_in(cast.alice).get(url, given)
+    assert response.status_code == 200
+    if url == ACTIVITY:
+        assert SEARCH in text(response)  # today, as with no time given
+
+
+@pytest.mark.parametrize("given", EXTREME_TIMES)
+def test_an_export_of_a_time_at_the_end_of_the_calendar_is_of_today(
+    cast: Cast, world: World, given: dict[str, str]
+) -> None:
+    exported = logged_in(cast.alice).post(f"{EXPORT_URL}?{urlencode(given)}", {"reason": "x"})
+    assert isinstance(exported, StreamingHttpResponse)
+    assert SEARCH.encode() in b"".join(cast_to(Iterator[bytes], exported.streaming_content))
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_a_timeline_day_at_the_end_of_the_calendar_shows_today(cast: Cast, world: World, day: str) -> None:
+    response = logged_in(cast.alice).get(timeline(world.amelia.pk) + f"?day={day}")
+    assert response.status_code == 200 and SEARCH in text(response)
+
+
 def test_another_schools_year_group_is_not_found(cast: Cast, world: World) -> None:
     theirs = year(cast.b)
     assert logged_in(cast.alice).get(ACTIVITY, {"year": theirs.pk}).status_code == 404
+
+
+def test_a_name_that_stands_for_too_many_people_is_said(
+    cast: Cast, world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Only PEOPLE_MAX people are looked for by one name: when it names more, the page says so rather
+    than quietly showing some of them."""
+    monkeypatch.setattr(filters, "PEOPLE_MAX", 1)
+    client = logged_in(cast.alice)
+    assert "names more than 1 people" in text(client.get(ACTIVITY, {"who": "e"}))  # Amelia and Ben
+    assert "names more than" not in text(client.get(ACTIVITY, {"who": "amelia"}))
+    assert "names more than 1 people" in text(client.get(EXPORT_URL, {"who": "e"}))
 
 
 def test_the_keystroke_trail_is_hidden_unless_asked_for(cast: Cast, world: World) -> None:
@@ -244,6 +295,11 @@ def test_the_timeline_interleaves_a_day_in_order(cast: Cast, world: World) -> No
     assert "day before" not in page and BLOCK not in page  # Ben's
     yesterday = text(client.get(timeline(world.amelia.pk, now.date() - dt.timedelta(days=1))))
     assert "day before" in yesterday and SEARCH not in yesterday
+    # Who read the pupil's day, and which day, is in the audit trail.
+    read = AuditEntry.objects.filter(
+        action=AuditAction.VIEW, object_type="people.person", object_id=str(world.amelia.pk), actor=cast.alice
+    )
+    assert read.count() == 2 and read.filter(reason__startswith="activity timeline of").count() == 2
 
 
 def test_the_alerts_on_a_timeline_link_to_them(cast: Cast, world: World) -> None:
@@ -262,6 +318,23 @@ def test_a_staff_timeline_is_the_headteachers_alone(cast: Cast, staff_search: Ac
     assert logged_in(cast.nina).get(url).status_code == 404
     assert logged_in(cast.alice).get(url).status_code == 404
     assert "cheap vodka delivery" in text(logged_in(cast.hana).get(url))
+
+
+def test_a_timeline_shows_only_rows_about_whom_the_user_may_read(cast: Cast, world: World) -> None:
+    """Rows recorded when the person was someone else (a member of staff then, a pupil's record now)
+    keep whom they were about: the network manager reads on the timeline what the log gives them."""
+    search(cast.a, "a search recorded as staff", person=world.amelia, subject=Subject.STAFF)
+    visit(cast.a, person=world.amelia, site="www.staff-then.example", subject=Subject.STAFF)
+    Alert.objects.create(
+        school=cast.a, kind=AlertKind.PHRASE, severity="high", title="An alert about staff",
+        person=world.amelia, who="amelia", subject=Subject.STAFF, first_at=world.search.at,
+        last_at=world.search.at,
+    )  # fmt: skip
+    for user, sees in ((cast.nina, False), (cast.alice, False), (cast.hana, True)):
+        page = text(logged_in(user).get(timeline(world.amelia.pk)))
+        assert SEARCH in page, user
+        assert ("recorded as staff" in page) == sees and ("staff-then" in page) == sees, user
+        assert "An alert about staff" not in page or user == cast.hana, user
 
 
 def test_another_schools_person_has_no_timeline_here(cast: Cast) -> None:

@@ -133,7 +133,11 @@ def test_an_attempt_on_a_locked_list_never_names_the_address(
 @pytest.mark.parametrize(
     ("fields", "kind", "severity"),
     [
-        ({"category": "circumvention", "source": "ut1/vpn", "site": "hola-vpn.com"}, "circumvention", "high"),
+        (
+            {"category": "circumvention", "source": "ut1/vpn", "site": "hola-vpn.com"},
+            "circumvention",
+            "medium",
+        ),
         ({"category": "gambling", "alert_level": "medium", "site": "bet.example"}, "category", "medium"),
     ],
 )

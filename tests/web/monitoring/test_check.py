@@ -18,7 +18,7 @@ def _fresh() -> None:
 
 def test_an_address_gives_its_engine_and_term_and_the_term_is_scanned(cast: Cast) -> None:
     url = "https://www.google.com/search?q=how+to+k1ll+myself"
-    page = text(logged_in(cast.nina).get(CHECK, {"url": url, "audience": "ks3"}))
+    page = text(logged_in(cast.nina).post(CHECK, {"url": url, "audience": "ks3"}))
     assert "A search on google for “how to k1ll myself”" in page
     assert "kill myself Suicide High" in page and "numbers or symbols for letters" in page
 
@@ -32,21 +32,21 @@ def test_an_address_gives_its_engine_and_term_and_the_term_is_scanned(cast: Cast
     ],
 )
 def test_an_address_that_is_not_a_search_says_what_it_is(cast: Cast, url: str, said: str) -> None:
-    assert said in text(logged_in(cast.nina).get(CHECK, {"url": url, "audience": "ks3"}))
+    assert said in text(logged_in(cast.nina).post(CHECK, {"url": url, "audience": "ks3"}))
 
 
 def test_a_text_is_scanned_for_the_audience_chosen(cast: Cast) -> None:
     client = logged_in(cast.alice)
     assert "free porn Sexual content Medium" in text(
-        client.get(CHECK, {"text": "free porn", "audience": "ks1"})
+        client.post(CHECK, {"text": "free porn", "audience": "ks1"})
     )
-    page = text(client.get(CHECK, {"text": "free porn", "audience": "staff"}))
+    page = text(client.post(CHECK, {"text": "free porn", "audience": "staff"}))
     assert "No risk phrase found, for a member of staff" in page
 
 
 def test_the_schools_own_phrases_are_used(cast: Cast) -> None:
     phrasebook.do_add_phrase(cast.a, actor=cast.alice, phrase="blue whale", area="self_harm", severity="high")
-    page = text(logged_in(cast.alice).get(CHECK, {"text": "blue whale challenge", "audience": "ks2"}))
+    page = text(logged_in(cast.alice).post(CHECK, {"text": "blue whale challenge", "audience": "ks2"}))
     assert "blue whale Self-harm and eating disorders High" in page
 
 
@@ -60,7 +60,7 @@ def test_the_schools_own_phrases_are_used(cast: Cast) -> None:
     ],
 )
 def test_bad_input_is_said_on_the_form(cast: Cast, given: dict[str, str]) -> None:
-    response = logged_in(cast.alice).get(CHECK, given)
+    response = logged_in(cast.alice).post(CHECK, given)
     assert response.status_code == 200 and "There is a problem" in text(response)
 
 

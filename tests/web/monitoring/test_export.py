@@ -103,5 +103,20 @@ def test_the_export_reads_only_whose_activity_the_user_may_and_withholds_the_loc
     assert list(rows[0]) == list(HEADER)
 
 
+def test_a_locked_attempts_phrases_are_withheld_with_its_address(cast: Cast) -> None:
+    """The phrases matched in a locked attempt's search are words of its address: the page does not
+    show them to those who may not see the address, and neither does the file."""
+    matched = [{"phrase": "secret words", "area": "sexual", "severity": "high", "why": "the phrase"}]
+    event(
+        cast.a, person=person(cast.a), url="https://locked.example/?q=secret+words", term="secret words",
+        locked=True, flag="high", flag_area="sexual", matches=matched,
+    )  # fmt: skip
+    row = rows_of(logged_in(cast.nina).post(EXPORT, {"reason": "why was this blocked"}))[0]
+    assert "secret" not in " ".join(row.values())
+    assert row["flag"] == "high"  # that it was flagged shows, as on the page
+    row = rows_of(logged_in(cast.alice).post(EXPORT, {"reason": "evidence for the police"}))[0]
+    assert row["phrases matched"] == "secret words" and row["search term"] == "secret words"
+
+
 def test_the_teacher_may_not_export(cast: Cast) -> None:
     assert logged_in(cast.tom).post(EXPORT, {"reason": "curious"}).status_code == 403

@@ -82,3 +82,18 @@ def test_the_latest_weekly_report_is_linked(cast: Cast) -> None:
     assert "The latest weekly monitoring report (week of 23 November 2026)" in text(response)
     assert f"/monitoring/reports/{latest.pk}/" in response.content.decode()
     assert "weekly monitoring report" not in text(logged_in(cast.nina).get("/"))
+
+
+def test_a_reader_of_the_register_alone_is_sent_to_the_register(cast: Cast) -> None:
+    """Governors and the SLT see that each report was sent and read, not what it says: their home page
+    links the register, never a report they cannot open."""
+    latest = WeeklyReport.objects.create(school=cast.a, week_start=dt.date(2026, 11, 23))
+    for user in (cast.greta, cast.sami):
+        client = logged_in(user)
+        response = client.get("/")
+        html = response.content.decode()
+        assert f"/monitoring/reports/{latest.pk}/" not in html, user
+        assert 'href="/monitoring/reports/"' in html, user
+        assert "of the week of 23 November 2026, not sent yet" in text(response), user
+        assert client.get("/monitoring/reports/").status_code == 200
+        assert client.get(f"/monitoring/reports/{latest.pk}/").status_code == 403

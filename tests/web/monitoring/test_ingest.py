@@ -61,7 +61,7 @@ def test_blocked_alerted_locked_and_searches_are_rows_and_the_rest_are_counts(sp
         ],
     )
     done = run(spool)
-    assert (done.events, done.skipped, done.finished) == (9, 0, 0)
+    assert (done.events, done.skipped, done.finished) == (9, 0, 1)
     rows = {r.site: r for r in ActivityEvent.objects.filter(school=spool.school)}
     assert sorted(rows) == ["bet365.com", "illegal.example", "knives.example", "www.google.com"]
     bet = rows["bet365.com"]
@@ -184,6 +184,28 @@ def test_a_part_file_is_read_as_it_grows_and_keeps_its_place_when_renamed(spool:
     assert ActivityEvent.objects.count() == 5
 
 
+def test_a_worker_that_starts_mid_file_keeps_the_files_outcomes_as_it_grows(spool: Spool) -> None:
+    line = Line("https://bet365.com/", "amelia", "10.0.0.5")
+    # Each event of the first batch defines an outcome of its own; later events name them again.
+    outcomes = [blocked(rule=n) for n in range(1, 4)]
+    writer = write(spool.directory, [(T0 + n, line, d) for n, d in enumerate(outcomes)], close=False)
+    run(spool)  # another worker, gone since
+    worker = Ingester([spool])
+    for more in range(3):
+        write(
+            spool.directory,
+            [(T0 + 10 * more + n, line, d) for n, d in enumerate(outcomes)],
+            writer=writer,
+            close=False,
+        )
+        assert worker.round().events == 3
+    record = SpoolFile.objects.get()
+    assert (record.events, record.skipped) == (12, 0)
+    rules = sorted(rule or 0 for rule in ActivityEvent.objects.values_list("rule", flat=True))
+    assert rules == [1] * 4 + [2] * 4 + [3] * 4
+    writer.close()
+
+
 def test_reading_stops_at_the_batch_limit_and_resumes_mid_file(spool: Spool) -> None:
     line = Line("https://bet365.com/", "amelia", "10.0.0.5")
     write(spool.directory, [(T0 + n, line, blocked()) for n in range(10)])
@@ -212,6 +234,30 @@ def test_a_finished_file_is_archived_with_keep_spool(spool: Spool) -> None:
     assert not (spool.directory / name).exists()
     assert SpoolFile.objects.get().removed_at is not None
     assert run(spool, keep_spool=True).lines == 0  # the archive is not read again
+
+
+def test_a_finished_file_gone_before_its_removal_was_recorded_is_recorded_as_removed(spool: Spool) -> None:
+    write(spool.directory, [(T0, Line("https://bet365.com/", "amelia"), blocked())])
+    run(spool)
+    record = SpoolFile.objects.get()
+    # As if the worker had been killed between archiving the file and saying so.
+    SpoolFile.objects.filter(pk=record.pk).update(removed_at=None)
+    run(spool)
+    assert SpoolFile.objects.get().removed_at is not None
+
+
+def test_lines_another_worker_stored_are_never_stored_twice(spool: Spool) -> None:
+    line = Line("https://bet365.com/", "amelia", "10.0.0.5")
+    writer = write(spool.directory, [(T0 + n, line, blocked()) for n in range(3)], close=False)
+    run(spool)
+    # A second worker whose position is behind (it read the file before the first one committed):
+    # the unique (file, offset, time) refuses the rows; its batch rolls back whole, counts too.
+    SpoolFile.objects.update(position=0)
+    done = run(spool)
+    assert done.more and done.events == 0
+    assert ActivityEvent.objects.count() == 3 and SpoolFile.objects.get().position == 0
+    SpoolFile.objects.update(position=writer.path.stat().st_size if writer.path else 0)
+    writer.close()
 
 
 def test_bad_lines_are_counted_once_and_never_stop_the_file(spool: Spool) -> None:

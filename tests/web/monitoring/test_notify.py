@@ -273,3 +273,20 @@ def test_plain_http_webhooks_are_refused(cast: Cast, smtp: Mailbox, amelia: Any,
     notify.send_due(timezone.now())
     alert.refresh_from_db()
     assert "must start with https://" in alert.notify_problem
+
+
+def test_after_very_many_tries_it_is_still_tried_every_quarter_hour(
+    cast: Cast, smtp: Mailbox, amelia: Any, settings: Settings
+) -> None:
+    alert = pupil_alert(cast.a, person=amelia)
+    Alert.objects.filter(pk=alert.pk).update(notify_attempts=notify.ATTEMPTS_MAX)
+    settings.EMAIL_PORT = free_port()  # the mail server is still down
+    now = timezone.now() + dt.timedelta(days=400)
+    assert notify.send_due(now) == 0
+    alert.refresh_from_db()
+    assert alert.notify_attempts == notify.ATTEMPTS_MAX and "could not be sent" in alert.notify_problem
+    settings.EMAIL_PORT = smtp.port
+    assert notify.send_due(now + dt.timedelta(seconds=1)) == 0  # not every round
+    assert smtp.received == []
+    assert notify.send_due(now + dt.timedelta(seconds=notify.RETRY_EVERY)) == 1
+    assert told(smtp) == ["alice@northfield.example", "dara@northfield.example"]

@@ -167,6 +167,13 @@ BAD: list[tuple[str, dict[str, str], str]] = [
         {"phrase": "k1ll myself", "area": "suicide", "severity": "high"},
         "phrase",
     ),
+    # Phrases that would be found in nearly every search: each would flood the DSL with alerts.
+    ("one letter repeated", {"phrase": "aa", "area": "suicide", "severity": "high"}, "phrase"),
+    ("one letter spaced out", {"phrase": "e e e", "area": "suicide", "severity": "high"}, "phrase"),
+    ("one letter among symbols", {"phrase": "..e", "area": "suicide", "severity": "high"}, "phrase"),
+    ("an everyday word", {"phrase": "the", "area": "suicide", "severity": "high"}, "phrase"),
+    ("everyday words", {"phrase": "how to", "area": "self_harm", "severity": "medium"}, "phrase"),
+    ("an everyday word, low", {"phrase": "and", "area": "bullying", "severity": "low"}, "phrase"),
 ]
 
 
@@ -177,6 +184,24 @@ def test_a_bad_phrase_is_refused_on_its_field(
     with pytest.raises(ValidationError) as refused:
         phrasebook.do_add_phrase(cast.a, actor=cast.alice, **given)
     assert field in refused.value.message_dict
+    assert not SchoolPhrase.objects.exists()
+
+
+def test_the_everyday_searches_hold_no_risk_phrase() -> None:
+    """The searches a school's phrase must not be found in are ordinary ones: the shipped library finds
+    nothing in them, so no real risk phrase is refused for matching them."""
+    assert [s for s in phrasebook.EVERYDAY if shipped().scan(s)] == []
+
+
+def test_a_short_phrase_that_says_something_is_added(cast: Cast) -> None:
+    row = phrasebook.do_add_phrase(cast.a, actor=cast.alice, phrase="zyn", area="drugs", severity="low")
+    assert [m.phrase for m in phrasebook.library_for(cast.a).scan("where to buy zyn")] == [row.phrase]
+
+
+def test_a_phrase_found_in_everyday_searches_is_refused_on_the_page(cast: Cast) -> None:
+    given = {"add-phrase": "How", "add-area": "suicide", "add-severity": "high"}
+    page = text(logged_in(cast.alice).post(PHRASES, given))
+    assert "is found in everyday searches such as" in page
     assert not SchoolPhrase.objects.exists()
 
 

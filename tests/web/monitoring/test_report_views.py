@@ -113,6 +113,20 @@ def test_the_pdf_is_a_pdf_with_the_figures(cast: Cast) -> None:
     assert "Attempts on a locked list (illegal content) 1" in words
 
 
+def test_the_pdf_holds_cells_taller_than_a_page(cast: Cast) -> None:
+    """A gateway host keeps up to five problems of up to 500 characters, in a narrow column: a row
+    taller than a page is split across pages, not an error."""
+    problem = "line at byte 1234: " + "the record could not be read " * 16
+    report = _report(cast)
+    report.figures["health"]["hosts"] = [
+        {"host": "gw1", "files": 1, "events": 1, "skipped": 5, "problems": [problem[:500]] * 5}
+    ]
+    report.save(update_fields=["figures"])
+    response = logged_in(cast.alice).get(reverse("monitoring:report-pdf", kwargs={"pk": report.pk}))
+    assert response.status_code == 200 and response.content.startswith(b"%PDF")
+    assert "Gateway records read" in " ".join(pdf_text(response.content).split())
+
+
 def test_the_dsl_makes_this_weeks_report_now_without_sending_it(cast: Cast) -> None:
     client = logged_in(cast.alice)
     with time_machine.travel(dt.datetime(2026, 12, 2, 10, tzinfo=LONDON)):

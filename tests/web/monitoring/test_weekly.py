@@ -13,7 +13,7 @@ from pytest_django import Settings
 
 from schoolgate.web.monitoring import weekly
 from schoolgate.web.monitoring.choices import ReportState, Subject
-from schoolgate.web.monitoring.models import WeeklyReport
+from schoolgate.web.monitoring.models import ActivityEvent, WeeklyReport
 from tests.web.conftest import Mailbox, free_port
 from tests.web.factories import Cast
 from tests.web.monitoring.report_data import LONDON, PUPIL_TERM, STAFF_TERM, WEEK, make_week
@@ -70,6 +70,23 @@ def test_the_figures_count_the_week_and_nothing_outside_it(cast: Cast) -> None:
     assert [d[0] for d in days][:2] == ["Monday 23 November", "Tuesday 24 November"]
     assert days[0][2] == 9 and days[2][2] == 1 and days[6][2] == 1
     assert _rows(health["Gateway records read"]) == {"gw1": (1, 12, 1, "1 line was not JSON")}
+
+
+def test_a_locked_attempts_search_is_counted_but_its_term_never_listed(cast: Cast) -> None:
+    """The term of a search on a locked list is part of its address (evidence only the DSL sees): the
+    report, which the deputies and the headteacher read, counts it among the flagged searches only."""
+    week = make_week(cast.a)
+    ActivityEvent.objects.create(
+        school=cast.a, at=dt.datetime(2026, 11, 24, 11, 0, tzinfo=LONDON), spool_file=week.spool,
+        offset=900, gateway="squid", person=week.pupil, subject=Subject.PUPIL, blocked=True,
+        locked=True, url="https://search.example/?q=locked+words", term="locked words", engine="google",
+        flag="high", flag_area="sexual",
+    )  # fmt: skip
+    reading = weekly.read(weekly.make_report(cast.a, WEEK, now=DUE), PUPILS, PUPILS)
+    assert reading.terms is not None
+    assert [row[0] for row in reading.terms.rows] == ["how to kill myself", "poker"]
+    assert "locked words" not in str(WeeklyReport.objects.get().figures)
+    assert _rows(reading.summary)["Searches flagged by the risk phrases"] == (3,)
 
 
 def test_the_headteacher_sees_the_staff_figures_and_nothing_of_the_pupils(cast: Cast) -> None:

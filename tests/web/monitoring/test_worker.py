@@ -16,7 +16,7 @@ import sys
 import threading
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypedDict
@@ -304,3 +304,90 @@ def test_a_database_not_set_up_is_one_clear_line(tmp_path: Path) -> None:
     assert done.returncode == 2
     assert done.stderr.startswith("schoolgate: the database is not set up"), done.stderr
     assert len(done.stderr.splitlines()) == 1
+
+
+# ----------------------------------------------------------------------------- one round, in process
+
+
+@pytest.mark.django_db
+def test_a_round_reads_sends_applies_retention_once_a_day_and_says_it_is_alive(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from schoolgate.web.monitoring import notify, retention, weekly
+    from schoolgate.web.monitoring import worker as loop
+    from schoolgate.web.monitoring.models import ActivityEvent, WorkerStatus
+    from schoolgate.web.tenancy.models import School
+    from tests.web.monitoring.spool import T0, write
+
+    School.objects.create(name="Northfield Primary", slug="northfield")
+    spool = tmp_path / "spool"
+    write(spool, [(T0, Line("https://bet365.com/", "amelia"), blocked())])
+    calls: list[str] = []
+
+    def step(name: str) -> Callable[[object], int]:
+        def called(now: object) -> int:
+            calls.append(name)
+            return 0
+
+        return called
+
+    def weekly_fails(now: object) -> int:
+        raise RuntimeError("the mail server said no")
+
+    monkeypatch.setattr(notify, "send_due", step("notify"))
+    monkeypatch.setattr(weekly, "send_due", weekly_fails)
+    monkeypatch.setattr(retention, "apply", step("retention"))
+    said: list[str] = []
+    worker = loop.Worker([(str(spool), "northfield")], say=said.append)
+    assert worker.run(once=True) == 0
+    assert ActivityEvent.objects.count() == 1
+    status = WorkerStatus.objects.get()
+    assert status.pid == os.getpid() and status.lag_seconds == 0
+    assert status.problem == "sending weekly reports: the mail server said no"  # the others carried on
+    worker.run(once=True)
+    assert calls == ["notify", "retention", "notify"]  # retention once a day
+    assert said == []
+
+
+@pytest.mark.django_db
+def test_sighup_reads_the_schools_again_and_keeps_the_spools_if_one_is_gone(tmp_path: Path) -> None:
+    from schoolgate.web.monitoring import worker as loop
+    from schoolgate.web.tenancy.models import School
+
+    school = School.objects.create(name="Northfield Primary", slug="northfield")
+    said: list[str] = []
+    worker = loop.Worker([(str(tmp_path / "a"), "northfield")], say=said.append)
+    worker.run(once=True)
+    worker.given = [(str(tmp_path / "b"), "northfield")]
+    worker.reload = True
+    worker.run(once=True)
+    assert [s.directory for s in worker._ingesting().spools] == [tmp_path / "b"]
+    School.objects.filter(pk=school.pk).update(slug="renamed")
+    worker.reload = True
+    worker.run(once=True)
+    assert [s.directory for s in worker._ingesting().spools] == [tmp_path / "b"]
+    assert said[-1].endswith("there is no school of that short name: the spool directories stay as they were")
+
+
+@pytest.mark.django_db
+def test_retention_that_fails_is_tried_once_a_day_and_said_until_then(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from schoolgate.web.monitoring import retention
+    from schoolgate.web.monitoring import worker as loop
+    from schoolgate.web.monitoring.models import WorkerStatus
+    from schoolgate.web.tenancy.models import School
+
+    School.objects.create(name="Northfield Primary", slug="northfield")
+    tries: list[object] = []
+
+    def fails(now: object) -> int:
+        tries.append(now)
+        raise RuntimeError("disk full")
+
+    monkeypatch.setattr(retention, "apply", fails)
+    worker = loop.Worker([(str(tmp_path), "northfield")], say=lambda text: None)
+    for _ in range(3):
+        worker.run(once=True)
+        assert WorkerStatus.objects.get().problem == "applying retention: disk full"
+    assert len(tries) == 1

@@ -41,8 +41,8 @@ TOO_OLD = (
 ASK_TEACHER = "If you need this page for your school work, ask your teacher."
 # Users are told they are monitored (DfE monitoring standard): on every block page, whoever sees it.
 MONITORED = (
-    "Your use of the internet at school is monitored: searches and blocked sites are recorded and may "
-    "be seen by the school's safeguarding team."
+    "Your use of the internet at school is monitored: what you search for and the sites you visit are "
+    "recorded, and may be seen by the school's safeguarding team and the people who run its filter."
 )
 
 STYLE = """

@@ -15,6 +15,9 @@ ALERT_READERS = (Capability.INCIDENT_MANAGE, Capability.ALLEGATIONS, Capability.
 ACTIVITY_READERS = (Capability.ACTIVITY_VIEW, Capability.ALLEGATIONS, Capability.ALLEGATIONS_HEAD)
 # The weekly report: read by the DSL team; governors see that each was sent and read.
 REPORT_READERS = (Capability.INCIDENT_MANAGE, Capability.ALLEGATIONS, Capability.GOVERNORS_REPORT)
+# Who may read what a report says: the DSL team (pupils' alerts) and the headteacher (staff's); the
+# other REPORT_READERS open the register of reports only.
+REPORT_CONTENT = (Capability.INCIDENT_MANAGE, Capability.ALLEGATIONS, Capability.ALLEGATIONS_HEAD)
 CHECKERS = (Capability.ACTIVITY_VIEW, Capability.PHRASES_CHANGE, Capability.POLICY_VIEW)
 
 SECTIONS_LABEL = "Monitoring"

@@ -75,7 +75,9 @@ def row_of(event: ActivityEvent, *, sees_locked: bool, zone: dt.tzinfo) -> list[
     """One event as the CSV's cells (before `safe`)."""
     hidden = event.locked and not sees_locked
     person = event.person
-    phrases = "; ".join(str(m.get("phrase", "")) for m in (event.matches or []) if isinstance(m, dict))
+    # A locked attempt's phrases are words of its address: withheld with it, as on the page.
+    matches = [] if hidden else (event.matches or [])
+    phrases = "; ".join(str(m.get("phrase", "")) for m in matches if isinstance(m, dict))
     return [
         timezone.localtime(event.at, zone).isoformat(timespec="seconds"),
         " ".join(kinds_of(event)) or "request",

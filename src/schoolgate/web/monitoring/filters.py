@@ -72,6 +72,14 @@ def people_named(school: School, typed: str) -> QuerySet[Person]:
 
 # A time as the page's `datetime-local` input sends it, or a date alone (its midnight).
 TIME_FORMATS = ["%Y-%m-%dT%H:%M", "%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M", "%Y-%m-%d"]
+# The years a time or day asked for may be in. Nobody means another, and near the ends of what Python's
+# dates hold (year 1, year 9999) the day before or after cannot be reckoned: outside, it is ignored.
+YEARS = range(1970, 9000)
+
+
+def plausible(moment: dt.date) -> bool:
+    """Whether a day or time given in the address is one to take (in `YEARS`)."""
+    return moment.year in YEARS
 
 
 class _Common(django_filters.FilterSet):  # type: ignore[misc]
@@ -91,6 +99,7 @@ class _Common(django_filters.FilterSet):  # type: ignore[misc]
         self.school = school
         self.sees_locked = sees_locked
         self.zone = zone_of(school)
+        self._named: dict[str, list[int]] = {}
         self.filters["year"].queryset = YearGroup.objects.filter(school=school)
         self.filters["class"].queryset = ClassGroup.objects.filter(school=school)
 
@@ -112,11 +121,19 @@ class _Common(django_filters.FilterSet):  # type: ignore[misc]
         typed = words(value)
         if not typed:
             return queryset
-        ids = list(people_named(self.school, typed).values_list("pk", flat=True)[:PEOPLE_MAX])
+        ids = self._people(typed)[:PEOPLE_MAX]
         if ids:
             return queryset.filter(person_id__in=ids)
         user_field = "user_name" if self.time_field == "at" else "who"
         return queryset.filter(**{f"{user_field}__iexact": typed})
+
+    def _people(self, typed: str) -> list[int]:
+        """The ids of the people `typed` names, one more than PEOPLE_MAX at most (to know that there
+        are more), read once per page."""
+        if typed not in self._named:
+            named = people_named(self.school, typed).order_by("pk").values_list("pk", flat=True)
+            self._named[typed] = list(named[: PEOPLE_MAX + 1])
+        return self._named[typed]
 
     def by_text(self, queryset: QuerySet[Any], name: str, value: str) -> QuerySet[Any]:
         typed = words(value)
@@ -162,11 +179,12 @@ class _Common(django_filters.FilterSet):  # type: ignore[misc]
 
     def range(self) -> tuple[dt.datetime, dt.datetime]:
         """The time range asked for, as aware datetimes: today when none is, the end a day after the
-        start when only the start is given, and at most MAX_DAYS days."""
+        start when only the start is given, and at most MAX_DAYS days. A time outside `YEARS` is not
+        taken (as one that is not a time at all)."""
         data = self.data_given()
         start, end = data.get("from"), data.get("to")
-        start = start.astimezone(self.zone) if start is not None else None
-        end = end.astimezone(self.zone) if end is not None else None
+        start = start.astimezone(self.zone) if start is not None and plausible(start) else None
+        end = end.astimezone(self.zone) if end is not None and plausible(end) else None
         if start is None and end is None:
             today = dt.datetime.now(self.zone).date()
             return day_bounds(today, self.zone)
@@ -187,8 +205,11 @@ class _Common(django_filters.FilterSet):  # type: ignore[misc]
         out: dict[str, Any] = {
             name: words(data.get(name) or "") for name in ("who", "group", "device", "site", "category")
         }
+        who = out["who"]
         out.update(
             {
+                # A name that stands for more people than are looked for: the page says so.
+                "too_many": PEOPLE_MAX if who and len(self._people(who)) > PEOPLE_MAX else 0,
                 "from": start.strftime("%Y-%m-%dT%H:%M"),
                 "to": end.strftime("%Y-%m-%dT%H:%M"),
                 "start": start,

@@ -62,7 +62,10 @@ class ExportForm(forms.Form):
 class AddPhraseForm(forms.Form):
     phrase = forms.CharField(
         max_length=PHRASE_MAX,
-        help_text="Letters for numbers, missing spaces and repeated letters are read as the phrase too",
+        help_text=(
+            "Letters for numbers and repeated letters are read as the phrase too; so are missing spaces, "
+            "in a phrase of 8 letters or more"
+        ),
     )
     area = forms.ChoiceField(choices=[(a.value, area_label(a.value)) for a in Area])
     severity = forms.ChoiceField(choices=SEVERITY_CHOICES)

@@ -5,7 +5,8 @@
 - Network managers and the DSL team: a worker that has gone quiet (not seen for `QUIET`) or says it
   has a problem, loudly, since while it is down nothing is read from the spool and nobody is alerted;
   and that no worker has ever reported, when none has.
-- Those who read the weekly reports: the latest one.
+- Those who read the weekly reports: the latest one (linked for those who may read what it says;
+  the register of reports for the others, governors, who see only that each was sent and read).
 
 A few queries for the whole panel, whatever the number of rows (tests/web/test_queries.py).
 """
@@ -21,7 +22,7 @@ from django.urls import reverse
 
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.monitoring import access
-from schoolgate.web.monitoring.apps import REPORT_READERS
+from schoolgate.web.monitoring.apps import REPORT_CONTENT, REPORT_READERS
 from schoolgate.web.monitoring.choices import AlertState, ReviewState, Severity
 from schoolgate.web.monitoring.models import Alert, ReviewRequest, WeeklyReport, WorkerStatus
 
@@ -45,7 +46,7 @@ class Today:
     workers: list[tuple[WorkerStatus, bool]] | None = None  # (worker, quiet) of those in trouble
     no_worker: bool = False
     report: WeeklyReport | None = None
-    report_url: str = ""
+    report_url: str = ""  # the report itself, for those who may read it; else empty
 
     @property
     def shown(self) -> bool:
@@ -72,6 +73,6 @@ def today(user: User, school: School, now: dt.datetime) -> Today:
         out.workers = [(w, now - w.seen_at > QUIET) for w in workers if w.problem or now - w.seen_at > QUIET]
     if any(user.can(c, school) for c in REPORT_READERS):
         out.report = WeeklyReport.objects.filter(school=school).order_by("-week_start").first()
-        if out.report is not None:
+        if out.report is not None and any(user.can(c, school) for c in REPORT_CONTENT):
             out.report_url = reverse("monitoring:report", kwargs={"pk": out.report.pk})
     return out

@@ -61,6 +61,7 @@ RETRY_EVERY = 900
 WEBHOOK_TIMEOUT = 5.0
 DIGEST_RETRY = dt.timedelta(minutes=5)
 PROBLEM_MAX = 300
+ATTEMPTS_MAX = 30_000  # the count stops here (its column's limit is near); the tries do not
 
 _PUPIL_SIDE = frozenset({Subject.PUPIL, Subject.OTHER, Subject.UNKNOWN})
 
@@ -241,13 +242,28 @@ def _settings_of(school_ids: Iterable[int]) -> dict[int, MonitoringSettings]:
     return {s.school_id: s for s in MonitoringSettings.objects.filter(school_id__in=sorted(set(school_ids)))}
 
 
+# When each alert whose count of tries reached ATTEMPTS_MAX was last tried by this process: `due_at`
+# no longer grows for it, so it is tried every RETRY_EVERY by this memory instead of every round.
+_capped_tries: dict[int, dt.datetime] = {}
+
+
+def _not_just_tried(alert: Alert, now: dt.datetime) -> bool:
+    if alert.notify_attempts < ATTEMPTS_MAX:
+        return True
+    last = _capped_tries.get(alert.pk)
+    if last is not None and now - last < dt.timedelta(seconds=RETRY_EVERY):
+        return False
+    _capped_tries[alert.pk] = now
+    return True
+
+
 def _high(now: dt.datetime) -> int:
     waiting = list(
         Alert.objects.filter(severity=Severity.HIGH, state=AlertState.NEW, notified_at__isnull=True)
         .select_related("school", "person")
         .order_by("created_at", "pk")
     )
-    due = [a for a in waiting if due_at(a) <= now]
+    due = [a for a in waiting if due_at(a) <= now and _not_just_tried(a, now)]
     if not due:
         return 0
     monitoring = _settings_of(a.school_id for a in due)
@@ -259,7 +275,7 @@ def _high(now: dt.datetime) -> int:
             log.exception("telling of alert %s failed", alert.pk)
             told = _Told(problems=[f"could not be sent: {type(error).__name__}"])
         fields = {
-            "notify_attempts": alert.notify_attempts + 1,
+            "notify_attempts": min(alert.notify_attempts + 1, ATTEMPTS_MAX),
             "notify_problem": "; ".join(told.problems)[:PROBLEM_MAX],
         }
         if told.sent:
@@ -281,6 +297,7 @@ def forget() -> None:
     `digest_at` still says which alerts were in one."""
     _digest_failed.clear()
     _digest_sent.clear()
+    _capped_tries.clear()
 
 
 def _digest(now: dt.datetime) -> int:

@@ -12,7 +12,8 @@ stage of their year group, staff, a guest, or nobody known.
 
 The changes are actions, as everywhere (`do_add_phrase`, `do_remove_phrase`, `do_regrade_phrase`,
 `do_restore_phrase`): each checks `PHRASES_CHANGE` itself, refuses bad input with ValidationError and
-is written to the audit trail (SchoolPhrase is audited) with its reason.
+is written to the audit trail (SchoolPhrase is audited) with its reason. A phrase added must be one
+that can tell a risk apart: too few letters, or found in everyday searches (`EVERYDAY`), is refused.
 """
 
 from __future__ import annotations
@@ -44,6 +45,8 @@ if TYPE_CHECKING:
     from schoolgate.web.tenancy.models import School
 
 __all__ = [
+    "EVERYDAY",
+    "LETTERS_MIN",
     "PHRASE_MAX",
     "PHRASE_MIN",
     "Entry",
@@ -61,6 +64,23 @@ __all__ = [
 
 PHRASE_MIN = 2
 PHRASE_MAX = 200
+# A phrase of the school's own must say something. It needs this many letters as the scan reads them
+# (repeats count once, so "aa" is "a" and "e e e" is "e"), and it must find nothing in EVERYDAY: a
+# phrase that matches ordinary searches ("the", "how", "and") would flag nearly every search a pupil
+# makes and, graded high, e-mail the DSL for each one, so that the alerts that matter drown.
+LETTERS_MIN = 3
+EVERYDAY = (
+    "how to draw a cat", "how do i make slime at home", "what is the capital of france",
+    "what time is it in new york", "why is the sky blue", "who was the first king of england",
+    "where do penguins live", "when is the next half term", "can you help me with my homework",
+    "is it going to rain today", "are there any games for year 5", "i want to learn the guitar",
+    "my favourite song of all time", "it was the best day of my life", "we are going on a school trip",
+    "they said you can play with us", "does he like her or not", "should i do this or that",
+    "will it snow this week", "the water cycle for kids", "bbc bitesize maths times tables",
+    "minecraft and roblox on youtube", "pictures of dogs and cats", "me and my friends",
+    "you are so funny", "what does this word mean", "how many days until christmas",
+    "good morning everyone",
+)  # fmt: skip
 # How often, at most, a school's rows are looked at to see whether its library is still current.
 CHECK_EVERY = 1.0
 
@@ -247,9 +267,24 @@ def _phrase(text: str) -> str:
         raise ValidationError({"phrase": f"A phrase is {PHRASE_MIN} to {PHRASE_MAX} characters long"})
     if any(unicodedata.category(c).startswith("C") for c in phrase):
         raise ValidationError({"phrase": "A phrase is plain text: no control characters"})
-    if not key(phrase):
+    words = key(phrase)
+    if not words:
         raise ValidationError({"phrase": "A phrase needs letters to match"})
+    if sum(len(word) for word in words) < LETTERS_MIN:
+        raise ValidationError(
+            {
+                "phrase": f"A phrase needs at least {LETTERS_MIN} letters as it is read (a letter "
+                "repeated counts once): a shorter one is found in nearly every search"
+            }
+        )
     return phrase
+
+
+def _everyday(text: str, area: Area, severity: Severity) -> str | None:
+    """The first of the EVERYDAY searches in which the phrase would be found, if any: read by the
+    library that would hold it, so with the same spellings, slips and spacing as the scan."""
+    alone = Library.build([Phrase(text, area, severity, "en")])
+    return next((search for search in EVERYDAY if alone.scan(search)), None)
 
 
 def _area(value: str) -> Area:
@@ -285,6 +320,14 @@ def do_add_phrase(
         )
     if _row(school, text) is not None:
         raise ValidationError({"phrase": "The school looks for this phrase already"})
+    everyday = _everyday(text, chosen_area, chosen)
+    if everyday is not None:
+        raise ValidationError(
+            {
+                "phrase": f"“{text}” is found in everyday searches such as “{everyday}”: it would flag "
+                "nearly every search. Give the words that make it a risk"
+            }
+        )
     why = " ".join(str(reason or "").split())[:REASON_MAX]
     row = SchoolPhrase(
         school=school,

@@ -44,6 +44,7 @@ from schoolgate.web.monitoring.filters import (
     ActivityFilter,
     VisitFilter,
     day_bounds,
+    plausible,
     zone_of,
 )
 from schoolgate.web.monitoring.forms_activity import (
@@ -205,11 +206,13 @@ def _alert_url(pk: int) -> str:
 
 
 def _day(request: HttpRequest, zone: dt.tzinfo) -> dt.date:
+    """The day asked for (`?day=YYYY-MM-DD`), or today for anything else, a year outside `YEARS` too."""
     given = str(request.GET.get("day", ""))[:10]
     try:
-        return dt.date.fromisoformat(given)
+        day = dt.date.fromisoformat(given)
     except ValueError:
-        return dt.datetime.now(zone).date()
+        day = None
+    return day if day is not None and plausible(day) else dt.datetime.now(zone).date()
 
 
 @staff_view(ACTIVITY_READERS)
@@ -217,25 +220,33 @@ def _day(request: HttpRequest, zone: dt.tzinfo) -> dt.date:
 def timeline_view(request: StaffRequest, pk: int) -> HttpResponse:
     """One person's day: their searches, blocks, flags, alerts and sites visited, in the order they
     happened. Only for someone whose activity the user may read (the incident rules); anyone else's
-    is not found."""
+    is not found. Each row is also held to whom it was about when it was recorded (as in the log): a
+    person who was a member of staff then, or became the headteacher since, shows only what the
+    user could read of them in the log."""
     school = request.school
     person = get_object_or_404(
         Person.objects.filter(school=school).select_related("year_group", "class_group"), pk=pk
     )
     subject = access.subject_of(person, access.headteachers(school))
-    if subject not in _subjects(request):
+    subjects = _subjects(request)
+    if subject not in subjects:
         raise Http404("no such person whose activity you may read")
     zone = zone_of(school)
     with timezone.override(zone):
         day = _day(request, zone)
         start, end = day_bounds(day, zone)
-        span = {"school": school, "person": person}
-        events = ActivityEvent.objects.filter(**span, at__gte=start, at__lt=end, superseded=False)
-        visits = HourlyVisit.objects.filter(**span, hour__gte=start, hour__lt=end)
+        # Who read a person's day is kept, as for a record of the online safety log.
+        record(AuditAction.VIEW, obj=person, reason=f"activity timeline of {day:%Y-%m-%d}")
+        events = access.restrict(ActivityEvent.objects.filter(person=person), school, subjects)
+        events = events.filter(at__gte=start, at__lt=end, superseded=False)
+        visits = access.restrict(HourlyVisit.objects.filter(person=person), school, subjects)
+        visits = visits.filter(hour__gte=start, hour__lt=end)
         moments = [Moment(e.at, "event", e) for e in events.order_by("at", "pk")[:2000]]
         moments += [Moment(v.hour, "visit", v) for v in visits.order_by("hour", "site")[:2000]]
-        if subject in access.alert_subjects(request.user, school):
-            alerts = Alert.objects.filter(**span, last_at__gte=start, first_at__lt=end).order_by("first_at")
+        alert_subjects = access.alert_subjects(request.user, school)
+        if subject in alert_subjects:
+            alerts = access.restrict(Alert.objects.filter(person=person), school, alert_subjects)
+            alerts = alerts.filter(last_at__gte=start, first_at__lt=end).order_by("first_at")
             moments += [Moment(a.first_at, "alert", a, _alert_url(a.pk)) for a in alerts[:200]]
         moments.sort(key=lambda m: (m.at, {"alert": 0, "event": 1, "visit": 2}[m.kind]))
         context = {
@@ -518,8 +529,9 @@ def phrase_view(request: StaffRequest, text: str) -> HttpResponse:
 def check_view(request: StaffRequest) -> HttpResponse:
     """What the monitoring makes of an address (the search engine and term) and of a text (the risk
     phrases found, with the school's library, for the audience chosen): the page twin of
-    `schoolgate monitor term` and `scan`."""
-    form = CheckForm(request.GET if request.GET else None)
+    `schoolgate monitor term` and `scan`. Sent by POST, so that what is typed stays out of the
+    address bar, the browser's history and the web server's log."""
+    form = CheckForm(request.POST if request.method == "POST" else None)
     result: dict[str, Any] = {}
     if form.is_bound and form.is_valid():
         data = form.cleaned_data

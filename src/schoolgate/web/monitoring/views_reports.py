@@ -27,13 +27,10 @@ from schoolgate.web.core.access import StaffRequest, staff_view
 from schoolgate.web.core.actions import require, save
 from schoolgate.web.core.views import GET_POST, paginate, render_page
 from schoolgate.web.monitoring import access, weekly, weekly_pdf
-from schoolgate.web.monitoring.apps import REPORT_READERS
+from schoolgate.web.monitoring.apps import REPORT_CONTENT, REPORT_READERS
 from schoolgate.web.monitoring.forms_reports import WEEKDAYS, SettingsForm
 from schoolgate.web.monitoring.models import MonitoringSettings, WeeklyReport, WeeklyReportRead
 from schoolgate.web.reports.terms import school_zone
-
-# Who may read what a report says: the DSL team (pupils' alerts) and the headteacher (staff's).
-REPORT_CONTENT = (Capability.INCIDENT_MANAGE, Capability.ALLEGATIONS, Capability.ALLEGATIONS_HEAD)
 
 
 def _reads_content(request: StaffRequest) -> bool:

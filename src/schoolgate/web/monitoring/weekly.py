@@ -166,9 +166,11 @@ def _events(school: School, start: dt.datetime, end: dt.datetime) -> dict[str, l
 
 
 def _terms(school: School, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
-    """The flagged search terms of the week, the most frequent first, with whom they are about."""
+    """The flagged search terms of the week, the most frequent first, with whom they are about. Never
+    a locked attempt's: its term is part of its address, which only the DSL sees (in the log); the
+    report, read by the deputies and the headteacher too, counts it without it."""
     grouped = (
-        ActivityEvent.objects.filter(school=school, at__gte=start, at__lt=end, superseded=False)
+        ActivityEvent.objects.filter(school=school, at__gte=start, at__lt=end, superseded=False, locked=False)
         .exclude(term="")
         .exclude(flag="")
         .values("subject", "term", "flag_area", "flag")

@@ -56,7 +56,9 @@ def _table(table: ReportTable, styles: dict[str, ParagraphStyle]) -> Table:
     widths = [WIDTH - rest * (columns - 1), *([rest] * (columns - 1))]
     if widths[0] < 40 * mm:  # many columns: share the width
         widths = [WIDTH / columns] * columns
-    made = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
+    # splitInRow: a row taller than a page (a gateway host's five long problems in a narrow column)
+    # goes on over the next page instead of failing the whole PDF.
+    made = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT", splitInRow=1)
     made.setStyle(
         TableStyle(
             [

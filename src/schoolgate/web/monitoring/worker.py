@@ -39,7 +39,7 @@ from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
 from schoolgate.web.monitoring import alerting, notify, partitions, phrasebook, retention, weekly
-from schoolgate.web.monitoring.ingest import BATCH_LINES, DATABASE_DOWN, Ingester, Round, spools
+from schoolgate.web.monitoring.ingest import BATCH_LINES, DATABASE_DOWN, Ingester, Round, SpoolError, spools
 from schoolgate.web.monitoring.models import WorkerStatus
 
 __all__ = ["BACKOFF_MAX", "Worker"]
@@ -73,6 +73,7 @@ class Worker:
         self.host = socket.gethostname()[:255]
         self.started_at = timezone.now()
         self._retention_day: dt.date | None = None
+        self._daily_problem = ""
         self._ingester: Ingester | None = None
 
     # ----------------------------------------------------------------------------- signals
@@ -136,46 +137,54 @@ class Worker:
         return None
 
     def _ingesting(self) -> Ingester:
-        if self._ingester is None or self.reload:
-            if self.reload:
-                self.reload = False
-                alerting.forget()
-                for spool in self._ingester.spools if self._ingester else ():
-                    phrasebook.forget(spool.school)
-                self.say("SIGHUP: reading the schools and their spool directories again")
-            self._ingester = Ingester(
-                spools(self.given),
-                keep_spool=self.keep_spool,
-                batch_lines=self.batch_lines,
-                stopping=lambda: self.stopping,
-            )
+        """The ingester, made again (the schools and their directories read again) after SIGHUP. A
+        school given on the command line that is gone by then is said, and the old mapping kept; a
+        SIGHUP while the database is down counts once it is back."""
+        if self._ingester is not None and not self.reload:
+            return self._ingester
+        reloading = self.reload
+        try:
+            found = spools(self.given)
+        except SpoolError as exc:
+            if self._ingester is None:
+                raise
+            self.reload = False
+            self.say(f"{exc}: the spool directories stay as they were")
+            return self._ingester
+        if reloading:
+            self.reload = False
+            alerting.forget()
+            for spool in self._ingester.spools if self._ingester else ():
+                phrasebook.forget(spool.school)
+            self.say("SIGHUP: the schools and their spool directories read again")
+        self._ingester = Ingester(
+            found, keep_spool=self.keep_spool, batch_lines=self.batch_lines, stopping=lambda: self.stopping
+        )
         return self._ingester
 
     def round(self) -> Round:
         """Read the spool, send what is due, apply retention once a day, say the worker is alive."""
-        close_old_connections()  # one that failed, or too old, is opened again
+        _renew_connections()  # one that failed, or too old, is opened again
         done = self._ingesting().round()
         problems = list(done.problems)
         now = timezone.now()
-        steps: list[tuple[str, Callable[[dt.datetime], int]]] = [
+        for what, step in (
             ("telling of alerts", notify.send_due),
             ("sending weekly reports", weekly.send_due),
-        ]
+        ):
+            if not self.stopping:
+                problem = _attempt(what, step, now)
+                if problem:
+                    problems.append(problem)
         today = now.astimezone(dt.UTC).date()
-        if self._retention_day != today:
-            steps += [("applying retention", retention.apply), ("making partitions", partitions.ensure)]
-        for what, step in steps:
-            if self.stopping:
-                break
-            try:
-                step(now)
-            except DATABASE_DOWN:
-                raise
-            except Exception as exc:
-                log.exception("%s failed", what)
-                problems.append(f"{what}: {exc}")
-        if self._retention_day != today and not any(p.startswith("applying retention") for p in problems):
+        if self._retention_day != today and not self.stopping:
+            # Once a day, tried once: a failure stays on the worker's status until the next day's.
             self._retention_day = today
+            daily = [_attempt("applying retention", retention.apply, now)]
+            daily.append(_attempt("making partitions", partitions.ensure, now))
+            self._daily_problem = "; ".join(p for p in daily if p)
+        if self._daily_problem:
+            problems.append(self._daily_problem)
         lag = max(0.0, now.timestamp() - done.newest) if done.more and done.newest else 0.0
         WorkerStatus.objects.update_or_create(
             host=self.host,
@@ -187,5 +196,25 @@ class Worker:
                 "problem": "; ".join(problems)[:500],
             },
         )
-        close_old_connections()
+        _renew_connections()
         return done
+
+
+def _attempt(what: str, step: Callable[[dt.datetime], int], now: dt.datetime) -> str:
+    """Run one step of the round; what went wrong ("" when nothing did), logged. The database being
+    unreachable is not the step's failure: it goes up to the round, which waits for it."""
+    try:
+        step(now)
+    except DATABASE_DOWN:
+        raise
+    except Exception as exc:
+        log.exception("%s failed", what)
+        return f"{what}: {exc}"
+    return ""
+
+
+def _renew_connections() -> None:
+    """Close the connections that failed or are past their age, as Django does between requests; not
+    inside a transaction (a test's), which the worker itself never holds between rounds."""
+    if not any(conn.in_atomic_block for conn in connections.all(initialized_only=True)):
+        close_old_connections()

@@ -45,8 +45,10 @@ class Command(BaseCommand):
             batch_lines=options["batch"],
             say=lambda text: self.stderr.write(f"schoolgate worker: {text}"),
         )
-        worker.handle_signals()
         if not options["once"]:
+            # One round (cron, a check by hand) stops as any command does: its transaction rolls
+            # back whole, and the next round reads the same lines again.
+            worker.handle_signals()
             where = ", ".join(f"{s.school.slug}: {s.directory}" for s in found) or "no school yet"
             self.stderr.write(f"schoolgate worker: reading the spool ({where})")
         worker.run(once=options["once"])
