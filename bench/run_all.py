@@ -22,7 +22,10 @@ Uses the harness in ../shared/bench (corpus generator, squidGuard runner, timing
 10. the alert latency: a high-risk search answered by the helper to the e-mail at a real SMTP server,
    with the worker's default settings (bench/alert_latency.py);
 11. ingest: events per second from realistic spool files into SQLite and PostgreSQL, through the
-   worker's ingester (bench/ingest.py).
+   worker's ingester (bench/ingest.py);
+12. the monitoring pages (alert inbox, activity search by person and by term, a pupil's timeline, the
+   weekly report) with 30 days of a 1,500-pupil school, on SQLite and PostgreSQL, and the database's
+   size per school day (bench/monitoring_pages.py).
 
 Prints every figure and writes them to var/bench/results.json. `--quick` uses 100,000 lines and one
 run, for a check in a minute or two (its figures are not the ones to publish).
@@ -189,6 +192,24 @@ def ingest(quick: bool) -> dict[str, object]:
     return dict(json.loads(figures.read_text()))
 
 
+def monitoring_pages(quick: bool) -> dict[str, object]:
+    """The monitoring pages with 30 days of a 1,500-pupil school, on SQLite and on PostgreSQL
+    (bench/monitoring_pages.py, under tests/postgresql.py for the second)."""
+    out: dict[str, object] = {}
+    for database in ("sqlite", "postgresql"):
+        figures = WORK / f"monitoring_pages_{database}.json"
+        figures.unlink(missing_ok=True)
+        cmd = [PYTHON, str(ROOT / "bench" / "monitoring_pages.py"), "--json", str(figures)]
+        if quick:
+            cmd += ["--days", "8", "--requests-per-day", "200000", "--requests", "5"]
+        if database == "postgresql":
+            cmd = [PYTHON, str(ROOT / "tests" / "postgresql.py"), *cmd]
+        if run(cmd, check=False).returncode != 0:
+            sys.exit(f"bench: the monitoring pages on {database} failed (the reason is above)")
+        out[database] = json.loads(figures.read_text())
+    return out
+
+
 def alert_latency(quick: bool) -> dict[str, object]:
     """The helper's answer to a high-risk search to the alert's e-mail at SMTP (bench/alert_latency.py)."""
     figures = WORK / "alert_latency.json"
@@ -350,6 +371,9 @@ def main() -> None:
     say("== ingest: spool events per second into SQLite and PostgreSQL, alert rules included")
     summary["ingest"] = ingest(args.quick)
 
+    say("== the monitoring pages with 30 days of a 1,500-pupil school, on SQLite and PostgreSQL")
+    summary["monitoring_pages"] = monitoring_pages(args.quick)
+
     sg = summary["squidguard"]
     on = summary["schoolgate_spool"]
     off = summary["schoolgate_no_spool"]
@@ -432,6 +456,13 @@ def main() -> None:
         say(
             f"ingest into {database}: {found['events_per_s']:,} events/s (goal {found['goal_per_s']:,}: "
             + ("met)" if found["events_per_s"] >= found["goal_per_s"] else "not met)")
+        )
+    for database, found in summary["monitoring_pages"].items():  # type: ignore[attr-defined]
+        worst = max(found["pages"], key=lambda page: page["p95_ms"])
+        say(
+            f"monitoring pages on {database}: slowest p95 {worst['p95_ms']:.0f} ms ({worst['label']}; goal "
+            f"< {found['goal_ms']:.0f} ms: " + ("met" if found["goal_met"] else "not met") + "); "
+            f"{found['bytes_per_school_day'] / 1e6:,.0f} MB on disk per school day"
         )
     (WORK / "results.json").write_text(json.dumps(summary, indent=2))
     say(f"all figures: {WORK / 'results.json'}")

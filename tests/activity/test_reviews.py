@@ -81,6 +81,16 @@ def test_every_field_is_cut_and_a_line_has_a_most_length(tmp_path: Path) -> None
     assert writer.path.stat().st_size <= MAX_LINE_BYTES
 
 
+def test_a_nul_is_written_as_a_replacement_character(tmp_path: Path) -> None:
+    # A pupil's form may hold a NUL, which a PostgreSQL text column refuses: never written as one.
+    writer = ReviewWriter(tmp_path)
+    writer.record({"message": "let me in\x00please", "name": "\x00", "who": "amelia"})
+    writer.close()
+    [review] = list(read_reviews(tmp_path))
+    assert review["message"] == "let me in\ufffdplease" and review["name"] == "\ufffd"
+    assert b"\\u0000" not in writer.path.read_bytes()
+
+
 def test_a_day_of_review_lines_has_a_limit(tmp_path: Path) -> None:
     now = [NOW]
     writer = ReviewWriter(tmp_path, daily_bytes=1000, clock=lambda: now[0])

@@ -28,23 +28,23 @@ def kinds(decisions: list[Raise | Join]) -> list[tuple[str, str, str, tuple[int,
 # One event alone: the kind, severity and area of the alert it raises (or none).
 SINGLE = [
     ("high phrase", SEARCH, ("phrase", "high", "suicide")),
-    ("medium phrase", replace(SEARCH, flag="medium", flag_area="bullying"), ("phrase", "medium", "bullying")),
-    ("low phrase", replace(SEARCH, flag="low", flag_area="drugs"), ("phrase", "low", "drugs")),
-    ("unflagged search", replace(SEARCH, flag=None, flag_area=""), None),
-    ("flag of no known severity", replace(SEARCH, flag="urgent"), None),
-    ("category with a high alert", replace(BLOCK, category="gambling", alert_level="high"),
+    ("medium phrase", SEARCH._replace(flag="medium", flag_area="bullying"), ("phrase", "medium", "bullying")),
+    ("low phrase", SEARCH._replace(flag="low", flag_area="drugs"), ("phrase", "low", "drugs")),
+    ("unflagged search", SEARCH._replace(flag=None, flag_area=""), None),
+    ("flag of no known severity", SEARCH._replace(flag="urgent"), None),
+    ("category with a high alert", BLOCK._replace(category="gambling", alert_level="high"),
      ("category", "high", "")),
-    ("allowed category with a low alert", replace(BLOCK, blocked=False, alert_level="low"),
+    ("allowed category with a low alert", BLOCK._replace(blocked=False, alert_level="low"),
      ("category", "low", "")),
     ("a plain block", BLOCK, None),
-    ("locked list, whatever else", replace(LOCKED, flag="low", alert_level="low"), ("locked", "high", "")),
+    ("locked list, whatever else", LOCKED._replace(flag="low", alert_level="low"), ("locked", "high", "")),
     ("VPN category", VPN, ("circumvention", "medium", "")),
-    ("DoH list under another category name", replace(VPN, category="proxies", source="ut1/doh"),
+    ("DoH list under another category name", VPN._replace(category="proxies", source="ut1/doh"),
      ("circumvention", "medium", "")),
-    ("redirector list", replace(VPN, category="", source="ut1/redirector"), ("circumvention", "medium", "")),
-    ("circumvention allowed (not blocked)", replace(VPN, blocked=False), None),
+    ("redirector list", VPN._replace(category="", source="ut1/redirector"), ("circumvention", "medium", "")),
+    ("circumvention allowed (not blocked)", VPN._replace(blocked=False), None),
     ("a phrase outranks the category's level",
-     replace(SEARCH, alert_level="high", flag="low", flag_area="drugs"), ("phrase", "low", "drugs")),
+     SEARCH._replace(alert_level="high", flag="low", flag_area="drugs"), ("phrase", "low", "drugs")),
 ]  # fmt: skip
 
 
@@ -57,7 +57,7 @@ def test_one_event(label: str, event: Event, expected: tuple[str, str, str] | No
 def test_circumvention_sets_are_parameters() -> None:
     rules = Rules(circumvention_categories=frozenset({"proxies"}), circumvention_sources=frozenset())
     assert kinds(decide([VPN], rules=rules)) == []
-    assert kinds(decide([replace(VPN, category="proxies")], rules=rules)) == [
+    assert kinds(decide([VPN._replace(category="proxies")], rules=rules)) == [
         ("circumvention", "medium", "", (0,))
     ]
 
@@ -68,7 +68,7 @@ def test_circumvention_severity_is_a_parameter() -> None:
 
 
 def test_a_locked_alert_never_says_where() -> None:
-    (alert,) = decide([LOCKED, replace(LOCKED, at=T0 + 5)])
+    (alert,) = decide([LOCKED, LOCKED._replace(at=T0 + 5)])
     assert isinstance(alert, Raise)
     for text in (alert.title, alert.explanation):
         assert "secret-evidence" not in text and "iwf" not in text
@@ -107,12 +107,12 @@ GROUPS = [
 def test_grouping(
     label: str, rows: list[tuple[float, str, str, str]], expected: list[tuple[int, ...]]
 ) -> None:
-    events = [replace(SEARCH, at=T0 + t, who=who, flag=flag, flag_area=area) for t, who, flag, area in rows]
+    events = [SEARCH._replace(at=T0 + t, who=who, flag=flag, flag_area=area) for t, who, flag, area in rows]
     assert [d.events for d in decide(events)] == expected
 
 
 def test_the_group_takes_the_highest_severity() -> None:
-    events = [replace(SEARCH, at=T0 + i, flag=flag) for i, flag in enumerate(("low", "high", "medium"))]
+    events = [SEARCH._replace(at=T0 + i, flag=flag) for i, flag in enumerate(("low", "high", "medium"))]
     (alert,) = decide(events)
     assert isinstance(alert, Raise) and alert.severity == "high"
 
@@ -122,7 +122,7 @@ OPEN = OpenAlert(key=7, who="amelia", kind="phrase", area="suicide", severity="m
 
 
 def test_events_join_an_open_alert_and_raise_its_severity() -> None:
-    decisions = decide([SEARCH, replace(SEARCH, at=T0 + 30)], [OPEN])
+    decisions = decide([SEARCH, SEARCH._replace(at=T0 + 30)], [OPEN])
     assert decisions == [Join(key=7, severity="high", last_at=T0 + 30, events=(0, 1))]
 
 
@@ -141,12 +141,12 @@ def test_events_do_not_join(label: str, alert: OpenAlert) -> None:
 
 
 def test_new_alerts_come_first_then_joins() -> None:
-    decisions = decide([SEARCH, replace(LOCKED, at=T0 + 1)], [OPEN])
+    decisions = decide([SEARCH, LOCKED._replace(at=T0 + 1)], [OPEN])
     assert [type(d).__name__ for d in decisions] == ["Raise", "Join"]
 
 
 def _blocks(count: int, every: float, who: str = "amelia", start: float = T0) -> list[Event]:
-    return [replace(BLOCK, at=start + i * every, who=who) for i in range(count)]
+    return [BLOCK._replace(at=start + i * every, who=who) for i in range(count)]
 
 
 REPEATS = [
@@ -175,7 +175,7 @@ def test_repeated_blocks_count_across_batches() -> None:
 
 
 def test_blocks_another_rule_took_count_but_stay_with_it() -> None:
-    events = [*_blocks(19, 1), replace(VPN, at=T0 + 19)]
+    events = [*_blocks(19, 1), VPN._replace(at=T0 + 19)]
     found = kinds(decide(events))
     assert ("circumvention", "medium", "", (19,)) in found
     assert ("repeated", "medium", "", tuple(range(19))) in found
@@ -203,7 +203,7 @@ def test_bad_rules_are_refused(bad: dict[str, object]) -> None:
 
 def test_nothing_in_nothing_out() -> None:
     assert decide([]) == []
-    assert decide([BLOCK, replace(SEARCH, flag=None)]) == []
+    assert decide([BLOCK, SEARCH._replace(flag=None)]) == []
 
 
 @pytest.mark.parametrize(

@@ -104,3 +104,14 @@ def test_after_the_demo_the_dsl_has_alerts_the_activity_log_and_last_weeks_repor
     assert "ana tips to not eat" in [t["term"] for t in figures["terms"]]
     assert figures["circumvention"] and figures["blocked"]
     assert sum(d["events"] for d in figures["health"]["days"]) > 100
+
+
+def test_a_database_not_set_up_is_one_clear_line(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("SCHOOLGATE_", "DJANGO_"))}
+    env.update(SCHOOLGATE_DATA=str(tmp_path), SCHOOLGATE_HTTPS="0", SCHOOLGATE_SECRET_KEY="demo-" + "k" * 50)
+    done = subprocess.run(
+        [*SCHOOLGATE, "web", "demo-day"], env=env, capture_output=True, text=True, check=False, timeout=120
+    )
+    assert done.returncode == 2
+    assert done.stderr.startswith("schoolgate web demo-day: the database is not set up"), done.stderr
+    assert "Traceback" not in done.stderr

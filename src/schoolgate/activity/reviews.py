@@ -104,6 +104,9 @@ def _cut_fields(review: dict[str, Any]) -> dict[str, Any]:
         if isinstance(value, str):
             chars, max_bytes = FIELD_LIMITS.get(name, OTHER_FIELD)
             clean = value.encode("utf-8", "replace").decode("utf-8")  # a lone surrogate becomes "?"
+            # A NUL (a pupil can post one) is a character PostgreSQL's text cannot hold: left in, the
+            # ingester could never store the line, nor any after it in the file.
+            clean = clean.replace("\x00", "\ufffd")
             value = cut(clean, chars, max_bytes)
         out[name] = value
     return out

@@ -50,7 +50,7 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TextIO
 
 from schoolgate.activity import schema
-from schoolgate.activity.lines import Skipped, Skips, SpoolRecord, fits, parse_line, whole_lines
+from schoolgate.activity.lines import Checker, Skipped, Skips, SpoolRecord, parse_line, whole_lines
 from schoolgate.activity.schema import FORMAT_VERSION, Source
 from schoolgate.engine.decide import Decision, RequestLike
 from schoolgate.engine.policy import AlertLevel
@@ -438,6 +438,10 @@ _OUTCOME_START = b'{"' + schema.OUTCOME_KEY.encode() + b'":'
 _NUMBERS = (schema.VERSION_KEY, schema.OUTCOME_KEY, schema.EVENT_OUTCOME_KEY)
 _EVENT_CHECKED = tuple(f for f in (*schema.EVENT_HEAD, *schema.EVENT_FIELDS) if f.key not in _NUMBERS)
 _OUTCOME_CHECKED = tuple(f for f in schema.OUTCOME_FIELDS if f.key not in _NUMBERS)
+_CHECK_EVENT = Checker(_EVENT_CHECKED)
+_CHECK_OUTCOME = Checker(_OUTCOME_CHECKED)
+_OUTCOME_KEY = schema.OUTCOME_KEY
+_EVENT_OUTCOME_KEY = schema.EVENT_OUTCOME_KEY
 
 
 def read_spool(
@@ -466,6 +470,10 @@ def read_spool(
     if outcomes is None:
         outcomes = {}
     base = start if outcomes else 0
+    # The loop below runs once per event (a million a minute at the ingester's goal): names looked up
+    # once, the common case (an event line of a known outcome) first and with the fewest steps.
+    check_event, check_outcome, define = _CHECK_EVENT, _CHECK_OUTCOME, outcomes.get
+    outcome_start, outcome_key, event_outcome_key = _OUTCOME_START, _OUTCOME_KEY, _EVENT_OUTCOME_KEY
     with Skips(path, "", skipped) as skip, open(path, "rb") as file:
         file.seek(base)
         for offset, raw in whole_lines(file, max_line_bytes):
@@ -474,19 +482,16 @@ def read_spool(
                 if offset >= start:
                     skip(offset, f"longer than {max_line_bytes:,} bytes")
                 continue
-            outcome_line = raw.startswith(_OUTCOME_START)
-            if offset < start and not outcome_line:
+            if offset < start and not raw.startswith(outcome_start):
                 continue  # read before; only its outcomes are needed again
             record, why, version = parse_line(raw)
             if record is None:
                 if offset >= start:
                     skip(offset, why, version)
                 continue
-            number = record.pop(schema.OUTCOME_KEY, None)
+            number = record.pop(outcome_key, None)
             if number is not None:
-                problem = (
-                    fits(record, _OUTCOME_CHECKED) if type(number) is int else "its number is no integer"
-                )
+                problem = check_outcome(record) if type(number) is int else "its number is no integer"
                 if problem is None:
                     outcomes[number] = record
                 elif offset >= start:
@@ -494,9 +499,9 @@ def read_spool(
                 continue
             if offset < start:
                 continue
-            number = record.pop(schema.EVENT_OUTCOME_KEY, None)
-            outcome = outcomes.get(number) if type(number) is int else None  # not True, which == 1
-            problem = fits(record, _EVENT_CHECKED)
+            number = record.pop(event_outcome_key, None)
+            outcome = define(number) if type(number) is int else None  # not True, which == 1
+            problem = check_event(record)
             if outcome is None or problem is not None:
                 skip(offset, problem or f"names outcome {number!r}, which the file does not define")
                 continue

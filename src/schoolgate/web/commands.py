@@ -183,9 +183,17 @@ def demo_day(policy: str, index: str, slug: str = "northfield") -> int:
 
     ensure_key()
     setup()
+    from django.core.management.base import CommandError
+
     from schoolgate.web.monitoring.demo_day import load_demo_days
+    from schoolgate.web.tenancy.management.commands.create_school import database_ready
     from schoolgate.web.tenancy.models import School
 
+    try:
+        database_ready()
+    except CommandError as exc:
+        print(f"schoolgate web demo-day: {exc}", file=sys.stderr)
+        return 2
     school = School.objects.filter(slug=slug).first()
     if school is None:
         print(f"there is no school {slug!r}: run `schoolgate web demo` first", file=sys.stderr)

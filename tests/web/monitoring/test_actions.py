@@ -59,6 +59,29 @@ def test_dismiss_keeps_the_reason(cast: Cast, alert: Alert) -> None:
         actions.do_dismiss(alert, actor=cast.alice, reason="again")
 
 
+def test_an_action_on_a_page_read_before_another_one_does_not_undo_it(cast: Cast, alert: Alert) -> None:
+    # Two people had the alert's page open: one opened an incident, and the worker added events since.
+    seen_by_dara = Alert.objects.get(pk=alert.pk)
+    seen_by_olu = Alert.objects.get(pk=alert.pk)
+    incident = actions.do_open_incident(alert, actor=cast.alice)
+    Alert.objects.filter(pk=alert.pk).update(event_count=7)
+    with pytest.raises(ValidationError):
+        actions.do_dismiss(seen_by_dara, actor=cast.dara, reason="A lesson on e-safety")
+    with pytest.raises(ValidationError):
+        actions.do_acknowledge(seen_by_olu, actor=cast.olu)
+    alert.refresh_from_db()
+    assert (alert.state, alert.incident, alert.handled_by) == (AlertState.INCIDENT, incident, cast.alice)
+    assert (alert.dismiss_reason, alert.event_count) == ("", 7)
+
+
+def test_acknowledging_keeps_the_events_the_worker_added_since(cast: Cast, alert: Alert) -> None:
+    page = Alert.objects.get(pk=alert.pk)
+    Alert.objects.filter(pk=alert.pk).update(event_count=9, severity="high")
+    actions.do_acknowledge(page, actor=cast.dara)
+    alert.refresh_from_db()
+    assert (alert.state, alert.event_count) == (AlertState.ACKNOWLEDGED, 9)
+
+
 @pytest.mark.parametrize("who", ["tom", "hana", "cleo", "nina", "greta", "zack"])
 def test_those_whose_roles_do_not_open_pupil_alerts_are_refused(cast: Cast, alert: Alert, who: str) -> None:
     user = cast.users[who]

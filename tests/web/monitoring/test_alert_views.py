@@ -109,6 +109,28 @@ def test_the_locked_address_is_shown_to_the_dsl_alone(cast: Cast, amelia: Any) -
             assert ("evidence.example" in page) is sees, (user, url)
 
 
+def test_a_locked_search_is_the_dsls_alone_in_the_alert_and_around_it(cast: Cast, amelia: Any) -> None:
+    # A locked list may hold a search address: its term says what the address says, so it is withheld
+    # as the address is, among the alert's events and in the person's activity around another alert.
+    alert = _locked(cast, amelia)
+    locked_search: dict[str, Any] = {
+        "locked": True, "reason": "locked-list", "category": "child-abuse", "source": "iwf",
+        "blocked": True, "engine": "google", "site": "www.google.com",
+    }  # fmt: skip
+    event(cast.a, person=amelia, term="first secret words", alert=alert, **locked_search)
+    other = pupil_alert(cast.a, person=amelia)
+    at = other.first_at - dt.timedelta(minutes=5)
+    event(cast.a, person=amelia, term="second secret words", at=at, **locked_search)
+    for user, sees in ((cast.alice, True), (cast.dara, False)):
+        client = logged_in(user)
+        page = text(client.get(f"/monitoring/alerts/{alert.pk}/"))
+        assert ("first secret words" in page) is sees, user
+        page = text(client.get(f"/monitoring/alerts/{other.pk}/"))
+        assert "Your roles do not open" not in page
+        assert ("second secret words" in page) is sees, user
+        assert ("An address on the illegal-content list" in page) is not sees, user
+
+
 def test_the_alert_page_shows_what_happened_and_the_activity_around_it(cast: Cast, amelia: Any) -> None:
     alert = pupil_alert(cast.a, person=amelia)
     search(cast.a, "volcano facts", person=amelia, at=alert.first_at - dt.timedelta(minutes=10))

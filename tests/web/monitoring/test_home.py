@@ -7,6 +7,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from schoolgate.web.monitoring import home
 from schoolgate.web.monitoring.choices import AlertKind, ReviewState, Subject
 from schoolgate.web.monitoring.models import Alert, WeeklyReport, WorkerStatus
 from tests.web.factories import Cast
@@ -97,3 +98,12 @@ def test_a_reader_of_the_register_alone_is_sent_to_the_register(cast: Cast) -> N
         assert "of the week of 23 November 2026, not sent yet" in text(response), user
         assert client.get("/monitoring/reports/").status_code == 200
         assert client.get(f"/monitoring/reports/{latest.pk}/").status_code == 403
+
+
+def test_the_dsl_is_told_when_this_server_sends_no_email(cast: Cast, settings: Any) -> None:
+    _worker()
+    settings.EMAIL_SET_UP = False
+    assert "This server does not send e-mail" in text(logged_in(cast.alice).get("/"))
+    assert "This server does not send e-mail" not in text(logged_in(cast.tom).get("/"))  # no alerts to read
+    settings.EMAIL_SET_UP = True
+    assert not home.today(cast.alice, cast.a, timezone.now()).no_email

@@ -248,6 +248,19 @@ def test_the_webhook_gets_the_same_content_free_words(
         assert secret not in text
 
 
+@pytest.mark.parametrize("subject", [Subject.STAFF, Subject.HEADTEACHER])
+def test_an_alert_about_staff_is_not_posted_to_the_dsl_teams_webhook(
+    cast: Cast, smtp: Mailbox, hook: _Hook, subject: Subject
+) -> None:
+    MonitoringSettings.objects.create(school=cast.a, webhook_url=hook.url)
+    teacher = person(cast.a, kind=PersonKind.STAFF, first_name="Tom", last_name="Reid")
+    alert = pupil_alert(cast.a, person=teacher, subject=subject)
+    notify.send_due(timezone.now())
+    assert hook.received == []
+    alert.refresh_from_db()
+    assert alert.notified_at is not None and told(smtp)  # e-mailed to whom it is for
+
+
 @pytest.mark.parametrize("status", [302, 500])
 def test_a_webhook_that_redirects_or_fails_is_a_problem_shown(
     cast: Cast, smtp: Mailbox, amelia: Any, hook: _Hook, status: int
@@ -290,3 +303,13 @@ def test_after_very_many_tries_it_is_still_tried_every_quarter_hour(
     assert smtp.received == []
     assert notify.send_due(now + dt.timedelta(seconds=notify.RETRY_EVERY)) == 1
     assert told(smtp) == ["alice@northfield.example", "dara@northfield.example"]
+
+
+def test_without_the_servers_address_the_mail_says_where_to_look(
+    cast: Cast, smtp: Mailbox, amelia: Any, settings: Settings
+) -> None:
+    settings.SITE_URL = ""  # SCHOOLGATE_URL not set: a bare path would be no link in a mail
+    alert = pupil_alert(cast.a, person=amelia)
+    assert notify.send_due(timezone.now()) == 1
+    body = smtp.text(smtp.to("alice@northfield.example")[0])
+    assert f"Open it: in Schoolgate, Alerts (/monitoring/alerts/{alert.pk}/)" in body

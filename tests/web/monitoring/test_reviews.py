@@ -23,7 +23,7 @@ def test_the_list_is_newest_first_with_what_was_sent(cast: Cast) -> None:
     review(cast.a, site="newer.example", who="10.0.0.7", message="for my science project", name="Sam")
     page = text(logged_in(cast.nina).get(REVIEWS))
     assert page.index("newer.example") < page.index("older.example")
-    assert "Amelia Hughes" in page and "10.0.0.7" in page and "signed “Sam”" in page
+    assert "Amelia Hughes" in page and "10.0.0.7" in page and "name typed: “Sam”" in page
     assert "for my science project" in page and "games" in page and "New" in page
 
 

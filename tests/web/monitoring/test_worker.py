@@ -283,7 +283,9 @@ def test_sigterm_ends_the_worker_with_status_0_and_its_heartbeat_is_recorded(
             ["--spool", "/tmp/x", "--school", "nowhere"],
             "--school 'nowhere': there is no school of that short name",
         ),
-        (["--interval", "0"], "--interval 0.0: give a number of seconds above 0"),
+        (["--interval", "0"], "--interval 0.0: give a number of seconds above 0, up to 3600"),
+        (["--interval", "inf"], "--interval inf: give a number of seconds above 0, up to 3600"),
+        (["--interval", "nan"], "--interval nan: give a number of seconds above 0, up to 3600"),
         (["--batch", "0"], "--batch 0: give a number of lines, 1 or more"),
     ],
 )

@@ -92,6 +92,13 @@ def require_alert(actor: User, alert: Alert) -> None:
         raise PermissionDenied(f"{actor} may not act on alerts about this person")
 
 
+def _current(alert: Alert) -> None:
+    """Read `alert` again, locked until the transaction ends: of two people acting on it at once the
+    second sees what the first did (an incident opened, a dismissal) instead of saving over it, and a
+    change saves the events the worker has added to it since the page was read, not an older count."""
+    alert.refresh_from_db(from_queryset=Alert.objects.select_for_update())
+
+
 def _require_open(alert: Alert) -> None:
     if alert.state not in OPEN:
         raise ValidationError(f"This alert is {alert.get_state_display().lower()} already")
@@ -100,12 +107,14 @@ def _require_open(alert: Alert) -> None:
 def do_acknowledge(alert: Alert, *, actor: User) -> Alert:
     """Someone has seen the alert and is looking into it."""
     require_alert(actor, alert)
-    if alert.state != AlertState.NEW:
-        raise ValidationError(f"This alert is {alert.get_state_display().lower()} already")
-    alert.state = AlertState.ACKNOWLEDGED
-    alert.handled_by = actor
-    alert.handled_at = timezone.now()
-    save(alert, actor=actor, reason="acknowledged")
+    with transaction.atomic():
+        _current(alert)
+        if alert.state != AlertState.NEW:
+            raise ValidationError(f"This alert is {alert.get_state_display().lower()} already")
+        alert.state = AlertState.ACKNOWLEDGED
+        alert.handled_by = actor
+        alert.handled_at = timezone.now()
+        save(alert, actor=actor, reason="acknowledged")
     return alert
 
 
@@ -113,12 +122,14 @@ def do_dismiss(alert: Alert, *, actor: User, reason: str) -> Alert:
     """Nothing to do: the reason says why (a false alarm, a lesson on the subject, ...)."""
     require_alert(actor, alert)
     why = clean_reason(reason, required="Say why it is dismissed")
-    _require_open(alert)
-    alert.state = AlertState.DISMISSED
-    alert.dismiss_reason = why[:REASON_MAX]
-    alert.handled_by = actor
-    alert.handled_at = timezone.now()
-    save(alert, actor=actor, reason="dismissed")
+    with transaction.atomic():
+        _current(alert)
+        _require_open(alert)
+        alert.state = AlertState.DISMISSED
+        alert.dismiss_reason = why[:REASON_MAX]
+        alert.handled_by = actor
+        alert.handled_at = timezone.now()
+        save(alert, actor=actor, reason="dismissed")
     return alert
 
 
@@ -224,8 +235,8 @@ def do_open_incident(alert: Alert, *, actor: User) -> Incident:
         people=people,
     )
     with transaction.atomic():
-        locked = Alert.objects.select_for_update().get(pk=alert.pk)
-        _require_open(locked)
+        _current(alert)
+        _require_open(alert)
         incident = incident_actions.do_report(alert.school, actor=actor, report=report)
         if not incident.illegal:
             with acting(actor):

@@ -85,6 +85,7 @@ def forget() -> None:
     _BLOCKS.clear()
 
 
+_IDS_PER_UPDATE = 500  # events pointed at their alert per UPDATE (SQLite's limit of parameters)
 _OPEN_FIELDS = ("pk", "who", "kind", "area", "severity", "first_at", "last_at")
 
 
@@ -150,10 +151,11 @@ def consider(
     # The school's new alerts of the last minutes are few: read them all (by the inbox's index) and keep
     # those of the batch's people, rather than send the database a list of every user name in the batch.
     recent = Alert.objects.filter(school=school, state__in=JOINABLE, last_at__gte=_aware(start) - window)
-    open_rows = {a.pk: a for a in recent.only(*_OPEN_FIELDS) if a.who in whos}
+    # As tuples, not models: a busy afternoon has hundreds of them, read again for every batch.
+    open_rows = {row[0]: row for row in recent.values_list(*_OPEN_FIELDS) if row[1] in whos}
     open_alerts = [
-        OpenAlert(a.pk, a.who, a.kind, a.area, a.severity, a.first_at.timestamp(), a.last_at.timestamp())
-        for a in open_rows.values()
+        OpenAlert(pk, who, kind, area, severity, first_at.timestamp(), last_at.timestamp())
+        for pk, who, kind, area, severity, first_at, last_at in open_rows.values()
     ]
     decisions = decide(records, open_alerts, rules, earlier)
     blocks: dict[str, list[float]] = defaultdict(list)
@@ -167,18 +169,23 @@ def consider(
         return 0
     raises = [d for d in decisions if isinstance(d, Raise)]
     made = Alert.objects.bulk_create([_new(school, d, [rows[i] for i in d.events], now) for d in raises])
-    pointed: list[ActivityEvent] = []  # every event of the batch in an alert, pointed at it
+    # Every event of the batch in an alert is pointed at it: one UPDATE per alert (a batch touches a
+    # few), not bulk_update's CASE over every event, which costs more than storing the events did.
+    pointed: dict[int, tuple[int, ...]] = {}  # alert id -> its events (indices into `rows`)
     for alert, raised in zip(made, raises, strict=True):
-        for i in raised.events:
-            rows[i].alert_id = alert.pk
-            pointed.append(rows[i])
+        pointed[alert.pk] = raised.events
     for join in decisions:
         if isinstance(join, Join):
-            _join(open_rows[join.key], join, [rows[i] for i in join.events])
-            for i in join.events:
-                rows[i].alert_id = join.key
-                pointed.append(rows[i])
-    ActivityEvent.objects.bulk_update(pointed, ["alert"], batch_size=500)
+            _, _, _, _, _, first_at, last_at = open_rows[join.key]
+            _join(join, first_at, last_at, [rows[i] for i in join.events])
+            pointed[join.key] = join.events
+    for alert_id, members in pointed.items():
+        ids = []
+        for i in members:
+            rows[i].alert_id = alert_id
+            ids.append(rows[i].pk)
+        for at in range(0, len(ids), _IDS_PER_UPDATE):
+            ActivityEvent.objects.filter(pk__in=ids[at : at + _IDS_PER_UPDATE]).update(alert=alert_id)
     return len(made)
 
 
@@ -203,10 +210,12 @@ def _new(school: School, decision: Raise, members: list[ActivityEvent], now: dt.
     )
 
 
-def _join(alert: Alert, decision: Join, members: list[ActivityEvent]) -> None:
-    Alert.objects.filter(pk=alert.pk).update(
+def _join(decision: Join, first_at: dt.datetime, last_at: dt.datetime, members: list[ActivityEvent]) -> None:
+    """Bring the open alert `decision.key` (its events from `first_at` to `last_at`) up to date with
+    the events that join it."""
+    Alert.objects.filter(pk=decision.key).update(
         severity=decision.severity,
-        last_at=max(alert.last_at, _aware(decision.last_at)),
-        first_at=min([alert.first_at, *(e.at for e in members)]),
+        last_at=max(last_at, _aware(decision.last_at)),
+        first_at=min([first_at, *(e.at for e in members)]),
         event_count=F("event_count") + len(members),
     )

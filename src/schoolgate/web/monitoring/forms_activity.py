@@ -26,8 +26,8 @@ AREA_LABELS: dict[str, str] = {
     Area.GAMBLING: "Gambling",
 }
 SEVERITY_CHOICES = [
-    (Severity.HIGH.value, "High: the DSL is told at once"),
-    (Severity.MEDIUM.value, "Medium: told the same day"),
+    (Severity.HIGH.value, "High: the DSL is e-mailed at once"),
+    (Severity.MEDIUM.value, "Medium: in the DSL's daily digest e-mail"),
     (Severity.LOW.value, "Low: in the weekly report"),
 ]
 AUDIENCE_LABELS: dict[str, str] = {

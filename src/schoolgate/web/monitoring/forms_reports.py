@@ -56,13 +56,15 @@ class SettingsForm(_ModelForm):
         max_length=500,
         assume_scheme="https",
         help_text="A Microsoft Teams or Slack incoming webhook address, starting https://. It is sent only "
-        "that there is an alert, with a link: no names, no searches.",
+        "that there is an alert, with a link: no names, no searches. Alerts about staff or the "
+        "headteacher are not posted to it.",
     )
     extra_recipients = forms.CharField(
         label="Also e-mail high alerts to (optional)",
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
-        help_text="E-mail addresses, one a line. The DSL and deputies always get them.",
+        help_text="E-mail addresses, one a line. They are told of high alerts about pupils, and get the "
+        "daily digest of medium ones; the DSL and deputies always get them.",
     )
     allowed_days = forms.IntegerField(
         label="Keep counts of allowed visits for (days)",

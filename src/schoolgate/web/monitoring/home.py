@@ -1,6 +1,7 @@
 """What the monitoring puts on the home page: what needs the user today, by what their roles open.
 
 - Those who read alerts (the incident rules): the new alerts by severity, and the high ones listed.
+  When this server sends no e-mail, they are told so: no alert reaches anyone but through these pages.
 - Those who see review requests: how many are new.
 - Network managers and the DSL team: a worker that has gone quiet (not seen for `QUIET`) or says it
   has a problem, loudly, since while it is down nothing is read from the spool and nobody is alerted;
@@ -20,6 +21,7 @@ from typing import TYPE_CHECKING
 from django.db.models import Count
 from django.urls import reverse
 
+from schoolgate.web.accounts import mail
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.monitoring import access
 from schoolgate.web.monitoring.apps import REPORT_CONTENT, REPORT_READERS
@@ -47,11 +49,19 @@ class Today:
     no_worker: bool = False
     report: WeeklyReport | None = None
     report_url: str = ""  # the report itself, for those who may read it; else empty
+    no_email: bool = False  # an alert reader, and this server sends no e-mail: nobody is e-mailed
 
     @property
     def shown(self) -> bool:
         return any(
-            (self.alerts is not None, self.reviews is not None, self.workers, self.no_worker, self.report)
+            (
+                self.alerts is not None,
+                self.reviews is not None,
+                self.workers,
+                self.no_worker,
+                self.report,
+                self.no_email,
+            )
         )
 
 
@@ -65,6 +75,7 @@ def today(user: User, school: School, now: dt.datetime) -> Today:
         out.alerts = [(s.value, s.label, int(counts.get(s.value, 0))) for s in Severity]
         if counts.get(Severity.HIGH):
             out.high = list(new.filter(severity=Severity.HIGH).order_by("-last_at")[:HIGH_LISTED])
+        out.no_email = not mail.set_up()
     if user.can(Capability.REVIEWS_VIEW, school):
         out.reviews = ReviewRequest.objects.filter(school=school, state=ReviewState.NEW).count()
     if any(user.can(c, school) for c in WORKER_WATCHERS):

@@ -8,7 +8,8 @@ due, and one school's failure never stops the others.
   pupil, a visitor or an unidentified user, to those who also deal with restricted concerns (the DSL
   and deputies), plus the school's `extra_recipients`; about a member of staff, to the headteacher; about
   the headteacher, to the chair of governors. The person the alert is about is never told. And, where
-  the school gave one, a post to its webhook (Microsoft Teams or Slack: `{"text": ...}`).
+  the school gave one, a post to its webhook (Microsoft Teams or Slack: `{"text": ...}`), for an alert
+  the DSL team deals with (not one about staff or the headteacher: the channel is the team's).
 - **Medium** alerts: one digest a day per school, at its `digest_hour` in its time zone, saying how many
   and linking to the inbox; those raised after it wait for the next day's.
 - **Low** alerts: nothing here; the weekly report counts them.
@@ -28,6 +29,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import logging
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterable
@@ -46,7 +48,6 @@ from schoolgate.web.accounts import mail
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.accounts.models import User
 from schoolgate.web.monitoring import access
-from schoolgate.web.monitoring.actions import link_to
 from schoolgate.web.monitoring.choices import AlertState, Severity, Subject
 from schoolgate.web.monitoring.models import Alert, MonitoringSettings
 from schoolgate.web.tenancy.models import School
@@ -59,6 +60,9 @@ __all__ = ["RETRY_DELAYS", "WEBHOOK_TIMEOUT", "due_at", "forget", "recipients", 
 RETRY_DELAYS = (0, 10, 30, 60, 120, 300, 600)
 RETRY_EVERY = 900
 WEBHOOK_TIMEOUT = 5.0
+# How long one round spends telling of high alerts before it lets the worker read the spool again: a
+# mail server that does not answer (10 s a message) must not stop the ingest for minutes.
+SEND_BUDGET = 5.0
 DIGEST_RETRY = dt.timedelta(minutes=5)
 PROBLEM_MAX = 300
 ATTEMPTS_MAX = 30_000  # the count stops here (its column's limit is near); the tries do not
@@ -173,7 +177,11 @@ def _local(at: dt.datetime, school: School) -> dt.datetime:
 
 
 def _absolute(path: str) -> str:
-    return f"{settings.SITE_URL.rstrip('/')}{path}" if settings.SITE_URL else path
+    """A page's address for an e-mail: whole where the server knows its own address (`SCHOOLGATE_URL`);
+    else where to find it in words, since a bare path is no link in a mail."""
+    if settings.SITE_URL:
+        return f"{settings.SITE_URL.rstrip('/')}{path}"
+    return f"in Schoolgate, Alerts ({path})"
 
 
 def message(alert: Alert) -> tuple[str, str]:
@@ -185,7 +193,7 @@ def message(alert: Alert) -> tuple[str, str]:
     body = (
         f"Schoolgate raised a {severity.lower()} alert at {school.name} at {when:%H:%M} on "
         f"{when.day} {when:%B %Y}.\n\n"
-        f"Open it: {link_to(alert)}\n\n"
+        f"Open it: {_absolute(reverse('monitoring:alert', kwargs={'pk': alert.pk}))}\n\n"
         "This message says nothing about whom or what it is about, on purpose: it could be read by others. "
         "You are told because your role at the school deals with such alerts."
     )
@@ -229,8 +237,11 @@ def _tell(alert: Alert, monitoring: MonitoringSettings | None) -> _Told:
             )
     if nobody:
         told.problems.append(f"no e-mail address: {len(nobody)} of those who deal with it")
-    if monitoring is not None and monitoring.webhook_url:
-        problem = post_webhook(monitoring.webhook_url, f"{subject}. Open it: {link_to(alert)}")
+    # The webhook is the DSL team's channel: an alert about a member of staff or the headteacher is not
+    # posted there, as a link its readers cannot open would still tell them there is one.
+    if monitoring is not None and monitoring.webhook_url and alert.subject in _PUPIL_SIDE:
+        where = _absolute(reverse("monitoring:alert", kwargs={"pk": alert.pk}))
+        problem = post_webhook(monitoring.webhook_url, f"{subject}. Open it: {where}")
         if problem is None:
             told.sent.append("webhook")
         else:
@@ -268,7 +279,10 @@ def _high(now: dt.datetime) -> int:
         return 0
     monitoring = _settings_of(a.school_id for a in due)
     done = 0
+    started = time.monotonic()
     for alert in due:
+        if time.monotonic() - started > SEND_BUDGET:
+            break  # a mail server that hangs holds up the ingest no longer: the rest, next round
         try:
             told = _tell(alert, monitoring.get(alert.school_id))
         except Exception as error:  # one alert's failure never stops the others

@@ -34,8 +34,8 @@ class YouTube(models.TextChoices):
 class AlertLevel(models.TextChoices):
     NONE = "none", "No alert"
     LOW = "low", "Low: in the weekly report"
-    MEDIUM = "medium", "Medium: the DSL is told the same day"
-    HIGH = "high", "High: the DSL is told at once"
+    MEDIUM = "medium", "Medium: in the DSL's daily digest e-mail"
+    HIGH = "high", "High: the DSL is e-mailed at once"
 
 
 class ListFormat(models.TextChoices):

@@ -13,6 +13,8 @@ from schoolgate.web.monitoring.management.arguments import add_worker_arguments,
 from schoolgate.web.monitoring.worker import Worker
 from schoolgate.web.tenancy.management.commands.create_school import database_ready
 
+INTERVAL_MAX = 3600.0  # seconds: an idle worker still tells of alerts and sends reports every round
+
 
 class Command(BaseCommand):
     help = (
@@ -28,8 +30,10 @@ class Command(BaseCommand):
         given = pairs(options["spool"], options["school"])
         if isinstance(given, str):
             raise CommandError(given)
-        if not options["interval"] > 0:
-            raise CommandError(f"--interval {options['interval']}: give a number of seconds above 0")
+        if not 0 < options["interval"] <= INTERVAL_MAX:  # nan and inf too: an idle worker would never wake
+            raise CommandError(
+                f"--interval {options['interval']}: give a number of seconds above 0, up to {INTERVAL_MAX:g}"
+            )
         if options["batch"] < 1:
             raise CommandError(f"--batch {options['batch']}: give a number of lines, 1 or more")
         database_ready()
