@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import json
+import re
 import resource
 import shutil
 import signal
@@ -168,9 +169,13 @@ def test_any_string_round_trips_through_one_valid_json_line(tmp_path: Path, text
     assert file.read_bytes().isascii()  # so the file is valid UTF-8 whatever the request held
     assert len(file.read_bytes().splitlines()) == 2  # the outcome and the event, a line each
     [record] = events
-    assert (record["url"], record["user"], record["ip"], record["device"], record["method"]) == (text,) * 5
-    assert (record["group"], record["entry"], record["verdict"]) == (text, text, "block")
-    assert (record["source"], record["category"]) == (text, text)
+    # Written as it was; read with NUL and lone surrogates made U+FFFD, which no database column
+    # takes (activity.lines): what the file holds is the request, what readers get can be stored.
+    read = re.sub("[\x00\ud800-\udfff]", "\ufffd", text)
+    assert (record["url"], record["user"], record["ip"], record["device"], record["method"]) == (read,) * 5
+    assert (record["group"], record["entry"], record["verdict"]) == (read, read, "block")
+    assert (record["source"], record["category"]) == (read, read)
+    assert json.loads(file.read_bytes().splitlines()[1])["user"] == text
 
 
 def spool_files(directory: Path) -> list[Path]:

@@ -9,8 +9,12 @@ against the schema.
 
 from __future__ import annotations
 
+import errno
 import json
 import math
+import os
+import re
+import stat
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
@@ -119,6 +123,37 @@ _VERSION_KEY = schema.VERSION_KEY
 _UNVERSIONED = schema.UNVERSIONED
 
 
+# What no database column takes and no page should show: NUL (PostgreSQL refuses it in text) and lone
+# surrogates (the writer escapes them for a user name that was not UTF-8; UTF-8 has no encoding for
+# them). A reader gives each as U+FFFD, so that one such line never stops an ingester at the same place.
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+_NUL_ESCAPE = b"\\u0000"
+
+
+def _storable(record: dict[str, Any]) -> dict[str, Any]:
+    """The record with NUL and lone surrogates in its texts (top-level values: events, outcomes and
+    review requests hold no nested texts) made U+FFFD."""
+    for key, value in record.items():
+        if type(value) is str and _UNSTORABLE.search(value):
+            record[key] = _UNSTORABLE.sub("\ufffd", value)
+    return record
+
+
+def open_regular(path: Path | str) -> BinaryIO:
+    """A spool file opened for reading, if it is a regular file itself: not through a symbolic link
+    (one in a school's spool could make another school's file, or any file, read as this school's),
+    and never blocking on a FIFO. Raises OSError otherwise."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK | os.O_CLOEXEC)
+    try:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise OSError(errno.EINVAL, "not a regular file", str(path))
+        os.set_blocking(fd, True)
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
 def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str, object]:
     """A line as a JSON object of a known format version, its `v` taken out: (record, "", None); or
     (None, why not, the unknown version if that is why). Never raises, whatever the line holds: a
@@ -138,7 +173,7 @@ def parse_line(raw: bytes) -> tuple[dict[str, Any] | None, str, object]:
     if type(record) is dict and _LONG_RUN not in raw.translate(_DIGIT_RUNS):
         version = record.pop(_VERSION_KEY, _UNVERSIONED)
         if type(version) is int and version in _KNOWN:
-            return record, "", None
+            return (_storable(record) if _NUL_ESCAPE in raw else record), "", None
     return _parse_exactly(raw)
 
 
@@ -153,7 +188,7 @@ def _parse_exactly(raw: bytes) -> tuple[dict[str, Any] | None, str, object]:
     version = record.pop(schema.VERSION_KEY, schema.UNVERSIONED)
     if type(version) is not int or version not in KNOWN_VERSIONS:
         return None, f"format version {version!r} is not one this Schoolgate reads", version
-    return record, "", None
+    return _storable(record), "", None
 
 
 def whole_lines(file: BinaryIO, limit: int) -> Iterator[tuple[int, bytes | None]]:

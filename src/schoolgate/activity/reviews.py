@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from schoolgate.activity import schema
-from schoolgate.activity.lines import Skipped, Skips, SpoolRecord, fits, parse_line, whole_lines
+from schoolgate.activity.lines import Skipped, Skips, SpoolRecord, fits, open_regular, parse_line, whole_lines
 from schoolgate.activity.schema import FORMAT_VERSION
 
 __all__ = [
@@ -210,7 +210,7 @@ def read_review_file(
     left out and handed to `skipped`; without it, lines of a version this Schoolgate does not know are
     said on stderr, once per file."""
     path = Path(path)
-    with Skips(path, "review requests ", skipped) as skip, open(path, "rb") as file:
+    with Skips(path, "review requests ", skipped) as skip, open_regular(path) as file:
         file.seek(start)
         for offset, raw in whole_lines(file, MAX_LINE_BYTES):
             offset += start

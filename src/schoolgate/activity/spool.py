@@ -50,7 +50,15 @@ from pathlib import Path
 from typing import Any, BinaryIO, Protocol, TextIO
 
 from schoolgate.activity import schema
-from schoolgate.activity.lines import Checker, Skipped, Skips, SpoolRecord, parse_line, whole_lines
+from schoolgate.activity.lines import (
+    Checker,
+    Skipped,
+    Skips,
+    SpoolRecord,
+    open_regular,
+    parse_line,
+    whole_lines,
+)
 from schoolgate.activity.schema import FORMAT_VERSION, Source
 from schoolgate.engine.decide import Decision, RequestLike
 from schoolgate.engine.policy import AlertLevel
@@ -474,7 +482,7 @@ def read_spool(
     # once, the common case (an event line of a known outcome) first and with the fewest steps.
     check_event, check_outcome, define = _CHECK_EVENT, _CHECK_OUTCOME, outcomes.get
     outcome_start, outcome_key, event_outcome_key = _OUTCOME_START, _OUTCOME_KEY, _EVENT_OUTCOME_KEY
-    with Skips(path, "", skipped) as skip, open(path, "rb") as file:
+    with Skips(path, "", skipped) as skip, open_regular(path) as file:
         file.seek(base)
         for offset, raw in whole_lines(file, max_line_bytes):
             offset += base

@@ -426,3 +426,48 @@ def test_one_school_has_the_spool_directory_itself(settings: object, tmp_path: P
     setattr(settings, "SPOOL_DIR", tmp_path / "spool")  # noqa: B010
     School.objects.create(name="Northfield Primary", slug="northfield")
     assert [(s.school.slug, s.directory) for s in spools()] == [("northfield", tmp_path / "spool")]
+
+
+def test_a_user_name_that_was_not_utf8_and_a_nul_are_stored_and_never_stop_the_file(spool: Spool) -> None:
+    # The writer keeps such a name as lone surrogates (surrogateescape), and a URL may hold a NUL:
+    # neither can go into a database column as it is; both are stored as U+FFFD, and the line after.
+    write(
+        spool.directory,
+        [
+            (T0, Line("https://bet365.com/", "zo\udceb", "10.0.0.5"), blocked()),
+            (T0 + 1, Line("https://bet365.com/a\x00b", "amelia", "10.0.0.5"), blocked()),
+            (T0 + 2, Line("https://bet365.com/", "amelia", "10.0.0.5"), blocked()),
+        ],
+    )
+    done = run(spool)
+    assert done.events == 3 and not done.problems
+    rows = ActivityEvent.objects.order_by("at")
+    assert [r.user_name for r in rows] == ["zo\ufffd", "amelia", "amelia"]
+    assert rows[1].url == "https://bet365.com/a\ufffdb"
+
+
+def test_a_link_or_a_fifo_in_the_spool_is_never_read_nor_removed(
+    cast: Cast, spool: Spool, tmp_path: Path
+) -> None:
+    # Another school's spool file, linked into this school's directory: not read as this school's.
+    elsewhere = tmp_path / "other"
+    write(elsewhere, [(T0, Line("https://bet365.com/", "ben", "10.0.1.5"), blocked())])
+    target = next(elsewhere.iterdir())
+    spool.directory.mkdir(parents=True, exist_ok=True)
+    (spool.directory / target.name).symlink_to(target)
+    fifo = target.name.replace("-00001.jsonl", "-00002.jsonl")
+    os.mkfifo(spool.directory / fifo)
+    done = run(spool)
+    assert done.events == 0 and ActivityEvent.objects.count() == 0
+    assert sum("not a regular file" in p for p in done.problems) == 2
+    assert (spool.directory / target.name).is_symlink() and target.exists()
+    assert (spool.directory / fifo).exists()
+
+
+def test_spool_files_no_school_reads_are_said(cast: Cast, settings: object, tmp_path: Path) -> None:
+    # Two schools: each reads SPOOL_DIR/<slug>/; a gateway still writing to SPOOL_DIR itself is said.
+    setattr(settings, "SPOOL_DIR", tmp_path / "spool")  # noqa: B010
+    write(tmp_path / "spool", [(T0, Line("https://bet365.com/", "amelia", "10.0.0.5"), blocked())])
+    done = Ingester(spools()).round()
+    assert done.events == 0
+    assert any("read by no school" in p for p in done.problems)

@@ -36,6 +36,7 @@ import json
 import logging
 import os
 import socket
+import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -262,7 +263,26 @@ class Ingester:
                     done.problems.append(f"{spool.school.slug}: {exc}"[:300])
         finally:
             gc.set_threshold(*threshold)
+        self._strays(done)
         return done
+
+    def _strays(self, done: Round) -> None:
+        """Spool files in `SPOOL_DIR` itself that no school reads: with several schools each school's
+        gateways write to `SPOOL_DIR/<slug>/` (as a second school's policy moves to its own file), and
+        a gateway still writing to the old place would otherwise be unmonitored without a word."""
+        base = Path(settings.SPOOL_DIR).resolve()
+        if any(spool.directory.resolve() == base for spool in self.spools):
+            return
+        try:
+            names = [n for n in os.listdir(base) if schema.parse_spool_name(n) is not None]
+        except OSError:
+            return
+        if names:
+            done.problems.append(
+                f"{len(names)} spool file(s) in {base} are read by no school: with several schools, point "
+                f"each school's gateways at {base}/<school short name>/ (--spool), or start the worker "
+                "with --spool DIR --school SLUG"
+            )
 
     def _directory(self, spool: Spool, done: Round) -> None:
         try:
@@ -280,7 +300,13 @@ class Ingester:
         for stored, parsed in files.items():
             if self.stopping():
                 return
-            self._file(spool, stored, parsed, done)
+            try:
+                self._file(spool, stored, parsed, done)
+            except DATABASE_DOWN:
+                raise
+            except Exception as exc:  # one file that cannot be stored never stops the school's others
+                log.exception("ingesting %s in %s failed", stored, spool.directory)
+                done.problems.append(f"{spool.school.slug}: {stored}: {exc}"[:300])
         # A worker stopped between removing (or archiving) a finished file and saying so: the file is
         # gone from the directory, and is recorded as removed now.
         hosts = {parsed.host for parsed in files.values()} | {THIS_HOST}  # this spool's writers
@@ -316,9 +342,19 @@ class Ingester:
             return
         path = complete_path if complete_path.exists() else part_path
         try:
-            size = path.stat().st_size
+            found = path.lstat()
         except FileNotFoundError:
             return  # renamed or removed between the listing and now: the next round sees it
+        if not stat.S_ISREG(found.st_mode):
+            # A symbolic link (to another school's spool, or any file), a FIFO, a directory: never
+            # read as this school's, never removed. The readers open with O_NOFOLLOW as well.
+            problem = f"{path.name} in {directory} is not a regular file: left alone"
+            if (directory, stored) not in self._said:
+                self._said.add((directory, stored))
+                log.warning("%s", problem)
+            done.problems.append(problem)
+            return
+        size = found.st_size
         at_end = record.position >= size
         if not at_end:
             at_end = self._read(spool, record, path, done)
