@@ -49,6 +49,8 @@ def main() -> None:
         DJANGO_SETTINGS_MODULE="schoolgate.web.settings",
     )  # fmt: skip
     os.environ.setdefault("SCHOOLGATE_DATABASE", "sqlite")  # tests/postgresql.py sets PostgreSQL's
+    if os.environ["SCHOOLGATE_DATABASE"].startswith("postgresql"):
+        create_database(os.environ["SCHOOLGATE_DATABASE"])
     for name in ("SCHOOLGATE_POLICY", "SCHOOLGATE_INDEX", "SCHOOLGATE_LISTS", "SCHOOLGATE_LISTS_ROOT"):
         os.environ.pop(name, None)
     try:
@@ -59,6 +61,19 @@ def main() -> None:
         args.json.parent.mkdir(parents=True, exist_ok=True)
         args.json.write_text(json.dumps(figures, indent=2))
         print(f"all figures: {args.json}")
+
+
+def create_database(url: str) -> None:
+    """The throw-away cluster of tests/postgresql.py has no database of the URL's name yet (the tests
+    make their own): make it, through the cluster's `postgres` database."""
+    from urllib.parse import urlsplit
+
+    import psycopg
+
+    name = urlsplit(url).path.lstrip("/")
+    with psycopg.connect(url.rsplit("/", 1)[0] + "/postgres", autocommit=True) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{name}"')
 
 
 def p95(times: list[float]) -> float:
