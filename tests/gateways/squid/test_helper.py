@@ -722,7 +722,10 @@ def test_every_answered_line_is_recorded_with_who_what_where_and_why(school: Sch
         "block",
         "unparsable-request",
     )
-    assert (events[3]["url"], events[3]["verdict"]) == ("http://\udcff.example/", "block")
+    # The byte that was not UTF-8 is written as the lone surrogate it decoded to, and read as U+FFFD,
+    # which a database can store (activity.lines).
+    assert (events[3]["url"], events[3]["verdict"]) == ("http://\ufffd.example/", "block")
+    assert b'"url":"http://\\udcff.example/"' in next(spool.iterdir()).read_bytes()
     assert (events[4]["user"], events[4]["group"], events[4]["url"], events[4]["method"]) == (
         "bob smith",
         "pupils",
