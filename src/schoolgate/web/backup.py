@@ -615,20 +615,49 @@ def _restore_sqlite(member: _Member) -> None:
         copy.unlink(missing_ok=True)
 
 
+# The tables of the database's own schema, dropped in the restore's transaction before the dump's are
+# made. `pg_restore --clean` cannot do it: for a partitioned table (the monitoring's activity, by day)
+# it drops each partition's copy of the table's constraints first, which PostgreSQL refuses.
+_DROP_TABLES = """
+DO $$
+DECLARE r record;
+BEGIN
+    FOR r IN SELECT c.relname FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+             WHERE n.nspname = current_schema() AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+    LOOP
+        EXECUTE format('DROP TABLE IF EXISTS %I CASCADE', r.relname);
+    END LOOP;
+END $$;
+"""
+
+
 def _restore_postgresql(member: _Member, clean: bool) -> None:
+    """The dump made SQL by pg_restore (whole, or nothing is changed), then run by psql in one
+    transaction, after the tables here are dropped (`clean`): any error rolls all of it back."""
     connections.close_all()
     with tempfile.TemporaryDirectory(prefix="schoolgate-restore-") as work:
         dump = Path(work) / "database.pgdump"
+        script = Path(work) / "database.sql"
         _write_file(dump, member, 0o600)
-        command = [_pg_program("pg_restore"), "--no-owner", "--no-privileges", "--single-transaction",
-                   "--exit-on-error", "--dbname", str(settings.DATABASES["default"]["NAME"])]  # fmt: skip
+        env = _pg_env(Path(work))
+        made = subprocess.run(
+            [_pg_program("pg_restore"), "--no-owner", "--no-privileges", "--file", str(script), str(dump)],
+            env=env, capture_output=True, text=True, check=False,
+        )  # fmt: skip
+        if made.returncode != 0:
+            why = made.stderr.strip() or made.returncode
+            raise RestoreError(f"pg_restore could not read the dump: {why}")
+        database = str(settings.DATABASES["default"]["NAME"])
+        command = [_pg_program("psql"), "--no-psqlrc", "--quiet", "--set", "ON_ERROR_STOP=1",
+                   "--single-transaction", "--dbname", database]  # fmt: skip
         if clean:
-            command[1:1] = ["--clean", "--if-exists"]
+            command += ["--command", _DROP_TABLES]
         done = subprocess.run(
-            [*command, str(dump)], env=_pg_env(Path(work)), capture_output=True, text=True, check=False
+            [*command, "--file", str(script)], env=env, capture_output=True, text=True, check=False
         )
     if done.returncode != 0:
-        raise RestoreError(f"pg_restore failed, and rolled back: {done.stderr.strip() or done.returncode}")
+        why = done.stderr.strip() or done.returncode
+        raise RestoreError(f"the restore failed, and was rolled back: {why}")
 
 
 def _pg_has_tables() -> bool:
