@@ -243,7 +243,7 @@ def test_the_database_down_for_a_while_loses_nothing_and_the_worker_catches_up(
             away = _take_the_database_away(machine)
             next(away)
             _wait_for(log, "the database cannot be reached", process)
-            time.sleep(3)  # the gateway writes on; the worker waits, 1 s then 2 s
+            time.sleep(1.5)  # the gateway writes on; the worker waits, 1 s then 2 s
             next(away, None)
             _wait_for(log, "the database can be reached again", process)
             time.sleep(0.5)
