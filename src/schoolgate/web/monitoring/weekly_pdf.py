@@ -21,12 +21,11 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
     SimpleDocTemplate,
     Spacer,
     Table,
-    TableStyle,
 )
 
 from schoolgate.web.monitoring.weekly import Chart, Reading
 from schoolgate.web.monitoring.weekly import Table as ReportTable
-from schoolgate.web.reports.pdf import INK, LAST_COLOUR, MARGIN, THIS_COLOUR, WIDTH
+from schoolgate.web.reports.pdf import INK, MARGIN, TABLE_STYLE, THIS_COLOUR, WIDTH
 
 TITLE = "Weekly monitoring report"
 
@@ -59,18 +58,7 @@ def _table(table: ReportTable, styles: dict[str, ParagraphStyle]) -> Table:
     # splitInRow: a row taller than a page (a gateway host's five long problems in a narrow column)
     # goes on over the next page instead of failing the whole PDF.
     made = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT", splitInRow=1)
-    made.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
-                ("LINEBELOW", (0, 1), (-1, -1), 0.4, LAST_COLOUR),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ]
-        )
-    )
+    made.setStyle(TABLE_STYLE)
     return made
 
 

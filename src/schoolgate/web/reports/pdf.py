@@ -32,6 +32,18 @@ TITLE = "Online safety: report to governors"
 THIS_COLOUR = colors.HexColor("#1d70b8")
 LAST_COLOUR = colors.HexColor("#b1b4b6")
 INK = colors.HexColor("#0b0c0c")
+# The reports' tables: a rule under the heading row, a hairline under each row (the weekly monitoring
+# report's PDF draws its tables so too).
+TABLE_STYLE = TableStyle(
+    [
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
+        ("LINEBELOW", (0, 1), (-1, -1), 0.4, LAST_COLOUR),
+        ("TOPPADDING", (0, 0), (-1, -1), 3),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+        ("LEFTPADDING", (0, 0), (-1, -1), 0),
+    ]
+)
 MARGIN = 18 * mm
 WIDTH = A4[0] - 2 * MARGIN
 LABEL_WIDTH = WIDTH - 2 * 38 * mm
@@ -71,18 +83,7 @@ def _table(
     if not body:
         body = [[Paragraph("None in either term.", styles["cell"]), "", ""]]
     table = Table([head, *body], colWidths=[LABEL_WIDTH, 38 * mm, 38 * mm], repeatRows=1, hAlign="LEFT")
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("LINEBELOW", (0, 0), (-1, 0), 1.2, INK),
-                ("LINEBELOW", (0, 1), (-1, -1), 0.4, LAST_COLOUR),
-                ("TOPPADDING", (0, 0), (-1, -1), 3),
-                ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
-                ("LEFTPADDING", (0, 0), (-1, -1), 0),
-            ]
-        )
-    )
+    table.setStyle(TABLE_STYLE)
     return table
 
 
