@@ -12,7 +12,7 @@ from reportlab.graphics.charts.barcharts import HorizontalBarChart  # type: igno
 from reportlab.graphics.shapes import Drawing  # type: ignore[import-untyped]
 from reportlab.lib import colors  # type: ignore[import-untyped]
 from reportlab.lib.pagesizes import A4  # type: ignore[import-untyped]
-from reportlab.lib.styles import ParagraphStyle, getSampleStyleSheet  # type: ignore[import-untyped]
+from reportlab.lib.styles import ParagraphStyle  # type: ignore[import-untyped]
 from reportlab.lib.units import mm  # type: ignore[import-untyped]
 from reportlab.platypus import (  # type: ignore[import-untyped]
     CondPageBreak,
@@ -25,24 +25,9 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
 
 from schoolgate.web.monitoring.weekly import Chart, Reading
 from schoolgate.web.monitoring.weekly import Table as ReportTable
-from schoolgate.web.reports.pdf import INK, MARGIN, TABLE_STYLE, THIS_COLOUR, WIDTH
+from schoolgate.web.reports.pdf import INK, MARGIN, TABLE_STYLE, THIS_COLOUR, WIDTH, paragraph_styles
 
 TITLE = "Weekly monitoring report"
-
-
-def _styles() -> dict[str, ParagraphStyle]:
-    sheet = getSampleStyleSheet()
-    body = ParagraphStyle("body", parent=sheet["BodyText"], fontSize=10, leading=13, textColor=INK)
-    return {
-        "title": ParagraphStyle("title", parent=sheet["Title"], fontSize=20, leading=24, alignment=0),
-        "h2": ParagraphStyle("h2", parent=sheet["Heading2"], fontSize=14, leading=17, spaceBefore=10),
-        "body": body,
-        "small": ParagraphStyle(
-            "small", parent=body, fontSize=8.5, leading=11, textColor=colors.HexColor("#505a5f")
-        ),
-        "cell": ParagraphStyle("cell", parent=body, fontSize=9.5, leading=12),
-        "head": ParagraphStyle("head", parent=body, fontSize=9.5, leading=12, fontName="Helvetica-Bold"),
-    }
 
 
 def _table(table: ReportTable, styles: dict[str, ParagraphStyle]) -> Table:
@@ -116,7 +101,7 @@ def _section(table: ReportTable, chart: Chart | None, styles: dict[str, Paragrap
 
 def render(school_name: str, reading: Reading) -> bytes:
     """The report as PDF bytes."""
-    styles = _styles()
+    styles = paragraph_styles()
     out = io.BytesIO()
     week = f"{reading.week_start:%-d %B %Y} to {reading.week_end:%-d %B %Y}"
     doc = SimpleDocTemplate(

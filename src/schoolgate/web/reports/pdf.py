@@ -49,7 +49,8 @@ WIDTH = A4[0] - 2 * MARGIN
 LABEL_WIDTH = WIDTH - 2 * 38 * mm
 
 
-def _styles() -> dict[str, ParagraphStyle]:
+def paragraph_styles() -> dict[str, ParagraphStyle]:
+    """The reports' paragraph styles (the weekly monitoring report's PDF uses them too)."""
     sheet = getSampleStyleSheet()
     body = ParagraphStyle("body", parent=sheet["BodyText"], fontSize=10, leading=13, textColor=INK)
     return {
@@ -173,7 +174,7 @@ CHARTED = ("areas", "types", "outcomes")
 
 def render(report: GovernorsReport) -> bytes:
     """The report as PDF bytes."""
-    styles = _styles()
+    styles = paragraph_styles()
     out = io.BytesIO()
     doc = SimpleDocTemplate(
         out, pagesize=A4, leftMargin=MARGIN, rightMargin=MARGIN, topMargin=MARGIN, bottomMargin=MARGIN,
