@@ -168,6 +168,8 @@ INSTALLED_APPS = [
     "schoolgate.web.sanctions",
     "schoolgate.web.reports",
     "schoolgate.web.monitoring",
+    "schoolgate.web.filterrequests",
+    "schoolgate.web.selftest",
 ]
 
 # Nothing before RequestSizeMiddleware reads the request's body: the two above it add headers to the

@@ -10,5 +10,7 @@ urlpatterns = [
     path("incidents/", include("schoolgate.web.incidents.urls")),
     path("reports/", include("schoolgate.web.reports.urls")),
     path("monitoring/", include("schoolgate.web.monitoring.urls")),
+    path("requests/", include("schoolgate.web.filterrequests.urls")),
+    path("selftest/", include("schoolgate.web.selftest.urls")),
     path("schools/", include("schoolgate.web.tenancy.urls")),
 ]

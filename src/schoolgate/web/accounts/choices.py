@@ -47,6 +47,15 @@ class Capability(models.TextChoices):
         "monitoring.locked-evidence",
         "see the address of an attempt on illegal content (evidence for the police)",
     )
+    # Filter change requests and the self-test. Every member of staff may ask (and sees their own);
+    # who may decide which kind is the school's choice among the holders of REQUESTS_DECIDE
+    # (filterrequests.RequestSettings).
+    REQUESTS_ASK = "requests.ask", "ask for a site to be unblocked or blocked, and see your own requests"
+    REQUESTS_VIEW = "requests.view", "see every filter change request and its decision"
+    REQUESTS_DECIDE = "requests.decide", "approve or refuse filter change requests"
+    REQUESTS_SETTINGS = "requests.settings", "choose who may approve requests, and teachers' lesson unblocks"
+    SELFTEST_VIEW = "selftest.view", "see the filtering self-test's runs and results"
+    SELFTEST_RUN = "selftest.run", "run the filtering self-test and choose what it checks"
 
 
 # Who may give (and take away) each role, through the pages. Nobody gives or takes their own roles.
@@ -67,7 +76,12 @@ GIVEN_BY: dict[Role, frozenset[Role]] = {
 # The roles that may give some role: they, and only they, open the staff logins pages.
 _GIVERS = frozenset(giver for givers in GIVEN_BY.values() for giver in givers)
 
-_ALL_STAFF_VIEWS = {Capability.PEOPLE_VIEW, Capability.URL_TEST, Capability.INCIDENT_REPORT}
+_ALL_STAFF_VIEWS = {
+    Capability.PEOPLE_VIEW,
+    Capability.URL_TEST,
+    Capability.INCIDENT_REPORT,
+    Capability.REQUESTS_ASK,
+}
 _SAFEGUARDING = _ALL_STAFF_VIEWS | {Capability.PEOPLE_CHANGE, Capability.POLICY_VIEW, Capability.AUDIT_VIEW}
 # The DSL team: every pupil incident, restricted ones too, the matrix and the governors' report.
 _DSL_TEAM = _SAFEGUARDING | {
@@ -75,6 +89,8 @@ _DSL_TEAM = _SAFEGUARDING | {
     Capability.INCIDENT_RESTRICTED,
     Capability.SANCTIONS_CHANGE,
     Capability.GOVERNORS_REPORT,
+    Capability.REQUESTS_VIEW,
+    Capability.SELFTEST_VIEW,
 }
 
 _CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -90,7 +106,8 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.ONLINE_SAFETY_COORDINATOR: frozenset(
         _ALL_STAFF_VIEWS
         | {Capability.POLICY_VIEW, Capability.INCIDENT_MANAGE, Capability.GOVERNORS_REPORT}
-        | {Capability.REVIEWS_VIEW}
+        | {Capability.REVIEWS_VIEW, Capability.REQUESTS_VIEW, Capability.REQUESTS_DECIDE}
+        | {Capability.REQUESTS_SETTINGS, Capability.SELFTEST_VIEW, Capability.SELFTEST_RUN}
     ),
     Role.NETWORK_MANAGER: frozenset(
         _ALL_STAFF_VIEWS
@@ -103,6 +120,10 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             # activity stays with the headteacher (ALLEGATIONS).
             Capability.ACTIVITY_VIEW,
             Capability.REVIEWS_VIEW,
+            Capability.REQUESTS_VIEW,
+            Capability.REQUESTS_DECIDE,
+            Capability.SELFTEST_VIEW,
+            Capability.SELFTEST_RUN,
         }
     ),
     # Concerns about staff go to the headteacher alone; concerns about the headteacher to the chair.
@@ -117,9 +138,14 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.SCHOOLS_ADD,
             Capability.ACTIVITY_VIEW,
             Capability.MONITORING_SETTINGS,
+            Capability.REQUESTS_VIEW,
+            Capability.REQUESTS_SETTINGS,
+            Capability.SELFTEST_VIEW,
         }
     ),
-    Role.SLT: frozenset(_ALL_STAFF_VIEWS | {Capability.POLICY_VIEW, Capability.GOVERNORS_REPORT}),
+    Role.SLT: frozenset(
+        _ALL_STAFF_VIEWS | {Capability.POLICY_VIEW, Capability.GOVERNORS_REPORT, Capability.REQUESTS_VIEW}
+    ),
     Role.TEACHER: frozenset(_ALL_STAFF_VIEWS),
     Role.GOVERNOR: frozenset({Capability.GOVERNORS_REPORT}),
     Role.CHAIR_OF_GOVERNORS: frozenset({Capability.GOVERNORS_REPORT, Capability.ALLEGATIONS_HEAD}),

@@ -126,6 +126,18 @@ class FilterGroup(Audited, SchoolScoped):
     youtube = models.CharField(
         "YouTube restriction", max_length=8, choices=YouTube.choices, default=YouTube.STRICT
     )
+    # A group within another (`within` in the policy file): its people get the other group's rules
+    # too, after any rule that names this group, so making "year-6" within "pupils" takes nobody out
+    # of the pupils' rules. Its own `default`, safe search and YouTube settings still apply.
+    within = models.ForeignKey(
+        "self",
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="parts",
+        verbose_name="part of",
+        help_text="Its people also get every rule of this group (after the rules that name this one)",
+    )
 
     objects = SchoolQuerySet["FilterGroup"].as_manager()
 
@@ -360,7 +372,12 @@ class PolicyVersion(SchoolScoped):
     number = models.PositiveIntegerField()
     text = models.TextField()
     sha256 = models.CharField(max_length=64)
-    published_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+    # Who published it: a person, or (published_by empty) Schoolgate's worker, which republishes when
+    # something in the running policy expires; `published_by_name` says which in words.
+    published_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+    published_by_name = models.CharField(max_length=200, blank=True)
     published_at = models.DateTimeField()
     reason = models.TextField()
     restored_from = models.ForeignKey(
@@ -375,6 +392,13 @@ class PolicyVersion(SchoolScoped):
 
     def __str__(self) -> str:
         return f"policy version {self.number}"
+
+    @property
+    def publisher(self) -> str:
+        """Who published it, in words: the person, or what published it for the school."""
+        if self.published_by_id is not None:
+            return str(self.published_by)
+        return self.published_by_name or "Schoolgate"
 
     def save(self, *args: Any, **kwargs: Any) -> None:
         if not self._state.adding:

@@ -1,0 +1,1 @@
+"""Filter change requests: every way a change to the filtering is asked for, decided and written."""

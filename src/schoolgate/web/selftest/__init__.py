@@ -1,0 +1,1 @@
+"""The filtering self-test: probes each group's filtering through the school's own gateways."""
