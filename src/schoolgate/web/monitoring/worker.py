@@ -4,6 +4,8 @@ Each round it
 
 1. reads every school's spool into the database (ingest.py; the alert rules run inside each batch);
 2. tells of the alerts due (`notify.send_due`) and sends the weekly reports due (`weekly.send_due`);
+   republishes a school's policy when something in it expired (`policy.expiry.tidy`), tells requesters
+   of decisions (`filterrequests.notify.send_due`) and runs the self-tests due (`selftest.schedule`);
 3. once a (UTC) day, applies retention (retention.py) and, on PostgreSQL, makes the coming days'
    partitions (partitions.py);
 4. says it is alive (`WorkerStatus`: host, process, when, how far behind, the last problem);
@@ -38,9 +40,12 @@ from types import FrameType
 from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
+from schoolgate.web.filterrequests import notify as requests_notify
 from schoolgate.web.monitoring import alerting, notify, partitions, phrasebook, retention, weekly
 from schoolgate.web.monitoring.ingest import BATCH_LINES, DATABASE_DOWN, Ingester, Round, SpoolError, spools
 from schoolgate.web.monitoring.models import WorkerStatus
+from schoolgate.web.policy import expiry
+from schoolgate.web.selftest import schedule as selftest_schedule
 
 __all__ = ["BACKOFF_MAX", "Worker"]
 
@@ -171,6 +176,9 @@ class Worker:
         for what, step in (
             ("telling of alerts", notify.send_due),
             ("sending weekly reports", weekly.send_due),
+            ("republishing what expired", expiry.tidy),
+            ("telling requesters of decisions", requests_notify.send_due),
+            ("running the self-test", selftest_schedule.run_due),
         ):
             if not self.stopping:
                 problem = _attempt(what, step, now)
