@@ -43,10 +43,10 @@ contracts:
 sanitize: setup
 	$(PY) scripts/sanitize.py
 
+# The two passes run side by side (scripts/test_passes.py says why and how).
 pytest:
 	@scripts/setup.sh $(TEST_PACKAGES)
-	$(VENV)/bin/pytest
-	$(PY) tests/postgresql.py $(VENV)/bin/pytest tests/web -p no:cacheprovider --ignore=tests/web/browser \
+	$(PY) scripts/test_passes.py -- tests/web -p no:cacheprovider --ignore=tests/web/browser \
 	    $(foreach m,$(PAGE_ONLY),--ignore=tests/web/monitoring/$(m).py) --ignore=tests/web/test_permissions.py
 
 bench: setup
