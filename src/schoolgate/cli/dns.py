@@ -56,6 +56,7 @@ def cmd_rpz_export(args: argparse.Namespace) -> int:
 
 
 def cmd_unbound_config(args: argparse.Namespace) -> int:
+    from schoolgate.gateways.dns.rpz import zone_groups
     from schoolgate.gateways.dns.unbound import (
         DEFAULT_LISTEN,
         DEFAULT_NETWORKS,
@@ -70,7 +71,7 @@ def cmd_unbound_config(args: argparse.Namespace) -> int:
     try:
         settings = UnboundSettings(
             zones=read_zones(args.zones),
-            groups=list(policy.groups),
+            groups=list(zone_groups(policy)),
             identities=policy.networks,
             listen=args.listen or DEFAULT_LISTEN,
             networks=args.network or DEFAULT_NETWORKS,

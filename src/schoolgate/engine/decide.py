@@ -3,14 +3,16 @@
 The chain, and why each link sits where it does:
 
 1. Identify the group (user name first, then the client address, else `default`): everything after
-   depends on the group.
+   depends on the group. Timed identities count only at the instants they are in force.
 2. Canonicalise the URL; an unparsable request gets the policy's answer for it (block by default),
    never an exception.
 3. Look the request up in the compiled index (domains, URL prefixes, expressions) and in the policy's
    own site lists: one pass gives every list source that matched.
-4. Locked lists block before any rule, for everyone.
-5. The first rule of the group that is in force (`at` inside its window, started, not expired) and
-   whose "what" matches decides.
+4. Locked lists block before any rule or grant, for everyone.
+5. The first grant, then the first rule, of the group (its own, those of the groups it is within, and
+   those for everyone) that is in force (`at` inside its window, started, not expired) and whose
+   "what" matches decides. A decision by a grant names it by its number, after the rules', and its
+   name always says which request it came from ("request 14: ...").
 6. Otherwise the group's default.
 
 Every Decision carries its explanation: verdict, reason, group, category, list entry, rule, window.
@@ -122,7 +124,7 @@ def _make_outcome(
     if rule is None:
         head: tuple[object, ...] = (verdict, reason, group, category, uksic, None, None, None, alert)
     else:
-        head = (verdict, reason, group, category, uksic, rule.number, rule.name, rule.window, alert)
+        head = (verdict, reason, group, category, uksic, rule.number, rule.title, rule.window, alert)
     return Outcome(head, sources, sites)
 
 
@@ -168,8 +170,9 @@ def _in_force(compiled: CompiledRule, at: datetime) -> bool:
 
 
 def timed_rules_in_force(policy: CompiledPolicy, at: datetime) -> frozenset[int]:
-    """The numbers of the rules with a window, a start or an expiry that are in force at `at`:
-    while this set stays the same, so does every decision (what a zone export has to follow)."""
+    """The numbers of the rules and grants with a window, a start or an expiry that are in force at
+    `at`: while this set stays the same, so does every decision for a group (what a zone export has
+    to follow; who is in which group is the gateways' own concern)."""
     return frozenset(
         compiled.rule.number
         for rules in policy.rules_by_group.values()
@@ -197,6 +200,8 @@ def decide(policy: CompiledPolicy, request: RequestLike, at: datetime) -> Decisi
 def decide_many(policy: CompiledPolicy, requests: Iterable[RequestLike], at: datetime) -> list[Decision]:
     """Decide a batch of requests at one instant. The gateways' hot path: everything that does not
     depend on the request itself is looked up once, not once per request."""
+    if policy.timed_identities:  # who is who at this instant (the batch's): one view, made once
+        policy = policy.at_instant(at)
     index = policy.index
     source_names = index.sources
     match_set = index.expression_matcher

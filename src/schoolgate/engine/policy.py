@@ -9,16 +9,21 @@ Semantics, in the order `decide()` applies them:
 1. Locked lists (any list source whose category or list is marked locked) block first, for
    everyone; no rule can override them, and a rule that would allow one of their entries is a
    compile error.
-2. The first rule that matches wins. A rule names who (groups, or everyone), what (categories, site
+2. Grants (what approved filter change requests wrote: a few domains or URLs for some groups, at
+   some times) are checked next, in file order: they are narrow by design, and an approved request
+   must not be undone by a broad rule further down.
+3. The first rule that matches wins. A rule names who (groups, or everyone), what (categories, site
    lists, inline domains/URLs, URL patterns, or every site), when (a named window, and optionally a
-   start and an expiry) and the action.
-3. Otherwise the group's own default action applies. An unidentified user gets the `default` group,
+   start and an expiry) and the action. A rule that names a group applies also to every group
+   `within` it (transitively): a `year-6` group within `pupils` gets the rules of `pupils`.
+4. Otherwise the group's own default action applies. An unidentified user gets the `default` group,
    which must be the most restrictive: its default action is block, and a rule may allow it something
    only if that rule allows every group and every block rule above it also blocks `default`.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import ipaddress
 import re
 from collections.abc import Mapping, Sequence
@@ -49,6 +54,7 @@ __all__ = [
     "PolicyError",
     "Rule",
     "SiteList",
+    "TimedIdentity",
     "YouTubeMode",
     "check_policy",
     "compile_policy",
@@ -110,6 +116,7 @@ class Group:
     description: str = ""
     safe_search: bool = True
     youtube: YouTubeMode = YouTubeMode.STRICT
+    within: str | None = None  # the group this one is part of: it gets that group's rules too
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,6 +126,24 @@ class Network:
     network: ipaddress.IPv4Network | ipaddress.IPv6Network
     group: str
     label: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class TimedIdentity:
+    """An `[[identities]]` block with a start or an expiry (a visitor, supply staff, the people of an
+    approved request). While it is in force it wins over the block without times that names the same
+    user name or network; outside its times it does not exist, so a visitor whose access ended is
+    unidentified (the `default` group) even if nothing republished the policy."""
+
+    group: str
+    users: tuple[str, ...] = ()
+    networks: tuple[Network, ...] = ()
+    starts: datetime | None = None
+    expires: datetime | None = None
+    label: str = ""
+
+    def in_force(self, at: datetime) -> bool:
+        return (self.starts is None or at >= self.starts) and (self.expires is None or at < self.expires)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,7 +169,11 @@ class SiteList:
 
 @dataclass(frozen=True, slots=True)
 class Rule:
-    """One line of the ordered rule list: who, what, when, and the action. `number` is 1-based."""
+    """One line of the ordered rule list: who, what, when, and the action. `number` is 1-based.
+
+    A grant (`[[grants]]`, written from an approved request) is a Rule too, with `request` set to the
+    request's number; grants are numbered after the ordinary rules (rules 1..n, grants n+1..) so that
+    a decision names either by one number, but they are checked before every rule."""
 
     number: int
     name: str
@@ -160,6 +189,15 @@ class Rule:
     starts: datetime | None = None
     expires: datetime | None = None
     alert: AlertLevel = AlertLevel.NONE
+    request: int | None = None
+
+    @property
+    def title(self) -> str:
+        """The name a decision shows: a grant's always says which request it came from."""
+        if self.request is None:
+            return self.name
+        prefix = f"request {self.request}"
+        return self.name if self.name.startswith(prefix) else f"{prefix}: {self.name}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,6 +217,31 @@ class Policy:
     unparsable_action: Action = Action.BLOCK
     block_page: str = "http://127.0.0.1:8080/blocked"
     extra: Mapping[str, object] = field(default_factory=dict)
+    grants: tuple[Rule, ...] = ()  # numbered after `rules`, checked before them
+    timed_identities: tuple[TimedIdentity, ...] = ()  # `users` and `networks` are the untimed ones
+
+    def rule(self, number: int) -> Rule | None:
+        """The rule or grant a decision names by its number, or None."""
+        if 1 <= number <= len(self.rules):
+            return self.rules[number - 1]
+        if 1 <= number - len(self.rules) <= len(self.grants):
+            return self.grants[number - len(self.rules) - 1]
+        return None
+
+    def lineage(self, group: str) -> tuple[str, ...]:
+        """The group and every group it is `within`, nearest first (stopping where a cycle, which
+        the checks report, or an unknown group would go round or out)."""
+        out = [group]
+        found = self.groups.get(group)
+        while found is not None and found.within is not None and found.within not in out:
+            out.append(found.within)
+            found = self.groups.get(found.within)
+        return tuple(out)
+
+    def applies(self, rule: Rule, group: str) -> bool:
+        """Whether `rule` applies to members of `group`: it names no group, or the group itself, or
+        a group it is within."""
+        return EVERYONE in rule.groups or any(g in rule.groups for g in self.lineage(group))
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,6 +280,47 @@ class CompiledPolicy:
     _address_groups: dict[str, tuple[str, str]] = field(default_factory=dict)
     _networks: tuple[Network, ...] = ()
     users: dict[str, str] = field(default_factory=dict)  # lowercased user name -> group
+    # The timed [[identities]] blocks. When there are none (most policies) nothing below is used and
+    # `decide_many` pays one test per batch; when there are some, each distinct set of blocks in force
+    # gets a view of this policy with those identities merged in, made once and reused.
+    timed_identities: tuple[TimedIdentity, ...] = ()
+    _views: dict[frozenset[int], CompiledPolicy] = field(default_factory=dict, init=False, repr=False)
+
+    def at_instant(self, at: datetime) -> CompiledPolicy:
+        """This policy as it identifies people at `at`: itself when it has no timed identities, else
+        a view (sharing every table but the identities) in which the timed blocks in force at `at`
+        win over the untimed ones (the first in file order among them), and the others do not exist."""
+        timed = self.timed_identities
+        if not timed:
+            return self
+        in_force = frozenset(n for n, block in enumerate(timed) if block.in_force(at))
+        view = self._views.get(in_force)
+        if view is None:
+            view = self._view(in_force)
+            if len(self._views) >= 256:  # bounded, whatever the policy: a few sets occur in a day
+                self._views.clear()
+            self._views[in_force] = view
+        return view
+
+    def _view(self, in_force: frozenset[int]) -> CompiledPolicy:
+        users = dict(self.users)
+        timed_users: set[str] = set()
+        timed_networks: list[Network] = []
+        for n, block in enumerate(self.timed_identities):
+            if n not in in_force:
+                continue
+            for name in block.users:
+                key = user_key(name)
+                if key not in timed_users:  # the first timed block in force wins
+                    timed_users.add(key)
+                    users[key] = block.group
+            timed_networks.extend(block.networks)
+        # Most specific first; for the same range, a timed block in force before the untimed one (the
+        # sort is stable), so the first match is the one that wins.
+        networks = tuple(sorted((*timed_networks, *self._networks), key=lambda n: -n.network.prefixlen))
+        return dataclasses.replace(
+            self, users=users, _networks=networks, _address_groups={}, timed_identities=()
+        )
 
     def categories_of(self, sources: int) -> int:
         """The category bit mask for a mask of list sources (memoised: few distinct masks occur)."""
@@ -230,8 +334,11 @@ class CompiledPolicy:
                 self._categories_of[sources] = found
         return found
 
-    def identify(self, user: str | None, address: str | None) -> tuple[str, str]:
-        """(group, how it was found) for a user name and a client address."""
+    def identify(self, user: str | None, address: str | None, at: datetime | None = None) -> tuple[str, str]:
+        """(group, how it was found) for a user name and a client address; at the instant `at` when
+        given (timed identities count only then), else by the identities without times alone."""
+        if at is not None and self.timed_identities:
+            return self.at_instant(at).identify(user, address)
         if user:
             group = self.users.get(user_key(user))
             if group is not None:
@@ -304,9 +411,9 @@ def _site_index(
     for name, site in policy.sites.items():
         d, u = entries(site.domains, site.urls, ("sites", name))
         sources.append(SourceEntries(f"site:{name}", d, u))
-    for rule in policy.rules:
+    for rule in _in_order(policy):
         if rule.domains or rule.urls:
-            d, u = entries(rule.domains, rule.urls, ("rules", rule.number - 1))
+            d, u = entries(rule.domains, rule.urls, rule_key(policy, rule))
             sources.append(SourceEntries(f"rule:{rule.number}", d, u))
     if not sources:
         return None, {}, problems
@@ -327,15 +434,36 @@ def check_policy(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
         problems.append((("groups",), f'there must be a group "{DEFAULT_GROUP}" for unidentified users'))
     problems.extend(_site_index(policy)[2])
     problems.extend(_unknown_names(policy))
+    problems.extend(_within_problems(policy))
     for rule in policy.rules:
-        problems.extend(_compile_patterns(rule)[1])
+        problems.extend(_compile_patterns(rule, rule_key(policy, rule))[1])
     problems.extend(_default_is_most_restrictive(policy))
     return problems
 
 
-def _compile_patterns(rule: Rule) -> tuple[list[Regex], list[tuple[tuple[str | int, ...], str]]]:
+def _in_order(policy: Policy) -> tuple[Rule, ...]:
+    """The grants, then the rules: the order in which they are checked."""
+    return policy.grants + policy.rules if policy.grants else policy.rules
+
+
+def rule_key(policy: Policy, rule: Rule) -> tuple[str | int, ...]:
+    """Where a rule or grant is in the policy file: ("rules", i) or ("grants", i)."""
+    if rule.number > len(policy.rules):
+        return ("grants", rule.number - len(policy.rules) - 1)
+    return ("rules", rule.number - 1)
+
+
+def describe_rule(rule: Rule) -> str:
+    """A rule or grant as problems name it: 'rule 3 "name"', 'the grant of request 14 "name"'."""
+    if rule.request is not None:
+        return f'the grant of request {rule.request} "{rule.name}"'
+    return f'rule {rule.number} "{rule.name}"'
+
+
+def _compile_patterns(
+    rule: Rule, key: tuple[str | int, ...]
+) -> tuple[list[Regex], list[tuple[tuple[str | int, ...], str]]]:
     """A rule's URL patterns compiled, and a problem for each that does not compile."""
-    key: tuple[str | int, ...] = ("rules", rule.number - 1)
     patterns: list[Regex] = []
     problems: list[tuple[tuple[str | int, ...], str]] = []
     for n, pattern in enumerate(rule.patterns):
@@ -381,10 +509,11 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
     problems.extend(site_problems)
     category_bit = {name: n for n, name in enumerate(category_names)}
     problems.extend(_unknown_names(policy))
+    problems.extend(_within_problems(policy))
 
     compiled: list[CompiledRule] = []
-    for rule in policy.rules:
-        key: tuple[str | int, ...] = ("rules", rule.number - 1)
+    for rule in _in_order(policy):
+        key = rule_key(policy, rule)
         category_mask = 0
         for name in rule.categories:
             if name in category_bit:
@@ -395,10 +524,12 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
                 site_mask |= 1 << site_ids[f"site:{name}"] if f"site:{name}" in site_ids else 0
             if f"rule:{rule.number}" in site_ids:
                 site_mask |= 1 << site_ids[f"rule:{rule.number}"]
-        patterns, pattern_problems = _compile_patterns(rule)
+        patterns, pattern_problems = _compile_patterns(rule, key)
         problems.extend(pattern_problems)
         window = policy.windows.get(rule.window) if rule.window else None
-        if rule.action is Action.ALLOW:
+        # A grant for a site a locked list blocks is not an error: the locked list wins at every
+        # decision, and a list update must not stop a policy (and its expiries) from publishing.
+        if rule.action is Action.ALLOW and rule.request is None:
             problems.extend(_locked_conflicts(rule, key, locked_categories, index, locked_mask, policy))
         compiled.append(CompiledRule(rule, category_mask, site_mask, tuple(patterns), window))
 
@@ -406,9 +537,8 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
     if problems:
         raise PolicyError(problems)
 
-    rules_by_group = {
-        g: tuple(c for c in compiled if EVERYONE in c.rule.groups or g in c.rule.groups) for g in groups
-    }
+    # Grants first, then rules, each in file order (`compiled` is in that order already).
+    rules_by_group = {g: tuple(c for c in compiled if policy.applies(c.rule, g)) for g in groups}
     networks = tuple(sorted(policy.networks, key=lambda n: -n.network.prefixlen))
     # A group's outcomes can be remembered for the life of the policy when none of its rules depends
     # on the time or on the URL's text; with URL patterns they are worked out for every request.
@@ -431,6 +561,7 @@ def compile_policy(policy: Policy, index: Index) -> CompiledPolicy:
         pattern_groups=pattern_groups,
         _networks=networks,
         users={user_key(name): group for name, group in policy.users.items()},
+        timed_identities=policy.timed_identities,
     )
 
 
@@ -446,23 +577,68 @@ def _unknown_names(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
             out.append(
                 (("identities",), f'{net.network} is in the group "{net.group}", which is not defined')
             )
-    for rule in policy.rules:
-        key: tuple[str | int, ...] = ("rules", rule.number - 1)
+    for block in policy.timed_identities:
+        if block.group not in policy.groups:
+            out.append(
+                (("identities",), f'a timed identity is in the group "{block.group}", which is not defined')
+            )
+    for rule in _in_order(policy):
+        key = rule_key(policy, rule)
+        what = describe_rule(rule)
         named: list[tuple[str, Sequence[str], Mapping[str, object], str]] = [
             ("groups", [g for g in rule.groups if g != EVERYONE], policy.groups, "group"),
             ("categories", rule.categories, policy.categories, "category"),
             ("sites", rule.sites, policy.sites, "site list"),
         ]
-        for field_name, names, known, what in named:
+        for field_name, names, known, kind in named:
             for n, name in enumerate(names):
                 if name not in known:
-                    out.append(
-                        ((*key, field_name, n), f'rule {rule.number} "{rule.name}": unknown {what} "{name}"')
-                    )
+                    out.append(((*key, field_name, n), f'{what}: unknown {kind} "{name}"'))
         if rule.window is not None and rule.window not in policy.windows:
-            out.append(
-                ((*key, "window"), f'rule {rule.number} "{rule.name}": unknown window "{rule.window}"')
-            )
+            out.append(((*key, "window"), f'{what}: unknown window "{rule.window}"'))
+    return out
+
+
+def within_problem(policy: Policy, name: str) -> str | None:
+    """What is wrong with the group `name`'s `within`, or None: it must name another defined group,
+    not `default` (the unidentified are part of nothing, and nothing is part of them: the most
+    restrictive group must not gain rules written for others), and not lead back to `name`."""
+    group = policy.groups.get(name)
+    if group is None or group.within is None:
+        return None
+    parent = group.within
+    if name == DEFAULT_GROUP:
+        return f'the "{DEFAULT_GROUP}" group is for unidentified users and cannot be part of another group'
+    if parent == DEFAULT_GROUP:
+        return (
+            f'group "{name}" cannot be within "{DEFAULT_GROUP}": that group is for unidentified users, '
+            "and no group is part of it"
+        )
+    if parent == EVERYONE:
+        return f'group "{name}" cannot be within "{EVERYONE}": rules naming no group apply to every group'
+    if parent not in policy.groups:
+        return f'group "{name}" is within "{parent}", which is not defined'
+    if parent == name:
+        return f'group "{name}" cannot be within itself'
+    chain = [name, parent]
+    found = policy.groups.get(parent)
+    while found is not None and found.within is not None:
+        chain.append(found.within)
+        if found.within == name:
+            shown = " within ".join(f'"{g}"' for g in chain)
+            return f"groups cannot be within each other in a circle: {shown}"
+        if found.within in chain[:-1]:
+            return None  # a circle further up, reported at its own groups
+        found = policy.groups.get(found.within)
+    return None
+
+
+def _within_problems(policy: Policy) -> list[tuple[tuple[str | int, ...], str]]:
+    out: list[tuple[tuple[str | int, ...], str]] = []
+    for name in policy.groups:
+        problem = within_problem(policy, name)
+        if problem is not None:
+            out.append((("groups", name, "within"), problem))
     return out
 
 
@@ -537,32 +713,32 @@ def _default_is_most_restrictive(policy: Policy) -> list[tuple[tuple[str | int, 
             )
         )
     others = set(policy.groups) - {DEFAULT_GROUP}
-    for rule in policy.rules:
-        key: tuple[str | int, ...] = ("rules", rule.number - 1, "groups")
+    ordered = _in_order(policy)
+    for position, rule in enumerate(ordered):
+        key = (*rule_key(policy, rule), "groups")
         applies = EVERYONE in rule.groups or DEFAULT_GROUP in rule.groups
         if rule.action is not Action.ALLOW or not applies:
             continue
-        if EVERYONE not in rule.groups and not others <= set(rule.groups):
-            left_out = ", ".join(sorted(others - set(rule.groups)))
-            out.append(
-                (
-                    key,
-                    f'rule {rule.number} "{rule.name}" allows "{DEFAULT_GROUP}" (unidentified users) more '
-                    f"than {left_out}: a rule that allows {DEFAULT_GROUP} must allow every group",
-                )
-            )
-        for earlier in policy.rules[: rule.number - 1]:
-            if (
-                earlier.action is Action.BLOCK
-                and EVERYONE not in earlier.groups
-                and DEFAULT_GROUP not in earlier.groups
-            ):
+        what = describe_rule(rule)
+        if EVERYONE not in rule.groups:
+            left_out = sorted(g for g in others if not policy.applies(rule, g))
+            if left_out:
                 out.append(
                     (
                         key,
-                        f'rule {rule.number} "{rule.name}" allows "{DEFAULT_GROUP}" (unidentified users) '
-                        f'what rule {earlier.number} "{earlier.name}" blocks for '
-                        f"{', '.join(earlier.groups)}: add {DEFAULT_GROUP} to rule {earlier.number}",
+                        f'{what} allows "{DEFAULT_GROUP}" (unidentified users) more than '
+                        f"{', '.join(left_out)}: a rule that allows {DEFAULT_GROUP} must allow every group",
+                    )
+                )
+        for earlier in ordered[:position]:
+            if earlier.action is Action.BLOCK and not policy.applies(earlier, DEFAULT_GROUP):
+                place = describe_rule(earlier)
+                target = f"rule {earlier.number}" if earlier.request is None else place
+                out.append(
+                    (
+                        key,
+                        f'{what} allows "{DEFAULT_GROUP}" (unidentified users) what {place} blocks for '
+                        f"{', '.join(earlier.groups)}: add {DEFAULT_GROUP} to {target}",
                     )
                 )
     return out

@@ -35,8 +35,10 @@ from schoolgate.engine.policy import (
     Policy,
     Rule,
     SiteList,
+    TimedIdentity,
     YouTubeMode,
     user_key,
+    within_problem,
 )
 from schoolgate.engine.windows import Window, WindowError, make_window
 from schoolgate.policyfile.errors import (
@@ -79,11 +81,12 @@ _TOP_KEYS = (
     "categories",
     "sites",
     "rules",
+    "grants",
 )
 _SCHOOL_KEYS = ("name", "timezone", "block_page", "unparsable")
 _LIST_KEYS = ("format", "path", "locked", "description")
-_GROUP_KEYS = ("description", "default", "safe_search", "youtube")
-_IDENTITY_KEYS = ("group", "users", "networks", "label")
+_GROUP_KEYS = ("description", "default", "safe_search", "youtube", "within")
+_IDENTITY_KEYS = ("group", "users", "networks", "label", "starts", "expires")
 _WINDOW_KEYS = ("days", "times", "terms", "holidays", "timezone", "description")
 _CATEGORY_KEYS = ("sources", "uksic", "description", "locked")
 _SITE_KEYS = ("domains", "urls", "description")
@@ -102,6 +105,9 @@ _RULE_KEYS = (
     "action",
     "alert",
 )
+_GRANT_KEYS = ("name", "request", "groups", "domains", "urls", "window", "starts", "expires", "action")
+# What a rule may have and a grant may not: a grant is narrow by design (a few sites, for a few people).
+_NOT_IN_GRANTS = ("categories", "sites", "patterns", "all_sites", "alert")
 
 
 @dataclass(frozen=True, slots=True)
@@ -382,11 +388,12 @@ def parse_policy(
 
     lists, refused = _read_lists(reader, data.get("lists", {}), base, roots)
     groups = _read_groups(reader, data.get("groups", {}))
-    users, networks = _read_identities(reader, data.get("identities", []), groups)
+    users, networks, timed = _read_identities(reader, data.get("identities", []), groups, zone)
     windows = _read_windows(reader, data.get("windows", {}), zone)
     categories = _read_categories(reader, data.get("categories", {}), lists, refused)
     sites = _read_sites(reader, data.get("sites", {}))
     rules = _read_rules(reader, data.get("rules", []), groups, windows, categories, sites, zone)
+    grants = _read_grants(reader, data.get("grants", []), groups, windows, zone, len(rules))
 
     if reader.problems:
         raise PolicyFileError(tuple(reader.problems))
@@ -409,6 +416,8 @@ def parse_policy(
         locked_sources=locked_sources,
         unparsable_action=Action(unparsable),
         block_page=block_page,
+        grants=grants,
+        timed_identities=timed,
     )
     return PolicyFile(Path(file), policy, lists, text)
 
@@ -498,10 +507,26 @@ def _read_groups(reader: _Reader, value: object) -> dict[str, Group]:
             description=reader.text(table, key, "description", "") or "",
             safe_search=reader.flag(table, key, "safe_search", True),
             youtube=YouTubeMode(youtube),
+            within=reader.text(table, key, "within"),
         )
     if DEFAULT_GROUP not in out:
         reader.problem(("groups",), f'add a group "{DEFAULT_GROUP}": unidentified users and devices get it')
+    _check_within(reader, out)
     return out
+
+
+def _check_within(reader: _Reader, groups: Mapping[str, Group]) -> None:
+    """Every `within` names another group, not `default`, and no circle (the engine's own check, so
+    that the message is the same wherever the policy comes from, with a suggestion for a typing slip)."""
+    holder = Policy("", ZoneInfo("UTC"), groups, {}, (), {}, {}, {}, ())
+    for name, group in groups.items():
+        problem = within_problem(holder, name)
+        if problem is None:
+            continue
+        hint = ""
+        if group.within is not None and group.within not in groups and name != DEFAULT_GROUP:
+            hint = suggest(group.within, [g for g in groups if g not in (name, DEFAULT_GROUP)])
+        reader.problem(("groups", name, "within"), problem + hint)
 
 
 def _group_ref(reader: _Reader, key: KeyPath, name: str, groups: Mapping[str, Group]) -> bool:
@@ -512,13 +537,16 @@ def _group_ref(reader: _Reader, key: KeyPath, name: str, groups: Mapping[str, Gr
 
 
 def _read_identities(
-    reader: _Reader, value: object, groups: Mapping[str, Group]
-) -> tuple[dict[str, str], tuple[Network, ...]]:
+    reader: _Reader, value: object, groups: Mapping[str, Group], zone: tzinfo
+) -> tuple[dict[str, str], tuple[Network, ...], tuple[TimedIdentity, ...]]:
+    """The identities without times (a user name in one group at most), and the timed blocks (a user
+    name or network in any number of them: each wins over the untimed block while it is in force)."""
     users: dict[str, str] = {}
     networks: list[Network] = []
+    timed: list[TimedIdentity] = []
     if not isinstance(value, list):
         reader.problem(("identities",), "expected [[identities]] entries")
-        return users, ()
+        return users, (), ()
     user_keys: dict[str, KeyPath] = {}
     for n, spec in enumerate(value):
         key: KeyPath = ("identities", n)
@@ -530,8 +558,14 @@ def _read_identities(
         if not _group_ref(reader, (*key, "group"), group, groups):
             continue
         label = reader.text(table, key, "label", "") or ""
+        starts, expires = _times(reader, table, key, zone, "the identity")
+        is_timed = "starts" in table or "expires" in table
+        names: list[str] = []
         for i, user in enumerate(reader.texts(table, key, "users")):
             lowered = user_key(user)
+            if is_timed:
+                names.append(user)
+                continue
             if lowered in users and users[lowered] != group:
                 reader.problem(
                     (*key, "users", i),
@@ -541,6 +575,7 @@ def _read_identities(
                 continue
             users[lowered] = group
             user_keys[lowered] = (*key, "users", i)
+        block_networks: list[Network] = []
         for i, text in enumerate(reader.texts(table, key, "networks")):
             try:
                 net = ipaddress.ip_network(text, strict=False)
@@ -549,10 +584,25 @@ def _read_identities(
                     (*key, "networks", i), f'"{text}" is not an address or range such as 10.1.0.0/16'
                 )
                 continue
-            networks.append(Network(net, group, label))
+            block_networks.append(Network(net, group, label))
         if "users" not in table and "networks" not in table:
             reader.problem(key, 'an identity needs "users" or "networks"')
-    return users, tuple(networks)
+        if is_timed:
+            timed.append(TimedIdentity(group, tuple(names), tuple(block_networks), starts, expires, label))
+        else:
+            networks.extend(block_networks)
+    return users, tuple(networks), tuple(timed)
+
+
+def _times(
+    reader: _Reader, table: Mapping[str, Any], key: KeyPath, zone: tzinfo, what: str
+) -> tuple[datetime | None, datetime | None]:
+    """`starts` and `expires`, read as instants in the school's time zone; `expires` must be later."""
+    starts = _instant(reader, (*key, "starts"), table["starts"], zone) if "starts" in table else None
+    expires = _instant(reader, (*key, "expires"), table["expires"], zone) if "expires" in table else None
+    if starts and expires and expires <= starts:
+        reader.problem((*key, "expires"), f"{what} expires before it starts")
+    return starts, expires
 
 
 def _read_windows(reader: _Reader, value: object, zone: tzinfo) -> dict[str, Window]:
@@ -708,10 +758,7 @@ def _read_rules(
         window = reader.text(table, key, "window")
         if window is not None and window not in windows:
             reader.problem((*key, "window"), f'unknown window "{window}"{suggest(window, windows)}')
-        starts = _instant(reader, (*key, "starts"), table["starts"], zone) if "starts" in table else None
-        expires = _instant(reader, (*key, "expires"), table["expires"], zone) if "expires" in table else None
-        if starts and expires and expires <= starts:
-            reader.problem((*key, "expires"), "the rule expires before it starts")
+        starts, expires = _times(reader, table, key, zone, "the rule")
         alert = reader.choice(table, key, "alert", tuple(a.value for a in AlertLevel), "none")
         rules.append(
             Rule(
@@ -732,3 +779,66 @@ def _read_rules(
             )
         )
     return tuple(rules)
+
+
+def _read_grants(
+    reader: _Reader,
+    value: object,
+    groups: Mapping[str, Group],
+    windows: Mapping[str, Window],
+    zone: tzinfo,
+    after: int,
+) -> tuple[Rule, ...]:
+    """The `[[grants]]` entries approved requests wrote, as rules numbered from `after` + 1: a few
+    domains or URLs for some groups (none named: everyone), at some times, allowed or blocked."""
+    if not isinstance(value, list):
+        reader.problem(("grants",), "expected [[grants]] entries")
+        return ()
+    grants: list[Rule] = []
+    for n, spec in enumerate(value):
+        key: KeyPath = ("grants", n)
+        if isinstance(spec, dict):
+            for name in spec:
+                if name in _NOT_IN_GRANTS:
+                    reader.problem(
+                        (*key, name),
+                        f'a grant may name only domains and urls, not "{name}": it is narrow by design '
+                        "(write a [[rules]] entry for more)",
+                    )
+            spec = {k: v for k, v in spec.items() if k not in _NOT_IN_GRANTS}
+        table = reader.table(spec, key, _GRANT_KEYS)
+        request = table.get("request")
+        if "request" not in table:
+            reader.problem(key, 'missing "request": the number of the request this grant was approved for')
+            request = None
+        elif isinstance(request, bool) or not isinstance(request, int) or request < 1:
+            reader.problem((*key, "request"), f"expected a request number (1 or more), found {request!r}")
+            request = None
+        name = reader.text(table, key, "name") or (f"request {request}" if request else f"grant {n + 1}")
+        if "action" not in table:
+            reader.problem(key, 'missing "action": "allow" or "block"')
+        action = reader.choice(table, key, "action", ("allow", "block"), "block")
+        who = _refs(reader, table, key, "groups", groups, "group", lambda g: g == EVERYONE) or (EVERYONE,)
+        domains = reader.texts(table, key, "domains")
+        urls = reader.texts(table, key, "urls")
+        if not (domains or urls):
+            reader.problem(key, f'grant "{name}" names no site: give domains or urls')
+        window = reader.text(table, key, "window")
+        if window is not None and window not in windows:
+            reader.problem((*key, "window"), f'unknown window "{window}"{suggest(window, windows)}')
+        starts, expires = _times(reader, table, key, zone, "the grant")
+        grants.append(
+            Rule(
+                number=after + n + 1,
+                name=name,
+                action=Action(action),
+                groups=who,
+                domains=domains,
+                urls=urls,
+                window=window,
+                starts=starts,
+                expires=expires,
+                request=request or 0,  # 0 only when a problem is reported
+            )
+        )
+    return tuple(grants)

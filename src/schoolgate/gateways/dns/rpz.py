@@ -39,7 +39,7 @@ from datetime import datetime
 from pathlib import Path
 
 from schoolgate.engine.decide import decide_name
-from schoolgate.engine.policy import Action, CompiledPolicy, YouTubeMode
+from schoolgate.engine.policy import Action, CompiledPolicy, Policy, YouTubeMode
 from schoolgate.engine.safesearch import BING_HOSTS, DUCKDUCKGO_HOSTS, GOOGLE_HOSTS
 from schoolgate.engine.urls import parse_url
 from schoolgate.files import write_atomically
@@ -51,6 +51,7 @@ __all__ = [
     "export_zones",
     "rest_text",
     "rest_zone",
+    "zone_groups",
     "zone_label",
     "zone_text",
 ]
@@ -300,6 +301,20 @@ def previous_serial(out: Path) -> int:
         return 0
 
 
+def zone_groups(policy: Policy) -> tuple[str, ...]:
+    """The groups that get a zone: all but those whose every identity is timed (the groups Schoolgate
+    makes for the people of an approved request). unbound gives zones by address ranges written into
+    its configuration once, from the ranges without times (`schoolgate unbound config`), so no device
+    could get such a group's zone; and a zone for each request would change unbound's configuration
+    with every approval. Those people's devices get the zone of their range, as before the request."""
+    timed_only = {block.group for block in policy.timed_identities}
+    if not timed_only:
+        return tuple(policy.groups)
+    timed_only -= set(policy.users.values())
+    timed_only -= {net.group for net in policy.networks}
+    return tuple(g for g in policy.groups if g not in timed_only)
+
+
 def export_zones(
     compiled: CompiledPolicy,
     out: Path,
@@ -312,7 +327,8 @@ def export_zones(
     started = time.monotonic()
     target = _block_target(block_with, compiled.policy.block_page)
     labels: dict[str, str] = {}
-    for group in compiled.policy.groups:
+    groups = zone_groups(compiled.policy)
+    for group in groups:
         label = zone_label(group)
         if label in labels:
             raise ValueError(
@@ -327,7 +343,7 @@ def export_zones(
     zones: dict[str, Path] = {}
     names: dict[str, int] = {}
     entries: list[dict[str, str]] = []  # in the order a resolver is to apply them
-    for group in compiled.policy.groups:
+    for group in groups:
 
         def report(done: int, group: str = group) -> None:
             if progress is not None:
