@@ -83,8 +83,11 @@ def cmd_squid_config(args: argparse.Namespace) -> int:
         raise CommandError("--auth basic needs --passwords FILE (make it with `schoolgate squid passwd`)")
     if args.no_login is not None:
         no_login = [] if args.no_login == ["none"] else args.no_login
-    else:  # the ranges the policy identifies by address need no login
-        no_login = [str(n.network) for n in policy_file.policy.networks]
+    else:  # the ranges the policy identifies by address need no login, those with times too (a
+        # visitor's laptop): once its time is over the device is unidentified (`default`), not asked
+        policy = policy_file.policy
+        timed = [n for block in policy.timed_identities for n in block.networks]
+        no_login = list(dict.fromkeys(str(n.network) for n in (*policy.networks, *timed)))
     settings = SquidSettings(
         helper=args.helper.split() if args.helper else _schoolgate_command(),
         policy=args.policy.resolve(),
