@@ -23,6 +23,7 @@
     schoolgate school create NAME --urn URN --head NAME             a new school, its policy and first login
     schoolgate worker [--once]                                      the activity spool into the database
     schoolgate monitor term URL... | scan TEXT... [--audience A]    a URL's search term, a text's risk phrases
+    schoolgate selftest [--school SLUG] [--json]                    the filtering self-test, now
 
 Paths default to the environment (SCHOOLGATE_POLICY, SCHOOLGATE_INDEX, SCHOOLGATE_SPOOL,
 SCHOOLGATE_LISTS, SCHOOLGATE_BLOCK_PAGE_KEY), else policy.toml, var/lists.sgidx, var/spool,
@@ -52,7 +53,20 @@ import argparse
 import sys
 from collections.abc import Callable, Sequence
 
-from schoolgate.cli import backup, blockpage, ca, check, dns, lists, monitor, school, squid, web, worker
+from schoolgate.cli import (
+    backup,
+    blockpage,
+    ca,
+    check,
+    dns,
+    lists,
+    monitor,
+    school,
+    selftest,
+    squid,
+    web,
+    worker,
+)
 from schoolgate.cli.common import CommandError, Commands
 
 __all__ = ["SUBSYSTEMS", "CommandError", "build_parser", "main"]
@@ -69,6 +83,7 @@ SUBSYSTEMS: tuple[Callable[[Commands], None], ...] = (
     school.register,
     worker.register,
     monitor.register,
+    selftest.register,
     backup.register,
 )
 

@@ -43,6 +43,9 @@ class AlertKind(models.TextChoices):
     LOCKED = "locked", "Attempt on illegal content"
     CIRCUMVENTION = "circumvention", "Attempt to get round the filter"
     REPEATED = "repeated", "Repeated blocks"
+    # The filtering self-test found something not as the school means it (selftest.runner): about no
+    # person; told to the DSL as high alerts are and to those who run the self-test (notify.py).
+    SELFTEST = "selftest", "Filtering self-test failed"
 
 
 class AlertState(models.TextChoices):
@@ -55,6 +58,13 @@ class AlertState(models.TextChoices):
 class ReviewState(models.TextChoices):
     NEW = "new", "New"
     SEEN = "seen", "Seen"
+
+
+class ReviewKind(models.TextChoices):
+    """What a pupil sent from the block page (the line's `kind`: `activity.reviews`)."""
+
+    REVIEW = "review", "Asked for a review"
+    REPORT = "report", "Said a site should be blocked"
 
 
 class ReportState(models.TextChoices):

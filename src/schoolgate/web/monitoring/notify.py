@@ -7,9 +7,11 @@ due, and one school's failure never stops the others.
   (`access.alert_subjects`, from memberships and capabilities, never a list of roles here): about a
   pupil, a visitor or an unidentified user, to those who also deal with restricted concerns (the DSL
   and deputies), plus the school's `extra_recipients`; about a member of staff, to the headteacher; about
-  the headteacher, to the chair of governors. The person the alert is about is never told. And, where
-  the school gave one, a post to its webhook (Microsoft Teams or Slack: `{"text": ...}`), for an alert
-  the DSL team deals with (not one about staff or the headteacher: the channel is the team's).
+  the headteacher, to the chair of governors; a failed filtering self-test also to those who run it
+  (the network manager), linking to the self-test's page. The person the alert is about is never
+  told. And, where the school gave one, a post to its webhook (Microsoft Teams or Slack:
+  `{"text": ...}`), for an alert the DSL team deals with (not one about staff or the headteacher:
+  the channel is the team's).
 - **Medium** alerts: one digest a day per school, at its `digest_hour` in its time zone, saying how many
   and linking to the inbox; those raised after it wait for the next day's.
 - **Low** alerts: nothing here; the weekly report counts them.
@@ -48,13 +50,22 @@ from schoolgate.web.accounts import mail
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.accounts.models import User
 from schoolgate.web.monitoring import access
-from schoolgate.web.monitoring.choices import AlertState, Severity, Subject
+from schoolgate.web.monitoring.choices import AlertKind, AlertState, Severity, Subject
 from schoolgate.web.monitoring.models import Alert, MonitoringSettings
 from schoolgate.web.tenancy.models import School
 
 log = logging.getLogger(__name__)
 
-__all__ = ["RETRY_DELAYS", "WEBHOOK_TIMEOUT", "due_at", "forget", "recipients", "send_due", "webhook_allowed"]
+__all__ = [
+    "RETRY_DELAYS",
+    "WEBHOOK_TIMEOUT",
+    "due_at",
+    "forget",
+    "recipients",
+    "selftest_recipients",
+    "send_due",
+    "webhook_allowed",
+]
 
 # Seconds to wait before each attempt after the first (attempt 1 at once); then every 15 minutes.
 RETRY_DELAYS = (0, 10, 30, 60, 120, 300, 600)
@@ -99,6 +110,15 @@ def recipients(
         if person_id is not None and own is not None and own.pk == person_id:
             continue
         found.append(user)
+    return sorted(found, key=lambda u: str(u).lower())
+
+
+def selftest_recipients(school: School, already: Iterable[User] = ()) -> list[User]:
+    """Who also hears of a failed self-test: those who run it (the network manager, who mends the
+    filter), besides those told of alerts as usual. Sorted by name."""
+    known = {user.pk for user in already}
+    users = User.objects.filter(is_active=True, memberships__school=school).distinct()
+    found = [u for u in users if u.pk not in known and u.can(Capability.SELFTEST_RUN, school)]
     return sorted(found, key=lambda u: str(u).lower())
 
 
@@ -190,10 +210,17 @@ def message(alert: Alert) -> tuple[str, str]:
     when = _local(alert.first_at, school)
     severity = alert.get_severity_display()
     subject = f"{severity} alert at {school.name}"
+    # A self-test alert is read by the network manager too, who does not open the alert inbox: its
+    # link is the self-test's page, which both they and the DSL team open.
+    page = (
+        reverse("selftest:runs")
+        if alert.kind == AlertKind.SELFTEST
+        else reverse("monitoring:alert", kwargs={"pk": alert.pk})
+    )
     body = (
         f"Schoolgate raised a {severity.lower()} alert at {school.name} at {when:%H:%M} on "
         f"{when.day} {when:%B %Y}.\n\n"
-        f"Open it: {_absolute(reverse('monitoring:alert', kwargs={'pk': alert.pk}))}\n\n"
+        f"Open it: {_absolute(page)}\n\n"
         "This message says nothing about whom or what it is about, on purpose: it could be read by others. "
         "You are told because your role at the school deals with such alerts."
     )
@@ -211,7 +238,10 @@ def _tell(alert: Alert, monitoring: MonitoringSettings | None) -> _Told:
     subject, body = message(alert)
     addresses: dict[str, str] = {}
     nobody: list[str] = []
-    for user in recipients(alert.school, alert.subject, alert.person_id):
+    told_users = recipients(alert.school, alert.subject, alert.person_id)
+    if alert.kind == AlertKind.SELFTEST:
+        told_users += selftest_recipients(alert.school, told_users)
+    for user in told_users:
         if user.email:
             addresses.setdefault(user.email.lower(), user.email)
         else:

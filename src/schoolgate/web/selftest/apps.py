@@ -1,11 +1,15 @@
-"""The filtering self-test: its place in the menu."""
+"""The filtering self-test: its place in the menu, its sections, and what its pages' buttons need."""
 
 from __future__ import annotations
 
-from typing import ClassVar
+from typing import TYPE_CHECKING, ClassVar
 
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.core.nav import NavApp, NavItem
+
+if TYPE_CHECKING:
+    from schoolgate.web.accounts.models import User
+    from schoolgate.web.tenancy.models import School
 
 
 class SelfTestConfig(NavApp):
@@ -16,3 +20,16 @@ class SelfTestConfig(NavApp):
     menu: ClassVar[tuple[NavItem, ...]] = (
         NavItem("Self-test", "selftest:runs", Capability.SELFTEST_VIEW, pages=("selftest:",), order=45),
     )
+    sections_label = "Filtering self-test"
+    sections: ClassVar[tuple[NavItem, ...]] = (
+        NavItem("Runs", "selftest:runs", Capability.SELFTEST_VIEW, pages=("selftest:run",)),
+        NavItem(
+            "What it checks",
+            "selftest:settings",
+            Capability.SELFTEST_VIEW,
+            pages=("selftest:settings", "selftest:identit"),
+        ),
+    )
+
+    def can(self, user: User, school: School) -> dict[str, bool]:
+        return {"run": user.can(Capability.SELFTEST_RUN, school)}

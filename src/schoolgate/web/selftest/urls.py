@@ -1,12 +1,20 @@
-# TEMPORARY stand-in while the self-test part is written: replaced by its owner.
-from django.http import Http404, HttpRequest, HttpResponse
+"""The self-test's pages, under /selftest/."""
+
+from __future__ import annotations
+
 from django.urls import path
+
+from schoolgate.web.selftest import views
 
 app_name = "selftest"
 
-
-def _missing(request: HttpRequest, **kwargs: object) -> HttpResponse:
-    raise Http404
-
-
-urlpatterns = [path("", _missing, name="runs")]
+urlpatterns = [
+    path("", views.runs_view, name="runs"),
+    path("run/", views.run_now_view, name="run-now"),
+    path("runs/<int:pk>/", views.run_view, name="run"),
+    path("settings/", views.settings_view, name="settings"),
+    path("settings/edit/", views.settings_edit_view, name="settings-edit"),
+    path("identities/new/", views.identity_new_view, name="identity-new"),
+    path("identities/<int:pk>/", views.identity_view, name="identity"),
+    path("identities/<int:pk>/remove/", views.identity_delete_view, name="identity-delete"),
+]
