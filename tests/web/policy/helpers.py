@@ -54,6 +54,17 @@ def compile_index(policy: Path, index: Path) -> None:
     assert main(["lists", "compile", "--policy", str(policy), "--index", str(index), "--quiet"]) == 0
 
 
+def compile_draft_lists(school: School, paths: Paths) -> None:
+    """The index compiled from the lists the school's draft names, as a publish would compile it, so
+    that a test of what a publish writes sees the snapshot alone written."""
+    from schoolgate.web.policy.actions import check_draft
+
+    draft = paths.root / "draft-for-lists.toml"
+    draft.write_text(check_draft(school).text, encoding="utf-8")
+    compile_index(draft, paths.index)
+    draft.unlink()
+
+
 @dataclass
 class Northfield:
     ks2: FilterGroup

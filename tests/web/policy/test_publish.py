@@ -25,6 +25,7 @@ from tests.web.policy.helpers import (
     AT_LUNCH,
     IN_LESSONS,
     Paths,
+    compile_draft_lists,
     compile_index,
     publish_through_page,
     small_policy,
@@ -46,7 +47,10 @@ def test_publishing_records_who_when_and_why_and_writes_the_snapshot(cast: Cast,
     entry = AuditEntry.objects.get(action="publish")
     assert (entry.actor, entry.school_id, entry.object_type) == (cast.nina, cast.a.pk, "policy.policyversion")
     assert entry.reason == version.reason and entry.after is not None
-    assert entry.after == {"number": 1, "sha256": version.sha256, "path": str(snapshot)}
+    # There was no index: publishing compiled the lists first, and says so.
+    expected = {"number": 1, "sha256": version.sha256, "path": str(snapshot), "lists_compiled": True}
+    assert entry.after == expected
+    assert paths.index.exists()
     assert verify().ok
     page = client.get("/policy/versions/").content.decode()
     assert "Version 1" in page and "Nina Example" in page and "agreed by the governors" in page
@@ -68,6 +72,7 @@ def test_the_snapshot_is_written_to_a_temporary_file_beside_it_then_renamed(
     cast: Cast, paths: Paths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     small_policy(cast)
+    compile_draft_lists(cast.a, paths)  # the lists are as compiled: only the snapshot is written
     snapshot = paths.snapshot(cast.a)
     snapshot.write_text("# the policy the gateways are using\n")
     replaced: list[tuple[Path, Path, str, str]] = []
@@ -100,6 +105,7 @@ def test_a_failed_write_publishes_nothing_and_leaves_the_running_policy_alone(
     cast: Cast, paths: Paths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     small_policy(cast)
+    compile_draft_lists(cast.a, paths)  # the lists are as compiled: only the snapshot is written
     snapshot = paths.snapshot(cast.a)
     snapshot.write_text("# running\n")
 
@@ -322,6 +328,7 @@ def test_a_snapshot_that_cannot_be_written_is_an_error_on_the_page_and_nothing_i
     cast: Cast, paths: Paths, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     small_policy(cast)
+    compile_draft_lists(cast.a, paths)  # the lists are as compiled: only the snapshot is written
     client = logged_in(cast.nina)
     entries = AuditEntry.objects.count()
 

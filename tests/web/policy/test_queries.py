@@ -18,9 +18,10 @@ from tests.web.pages import logged_in
 from tests.web.policy.helpers import Paths, small_policy
 
 # The session, the user, the OTP device, the roles, the schools (and the session saved), then the
-# page's own: the overview reads every part of the policy once (and the newest version); the rules
+# page's own: the overview reads every part of the policy once (with the
+# identities whose access ends, the approved requests in force and the newest version); the rules
 # page reads the rules with their groups, categories, site lists and windows.
-PAGES = {"/policy/": 23, "/policy/rules/": 13}
+PAGES = {"/policy/": 25, "/policy/rules/": 13}
 
 
 def _more(cast: Cast, n: int) -> None:

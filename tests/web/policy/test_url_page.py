@@ -18,7 +18,8 @@ def test_it_says_plainly_when_nothing_is_published_or_the_lists_are_not_compiled
     page = nina.get("/policy/test/", {"url": "bbc.co.uk"})
     [outcome] = page.context["outcomes"]
     assert outcome.error == "Nothing has been published yet, so the filter has no policy to test."
-    publish_through_page(nina)
+    publish_through_page(nina)  # which compiles the lists: take them away again
+    paths.index.unlink()
     [outcome] = nina.get("/policy/test/", {"url": "bbc.co.uk"}).context["outcomes"]
     assert outcome.error.startswith("The lists have not been compiled yet")
     assert (
@@ -47,6 +48,9 @@ def test_a_group_can_be_tested_and_the_draft_beside_the_running_policy(cast: Cas
     text = unescape(page.content.decode())
     assert "Running policy (version 1)" in text and "Draft (not published)" in text
     assert 'rule 3 "pupils may not gamble"' in text
+    # Blocked by the running policy: staff may ask for it to be unblocked (the request page, prefilled).
+    assert text.count("Ask for this to be unblocked") == 1
+    assert 'href="/requests/new/?url=http%3A%2F%2F0-casino.info%2F&from=test-url"' in text
 
     # An address typed without http:// is tested as the web page a browser would ask for.
     [outcome] = nina.get("/policy/test/", {"url": "www.bbc.co.uk/bitesize", "user": "ks2-amelia"}).context[
@@ -55,6 +59,8 @@ def test_a_group_can_be_tested_and_the_draft_beside_the_running_policy(cast: Cas
     assert (
         outcome.decision.rule_name == "everyone may reach curriculum sites" and not outcome.decision.blocked
     )
+    allowed = nina.get("/policy/test/", {"url": "bbc.co.uk"}).content.decode()
+    assert "Ask for this to be unblocked" not in allowed
 
     page = nina.get("/policy/test/", {"url": "bbc.co.uk", "user": "ks2-amelia", "group": "staff"})
     assert "Give a user name, an address or a group: one of them" in unescape(page.content.decode())

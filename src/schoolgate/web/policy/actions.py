@@ -27,8 +27,11 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import logging
+import os
 import re
-from collections.abc import Sequence
+import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -43,8 +46,9 @@ from django.utils import timezone
 from schoolgate.engine.decide import Decision, Request, decide, explain
 from schoolgate.engine.policy import CompiledPolicy
 from schoolgate.policyfile.errors import ListIndexError, PolicyFileError, PolicyFitError
-from schoolgate.policyfile.load import PolicyFile, not_installed_words, parse_policy
-from schoolgate.policyfile.snapshot import compile_snapshot, load_snapshot
+from schoolgate.policyfile.load import ListDeclaration, PolicyFile, not_installed_words, parse_policy
+from schoolgate.policyfile.sections import split_requests
+from schoolgate.policyfile.snapshot import compile_snapshot, load_snapshot, open_index
 from schoolgate.policyfile.write import write_policy
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.accounts.models import User
@@ -65,10 +69,13 @@ from schoolgate.web.policy.models import (
     SiteList,
     TimeWindow,
 )
-from schoolgate.web.policy.render import Origin, PolicyRows, Rendered, load_rows, render
+from schoolgate.web.policy.render import Origin, PolicyRows, Rendered, load_rows, render, school_zone
+from schoolgate.web.policy.requests_section import Placement, join_requests, requests_part
 from schoolgate.web.tenancy.models import School
 
 SEED_ACTOR = "system (policy editor set-up)"
+
+log = logging.getLogger(__name__)
 
 
 class ActionError(ValidationError):
@@ -176,12 +183,49 @@ def do_save(
                 f'The list "{stored}" cannot be renamed while categories draw on it: {", ".join(using)}. '
                 "Change those categories first."
             )
+    if isinstance(obj, FilterGroup):
+        _check_within(obj)
     if isinstance(obj, FilterGroup) and obj.name == DEFAULT_GROUP and obj.default != Verdict.BLOCK:
         raise ActionError(
             f'The group "{DEFAULT_GROUP}" is for anyone the filter cannot identify: it must block '
             "when no rule matches"
         )
     save(obj, actor=actor)
+
+
+def within_choices(school: School | int, group: FilterGroup) -> list[int]:
+    """The groups `group` may be part of: the school's others, never itself, a group that is (at any
+    depth) part of it, which would make a circle, or `default`, which is for unidentified users."""
+    school_id = school if isinstance(school, int) else school.pk
+    groups = list(FilterGroup.objects.filter(school_id=school_id).values_list("pk", "name", "within_id"))
+    parent = {pk: within for pk, _, within in groups}
+
+    def inside(pk: int) -> bool:  # whether `pk` is `group` or (transitively) part of it
+        seen: set[int] = set()
+        at: int | None = pk
+        while at is not None and at not in seen:
+            if at == group.pk:
+                return True
+            seen.add(at)
+            at = parent.get(at)
+        return False
+
+    return [pk for pk, name, _ in groups if name != DEFAULT_GROUP and (group.pk is None or not inside(pk))]
+
+
+def _check_within(group: FilterGroup) -> None:
+    """Refuse a `within` the policy file could not say: see `within_choices`."""
+    if group.within_id is None:
+        return
+    if group.name == DEFAULT_GROUP:
+        raise ActionError({"within": f'The group "{DEFAULT_GROUP}" cannot be part of another group'})
+    if group.within_id not in within_choices(group.school_id, group):
+        raise ActionError(
+            {
+                "within": "A group can be part of another of the school's groups, but not of itself, "
+                f'of a group that is part of it, or of "{DEFAULT_GROUP}"'
+            }
+        )
 
 
 def _categories_using(school_id: int, list_name: str) -> list[str]:
@@ -216,6 +260,20 @@ def do_delete(
     refuse_locked(obj)
     if isinstance(obj, FilterGroup) and obj.name == DEFAULT_GROUP:
         raise ActionError(f'The group "{DEFAULT_GROUP}" cannot be removed: unidentified users get it')
+    if isinstance(obj, FilterGroup):
+        parts = sorted(FilterGroup.objects.filter(within=obj).values_list("name", flat=True))
+        if parts:
+            names = ", ".join(f'"{p}"' for p in parts)
+            raise InUseError(f'"{obj}" cannot be removed while other groups are part of it: {names}.')
+        from schoolgate.web.filterrequests.models import Grant  # the requests app is built on this one
+
+        granted = sorted(set(Grant.objects.filter(group=obj).values_list("request__number", flat=True)))
+        if granted:
+            numbers = ", ".join(str(n) for n in granted)
+            raise InUseError(
+                f'"{obj}" cannot be removed: approved requests were granted to it ({numbers}), '
+                "and their records keep it"
+            )
     naming = rules_naming(obj)
     if naming:
         names = ", ".join(f'"{r.name}"' for r in naming)
@@ -446,6 +504,34 @@ class Checked:
     policy_file: PolicyFile | None = None
     compiled: CompiledPolicy | None = None
     against_index: bool = False  # whether the index existed and was opened
+    # The policy names lists the index was not compiled from (or there is no index): publishing
+    # compiles them first (`compile_for`), so the checks that need the lists wait until then.
+    lists_to_compile: bool = False
+
+
+def _declared(lists: Mapping[str, ListDeclaration]) -> dict[str, dict[str, Any]]:
+    """The lists as the index records what it was compiled from (lists/compile.py `info`)."""
+    return {
+        name: {"format": d.format, "path": str(d.path), "locked": d.locked, "installed": d.installed}
+        for name, d in lists.items()
+    }
+
+
+def index_lacks(lists: Mapping[str, ListDeclaration], index: Path) -> bool:
+    """Whether `index` is missing or was not compiled from these very lists (a list it has under
+    another path or format, or one it has not at all). One that is there but cannot be opened is
+    not: the check says why (perhaps its permissions), rather than a publish replacing it."""
+    if not lists:
+        return False
+    if not index.exists():
+        return True
+    try:
+        compiled_from = open_index(index).info.get("lists", {})
+    except (OSError, ValueError):  # unreadable, or not an index (IndexFileError): said by the check
+        return False
+    if not isinstance(compiled_from, dict):
+        return True
+    return any(compiled_from.get(name) != spec for name, spec in _declared(lists).items())
 
 
 def check_text(
@@ -453,10 +539,12 @@ def check_text(
     school: School,
     origins: dict[tuple[str | int, ...], Origin] | None = None,
     path: Path | None = None,
+    index: Path | None = None,
 ) -> Checked:
     """Load `text` with the policy loader (as if it were the school's snapshot file, `path`) and check
-    it as `schoolgate policy check` does (policyfile/snapshot.py): against the index if it exists,
-    else with every check that needs no lists."""
+    it as `schoolgate policy check` does (policyfile/snapshot.py): against the index (`index`, by
+    default the deployment's) if it was compiled from the lists the text names, else with every
+    check that needs no lists (and `lists_to_compile` set)."""
     origins = origins or {}
     path = path or snapshot_path(school)
     try:
@@ -468,8 +556,9 @@ def check_text(
                 for p in exc.problems
             ]
         )
-    index = index_path()
-    against_index = index.exists()  # without it, every check that needs no lists is still made
+    index = index or index_path()
+    stale = index_lacks(policy_file.lists, index)
+    against_index = not stale and index.exists()  # without it, every check needing no lists is made
     try:
         snapshot = compile_snapshot(policy_file, index if against_index else None)
     except ListIndexError as exc:
@@ -480,8 +569,8 @@ def check_text(
             _problem(p.message, _origin(origins, _origin_key(p.key)), p.line or None, p.key)
             for p in exc.problems
         ]
-        return Checked(problems, policy_file, against_index=against_index)
-    return Checked([], policy_file, snapshot.compiled, against_index=against_index)
+        return Checked(problems, policy_file, against_index=against_index, lists_to_compile=stale)
+    return Checked([], policy_file, snapshot.compiled, against_index=against_index, lists_to_compile=stale)
 
 
 @dataclass
@@ -493,6 +582,12 @@ class Draft:
     # Locked lists whose file is not on the server yet, each in words that say how to obtain it: not a
     # problem (the draft publishes; the rest of the policy filters), but shown wherever the draft is.
     lists_not_installed: list[str] = dataclasses.field(default_factory=list)
+    # The lists must be compiled when it is published (they changed, or were never compiled).
+    lists_to_compile: bool = False
+    # Approved requests whose grant the draft cannot carry, in words ("request 14: ...: the group
+    # "x" is not in the policy"): not a problem, but the requests section says so too.
+    requests_left_out: list[str] = dataclasses.field(default_factory=list)
+    policy_file: PolicyFile | None = None  # the text as loaded, when it loads
 
     @property
     def text(self) -> str:
@@ -503,11 +598,28 @@ class Draft:
         return not self.problems
 
 
-def check_draft(school: School, *, settings: SchoolPolicy | None = None, path: Path | None = None) -> Draft:
-    """The draft (the editor's rows) rendered and checked; `settings` and `path` save queries when the
-    caller has them already."""
-    rows = load_rows(school, settings=settings)
-    rendered = render(rows, index_path=index_path())
+def draft_rendered(rows: PolicyRows, at: datetime) -> tuple[Rendered, list[str]]:
+    """The draft's text: the rows rendered, then the requests section of the grants in force at
+    `at`, placed by the draft's own placement; and the grants it leaves out, in words."""
+    base = render(rows, index_path=index_path())
+    part = requests_part(rows.school, at=at, placement=Placement.from_rows(rows))
+    if not part.text:
+        return base, []
+    return Rendered(join_requests(base.text, part.text), {**base.origins, **part.origins}), part.left_out
+
+
+def check_draft(
+    school: School,
+    *,
+    settings: SchoolPolicy | None = None,
+    path: Path | None = None,
+    at: datetime | None = None,
+) -> Draft:
+    """The draft (the editor's rows and the approved requests) rendered and checked; `settings` and
+    `path` save queries when the caller has them already."""
+    at = at or timezone.now()
+    rows = load_rows(school, at, settings=settings)
+    rendered, left_out = draft_rendered(rows, at)
     checked = check_text(rendered.text, school, rendered.origins, path)
     missing = checked.policy_file.lists_not_installed if checked.policy_file is not None else ()
     return Draft(
@@ -516,11 +628,16 @@ def check_draft(school: School, *, settings: SchoolPolicy | None = None, path: P
         row_problems(rows) + checked.problems,
         checked.against_index,
         [not_installed_words(d) for d in missing],
+        checked.lists_to_compile,
+        left_out,
+        checked.policy_file,
     )
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Publishing
+
+EXPIRY_PUBLISHER = "Schoolgate (expiry)"
 
 
 def write_snapshot(path: Path, text: str) -> None:
@@ -529,13 +646,70 @@ def write_snapshot(path: Path, text: str) -> None:
     write_policy(path, text)
 
 
+@dataclass(frozen=True)
+class Compiled:
+    """Lists compiled for a publish, beside the index, to be put in its place just before the
+    snapshot is written (`install`), or thrown away if the publish does not happen."""
+
+    path: Path
+    seconds: float
+
+    def install(self) -> None:
+        os.replace(self.path, index_path())
+
+    def discard(self) -> None:
+        self.path.unlink(missing_ok=True)
+
+
+def _other_schools_lists(school: School) -> dict[str, ListDeclaration]:
+    """The lists the other schools' running policies name: the deployment has one index, so compiling
+    it for one school's new lists must keep every other school's."""
+    out: dict[str, ListDeclaration] = {}
+    for other in School.objects.exclude(pk=school.pk).order_by("pk"):
+        path = snapshot_path(other)
+        text = running_text(other, path)
+        if text is None:
+            continue
+        try:
+            out.update(parse_policy(text, str(path), path.parent).lists)
+        except PolicyFileError:
+            continue  # a running policy that no longer loads names nothing to keep
+    return out
+
+
+def compile_for(school: School, policy_file: PolicyFile) -> Compiled:
+    """Compile the lists `policy_file` names (and those the other schools' running policies name)
+    as `schoolgate lists compile` does, into a file beside the index. Raises PublishError when they
+    cannot be read or written: nothing is published."""
+    from schoolgate.lists.compile import compile_lists
+
+    lists = {**_other_schools_lists(school), **policy_file.lists}
+    index = index_path()
+    out = index.with_name(f".{index.name}.publishing")
+    started = time.perf_counter()
+    try:
+        compile_lists(lists, out)
+    except (OSError, ValueError) as exc:
+        out.unlink(missing_ok=True)
+        reason = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
+        raise PublishError(
+            [Problem(f"The lists could not be compiled into {index}: {reason}. Nothing was published.")]
+        ) from None
+    seconds = time.perf_counter() - started
+    log.info("compiled the lists for %s's policy in %.1f s", school, seconds)
+    return Compiled(out, seconds)
+
+
 def _publish_text(
     school: School,
-    user: User,
+    user: User | None,
     text: str,
     reason: str,
     action: AuditAction,
     restored_from: PolicyVersion | None = None,
+    *,
+    publisher_name: str = "",
+    compiled: Compiled | None = None,
 ) -> PolicyVersion:
     number = (PolicyVersion.objects.filter(school=school).aggregate(n=Max("number"))["n"] or 0) + 1
     path = snapshot_path(school)
@@ -545,6 +719,7 @@ def _publish_text(
         text=text,
         sha256=sha256(text),
         published_by=user,
+        published_by_name="" if user is not None else publisher_name or "Schoolgate",
         published_at=timezone.now(),
         reason=reason,
         restored_from=restored_from,
@@ -552,9 +727,13 @@ def _publish_text(
     after: dict[str, Any] = {"number": number, "sha256": version.sha256, "path": str(path)}
     if restored_from is not None:
         after["restored_from"] = restored_from.number
-    with acting_as(user):
+    if compiled is not None:
+        after["lists_compiled"] = True
+    with acting_as(user if user is not None else version.publisher):
         record(action, obj=version, school=school, after=after, reason=reason)
     try:
+        if compiled is not None:
+            compiled.install()
         write_snapshot(path, text)  # last: if it fails, the transaction (version and entry) is undone
     except OSError as exc:
         raise PublishError(
@@ -575,8 +754,25 @@ def _reason(reason: str) -> str:
     return reason
 
 
+def _checked_with_lists(
+    school: School, text: str, checked: Checked, origins: dict[tuple[str | int, ...], Origin] | None = None
+) -> Compiled | None:
+    """When `checked` says the lists must be compiled: compile them, and check `text` again against
+    them. Raises PublishError (nothing published, the compiled file thrown away) on any problem."""
+    if not checked.lists_to_compile or checked.policy_file is None or not checked.policy_file.lists:
+        return None
+    compiled = compile_for(school, checked.policy_file)
+    again = check_text(text, school, origins, index=compiled.path)
+    if again.problems:
+        compiled.discard()
+        raise PublishError(again.problems)
+    return compiled
+
+
 def do_publish(school: School, *, actor: User, reason: str, expected_sha256: str) -> PolicyVersion:
-    """Publish the draft, if it is still the one the user checked (`expected_sha256`) and has no problem."""
+    """Publish the draft (the rows and the requests section), if it is still the one the user checked
+    (`expected_sha256`) and has no problem. When its lists changed (or were never compiled), they
+    are compiled first: if that fails, nothing is published."""
     require(actor, Capability.POLICY_CHANGE, school)
     user = actor
     reason = _reason(reason)
@@ -595,11 +791,19 @@ def do_publish(school: School, *, actor: User, reason: str, expected_sha256: str
             )
         if draft.problems:
             raise PublishError(draft.problems)
-        return _publish_text(school, user, draft.text, reason, AuditAction.PUBLISH)
+        checked = Checked([], draft.policy_file, lists_to_compile=draft.lists_to_compile)
+        compiled = _checked_with_lists(school, draft.text, checked, draft.rendered.origins)
+        try:
+            return _publish_text(school, user, draft.text, reason, AuditAction.PUBLISH, compiled=compiled)
+        except BaseException:
+            if compiled is not None:
+                compiled.discard()
+            raise
 
 
 def do_restore(version: PolicyVersion, *, actor: User, reason: str) -> PolicyVersion:
-    """Publish an earlier version's text again, as a new version. The editor's draft is not changed."""
+    """Publish an earlier version's text again, as a new version. The editor's draft is not changed.
+    Its lists are compiled first when they are not the ones compiled now."""
     school = version.school
     require(actor, Capability.POLICY_CHANGE, school)
     user = actor
@@ -607,10 +811,96 @@ def do_restore(version: PolicyVersion, *, actor: User, reason: str) -> PolicyVer
     with transaction.atomic():
         ensure_policy(school)
         SchoolPolicy.objects.select_for_update().filter(school=school).first()
-        problems = check_text(version.text, school).problems
-        if problems:
-            raise PublishError(problems)
-        return _publish_text(school, user, version.text, reason, AuditAction.RESTORE, restored_from=version)
+        checked = check_text(version.text, school)
+        if checked.problems:
+            raise PublishError(checked.problems)
+        compiled = _checked_with_lists(school, version.text, checked)
+        try:
+            return _publish_text(
+                school,
+                user,
+                version.text,
+                reason,
+                AuditAction.RESTORE,
+                restored_from=version,
+                compiled=compiled,
+            )
+        except BaseException:
+            if compiled is not None:
+                compiled.discard()
+            raise
+
+
+def running_placement(school: School, at: datetime) -> Placement:
+    """Who is in which group in the running policy's base at `at`; the draft's placement when
+    nothing has been published yet."""
+    text = running_text(school)
+    if text is None:
+        return Placement.from_rows(load_rows(school, at))
+    return Placement.from_text(split_requests(text)[0], at, school_zone(school))
+
+
+def republish(
+    school: School,
+    *,
+    actor: User | None,
+    reason: str,
+    actor_name: str = "",
+    at: datetime | None = None,
+    drop_ended: bool = False,
+) -> tuple[PolicyVersion | None, list[str]]:
+    """The running policy's base (without what ended by `at` when `drop_ended`) with a fresh requests
+    section, checked and published; (None, []) when that is the running policy already. Returns the
+    version and what was taken out, in words. See `publish_requests`."""
+    from schoolgate.policyfile.sections import SectionError, drop_expired
+
+    at = at or timezone.now()
+    path = snapshot_path(school)
+    running = running_text(school, path)
+    if running is None or not PolicyVersion.objects.filter(school=school).exists():
+        raise PublishError(
+            [Problem("Nothing has been published yet: publish the policy once first, then requests go in")]
+        )
+    ended: list[str] = []
+    text = running
+    if drop_ended:
+        try:
+            text, ended = drop_expired(running, at)
+        except SectionError as exc:
+            raise PublishError(
+                [Problem(f"The running policy's ended entries cannot be taken out: {exc}")]
+            ) from None
+    base = split_requests(text)[0]
+    placement = Placement.from_text(base, at, school_zone(school))
+    part = requests_part(school, at=at, placement=placement)
+    text = join_requests(base, part.text)
+    if text == running:
+        return None, []
+    checked = check_text(text, school, part.origins, path)
+    if checked.problems:
+        raise PublishError(checked.problems)
+    if actor is not None:
+        actor_name = ""
+    version = _publish_text(
+        school, actor, text, reason, AuditAction.PUBLISH, publisher_name=actor_name or "Schoolgate"
+    )
+    return version, ended
+
+
+def publish_requests(
+    school: School, *, actor: User | None, reason: str, actor_name: str = ""
+) -> PolicyVersion | None:
+    """Publish the running policy's base with a fresh requests section (the grants in force now),
+    placed by the running base's own identities: never the editor's draft, so an approval does not
+    publish someone's unfinished edits. `actor` None is Schoolgate itself (`actor_name` says what,
+    e.g. "Schoolgate (expiry)"). Returns None when the running policy already says exactly this.
+    Raises PublishError when nothing was ever published, or the result does not check. Runs inside
+    the caller's transaction (an approval's), so that a failure undoes the approval too."""
+    reason = _reason(reason)
+    with transaction.atomic():
+        ensure_policy(school)
+        SchoolPolicy.objects.select_for_update().filter(school=school).first()  # one publish at a time
+        return republish(school, actor=actor, reason=reason, actor_name=actor_name)[0]
 
 
 @dataclass(frozen=True)
@@ -722,8 +1012,8 @@ def _test_draft(
     school: School, url: str, user: str, address: str, group: str, at: datetime, path: Path, index: Path
 ) -> UrlOutcome:
     title = "Draft (not published)"
-    rows = load_rows(school)
-    rendered = render(rows, index_path=index)
+    rows = load_rows(school, at)
+    rendered = draft_rendered(rows, at)[0]
     try:
         policy_file = parse_policy(rendered.text, str(path), path.parent)
     except PolicyFileError as exc:
@@ -739,7 +1029,11 @@ def _test_draft(
         return UrlOutcome(title, error=f"The draft does not fit the compiled lists: {exc}")
     assert compiled is not None  # an index was given
     tested = _tested(title, compiled, url, user, address, group, at)
-    if tested.decision is not None and tested.decision.rule is not None:
+    if (
+        tested.decision is not None
+        and tested.decision.rule is not None
+        and tested.decision.rule <= len(rows.rules)
+    ):
         rule = rows.rules[tested.decision.rule - 1]
         tested = dataclasses.replace(tested, rule_url=rule.get_absolute_url())
     return tested

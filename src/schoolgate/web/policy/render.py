@@ -12,7 +12,13 @@ identities with them: user names become the group's `users`, devices and address
 `networks`. A network identity can also be put into a group directly (a classroom's tablets, the guest
 Wi-Fi). When one identity would come into two groups, the most specific way wins (`SPECIFICITY`: an
 identity named directly, then one person, a class, a year group, a kind of person); two groups that
-claim it in the same way are a `Conflict`, which `actions.check` reports and which stops a publish.
+claim it in the same way are a `Conflict`, which `actions.check` reports and which stops a publish,
+unless one of them is `within` the other (transitively): then the group that is part of the other wins,
+as the narrower of the two (its people still get the wider group's rules).
+
+People whose access ends (`Person.expires_at`: visitors, supply staff, community users) bring their
+identities in timed blocks (`expires` = that instant), so that the gateways stop identifying them on
+time even if nothing publishes again: they become unidentified (the group `default`).
 """
 
 from __future__ import annotations
@@ -52,6 +58,8 @@ __all__ = [
     "PolicyRows",
     "Rendered",
     "compress_days",
+    "identity_key",
+    "lineage",
     "load_rows",
     "render",
     "render_policy",
@@ -130,6 +138,9 @@ class PolicyRows:
     sites: list[SiteList]
     rules: list[Rule]
     members_by_group: dict[int, list[GroupMember]] = field(default_factory=dict)
+    # When the access of a user name or network ends (its person's `expires_at`), keyed by
+    # ("users", lowercased name) or ("networks", address as kept): rendered in timed blocks.
+    expiring: dict[tuple[str, str], datetime] = field(default_factory=dict)
 
 
 def _is_current(person: Person, at: datetime) -> bool:
@@ -153,6 +164,13 @@ def load_rows(school: School, at: datetime | None = None, settings: SchoolPolicy
     by_group: dict[int, list[GroupMember]] = defaultdict(list)
     for member in members:
         by_group[member.group_id].append(member)
+    expiring: dict[tuple[str, str], datetime] = {}
+    for kind, value, ends in NetworkIdentity.objects.filter(
+        school=school, person__archived_at__isnull=True, person__expires_at__gt=at
+    ).values_list("kind", "value", "person__expires_at"):
+        if ends is not None:
+            key = identity_key(kind, value)
+            expiring[key] = max(ends, expiring.get(key, ends))
     return PolicyRows(
         school=school,
         settings=settings,
@@ -174,7 +192,25 @@ def load_rows(school: School, at: datetime | None = None, settings: SchoolPolicy
             .order_by("position", "id")
         ),
         members_by_group=dict(by_group),
+        expiring=expiring,
     )
+
+
+def identity_key(kind: str, value: str) -> tuple[str, str]:
+    """How an identity is named in the file: ("users", lowercased name) or ("networks", address)."""
+    if kind == IdentityKind.USERNAME:
+        return ("users", value.strip().lower())
+    return ("networks", value.strip())
+
+
+def lineage(group: FilterGroup, group_of: dict[int, FilterGroup]) -> list[FilterGroup]:
+    """The group and every group it is `within`, nearest first (stopping before a circle)."""
+    out = [group]
+    seen = {group.pk}
+    while out[-1].within_id is not None and out[-1].within_id in group_of and out[-1].within_id not in seen:
+        seen.add(out[-1].within_id)
+        out.append(group_of[out[-1].within_id])
+    return out
 
 
 def _place_identities(
@@ -232,6 +268,10 @@ def _place_identities(
             if SPECIFICITY[m.kind] == best and m.group_id in group_of:
                 group = group_of[m.group_id]
                 winners.setdefault(group.name, (group, m.describe()))
+        if len(winners) > 1:
+            # A group beats every group it is within: the narrower of the two, not a conflict.
+            wider = {g.name for group, _ in winners.values() for g in lineage(group, group_of)[1:]}
+            winners = {name: won for name, won in winners.items() if name not in wider} or winners
         if len(winners) > 1:
             conflicts.append(Conflict(identity, tuple(winners[name] for name in sorted(winners))))
         for name in sorted(winners):
@@ -317,23 +357,22 @@ def render(rows: PolicyRows, *, index_path: Path | None = None) -> Rendered:
         if source.description:
             w.pair("description", source.description)
 
+    group_names = {g.pk: g.name for g in rows.groups}
     for group in rows.groups:
         origins[("groups", group.name)] = Origin(f'Group "{group.name}"', group)
         w.header("groups", group.name)
         if group.description:
             w.pair("description", group.description)
+        if group.within_id is not None and group.within_id in group_names:
+            w.pair("within", group_names[group.within_id])
         w.pair("default", group.default)
         w.pair("safe_search", group.safe_search)
         w.pair("youtube", group.youtube)
 
     number = 0
+    zone = school_zone(school)
     for group in rows.groups:
-        entries: list[tuple[str, list[str], str]] = []
-        if rows.users.get(group.name):
-            entries.append(("users", rows.users[group.name], ""))
-        for label, values in sorted(rows.networks.get(group.name, {}).items()):
-            entries.append(("networks", values, label))
-        for kind, values, label in entries:
+        for kind, values, label, expires in _identity_blocks(rows, group.name):
             origins[("identities", number)] = Origin(f'Who is in group "{group.name}"', group)
             number += 1
             w.header("identities", array=True)
@@ -341,6 +380,8 @@ def render(rows: PolicyRows, *, index_path: Path | None = None) -> Rendered:
             w.pair(kind, values)
             if label:
                 w.pair("label", label)
+            if expires is not None:
+                w.pair("expires", expires.astimezone(zone))
 
     for window in rows.windows:
         origins[("windows", window.name)] = Origin(f'Time window "{window.name}"', window)
@@ -381,7 +422,6 @@ def render(rows: PolicyRows, *, index_path: Path | None = None) -> Rendered:
     if rows.rules:
         w.blank()
         w.comment("Rules: the first that matches wins (after the locked lists, which always win).")
-    zone = school_zone(school)
     for n, rule in enumerate(rows.rules):
         origins[("rules", n)] = Origin(f'Rule {n + 1} "{rule.name}"', rule)
         w.header("rules", array=True)
@@ -409,6 +449,28 @@ def render(rows: PolicyRows, *, index_path: Path | None = None) -> Rendered:
         if rule.alert != AlertLevel.NONE:
             w.pair("alert", rule.alert)
     return Rendered(w.text(), origins)
+
+
+def _identity_blocks(rows: PolicyRows, group: str) -> list[tuple[str, list[str], str, datetime | None]]:
+    """A group's `[[identities]]` blocks as (kind, values, label, expires): first those without an
+    end (user names, then networks by label), then one block per end, kind and label, earliest first."""
+    timed: dict[tuple[datetime, str, str], list[str]] = defaultdict(list)
+    untimed: list[tuple[str, list[str], str, datetime | None]] = []
+    names = [u for u in rows.users.get(group, []) if ("users", u) not in rows.expiring]
+    if names:
+        untimed.append(("users", names, "", None))
+    for u in rows.users.get(group, []):
+        if ("users", u) in rows.expiring:
+            timed[(rows.expiring[("users", u)], "users", "")].append(u)
+    for label, values in sorted(rows.networks.get(group, {}).items()):
+        kept = [v for v in values if ("networks", v) not in rows.expiring]
+        if kept:
+            untimed.append(("networks", kept, label, None))
+        for v in values:
+            if ("networks", v) in rows.expiring:
+                timed[(rows.expiring[("networks", v)], "networks", label)].append(v)
+    ordered = sorted(timed.items(), key=lambda item: (item[0][0], item[0][1] != "users", item[0][2]))
+    return untimed + [(kind, values, label, ends) for (ends, kind, label), values in ordered]
 
 
 def render_policy(school: School, *, index_path: Path | None = None, at: datetime | None = None) -> Rendered:
