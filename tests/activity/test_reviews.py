@@ -15,6 +15,7 @@ import pytest
 from schoolgate.activity.reviews import (
     FIELD_LIMITS,
     MAX_LINE_BYTES,
+    REPORT_KIND,
     ReviewSpaceError,
     ReviewWriter,
     cut,
@@ -116,6 +117,23 @@ def test_a_line_that_is_not_a_whole_record_is_left_out(tmp_path: Path) -> None:
         b'"message":"c"}\n[1,2]\n{"t":4,"kind":"review-request","message":"d"}\n'
     )
     assert [r["message"] for r in read_reviews(path)] == ["a", "d"]
+
+
+def test_a_report_is_a_line_of_its_own_kind_in_the_same_file(tmp_path: Path) -> None:
+    writer = ReviewWriter(tmp_path, clock=lambda: NOW)
+    writer.record({"url": "http://games.example", "host": "games.example"}, REPORT_KIND)
+    writer.record({"message": "a review"})
+    with pytest.raises(ValueError, match="not a kind of line a review file holds"):
+        writer.record({"message": "x"}, "event")
+    writer.close()
+    assert [(r["kind"], r.get("host")) for r in read_reviews(tmp_path)] == [
+        ("site-report", "games.example"),
+        ("review-request", None),
+    ]
+    # Another kind (a later version's) is left out, never read as a review.
+    path = tmp_path / "reviews-blockpage-x-1-1.jsonl"
+    path.write_bytes(b'{"t":1,"kind":"something-else","message":"a"}\n')
+    assert list(read_reviews(path)) == []
 
 
 WRITE_UNDER_A_SIZE_LIMIT = """

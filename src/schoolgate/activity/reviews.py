@@ -10,6 +10,12 @@ format version, as the activity events do:
      "message":"We are learning about probability","name":"Amelia","ip":"10.0.0.7","user_agent":"..."}
 
 A field that is not known (no category, no rule, no name given) is left out, as in the activity spool.
+
+A pupil's report that a site should be blocked (the block page's reporting link) is a line of the same
+file with `"kind":"site-report"` (`REPORT_KIND`): `url` and `host` are the site reported, `message` why;
+`who`, `at` and `group` are there when the report was made from a signed block page (who was blocked
+there, as signed), and no `reason`, `category` or `rule`. An ingester of an older Schoolgate leaves such
+a line out (not a review request) rather than read it as one.
 Every text field is cut to its length in `FIELD_LIMITS`, in characters and in UTF-8 bytes, ending
 in "…" where it was cut, so no line is longer than `MAX_LINE_BYTES`; and a day's lines (UTC) take at
 most `daily_bytes` in all, so that a flood of requests cannot fill the disk.
@@ -42,7 +48,9 @@ __all__ = [
     "DAILY_BYTES",
     "FIELD_LIMITS",
     "KIND",
+    "KINDS",
     "MAX_LINE_BYTES",
+    "REPORT_KIND",
     "ReviewSpaceError",
     "ReviewWriter",
     "cut",
@@ -51,6 +59,8 @@ __all__ = [
 ]
 
 KIND = schema.REVIEW_KIND
+REPORT_KIND = "site-report"  # "this site should be blocked", from the block page's reporting link
+KINDS = frozenset({KIND, REPORT_KIND})
 FILE_PREFIX = "reviews-blockpage-"
 DAILY_BYTES = 16 * 1024 * 1024  # of review lines a day: some 30,000 requests of a usual length
 
@@ -132,13 +142,16 @@ class ReviewWriter:
         self._today = 0  # bytes written on day _day
         self._full_day = -1  # the last day the daily limit was reached
 
-    def record(self, review: dict[str, Any]) -> None:
-        """Append one request (its fields; `v`, `t` and `kind` are added) and make it durable.
+    def record(self, review: dict[str, Any], kind: str = KIND) -> None:
+        """Append one request (its fields; `v`, `t` and `kind` are added: a review request, or with
+        `kind=REPORT_KIND` a report) and make it durable.
 
         Raises ReviewSpaceError when the day's lines would take more than `daily_bytes`, and OSError
         when the line cannot be written and made durable (then nothing of it stays in the file)."""
+        if kind not in KINDS:
+            raise ValueError(f"not a kind of line a review file holds: {kind!r}")
         now = self.clock()
-        line = {"v": FORMAT_VERSION, "t": round(now, 3), "kind": KIND, **_cut_fields(review)}
+        line = {"v": FORMAT_VERSION, "t": round(now, 3), "kind": kind, **_cut_fields(review)}
         data = (json.dumps(line, ensure_ascii=False, separators=(",", ":")) + "\n").encode("utf-8")
         if len(data) > MAX_LINE_BYTES:  # not with the limits above; a line that would is not written
             raise ValueError(f"a review line of {len(data)} bytes is longer than {MAX_LINE_BYTES}")
@@ -221,7 +234,9 @@ def read_review_file(
             if record is None:
                 skip(offset, why, version)
                 continue
-            problem = "not a review request" if record.get("kind") != KIND else fits(record, _REVIEW_CHECKED)
+            problem = (
+                "not a review request" if record.get("kind") not in KINDS else fits(record, _REVIEW_CHECKED)
+            )
             if problem is not None:
                 skip(offset, problem)
                 continue

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 from pathlib import Path
 
 from schoolgate.cli.common import (
@@ -20,8 +21,16 @@ __all__ = ["register"]
 def cmd_block_page_serve(args: argparse.Namespace) -> int:
     from schoolgate.gateways.blockpage.server import ServeError, ServerConfig, serve
 
+    config = ServerConfig(
+        listen=args.listen,
+        key=args.key,
+        policy=args.policy,
+        spool=args.spool,
+        requests_status=args.requests_status,
+        web=args.web_address or None,
+    )
     try:
-        return serve(ServerConfig(listen=args.listen, key=args.key, policy=args.policy, spool=args.spool))
+        return serve(config)
     except ServeError as exc:
         raise CommandError(str(exc)) from None
 
@@ -62,6 +71,18 @@ def register(commands: Commands) -> None:
     )
     add_policy(serve)
     add_spool(serve, "where review requests are written")
+    serve.add_argument(
+        "--requests-status",
+        type=Path,
+        help="the requests status file the web application writes, which tells pupils what became of "
+        "their requests (default: beside the policy file, POLICY-STEM-requests.json)",
+    )
+    serve.add_argument(
+        "--web-address",
+        default=os.environ.get("SCHOOLGATE_URL", ""),
+        help="the web application's address, for staff's link to ask for a blocked page to be unblocked "
+        "(default: $SCHOOLGATE_URL; none: no link)",
+    )
     serve.set_defaults(handler=cmd_block_page_serve)
     key = block_page_commands.add_parser("key", help="make a new block page key (never overwrites one)")
     key.add_argument(

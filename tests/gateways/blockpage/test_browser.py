@@ -9,6 +9,7 @@ it does not skip it. Playwright never downloads a browser here: it is given /usr
 from __future__ import annotations
 
 import io
+import json
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,9 +19,10 @@ import pytest
 from axe_playwright_python.sync_playwright import Axe
 from playwright.sync_api import Browser
 
-from schoolgate.activity.reviews import ReviewWriter, read_reviews
+from schoolgate.activity.reviews import REPORT_KIND, ReviewWriter, read_reviews
 from schoolgate.gateways.blockpage.app import BlockPageApp
 from schoolgate.gateways.blockpage.server import make_server
+from schoolgate.gateways.blockpage.status import VERSION, RequestStatus, StatusEntry, entry_key
 from schoolgate.policyfile.load import load_policy
 from tests.chromium import ARTIFACTS, chromium
 
@@ -64,6 +66,13 @@ def violations(results: Any) -> str:
 
 def test_the_block_page_is_accessible_and_looks_right(browser: Browser, served: tuple[School, str]) -> None:
     school, base = served
+    # With what became of the pupil's request, and staff's link to the web application.
+    status = RequestStatus(school.root / "policy-requests.json", io.StringIO())
+    entry = StatusEntry("review", "refused", AT - 3600, AT, because="it is a betting website")
+    document = {"v": VERSION, "entries": {entry_key("ks2-amelia", "bet365.com"): entry.as_json()}}
+    status.path.write_text(json.dumps(document), encoding="utf-8")
+    school.app.status = status
+    school.app.web = "https://schoolgate.example.org"
     address = f"{base}/blocked?{school.signed(url='https://www.bet365.com/sports/football?bet=1')}"
     axe = Axe()
     for viewport in (DESKTOP, PHONE, ZOOMED):
@@ -71,10 +80,16 @@ def test_the_block_page_is_accessible_and_looks_right(browser: Browser, served: 
         page = context.new_page()
         page.goto(address)
         assert page.get_by_role("heading", level=1).inner_text() == "This page is blocked"
+        assert "because: it is a betting website" in page.inner_text("main")
         results = axe.run(page)
         assert results.violations_count == 0, violations(results)
         # Nothing wider than the window: no sideways scrolling on a phone or at 200% zoom.
         assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.goto(f"{base}/blocked?report=1")  # the reporting form too
+        results = axe.run(page)
+        assert results.violations_count == 0, violations(results)
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
+        page.goto(address)
         if viewport is DESKTOP:
             page.keyboard.press("Tab")
             focused = page.evaluate(
@@ -107,6 +122,19 @@ def test_a_review_is_sent_with_javascript_off(browser: Browser, served: tuple[Sc
     assert review["who"] == "ks2-amelia"
     assert review["ip"] == "127.0.0.1"
     assert "Chrome" in review["user_agent"]
+    # From the same page, the reporting link: a site that should be blocked.
+    page.goto(f"{base}/blocked?{school.signed()}")
+    page.get_by_role("link", name="Seen a website at school that should be blocked? Tell us").click()
+    page.get_by_label("Its address").fill("games.example.com")
+    page.get_by_role("button", name="Send").click()
+    page.wait_for_url(f"{base}/blocked?reported=1")
+    assert "They will look at it soon." in page.inner_text("main")
+    [_, reported] = list(read_reviews(school.spool))
+    assert (reported["kind"], reported["host"], reported["who"]) == (
+        REPORT_KIND,
+        "games.example.com",
+        "ks2-amelia",
+    )
     context.close()
 
 

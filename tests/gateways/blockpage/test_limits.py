@@ -105,3 +105,13 @@ def test_a_pupil_or_device_is_the_one_the_address_names(
     who: str | None, remote: str | None, key: str
 ) -> None:
     assert client_key(who, remote) == key
+
+
+def test_a_request_from_no_signed_address_counts_only_by_client_and_in_all() -> None:
+    limiter = ReviewLimiter(ReviewLimits(per_page=1, per_client=2, total=3))
+    assert limiter.admit(None, "net:10.0.0.7", AT, NOW) is None
+    assert limiter.admit(None, "net:10.0.0.7", AT, NOW) is None  # no page limit without a page
+    assert limiter.admit(None, "net:10.0.0.7", AT, NOW) == Refusal(Limit.CLIENT, True, HOUR - int(NOW % HOUR))
+    assert limiter.admit(None, "net:10.0.0.8", AT, NOW) is None
+    assert limiter.admit(None, "net:10.0.0.9", AT, NOW) == Refusal(Limit.TOTAL, True, HOUR - int(NOW % HOUR))
+    assert not limiter._pages  # nothing kept per address for them

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import http.client
+import json
 import os
 import select
 import signal
@@ -24,6 +25,7 @@ from schoolgate.activity.reviews import DAILY_BYTES, ReviewWriter, read_reviews
 from schoolgate.gateways.blockpage.app import BlockPageApp
 from schoolgate.gateways.blockpage.server import make_server
 from schoolgate.gateways.blockpage.signing import load_key, sign
+from schoolgate.gateways.blockpage.status import VERSION, StatusEntry, entry_key
 from schoolgate.policyfile.load import load_policy
 from tests.school import SCHOOLGATE
 
@@ -137,6 +139,12 @@ def test_an_unreadable_policy_is_one_clear_line(school_dir: Path) -> None:
     assert "cannot read the policy file" in line
 
 
+def test_a_web_address_that_is_not_one_is_one_clear_line(school_dir: Path) -> None:
+    finished = run(*serve_args("--web-address", "ftp://x.example"), cwd=school_dir)
+    assert finished.returncode == 2
+    assert "--web-address: 'ftp://x.example' is not the web application's address" in one_clear_line(finished)
+
+
 def test_a_broken_policy_is_one_clear_line(school_dir: Path) -> None:
     (school_dir / "policy.toml").write_text("schema_version = 1\n[school]\nnmae = 'x'\n")
     line = one_clear_line(run(*serve_args(), cwd=school_dir))
@@ -213,6 +221,12 @@ def test_the_server_serves_a_signed_page_and_takes_a_review(server: Server) -> N
     assert review["message"] == "for a maths lesson on chance"
     assert review["ip"] == "127.0.0.1"
     assert review["user_agent"] == "t/1"
+    # The web application writes the requests status file beside the policy: the page tells the pupil.
+    entry = StatusEntry("review", "open", AT)
+    document = {"v": VERSION, "entries": {entry_key("ks2-amelia", "bet365.com"): entry.as_json()}}
+    (server.cwd / "policy-requests.json").write_text(json.dumps(document), encoding="utf-8")
+    status, _, page = server.request("GET", "/blocked?" + signed)
+    assert status == 200 and "A teacher is looking at it." in visible(page)
     code, stderr = server.stop()
     assert code == 0
     assert "stopped" in stderr

@@ -12,11 +12,12 @@ from django.db import IntegrityError, transaction
 from pytest_django import Settings
 
 from schoolgate.web.monitoring import weekly
-from schoolgate.web.monitoring.choices import ReportState, Subject
-from schoolgate.web.monitoring.models import ActivityEvent, WeeklyReport
+from schoolgate.web.monitoring.choices import ReportState, ReviewKind, Subject
+from schoolgate.web.monitoring.models import ActivityEvent, ReviewRequest, WeeklyReport
 from tests.web.conftest import Mailbox, free_port
 from tests.web.factories import Cast
 from tests.web.monitoring.report_data import LONDON, PUPIL_TERM, STAFF_TERM, WEEK, make_week
+from tests.web.reports.make import requests_at
 
 PUPILS = frozenset({Subject.PUPIL, Subject.OTHER, Subject.UNKNOWN})
 STAFF = frozenset({Subject.STAFF})
@@ -87,6 +88,43 @@ def test_a_locked_attempts_search_is_counted_but_its_term_never_listed(cast: Cas
     assert [row[0] for row in reading.terms.rows] == ["how to kill myself", "poker"]
     assert "locked words" not in str(WeeklyReport.objects.get().figures)
     assert _rows(reading.summary)["Searches flagged by the risk phrases"] == (3,)
+
+
+def test_filter_change_requests_are_counted_by_kind_asked_and_decided_in_the_week(cast: Cast) -> None:
+    monday, sunday = dt.datetime(2026, 11, 23, 9, tzinfo=LONDON), dt.datetime(2026, 11, 29, 23, tzinfo=LONDON)
+    requests_at(cast.a, monday, 2, state="approved", decided=monday)
+    requests_at(cast.a, monday, 1, state="refused", decided=sunday)
+    requests_at(cast.a, sunday, 1, state="approved", decided=sunday, own=True)
+    requests_at(cast.a, monday, 2, kind="review")  # still waiting
+    requests_at(cast.a, monday - dt.timedelta(days=3), 1, kind="block", state="approved", decided=monday)
+    requests_at(cast.a, sunday + dt.timedelta(hours=2), 3)  # the Monday after: not this week
+    requests_at(cast.b, monday, 4)  # another school's
+    # A report that a site should be blocked is a filter change request, not a review request.
+    week = make_week(cast.a)
+    ReviewRequest.objects.create(
+        school=cast.a, received_at=monday, spool_file=week.spool, offset=990, site="games.example",
+        kind=ReviewKind.REPORT,
+    )  # fmt: skip
+    reading = weekly.read(weekly.make_report(cast.a, WEEK, now=DUE), PUPILS, PUPILS)
+    summary = _rows(reading.summary)
+    assert summary["Filter change requests asked"] == (6,)
+    assert summary["Lesson unblocks made by teachers without approval"] == (1,)
+    assert summary["Review requests from the block page"] == (2,)  # make_week's two; not the report
+    tables = {t.title: t for t, _ in reading.tables}
+    assert _rows(tables["Filter change requests"]) == {
+        "A pupil asked for a blocked site to be looked at again": (2, 0, 0, 0),
+        "Unblock a site for a lesson or a time": (4, 2, 1, 1),
+        "Block a site that is open": (0, 1, 0, 0),
+    }
+    assert "coolmathgames" not in str(WeeklyReport.objects.get().figures)
+
+
+def test_a_report_made_before_requests_were_counted_shows_no_request_figures(cast: Cast) -> None:
+    report = weekly.make_report(cast.a, WEEK, now=DUE)
+    report.figures.pop("requests")
+    reading = weekly.read(report, PUPILS, PUPILS)
+    assert "Filter change requests asked" not in _rows(reading.summary)
+    assert "Filter change requests" not in {t.title for t, _ in reading.tables}
 
 
 def test_the_headteacher_sees_the_staff_figures_and_nothing_of_the_pupils(cast: Cast) -> None:

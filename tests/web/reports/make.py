@@ -9,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 import pypdfium2 as pdfium
 
+from schoolgate.web.filterrequests.models import FilterRequest
 from schoolgate.web.incidents import actions
 from schoolgate.web.incidents.choices import Outcome, Status
 from schoolgate.web.incidents.models import Incident
@@ -43,6 +44,9 @@ PRIVATE = (
     "Tom Example",
     "Alice Example",
     "Incident 1",
+    "coolmathgames",
+    "a.teacher",
+    "fractions",
 )
 
 
@@ -87,3 +91,27 @@ def pdf_text(data: bytes) -> str:
         return "\n".join(document[i].get_textpage().get_text_range() for i in range(len(document)))
     finally:
         document.close()
+
+
+def requests_at(
+    school: School,
+    asked: dt.datetime,
+    n: int = 1,
+    *,
+    kind: str = "unblock",
+    state: str = "new",
+    decided: dt.datetime | None = None,
+    own: bool = False,
+) -> list[FilterRequest]:
+    """`n` filter change requests asked at `asked` (and decided at `decided`), numbered after the
+    school's last."""
+    last = FilterRequest.objects.filter(school=school).order_by("-number").first()
+    start = last.number if last is not None else 0
+    return [
+        FilterRequest.objects.create(
+            school=school, number=start + i + 1, kind=kind, source="request-page", state=state,
+            asked_at=asked, asked_by_name="a.teacher", site="coolmathgames.com", decided_at=decided,
+            without_approval=own, reason="For the Year 6 maths lesson on fractions",
+        )
+        for i in range(n)
+    ]  # fmt: skip

@@ -15,7 +15,7 @@ from schoolgate.web.reports.incidents import build
 from schoolgate.web.reports.terms import Season, Term
 from tests.web.factories import Cast
 from tests.web.pages import logged_in, text
-from tests.web.reports.make import AUTUMN_2026, PAGE, UTC, action_of, cells, close, on, report_at
+from tests.web.reports.make import AUTUMN_2026, PAGE, UTC, action_of, cells, close, on, report_at, requests_at
 
 
 def test_it_counts_a_term_against_the_same_term_last_year(cast: Cast) -> None:
@@ -128,3 +128,36 @@ def test_another_schools_incidents_are_never_counted(cast: Cast) -> None:
     page = text(logged_in(cast.greta).get(PAGE))
     assert "Incidents about pupils Autumn 2026 3 0" not in page  # the first table is the summary
     assert "Incidents about pupils 3 0" in page
+
+
+def test_filter_change_requests_are_counted_asked_and_decided_by_term_and_kind(cast: Cast) -> None:
+    # Autumn 2026: 4 unblocks asked, 3 approved in the term, 1 refused; 3 lesson unblocks teachers made
+    # without approval; 1 block asked and still waiting. One asked last term, approved this term.
+    requests_at(cast.a, on(2026, 10, 5), 3, state="approved", decided=on(2026, 10, 6))
+    requests_at(cast.a, on(2026, 10, 5), 1, state="refused", decided=on(2026, 10, 7))
+    requests_at(cast.a, on(2026, 10, 8), 3, state="approved", decided=on(2026, 10, 8), own=True)
+    requests_at(cast.a, on(2026, 11, 2), 1, kind="block")
+    requests_at(cast.a, on(2026, 7, 20), 1, kind="change", state="approved", decided=on(2026, 9, 2))
+    # Autumn 2025: 5 reviews asked, refused; and another school's, never counted.
+    requests_at(cast.a, on(2025, 10, 1), 5, kind="review", state="refused", decided=on(2025, 10, 2))
+    requests_at(cast.b, on(2026, 10, 5), 6, state="approved", decided=on(2026, 10, 6))
+
+    result = build(cast.a, AUTUMN_2026)
+    assert cells(result, "requests") == {
+        "Asked": ("8", "5"),
+        "Approved": ("4", "0"),
+        "Refused": (FEWER, "5"),
+        "Lesson unblocks made by teachers without approval": ("3", "0"),
+    }
+    # By kind, adding up to the asked: a small count hidden, and one more so it cannot be worked out.
+    assert cells(result, "request_kinds") == {
+        "A pupil asked for a blocked site to be looked at again": ("0", "5"),
+        "Unblock a site for a lesson or a time": (NOT_SHOWN, "0"),
+        "Block a site that is open": (FEWER, "0"),
+        "Allow a site from now on": ("0", "0"),
+    }
+    page = text(logged_in(cast.greta).get(PAGE))
+    assert (
+        "Filter change requests" in page and "Lesson unblocks made by teachers without approval 3 0" in page
+    )
+    assert "coolmathgames" not in page and "a.teacher" not in page and "fractions" not in page

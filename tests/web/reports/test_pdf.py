@@ -27,6 +27,7 @@ def test_the_pdf_renders_with_the_counts_and_nothing_that_names_anyone(
     assert "Online safety: report to governors" in text and "Northfield Primary" in text
     assert "Autumn 2026" in text and "Autumn 2025" in text
     assert "fewer than 3" in text and "Areas of risk" in text and "Types of incident" in text
+    assert "Filter change requests" in text and "Lesson unblocks made by teachers without approval" in text
     found = [word for word in (*PRIVATE, *(i.reference for i in logged)) if word in text]
     assert not found, found
 

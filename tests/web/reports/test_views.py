@@ -77,10 +77,10 @@ def _more(cast: Cast, n: int) -> None:
             close(cast, incident, list(Outcome)[i % len(Outcome)])
 
 
-# The session, the user, the OTP device, the roles, the schools; the report's three (the incidents
-# grouped, the actions taken, the referrals), whatever the number of incidents; the session saved (a
-# savepoint, the update, its release).
-QUERIES = 11
+# The session, the user, the OTP device, the roles, the schools; the report's four (the incidents
+# grouped, the actions taken, the referrals, the filter change requests by kind), whatever the number
+# of incidents; the session saved (a savepoint, the update, its release).
+QUERIES = 12
 
 
 def test_the_page_asks_the_same_few_queries_however_many_incidents(

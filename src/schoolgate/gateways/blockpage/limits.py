@@ -115,14 +115,16 @@ class ReviewLimiter:
             found = self._pages.get(_digest(page))
             return found is not None and found.count >= self.limits.per_page
 
-    def admit(self, page: str, client: str, at: int, now: float) -> Refusal | None:
+    def admit(self, page: str | None, client: str, at: int, now: float) -> Refusal | None:
         """Count one review request from the signed address `page` (its signature, for a block at
-        `at`) by `client` (`client_key`), or say which limit refuses it."""
-        page_key, client_key_ = _digest(page), _digest(client)
+        `at`) by `client` (`client_key`), or say which limit refuses it. A request from no signed
+        address (a report made from the block page's own front page) has `page` None: only the
+        per-client and total limits count it."""
+        page_key, client_key_ = (_digest(page) if page is not None else None), _digest(client)
         with self._lock:
             self._roll(now)
             rest_of_hour = HOUR - int(now % HOUR)
-            found = self._pages.get(page_key)
+            found = self._pages.get(page_key) if page_key is not None else None
             if found is not None and found.count >= self.limits.per_page:
                 first, found.refused = not found.refused, True
                 return Refusal(Limit.PAGE, first, None)
@@ -133,7 +135,9 @@ class ReviewLimiter:
             if self._total >= self.limits.total:
                 first, self._total_refused = not self._total_refused, True
                 return Refusal(Limit.TOTAL, first, rest_of_hour)
-            if found is None:
+            if page_key is None:
+                pass
+            elif found is None:
                 if len(self._pages) >= self.max_pages:  # not reached while the limits hold; a backstop
                     del self._pages[next(iter(self._pages))]
                 self._pages[page_key] = _Page(1, at)

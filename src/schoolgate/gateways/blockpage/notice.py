@@ -238,7 +238,8 @@ def read_notice(key: bytes, query: str, policy: Policy, now: float) -> Notice:
     declared = policy.categories.get(category) if category else None
     rule_text = _single(fields, "rule") or ""
     rule = int(rule_text) if len(rule_text) <= 6 and rule_text.isascii() and rule_text.isdigit() else None
-    rule_name = policy.rules[rule - 1].name if rule is not None and 1 <= rule <= len(policy.rules) else None
+    named = policy.rule(rule) if rule is not None else None  # a rule, or a grant (numbered after them)
+    rule_name = named.title if named is not None else None
     url = decode_url64(_single(fields, "url64") or "")
     who = _single(fields, "who") or None
     at_text = _single(fields, "at")

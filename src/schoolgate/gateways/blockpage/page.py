@@ -21,13 +21,17 @@ __all__ = [
     "MONITORED",
     "STYLE_HASH",
     "FormInput",
+    "ReportInput",
     "render_block_page",
     "render_message_page",
+    "render_report_page",
+    "render_reported",
     "render_thanks",
 ]
 
 MAX_MESSAGE = 2000  # characters in a review request
 MAX_NAME = 100
+MAX_SITE = 2048  # characters of the address of a site reported (the helper's own limit for a URL)
 
 # In place of the review form, when the server would not take a request from this page.
 ASKED_ALREADY = (
@@ -81,6 +85,10 @@ textarea:focus-visible, input:focus-visible { box-shadow: inset 0 0 0 2px #0b0c0
 .staff dd { margin: 0; overflow-wrap: anywhere; }
 .url { font-family: ui-monospace, Menlo, Consolas, monospace; font-size: 0.9375rem; }
 .monitored { color: #484949; font-size: 1rem; margin: 0 0 1rem; }
+.asked { background: #fff; border-left: 0.5rem solid #1d70b8; padding: 0.5rem 0.75rem; margin: 0 0 1rem; }
+a { color: #1d70b8; }
+a:visited { color: #4c2c92; }
+.report { font-size: 1rem; margin: 1.5rem 0 0; }
 @media (max-width: 30rem) {
   h1 { font-size: 2rem; }
   .host { font-size: 1.375rem; }
@@ -128,7 +136,7 @@ def _facts(notice: Notice) -> str:
     return f'<dl class="facts">{items}</dl>\n'
 
 
-def _staff_details(notice: Notice) -> str:
+def _staff_details(notice: Notice, ask_link: str | None = None) -> str:
     rows: list[tuple[str, str]] = []
     if notice.url:
         cut = " (cut short)" if notice.url_cut else ""
@@ -148,9 +156,15 @@ def _staff_details(notice: Notice) -> str:
     if notice.at is not None:
         rows.append(("Decided", _e(f"{notice.at:%Y-%m-%d %H:%M:%S} ({notice.at.tzname()})")))
     items = "".join(f"<dt>{term}</dt><dd>{value}</dd>" for term, value in rows)
+    ask = (
+        f'<p><a href="{_e(ask_link)}">Ask for this to be unblocked</a> '
+        "(for staff: you sign in to Schoolgate to ask)</p>\n"
+        if ask_link
+        else ""
+    )
     return (
         '<section class="staff" aria-labelledby="staff-details">\n'
-        f'<h2 id="staff-details">Details for staff</h2>\n<dl>{items}</dl>\n</section>\n'
+        f'<h2 id="staff-details">Details for staff</h2>\n<dl>{items}</dl>\n{ask}</section>\n'
     )
 
 
@@ -182,16 +196,27 @@ def review_form(action: str, query: str, typed: FormInput) -> str:
 
 
 def render_block_page(
-    notice: Notice, action: str, typed: FormInput | None = None, *, asked: bool = False
+    notice: Notice,
+    action: str,
+    typed: FormInput | None = None,
+    *,
+    asked: bool = False,
+    status: str | None = None,
+    report_link: str | None = None,
+    ask_link: str | None = None,
 ) -> str:
     """The block page for a notice. Only a trusted (signed) notice has who, when, the details for
     staff and the review form; the form only while the notice is fresh (`notice.MAX_AGE_SECONDS`) and
     its address has not been used for all the requests it may make (`asked`), for the server would
-    refuse the request."""
+    refuse the request. `status` is what became of this pupil's request about this site (the
+    requests status file's line for them), `report_link` the address of the form for reporting a site
+    that should be blocked, `ask_link` the web application's "Request a site" for this address (staff)."""
     parts = ["<h1>This page is blocked</h1>\n"]
     if notice.host:
         parts.append(f'<p class="host">{_e(notice.host)}</p>\n')
     parts.append(f'<p class="why">{_e(notice.why)}</p>\n')
+    if status and notice.trusted:
+        parts.append(f'<p class="asked">{_e(status)}</p>\n')
     if notice.old and notice.when:
         parts.append(
             f'<p class="old">This message is old: it is from {_e(notice.when)}. '
@@ -206,7 +231,7 @@ def render_block_page(
             parts.append(f"<p>{_e(TOO_OLD if notice.old else ASK_TEACHER)}</p>\n")
         else:
             parts.append(review_form(action, notice.query, typed or FormInput()))
-        parts.append(_staff_details(notice))
+        parts.append(_staff_details(notice, ask_link))
     elif notice.trusted:
         # Illegal content (a locked list): no rule can unblock it, so there is nothing to review.
         parts.append(
@@ -215,7 +240,80 @@ def render_block_page(
         parts.append(_staff_details(notice))
     else:
         parts.append(f"<p>{_e(ASK_TEACHER)}</p>\n")
+    if report_link:
+        parts.append(_report_link(report_link))
     return _document("This page is blocked", notice.school, "".join(parts))
+
+
+def _report_link(link: str) -> str:
+    return (
+        f'<p class="report"><a href="{_e(link)}">Seen a website at school that should be blocked? '
+        "Tell us</a></p>\n"
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class ReportInput:
+    """What was typed into the reporting form, and what was wrong with it (`error` names the field)."""
+
+    site: str = ""
+    message: str = ""
+    name: str = ""
+    error: str | None = None
+    error_field: str = "site"
+
+
+def render_report_page(school: str, action: str, query: str | None, typed: ReportInput | None = None) -> str:
+    """The form for telling the school that a website should be blocked: plain POST, no script. The
+    signed address of the block page it was opened from, if any, rides in `q` (it says who reports)."""
+    typed = typed or ReportInput()
+    site_error = message_error = ""
+    site_attrs = message_attrs = ""
+    if typed.error:
+        error = f'<p class="error" id="{typed.error_field}-error">{_e(typed.error)}</p>\n'
+        invalid = f' aria-invalid="true" aria-describedby="{typed.error_field}-error"'
+        if typed.error_field == "message":
+            message_error, message_attrs = error, ' class="invalid"' + invalid
+        else:
+            site_error, site_attrs = error, invalid
+    hidden = f'<input type="hidden" name="q" value="{_e(query)}">\n' if query else ""
+    body = (
+        "<h1>Tell us about a website</h1>\n"
+        '<p class="why">If you saw a website at school that should be blocked, tell us where it is. '
+        "The people who look after the school's internet will look at it.</p>\n"
+        "<p>If something you saw worried or upset you, tell a teacher or another adult you trust "
+        "as well.</p>\n"
+        f'<section aria-labelledby="report-form">\n<h2 id="report-form">The website</h2>\n'
+        f'<form method="post" action="{_e(action)}">\n'
+        '<input type="hidden" name="form" value="report">\n'
+        f"{hidden}"
+        '<label for="site">Its address</label>\n'
+        '<p class="hint" id="site-hint">For example: games.example.com</p>\n'
+        f"{site_error}"
+        f'<input type="text" id="site" name="site" maxlength="{MAX_SITE}" required autocomplete="off" '
+        f'spellcheck="false" value="{_e(typed.site)}"{site_attrs}>\n'
+        '<label for="message">Why should it be blocked? <span class="hint">(you can leave this empty)'
+        "</span></label>\n"
+        f"{message_error}"
+        f'<textarea id="message" name="message" rows="4" maxlength="{MAX_MESSAGE}"{message_attrs}>'
+        f"{_e(typed.message)}</textarea>\n"
+        '<label for="name">Your name <span class="hint">(you can leave this empty)</span></label>\n'
+        f'<input type="text" id="name" name="name" maxlength="{MAX_NAME}" autocomplete="name" '
+        f'value="{_e(typed.name)}">\n'
+        '<button type="submit">Send</button>\n</form>\n</section>\n'
+        f'<p class="monitored">{_e(MONITORED)}</p>\n'
+    )
+    return _document("Tell us about a website", school, body)
+
+
+def render_reported(school: str) -> str:
+    return _document(
+        "Thank you",
+        school,
+        "<h1>Thank you</h1>\n"
+        '<p class="why">You told the people who look after the school\'s internet about the website. '
+        "They will look at it soon.</p>\n<p>You can close this page now.</p>\n",
+    )
 
 
 def render_thanks(school: str) -> str:

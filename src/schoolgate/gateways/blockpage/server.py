@@ -25,9 +25,16 @@ from typing import Any, TextIO
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from schoolgate.activity.reviews import DAILY_BYTES, ReviewWriter
-from schoolgate.gateways.blockpage.app import BlockPageApp, PolicySource, page_path
+from schoolgate.gateways.blockpage.app import (
+    BlockPageApp,
+    PolicySource,
+    WebAddressError,
+    page_path,
+    web_address,
+)
 from schoolgate.gateways.blockpage.limits import ReviewLimits
 from schoolgate.gateways.blockpage.signing import BlockPageKeyError, load_key
+from schoolgate.gateways.blockpage.status import RequestStatus, status_path
 from schoolgate.policyfile.errors import PolicyFileError
 
 __all__ = ["BlockPageServer", "ServeError", "ServerConfig", "make_server", "parse_listen", "serve"]
@@ -47,6 +54,8 @@ class ServerConfig:
     spool: Path
     limits: ReviewLimits = field(default_factory=ReviewLimits)  # review requests per address, hour
     daily_bytes: int = DAILY_BYTES  # of review requests written a day
+    requests_status: Path | None = None  # the requests status file; None: beside the policy file
+    web: str | None = None  # the web application's address, for staff's "Ask for this to be unblocked"
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -122,6 +131,10 @@ def serve(config: ServerConfig, log: TextIO = sys.stderr) -> int:
     except BlockPageKeyError as exc:
         raise ServeError(str(exc)) from None
     try:
+        web = web_address(config.web) if config.web else None
+    except WebAddressError as exc:
+        raise ServeError(f"--web-address: {exc}") from None
+    try:
         policy = PolicySource(config.policy, log)
     except PolicyFileError as exc:
         raise ServeError(str(exc).replace("\n", "; ")) from None
@@ -129,7 +142,8 @@ def serve(config: ServerConfig, log: TextIO = sys.stderr) -> int:
         reviews = ReviewWriter(config.spool, config.daily_bytes)
     except OSError as exc:
         raise ServeError(f"cannot use the spool directory {config.spool}: {exc.strerror or exc}") from None
-    app = BlockPageApp(key, policy, reviews, log=log, limits=config.limits)
+    status = RequestStatus(config.requests_status or status_path(config.policy), log)
+    app = BlockPageApp(key, policy, reviews, log=log, limits=config.limits, status=status, web=web)
     try:
         server = make_server(host, port, app, log)
     except OSError as exc:

@@ -8,6 +8,8 @@
   class, group or everyone, from when, until when, within which time window. The policy's requests
   section is rendered from the grants in force (`schoolgate.web.policy.requests_section`); a grant
   is ended early by a person (`ended_at`), or ends by itself at `expires`.
+- `ClassTeacher`: who teaches which class, for teachers' own lesson unblocks (kept here, edited on the
+  requests' settings page: the people records say who is in a class, not who teaches it).
 - `RequestSettings`: the school's choices: who may approve what, and whether teachers may unblock a
   site for their own class for one lesson without approval.
 
@@ -20,7 +22,7 @@ safeguarding concerns. The log's pages link to it, and the governors' report cou
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any
+from typing import Any, ClassVar
 
 from django.conf import settings
 from django.db import models
@@ -46,6 +48,10 @@ from schoolgate.web.tenancy.querysets import SchoolQuerySet
 
 class FilterRequest(Audited, SchoolScoped):
     """One request for a change to the filtering, numbered 1, 2, 3 ... per school."""
+
+    # Why it was asked may be what a pupil wrote on the block page: the trail proves it, the request's
+    # page shows it to those who may read it.
+    audit_digest: ClassVar[tuple[str, ...]] = ("reason",)
 
     number = models.PositiveIntegerField()
     kind = models.CharField(max_length=10, choices=RequestKind.choices)
@@ -124,6 +130,8 @@ class FilterRequest(Audited, SchoolScoped):
     # it); a pupil sees it on the block page for that site.
     told_at = models.DateTimeField(null=True, blank=True)
     seen_at = models.DateTimeField(null=True, blank=True, help_text="When the requester opened the decision")
+    # Telling those who decide: the worker e-mails them once about a new request (a link, no site).
+    deciders_told_at = models.DateTimeField(null=True, blank=True)
 
     objects = SchoolQuerySet["FilterRequest"].as_manager()
 
@@ -135,6 +143,17 @@ class FilterRequest(Audited, SchoolScoped):
         indexes = (
             models.Index(fields=("school", "state")),
             models.Index(fields=("school", "site")),
+            # What the worker looks for every round (`notify.send_due`): a few rows, found at once.
+            models.Index(
+                fields=("state",),
+                condition=Q(told_at__isnull=True, asked_by__isnull=False),
+                name="filter_request_untold",
+            ),
+            models.Index(
+                fields=("state",),
+                condition=Q(deciders_told_at__isnull=True),
+                name="filter_request_deciders_untold",
+            ),
         )
 
     def __str__(self) -> str:
@@ -271,3 +290,22 @@ class RequestSettings(Audited, SchoolScoped):
 
     def get_absolute_url(self) -> str:
         return reverse("filterrequests:settings")
+
+
+class ClassTeacher(Audited, SchoolScoped):
+    """A login that teaches a class: may unblock a site for that class for one lesson without approval,
+    when the school allows it (`RequestSettings.teachers_may_unblock`)."""
+
+    class_group = models.ForeignKey(
+        ClassGroup, on_delete=models.PROTECT, related_name="+", verbose_name="class"
+    )
+    teacher = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    objects = SchoolQuerySet["ClassTeacher"].as_manager()
+
+    class Meta:
+        ordering = ("school", "class_group", "teacher")
+        constraints = (models.UniqueConstraint(fields=("class_group", "teacher"), name="class_teacher_once"),)
+
+    def __str__(self) -> str:
+        return f"{self.teacher} teaches {self.class_group}"

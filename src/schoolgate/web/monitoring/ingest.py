@@ -16,6 +16,9 @@ one transaction that
 - hands the rows just stored to the alert rules (`alerting.consider`);
 - moves the file's position past the batch.
 
+A review file's batch stores each line as a `ReviewRequest` (a review, or a report that a site should be
+blocked) and makes each a filter change request in the same transaction (`filterrequests.ingest`).
+
 So rows and position commit together: a worker killed at any moment starts again where the last
 commit left it, and loses and repeats nothing. The position is moved only if it is still the one the
 batch was read from (a second worker on the same spool loses the race and reads again), and the
@@ -53,13 +56,14 @@ from django.utils import timezone
 
 from schoolgate.activity import schema
 from schoolgate.activity.lines import Skipped, SpoolRecord
-from schoolgate.activity.reviews import read_review_file
+from schoolgate.activity.reviews import REPORT_KIND, read_review_file
 from schoolgate.activity.spool import read_spool
 from schoolgate.engine.policy import user_key
 from schoolgate.monitoring import terms
 from schoolgate.monitoring.phrases import Audience, Library, Match
+from schoolgate.web.filterrequests.ingest import from_reviews
 from schoolgate.web.monitoring import alerting, phrasebook
-from schoolgate.web.monitoring.choices import Gateway, Severity, SpoolKind
+from schoolgate.web.monitoring.choices import Gateway, ReviewKind, Severity, SpoolKind
 from schoolgate.web.monitoring.management.arguments import BATCH_LINES
 from schoolgate.web.monitoring.models import ActivityEvent, HourlyVisit, ReviewRequest, SpoolFile
 from schoolgate.web.monitoring.resolve import Found, Resolver, address
@@ -635,9 +639,12 @@ class Ingester:
                     name=_cut(review.get("name") or "", 200),
                     ip=_cut(address(review.get("ip")) or review.get("ip") or "", 45),
                     user_agent=_cut(review.get("user_agent") or "", 300),
+                    kind=ReviewKind.REPORT if review.get("kind") == REPORT_KIND else ReviewKind.REVIEW,
                 )
             )
         ReviewRequest.objects.bulk_create(rows)
+        # Each becomes a filter change request in the same transaction (`filterrequests.ingest`).
+        from_reviews(rows)
         return newest, bad
 
     # ----------------------------------------------------------------------------- finishing

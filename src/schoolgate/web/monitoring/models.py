@@ -33,6 +33,7 @@ from schoolgate.web.monitoring.choices import (
     AlertState,
     Gateway,
     ReportState,
+    ReviewKind,
     ReviewState,
     Severity,
     SpoolKind,
@@ -241,6 +242,7 @@ class ReviewRequest(SchoolScoped):
     ip = models.CharField("IP address", max_length=45, blank=True)
     user_agent = models.CharField(max_length=300, blank=True)
     state = models.CharField(max_length=12, choices=ReviewState.choices, default=ReviewState.NEW)
+    kind = models.CharField(max_length=8, choices=ReviewKind.choices, default=ReviewKind.REVIEW)
 
     objects: ClassVar[SchoolQuerySet[ReviewRequest]] = SchoolQuerySet.as_manager()  # type: ignore[assignment]
 

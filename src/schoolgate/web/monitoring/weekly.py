@@ -35,7 +35,16 @@ from django.utils import timezone
 from schoolgate.web.accounts import mail
 from schoolgate.web.accounts.choices import Role
 from schoolgate.web.accounts.models import User
-from schoolgate.web.monitoring.choices import AlertKind, AlertState, ReportState, Severity, Subject
+from schoolgate.web.filterrequests.choices import RequestKind, RequestState
+from schoolgate.web.filterrequests.models import FilterRequest
+from schoolgate.web.monitoring.choices import (
+    AlertKind,
+    AlertState,
+    ReportState,
+    ReviewKind,
+    Severity,
+    Subject,
+)
 from schoolgate.web.monitoring.models import (
     ActivityEvent,
     Alert,
@@ -191,12 +200,44 @@ def _terms(school: School, start: dt.datetime, end: dt.datetime) -> list[dict[st
 
 def _reviews(school: School, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
     grouped = (
-        ReviewRequest.objects.filter(school=school, received_at__gte=start, received_at__lt=end)
+        ReviewRequest.objects.filter(
+            school=school, received_at__gte=start, received_at__lt=end, kind=ReviewKind.REVIEW
+        )
         .values("category")
         .annotate(count=Count("pk"))
         .order_by("-count", "category")
     )
     return [{"category": r["category"], "count": r["count"]} for r in grouped]
+
+
+def _requests(school: School, start: dt.datetime, end: dt.datetime) -> list[dict[str, Any]]:
+    """Filter change requests by kind: asked in the week, and approved, refused, or made by a teacher
+    without approval (a lesson unblock the school lets teachers make) in the week. Counts only: who
+    asked and which site are on the requests' own pages."""
+    asked = (
+        FilterRequest.objects.filter(school=school, asked_at__gte=start, asked_at__lt=end)
+        .values("kind")
+        .annotate(count=Count("pk"))
+        .order_by()
+    )
+    decided = (
+        FilterRequest.objects.filter(school=school, decided_at__gte=start, decided_at__lt=end)
+        .values("kind")
+        .annotate(
+            approved=Count("pk", filter=Q(state=RequestState.APPROVED, without_approval=False)),
+            refused=Count("pk", filter=Q(state=RequestState.REFUSED)),
+            own=Count("pk", filter=Q(state=RequestState.APPROVED, without_approval=True)),
+        )
+        .order_by()
+    )
+    rows = {k: {"kind": k, "asked": 0, "approved": 0, "refused": 0, "own": 0} for k in RequestKind.values}
+    for row in asked:
+        rows.setdefault(row["kind"], {"kind": row["kind"], "approved": 0, "refused": 0, "own": 0})
+        rows[row["kind"]]["asked"] = row["count"]
+    for row in decided:
+        found = rows.setdefault(row["kind"], {"kind": row["kind"], "asked": 0})
+        found.update(approved=row["approved"], refused=row["refused"], own=row["own"])
+    return [r for r in rows.values() if any(r[n] for n in ("asked", "approved", "refused", "own"))]
 
 
 def _health(
@@ -280,6 +321,7 @@ def figures_of(school: School, week_start: dt.date, now: dt.datetime) -> dict[st
         **_events(school, start, end),
         "terms": _terms(school, start, end),
         "reviews": _reviews(school, start, end),
+        "requests": _requests(school, start, end),
         "health": _health(school, start, end, zone, now),
     }
 
@@ -630,6 +672,7 @@ def read(report: WeeklyReport, alert_subjects: frozenset[str], activity_subjects
     for r in flagged_rows:
         flagged.setdefault(r["area"], dict.fromkeys(SEVERITIES, 0))[r["severity"]] += r["count"]
     reviews = {r["category"]: int(r["count"]) for r in f.get("reviews", [])}
+    requests = [r for r in f.get("requests", []) if isinstance(r, dict)]
 
     summary = Table(
         "Summary",
@@ -644,6 +687,17 @@ def read(report: WeeklyReport, alert_subjects: frozenset[str], activity_subjects
             ("Attempts to get round the filter", _total(f.get("circumvention", []), counted)),
             ("Attempts on a locked list (illegal content)", _total(f.get("locked", []), counted)),
             ("Review requests from the block page", sum(reviews.values())),
+            *(
+                (
+                    ("Filter change requests asked", sum(int(r.get("asked", 0)) for r in requests)),
+                    (
+                        "Lesson unblocks made by teachers without approval",
+                        sum(int(r.get("own", 0)) for r in requests),
+                    ),
+                )
+                if "requests" in f
+                else ()
+            ),
         ),
     )
     area_order = sorted(
@@ -705,6 +759,25 @@ def read(report: WeeklyReport, alert_subjects: frozenset[str], activity_subjects
     )
     review_chart = Chart(
         "Review requests by category", tuple(Bar(category_label(c), reviews[c]) for c in review_order)
+    )
+
+    kind_words = dict(RequestKind.choices)
+    kind_order = {k: i for i, k in enumerate(RequestKind.values)}
+    request_table = Table(
+        "Filter change requests",
+        ("What was asked", "Asked", "Approved", "Refused", "Unblocked by a teacher without approval"),
+        tuple(
+            (
+                kind_words.get(str(r.get("kind")), str(r.get("kind"))),
+                int(r.get("asked", 0)),
+                int(r.get("approved", 0)),
+                int(r.get("refused", 0)),
+                int(r.get("own", 0)),
+            )
+            for r in sorted(requests, key=lambda r: kind_order.get(str(r.get("kind")), len(kind_order)))
+        ),
+        note="Asked this week; approved, refused or unblocked this week (some asked the week before). "
+        "Each request, its decision and what it wrote into the filter are under Requests.",
     )
 
     terms = None
@@ -776,6 +849,7 @@ def read(report: WeeklyReport, alert_subjects: frozenset[str], activity_subjects
             (blocked_table, blocked_chart),
             (flagged_table, flagged_chart),
             (review_table, review_chart),
+            *(((request_table, None),) if "requests" in f else ()),
         ),
         terms=terms,
         health=((day_table, day_chart), (host_table, None), (worker_table, None)),

@@ -12,6 +12,10 @@ The counts leave this module only as `counts.Cell`s, which carry what may be sho
 
 Actions and referrals are counted as the incidents in which they were taken or made: an incident can
 have several, or none, so their rows add up to nothing shown, and rule 1 of `counts` is enough.
+
+Filter change requests (the log's own list beside the incidents) are counted too: asked in the term,
+approved, refused, and lesson unblocks teachers made without approval, decided in the term; and those
+asked by kind, which add up to the asked. Counts only: no site, no requester.
 """
 
 from __future__ import annotations
@@ -23,6 +27,8 @@ from typing import TYPE_CHECKING
 from django.db.models import Count, Q
 from django.utils import timezone
 
+from schoolgate.web.filterrequests.choices import RequestKind, RequestState
+from schoolgate.web.filterrequests.models import FilterRequest
 from schoolgate.web.incidents.choices import (
     Agency,
     IncidentKind,
@@ -54,10 +60,20 @@ class GovernorsReport:
     outcomes: Breakdown
     actions: Breakdown
     referrals: Breakdown
+    requests: Breakdown
+    request_kinds: Breakdown
 
     @property
     def breakdowns(self) -> tuple[Breakdown, ...]:
-        return (self.areas, self.types, self.outcomes, self.actions, self.referrals)
+        return (
+            self.areas,
+            self.types,
+            self.outcomes,
+            self.actions,
+            self.referrals,
+            self.requests,
+            self.request_kinds,
+        )
 
     @property
     def headline(self) -> tuple[Row, ...]:
@@ -71,6 +87,62 @@ OPEN_NOW_LABEL = "Still open now (last year: at the end of the term)"
 def _in(term_bounds: tuple[dt.datetime, dt.datetime], prefix: str = "") -> Q:
     start, end = term_bounds
     return Q(**{f"{prefix}occurred_at__gte": start, f"{prefix}occurred_at__lt": end})
+
+
+def _between(field: str, bounds: tuple[dt.datetime, dt.datetime]) -> Q:
+    return Q(**{f"{field}__gte": bounds[0], f"{field}__lt": bounds[1]})
+
+
+def _requests(
+    school: School, this_bounds: tuple[dt.datetime, dt.datetime], last_bounds: tuple[dt.datetime, dt.datetime]
+) -> tuple[Breakdown, Breakdown]:
+    """The filter change requests of the term and the same term last year (one query)."""
+    asked_this, asked_last = _between("asked_at", this_bounds), _between("asked_at", last_bounds)
+    decided_this, decided_last = _between("decided_at", this_bounds), _between("decided_at", last_bounds)
+    approved = Q(state=RequestState.APPROVED, without_approval=False)
+    refused = Q(state=RequestState.REFUSED)
+    own = Q(state=RequestState.APPROVED, without_approval=True)
+    by_kind = (
+        FilterRequest.objects.filter(asked_this | asked_last | decided_this | decided_last, school=school)
+        .values("kind")
+        .annotate(
+            asked_this=Count("pk", filter=asked_this),
+            asked_last=Count("pk", filter=asked_last),
+            approved_this=Count("pk", filter=decided_this & approved),
+            approved_last=Count("pk", filter=decided_last & approved),
+            refused_this=Count("pk", filter=decided_this & refused),
+            refused_last=Count("pk", filter=decided_last & refused),
+            own_this=Count("pk", filter=decided_this & own),
+            own_last=Count("pk", filter=decided_last & own),
+        )
+        .order_by()
+    )
+    names = ("asked", "approved", "refused", "own")
+    totals = {f"{n}_{t}": 0 for n in names for t in ("this", "last")}
+    kinds: dict[str, tuple[int, int]] = dict.fromkeys(RequestKind.values, (0, 0))
+    for row in by_kind:
+        for key in totals:
+            totals[key] += row[key]
+        kinds[row["kind"]] = (row["asked_this"], row["asked_last"])
+    labels = ("Asked", "Approved", "Refused", "Lesson unblocks made by teachers without approval")
+    kind_labels = dict(RequestKind.choices)
+    return (
+        Breakdown(
+            "Filter change requests",
+            "Requests to change the filtering: asked in the term, and decided in it",
+            "Requests",
+            rows(labels, [(totals[f"{n}_this"], totals[f"{n}_last"]) for n in names], adds_up=False),
+            note="Approved, refused and unblocked by a teacher count the decisions made in the term, "
+            "some on requests asked the term before. Teachers may unblock a site for their own class "
+            "for one lesson without approval only where the school allows it.",
+        ),
+        Breakdown(
+            "Filter change requests by kind",
+            "Requests asked in the term by what they asked for",
+            "What was asked",
+            rows([kind_labels.get(k, k) for k in kinds], list(kinds.values()), adds_up=True),
+        ),
+    )
 
 
 def build(school: School, term: Term, *, now: dt.datetime | None = None) -> GovernorsReport:
@@ -145,6 +217,7 @@ def build(school: School, term: Term, *, now: dt.datetime | None = None) -> Gove
         dict(RiskArea.choices) | dict(IncidentType.choices) | dict(Outcome.choices) | dict(Agency.choices)
     )
     ended = now >= this_bounds[1]
+    requests, request_kinds = _requests(school, this_bounds, last_bounds)
     # "Still open" comes first: protect() hides the last big count of a table where it must, and this
     # is the one governors look for.
     outcome_rows = rows(
@@ -195,4 +268,6 @@ def build(school: School, term: Term, *, now: dt.datetime | None = None) -> Gove
             rows([labels.get(a, a) for a in referred], list(referred.values()), adds_up=False),
             note="An incident may have been referred to more than one agency, or to none.",
         ),
+        requests=requests,
+        request_kinds=request_kinds,
     )

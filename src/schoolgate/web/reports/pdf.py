@@ -202,8 +202,9 @@ def render(report: GovernorsReport) -> bytes:
         )
     story += [
         Paragraph(
-            "The report counts incidents in the online safety log by when they happened. It holds no names, "
-            "no incident references and nothing of what happened. " + escape(HIDING_NOTE),
+            "The report counts incidents in the online safety log by when they happened, and the requests "
+            "to change the filtering. It holds no names, no incident references, no sites and nothing of "
+            "what happened. " + escape(HIDING_NOTE),
             styles["body"],
         ),
         Paragraph("Summary", styles["h2"]),
@@ -214,7 +215,7 @@ def render(report: GovernorsReport) -> bytes:
             styles["small"],
         ),
     ]
-    for name in ("areas", "types", "outcomes", "actions", "referrals"):
+    for name in ("areas", "types", "outcomes", "actions", "referrals", "requests", "request_kinds"):
         breakdown: Breakdown = getattr(report, name)
         block: list[Any] = [Paragraph(escape(breakdown.title), styles["h2"])]
         block.append(Paragraph(escape(breakdown.caption) + ".", styles["small"]))
