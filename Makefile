@@ -19,7 +19,8 @@ test: setup lint typecheck contracts sanitize pytest
 # the DNS throughput bench's own test; PostgreSQL, on which the web application's tests run a second time
 # (all but the browser tests, which look at the pages, not the database: the same queries run on
 # PostgreSQL in the view tests, and a browser pass would add minutes that tell nothing new); nginx, the TLS reverse proxy in front of `schoolgate web serve`
-# in its test; systemd, whose `systemd-analyze verify` checks the units in deploy/systemd.
+# in its test; systemd, whose `systemd-analyze verify` checks the units in deploy/systemd; faketime, whose
+# library moves the Squid helper's clock an hour on in the requests' journey (a grant that ends).
 # The monitoring's page tests, left out of the PostgreSQL pass like the browser tests: they look at
 # pages whose queries the ORM writes alike for both databases; what the monitoring asks of PostgreSQL
 # itself (the ingester's COPY and upserts, partitions and retention, the worker killed and the database
@@ -27,7 +28,7 @@ test: setup lint typecheck contracts sanitize pytest
 # on both. The permission matrix (every page for every role, tests/web/test_permissions.py) is left
 # out of that pass for the same reason. About 80 s of the 20-minute budget.
 PAGE_ONLY := test_activity_views test_alert_views test_phrasebook test_report_views test_home test_check test_reviews
-TEST_PACKAGES := squid-openssl apache2-utils chromium unbound dnsperf postgresql nginx systemd
+TEST_PACKAGES := squid-openssl apache2-utils chromium unbound dnsperf postgresql nginx systemd faketime
 
 lint:
 	$(VENV)/bin/ruff check src tests bench
