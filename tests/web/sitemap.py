@@ -14,6 +14,7 @@ from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import Person
 from tests.web.factories import Cast
+from tests.web.filterrequests.samples import REQUEST_SAMPLES
 from tests.web.incidents.samples import INCIDENT_SAMPLES
 from tests.web.monitoring.activity_samples import ACTIVITY_SAMPLES
 from tests.web.monitoring.alert_samples import ALERT_SAMPLES
@@ -21,6 +22,7 @@ from tests.web.monitoring.report_samples import REPORT_SAMPLES
 from tests.web.people.samples import SAMPLES as PEOPLE_SAMPLES
 from tests.web.policy.samples import POLICY_SAMPLES
 from tests.web.sanctions.samples import SANCTIONS_SAMPLES
+from tests.web.selftest.samples import SELFTEST_SAMPLES
 
 # Pages anyone may open (the login pages); everything else must be a staff_view.
 # (accounts:link: a one-time link from an e-mail, its token the only key; tests/web/accounts/test_links.py)
@@ -30,7 +32,8 @@ PUBLIC = {"accounts:login", "accounts:code", "accounts:setup", "accounts:logout"
 # reporter and those who deal with it). The page matrix lets a role that may open the page be told "not
 # found" for the sample; tests/web/incidents/test_access.py goes over these record by record.
 # A person's activity timeline: the chair of governors reads the headteacher's activity, not a pupil's.
-RECORD_SCOPED_PREFIXES = ("incidents:", "monitoring:alert", "monitoring:timeline")
+# A filter change request: a teacher opens only their own (tests/web/filterrequests/test_views.py).
+RECORD_SCOPED_PREFIXES = ("incidents:", "monitoring:alert", "monitoring:timeline", "filterrequests:request")
 
 
 def _pupil(cast: Cast, school: Any) -> dict[str, Any]:
@@ -66,6 +69,8 @@ SAMPLES.update(SANCTIONS_SAMPLES)
 SAMPLES.update(REPORT_SAMPLES)
 SAMPLES.update(ALERT_SAMPLES)
 SAMPLES.update(ACTIVITY_SAMPLES)
+SAMPLES.update(SELFTEST_SAMPLES)
+SAMPLES.update(REQUEST_SAMPLES)
 
 # Addresses that answer with a file, not a page (nothing for axe to look at).
 FILES = {"incidents:evidence-file", "reports:governors-pdf", "monitoring:report-pdf"}

@@ -179,8 +179,10 @@ def test_each_user_sees_the_menu_entries_their_roles_open(cast: Cast) -> None:
         return [item["label"] for item in main_menu(user, cast.a, "/people/")]  # type: ignore[arg-type]
 
     assert labels(cast.nina) == [  # the network manager; in the order the apps give their entries
-        "Home", "Monitoring", "Online safety log", "People", "Filtering policy", "Test a URL", "Staff logins",
+        "Home", "Monitoring", "Requests", "Online safety log", "People", "Filtering policy", "Test a URL",
+        "Self-test", "Staff logins",
     ]  # fmt: skip
+    assert "Requests" in labels(cast.tom) and "Requests" not in labels(cast.users["greta"])
     assert "Audit trail" in labels(cast.alice)
     # Whoever reads alerts has them in the menu; the monitoring's other pages are under them.
     assert "Alerts" in labels(cast.alice) and "Monitoring" not in labels(cast.alice)

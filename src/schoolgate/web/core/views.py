@@ -37,6 +37,7 @@ from schoolgate.web.accounts.choices import Capability, Role
 from schoolgate.web.core.access import StaffRequest, staff_view
 from schoolgate.web.core.forms import add_errors
 from schoolgate.web.core.nav import app_of
+from schoolgate.web.filterrequests.home import today as requests_today
 from schoolgate.web.monitoring.home import today as monitoring_today
 from schoolgate.web.tenancy import notices as trust_notices
 from schoolgate.web.tenancy.querysets import SchoolQuerySet
@@ -147,7 +148,9 @@ def home_view(request: StaffRequest) -> HttpResponse:
     of the last 30 days (who was given or lost which, by whom, when); for the headteacher, the DSL
     and the chair of governors of a school in a trust, the schools added to the trust in the last 30
     days, with each one's first login (`tenancy.notices`); and what the monitoring needs of them today
-    (`monitoring.home`: new alerts, new review requests, a worker gone quiet, the weekly report)."""
+    (`monitoring.home`: new alerts, new review requests, a worker gone quiet, the weekly report); and
+    the filter change requests waiting for them, their own decided, and teachers' own lesson unblocks
+    (`filterrequests.home`)."""
     held = list(request.user.memberships.filter(school=request.school))
     roles = [m.get_role_display() for m in held]
     changes = notices.recent(request.school) if notices.watches(Role(m.role) for m in held) else None
@@ -155,12 +158,14 @@ def home_view(request: StaffRequest) -> HttpResponse:
     added = None
     if trust is not None and any(Role(m.role) in trust_notices.WATCHERS for m in held):
         added = trust_notices.recent(trust)
-    monitoring = monitoring_today(request.user, request.school, timezone.now())
+    now = timezone.now()
+    monitoring = monitoring_today(request.user, request.school, now)
     context = {
         "roles": roles,
         "role_changes": changes,
         "schools_added": added,
         "trust": trust,
         "monitoring": monitoring,
+        "requests_panel": requests_today(request.user, request.school, now),
     }
     return render(request, "core/home.html", context)
