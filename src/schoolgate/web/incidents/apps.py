@@ -26,6 +26,13 @@ LOG_SECTIONS_LABEL = "Online safety log sections"
 LOG_SECTIONS: tuple[NavItem, ...] = (
     NavItem("Incidents", "incidents:list", pages=("incidents:",)),
     NavItem("Report a concern", "incidents:report", Capability.INCIDENT_REPORT),
+    # Filter change requests are a list of their own beside the incidents (filterrequests.models says
+    # why); the log's readers who see them find them here too.
+    NavItem(
+        "Filter change requests",
+        "filterrequests:list",
+        (Capability.REQUESTS_VIEW, Capability.REQUESTS_DECIDE),
+    ),
     NavItem(
         "Sanctions matrix",
         "sanctions:matrix",
