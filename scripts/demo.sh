@@ -34,7 +34,7 @@ $SG check --policy "$SCHOOLGATE_POLICY" --index "$SCHOOLGATE_INDEX" --at 2026-11
     --user r.patel https://www.amazon.co.uk/
 
 $SG block-page serve --listen "$BLOCK" --key "$SCHOOLGATE_DATA/block-page.key" \
-    --policy "$SCHOOLGATE_POLICY" --spool "$SCHOOLGATE_DATA/spool" &
+    --policy "$SCHOOLGATE_POLICY" --spool "$SCHOOLGATE_DATA/spool" --web-address "http://$WEB" &
 BLOCK_PID=$!
 $SG worker &
 WORKER_PID=$!

@@ -18,7 +18,11 @@ def test_nina_edits_olu_sees_tom_tests_greta_neither(cast: Cast, paths: Paths) -
     nina, olu, tom, greta = (logged_in(u) for u in (cast.nina, cast.olu, cast.tom, cast.greta))
 
     assert nina.get(group + "edit/").status_code == 200
-    assert nina.post(group + "edit/", EDIT).status_code == 302
+    asked = nina.post(group + "edit/", EDIT)  # YouTube off for ks2's pupils: said first, then confirmed
+    assert asked.status_code == 200 and asked.context["sentences"] == [
+        'The 2 pupils in "ks2" will have YouTube set to off.'
+    ]
+    assert nina.post(group + "edit/", {**EDIT, "confirm": asked.context["fingerprint"]}).status_code == 302
     assert 'href="/policy/groups/' in nina.get(group).content.decode()  # the change link is there for her
 
     readable = ["/policy/", group, "/policy/rules/", f"/policy/rules/{rows.rules[0].pk}/", "/policy/changes/"]

@@ -47,12 +47,17 @@ def test_the_network_manager_builds_a_group_and_a_rule_and_each_change_is_audite
         Person.objects.create(
             school=cast.a, kind=PersonKind.STAFF, first_name="Mair", last_name="Jones", mis_id="S042"
         )
-    assert (
-        client.post(
-            f"/policy/groups/{group.pk}/members/", {"kind": "identity", "identity": "10.10.1.7/24"}
-        ).status_code
-        == 302
-    )
+    # The tablets' range moves from "default" into "ks1": said first, written once confirmed.
+    tablets = {"kind": "identity", "identity": "10.10.1.7/24"}
+    asked = client.post(f"/policy/groups/{group.pk}/members/", tablets)
+    assert asked.status_code == 200 and asked.context["sentences"] == [
+        '1 device or address range will move from "default" (not identified) to "ks1" and will no longer '
+        'get the rules of "default" (no rule names it yet); and will have the sites that no rule decides '
+        "allowed."
+    ]
+    assert not GroupMember.objects.filter(group=group).exists()
+    confirm = {**tablets, "confirm": asked.context["fingerprint"]}
+    assert client.post(f"/policy/groups/{group.pk}/members/", confirm).status_code == 302
     assert (
         client.post(f"/policy/groups/{group.pk}/members/", {"kind": "person", "person": "S042"}).status_code
         == 302
@@ -96,7 +101,11 @@ def test_the_network_manager_builds_a_group_and_a_rule_and_each_change_is_audite
     assert last.before == {"groups": ["ks1"], "categories": ["games"], "sites": []}
     assert last.after == {"groups": [], "categories": ["games"], "sites": []}
     # The group is no longer named by a rule, so it can be removed.
-    assert client.post(f"/policy/groups/{group.pk}/delete/").status_code == 302
+    said = client.get(f"/policy/groups/{group.pk}/delete/").context["said"]
+    assert said.sentences[0].startswith('1 device or address range will move from "ks1" to "default"')
+    assert client.post(f"/policy/groups/{group.pk}/delete/").status_code == 200  # not confirmed: asked again
+    assert FilterGroup.objects.filter(pk=group.pk).exists()
+    assert client.post(f"/policy/groups/{group.pk}/delete/", {"confirm": said.fingerprint}).status_code == 302
     assert AuditEntry.objects.filter(
         object_type="policy.filtergroup", object_id=str(group.pk), action="delete"
     ).exists()

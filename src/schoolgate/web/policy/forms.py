@@ -8,6 +8,7 @@ import contextlib
 import ipaddress
 import re
 from collections.abc import Sequence
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any, ClassVar
 
 import re2
@@ -27,7 +28,7 @@ from schoolgate.policyfile.load import (
 from schoolgate.web.core.forms import DateInput, LocalDateTimeField, ReasonForm
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import ClassGroup, NetworkIdentity, Person, YearGroup
-from schoolgate.web.policy.actions import snapshot_path
+from schoolgate.web.policy.actions import snapshot_path, within_choices
 from schoolgate.web.policy.choices import DEFAULT_GROUP, EVERYONE, Day, MemberKind, Verdict
 from schoolgate.web.policy.models import (
     Category,
@@ -40,6 +41,7 @@ from schoolgate.web.policy.models import (
     SiteList,
     TimeWindow,
 )
+from schoolgate.web.policy.quick import QuickChange
 from schoolgate.web.policy.render import school_zone
 from schoolgate.web.tenancy.models import School
 
@@ -133,12 +135,27 @@ class ListSourceForm(SchoolForm):
 class GroupForm(SchoolForm):
     class Meta:
         model = FilterGroup
-        fields = ("name", "description", "default", "safe_search", "youtube")
+        fields = ("name", "description", "within", "default", "safe_search", "youtube")
         widgets: ClassVar[dict[str, Any]] = {"default": forms.RadioSelect, "youtube": forms.RadioSelect}
         help_texts: ClassVar[dict[str, Any]] = {
             "default": "What happens to a site that no rule decides for this group",
             "youtube": "Set separately from safe search",
         }
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        super().__init__(*args, school=school, **kwargs)
+        # "Part of": the school's other groups, never this one, its own parts or `default`.
+        group = self.instance
+        assert isinstance(group, FilterGroup)
+        within = self.fields["within"]
+        assert isinstance(within, forms.ModelChoiceField)
+        within.label = "Part of"
+        within.empty_label = "No other group"
+        choices = [] if group.name == DEFAULT_GROUP else within_choices(school, group)
+        within.queryset = FilterGroup.objects.filter(pk__in=choices).order_by("name")
+        if group.pk is not None and group.name == DEFAULT_GROUP:
+            within.disabled = True
+            within.help_text = "Unidentified users are part of no other group"
 
     def clean_name(self) -> str:
         name = str(self.cleaned_data["name"])
@@ -153,6 +170,8 @@ class GroupForm(SchoolForm):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean()
+        if data.get("name") == DEFAULT_GROUP and data.get("within") is not None:
+            self.add_error("within", f'The group "{DEFAULT_GROUP}" cannot be part of another group')
         if data.get("name") == DEFAULT_GROUP and data.get("default") != Verdict.BLOCK:
             self.add_error(
                 "default",
@@ -654,3 +673,128 @@ class UrlTestForm(forms.Form):
                 "cannot identify)"
             )
         return data
+
+
+def quick_site(text: str) -> str | None:
+    """A site as typed, as a rule keeps it: a domain when it names a whole site (with or without
+    "https://" and a final "/"), else the web address (`url_key`); None if it is neither."""
+    bare = text.strip()
+    if "://" in bare:
+        bare = bare.split("://", 1)[1]
+    if "/" not in bare.rstrip("/") and "?" not in bare:
+        return _domain(bare.rstrip("/"))
+    return url_key(text.strip())
+
+
+class _SchoolCategoryField(forms.ChoiceField):
+    """The school's categories: only the unlocked ones are offered, but any of the school's is accepted
+    here, so that a posted locked one reaches the action, which refuses it (LockedError)."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        self.known: dict[str, Category] = {}
+        super().__init__(*args, **kwargs)
+
+    def valid_value(self, value: Any) -> bool:
+        return str(value) in self.known
+
+    def clean(self, value: Any) -> Category | None:
+        text = super().clean(value)
+        return self.known.get(str(text)) if text else None
+
+
+class QuickForm(forms.Form):
+    """Allow or block some sites or a category, for a group, a year group or a class, always, in a
+    time window or until a date (`quick.py`). Says what is missing in words; the action checks again."""
+
+    WHAT = (("sites", "Some sites"), ("category", "A category of sites"))
+    WHO = (("group", "A group"), ("year", "A year group"), ("class", "A class"))
+    WHEN = (("always", "Always"), ("window", "In one of the school's times"), ("until", "Until a date"))
+
+    action = forms.ChoiceField(
+        label="Allow or block", choices=Verdict.choices, widget=forms.RadioSelect, initial=Verdict.ALLOW
+    )
+    what = forms.ChoiceField(label="What", choices=WHAT, widget=forms.RadioSelect, initial="sites")
+    sites = LinesField(
+        label="Sites",
+        required=False,
+        help_text="One on each line: a domain such as coolmathgames.com (with its subdomains), or a web "
+        "address such as www.youtube.com/watch?v=abc (the addresses that start so)",
+    )
+    category = _SchoolCategoryField(
+        label="Category",
+        required=False,
+        help_text="Locked categories (illegal content) are not listed: they block for everyone",
+    )
+    who = forms.ChoiceField(label="For whom", choices=WHO, widget=forms.RadioSelect, initial="group")
+    group = forms.ModelChoiceField(label="Group", queryset=FilterGroup.objects.none(), required=False)
+    year_group = forms.ModelChoiceField(label="Year group", queryset=YearGroup.objects.none(), required=False)
+    class_group = forms.ModelChoiceField(label="Class", queryset=ClassGroup.objects.none(), required=False)
+    when = forms.ChoiceField(label="When", choices=WHEN, widget=forms.RadioSelect, initial="always")
+    window = forms.ModelChoiceField(label="Time", queryset=TimeWindow.objects.none(), required=False)
+    until = forms.DateField(
+        label="Until the end of", required=False, widget=DateInput, help_text="School time"
+    )
+
+    def __init__(self, *args: Any, school: School, **kwargs: Any) -> None:
+        self.school = school
+        super().__init__(*args, **kwargs)
+        category = self.fields["category"]
+        assert isinstance(category, _SchoolCategoryField)
+        everything = list(Category.objects.filter(school=school).order_by("name"))
+        category.known = {str(c.pk): c for c in everything}
+        offered = [(str(c.pk), c.name) for c in everything if not c.locked]
+        category.choices = [("", "Choose a category"), *offered]
+        for name, queryset in (
+            ("group", FilterGroup.objects.filter(school=school).order_by("name")),
+            ("year_group", YearGroup.objects.filter(school=school).order_by("order", "name")),
+            ("class_group", ClassGroup.objects.filter(school=school).order_by("name")),
+            ("window", TimeWindow.objects.filter(school=school).order_by("name")),
+        ):
+            field = self.fields[name]
+            assert isinstance(field, forms.ModelChoiceField)
+            field.queryset = queryset
+
+    def clean_sites(self) -> list[str]:
+        """Each line as the rule will keep it: a domain ("coolmathgames.com", also from
+        "https://www.coolmathgames.com/"), or a web address with a path ("www.youtube.com/watch?v=abc")."""
+        sites: list[str] = self.cleaned_data["sites"]
+        _bad_lines(sites, quick_site, "a domain or web address")
+        return list(dict.fromkeys(str(quick_site(s)) for s in sites))
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        if data.get("what") == "sites" and "sites" not in self.errors and not data.get("sites"):
+            self.add_error("sites", "Give at least one site")
+        if data.get("what") == "category" and "category" not in self.errors and data.get("category") is None:
+            self.add_error("category", "Choose a category")
+        needed = {"group": "group", "year": "year_group", "class": "class_group"}.get(str(data.get("who")))
+        if needed and needed not in self.errors and data.get(needed) is None:
+            self.add_error(needed, f"Choose a {self.fields[needed].label.lower()}")  # type: ignore[union-attr]
+        if data.get("when") == "window" and "window" not in self.errors and data.get("window") is None:
+            self.add_error("window", "Choose one of the school's times")
+        if data.get("when") == "until" and "until" not in self.errors:
+            until = data.get("until")
+            if until is None:
+                self.add_error("until", "Give the last day")
+            elif until < datetime.now(school_zone(self.school)).date():
+                self.add_error("until", "Give a date from today on")
+            elif until > datetime.now(school_zone(self.school)).date() + timedelta(days=400):
+                self.add_error("until", "Give a date within a year, or choose Always")
+        return data
+
+    def change(self) -> QuickChange:
+        """The parsed change, for `quick.plan` and `quick.do_quick`."""
+        data = self.cleaned_data
+        sites = list(data.get("sites") or ()) if data["what"] == "sites" else []
+        return QuickChange(
+            school=self.school,
+            action=data["action"],
+            domains=tuple(s for s in sites if "/" not in s),  # as quick_site made them
+            urls=tuple(s for s in sites if "/" in s),
+            category=data.get("category") if data["what"] == "category" else None,
+            group=data.get("group") if data["who"] == "group" else None,
+            year_group=data.get("year_group") if data["who"] == "year" else None,
+            class_group=data.get("class_group") if data["who"] == "class" else None,
+            window=data.get("window") if data["when"] == "window" else None,
+            until=data.get("until") if data["when"] == "until" else None,
+        )

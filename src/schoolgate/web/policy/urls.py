@@ -1,6 +1,6 @@
 from django.urls import path
 
-from schoolgate.web.policy import views
+from schoolgate.web.policy import views, views_quick
 
 app_name = "policy"
 urlpatterns = [
@@ -40,6 +40,7 @@ urlpatterns = [
     path("sites/<int:pk>/edit/", views.site_edit_view, name="site-edit"),
     path("sites/<int:pk>/delete/", views.site_delete_view, name="site-delete"),
     path("rules/", views.rules_view, name="rules"),
+    path("quick/", views_quick.quick_view, name="quick"),
     path("rules/new/", views.rule_new_view, name="rule-new"),
     path("rules/<int:pk>/", views.rule_view, name="rule"),
     path("rules/<int:pk>/edit/", views.rule_edit_view, name="rule-edit"),

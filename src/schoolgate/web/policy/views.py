@@ -22,11 +22,14 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 
+from schoolgate.policyfile.errors import PolicyFileError
+from schoolgate.policyfile.load import PolicyFile, parse_policy
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.core.access import StaffRequest, staff_view
 from schoolgate.web.core.forms import add_errors
 from schoolgate.web.core.views import get_restricted, posted, restricted
-from schoolgate.web.policy import actions
+from schoolgate.web.filterrequests.models import FilterRequest, Grant
+from schoolgate.web.policy import actions, consequences
 from schoolgate.web.policy.choices import MemberKind
 from schoolgate.web.policy.forms import (
     CategoryForm,
@@ -55,6 +58,8 @@ from schoolgate.web.policy.models import (
 )
 from schoolgate.web.policy.render import compress_days, load_rows, school_zone
 from schoolgate.web.policy.render import render as render_text
+from schoolgate.web.policy.summary import RequestInfo, Sentence, by_section, summarise
+from schoolgate.web.policy.views_quick import CONFIRM, confirm_page, confirmed
 from schoolgate.web.tenancy.querysets import SchoolQuerySet
 
 VIEW, CHANGE = Capability.POLICY_VIEW, Capability.POLICY_CHANGE
@@ -96,6 +101,60 @@ def _text_page(request: StaffRequest, text: str, filename: str, title: str) -> H
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
     return render(request, "policy/text.html", {"text": text, "title": title, "filename": filename})
+
+
+# ---------------------------------------------------------------------------------------------------------
+# The change summary
+
+
+def _parsed(request: StaffRequest, text: str | None) -> PolicyFile | None:
+    """A published or drafted text as the loader reads it; None when there is none or it does not load
+    (the page then shows the diff alone: the summary never guesses)."""
+    if text is None:
+        return None
+    path = actions.snapshot_path(request.school)
+    try:
+        return parse_policy(text, str(path), path.parent)
+    except PolicyFileError:
+        return None
+
+
+def _requests(request: StaffRequest, *files: PolicyFile | None) -> dict[int, RequestInfo]:
+    """Who decided each request the files' grants name, and who ended its grant early: the file names
+    no person, so the summary's "(request 14, approved by P. Okafor)" comes from here. Two queries,
+    only when the files name a request."""
+    numbers = {g.request for f in files if f is not None for g in f.policy.grants if g.request is not None}
+    if not numbers:
+        return {}
+    school = request.school
+    found = FilterRequest.objects.filter(school=school, number__in=numbers).select_related("decided_by")
+    ended: dict[int, str] = {}
+    for grant in (
+        Grant.objects.filter(school=school, request__number__in=numbers, ended_by__isnull=False)
+        .select_related("ended_by", "request")
+        .order_by("ended_at")
+    ):
+        ended[grant.request.number] = str(grant.ended_by)
+    return {
+        r.number: RequestInfo(
+            approver="" if r.decided_by is None else str(r.decided_by),
+            without_approval=r.without_approval,
+            ended_by=ended.get(r.number, ""),
+        )
+        for r in found
+    }
+
+
+def _summary(
+    request: StaffRequest, old: str | None, new: str, new_file: PolicyFile | None = None
+) -> list[tuple[str, list[Sentence]]] | None:
+    """The differences from `old` to `new` in words, under their headings; None when `new` does not
+    load (or `old`, once published, no longer does): the page then shows the diff alone."""
+    new_file = new_file or _parsed(request, new)
+    old_file = _parsed(request, old)
+    if new_file is None or (old is not None and old_file is None):
+        return None
+    return by_section(summarise(old_file, new_file, requests=_requests(request, old_file, new_file)))
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -224,6 +283,9 @@ def _publish_page(
             "problems": refused or draft.problems,
             "refused": bool(refused),
             "diff": actions.diff(running, draft.text, old_name, "draft"),
+            "summary": None
+            if running == draft.text
+            else _summary(request, running, draft.text, draft.policy_file),
             "running": running,
             "same": running == draft.text,
             "form": form,
@@ -391,11 +453,76 @@ def _delete_view(key: str) -> Callable[..., HttpResponse]:
     return view
 
 
-group_new_view, group_edit_view, group_delete_view = (
-    _new_view("group"),
-    _edit_view("group"),
-    _delete_view("group"),
-)
+def _group_form(request: StaffRequest, group: FilterGroup | None) -> HttpResponse:
+    """A new group or a change to one; when people would move or their rules change (a `within`,
+    the group's own settings), what would happen is shown first and written only once confirmed."""
+    kind = KINDS["group"]
+    if request.method != "POST":
+        blank = GroupForm(instance=group or FilterGroup(), school=request.school)
+        return _form_page(request, kind, blank, group)
+    form = GroupForm(request.POST, instance=group or FilterGroup(), school=request.school)
+    if form.is_valid():
+        saved: FilterGroup = form.instance  # type: ignore[assignment]
+        said = consequences.of_group_saved(saved)
+        if not said.nothing and not confirmed(request, said.fingerprint):
+            return confirm_page(
+                request,
+                title=f'Save the group "{saved.name}"?',
+                sentences=said.sentences,
+                fingerprint=said.fingerprint,
+                button="Save the group",
+                back=group.get_absolute_url() if group is not None else reverse(kind.list_url),
+            )
+        try:
+            actions.do_save(saved, actor=request.user)
+        except ValidationError as exc:
+            add_errors(form, exc)
+        else:
+            messages.success(request, f'Saved the group "{saved}". {PUBLISH_HINT}')
+            return redirect(saved.get_absolute_url())
+    return _form_page(request, kind, form, group, status=400)
+
+
+@staff_view(CHANGE)
+def group_new_view(request: StaffRequest) -> HttpResponse:
+    actions.ensure_policy(request.school)
+    return _group_form(request, None)
+
+
+@staff_view(CHANGE)
+def group_edit_view(request: StaffRequest, pk: int) -> HttpResponse:
+    return _group_form(request, _object(FilterGroup, request, pk, CHANGE))
+
+
+@staff_view(CHANGE)
+def group_delete_view(request: StaffRequest, pk: int) -> HttpResponse:
+    """The remove page says what removing the group does to its people; the POST removes it only if
+    that is still what it would do."""
+    kind = KINDS["group"]
+    group: FilterGroup = _object(FilterGroup, request, pk, CHANGE)
+    said = consequences.of_group_removed(group)
+    if request.method == "POST" and (said.nothing or confirmed(request, said.fingerprint)):
+        try:
+            actions.do_delete(group, actor=request.user)
+        except ValidationError as exc:
+            messages.error(request, " ".join(exc.messages))
+            return redirect(group.get_absolute_url())
+        messages.success(request, f'Removed the group "{group}". {PUBLISH_HINT}')
+        return redirect(kind.list_url)
+    return render(
+        request,
+        "policy/delete.html",
+        {
+            "kind": kind,
+            "obj": group,
+            "naming": actions.rules_naming(group),
+            "said": said,
+            "confirm_name": CONFIRM,
+            "stale": request.method == "POST",
+        },
+    )
+
+
 window_view, window_new_view = _show("window"), _new_view("window")
 window_edit_view, window_delete_view = _edit_view("window"), _delete_view("window")
 date_view, date_new_view = _show("date"), _new_view("date")
@@ -530,6 +657,16 @@ def member_add_view(request: StaffRequest, pk: int) -> HttpResponse:
     form = MemberForm(request.POST, school=request.school, group=group)
     if form.is_valid():
         member = form.member()
+        said = consequences.of_member_added(member)
+        if not said.nothing and not confirmed(request, said.fingerprint):
+            return confirm_page(
+                request,
+                title=f'Add {member.describe()} to "{group}"?',
+                sentences=said.sentences,
+                fingerprint=said.fingerprint,
+                button="Add them",
+                back=group.get_absolute_url(),
+            )
         try:
             actions.do_add_member(member, actor=request.user)
         except ValidationError as exc:
@@ -546,6 +683,16 @@ def member_remove_view(request: StaffRequest, pk: int, member: int) -> HttpRespo
         return HttpResponseNotAllowed(["POST"])
     group: FilterGroup = _object(FilterGroup, request, pk, CHANGE)
     found: GroupMember = get_object_or_404(_restricted(GroupMember, request, CHANGE), pk=member, group=group)
+    said = consequences.of_member_removed(found)
+    if not said.nothing and not confirmed(request, said.fingerprint):
+        return confirm_page(
+            request,
+            title=f'Take {found.describe()} out of "{group}"?',
+            sentences=said.sentences,
+            fingerprint=said.fingerprint,
+            button="Take them out",
+            back=group.get_absolute_url(),
+        )
     actions.do_remove_member(found, actor=request.user)
     messages.success(request, f"Took {found.describe()} out of {group}. {PUBLISH_HINT}")
     return redirect(group.get_absolute_url())
@@ -716,6 +863,7 @@ def version_view(request: StaffRequest, number: int) -> HttpResponse:
                 f"version {before.number}" if before else "(nothing before)",
                 f"version {version.number}",
             ),
+            "summary": _summary(request, before.text if before else None, version.text),
             "is_running": running == version.text,
             "can_change": _can_change(request),
         },
