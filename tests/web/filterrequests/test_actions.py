@@ -496,4 +496,5 @@ def test_why_a_pupil_asked_is_in_the_audit_trail_as_a_digest_only(cast: Cast, ro
         reason=words,
     )
     [entry] = AuditEntry.objects.filter(object_type="filterrequests.filterrequest", object_id=str(request.pk))
-    assert words not in str(entry.after) and str(entry.after["reason"]).startswith("sha256:")
+    assert entry.after is not None and words not in str(entry.after)
+    assert str(entry.after["reason"]).startswith("sha256:")

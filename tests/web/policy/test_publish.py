@@ -18,6 +18,7 @@ from schoolgate.web.audit.trail import acting_as, verify
 from schoolgate.web.policy import actions
 from schoolgate.web.policy.models import Category, PolicyVersion, Rule, SiteList
 from schoolgate.web.policy.render import render_policy
+from schoolgate.web.policy.summary import Sentence
 from schoolgate.web.tenancy.models import School
 from tests.web.factories import Cast
 from tests.web.pages import logged_in
@@ -183,15 +184,23 @@ def test_a_draft_changed_after_it_was_checked_is_not_published(cast: Cast, paths
     assert not PolicyVersion.objects.exists()
 
 
+def _sentences(summary: list[tuple[str, list[Sentence]]]) -> list[str]:
+    """The change summary's sentences as a page shows them, headings aside."""
+    return [s.text for _, said in summary for s in said]
+
+
 def test_the_changes_are_shown_as_a_diff_against_the_running_policy(cast: Cast, paths: Paths) -> None:
     rows = small_policy(cast)
     nina = logged_in(cast.nina)
     assert publish_through_page(nina).status_code == 302
     assert "There are no unpublished changes" in nina.get("/policy/").content.decode()
-    response = nina.post(f"/policy/groups/{rows.ks2.pk}/edit/", {
+    edit = {
         "name": "ks2", "description": "Key Stage 2", "default": "allow", "safe_search": "on",
         "youtube": "moderate",
-    })  # fmt: skip
+    }  # fmt: skip
+    url = f"/policy/groups/{rows.ks2.pk}/edit/"
+    asked = nina.post(url, edit)  # YouTube changes for ks2's pupils: said first, then confirmed
+    response = nina.post(url, {**edit, "confirm": asked.context["fingerprint"]})
     assert response.status_code == 302
     page = logged_in(cast.olu).get("/policy/changes/")  # the coordinator may see the changes, not publish
     assert page.status_code == 200
@@ -202,6 +211,10 @@ def test_the_changes_are_shown_as_a_diff_against_the_running_policy(cast: Cast, 
     added = '<ins class="diff-add"><span class="visually-hidden">added: </span>+ '
     assert added + "youtube = &quot;moderate&quot;</ins>" in html
     assert "--- running policy (version 1)" in html and "+++ draft" in html
+    # The sentences come first; the diff is one click away, in a <details> after them.
+    assert _sentences(page.context["summary"]) == ["YouTube is now moderate for 'ks2'."]
+    said = html.index("YouTube is now moderate for &#x27;ks2&#x27;.")
+    assert said < html.index('<details class="diff-details">')
     assert "There are changes that are not published yet" in nina.get("/policy/").content.decode()
 
 
@@ -216,6 +229,9 @@ def test_an_earlier_version_is_viewed_diffed_and_restored(cast: Cast, paths: Pat
     first, second = PolicyVersion.objects.get(number=1), PolicyVersion.objects.get(number=2)
     page = client.get("/policy/versions/2/")
     assert ("add", 'default = "block"') in {(d.kind, d.text) for d in page.context["diff"]}
+    assert _sentences(page.context["summary"]) == ["For 'staff', sites no rule decides are now blocked."]
+    first_summary = _sentences(client.get("/policy/versions/1/").context["summary"])
+    assert first_summary[0].startswith("The whole policy is new, as nothing was published before it")
     assert client.get("/policy/versions/1/policy.toml?download=1").content.decode() == first.text
 
     page = client.get("/policy/versions/1/restore/")

@@ -83,7 +83,7 @@ class _Chosen:
 
 @staff_view(READERS)
 def list_view(request: StaffRequest) -> HttpResponse:
-    """Waiting requests first (oldest first, as they wait longest), then the rest, latest first."""
+    """Waiting requests first, then the rest, each latest first (by number)."""
     chosen = _Chosen.of(request)
     sees_all = access.sees_all(request.user, request.school)
     requests = (
