@@ -6,13 +6,11 @@ settings."""
 from __future__ import annotations
 
 import datetime as dt
-import shutil
-from pathlib import Path
 
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.utils import timezone
-from pytest_django import DjangoCaptureOnCommitCallbacks, Settings
+from pytest_django import DjangoCaptureOnCommitCallbacks
 
 from schoolgate.engine.policy import Action
 from schoolgate.web.audit.models import AuditEntry
@@ -33,37 +31,13 @@ from schoolgate.web.policy import actions as policy_actions
 from schoolgate.web.policy.choices import Verdict
 from schoolgate.web.policy.models import PolicyVersion
 from tests.web.factories import Cast
-from tests.web.policy.helpers import EXAMPLE_LISTS, Northfield, compile_index, small_policy
+from tests.web.filterrequests.conftest import class6b
+from tests.web.policy.helpers import Northfield
 from tests.web.policy.requests import GAME
 
 pytestmark = pytest.mark.django_db
 
 LOCKED = "iwf-test.example"  # the IWF list's test stand-in: locked
-
-
-@pytest.fixture
-def rows(cast: Cast, settings: Settings, tmp_path: Path) -> Northfield:
-    """Northfield's small policy, not published yet, with the locked lists' stand-ins beside it."""
-    root = tmp_path / "var"
-    (root / "lists").mkdir(parents=True)
-    for source in EXAMPLE_LISTS.glob("*.txt"):
-        shutil.copy(source, root / "lists" / source.name)
-    settings.POLICY_PATH = root / "policy.toml"
-    settings.INDEX_PATH = root / "lists.sgidx"
-    return small_policy(cast)
-
-
-@pytest.fixture
-def running(cast: Cast, rows: Northfield, settings: Settings) -> Northfield:
-    """The small policy published and its lists compiled: what requests are decided by."""
-    draft = policy_actions.check_draft(cast.a)
-    policy_actions.do_publish(cast.a, actor=cast.nina, reason="start", expected_sha256=draft.rendered.sha256)
-    compile_index(policy_actions.snapshot_path(cast.a), settings.INDEX_PATH)
-    return rows
-
-
-def class6b(cast: Cast) -> ClassGroup:
-    return ClassGroup.objects.get(school=cast.a, name="6B")
 
 
 def ask(cast: Cast, url: str = f"https://www.{GAME}/play", **fields: object) -> FilterRequest:

@@ -5,12 +5,8 @@ the settings, and the home page's panels. Every refusal is a message on the page
 
 from __future__ import annotations
 
-import shutil
-from pathlib import Path
-
 import pytest
 from django.utils import timezone
-from pytest_django import Settings
 
 from schoolgate.web.filterrequests import actions
 from schoolgate.web.filterrequests.choices import (
@@ -22,38 +18,18 @@ from schoolgate.web.filterrequests.choices import (
     RequestState,
 )
 from schoolgate.web.filterrequests.models import ClassTeacher, FilterRequest, Grant
-from schoolgate.web.people.models import ClassGroup
 from schoolgate.web.policy import actions as policy_actions
 from tests.web.factories import Cast
+from tests.web.filterrequests.conftest import class6b
 from tests.web.filterrequests.samples import REQUEST_SAMPLES
 from tests.web.pages import logged_in, text
-from tests.web.policy.helpers import EXAMPLE_LISTS, Northfield, compile_index, small_policy
+from tests.web.policy.helpers import Northfield
 from tests.web.policy.requests import GAME
 from tests.web.viewtests import StaffObjectPageTests, StaffPageTests
 
 pytestmark = pytest.mark.django_db
 
 LOCKED = "iwf-test.example"  # the IWF list's test stand-in: locked
-
-
-@pytest.fixture
-def running(cast: Cast, settings: Settings, tmp_path: Path) -> Northfield:
-    """Northfield's small policy published and its lists compiled: what requests are decided by."""
-    root = tmp_path / "var"
-    (root / "lists").mkdir(parents=True)
-    for source in EXAMPLE_LISTS.glob("*.txt"):
-        shutil.copy(source, root / "lists" / source.name)
-    settings.POLICY_PATH = root / "policy.toml"
-    settings.INDEX_PATH = root / "lists.sgidx"
-    rows = small_policy(cast)
-    draft = policy_actions.check_draft(cast.a)
-    policy_actions.do_publish(cast.a, actor=cast.nina, reason="start", expected_sha256=draft.rendered.sha256)
-    compile_index(policy_actions.snapshot_path(cast.a), settings.INDEX_PATH)
-    return rows
-
-
-def class6b(cast: Cast) -> ClassGroup:
-    return ClassGroup.objects.get(school=cast.a, name="6B")
 
 
 def tom_asks(cast: Cast, url: str = f"https://www.{GAME}/play", **fields: object) -> FilterRequest:
