@@ -258,8 +258,11 @@ def test_the_school_chooses_who_decides_which_kind(
 
 
 def test_approving_before_anything_is_published_saves_nothing(cast: Cast, rows: Northfield) -> None:
+    """Nothing running: the locked lists cannot be checked, so nothing is written into the filter."""
     request = ask(cast)
-    with pytest.raises(ValidationError, match="publish the policy once first"):
+    with pytest.raises(
+        ValidationError, match=r"locked list \(illegal content\) blocks this site cannot be checked"
+    ):
         do_approve(
             request,
             actor=cast.olu,
@@ -472,3 +475,12 @@ def test_why_a_pupil_asked_is_in_the_audit_trail_as_a_digest_only(cast: Cast, ro
     [entry] = AuditEntry.objects.filter(object_type="filterrequests.filterrequest", object_id=str(request.pk))
     assert entry.after is not None and words not in str(entry.after)
     assert str(entry.after["reason"]).startswith("sha256:")
+
+
+def test_a_member_of_staff_cannot_ask_in_a_pupils_name_or_take_over_a_review(
+    cast: Cast, running: Northfield
+) -> None:
+    for borrowed in ({"asked_by_person": running.amelia}, {"asked_by_name": "ks2-amelia"}):
+        with pytest.raises(PermissionDenied):
+            ask(cast, **borrowed)
+    assert not FilterRequest.objects.exists()

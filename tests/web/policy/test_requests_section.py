@@ -265,3 +265,17 @@ def test_the_published_draft_carries_the_requests_and_test_a_url_names_the_grant
         assert outcome.decision is not None and outcome.decision.verdict == Action.ALLOW, outcome
         assert "request 1" in outcome.explanation
     assert in_draft.rule_url is None  # a grant is not a rule of the editor
+
+
+def test_a_persons_grant_never_moves_an_address_range_others_share(cast: Cast, paths: Paths) -> None:
+    rows = small_policy(cast)
+    NetworkIdentity.objects.create(
+        school=cast.a, person=rows.amelia, kind=IdentityKind.NETWORK, value="10.77.1.0/24", label="Wi-Fi"
+    )
+    grant(cast, Audience.PERSON, person=rows.amelia, expires=IN_LESSONS + HOUR)
+    compiled = compiled_draft(cast, paths)
+    amelia = decide(compiled, Request(f"http://{GAME}/", "ks2-amelia"), IN_LESSONS)
+    assert amelia.verdict == Action.ALLOW and amelia.group == "request-1"
+    stranger = decide(compiled, Request(f"http://{GAME}/", None, "10.77.1.77"), IN_LESSONS)
+    assert stranger.verdict == Action.BLOCK and not stranger.group.startswith("request-")
+    assert "10.77.1.0/24" not in split_requests(actions.check_draft(cast.a, at=IN_LESSONS).text)[1]

@@ -165,17 +165,31 @@ def _addresses(site: Site) -> list[str]:
     return [f"http://{site.site}/", *([site.url] if site.url else [])]
 
 
-def locked_site(school: School, site: Site, at: dt.datetime) -> bool:
-    """Whether a locked list blocks the site (or the page) in the running policy. A locked list blocks
-    for everyone before any rule, so who asks makes no difference."""
+def locked_site(school: School, site: Site, at: dt.datetime) -> bool | None:
+    """Whether a locked list blocks the site (or the page) in the running policy; None when that
+    cannot be known (nothing published, the lists not compiled, the policy not loading). A locked list
+    blocks for everyone before any rule, so who asks makes no difference."""
     compiled = _running(school)
     if isinstance(compiled, str):
-        return False
+        return None
     return any(decide(compiled, Request(u), at).reason is Reason.LOCKED for u in _addresses(site))
 
 
-def _refuse_locked(school: School, site: Site, at: dt.datetime) -> None:
-    if locked_site(school, site, at):
+def _refuse_locked(school: School, site: Site, at: dt.datetime, *, writing: bool = False) -> None:
+    """A locked site is refused. So, when something is to be written into the filter (`writing`), is
+    any site while the locked lists cannot be checked: illegal content must never be written into the
+    policy file or answered "allowed". A request is still kept then (its decision "not known"), and
+    checked again when it is approved."""
+    locked = locked_site(school, site, at)
+    if locked is None and writing:
+        raise ValidationError(
+            {
+                "url": "The filter's running policy cannot be read just now, so whether a locked list "
+                "(illegal content) blocks this site cannot be checked: try again in a few minutes, or "
+                "ask the network manager to publish the policy."
+            }
+        )
+    if locked:
         raise ValidationError({"url": f"A locked list blocks this site for everyone: {LOCKED_WORDS}."})
 
 
@@ -397,6 +411,10 @@ def do_ask(
         require(actor, Capability.REQUESTS_ASK, school)
         if source in _WORKER_SOURCES:
             raise ValidationError({"source": "That source is the block page's own"})
+        if review is not None or asked_by_person is not None or asked_by_name:
+            # What a pupil sent from the block page is linked by the worker alone: a member of staff
+            # asks as themselves, and their request never shows on a pupil's block page.
+            raise PermissionDenied("A member of staff asks as themselves")
     if kind not in RequestKind.values:
         raise ValidationError({"kind": "Choose what is asked for"})
     if source not in RequestSource.values:
@@ -578,7 +596,7 @@ def do_approve(
     starts, ends = _span(school, duration, expires, at, lesson)
     why = _text(reason, "reason")
     site = Site(request.site, request.url, url_key(request.url) or "" if request.url else "")
-    _refuse_locked(school, site, at)
+    _refuse_locked(school, site, at, writing=True)
     what = request.site if whole_site or not request.url else request.url
     verb = "block" if request.kind == RequestKind.BLOCK else "allow"
     words = f"Request {request.number} approved: {verb} {what} {_when(duration, ends, school)}"
@@ -686,10 +704,10 @@ def do_end_grant(grant: Grant, *, actor: User, reason: str) -> None:
     """End a grant before its time (those who may decide its request, or who made it), and publish
     the filter without it at once."""
     request = grant.request
-    if grant.made_by_id == actor.pk:
+    if grant.made_by_id == actor.pk and request.without_approval and grant.action == Verdict.ALLOW:
         require(actor, Capability.REQUESTS_ASK, grant.school_id)  # a teacher's own lesson unblock
     else:
-        _decider(actor, request)
+        _decider(actor, request)  # a block, or an approval, ends only by who may decide it now
     why = _text(reason, "reason", required="Say why it ends early")
     now = timezone.now()
     words = f"Request {request.number}: ended early ({why})"
@@ -741,6 +759,8 @@ def do_teacher_unblock(
             reason=why,
             at=at,
         )
+        site = Site(request.site, request.url, url_key(request.url) or "" if request.url else "")
+        _refuse_locked(school, site, at, writing=True)
         ends = at + dt.timedelta(minutes=row.lesson_minutes)
         words = (
             f"Request {request.number}: lesson unblock by the class's teacher, without approval: "

@@ -269,6 +269,11 @@ def _reached(
         why = ""
         for identity in mine:
             kind = "users" if identity.kind == IdentityKind.USERNAME else "networks"
+            if kind == "networks" and not _one_address(identity):
+                # A range (the guest Wi-Fi, a class's tablets) is shared: moving it would give the
+                # request's sites to every device in it, not to this person.
+                why = why or "their device is an address range others share, which a request never moves"
+                continue
             parent = placement.group_of(kind, identity.value)
             if parent is None or parent == DEFAULT_GROUP:
                 why = why or "they are in no filter group, so the filter does not know them"
@@ -285,6 +290,16 @@ def _reached(
         else:
             missed.append((person, why))
     return reached, missed
+
+
+def _one_address(identity: NetworkIdentity) -> bool:
+    """Whether a device identity names one address (a /32 or /128), not a range."""
+    if identity.kind != IdentityKind.DEVICE:
+        return False
+    try:
+        return ipaddress.ip_network(identity.value.strip(), strict=False).num_addresses == 1
+    except ValueError:
+        return False
 
 
 def _identities_of(people: Iterable[Person]) -> dict[int, list[NetworkIdentity]]:
