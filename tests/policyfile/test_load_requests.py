@@ -106,6 +106,11 @@ GRANT = '[[grants]]\nrequest = 14\ndomains = ["maths.example"]\naction = "allow"
             id="grant-request-text",
         ),
         pytest.param(
+            GRANT + "groups = []\n",
+            [P(6, "grants[1].groups", 'an empty "groups": name the groups, or leave it out for everyone')],
+            id="grant-empty-groups",
+        ),
+        pytest.param(
             GRANT.replace("14", "true"),
             [P(3, "grants[1].request", "expected a request number (1 or more), found True")],
             id="grant-request-bool",

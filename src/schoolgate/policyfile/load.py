@@ -819,6 +819,12 @@ def _read_grants(
             reader.problem(key, 'missing "action": "allow" or "block"')
         action = reader.choice(table, key, "action", ("allow", "block"), "block")
         who = _refs(reader, table, key, "groups", groups, "group", lambda g: g == EVERYONE) or (EVERYONE,)
+        if "groups" in table and table["groups"] == []:
+            # A grant is narrow by design: everyone must be said by leaving "groups" out, never by a
+            # list that lost its names.
+            reader.problem(
+                (*key, "groups"), 'an empty "groups": name the groups, or leave it out for everyone'
+            )
         domains = reader.texts(table, key, "domains")
         urls = reader.texts(table, key, "urls")
         if not (domains or urls):

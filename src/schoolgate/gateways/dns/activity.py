@@ -98,8 +98,9 @@ def events_of(
     groups = zone_groups if zone_groups is not None else {g: g for g in compiled.policy.groups}
 
     def finish(query: _Query) -> tuple[float, DnsRequest, Decision]:
-        group = groups.get(query.zone or "") or compiled.identify(None, query.ip)[0]
-        decision = decide_name(compiled, group, query.name, datetime.fromtimestamp(query.at, UTC))
+        when = datetime.fromtimestamp(query.at, UTC)
+        group = groups.get(query.zone or "") or compiled.identify(None, query.ip, at=when)[0]
+        decision = decide_name(compiled, group, query.name, when)
         if query.action in _BLOCKING:
             blocked = True
         elif query.action == "rpz-local-data":  # safe search, or the block page's host
