@@ -23,15 +23,18 @@ Relative list paths in the file are relative to that directory, as for a policy 
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import difflib
+import fcntl
 import hashlib
 import json
 import logging
 import os
 import re
+import secrets
 import time
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
@@ -685,7 +688,8 @@ def compile_for(school: School, policy_file: PolicyFile) -> Compiled:
 
     lists = {**_other_schools_lists(school), **policy_file.lists}
     index = index_path()
-    out = index.with_name(f".{index.name}.publishing")
+    # A name of its own: two publishes never write, install or throw away each other's file.
+    out = index.with_name(f".{index.name}.{os.getpid()}-{secrets.token_hex(6)}.publishing")
     started = time.perf_counter()
     try:
         compile_lists(lists, out)
@@ -754,6 +758,30 @@ def _reason(reason: str) -> str:
     return reason
 
 
+@contextlib.contextmanager
+def _index_lock(checked: Checked) -> Iterator[None]:
+    """While lists are compiled for a publish and put in place, no other publish (another school's,
+    in another process) compiles the deployment's one index: the later one then starts from the
+    earlier one's running policy, and neither loses the other's lists. A publish that compiles
+    nothing takes no lock."""
+    if not checked.lists_to_compile:
+        yield
+        return
+    lock = index_path().with_name(f".{index_path().name}.lock")
+    try:
+        handle = lock.open("a+b")
+    except OSError as exc:
+        raise PublishError(
+            [Problem(f"The lists cannot be compiled: {lock} cannot be opened: {exc.strerror or exc}")]
+        ) from None
+    with handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _checked_with_lists(
     school: School, text: str, checked: Checked, origins: dict[tuple[str | int, ...], Origin] | None = None
 ) -> Compiled | None:
@@ -792,13 +820,14 @@ def do_publish(school: School, *, actor: User, reason: str, expected_sha256: str
         if draft.problems:
             raise PublishError(draft.problems)
         checked = Checked([], draft.policy_file, lists_to_compile=draft.lists_to_compile)
-        compiled = _checked_with_lists(school, draft.text, checked, draft.rendered.origins)
-        try:
-            return _publish_text(school, user, draft.text, reason, AuditAction.PUBLISH, compiled=compiled)
-        except BaseException:
-            if compiled is not None:
-                compiled.discard()
-            raise
+        with _index_lock(checked):
+            compiled = _checked_with_lists(school, draft.text, checked, draft.rendered.origins)
+            try:
+                return _publish_text(school, user, draft.text, reason, AuditAction.PUBLISH, compiled=compiled)
+            except BaseException:
+                if compiled is not None:
+                    compiled.discard()
+                raise
 
 
 def do_restore(version: PolicyVersion, *, actor: User, reason: str) -> PolicyVersion:
@@ -814,21 +843,22 @@ def do_restore(version: PolicyVersion, *, actor: User, reason: str) -> PolicyVer
         checked = check_text(version.text, school)
         if checked.problems:
             raise PublishError(checked.problems)
-        compiled = _checked_with_lists(school, version.text, checked)
-        try:
-            return _publish_text(
-                school,
-                user,
-                version.text,
-                reason,
-                AuditAction.RESTORE,
-                restored_from=version,
-                compiled=compiled,
-            )
-        except BaseException:
-            if compiled is not None:
-                compiled.discard()
-            raise
+        with _index_lock(checked):
+            compiled = _checked_with_lists(school, version.text, checked)
+            try:
+                return _publish_text(
+                    school,
+                    user,
+                    version.text,
+                    reason,
+                    AuditAction.RESTORE,
+                    restored_from=version,
+                    compiled=compiled,
+                )
+            except BaseException:
+                if compiled is not None:
+                    compiled.discard()
+                raise
 
 
 def running_placement(school: School, at: datetime) -> Placement:
