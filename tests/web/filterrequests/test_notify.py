@@ -143,3 +143,27 @@ def test_a_pupils_request_tells_those_who_decide_and_no_requester_by_e_mail(
     assert notify.send_due(timezone.now()) == 0
     assert len(smtp.received) == 2 and not smtp.to("tom@northfield.example")
     says_nothing_of_it(smtp)
+
+
+def test_many_waiting_requests_make_one_e_mail_each_and_no_more_for_a_quarter_of_an_hour(
+    cast: Cast, smtp: Mailbox
+) -> None:
+    """A flood of requests (reports anyone on the network can send) is never a flood of e-mail."""
+    first = [ask(cast) for _ in range(5)]
+    now = timezone.now()
+    assert notify.send_due(now) == 5
+    assert sorted(r for rcpt, _ in smtp.received for r in rcpt) == [
+        "nina@northfield.example",
+        "olu@northfield.example",
+    ]
+    [mail] = smtp.to("olu@northfield.example")
+    assert str(mail["Subject"]) == "5 requests at Northfield Primary are waiting for a decision"
+    assert ", ".join(str(r.number) for r in first) in smtp.text(mail)
+    more = [ask(cast) for _ in range(3)]
+    assert notify.send_due(now + dt.timedelta(minutes=5)) == 0  # held back
+    assert len(smtp.received) == 2
+    assert notify.send_due(now + notify.WAITING_EVERY) == 3  # together, once the time has passed
+    [_, later] = smtp.to("olu@northfield.example")
+    assert str(later["Subject"]) == "3 requests at Northfield Primary are waiting for a decision"
+    assert all(FilterRequest.objects.get(pk=r.pk).deciders_told_at for r in more)
+    says_nothing_of_it(smtp)

@@ -7,8 +7,9 @@ app still shows everything: the home page's panels, the "decided" mark until the
 
 - A member of staff's request, approved or refused (and not their own lesson unblock): one e-mail to
   them, "Your request 14 at Northfield Primary has been decided", with a link (`told_at`).
-- A request waiting for a decision (new, or answered after a question): one e-mail to each of those
-  the school lets decide its kind (`actions.may_decide`), with a link (`deciders_told_at`).
+- Requests waiting for a decision (new, or answered after a question): those the school lets decide
+  their kind (`actions.may_decide`) are e-mailed at most once every `WAITING_EVERY`, one e-mail per
+  school naming the waiting requests' numbers, with a link (`deciders_told_at`).
 
 What a message says: that there is a request or a decision, its number, and a link. Never the site,
 the pupil or the reason: a mail can be read over a shoulder, forwarded, or kept by a mail provider (as
@@ -24,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections import defaultdict
 
 from django.conf import settings
 from django.db.models import QuerySet
@@ -35,7 +37,17 @@ from schoolgate.web.filterrequests.actions import may_decide
 from schoolgate.web.filterrequests.choices import OPEN_STATES, RequestState
 from schoolgate.web.filterrequests.models import FilterRequest
 
-__all__ = ["RECENT", "RETRY_EVERY", "decided_message", "deciders", "forget", "send_due", "waiting_message"]
+__all__ = [
+    "RECENT",
+    "RETRY_EVERY",
+    "WAITING_EVERY",
+    "decided_message",
+    "deciders",
+    "forget",
+    "send_due",
+    "waiting_digest",
+    "waiting_message",
+]
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +55,18 @@ RECENT = dt.timedelta(days=7)
 RETRY_EVERY = dt.timedelta(minutes=15)
 BATCH = 100  # at most this many requests a round; the rest the next
 
+WAITING_EVERY = dt.timedelta(minutes=15)  # those who decide: at most one e-mail in this time
+
 # When this process last failed to send about a request: (pk, "decided" | "waiting") -> when.
 _failed: dict[tuple[int, str], dt.datetime] = {}
+# When this process last e-mailed those who decide of waiting requests ("last" -> when).
+_waiting_sent: dict[str, dt.datetime] = {}
 
 
 def forget() -> None:
-    """Forget the failed attempts (the tests start afresh)."""
+    """Forget the failed attempts and the last e-mail of waiting requests (the tests start afresh)."""
     _failed.clear()
+    _waiting_sent.clear()
 
 
 def _link(request: FilterRequest) -> str:
@@ -136,20 +153,58 @@ def deciders(request: FilterRequest) -> list[User]:
     return sorted((u for u in users if may_decide(u, request)), key=lambda u: str(u).lower())
 
 
+def waiting_digest(requests: list[FilterRequest]) -> tuple[str, str]:
+    """One e-mail for several waiting requests of a school: their numbers and the list's link."""
+    school = requests[0].school
+    numbers = ", ".join(str(r.number) for r in requests)
+    path = reverse("filterrequests:list")
+    link = (
+        f"{settings.SITE_URL.rstrip('/')}{path}" if settings.SITE_URL else f"in Schoolgate, Requests ({path})"
+    )
+    subject = f"{len(requests)} requests at {school.name} are waiting for a decision"
+    body = (
+        f"{len(requests)} requests to change the filtering at {school.name} are waiting for a decision "
+        f"(requests {numbers}).\n\nOpen the list: {link}\n\n"
+        "You are told because the school lets you decide such requests. This message does not say what "
+        "the requests are about, on purpose: it could be read by others."
+    )
+    return subject, body
+
+
 def _waiting(now: dt.datetime) -> int:
+    """Those who may decide are told of the waiting requests at most once every `WAITING_EVERY`, all
+    they may decide in one e-mail per school: a flood of reports (anyone on the network can send one
+    from the block page) never becomes a flood of e-mail, and a real request is not buried in it."""
+    last = _waiting_sent.get("last")
+    if last is not None and now - last < WAITING_EVERY:
+        return 0
     rows = FilterRequest.objects.filter(
         deciders_told_at__isnull=True, state__in=OPEN_STATES, asked_at__gte=now - RECENT
     ).order_by("asked_at", "pk")
+    due = _due(rows, "waiting", now)
+    if not due:
+        return 0
+    to: dict[tuple[int, str], list[FilterRequest]] = defaultdict(list)  # (school, address) -> requests
+    for request in due:
+        for user in deciders(request):
+            if user.email:
+                to[(request.school_id, user.email.lower())].append(request)
+    failed: set[int] = set()
+    for (_, address), requests in sorted(to.items()):
+        message = waiting_message(requests[0]) if len(requests) == 1 else waiting_digest(requests)
+        sent, why = _send([address], *message)
+        if not sent:
+            failed.update(r.pk for r in requests)
+            log.warning(
+                "%d waiting requests could not be e-mailed to one who decides: %s", len(requests), why
+            )
+    _waiting_sent["last"] = now
     told = 0
-    for request in _due(rows, "waiting", now):
-        addresses = sorted({u.email.lower(): u.email for u in deciders(request) if u.email}.values())
-        if addresses:
-            sent, why = _send(addresses, *waiting_message(request))
-            if not sent:
-                _failed[(request.pk, "waiting")] = now
-                log.warning("request %s could not be e-mailed to those who decide: %s", request.pk, why)
-                continue
-            told += 1
+    for request in due:
+        if request.pk in failed:
+            _failed[(request.pk, "waiting")] = now
+            continue
+        told += 1
         _failed.pop((request.pk, "waiting"), None)
         FilterRequest.objects.filter(pk=request.pk).update(deciders_told_at=now)
     return told
