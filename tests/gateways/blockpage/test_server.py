@@ -225,7 +225,8 @@ def test_the_server_serves_a_signed_page_and_takes_a_review(server: Server) -> N
     entry = StatusEntry("review", "open", AT)
     document = {"v": VERSION, "entries": {entry_key("ks2-amelia", "bet365.com"): entry.as_json()}}
     (server.cwd / "policy-requests.json").write_text(json.dumps(document), encoding="utf-8")
-    status, _, page = server.request("GET", "/blocked?" + signed)
+    # (on the page of a block just now: an old block page says nothing of requests)
+    status, _, page = server.request("GET", "/blocked?" + signed_now(server.key))
     assert status == 200 and "A teacher is looking at it." in visible(page)
     code, stderr = server.stop()
     assert code == 0

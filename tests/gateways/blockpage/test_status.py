@@ -139,6 +139,12 @@ def test_the_pupil_sees_the_line_for_their_own_request_about_this_site(
     assert 'class="asked"' not in school.get(school.signed().replace("ks2-amelia", "ks2-ben")).text
 
 
+def test_an_old_block_page_says_nothing_of_a_request(school: School, status: RequestStatus) -> None:
+    """A link from a shared computer's history must not tell the next pupil about the last one's."""
+    write_status(status.path, {entry_key("ks2-amelia", "bet365.com"): StatusEntry("review", "open", ASKED)})
+    assert 'class="asked"' not in school.get(school.signed(at=AT - 2 * 3600)).text
+
+
 def test_a_request_for_a_site_covers_its_pages_and_its_subdomains(
     school: School, status: RequestStatus
 ) -> None:

@@ -76,6 +76,7 @@ __all__ = [
     "web_address",
 ]
 
+STATUS_MAX_AGE = 3600  # seconds: how old a block page may be to say what became of a request
 MAX_BODY = 64 * 1024  # bytes in a review request's form (the message is at most MAX_MESSAGE characters)
 RELOAD_SECONDS = 2.0  # how often the policy file is looked at for changes, at most
 REQUEST_PAGE = "/requests/new/"  # the web application's "Request a site", under its address
@@ -298,7 +299,11 @@ class BlockPageApp:
     def _status(self, notice: Notice, policy: Policy, now: float) -> str | None:
         """The line for this pupil's own request about this site, if any. Never fails the page: the
         status file is the web application's, and a block page must be shown whatever it holds."""
-        if self.status is None or not notice.trusted:
+        # Only on a page of the last hour (each block makes a new one): an old link in a shared
+        # computer's history must not show the next pupil what became of the last one's request.
+        if self.status is None or not notice.trusted or not notice.fresh or notice.at is None:
+            return None
+        if abs(now - notice.at.timestamp()) > STATUS_MAX_AGE:
             return None
         try:
             entry = self.status.find(notice.who, notice.host)
