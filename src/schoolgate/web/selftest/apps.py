@@ -32,4 +32,6 @@ class SelfTestConfig(NavApp):
     )
 
     def can(self, user: User, school: School) -> dict[str, bool]:
-        return {"run": user.can(Capability.SELFTEST_RUN, school)}
+        # The gateways and the test identities decide where the test passwords go: the network manager's.
+        run = user.can(Capability.SELFTEST_RUN, school)
+        return {"run": run, "gateways": run and user.can(Capability.POLICY_CHANGE, school)}

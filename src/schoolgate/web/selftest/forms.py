@@ -1,4 +1,5 @@
-"""The self-test's forms: its settings, and one group's test identity."""
+"""The self-test's forms: when it runs and what it checks, where its probes go (the gateways: the network
+manager's alone), and one group's test identity."""
 
 from __future__ import annotations
 
@@ -21,7 +22,7 @@ else:  # not subscriptable at run time
 class SettingsForm(_SettingsForm):
     class Meta:
         model = SelfTestSettings
-        fields = ("proxy", "resolver", "curriculum", "locked_test_addresses", "daily", "hour")
+        fields = ("curriculum", "locked_test_addresses", "daily", "hour")
         widgets: ClassVar[dict[str, Any]] = {"locked_test_addresses": forms.Textarea(attrs={"rows": 3})}
 
     hour = forms.TypedChoiceField(
@@ -31,6 +32,15 @@ class SettingsForm(_SettingsForm):
         initial=6,
         help_text="In the school's time zone: before the school day is best",
     )
+
+
+class GatewaysForm(_SettingsForm):
+    """The proxy and the resolver, apart from the rest: only the network manager changes them, as they
+    decide where the test passwords are sent (`actions.do_save_gateways`)."""
+
+    class Meta:
+        model = SelfTestSettings
+        fields = ("proxy", "resolver")
 
 
 class IdentityForm(_IdentityForm):

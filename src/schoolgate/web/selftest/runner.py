@@ -290,8 +290,11 @@ def finish(run: SelfTestRun, now: dt.datetime) -> None:
 
 def _alert(run: SelfTestRun, now: dt.datetime) -> Alert:
     """A high alert for a run that did not pass, to the DSL as high alerts go and to those who run the
-    self-test (monitoring.notify). While an earlier self-test alert is still new, that one is brought
-    up to date instead, so a failure repeated by each run is one alert in the inbox, not one a run."""
+    self-test (monitoring.notify). While an earlier self-test alert is still new and its run went
+    wrong in the very same way (the same checks failed or not made, the same problems), that one is
+    brought up to date instead, so a failure repeated by each run is one alert in the inbox, not one a
+    run. Anything else is a new alert, told as new: an alert is told once, so a new failure merged into
+    an old open one (a week-old "could not check everything") would reach nobody."""
     failed = list(run.results.filter(outcome=Outcome.FAILED).order_by("position"))
     errors = run.results.filter(outcome=Outcome.ERROR).count()
     if failed:
@@ -319,8 +322,11 @@ def _alert(run: SelfTestRun, now: dt.datetime) -> Alert:
         .order_by("-created_at")
         .first()
     )
-    if existing is not None:
-        Alert.objects.filter(pk=existing.pk).update(last_at=now, event_count=F("event_count") + 1)
+    if existing is not None and _went_wrong(existing) == _what_went_wrong(run):
+        Alert.objects.filter(pk=existing.pk).update(
+            title=title[:200], explanation=explanation, last_at=now, event_count=F("event_count") + 1
+        )
+        existing.refresh_from_db()
         return existing
     with acting_as(ACTOR, "the filtering self-test did not pass"):
         return Alert.objects.create(
@@ -328,6 +334,21 @@ def _alert(run: SelfTestRun, now: dt.datetime) -> Alert:
             explanation=explanation, who="filtering self-test", subject=Subject.OTHER,
             first_at=now, last_at=now, event_count=1, created_at=now,
         )  # fmt: skip
+
+
+def _what_went_wrong(run: SelfTestRun) -> tuple[frozenset[tuple[str, ...]], str]:
+    """What makes two runs' alerts one: each check that failed or could not be made (with how), and
+    the run's problems."""
+    checks = frozenset(
+        (r.outcome, r.group, r.gateway, r.key, r.target) for r in run.results.exclude(outcome=Outcome.PASSED)
+    )
+    return checks, run.problem
+
+
+def _went_wrong(alert: Alert) -> tuple[frozenset[tuple[str, ...]], str] | None:
+    """What went wrong in the latest run that raised or updated `alert` (None when no run did)."""
+    last = SelfTestRun.objects.filter(alert=alert).order_by("-finished_at", "-pk").first()
+    return None if last is None else _what_went_wrong(last)
 
 
 def run_now(run: SelfTestRun) -> SelfTestRun:

@@ -1,6 +1,7 @@
 """The self-test's pages: the runs (and "run now"), one run's results, what it checks (the settings and
-the test identities). Seeing needs `SELFTEST_VIEW`; changing and running, `SELFTEST_RUN` (checked
-again inside each action)."""
+the test identities). Seeing needs `SELFTEST_VIEW`; running it and choosing when and what it checks,
+`SELFTEST_RUN`; where its probes go and as whom (the gateways and the test identities), `POLICY_CHANGE`
+too, the network manager's (checked again inside each action)."""
 
 from __future__ import annotations
 
@@ -28,7 +29,7 @@ from schoolgate.web.core.views import (
 )
 from schoolgate.web.selftest import actions
 from schoolgate.web.selftest.choices import Outcome
-from schoolgate.web.selftest.forms import IdentityForm, SettingsForm
+from schoolgate.web.selftest.forms import GatewaysForm, IdentityForm, SettingsForm
 from schoolgate.web.selftest.models import SelfTestRun, TestIdentity
 
 
@@ -107,38 +108,74 @@ def settings_edit_view(request: StaffRequest) -> HttpResponse:
     )
 
 
+@staff_view(Capability.POLICY_CHANGE)
+@GET_POST
+def gateways_edit_view(request: StaffRequest) -> HttpResponse:
+    form = GatewaysForm(posted(request), instance=actions.settings_for(request.school))
+
+    def said(result: tuple[Any, int]) -> str:
+        forgotten = result[1]
+        if not forgotten:
+            return "Saved the proxy and the resolver."
+        plural = "s were" if forgotten != 1 else " was"
+        return (
+            "Saved the proxy and the resolver. As the proxy changed, "
+            f"{forgotten} stored test password{plural} forgotten: "
+            "type each again on its test identity's page."
+        )
+
+    return form_page(
+        request,
+        form,
+        lambda: actions.do_save_gateways(
+            request.school,
+            actor=request.user,
+            proxy=form.cleaned_data.get("proxy") or "",
+            resolver=form.cleaned_data.get("resolver") or "",
+        ),
+        done=say_and_go(request, said, lambda _: reverse("selftest:settings")),
+        template="selftest/gateways_edit.html",
+    )
+
+
 def _identity_page(request: StaffRequest, identity: TestIdentity) -> HttpResponse:
     form = IdentityForm(posted(request), instance=identity, school=request.school)
+    had_password = bool(identity.password)
+
+    def said(saved: TestIdentity) -> str:
+        if had_password and saved.user_name and not saved.password:
+            return (
+                f"Saved the test identity of {saved.group}. As its user name changed, the stored password "
+                "was forgotten: type the new login's password."
+            )
+        return f"Saved the test identity of {saved.group}."
+
     return form_page(
         request,
         form,
         lambda: actions.do_save_identity(
             form.save(commit=False), actor=request.user, password=form.cleaned_data.get("new_password") or ""
         ),
-        done=say_and_go(
-            request,
-            lambda saved: f"Saved the test identity of {saved.group}.",
-            lambda _: reverse("selftest:settings"),
-        ),
+        done=say_and_go(request, said, lambda _: reverse("selftest:settings")),
         template="selftest/identity.html",
         context={"identity": identity},
     )
 
 
-@staff_view(Capability.SELFTEST_RUN)
+@staff_view(Capability.POLICY_CHANGE)
 @GET_POST
 def identity_new_view(request: StaffRequest) -> HttpResponse:
     return _identity_page(request, TestIdentity(school=request.school))
 
 
-@staff_view(Capability.SELFTEST_RUN)
+@staff_view(Capability.POLICY_CHANGE)
 @GET_POST
 def identity_view(request: StaffRequest, pk: int) -> HttpResponse:
     identity = get_restricted(TestIdentity, request, Capability.SELFTEST_RUN, pk=pk)
     return _identity_page(request, identity)
 
 
-@staff_view(Capability.SELFTEST_RUN)
+@staff_view(Capability.POLICY_CHANGE)
 @require_POST
 def identity_delete_view(request: StaffRequest, pk: int) -> HttpResponse:
     identity = get_restricted(TestIdentity, request, Capability.SELFTEST_RUN, pk=pk)
