@@ -12,12 +12,14 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from schoolgate.engine.decide import Request, decide
+from schoolgate.web.people.choices import KeyStage
 from schoolgate.web.people.models import ClassGroup, YearGroup
 from schoolgate.web.policy import actions, quick
+from schoolgate.web.policy.choices import MemberKind
 from schoolgate.web.policy.forms import QuickForm, quick_site
 from schoolgate.web.policy.models import FilterGroup, GroupMember, Rule
 from schoolgate.web.policy.render import school_zone
-from tests.web.factories import Cast
+from tests.web.factories import Cast, year
 from tests.web.pages import logged_in
 from tests.web.policy.helpers import IN_LESSONS, LONDON, Paths, compile_draft_lists, small_policy
 
@@ -59,8 +61,10 @@ def test_the_class_gets_its_own_group_within_the_group_its_pupils_are_in(cast: C
     planned = quick.plan(change)
     assert planned.notes == [
         'A new group "class-6b", part of "ks2", with class 6B in it.',
-        'A new rule at the top of the rules: "Allow coolmathgames.com and www.bbc.co.uk/bitesize for class '
+        'A new rule at the top of the rules, for the group "class-6b": "Allow coolmathgames.com and '
+        "www.bbc.co.uk/bitesize for class "
         '6B in lessons".',
+        "Its sites: coolmathgames.com, www.bbc.co.uk/bitesize.",
     ]
     assert planned.consequences.sentences == [
         '1 pupil will move from "ks2" to "class-6b" and keep the rules of "ks2" ("class-6b" is part of '
@@ -170,12 +174,32 @@ def test_the_page_shows_what_will_happen_then_writes_and_goes_to_publish(cast: C
     }  # fmt: skip
     rules = Rule.objects.count()
     page = client.post("/policy/quick/", posted)
-    assert page.status_code == 200 and page.context["notes"][-1] == (
-        'A new rule at the top of the rules: "Allow coolmathgames.com for Year 6".'
-    )
+    assert page.status_code == 200 and page.context["notes"][-2:] == [
+        'A new rule at the top of the rules, for the group "ks2": "Allow coolmathgames.com for Year 6".',
+        "Its sites: coolmathgames.com.",
+    ]
     assert Rule.objects.count() == rules  # nothing written before it is confirmed
     done = client.post("/policy/quick/", {**posted, "confirm": page.context["fingerprint"]})
     assert done.status_code == 302 and done["Location"] == "/policy/publish/"
     assert Rule.objects.count() == rules + 1
     bad = client.post("/policy/quick/", {**posted, "sites": ""})
     assert bad.status_code == 400 and "Give at least one site" in bad.content.decode()
+
+
+def test_a_group_with_others_in_it_is_never_used_for_a_year_and_a_taken_name_is_not_reused(
+    cast: Cast, paths: Paths
+) -> None:
+    """ks2 holds Year 5 and Year 6: "for Year 6" gets a group of its own, never ks2 (Year 5 would get
+    the rule too); a group already called "year-6" for something else is not reused either."""
+    small_policy(cast)
+    ks2 = FilterGroup.objects.get(school=cast.a, name="ks2")
+    year6 = YearGroup.objects.get(school=cast.a, name="Year 6")
+    year5 = year(cast.a, "Year 5", KeyStage.KS2, 5)
+    for y in (year5, year6):
+        GroupMember.objects.create(school=cast.a, group=ks2, kind=MemberKind.YEAR_GROUP, year_group=y)
+    FilterGroup.objects.create(school=cast.a, name="year-6", description="something else")
+    form = _form(cast, sites="casino.example", who="year", year_group=year6.pk, when="always")
+    assert form.is_valid(), form.errors
+    planned = quick.plan(form.change())
+    assert planned.group.name == "year-6-2" and planned.group.pk is None
+    assert 'for the group "year-6-2"' in planned.notes[1]

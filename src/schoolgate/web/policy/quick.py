@@ -157,25 +157,37 @@ def _parent(change: QuickChange, state: State, at: datetime) -> FilterGroup | No
 
 
 def _own_group(change: QuickChange, state: State) -> FilterGroup | None:
-    """The group that already stands for the year group or class: one that has it as a member, else
-    one of the name the form would give it."""
+    """The group that already stands for the year group or class and for nothing else: its only
+    member is that year group or class. A group with others in it too (a key stage's group) is never
+    used: the rule would reach them as well."""
     if change.class_group is not None:
         kind, field, pk = MemberKind.CLASS_GROUP, "class_group_id", change.class_group.pk
     else:
         assert change.year_group is not None
         kind, field, pk = MemberKind.YEAR_GROUP, "year_group_id", change.year_group.pk
+    by_group: dict[int, list[GroupMember]] = {}
     for member in state.members:
-        if member.kind == kind and getattr(member, field) == pk:
-            return next((g for g in state.groups if g.pk == member.group_id), None)
-    name = _group_name(change)
-    return next((g for g in state.groups if g.name == name), None)
+        by_group.setdefault(member.group_id, []).append(member)
+    for group in state.groups:
+        members = by_group.get(group.pk, [])
+        if len(members) == 1 and members[0].kind == kind and getattr(members[0], field) == pk:
+            return group
+    return None
 
 
-def _group_name(change: QuickChange) -> str:
+def _group_name(change: QuickChange, state: State | None = None) -> str:
+    """ "class-6b", "year-6"; with a number added when a group of that name exists already (two
+    classes "6 Oak" and "6-Oak"), never reusing another group."""
     if change.class_group is not None:
-        return _slug("class", change.class_group.name)
-    assert change.year_group is not None
-    return _slug("year", change.year_group.name)
+        name = _slug("class", change.class_group.name)
+    else:
+        assert change.year_group is not None
+        name = _slug("year", change.year_group.name)
+    taken = {g.name for g in state.groups} if state is not None else set()
+    base, n = name, 2
+    while name in taken:
+        name, n = f"{base}-{n}", n + 1
+    return name
 
 
 def plan(change: QuickChange, *, at: datetime | None = None) -> Plan:
@@ -196,7 +208,7 @@ def plan(change: QuickChange, *, at: datetime | None = None) -> Plan:
             parent = _parent(change, before, at)
             group = FilterGroup(
                 school=change.school,
-                name=_group_name(change),
+                name=_group_name(change, before),
                 description=f'{_for_whom(change)}, made by "Allow or block a site or a category"',
                 within=parent,
             )
@@ -217,7 +229,10 @@ def plan(change: QuickChange, *, at: datetime | None = None) -> Plan:
             part = f', part of "{parent.name}"' if parent is not None else ""
             notes.append(f'A new group "{group.name}"{part}, with {_for_whom(change)} in it.')
     name = rule_name(change)
-    notes.append(f'A new rule at the top of the rules: "{name}".')
+    notes.append(f'A new rule at the top of the rules, for the group "{group.name}": "{name}".')
+    sites = [*change.domains, *change.urls]
+    if sites:
+        notes.append(f"Its sites: {', '.join(sites)}.")
     consequences = compare(before, after, at=at) if member is not None else Consequences(())
     return Plan(change, name, expires_at(change), group, member, consequences, notes)
 
