@@ -484,3 +484,28 @@ def test_a_member_of_staff_cannot_ask_in_a_pupils_name_or_take_over_a_review(
         with pytest.raises(PermissionDenied):
             ask(cast, **borrowed)
     assert not FilterRequest.objects.exists()
+
+
+def test_an_unblock_approved_from_now_on_takes_those_chosen_for_lasting_changes(
+    cast: Cast, running: Northfield
+) -> None:
+    row = actions.settings_for(cast.a)
+    row.unblock_approvers, row.change_approvers = Approvers.EITHER, Approvers.COORDINATOR
+    actions.do_save_settings(row, actor=cast.olu)
+    request = ask(cast)
+    with pytest.raises(ValidationError, match="lasting changes"):
+        do_approve(request, actor=cast.nina, audience=Audience.EVERYONE, duration=Duration.PERMANENT)
+    assert not Grant.objects.exists()
+    grant = do_approve(request, actor=cast.olu, audience=Audience.EVERYONE, duration=Duration.PERMANENT)
+    assert grant.expires is None
+
+
+def test_a_decider_does_not_approve_their_own_request_while_another_may(
+    cast: Cast, running: Northfield
+) -> None:
+    request = ask(cast, actor=cast.olu)
+    with pytest.raises(ValidationError, match="another person"):
+        do_approve(request, actor=cast.olu, audience=Audience.CLASS, class_group=class6b(cast),
+                   duration=Duration.LESSON)  # fmt: skip
+    assert do_approve(request, actor=cast.nina, audience=Audience.CLASS, class_group=class6b(cast),
+                      duration=Duration.LESSON)  # fmt: skip

@@ -494,18 +494,26 @@ def do_ask(
 # Deciding
 
 
-def may_decide(user: User, request: FilterRequest) -> bool:
+def may_decide(user: User, request: FilterRequest, *, lasting: bool = False) -> bool:
     """Whether `user` may approve or refuse `request`: REQUESTS_DECIDE at its school, and among those
-    the school chose for its kind (`RequestSettings`)."""
+    the school chose for its kind (`RequestSettings`). `lasting`: what is to be written lasts (no end),
+    whatever was asked, so it takes those the school chose for lasting changes."""
     if not user.is_authenticated or not user.can(Capability.REQUESTS_DECIDE, request.school_id):
         return False
     row = RequestSettings.objects.filter(school_id=request.school_id).first()
-    lasting = request.kind in (RequestKind.CHANGE, RequestKind.BLOCK)
+    lasting = lasting or request.kind in (RequestKind.CHANGE, RequestKind.BLOCK)
     chosen = Approvers.EITHER if row is None else (row.change_approvers if lasting else row.unblock_approvers)
     if chosen == Approvers.EITHER:
         return True
     role = Role.ONLINE_SAFETY_COORDINATOR if chosen == Approvers.COORDINATOR else Role.NETWORK_MANAGER
     return role in _roles(user, request.school_id)
+
+
+def _others_decide(request: FilterRequest, actor: User) -> bool:
+    """Whether someone other than `actor` may decide `request` (a school with one decider lets them
+    approve their own request; the audit trail and the request say who asked and who approved)."""
+    users = User.objects.filter(is_active=True, memberships__school_id=request.school_id).exclude(pk=actor.pk)
+    return any(may_decide(u, request) for u in users.distinct())
 
 
 def _write_grant(
@@ -589,6 +597,13 @@ def do_approve(
     when the filter cannot take it."""
     at = at or timezone.now()
     _decider(actor, request)
+    if duration == Duration.PERMANENT and not may_decide(actor, request, lasting=True):
+        # An unblock approved "from now on" is a lasting change: the school's choice for those holds.
+        raise ValidationError(
+            {"duration": "Only those the school lets make lasting changes may approve it from now on"}
+        )
+    if request.asked_by_id is not None and request.asked_by_id == actor.pk and _others_decide(request, actor):
+        raise ValidationError("You asked for it: another person who may decide it must approve it")
     school = request.school
     person, class_group, group = _audience(audience, person, class_group, group)
     _same_school(school, person=person, class_group=class_group, group=group, window=window)
