@@ -316,3 +316,11 @@ def test_the_policy_actions_check_who_is_asking_themselves(cast: Cast, paths: Pa
         actions.do_save_rule(rule, actor=cast.tom, groups=[], categories=[], sites=[])
     with pytest.raises(ValidationError, match="Move a rule up or down"):
         actions.do_move_rule(Rule(school=cast.a), actor=cast.nina, direction="sideways")
+
+
+def test_no_group_of_the_editor_takes_a_name_kept_for_requests(cast: Cast) -> None:
+    actions.ensure_policy(cast.a)
+    group = FilterGroup(school=cast.a, name="request-staff")
+    with pytest.raises(ValidationError, match="kept for the groups approved requests make"):
+        actions.do_save(group, actor=cast.nina)
+    assert not FilterGroup.objects.filter(name="request-staff").exists()

@@ -77,6 +77,9 @@ from schoolgate.web.policy.requests_section import Placement, join_requests, req
 from schoolgate.web.tenancy.models import School
 
 SEED_ACTOR = "system (policy editor set-up)"
+# The groups an approved request makes in the policy file's requests section ("request-14"): no group
+# of the editor takes such a name, so the file and its summary can never mistake one for the other.
+REQUEST_GROUP_PREFIX = "request-"
 
 log = logging.getLogger(__name__)
 
@@ -188,6 +191,10 @@ def do_save(
             )
     if isinstance(obj, FilterGroup):
         _check_within(obj)
+        if obj.name.startswith(REQUEST_GROUP_PREFIX):
+            raise ActionError(
+                f'Names beginning "{REQUEST_GROUP_PREFIX}" are kept for the groups approved requests make'
+            )
     if isinstance(obj, FilterGroup) and obj.name == DEFAULT_GROUP and obj.default != Verdict.BLOCK:
         raise ActionError(
             f'The group "{DEFAULT_GROUP}" is for anyone the filter cannot identify: it must block '

@@ -28,7 +28,7 @@ from schoolgate.policyfile.load import (
 from schoolgate.web.core.forms import DateInput, LocalDateTimeField, ReasonForm
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import ClassGroup, NetworkIdentity, Person, YearGroup
-from schoolgate.web.policy.actions import snapshot_path, within_choices
+from schoolgate.web.policy.actions import REQUEST_GROUP_PREFIX, snapshot_path, within_choices
 from schoolgate.web.policy.choices import DEFAULT_GROUP, EVERYONE, Day, MemberKind, Verdict
 from schoolgate.web.policy.models import (
     Category,
@@ -161,6 +161,10 @@ class GroupForm(SchoolForm):
         name = str(self.cleaned_data["name"])
         if name == EVERYONE:
             raise forms.ValidationError(f'"{EVERYONE}" is kept for rules that apply to every group')
+        if name.startswith(REQUEST_GROUP_PREFIX):
+            raise forms.ValidationError(
+                f'Names beginning "{REQUEST_GROUP_PREFIX}" are kept for the groups approved requests make'
+            )
         stored = FilterGroup.objects.filter(pk=self.instance.pk).values_list("name", flat=True).first()
         if stored == DEFAULT_GROUP and name != DEFAULT_GROUP:
             raise forms.ValidationError(
