@@ -50,7 +50,7 @@ def made(cast: Cast, settings: Settings, tmp_path: Path) -> dict[str, FilterRequ
         ("olu", {"tom", "pupil"}),  # coordinator: decides
         ("nina", {"tom", "pupil"}),  # network manager: decides
         ("hana", {"tom", "pupil"}),  # headteacher
-        ("sami", {"tom", "pupil"}),  # SLT
+        ("sami", set()),  # SLT: not every request (a pupil's review names them); none of their own here
         ("tom", {"tom"}),  # a teacher: their own
         ("greta", set()),  # a governor
         ("cleo", set()),  # the chair of governors

@@ -143,9 +143,8 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.SELFTEST_VIEW,
         }
     ),
-    Role.SLT: frozenset(
-        _ALL_STAFF_VIEWS | {Capability.POLICY_VIEW, Capability.GOVERNORS_REPORT, Capability.REQUESTS_VIEW}
-    ),
+    # Not every request: a pupil's review names the pupil and what they wrote (REVIEWS_VIEW's).
+    Role.SLT: frozenset(_ALL_STAFF_VIEWS | {Capability.POLICY_VIEW, Capability.GOVERNORS_REPORT}),
     Role.TEACHER: frozenset(_ALL_STAFF_VIEWS),
     Role.GOVERNOR: frozenset({Capability.GOVERNORS_REPORT}),
     Role.CHAIR_OF_GOVERNORS: frozenset({Capability.GOVERNORS_REPORT, Capability.ALLEGATIONS_HEAD}),

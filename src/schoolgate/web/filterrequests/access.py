@@ -1,7 +1,7 @@
 """Who sees which requests, and who teaches which class.
 
 Those who oversee the filtering (REQUESTS_VIEW: the DSL team, the coordinator, the network manager,
-the headteacher and SLT) and those who decide (REQUESTS_DECIDE) see every request of the school; any
+the headteacher) and those who decide (REQUESTS_DECIDE) see every request of the school; any
 other member of staff (REQUESTS_ASK) sees the requests they made, and nobody else sees any. A pupil
 has no login: they are told on the block page (`status`).
 """

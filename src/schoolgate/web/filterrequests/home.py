@@ -5,7 +5,7 @@
 - every member of staff: their own requests decided and not yet opened (the "decided" mark goes when
   they open it, `actions.mark_seen`);
 - those who oversee the filtering (REQUESTS_VIEW: the DSL team, the coordinator, the network manager,
-  the headteacher, SLT): the lesson unblocks teachers made without approval in the last 7 days.
+  the headteacher): the lesson unblocks teachers made without approval in the last 7 days.
 
 A few queries whatever the number of requests.
 """
