@@ -128,7 +128,6 @@ def test_each_change_is_said_in_words(cast: Cast, paths: Paths, change: Change, 
     rows = small_policy(cast)
     members, groups = GroupMember.objects.count(), FilterGroup.objects.count()
     said = change(cast, rows)
-    print(said.sentences)
     assert said.sentences == expected
     assert said.nothing == (not expected)
     # Nothing was written by working it out (the scenario's own set-up aside).
