@@ -176,6 +176,15 @@ def test_policy_check_of_a_good_file_summarises_it(school: School) -> None:
     )
 
 
+def test_policy_check_counts_the_grants_of_approved_requests(tmp_path: Path) -> None:
+    make_school(tmp_path)
+    with (tmp_path / "policy.toml").open("a") as text:
+        text.write('\n[[grants]]\nrequest = 14\ndomains = ["maths.example"]\naction = "allow"\n')
+    ran = schoolgate("policy", "check", "policy.toml", cwd=tmp_path)
+    assert ran.returncode == 0, ran.stderr
+    assert "(2 groups, 2 categories, 1 window, 3 rules, 1 grant)" in ran.stdout
+
+
 def test_policy_check_takes_the_file_as_an_argument_and_works_before_any_compile(tmp_path: Path) -> None:
     make_school(tmp_path)
     ran = schoolgate("policy", "check", "policy.toml", cwd=tmp_path)

@@ -53,6 +53,8 @@ def cmd_policy_check(args: argparse.Namespace) -> int:
             (policy.rules, "rule"),
         )
     )
+    if policy.grants:  # approved requests' grants (the requests section), when there are any
+        summary += ", " + count(len(policy.grants), "grant")
     if args.index.exists():
         snapshot(policy_file, args.index)
         print(f"{path}: no problems ({summary}; checked against {args.index})")

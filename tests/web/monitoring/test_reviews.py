@@ -64,3 +64,11 @@ def test_those_without_the_right_do_not_see_them(cast: Cast) -> None:
     assert another_session(cast.tom).get(f"{REVIEWS}{request.pk}/").status_code == 403
     request.refresh_from_db()
     assert request.state == ReviewState.NEW
+
+
+def test_a_report_says_what_was_reported_not_a_block(cast: Cast) -> None:
+    from schoolgate.web.monitoring.choices import ReviewKind
+
+    report = review(cast.a, site="badsite.example", kind=ReviewKind.REPORT, blocked_at=None)
+    page = text(logged_in(cast.nina).get(f"{REVIEWS}{report.pk}/"))
+    assert "A site that should be blocked" in page and "time not given" not in page
