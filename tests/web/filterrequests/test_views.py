@@ -194,6 +194,19 @@ def test_a_request_the_actions_refuse_is_a_message_on_the_form(
     assert not FilterRequest.objects.filter(school=cast.a).exists()
 
 
+def test_a_hostile_address_is_a_message_never_a_traceback_and_nothing_is_kept(
+    cast: Cast, running: Northfield
+) -> None:
+    tom = logged_in(cast.tom)
+    for junk in ("x" * 200_000, "http://a b/\x00", "javascript:alert(1)", "http://[::1"):
+        page = tom.get("/requests/new/", {"url": junk})
+        assert page.status_code == 200 and "<script>alert" not in page.content.decode()
+        posted = {"url": junk, "kind": "unblock", "audience": "everyone", "duration": "lesson", "reason": "x"}
+        assert tom.post("/requests/new/", posted).status_code in (200, 400)
+    assert tom.get("/requests/new/?url=%ff%fe%00.example").status_code == 200  # not UTF-8
+    assert not FilterRequest.objects.filter(school=cast.a).exists()
+
+
 # ---------------------------------------------------------------------------------------------------------
 # Deciding
 
