@@ -39,6 +39,8 @@ ROLES_AT_A: dict[str, Role | None] = {
     "tom": Role.TEACHER,
     "greta": Role.GOVERNOR,
     "cleo": Role.CHAIR_OF_GOVERNORS,
+    "gina": Role.ONLINE_SAFETY_GOVERNOR,
+    "omar": Role.OFFICE,
     "nora": None,
 }
 

@@ -14,6 +14,10 @@ from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import Person
 from tests.web.factories import Cast
+from tests.web.agreements.samples import AGREEMENTS_SAMPLES
+from tests.web.annualreview.samples import ANNUALREVIEW_SAMPLES
+from tests.web.consent.samples import CONSENT_SAMPLES
+from tests.web.devices.samples import DEVICES_SAMPLES
 from tests.web.filterrequests.samples import REQUEST_SAMPLES
 from tests.web.incidents.samples import INCIDENT_SAMPLES
 from tests.web.monitoring.activity_samples import ACTIVITY_SAMPLES
@@ -23,6 +27,7 @@ from tests.web.people.samples import SAMPLES as PEOPLE_SAMPLES
 from tests.web.policy.samples import POLICY_SAMPLES
 from tests.web.sanctions.samples import SANCTIONS_SAMPLES
 from tests.web.selftest.samples import SELFTEST_SAMPLES
+from tests.web.training.samples import TRAINING_SAMPLES
 
 # Pages anyone may open (the login pages); everything else must be a staff_view.
 # (accounts:link: a one-time link from an e-mail, its token the only key; tests/web/accounts/test_links.py)
@@ -71,6 +76,11 @@ SAMPLES.update(ALERT_SAMPLES)
 SAMPLES.update(ACTIVITY_SAMPLES)
 SAMPLES.update(SELFTEST_SAMPLES)
 SAMPLES.update(REQUEST_SAMPLES)
+SAMPLES.update(AGREEMENTS_SAMPLES)
+SAMPLES.update(CONSENT_SAMPLES)
+SAMPLES.update(DEVICES_SAMPLES)
+SAMPLES.update(TRAINING_SAMPLES)
+SAMPLES.update(ANNUALREVIEW_SAMPLES)
 
 # Addresses that answer with a file, not a page (nothing for axe to look at).
 FILES = {"incidents:evidence-file", "reports:governors-pdf", "monitoring:report-pdf"}

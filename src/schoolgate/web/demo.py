@@ -68,6 +68,8 @@ LOGINS = (
     ("r.patel", "Ravi", "Patel", Role.TEACHER, "Year 5 class teacher"),
     ("a.brown", "Alan", "Brown", Role.GOVERNOR, "Safeguarding governor"),
     ("c.morgan", "Catherine", "Morgan", Role.CHAIR_OF_GOVERNORS, "Chair of governors"),
+    ("b.osei", "Ben", "Osei", Role.ONLINE_SAFETY_GOVERNOR, "Online safety governor"),
+    ("k.walsh", "Karen", "Walsh", Role.OFFICE, "School business manager"),
 )
 
 
@@ -129,7 +131,7 @@ def load_demo(
                 display_name=f"{first} {last}",
             )
             Membership.objects.create(user=user, school=school, role=role)
-            governs = role in (Role.GOVERNOR, Role.CHAIR_OF_GOVERNORS)
+            governs = role in (Role.GOVERNOR, Role.CHAIR_OF_GOVERNORS, Role.ONLINE_SAFETY_GOVERNOR)
             kind = PersonKind.GOVERNOR if governs else PersonKind.STAFF
             person = Person.objects.create(
                 school=school, kind=kind, first_name=first, last_name=last, job_title=job, user=user,

@@ -170,6 +170,11 @@ INSTALLED_APPS = [
     "schoolgate.web.monitoring",
     "schoolgate.web.filterrequests",
     "schoolgate.web.selftest",
+    "schoolgate.web.agreements",
+    "schoolgate.web.consent",
+    "schoolgate.web.devices",
+    "schoolgate.web.training",
+    "schoolgate.web.annualreview",
 ]
 
 # Nothing before RequestSizeMiddleware reads the request's body: the two above it add headers to the

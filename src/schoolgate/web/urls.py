@@ -12,5 +12,10 @@ urlpatterns = [
     path("monitoring/", include("schoolgate.web.monitoring.urls")),
     path("requests/", include("schoolgate.web.filterrequests.urls")),
     path("selftest/", include("schoolgate.web.selftest.urls")),
+    path("agreements/", include("schoolgate.web.agreements.urls")),
+    path("consent/", include("schoolgate.web.consent.urls")),
+    path("devices/", include("schoolgate.web.devices.urls")),
+    path("training/", include("schoolgate.web.training.urls")),
+    path("review/", include("schoolgate.web.annualreview.urls")),
     path("schools/", include("schoolgate.web.tenancy.urls")),
 ]

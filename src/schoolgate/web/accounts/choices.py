@@ -18,6 +18,11 @@ class Role(models.TextChoices):
     TEACHER = "teacher", "Teacher"
     GOVERNOR = "governor", "Governor"
     CHAIR_OF_GOVERNORS = "chair-of-governors", "Chair of governors"
+    # The governor the policies name for online safety: reads the filter's change-control log and signs
+    # the annual review of filtering and monitoring with the headteacher and the DSL.
+    ONLINE_SAFETY_GOVERNOR = "online-safety-governor", "Online safety governor"
+    # The school office: visitors' and supply staff's logins, photo consent, records of training.
+    OFFICE = "office", "School office"
 
 
 class Capability(models.TextChoices):
@@ -56,6 +61,25 @@ class Capability(models.TextChoices):
     REQUESTS_SETTINGS = "requests.settings", "choose who may approve requests, and teachers' lesson unblocks"
     SELFTEST_VIEW = "selftest.view", "see the filtering self-test's runs and results"
     SELFTEST_RUN = "selftest.run", "run the filtering self-test and choose what it checks"
+    # The school's other records (issue 17).
+    AGREEMENTS_VIEW = "agreements.view", "see who has accepted the acceptable-use agreements"
+    AGREEMENTS_RECORD = "agreements.record", "record an agreement signed on paper or by a parent"
+    AGREEMENTS_CHANGE = "agreements.change", "write the acceptable-use agreements and their new versions"
+    CONSENT_VIEW = "consent.view", "see photo and video consent, and check a photo before publishing"
+    CONSENT_CHANGE = "consent.change", "record photo and video consent, and send parents their links"
+    DEVICES_VIEW = "devices.view", "see the device register and loans"
+    DEVICES_CHANGE = "devices.change", "add and change devices, loans and the personal devices allowed"
+    BYOD_CHANGE = "devices.byod", "change which personal devices are allowed, and how (the BYOD table)"
+    BYOD_APPROVE_SLT = "devices.approve-slt", "approve a personal device where the table asks for SLT"
+    BYOD_APPROVE_NM = "devices.approve-nm", "approve a personal device where the table asks for IT"
+    GUEST_LOGINS = "devices.guests", "give visitors, supply staff and community users a proxy login"
+    TRAINING_VIEW = "training.view", "see everyone's training, and who is due or overdue"
+    TRAINING_CHANGE = "training.change", "record training attended, and the courses and when they are due"
+    TRAINING_SELF = "training.self", "see your own training, and fill in the training needs questions"
+    REVIEW_VIEW = "review.view", "read the annual review of filtering and monitoring"
+    REVIEW_CHANGE = "review.change", "write the annual review: its checklist, evidence and actions"
+    REVIEW_SIGN = "review.sign", "sign the annual review off (headteacher, DSL, online safety governor)"
+    CHANGELOG_VIEW = "policy.changelog", "read the filter's change-control log"
 
 
 # Who may give (and take away) each role, through the pages. Nobody gives or takes their own roles.
@@ -72,6 +96,8 @@ GIVEN_BY: dict[Role, frozenset[Role]] = {
     Role.GOVERNOR: frozenset({Role.HEADTEACHER}),
     Role.HEADTEACHER: frozenset(),
     Role.CHAIR_OF_GOVERNORS: frozenset(),
+    Role.ONLINE_SAFETY_GOVERNOR: frozenset({Role.HEADTEACHER}),
+    Role.OFFICE: frozenset({Role.HEADTEACHER, Role.NETWORK_MANAGER}),
 }
 # The roles that may give some role: they, and only they, open the staff logins pages.
 _GIVERS = frozenset(giver for givers in GIVEN_BY.values() for giver in givers)
@@ -81,6 +107,12 @@ _ALL_STAFF_VIEWS = {
     Capability.URL_TEST,
     Capability.INCIDENT_REPORT,
     Capability.REQUESTS_ASK,
+    # The school's other records: every member of staff sees who has signed and who must not be
+    # photographed, records a paper sign sheet, and fills in their own training needs.
+    Capability.AGREEMENTS_VIEW,
+    Capability.AGREEMENTS_RECORD,
+    Capability.CONSENT_VIEW,
+    Capability.TRAINING_SELF,
 }
 _SAFEGUARDING = _ALL_STAFF_VIEWS | {Capability.PEOPLE_CHANGE, Capability.POLICY_VIEW, Capability.AUDIT_VIEW}
 # The DSL team: every pupil incident, restricted ones too, the matrix and the governors' report.
@@ -91,6 +123,13 @@ _DSL_TEAM = _SAFEGUARDING | {
     Capability.GOVERNORS_REPORT,
     Capability.REQUESTS_VIEW,
     Capability.SELFTEST_VIEW,
+    Capability.AGREEMENTS_CHANGE,
+    Capability.CONSENT_CHANGE,
+    Capability.DEVICES_VIEW,
+    Capability.TRAINING_VIEW,
+    Capability.TRAINING_CHANGE,
+    Capability.REVIEW_VIEW,
+    Capability.REVIEW_CHANGE,
 }
 
 _CAPABILITIES: dict[Role, frozenset[Capability]] = {
@@ -99,7 +138,7 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
     Role.DSL: frozenset(
         _DSL_TEAM
         | {Capability.ACTIVITY_VIEW, Capability.PHRASES_CHANGE}
-        | {Capability.MONITORING_SETTINGS, Capability.LOCKED_EVIDENCE}
+        | {Capability.MONITORING_SETTINGS, Capability.LOCKED_EVIDENCE, Capability.REVIEW_SIGN}
     ),
     Role.DEPUTY_DSL: frozenset(_DSL_TEAM | {Capability.ACTIVITY_VIEW, Capability.PHRASES_CHANGE}),
     # Keeps the log of online safety incidents (the policy's coordinator), but not the restricted ones.
@@ -108,6 +147,9 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
         | {Capability.POLICY_VIEW, Capability.INCIDENT_MANAGE, Capability.GOVERNORS_REPORT}
         | {Capability.REVIEWS_VIEW, Capability.REQUESTS_VIEW, Capability.REQUESTS_DECIDE}
         | {Capability.REQUESTS_SETTINGS, Capability.SELFTEST_VIEW, Capability.SELFTEST_RUN}
+        | {Capability.AGREEMENTS_CHANGE, Capability.CONSENT_CHANGE, Capability.DEVICES_VIEW}
+        | {Capability.TRAINING_VIEW, Capability.TRAINING_CHANGE, Capability.REVIEW_VIEW}
+        | {Capability.REVIEW_CHANGE, Capability.CHANGELOG_VIEW}
     ),
     Role.NETWORK_MANAGER: frozenset(
         _ALL_STAFF_VIEWS
@@ -124,6 +166,14 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.REQUESTS_DECIDE,
             Capability.SELFTEST_VIEW,
             Capability.SELFTEST_RUN,
+            Capability.DEVICES_VIEW,
+            Capability.DEVICES_CHANGE,
+            Capability.BYOD_CHANGE,
+            Capability.BYOD_APPROVE_NM,
+            Capability.GUEST_LOGINS,
+            Capability.REVIEW_VIEW,
+            Capability.REVIEW_CHANGE,
+            Capability.CHANGELOG_VIEW,
         }
     ),
     # Concerns about staff go to the headteacher alone; concerns about the headteacher to the chair.
@@ -141,13 +191,42 @@ _CAPABILITIES: dict[Role, frozenset[Capability]] = {
             Capability.REQUESTS_VIEW,
             Capability.REQUESTS_SETTINGS,
             Capability.SELFTEST_VIEW,
+            Capability.AGREEMENTS_CHANGE,
+            Capability.CONSENT_CHANGE,
+            Capability.DEVICES_VIEW,
+            Capability.BYOD_CHANGE,
+            Capability.BYOD_APPROVE_SLT,
+            Capability.TRAINING_VIEW,
+            Capability.TRAINING_CHANGE,
+            Capability.REVIEW_VIEW,
+            Capability.REVIEW_CHANGE,
+            Capability.REVIEW_SIGN,
+            Capability.CHANGELOG_VIEW,
         }
     ),
     # Not every request: a pupil's review names the pupil and what they wrote (REVIEWS_VIEW's).
-    Role.SLT: frozenset(_ALL_STAFF_VIEWS | {Capability.POLICY_VIEW, Capability.GOVERNORS_REPORT}),
+    Role.SLT: frozenset(
+        _ALL_STAFF_VIEWS
+        | {Capability.POLICY_VIEW, Capability.GOVERNORS_REPORT}
+        | {Capability.DEVICES_VIEW, Capability.BYOD_APPROVE_SLT, Capability.TRAINING_VIEW}
+        | {Capability.REVIEW_VIEW}
+    ),
     Role.TEACHER: frozenset(_ALL_STAFF_VIEWS),
-    Role.GOVERNOR: frozenset({Capability.GOVERNORS_REPORT}),
-    Role.CHAIR_OF_GOVERNORS: frozenset({Capability.GOVERNORS_REPORT, Capability.ALLEGATIONS_HEAD}),
+    Role.GOVERNOR: frozenset({Capability.GOVERNORS_REPORT, Capability.TRAINING_SELF, Capability.REVIEW_VIEW}),
+    Role.CHAIR_OF_GOVERNORS: frozenset(
+        {Capability.GOVERNORS_REPORT, Capability.ALLEGATIONS_HEAD, Capability.TRAINING_SELF}
+        | {Capability.REVIEW_VIEW}
+    ),
+    Role.ONLINE_SAFETY_GOVERNOR: frozenset(
+        {Capability.GOVERNORS_REPORT, Capability.TRAINING_SELF, Capability.REVIEW_VIEW}
+        | {Capability.REVIEW_SIGN, Capability.CHANGELOG_VIEW}
+    ),
+    Role.OFFICE: frozenset(
+        _ALL_STAFF_VIEWS
+        | {Capability.PEOPLE_CHANGE, Capability.CONSENT_CHANGE, Capability.DEVICES_VIEW}
+        | {Capability.DEVICES_CHANGE, Capability.GUEST_LOGINS, Capability.TRAINING_VIEW}
+        | {Capability.TRAINING_CHANGE}
+    ),
 }
 CAPABILITIES: dict[Role, frozenset[Capability]] = {
     role: caps | {Capability.ACCOUNTS_MANAGE} if role in _GIVERS else caps

@@ -40,7 +40,9 @@ if TYPE_CHECKING:
 # The people whose part in an incident makes it a concern about a member of staff.
 STAFF_KINDS = frozenset({PersonKind.STAFF, PersonKind.SUPPLY})
 # Roles of a login that are not the school's staff.
-GOVERNING_ROLES = frozenset({LoginRole.GOVERNOR, LoginRole.CHAIR_OF_GOVERNORS})
+GOVERNING_ROLES = frozenset(
+    {LoginRole.GOVERNOR, LoginRole.CHAIR_OF_GOVERNORS, LoginRole.ONLINE_SAFETY_GOVERNOR}
+)
 
 TITLES = frozenset(
     {"mr", "mrs", "ms", "miss", "mx", "dr", "prof", "professor", "rev", "revd", "sir", "dame", "lady", "lord"}

@@ -83,7 +83,7 @@ KIND_FIELDS: dict[str, tuple[str, ...]] = {
         "first_name", "preferred_name", "last_name", "date_of_birth", "year_group", "class_group", "mis_id",
     ),
     PersonKind.STAFF: (
-        "title", "first_name", "preferred_name", "last_name", "job_title", "email", "phone", "mis_id",
+        "title", "first_name", "preferred_name", "last_name", "job_title", "team", "email", "phone", "mis_id",
     ),
     PersonKind.GOVERNOR: ("title", "first_name", "last_name", "job_title", "email", "phone"),
     PersonKind.VISITOR: (
@@ -104,6 +104,7 @@ LABELS = {
     "year_group": "Year group",
     "class_group": "Class",
     "job_title": "Job title",
+    "team": "Team",
     "email": "Email address",
     "phone": "Telephone",
     "organisation": "Organisation",

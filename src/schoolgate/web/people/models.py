@@ -100,6 +100,11 @@ class Person(Archivable, Audited, SchoolScoped):
         verbose_name="class",
     )
     job_title = models.CharField(max_length=100, blank=True)
+    team = models.CharField(
+        max_length=100,
+        blank=True,
+        help_text="Staff: the team they belong to, for the lists by team (Teaching, Support, Office, Lunchtime...)",
+    )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)
     # Visitors, supply staff and community users: who they are with and why, and until when.
