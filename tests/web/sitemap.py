@@ -13,11 +13,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.people.choices import PersonKind
 from schoolgate.web.people.models import Person
-from tests.web.factories import Cast
 from tests.web.agreements.samples import AGREEMENTS_SAMPLES
 from tests.web.annualreview.samples import ANNUALREVIEW_SAMPLES
 from tests.web.consent.samples import CONSENT_SAMPLES
 from tests.web.devices.samples import DEVICES_SAMPLES
+from tests.web.factories import Cast
 from tests.web.filterrequests.samples import REQUEST_SAMPLES
 from tests.web.incidents.samples import INCIDENT_SAMPLES
 from tests.web.monitoring.activity_samples import ACTIVITY_SAMPLES

@@ -103,7 +103,7 @@ class Person(Archivable, Audited, SchoolScoped):
     team = models.CharField(
         max_length=100,
         blank=True,
-        help_text="Staff: the team they belong to, for the lists by team (Teaching, Support, Office, Lunchtime...)",
+        help_text="Staff: their team, for the lists by team (Teaching, Support, Office, Lunchtime ...)",
     )
     email = models.EmailField(blank=True)
     phone = models.CharField(max_length=40, blank=True)

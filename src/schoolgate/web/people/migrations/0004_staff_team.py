@@ -13,6 +13,6 @@ class Migration(migrations.Migration):
         migrations.AddField(
             model_name='person',
             name='team',
-            field=models.CharField(blank=True, help_text='Staff: the team they belong to, for the lists by team (Teaching, Support, Office, Lunchtime...)', max_length=100),
+            field=models.CharField(blank=True, help_text='Staff: their team, for the lists by team (Teaching, Support, Office, Lunchtime ...)', max_length=100),
         ),
     ]
