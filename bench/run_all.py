@@ -144,6 +144,19 @@ def squid_throughput(quick: bool) -> dict[str, object]:
     return dict(json.loads(figures.read_text()))
 
 
+def agreement_splash(quick: bool) -> dict[str, object]:
+    """The agreement page's cost per request through Squid for a user who has accepted
+    (bench/agreement_splash.py): its figures, from its JSON."""
+    figures = WORK / "agreement_splash.json"
+    figures.unlink(missing_ok=True)
+    cmd = [PYTHON, str(ROOT / "bench" / "agreement_splash.py"), "--json", str(figures)]
+    if quick:
+        cmd += ["--requests", "2000", "--warmup", "500", "--runs", "1"]
+    if run(cmd, check=False).returncode != 0:
+        sys.exit("bench: the agreement page's cost through Squid failed (the reason is above)")
+    return dict(json.loads(figures.read_text()))
+
+
 def dns_throughput(quick: bool) -> dict[str, object]:
     """Queries per second through unbound, with and without the zones (bench/dns_throughput.py)."""
     figures = WORK / "dns_throughput.json"
@@ -356,6 +369,9 @@ def main() -> None:
     say("== requests per second through Squid: no helper, Schoolgate, squidGuard")
     summary["squid_throughput"] = squid_throughput(args.quick)
 
+    say("== the agreement page at the proxy: requests/s for a user who has accepted, with and without")
+    summary["agreement_splash"] = agreement_splash(args.quick)
+
     say("== DNS queries per second through unbound: with the zones and without them")
     summary["dns_throughput"] = dns_throughput(args.quick)
 
@@ -419,6 +435,12 @@ def main() -> None:
             for name, row in through[kind].items()
         )
         say(f"through Squid, {kind} URL, requests/s: {line}")
+    splash = summary["agreement_splash"]
+    assert isinstance(splash, dict)
+    say(
+        f"the agreement at the proxy, a user who has accepted: cost {splash['cost']:.1%} of requests/s "
+        f"(runs' spread {max(splash['spread'].values()):.1%})"
+    )
     dns = summary["dns_throughput"]
     assert isinstance(dns, dict)
     rates = dns["throughput"]

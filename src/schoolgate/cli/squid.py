@@ -44,6 +44,16 @@ def cmd_squid_helper(args: argparse.Namespace) -> int:
     return run(config)
 
 
+def cmd_squid_agreement(args: argparse.Namespace) -> int:
+    from schoolgate.gateways.squid.agreement import HelperSettings, agreements_path, run_helper
+
+    key = block_page_key(args.block_page_key, "squid-agreement")
+    if key is None:
+        raise CommandError("squid-agreement: the agreement page needs the block page key (--block-page-key)")
+    path = args.agreements or agreements_path(args.policy)
+    return run_helper(HelperSettings(path, args.spool, key[1], channels=args.concurrency == "on"))
+
+
 def _check_block_page(url: str | None) -> None:
     """--block-page goes into every helper answer as it is: refuse one that could not."""
     if url is not None and not valid_block_page(url):
@@ -112,6 +122,7 @@ def cmd_squid_config(args: argparse.Namespace) -> int:
         cert_db=args.cert_db.resolve() if args.cert_db else None,
         trust_ca=_readable(args.trust_ca, "--trust-ca") if args.trust_ca else None,
         fragment=args.fragment,
+        agreement=args.agreement,
         title=f"Squid configuration for {policy_file.policy.school or 'the school'} (Schoolgate)",
         comments=[f"Policy: {args.policy.resolve()}"],
     )
@@ -196,6 +207,16 @@ def register(commands: Commands) -> None:
     add_block_page_key(helper)
     helper.set_defaults(handler=cmd_squid_helper)
 
+    agreement = commands.add_parser(
+        "squid-agreement", help="Squid's external ACL helper: who must accept the agreement first"
+    )
+    add_policy(agreement)
+    agreement.add_argument("--agreements", type=Path, help="the agreements file (default: beside the policy)")
+    add_spool(agreement)
+    agreement.add_argument("--concurrency", choices=["on", "off"], default="on", help="channel-IDs on lines")
+    add_block_page_key(agreement)
+    agreement.set_defaults(handler=cmd_squid_agreement)
+
     squid = commands.add_parser("squid", help="set Squid up for Schoolgate")
     squid_commands = squid.add_subparsers(dest="squid_command", metavar="COMMAND", required=True)
     config = squid_commands.add_parser(
@@ -257,6 +278,11 @@ def register(commands: Commands) -> None:
     config.add_argument("--user", default="proxy", help="the user Squid runs as (default: proxy)")
     config.add_argument("--helper", help="the command that runs schoolgate (default: this Python)")
     config.add_argument("--fragment", action="store_true", help="only Schoolgate's lines, to include")
+    config.add_argument(
+        "--agreement",
+        action="store_true",
+        help="with --auth basic, show the agreement page before a user's first page each school year",
+    )
     config.add_argument("--output", "-o", type=Path, help="write to this file (default: standard output)")
     config.set_defaults(handler=cmd_squid_config)
 

@@ -8,6 +8,7 @@ web app).
     POST <block page path>                  with form=report: a report: site, message, name, q
     GET  <block page path>?reported=1       "thank you for telling us"
     GET  /                                  a short "this is the school's block page" notice
+    GET, POST /agreement                    the agreement page, when served (agreement.py)
 
 A signed block page also tells the pupil what became of their own request about that site (the
 requests status file the web application writes: status.py), and, under "Details for staff", links to
@@ -44,6 +45,7 @@ from wsgiref.types import StartResponse, WSGIEnvironment
 
 from schoolgate.activity.reviews import REPORT_KIND, ReviewSpaceError, ReviewWriter
 from schoolgate.engine.policy import Policy
+from schoolgate.gateways.blockpage.agreement import AGREEMENT_PATH, AgreementPage
 from schoolgate.gateways.blockpage.limits import Limit, Refusal, ReviewLimiter, ReviewLimits, client_key
 from schoolgate.gateways.blockpage.notice import Notice, host_of, read_notice
 from schoolgate.gateways.blockpage.page import (
@@ -207,8 +209,10 @@ class BlockPageApp:
         limits: ReviewLimits | None = None,
         status: RequestStatus | None = None,
         web: str | None = None,
+        agreement: AgreementPage | None = None,
     ) -> None:
         self.key = key
+        self.agreement = agreement  # the agreement page at AGREEMENT_PATH (agreement.py), if served
         self._policy = policy
         self.reviews = reviews
         self.now = now
@@ -249,6 +253,9 @@ class BlockPageApp:
         own_path = environ.get("SCRIPT_NAME", "") + page_path(policy)
         path = environ.get("SCRIPT_NAME", "") + (environ.get("PATH_INFO", "") or "/")
         method = environ.get("REQUEST_METHOD", "GET")
+        agreement_path = environ.get("SCRIPT_NAME", "") + AGREEMENT_PATH
+        if self.agreement is not None and path == agreement_path and path != own_path:
+            return self.agreement.respond(environ, policy.school, agreement_path)
         if path != own_path:
             if path == "/" and method in ("GET", "HEAD"):
                 return HTTPStatus.OK, self._front_page(policy), []

@@ -25,6 +25,7 @@ from typing import Any, TextIO
 from wsgiref.simple_server import WSGIRequestHandler, WSGIServer
 
 from schoolgate.activity.reviews import DAILY_BYTES, ReviewWriter
+from schoolgate.gateways.blockpage.agreement import AgreementPage
 from schoolgate.gateways.blockpage.app import (
     BlockPageApp,
     PolicySource,
@@ -35,6 +36,7 @@ from schoolgate.gateways.blockpage.app import (
 from schoolgate.gateways.blockpage.limits import ReviewLimits
 from schoolgate.gateways.blockpage.signing import BlockPageKeyError, load_key
 from schoolgate.gateways.blockpage.status import RequestStatus, status_path
+from schoolgate.gateways.squid.agreement import AgreementsFile, agreements_path
 from schoolgate.policyfile.errors import PolicyFileError
 
 __all__ = ["BlockPageServer", "ServeError", "ServerConfig", "make_server", "parse_listen", "serve"]
@@ -56,6 +58,7 @@ class ServerConfig:
     daily_bytes: int = DAILY_BYTES  # of review requests written a day
     requests_status: Path | None = None  # the requests status file; None: beside the policy file
     web: str | None = None  # the web application's address, for staff's "Ask for this to be unblocked"
+    agreements: Path | None = None  # the agreements file (agreement page); None: beside the policy file
 
 
 def parse_listen(text: str) -> tuple[str, int]:
@@ -143,7 +146,11 @@ def serve(config: ServerConfig, log: TextIO = sys.stderr) -> int:
     except OSError as exc:
         raise ServeError(f"cannot use the spool directory {config.spool}: {exc.strerror or exc}") from None
     status = RequestStatus(config.requests_status or status_path(config.policy), log)
-    app = BlockPageApp(key, policy, reviews, log=log, limits=config.limits, status=status, web=web)
+    agreements = AgreementsFile(config.agreements or agreements_path(config.policy), log, name="block-page")
+    agreement = AgreementPage(key, agreements, config.spool)
+    app = BlockPageApp(
+        key, policy, reviews, log=log, limits=config.limits, status=status, web=web, agreement=agreement
+    )
     try:
         server = make_server(host, port, app, log)
     except OSError as exc:

@@ -21,7 +21,10 @@ What it sets up:
   removing any that the browser sent;
 - the block page itself is never filtered and needs no login (a pupil blocked from everything must
   still be able to see why);
-- Squid's access log, and Schoolgate's activity spool, written by the helper.
+- Squid's access log, and Schoolgate's activity spool, written by the helper;
+- with `agreement` (and logins): Schoolgate's agreement helper as an external ACL, and the agreement
+  page (on the block page's host) for a logged-in user who has not accepted this school year's
+  agreement (docs/agreement-page.md).
 
 The user name a login gives (Basic here, or NTLM, Kerberos or LDAP set up by the school, see
 docs/squid.md) reaches the helper as `%un` in `url_rewrite_extras`, so the policy's user names work with
@@ -94,6 +97,7 @@ class SquidSettings:
     hosts_file: Path | None = None
     effective_user: str = "proxy"
     fragment: bool = False  # only Schoolgate's part, to include in an existing squid.conf
+    agreement: bool = False  # with logins: the agreement page before a user's first page each year
     title: str = ""
     comments: Sequence[str] = field(default_factory=tuple)
 
@@ -158,6 +162,10 @@ def render(s: SquidSettings) -> str:
         raise ConfigError("interception already checks every HTTPS site: give intercept or peek, not both")
     page = s.block_page or s.policy_block_page
     page_host, page_port = _host_and_port(page)
+    if s.agreement and s.auth is not Auth.BASIC:
+        raise ConfigError("the agreement page asks logged-in users: it needs logins (--auth basic)")
+    if s.agreement and (s.spool is None or s.block_page_key is None):
+        raise ConfigError("the agreement page needs the spool and the block page key")
 
     out: list[str] = []
     add = out.append
@@ -253,6 +261,8 @@ def render(s: SquidSettings) -> str:
     add("request_header_add YouTube-Restrict Moderate schoolgate_youtube_moderate")
     unanswered = f"{page}{'&' if '?' in page else '?'}reason=filter-unavailable"
     add(f"deny_info {_quote(unanswered).replace('%', '%%')} schoolgate_decided")  # %x is Squid's
+    if s.agreement:
+        out.extend(_agreement(s, helper, page))
     add("")
     add("# --- Access." + (" Put these lines before your own http_access lines." if s.fragment else ""))
     if not s.fragment:
@@ -264,6 +274,9 @@ def render(s: SquidSettings) -> str:
     if s.auth is Auth.BASIC:
         if no_login:
             add("http_access allow schoolgate_networks schoolgate_no_login")
+        if s.agreement:
+            add("# A logged-in user who has not accepted this school year's agreement: the agreement page.")
+            add("http_access deny schoolgate_networks schoolgate_login !schoolgate_agreed")
         add("http_access allow schoolgate_networks schoolgate_login")
     else:
         add("http_access allow schoolgate_networks")
@@ -344,6 +357,30 @@ def _peeking(s: SquidSettings, helper: str) -> str:
             "ssl_bump terminate all",
         ]
     )
+
+
+def _agreement(s: SquidSettings, helper: str, page: str) -> list[str]:
+    """The agreement helper, its ACL and the page a user who has not accepted is sent to."""
+    assert s.spool is not None and s.block_page_key is not None
+    program = helper.split(" squid-helper ", 1)[0]
+    agreements = s.policy.with_name(f"{s.policy.stem}-agreements.json")
+    command = (
+        f"{program} squid-agreement --agreements {_quote(str(agreements))} --spool {_quote(str(s.spool))}"
+        f" --block-page-key {_quote(str(s.block_page_key))} --concurrency on"
+    )
+    parts = urlsplit(page)
+    target = f"{parts.scheme}://{parts.netloc}/agreement?t=%o&u=%u"
+    return [
+        "",
+        "# --- The agreement: a user who has not accepted this school year's agreement is shown it once,",
+        "# before their first page. Schoolgate's helper answers from the file the web application writes",
+        "# (ttl: an answer is kept a minute; negative_ttl=0: the request after accepting is asked again).",
+        f"external_acl_type schoolgate_agreement children-max={min(s.children, 4)} children-startup=1 "
+        f"concurrency={s.concurrency} ttl=60 negative_ttl=0 %#un {command}",
+        "acl schoolgate_agreed external schoolgate_agreement",
+        "# %o: the helper's signed token naming the user; %u: the address asked for (both escaped).",
+        f"deny_info {_quote(target)} schoolgate_agreed",
+    ]
 
 
 def _certificate_store(s: SquidSettings) -> list[str]:

@@ -61,6 +61,7 @@ from schoolgate.activity.spool import read_spool
 from schoolgate.engine.policy import user_key
 from schoolgate.monitoring import terms
 from schoolgate.monitoring.phrases import Audience, Library, Match
+from schoolgate.web.agreements.proxy import ingest as agreement_ingest
 from schoolgate.web.filterrequests.ingest import from_reviews
 from schoolgate.web.monitoring import alerting, phrasebook
 from schoolgate.web.monitoring.choices import Gateway, ReviewKind, Severity, SpoolKind
@@ -311,6 +312,11 @@ class Ingester:
             except Exception as exc:  # one file that cannot be stored never stops the school's others
                 log.exception("ingesting %s in %s failed", stored, spool.directory)
                 done.problems.append(f"{spool.school.slug}: {stored}: {exc}"[:300])
+        # Acceptances of the agreement at the proxy: small files of their own (`agreements.proxy`).
+        done.problems.extend(
+            f"{spool.school.slug}: {p}"[:300]
+            for p in agreement_ingest(spool.school, spool.directory).problems
+        )
         # A worker stopped between removing (or archiving) a finished file and saying so: the file is
         # gone from the directory, and is recorded as removed now.
         hosts = {parsed.host for parsed in files.values()} | {THIS_HOST}  # this spool's writers
