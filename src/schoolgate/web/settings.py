@@ -22,6 +22,9 @@
 - `SCHOOLGATE_INDEX`: the compiled list index; default `DATA/lists.sgidx`.
 - `SCHOOLGATE_SPOOL`: the activity spool the gateways write and `schoolgate worker` reads; default
   `DATA/spool`. With several schools, each school's is `<spool>/<school slug>/`.
+- `SCHOOLGATE_PROXY_PASSWORDS`: the proxy's password file (the one Squid's Basic login reads, made with
+  `schoolgate squid passwd`), where guest logins are written and taken out when they end; unset (the
+  default), no guest login is made, and the guest logins page says so.
 - `SCHOOLGATE_SMTP`: the mail server that sends invitations, reset links and notices of safeguarding
   roles: `smtp://[USER:PASSWORD@]HOST[:PORT]` (add `?starttls=1` to upgrade the connection to TLS,
   port 587 by default) or `smtps://...` (TLS from the start, port 465 by default); user name and
@@ -133,6 +136,9 @@ INDEX_PATH = Path(os.environ.get("SCHOOLGATE_INDEX", DATA_DIR / "lists.sgidx")).
 # The activity spool the gateways write and `schoolgate worker` reads (monitoring/ingest.py): with one
 # school, this directory; with several, `SPOOL_DIR/<school slug>/`.
 SPOOL_DIR = Path(os.environ.get("SCHOOLGATE_SPOOL", DATA_DIR / "spool")).resolve()
+# Guest proxy logins (devices/guests.py): written to this file; None: not set up.
+_passwords = os.environ.get("SCHOOLGATE_PROXY_PASSWORDS", "").strip()
+PROXY_PASSWORDS = Path(_passwords).resolve() if _passwords else None
 # Evidence files of the online safety log, each kept by its SHA-256 (never served but through the log).
 EVIDENCE_DIR = DATA_DIR / "evidence"
 FILE_UPLOAD_HANDLERS = [
