@@ -55,6 +55,7 @@ def upload_limits() -> dict[str, int]:
     from schoolgate.web.incidents.actions import EVIDENCE_MAX_BYTES
     from schoolgate.web.people.forms import UploadForm
     from schoolgate.web.people.importing import MAX_BYTES as MIS_FILE_MAX_BYTES
+    from schoolgate.web.training.certificates import MAX_BYTES as CERTIFICATE_MAX_BYTES
 
     evidence = EVIDENCE_MAX_BYTES + UPLOAD_FORM_BYTES
     mis_files = sum(isinstance(f, forms.FileField) for f in UploadForm.base_fields.values())
@@ -62,6 +63,8 @@ def upload_limits() -> dict[str, int]:
         "incidents:evidence-add": evidence,
         "incidents:api-evidence": evidence,
         "people:import": mis_files * MIS_FILE_MAX_BYTES + UPLOAD_FORM_BYTES,
+        "training:record": CERTIFICATE_MAX_BYTES + UPLOAD_FORM_BYTES,
+        "training:attendance-certificate": CERTIFICATE_MAX_BYTES + UPLOAD_FORM_BYTES,
     }
 
 

@@ -1,0 +1,97 @@
+"""Certificates of training, kept as the online safety log keeps its evidence files: under the data
+directory, named by their SHA-256 (never by the name they came with, so a file called "../../x" is just
+a name shown on the page), written whole and synced before they are renamed into place, and only PDF,
+PNG or JPEG, told by their first bytes, never by their name or the type the browser claims.
+
+The directory is `DATA/certificates` (`TRAINING_CERTIFICATES_DIR` in the settings moves it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from pathlib import Path
+from typing import IO
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+
+MAX_BYTES = 5 * 1024 * 1024
+NAME_MAX = 200
+
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"%PDF-", "application/pdf"),
+    (b"\x89PNG\r\n\x1a\n", "image/png"),
+    (b"\xff\xd8\xff", "image/jpeg"),
+)
+TYPES = frozenset(content_type for _, content_type in _MAGIC)
+
+
+def directory() -> Path:
+    configured = getattr(settings, "TRAINING_CERTIFICATES_DIR", None)
+    return Path(configured) if configured else Path(settings.DATA_DIR) / "certificates"
+
+
+def path(sha256: str) -> Path:
+    if len(sha256) != 64 or any(c not in "0123456789abcdef" for c in sha256):
+        raise ValueError("not a SHA-256")
+    return directory() / sha256[:2] / sha256
+
+
+def sniff(head: bytes) -> str | None:
+    """The type of a file from its first bytes: PDF, PNG or JPEG; None for anything else."""
+    for magic, content_type in _MAGIC:
+        if head.startswith(magic):
+            return content_type
+    return None
+
+
+def shown_name(filename: str) -> str:
+    """The name the file came with, as shown and offered on download: its last part only, no control
+    characters, capped."""
+    last = filename.replace("\\", "/").rsplit("/", 1)[-1]
+    tidy = "".join(c for c in last if c.isprintable()).strip().lstrip(".")
+    return tidy[:NAME_MAX] or "certificate"
+
+
+def store(upload: IO[bytes]) -> tuple[Path, str, int, str]:
+    """Copy `upload` into the store: (where, its SHA-256, its size, its type). ValidationError on the
+    form's `certificate` field for a file too large, empty, or not a PDF, PNG or JPEG; nothing is left
+    behind then."""
+    folder = directory()
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    digest = hashlib.sha256()
+    size = 0
+    head = b""
+    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
+    try:
+        with os.fdopen(fd, "wb") as out:
+            while chunk := upload.read(256 * 1024):
+                size += len(chunk)
+                if size > MAX_BYTES:
+                    raise ValidationError(
+                        {"certificate": f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB"}
+                    )
+                if len(head) < 16:
+                    head = (head + chunk)[:16]
+                digest.update(chunk)
+                out.write(chunk)
+            out.flush()
+            os.fsync(out.fileno())
+        if size == 0:
+            raise ValidationError({"certificate": "The file is empty"})
+        content_type = sniff(head)
+        if content_type is None:
+            raise ValidationError(
+                {"certificate": "Keep a certificate as a PDF, or a photo or scan (PNG, JPEG)"}
+            )
+        sha = digest.hexdigest()
+        final = path(sha)
+        final.parent.mkdir(exist_ok=True, mode=0o700)
+        os.replace(tmp, final)
+        tmp = ""
+        return final, sha, size, content_type
+    finally:
+        if tmp:
+            Path(tmp).unlink(missing_ok=True)
