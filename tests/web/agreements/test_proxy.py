@@ -150,6 +150,30 @@ def test_what_cannot_be_recorded_is_dropped_and_counted_never_an_error(
     assert not path.exists()
 
 
+def test_a_directory_in_the_acceptances_is_said_never_a_stop(cast: Cast, tmp_path: Path) -> None:
+    version(cast.a)
+    pupil(cast.a, "ks2-amelia")
+    spool = tmp_path / "spool"
+    path = spool_acceptance(spool, "ks2-amelia")
+    (spool / DIRECTORY / "junk.json").mkdir()
+    done = proxy.ingest(cast.a, spool)
+    assert (done.recorded, done.dropped) == (1, 1)
+    assert any("junk.json" in problem for problem in done.problems)
+    assert not path.exists()
+
+
+def test_an_acceptance_just_after_midnight_counts_on_the_schools_own_day(cast: Cast, tmp_path: Path) -> None:
+    """00:30 on 1 September in London is 23:30 on 31 August in UTC: the new version, in force from
+    1 September, is the one accepted, in the new school year."""
+    version(cast.a, in_force_from=dt.date(2026, 9, 1))
+    amelia = pupil(cast.a, "ks2-amelia")
+    at = dt.datetime(2026, 8, 31, 23, 30, tzinfo=dt.UTC).timestamp()
+    record_acceptance(tmp_path / DIRECTORY, AcceptanceRecord(at, "ks2-amelia", "ks2", 1, 2026))
+    done = proxy.ingest(cast.a, tmp_path)
+    assert (done.recorded, done.dropped) == (1, 0)
+    assert Acceptance.objects.get(person=amelia).school_year == 2026
+
+
 def test_ingest_with_no_acceptances_does_nothing(cast: Cast, tmp_path: Path) -> None:
     done = proxy.ingest(cast.a, tmp_path / "missing")
     assert (done.recorded, done.dropped, done.problems) == (0, 0, [])

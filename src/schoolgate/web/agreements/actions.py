@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import IntegrityError, transaction
+from django.utils import timezone
 
 from schoolgate.web.accounts.choices import Capability
-from schoolgate.web.agreements.choices import HowAccepted
-from schoolgate.web.agreements.models import Acceptance, AgreementVersion, audience_of
+from schoolgate.web.agreements.choices import Audience, HowAccepted
+from schoolgate.web.agreements.models import TEXT_MAX, Acceptance, AgreementVersion, audience_of
 from schoolgate.web.core.actions import REASON_MAX, Operator, acting, require
 from schoolgate.web.core.schoolyear import school_year
 from schoolgate.web.people.choices import PersonKind
@@ -18,9 +20,12 @@ from schoolgate.web.people.models import Person
 
 if TYPE_CHECKING:
     from schoolgate.web.accounts.models import User
+    from schoolgate.web.tenancy.models import School
 
 # The worker records acceptances made at the proxy under this name (no login made them).
 AGREEMENT_PAGE = "Schoolgate (agreement page)"
+TITLE_MAX = 200  # the title's column
+SHEET_MAX = 200  # people on one sheet: a class, or a large team
 
 
 def do_accept(
@@ -78,3 +83,147 @@ def do_accept(
             )
     except IntegrityError:  # the same acceptance recorded at the same moment by another process
         return Acceptance.objects.get(version=version, person=person, school_year=year)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# New versions, and paper sheets
+
+
+def next_number(school: School, audience: Audience) -> int:
+    """The number the next version for `audience` at `school` takes: 1, then one more than the last."""
+    last = AgreementVersion.objects.filter(school=school, audience=audience).order_by("-number").first()
+    return 1 if last is None else last.number + 1
+
+
+def do_write_version(
+    school: School,
+    *,
+    actor: User | Operator,
+    audience: Audience,
+    title: str,
+    text: str,
+    in_force_from: dt.date,
+    today: dt.date,
+) -> AgreementVersion:
+    """A new version of `audience`'s agreement, in force from `in_force_from` (today or later: what
+    people accepted before stays as it was). The version before it ends the day before; from then on,
+    everyone of that audience is asked to accept the new one."""
+    require(actor, Capability.AGREEMENTS_CHANGE, school)
+    if audience not in Audience.values:
+        raise ValidationError({"audience": "Choose who the agreement is for"})
+    title = " ".join(title.split())
+    text = "\n".join(line.rstrip() for line in text.strip().splitlines())
+    errors: dict[str, str] = {}
+    if not title:
+        errors["title"] = "Give it a title"
+    elif len(title) > TITLE_MAX:
+        errors["title"] = f"Keep the title under {TITLE_MAX} characters"
+    if not text:
+        errors["text"] = "Write what the reader agrees to"
+    elif len(text) > TEXT_MAX:
+        errors["text"] = f"Keep it under {TEXT_MAX:,} characters"
+    if in_force_from < today:
+        errors["in_force_from"] = "A new version starts today or later"
+    if errors:
+        raise ValidationError(errors)
+    try:
+        return _write(school, actor, audience, title, text, in_force_from)
+    except IntegrityError as error:  # another version for the audience saved at the same moment
+        raise ValidationError(
+            "Another version was saved at the same moment: look at it, then try again"
+        ) from error
+
+
+def _write(
+    school: School, actor: User | Operator, audience: Audience, title: str, text: str, in_force_from: dt.date
+) -> AgreementVersion:
+    with transaction.atomic(), acting(actor, "new version of an acceptable-use agreement"):
+        versions = AgreementVersion.objects.select_for_update().filter(school=school, audience=audience)
+        latest = versions.order_by("-in_force_from", "-number").first()
+        if latest is not None and latest.in_force_from >= in_force_from:
+            raise ValidationError(
+                {
+                    "in_force_from": f"Version {latest.number} starts on {latest.in_force_from:%-d %B %Y}: "
+                    "the new one must start after it"
+                }
+            )
+        day_before = in_force_from - dt.timedelta(days=1)
+        for older in versions.exclude(in_force_until__lt=in_force_from):
+            if older.in_force_until is None or older.in_force_until > day_before:
+                older.in_force_until = day_before
+                older.save(update_fields=["in_force_until"])
+        return AgreementVersion.objects.create(
+            school=school,
+            audience=audience,
+            number=next_number(school, audience),
+            title=title,
+            text=text,
+            in_force_from=in_force_from,
+            written_by=None if isinstance(actor, Operator) else actor,
+            written_at=timezone.now(),
+        )
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What recording a sheet did: the acceptances new now, and those recorded already this year."""
+
+    new: list[Acceptance]
+    already: list[Acceptance]
+
+
+def signed_at(on: dt.date, now: dt.datetime) -> dt.datetime:
+    """When a sheet signed on `on` is recorded as accepted: now if today, else midday that day."""
+    if on == timezone.localdate(now):
+        return now
+    return timezone.make_aware(dt.datetime.combine(on, dt.time(12)))
+
+
+def do_record_sheet(
+    school: School,
+    signed: list[tuple[Person, Person | None]],
+    *,
+    on: dt.date,
+    actor: User | Operator,
+    now: dt.datetime,
+    note: str = "",
+) -> Recorded:
+    """A paper sheet: each (person, parent) signed on `on` (the parent: a parent or carer signed for the
+    child; None: the person signed). Each accepts the version in force that day for their audience.
+    All or nothing: one refusal records none, and says whose."""
+    require(actor, Capability.AGREEMENTS_RECORD, school)
+    today = timezone.localdate(now)
+    if on > today:
+        raise ValidationError({"on": "The day it was signed cannot be in the future"})
+    if school_year(on) != school_year(today):
+        raise ValidationError({"on": "Record a sheet signed in this school year"})
+    if not signed:
+        raise ValidationError("Tick who signed")
+    if len(signed) > SHEET_MAX:
+        raise ValidationError(f"Record at most {SHEET_MAX} people at once")
+    at = signed_at(on, now)
+    year = school_year(on)
+    new: list[Acceptance] = []
+    already: list[Acceptance] = []
+    with transaction.atomic():
+        for person, parent in signed:
+            if person.school_id != school.pk or (parent is not None and parent.school_id != school.pk):
+                raise ValidationError("That person belongs to another school")
+            audience = audience_of(person)
+            if audience is None:
+                raise ValidationError(f"{person} has no year group: put them in one to know their agreement")
+            version = AgreementVersion.objects.filter(school=school).in_force(audience, on)
+            if version is None:
+                label = Audience(audience).label
+                raise ValidationError(f"There is no agreement for {label} in force on {on:%-d %B %Y}")
+            found = Acceptance.objects.filter(version=version, person=person, school_year=year).first()
+            if found is not None:
+                already.append(found)
+                continue
+            how = HowAccepted.PAPER if parent is None else HowAccepted.PARENT
+            try:
+                made = do_accept(person, version, how=how, at=at, actor=actor, parent=parent, note=note)
+            except ValidationError as error:
+                raise ValidationError(f"{person}: {' '.join(error.messages)}") from error
+            new.append(made)
+    return Recorded(new, already)

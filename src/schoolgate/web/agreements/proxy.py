@@ -177,8 +177,10 @@ def _record(school: School, record: AcceptanceRecord) -> bool:
     ).first()
     if version is None:
         return False
-    at = dt.datetime.fromtimestamp(record.t, dt.UTC)
-    if school_year(timezone.localtime(at).date()) != record.year:
+    # The school's own time: `do_accept` takes the day (version in force, school year) from `at`, and
+    # just after midnight on 1 September is the new year's first day, not the old one's last.
+    at = timezone.localtime(dt.datetime.fromtimestamp(record.t, dt.UTC))
+    if school_year(at.date()) != record.year:
         return False  # shown in one school year, sent in the next: asked again
     note = f"at the proxy as {record.who}"[:300]
     try:
@@ -213,8 +215,12 @@ def ingest(school: School, spool: Path, now: dt.datetime | None = None) -> Inges
         return done  # the acceptance files stay: the helper lets their users through meanwhile
     _synced.pop(school.pk, None)
     for path in taken:
-        with contextlib.suppress(FileNotFoundError):
+        try:
             path.unlink()
+        except FileNotFoundError:
+            pass
+        except OSError as exc:  # a directory where a file should be: said, never a stop
+            done.problems.append(f"{path.name}: cannot remove it: {exc.strerror or exc}")
     if done.dropped:
         log.info("%s: %d acceptance(s) at the proxy dropped (unknown user name or version)", school.slug,
                  done.dropped)  # fmt: skip
