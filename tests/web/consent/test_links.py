@@ -63,6 +63,32 @@ def test_once_and_only_the_changes_are_written_as_the_parent(cast: Cast, family:
     assert client.get(f"/consent/parent/{token}/").status_code == 410
 
 
+def test_a_page_left_open_does_not_undo_what_the_other_parent_said_meanwhile(
+    cast: Cast, family: Family
+) -> None:
+    actions.do_record(
+        family.child, decisions={Purpose.WEBSITE: Decision.GIVEN}, how=HowGiven.PAPER,
+        on=timezone.localdate(), actor=cast.omar, given_by=family.mum,
+    )  # fmt: skip
+    _, token = _link(family)
+    client = Client()
+    html = client.get(f"/consent/parent/{token}/").content.decode()
+    shown = dict(re.findall(r'<input type="hidden" name="(shown_\w+)" value="([\w-]+)"', html))
+    assert shown["shown_website"] == Decision.GIVEN and len(shown) == len(Purpose)
+    actions.do_record(  # the other parent telephones the office while the page is open
+        family.child, decisions={Purpose.WEBSITE: Decision.WITHDRAWN}, how=HowGiven.PHONE,
+        on=timezone.localdate(), actor=cast.omar, note="Dad (Tom Hughes), by telephone",
+    )  # fmt: skip
+    # The page sends back the website as it showed it, and the one choice the parent made.
+    answer = client.post(
+        f"/consent/parent/{token}/", {**shown, "website": Decision.GIVEN, "press": Decision.WITHDRAWN}
+    )
+    assert answer.status_code == 200 and "Thank you" in text(answer)
+    states = current(cast.a, [family.child.pk])[family.child.pk]
+    assert states[Purpose.WEBSITE].value == Decision.WITHDRAWN
+    assert states[Purpose.PRESS].value == Decision.WITHDRAWN
+
+
 def test_unknown_expired_cancelled_and_used_links_get_the_same_page(cast: Cast, family: Family) -> None:
     client = Client()
     pages = [client.get("/consent/parent/nonsense/"), client.get(f"/consent/parent/{'x' * 500}/")]
@@ -81,6 +107,16 @@ def test_unknown_expired_cancelled_and_used_links_get_the_same_page(cast: Cast, 
 def test_a_parent_no_longer_responsible_cannot_use_their_link(cast: Cast, family: Family) -> None:
     _, token = _link(family)
     GuardianLink.objects.filter(child=family.child, guardian=family.mum).update(parental_responsibility=False)
+    assert links.find(token) is None
+
+
+def test_a_link_sent_to_an_address_since_corrected_stops_working(family: Family) -> None:
+    _, token = _link(family)
+    family.mum.email = "Sarah@Home.example"  # the same address, written otherwise: still theirs
+    family.mum.save(update_fields=["email"])
+    assert links.find(token) is not None
+    family.mum.email = "sarah.hughes@new.example"  # the office corrects a wrong address
+    family.mum.save(update_fields=["email"])
     assert links.find(token) is None
 
 

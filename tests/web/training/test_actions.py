@@ -223,6 +223,19 @@ def test_shown_name(name: str, shown: str) -> None:
     assert certificates.shown_name(name) == shown
 
 
+@pytest.mark.parametrize(
+    ("shown", "content_type", "downloaded"),
+    [("c.pdf", "application/pdf", "c.pdf"), ("C.PDF", "application/pdf", "C.PDF"),
+     ("x.html", "application/pdf", "x.html.pdf"), ("x.svg", "image/png", "x.svg.png"),
+     ("scan.jpeg", "image/jpeg", "scan.jpeg"), ("scan", "image/jpeg", "scan.jpg"),
+     ("a" * 200, "application/pdf", "a" * 196 + ".pdf")],
+)  # fmt: skip
+def test_a_certificate_downloads_with_the_ending_of_its_type(
+    shown: str, content_type: str, downloaded: str
+) -> None:
+    assert certificates.download_name(shown, content_type) == downloaded
+
+
 def test_path_takes_only_a_sha256() -> None:
     with pytest.raises(ValueError):
         certificates.path("../../etc/passwd")

@@ -160,11 +160,14 @@ def test_a_person_a_record_and_its_certificate(cast: Cast) -> None:
 
     response = omar.post(
         reverse("training:attendance-certificate", args=[other.pk]),
-        {"certificate": SimpleUploadedFile("scan.png", PNG, "image/png")},
+        {"certificate": SimpleUploadedFile("scan.html", PNG, "text/html")},
     )
     assert response.status_code == 302
     other.refresh_from_db()
     assert other.content_type == "image/png"
+    # Saved under the name it came with, it would open as a page: its ending follows its content.
+    download = omar.get(reverse("training:certificate", args=[other.pk]))
+    assert 'filename="scan.html.png"' in download["Content-Disposition"]
     omar.post(reverse("training:attendance-archive", args=[other.pk]), {"reason": "Wrong person"})
     other.refresh_from_db()
     assert other.is_archived

@@ -216,11 +216,16 @@ def do_send_class_links(group: ClassGroup, *, actor: User | Operator, site: str 
     return out
 
 
-def do_use_link(link: ConsentLink, decisions: Mapping[str, str]) -> list[ConsentRecord]:
+def do_use_link(
+    link: ConsentLink, decisions: Mapping[str, str], shown: Mapping[str, str] | None = None
+) -> list[ConsentRecord]:
     """The parent's own change, from their link: a row for each purpose whose state they changed
-    (choosing what is already recorded adds nothing). The link is used by this form, changed or not;
+    (choosing what is already recorded adds nothing, and so does leaving a choice as the page showed
+    it: `shown`, purpose -> what the page said, so that a page opened before the other parent withdrew
+    consent by telephone does not give it back). The link is used by this form, changed or not;
     LinkGoneError if it stopped working since the page was opened."""
     clean = _decisions(decisions)
+    seen = dict(shown or {})
     actor = f"parent {link.parent.full_name} (consent link)"
     with transaction.atomic(), acting(actor, "consent from the parent's link"):
         if not links.take(link):
@@ -241,5 +246,5 @@ def do_use_link(link: ConsentLink, decisions: Mapping[str, str]) -> list[Consent
                 note="",
             )
             for purpose, decision in clean.items()
-            if states[purpose].value != decision
+            if states[purpose].value != decision and seen.get(purpose) != decision
         ]

@@ -8,7 +8,7 @@ from typing import Any
 from django import forms
 from django.utils import timezone
 
-from schoolgate.web.consent.choices import BY_HAND, EXPLANATIONS, Decision, Purpose
+from schoolgate.web.consent.choices import BY_HAND, EXPLANATIONS, NOT_ASKED, Decision, Purpose
 from schoolgate.web.consent.models import NOTE_MAX
 from schoolgate.web.consent.state import State
 from schoolgate.web.core.forms import DateField
@@ -72,20 +72,36 @@ class RecordForm(forms.Form):
         return self.parents.get(self.cleaned_data["given_by"])
 
 
+SHOWN = "shown_"  # the hidden fields that say what the page showed, purpose by purpose
+
+
 class ParentForm(forms.Form):
-    """The parent's page: each purpose, given or withdrawn, prefilled with what is recorded."""
+    """The parent's page: each purpose, given or withdrawn, prefilled with what is recorded, and
+    (hidden) what was recorded when the page was drawn: a choice left as it was shown is no decision,
+    so a page left open does not undo what the other parent told the school meanwhile. The hidden
+    values decide only which of this parent's own choices are written; a forged one can do nothing the
+    parent could not do by choosing."""
 
     def __init__(self, *args: Any, states: dict[str, State], **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        shown = [(Decision.GIVEN, ""), (Decision.WITHDRAWN, ""), (NOT_ASKED, "")]
         for purpose in Purpose:
             field = _purpose_field(purpose, blank=None)
             state = states[purpose.value]
             if state.decision is not None:
                 field.initial = state.value
             self.fields[purpose.value] = field
+            self.fields[SHOWN + purpose.value] = forms.ChoiceField(
+                choices=shown, required=False, initial=state.value, widget=forms.HiddenInput
+            )
 
     def decisions(self) -> dict[str, str]:
         return {p.value: self.cleaned_data[p.value] for p in Purpose if self.cleaned_data.get(p.value)}
+
+    def shown(self) -> dict[str, str]:
+        """What the page showed for each purpose, where the form says (a form from elsewhere may not)."""
+        data = self.cleaned_data
+        return {p.value: data[SHOWN + p.value] for p in Purpose if data.get(SHOWN + p.value)}
 
 
 def _classes(school: Any) -> Any:

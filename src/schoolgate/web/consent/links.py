@@ -4,7 +4,9 @@ As for the login links (`accounts.links`): the token is 256 random bits, in the 
 database keeps its SHA-256. A link works once (the first form sent uses it), for `LIFETIME`; a newer
 link for the same parent and child cancels the older ones; at most `PER_HOUR` links are made for one
 parent in an hour (a button that sends e-mail must not become a way to flood someone's inbox). A link
-stops working too when the parent is no longer on record with parental responsibility for the child.
+stops working too when the parent is no longer on record with parental responsibility for the child,
+or when their e-mail address on record is no longer the one it was sent to (an address corrected
+because it was someone else's must not leave that someone a working link for two weeks).
 """
 
 from __future__ import annotations
@@ -63,8 +65,11 @@ def make(
 
 
 def _still_theirs(link: ConsentLink) -> bool:
-    """The parent is still on record, with parental responsibility, for a child still at the school."""
+    """The parent is still on record, with parental responsibility, for a child still at the school,
+    and the address the link went to is still theirs."""
     if link.child.is_archived or link.parent.is_archived:
+        return False
+    if link.parent.email.strip().casefold() != link.sent_to.strip().casefold():
         return False
     return GuardianLink.objects.filter(
         school_id=link.school_id, child=link.child, guardian=link.parent, parental_responsibility=True

@@ -348,7 +348,7 @@ def link_view(request: HttpRequest, token: str) -> HttpResponse:
         form.add_error(None, "Choose Given or Withdrawn for at least one of them, then press Save")
     elif request.method == "POST" and form.is_valid():
         try:
-            changed = actions.do_use_link(link, form.decisions())
+            changed = actions.do_use_link(link, form.decisions(), form.shown())
         except actions.LinkGoneError:
             return _gone(request)
         except ValidationError as error:

@@ -26,6 +26,8 @@ _MAGIC: tuple[tuple[bytes, str], ...] = (
     (b"\xff\xd8\xff", "image/jpeg"),
 )
 TYPES = frozenset(content_type for _, content_type in _MAGIC)
+# The endings a downloaded file may have for its type: the first is added to a name without one.
+SUFFIXES = {"application/pdf": (".pdf",), "image/png": (".png",), "image/jpeg": (".jpg", ".jpeg")}
 
 
 def directory() -> Path:
@@ -53,6 +55,16 @@ def shown_name(filename: str) -> str:
     last = filename.replace("\\", "/").rsplit("/", 1)[-1]
     tidy = "".join(c for c in last if c.isprintable()).strip().lstrip(".")
     return tidy[:NAME_MAX] or "certificate"
+
+
+def download_name(shown: str, content_type: str) -> str:
+    """The name a certificate is downloaded as: the name it came with, ending as its type does. The
+    file's first bytes made it a PDF, PNG or JPEG, but a computer opens a saved file by its name's
+    ending: "x.html" with a PDF's first bytes and HTML after would open in a browser as a page."""
+    suffixes = SUFFIXES.get(content_type)
+    if suffixes is None or shown.casefold().endswith(suffixes):
+        return shown
+    return shown[: NAME_MAX - len(suffixes[0])] + suffixes[0]
 
 
 def store(upload: IO[bytes]) -> tuple[Path, str, int, str]:

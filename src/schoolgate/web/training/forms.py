@@ -96,7 +96,7 @@ class NeedsForm(forms.Form):
         )
         self.fields["what_would_help"] = forms.CharField(
             label="What would help you?",
-            help_text="In your own words (optional). Read by those who keep the school's training records: "
+            help_text="In your own words (optional). Read by those who see everyone's training: "
             "the DSL team, the online safety coordinator, the headteacher, senior leaders and the office.",
             max_length=HELP_MAX,
             required=False,

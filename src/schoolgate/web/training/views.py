@@ -271,9 +271,12 @@ def certificate_view(request: StaffRequest, pk: int) -> HttpResponse:
     path = certificates.path(record.sha256)
     if not path.is_file():
         raise Http404("The file is not kept")
+    known = record.content_type in certificates.TYPES
+    name = record.original_name or f"certificate-{record.pk}"
     response = FileResponse(
-        path.open("rb"), as_attachment=True, filename=record.original_name or f"certificate-{record.pk}",
-        content_type=record.content_type if record.content_type in certificates.TYPES else OCTETS,
+        path.open("rb"), as_attachment=True,
+        filename=certificates.download_name(name, record.content_type) if known else name,
+        content_type=record.content_type if known else OCTETS,
     )  # fmt: skip
     response["X-Content-Type-Options"] = "nosniff"
     response["Cache-Control"] = "no-store"
@@ -297,8 +300,9 @@ def attendance_certificate_view(request: StaffRequest, pk: int) -> HttpResponse:
         done=say_and_go(request, lambda r: "The certificate is kept.", lambda r: r.get_absolute_url()),
         template="training/confirm.html",
         context={"title": f"Certificate: {record}", "button": "Keep it", "multipart": True,
-                 "intro": "A PDF, or a photo or scan (PNG, JPEG), up to 5 MB. It is shown to those who "
-                 "keep the training records and to the person it is about."},
+                 "intro": "A PDF, or a photo or scan (PNG, JPEG), up to 5 MB. It is shown to the person it "
+                 "is about and to those who see everyone's training: the DSL team, the online safety "
+                 "coordinator, the headteacher, senior leaders and the office."},
     )  # fmt: skip
 
 
