@@ -148,7 +148,7 @@ def demo(size: str) -> int:
     setup()
     from django.core.management import call_command
 
-    from schoolgate.web.demo import load_demo, load_demo_incidents, load_demo_policy
+    from schoolgate.web.demo import load_demo, load_demo_incidents, load_demo_policy, load_demo_records
     from schoolgate.web.people.models import Person
     from schoolgate.web.policy.actions import snapshot_path
 
@@ -162,6 +162,7 @@ def demo(size: str) -> int:
     incidents = load_demo_incidents(loaded.school, count=120 if size == "realistic" else 24)
     if incidents:
         print(f"its online safety log: {incidents} incidents over this school year and the last")
+    load_demo_records(loaded.school)
     people = Person.objects.filter(school=loaded.school).count()
     said = "loaded" if loaded.created else "already there"
     print(f"demo school {loaded.school.name!r}: {said} ({people:,} people)")

@@ -48,6 +48,15 @@ LAST_NAMES = (
 )  # fmt: skip
 JOBS = ("Class teacher", "Teaching assistant", "SENCO", "School business manager", "Office manager",
         "Midday supervisor", "Caretaker", "Learning mentor", "Cover supervisor")  # fmt: skip
+# The staff team of each job (Person.team: the agreements' and training's lists by team).
+TEAMS = {
+    "Class teacher": "Teaching", "SENCO": "Teaching", "Cover supervisor": "Teaching",
+    "Year 5 class teacher": "Teaching", "Computing lead": "Teaching", "Teaching assistant": "Support",
+    "Learning mentor": "Support", "Pastoral lead": "Support", "School business manager": "Office",
+    "Office manager": "Office", "Network manager": "Office", "Midday supervisor": "Lunchtime",
+    "Caretaker": "Site", "Deputy headteacher": "Leadership", "Headteacher": "Leadership",
+    "Assistant headteacher": "Leadership",
+}  # fmt: skip
 
 # Year groups of a primary school, then a secondary's, with their key stages.
 YEARS = (
@@ -135,6 +144,7 @@ def load_demo(
             kind = PersonKind.GOVERNOR if governs else PersonKind.STAFF
             person = Person.objects.create(
                 school=school, kind=kind, first_name=first, last_name=last, job_title=job, user=user,
+                team=TEAMS.get(job, "") if kind == PersonKind.STAFF else "",
                 email=f"{username}@northfield.example", mis_id=f"S{len(username):02d}{username[:3].upper()}",
             )  # fmt: skip
             if kind == PersonKind.STAFF:
@@ -143,9 +153,10 @@ def load_demo(
                 )
         for number in range(max(0, staff - len(LOGINS))):
             first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+            job = rng.choice(JOBS)
             person = Person.objects.create(
                 school=school, kind=PersonKind.STAFF, first_name=first, last_name=last,
-                job_title=rng.choice(JOBS), mis_id=f"T{number:04d}",
+                job_title=job, team=TEAMS[job], mis_id=f"T{number:04d}",
                 email=f"{first.lower()}.{last.lower()}{number}@northfield.example",
             )  # fmt: skip
             NetworkIdentity.objects.create(
@@ -427,3 +438,19 @@ def load_demo_policy(school: School, *, extra_rules: int = 0) -> PolicyVersion |
             reason="The demo school's first policy",
             expected_sha256=draft.rendered.sha256,
         )
+
+
+def load_demo_records(school: School) -> None:
+    """The school's other records for the demo: agreements accepted, photo consent, devices and guest
+    logins, training, and the annual review (each app's `seed_demo`; each adds nothing if it has run)."""
+    from django.utils import timezone
+
+    from schoolgate.web.agreements.demo import seed_demo as agreements
+    from schoolgate.web.annualreview.demo import seed_demo as review
+    from schoolgate.web.consent.demo import seed_demo as consent
+    from schoolgate.web.devices.demo import seed_demo as devices
+    from schoolgate.web.training.demo import seed_demo as training
+
+    now = timezone.now()
+    for seed in (agreements, consent, devices, training, review):
+        seed(school, now)

@@ -34,6 +34,8 @@ from django.views.decorators.http import require_http_methods
 
 from schoolgate.web.accounts import notices
 from schoolgate.web.accounts.choices import Capability, Role
+from schoolgate.web.agreements.home import today as agreement_today
+from schoolgate.web.annualreview.reminders import panel as review_panel
 from schoolgate.web.core.access import StaffRequest, staff_view
 from schoolgate.web.core.forms import add_errors
 from schoolgate.web.core.nav import app_of
@@ -167,5 +169,7 @@ def home_view(request: StaffRequest) -> HttpResponse:
         "trust": trust,
         "monitoring": monitoring,
         "requests_panel": requests_today(request.user, request.school, now),
+        "review_panel": review_panel(request.user, request.school, now),
+        "agreement_panel": agreement_today(request.user, request.school, timezone.localdate(now)),
     }
     return render(request, "core/home.html", context)

@@ -40,11 +40,15 @@ from types import FrameType
 from django.db import DatabaseError, close_old_connections, connections
 from django.utils import timezone
 
+from schoolgate.web.agreements import proxy as agreements_proxy
+from schoolgate.web.annualreview import reminders as review_reminders
+from schoolgate.web.devices import guests
 from schoolgate.web.filterrequests import notify as requests_notify
 from schoolgate.web.monitoring import alerting, notify, partitions, phrasebook, retention, weekly
 from schoolgate.web.monitoring.ingest import BATCH_LINES, DATABASE_DOWN, Ingester, Round, SpoolError, spools
 from schoolgate.web.monitoring.models import WorkerStatus
 from schoolgate.web.policy import expiry
+from schoolgate.web.reports import rollup as block_rollup
 from schoolgate.web.selftest import schedule as selftest_schedule
 
 __all__ = ["BACKOFF_MAX", "Worker"]
@@ -179,6 +183,10 @@ class Worker:
             ("republishing what expired", expiry.tidy),
             ("telling requesters of decisions", requests_notify.send_due),
             ("running the self-test", selftest_schedule.run_due),
+            ("removing guest logins that ended", guests.tidy),
+            ("writing the agreements file for the proxy", agreements_proxy.sync),
+            ("reminding of the annual review", review_reminders.send_due),
+            ("counting the day's blocks for the governors' report", block_rollup.run_due),
         ):
             if not self.stopping:
                 problem = _attempt(what, step, now)
@@ -208,7 +216,7 @@ class Worker:
         return done
 
 
-def _attempt(what: str, step: Callable[[dt.datetime], int], now: dt.datetime) -> str:
+def _attempt(what: str, step: Callable[[dt.datetime], object], now: dt.datetime) -> str:
     """Run one step of the round; what went wrong ("" when nothing did), logged. The database being
     unreachable is not the step's failure: it goes up to the round, which waits for it."""
     try:
