@@ -25,20 +25,28 @@ from tests.web.monitoring.alert_samples import ALERT_SAMPLES
 from tests.web.monitoring.report_samples import REPORT_SAMPLES
 from tests.web.people.samples import SAMPLES as PEOPLE_SAMPLES
 from tests.web.policy.samples import POLICY_SAMPLES
+from tests.web.reports.samples import REPORTS_SAMPLES
 from tests.web.sanctions.samples import SANCTIONS_SAMPLES
 from tests.web.selftest.samples import SELFTEST_SAMPLES
 from tests.web.training.samples import TRAINING_SAMPLES
 
 # Pages anyone may open (the login pages); everything else must be a staff_view.
 # (accounts:link: a one-time link from an e-mail, its token the only key; tests/web/accounts/test_links.py)
-PUBLIC = {"accounts:login", "accounts:code", "accounts:setup", "accounts:logout", "accounts:link"}
+# (consent:link: a parent's one-time consent link from an e-mail, its token the only key;
+# tests/web/consent/test_links.py)
+PUBLIC = {
+    "accounts:login", "accounts:code", "accounts:setup", "accounts:logout", "accounts:link", "consent:link",
+}  # fmt: skip
 
 # Pages of one record whose visibility depends on the record as well as the role (an incident: its
 # reporter and those who deal with it). The page matrix lets a role that may open the page be told "not
 # found" for the sample; tests/web/incidents/test_access.py goes over these record by record.
 # A person's activity timeline: the chair of governors reads the headteacher's activity, not a pupil's.
 # A filter change request: a teacher opens only their own (tests/web/filterrequests/test_views.py).
-RECORD_SCOPED_PREFIXES = ("incidents:", "monitoring:alert", "monitoring:timeline", "filterrequests:request")
+# A training certificate: its person opens their own (tests/web/training/test_pages.py).
+RECORD_SCOPED_PREFIXES = (
+    "incidents:", "monitoring:alert", "monitoring:timeline", "filterrequests:request", "training:certificate",
+)  # fmt: skip
 
 
 def _pupil(cast: Cast, school: Any) -> dict[str, Any]:
@@ -81,6 +89,7 @@ SAMPLES.update(CONSENT_SAMPLES)
 SAMPLES.update(DEVICES_SAMPLES)
 SAMPLES.update(TRAINING_SAMPLES)
 SAMPLES.update(ANNUALREVIEW_SAMPLES)
+SAMPLES.update(REPORTS_SAMPLES)
 
 # Addresses that answer with a file, not a page (nothing for axe to look at).
 FILES = {"incidents:evidence-file", "reports:governors-pdf", "monitoring:report-pdf"}

@@ -7,14 +7,15 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-import pypdfium2 as pdfium
+import pypdfium2 as pdfium  # type: ignore[import-untyped]
 
 from schoolgate.web.filterrequests.models import FilterRequest
 from schoolgate.web.incidents import actions
 from schoolgate.web.incidents.choices import Outcome, Status
 from schoolgate.web.incidents.models import Incident
+from schoolgate.web.reports.filtering import Filtering
 from schoolgate.web.reports.incidents import GovernorsReport
-from schoolgate.web.reports.terms import Season, Term
+from schoolgate.web.reports.terms import Season, fixed_term
 from schoolgate.web.sanctions import matrix
 from schoolgate.web.sanctions.choices import AppliesTo
 from schoolgate.web.sanctions.models import SanctionAction
@@ -25,7 +26,7 @@ from tests.web.incidents.make import report
 UTC = dt.UTC
 LONDON = ZoneInfo("Europe/London")
 NOW = dt.datetime(2026, 11, 20, 12, 0, tzinfo=UTC)  # Autumn 2026; the same term last year: Autumn 2025
-AUTUMN_2026 = Term(2026, Season.AUTUMN)
+AUTUMN_2026 = fixed_term(2026, Season.AUTUMN)
 PAGE, PDF = "/reports/governors/", "/reports/governors/pdf/"
 
 # What the log holds about the incidents these tests make, none of which a report may show.
@@ -79,7 +80,7 @@ def action_of(cast: Cast, key: str) -> SanctionAction:
     return SanctionAction.objects.get(school=cast.a, applies_to=AppliesTo.PUPILS, key=key)
 
 
-def cells(result: GovernorsReport, name: str) -> dict[str, tuple[str, str]]:
+def cells(result: GovernorsReport | Filtering, name: str) -> dict[str, tuple[str, str]]:
     """A table of the report as {row: (this term, last year)}, the labels shortened to before a colon."""
     rows = getattr(result, name).rows
     return {r.label.split(":")[0]: (r.this.text, r.last.text) for r in rows}

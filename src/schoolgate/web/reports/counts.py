@@ -1,20 +1,26 @@
-"""Counts as a report may show them, with nothing that could point to a child or a member of staff.
+"""Counts as a report may show them: the numbers governors need, and nothing that could point to a
+child or a member of staff.
 
-How small numbers are hidden (`protect`):
+The rule, and why:
 
-1. A count of 1 or 2 is shown as "fewer than 3". 0 is shown as 0.
-2. A table whose rows add up to a total shown elsewhere (areas of risk, types, where they stood: each
-   adds up to the incidents about pupils) would give a lone hidden count away by subtraction. So where
-   a count is under 3, one more is hidden ("not shown"): the last count of 3 or more in the table's
-   fixed order. The order is fixed, not "the smallest", because a reader who knew the rule would
-   learn from "the smallest" that the hidden one is no bigger than those shown, and that can be enough.
-3. If the hidden counts could still be worked out (1 and 3 hidden, adding up to 4: they can only be
-   1 and 3), or the total is under 3, none of that column is shown.
+1. A school-wide count in a table of one dimension (incidents by area of risk, by type, by outcome;
+   actions taken; referrals; alerts by area and by severity; blocked categories; filter change
+   requests by outcome) is shown as the number, however small (`cell`). It counts the whole school's
+   pupils over a term and names no child: "1 incident of grooming this term" tells a governor what
+   the school has dealt with, not who. Hiding small numbers (as the report once did: "fewer than 3",
+   then one more, then often the whole column) left a primary school's report saying nothing.
+2. Concerns about members of staff, and alerts about them, are one total each, never broken down, and
+   a total of 1 or 2 is shown as "fewer than 3" (`staff_total`): a school has few staff, and "1 concern
+   about a member of staff, of data protection" could name the person to anyone who knows the school.
+   A staff total is never charted, nor counted in any other table.
+3. No table is split by year group or class, and no table crosses two dimensions (area by year group,
+   type by outcome): a year group of a small primary school is one class, a class has one or two
+   children of any description, and a count split so finely could point to one child. Governors'
+   duties (policy 002, the DfE standards) are met by the school-wide counts.
 
-Each step depends only on what the reader sees, so knowing the rule tells them nothing more; the tests
-check it against every column with a small total, of as many rows as the report's tables. Each term's
-column is protected on its own: the two terms count different incidents. No table is split by two
-things at once, so the tables are bound to each other only through the total.
+Rule 2 is the one that still hides something, and tests/web/reports/test_counts.py checks it by
+brute force: whatever concerns about staff a term holds, nothing in the report but their total
+changes, and 1 and 2 read the same.
 """
 
 from __future__ import annotations
@@ -22,23 +28,20 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-SMALL = 3  # counts under this are not shown
+SMALL = 3  # a staff total under this is not shown as its number
 FEWER = f"fewer than {SMALL}"
-NOT_SHOWN = "not shown"
 
 
 def shown(n: int) -> str:
-    """A count as the report shows it: 0, "fewer than 3", or the number."""
+    """A count as the report shows it: the number (with a thousands separator)."""
     if n < 0:
         raise ValueError(f"a count cannot be negative: {n}")
-    if 0 < n < SMALL:
-        return FEWER
     return f"{n:,}"
 
 
 @dataclass(frozen=True)
 class Cell:
-    """A count as it may be shown: its text, and the number a chart may draw (None: draw no bar)."""
+    """A count as it may be shown: its text, and the number a chart may draw (None: never drawn)."""
 
     text: str
     value: int | None
@@ -49,43 +52,16 @@ class Cell:
 
 
 def cell(n: int) -> Cell:
-    """A count that is a total of its own, or in a breakdown that adds up to nothing shown."""
-    return Cell(shown(n), None if 0 < n < SMALL else n)
+    """A school-wide count in a table of one dimension: the number (rule 1)."""
+    return Cell(shown(n), n)
 
 
-HIDDEN = Cell(NOT_SHOWN, None)
-
-
-def _pinned(primary: Sequence[int], secondary: Sequence[int]) -> bool:
-    """Whether a reader who knows what the hidden counts add up to, and which are "fewer than 3"
-    (1 or 2) and which "not shown" (3 or more), could work out a count under 3 exactly. Every
-    "fewer than 3" cell is bound by the same sums, so one question answers for all of them: could it be
-    either 1 or 2?"""
-    hidden = sum(primary) + sum(secondary)
-    others_least = (len(primary) - 1) + SMALL * len(secondary)
-    others_most = float("inf") if secondary else (len(primary) - 1) * (SMALL - 1)
-    could_be = [v for v in range(1, SMALL) if others_least <= hidden - v <= others_most]
-    return len(could_be) < 2
-
-
-def protect(counts: Sequence[int]) -> list[Cell]:
-    """The cells of one column of a table whose counts add up to a total that is shown.
-
-    A count under 3 is "fewer than 3", and then one more is "not shown": the last count of 3 or more,
-    in the table's own order (so that which one it is says nothing of the numbers). If the hidden counts
-    could still be worked out from the total, or the total is under 3, none of the column is shown.
-
-    What the reader sees (which cells are hidden, why, and the total) decides each step, so knowing this
-    rule tells them nothing more; tests/web/reports/test_counts.py checks it against every column
-    with a small total: each hidden count under 3 could always be another number."""
-    withheld = [HIDDEN for _ in counts]
-    if 0 < sum(counts) < SMALL:
-        return withheld
-    primary = [i for i, n in enumerate(counts) if 0 < n < SMALL]
-    secondary = [i for i, n in enumerate(counts) if n >= SMALL][-1:] if primary else []
-    if primary and _pinned([counts[i] for i in primary], [counts[i] for i in secondary]):
-        return withheld
-    return [HIDDEN if i in secondary else cell(n) for i, n in enumerate(counts)]
+def staff_total(n: int) -> Cell:
+    """The total of concerns or alerts about members of staff: "fewer than 3" for 1 or 2, never drawn
+    on a chart (rule 2)."""
+    if n < 0:
+        raise ValueError(f"a count cannot be negative: {n}")
+    return Cell(FEWER if 0 < n < SMALL else shown(n), None)
 
 
 @dataclass(frozen=True)
@@ -97,31 +73,36 @@ class Row:
 
 @dataclass(frozen=True)
 class Breakdown:
-    """A table of the report: a row per category, this term and the same term last year."""
+    """A table of the report: a row per category, this term and the same term last year. `chart`:
+    whether the PDF draws it as bars."""
 
     title: str
     caption: str
     what: str  # the heading of the first column: what a row is
     rows: tuple[Row, ...]
     note: str = ""
+    chart: bool = False
+    one_column: str = ""  # the heading of its only column of numbers, when it has no last year's
 
     @property
     def any_hidden(self) -> bool:
         return any(r.this.hidden or r.last.hidden for r in self.rows)
 
+    @property
+    def all_zero(self) -> bool:
+        """Whether every number of the table, both terms, is 0 (a chart of it would have no bars)."""
+        return all(not r.this.value and not r.last.value for r in self.rows)
+
 
 HIDING_NOTE = (
-    f"A number under {SMALL} is shown as “{FEWER}”. So that it cannot be worked out from the total, "
-    f"one more number in its table is “{NOT_SHOWN}”, or, where that is not enough, the whole column."
+    "Every number is the whole school's count for the term. Concerns about members of staff are one "
+    f"total, never broken down, shown as “{FEWER}” when there are 1 or 2, so that no one could be "
+    "identified. Nothing is counted by year group or class."
 )
 
 
-def rows(labels: Sequence[str], counts: Sequence[tuple[int, int]], *, adds_up: bool) -> tuple[Row, ...]:
-    """A table's rows, this term and last year's, each column protected where its rows add up to a
-    total shown elsewhere (`adds_up`), else each count on its own (`cell`)."""
-    this, last = [c[0] for c in counts], [c[1] for c in counts]
-    if adds_up:
-        this_cells, last_cells = protect(this), protect(last)
-    else:
-        this_cells, last_cells = [cell(n) for n in this], [cell(n) for n in last]
-    return tuple(Row(label, a, b) for label, a, b in zip(labels, this_cells, last_cells, strict=True))
+def rows(labels: Sequence[str], counts: Sequence[tuple[int, int]]) -> tuple[Row, ...]:
+    """A table's rows: this term's count and last year's, each shown as its number."""
+    return tuple(
+        Row(label, cell(this), cell(last)) for label, (this, last) in zip(labels, counts, strict=True)
+    )

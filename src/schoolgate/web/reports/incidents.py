@@ -11,11 +11,12 @@ What it never holds: a name, an incident's reference, a date of one incident, or
 The counts leave this module only as `counts.Cell`s, which carry what may be shown and nothing else.
 
 Actions and referrals are counted as the incidents in which they were taken or made: an incident can
-have several, or none, so their rows add up to nothing shown, and rule 1 of `counts` is enough.
+have several, or none.
 
 Filter change requests (the log's own list beside the incidents) are counted too: asked in the term,
 approved, refused, and lesson unblocks teachers made without approval, decided in the term; and those
-asked by kind, which add up to the asked. Counts only: no site, no requester.
+asked by kind, which add up to the asked. Counts only: no site, no requester. The filtering and
+monitoring sections are `filtering`'s; training and agreement coverage, `coverage`'s.
 """
 
 from __future__ import annotations
@@ -38,8 +39,9 @@ from schoolgate.web.incidents.choices import (
     Status,
 )
 from schoolgate.web.incidents.models import ActionTaken, Incident, Referral
-from schoolgate.web.reports.counts import Breakdown, Row, cell, rows
-from schoolgate.web.reports.terms import Term, school_zone
+from schoolgate.web.reports import coverage, filtering
+from schoolgate.web.reports.counts import Breakdown, Row, cell, rows, staff_total
+from schoolgate.web.reports.terms import Calendar, Term, school_zone
 
 if TYPE_CHECKING:
     from schoolgate.web.tenancy.models import School
@@ -62,17 +64,22 @@ class GovernorsReport:
     referrals: Breakdown
     requests: Breakdown
     request_kinds: Breakdown
+    filtering: filtering.Filtering
+    coverage: tuple[Breakdown, ...] = ()
+
+    @property
+    def incident_breakdowns(self) -> tuple[Breakdown, ...]:
+        return (self.areas, self.types, self.outcomes, self.actions, self.referrals)
 
     @property
     def breakdowns(self) -> tuple[Breakdown, ...]:
+        """Every table after the summary, in the order the page and the PDF show them."""
         return (
-            self.areas,
-            self.types,
-            self.outcomes,
-            self.actions,
-            self.referrals,
+            *self.incident_breakdowns,
             self.requests,
             self.request_kinds,
+            *self.filtering.breakdowns,
+            *self.coverage,
         )
 
     @property
@@ -131,7 +138,7 @@ def _requests(
             "Filter change requests",
             "Requests to change the filtering: asked in the term, and decided in it",
             "Requests",
-            rows(labels, [(totals[f"{n}_this"], totals[f"{n}_last"]) for n in names], adds_up=False),
+            rows(labels, [(totals[f"{n}_this"], totals[f"{n}_last"]) for n in names]),
             note="Approved, refused and unblocked by a teacher count the decisions made in the term, "
             "some on requests asked the term before. Teachers may unblock a site for their own class "
             "for one lesson without approval only where the school allows it.",
@@ -140,23 +147,57 @@ def _requests(
             "Filter change requests by kind",
             "Requests asked in the term by what they asked for",
             "What was asked",
-            rows([kind_labels.get(k, k) for k in kinds], list(kinds.values()), adds_up=True),
+            rows([kind_labels.get(k, k) for k in kinds], list(kinds.values())),
+            chart=True,
         ),
     )
 
 
-def build(school: School, term: Term, *, now: dt.datetime | None = None) -> GovernorsReport:
-    """Count the school's online safety log for `term` and the same term last year, in the database
-    (three queries, however many incidents)."""
+def tally_incidents(
+    grouped: list[dict[str, object]],
+) -> tuple[
+    list[int], list[int], dict[str, list[int]], dict[str, list[int]], dict[str, list[int]], tuple[int, int]
+]:
+    """Incidents grouped by kind, area, type and outcome (with this and last year's counts, and how
+    many of them were closed by the end of each term) as the report's numbers: about staff (a total
+    only), about pupils, by area, by type, by outcome, and still open. Pure, so that what it keeps from
+    the concerns about staff is tested by brute force."""
+    staff, pupils, closed = [0, 0], [0, 0], [0, 0]
+    areas: dict[str, list[int]] = {a: [0, 0] for a in RiskArea.values}
+    types: dict[str, list[int]] = {t: [0, 0] for t in IncidentType.values}
+    outcomes: dict[str, list[int]] = {o: [0, 0] for o in Outcome.values}
+    for group in grouped:
+        counts = (int(str(group["this"])), int(str(group["last"])))
+        if group["kind"] == IncidentKind.STAFF:
+            staff = [staff[i] + counts[i] for i in (0, 1)]
+            continue
+        for i, n in enumerate(counts):
+            pupils[i] += n
+            areas.setdefault(str(group["risk_area"]), [0, 0])[i] += n
+            types.setdefault(str(group["incident_type"]), [0, 0])[i] += n
+        for i, n in enumerate((int(str(group["this_closed"])), int(str(group["last_closed"])))):
+            if n:
+                closed[i] += n
+                outcomes.setdefault(str(group["outcome"]), [0, 0])[i] += n
+    open_at_end = (pupils[0] - closed[0], pupils[1] - closed[1])
+    return staff, pupils, areas, types, outcomes, open_at_end
+
+
+def build(
+    school: School, term: Term, *, now: dt.datetime | None = None, calendar: Calendar | None = None
+) -> GovernorsReport:
+    """Count the school's online safety log, its filtering and monitoring, and its training and
+    agreements for `term` and the same term last year, in the database (a dozen aggregate queries,
+    however many records)."""
     zone = school_zone(school)
     now = (now or timezone.now()).astimezone(zone)
-    last = term.previous_year()
+    last = (calendar or Calendar.of(school)).last_year(term)
     this_bounds, last_bounds = term.bounds(zone), last.bounds(zone)
     in_this, in_last = _in(this_bounds), _in(last_bounds)
 
     # 1. The incidents, by kind, area, type and outcome; "closed" only where closed by the term's end
     # (reopening clears `closed_at`, so a reopened incident counts as open).
-    grouped = (
+    grouped = list(
         Incident.objects.filter(in_this | in_last, school=school)
         .exclude(status=Status.ARCHIVED)
         .values("kind", "risk_area", "incident_type", "outcome")
@@ -168,24 +209,7 @@ def build(school: School, term: Term, *, now: dt.datetime | None = None) -> Gove
         )
         .order_by()
     )
-    staff, pupils, closed = [0, 0], [0, 0], [0, 0]
-    areas: dict[str, list[int]] = {a: [0, 0] for a in RiskArea.values}
-    types: dict[str, list[int]] = {t: [0, 0] for t in IncidentType.values}
-    outcomes: dict[str, list[int]] = {o: [0, 0] for o in Outcome.values}
-    for group in grouped:
-        counts = (group["this"], group["last"])
-        if group["kind"] == IncidentKind.STAFF:
-            staff = [staff[i] + counts[i] for i in (0, 1)]
-            continue
-        for i, n in enumerate(counts):
-            pupils[i] += n
-            areas.setdefault(group["risk_area"], [0, 0])[i] += n
-            types.setdefault(group["incident_type"], [0, 0])[i] += n
-        for i, n in enumerate((group["this_closed"], group["last_closed"])):
-            if n:
-                closed[i] += n
-                outcomes.setdefault(group["outcome"], [0, 0])[i] += n
-    open_at_end = (pupils[0] - closed[0], pupils[1] - closed[1])
+    staff, pupils, areas, types, outcomes, open_at_end = tally_incidents(grouped)
 
     # 2 and 3. Actions and referrals in pupil incidents: in how many incidents each was taken or made.
     about_pupils = Q(incident__school=school, incident__kind=IncidentKind.PUPIL) & ~Q(
@@ -218,12 +242,10 @@ def build(school: School, term: Term, *, now: dt.datetime | None = None) -> Gove
     )
     ended = now >= this_bounds[1]
     requests, request_kinds = _requests(school, this_bounds, last_bounds)
-    # "Still open" comes first: protect() hides the last big count of a table where it must, and this
-    # is the one governors look for.
+    # "Still open" comes first: it is the one governors look for.
     outcome_rows = rows(
         [OPEN_LABEL if ended else OPEN_NOW_LABEL, *(labels.get(o, o) for o in outcomes)],
         [open_at_end, *((c[0], c[1]) for c in outcomes.values())],
-        adds_up=True,
     )
     return GovernorsReport(
         school_name=school.name,
@@ -232,19 +254,21 @@ def build(school: School, term: Term, *, now: dt.datetime | None = None) -> Gove
         made_at=now,
         ended=ended,
         pupils=Row("Incidents about pupils", cell(pupils[0]), cell(pupils[1])),
-        staff=Row("Concerns about members of staff", cell(staff[0]), cell(staff[1])),
+        staff=Row("Concerns about members of staff", staff_total(staff[0]), staff_total(staff[1])),
         still_open=outcome_rows[0],
         areas=Breakdown(
             "Areas of risk",
             "Incidents about pupils by area of risk",
             "Area of risk",
-            rows([labels.get(a, a) for a in areas], [(c[0], c[1]) for c in areas.values()], adds_up=True),
+            rows([labels.get(a, a) for a in areas], [(c[0], c[1]) for c in areas.values()]),
+            chart=True,
         ),
         types=Breakdown(
             "Types of incident",
             "Incidents about pupils by type",
             "Type",
-            rows([labels.get(t, t) for t in types], [(c[0], c[1]) for c in types.values()], adds_up=True),
+            rows([labels.get(t, t) for t in types], [(c[0], c[1]) for c in types.values()]),
+            chart=True,
         ),
         outcomes=Breakdown(
             "Outcomes",
@@ -253,21 +277,24 @@ def build(school: School, term: Term, *, now: dt.datetime | None = None) -> Gove
             outcome_rows,
             note="Those still open at the end of the term, and those closed by then, by their outcome."
             + ("" if ended else " This term has not ended yet: still open now."),
+            chart=True,
         ),
         actions=Breakdown(
             "Actions taken",
             "Incidents about pupils in which each action was taken",
             "Action",
-            rows([name for name, _ in actions], [c for _, c in actions], adds_up=False),
+            rows([name for name, _ in actions], [c for _, c in actions]),
             note="An incident may have had several of these actions, or none.",
         ),
         referrals=Breakdown(
             "Referrals",
             "Incidents about pupils referred to each agency",
             "Agency",
-            rows([labels.get(a, a) for a in referred], list(referred.values()), adds_up=False),
+            rows([labels.get(a, a) for a in referred], list(referred.values())),
             note="An incident may have been referred to more than one agency, or to none.",
         ),
         requests=requests,
         request_kinds=request_kinds,
+        filtering=filtering.build(school, this_bounds, last_bounds),
+        coverage=coverage.build(school, term, now.date()),
     )

@@ -1,9 +1,11 @@
 """The governors' report as a PDF (A4): the same tables as the page, and bar charts of this term against
-the same term last year. Charts are drawn from the numbers as shown: a number that is not shown gets no
-bar (and says so), never a bar of its true height."""
+the same term last year. Every number of a charted table has its bar (a 0 is an empty bar with its
+label "0"); a chart whose every number is 0 is not drawn, and the report says "None this term" in its
+place. The staff totals, which may read "fewer than 3", are never charted."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from typing import Any
 from xml.sax.saxutils import escape
@@ -25,8 +27,9 @@ from reportlab.platypus import (  # type: ignore[import-untyped]
     TableStyle,
 )
 
-from schoolgate.web.reports.counts import FEWER, HIDING_NOTE, NOT_SHOWN, Breakdown, Row
+from schoolgate.web.reports.counts import HIDING_NOTE, Breakdown, Row
 from schoolgate.web.reports.incidents import GovernorsReport
+from schoolgate.web.reports.terms import Term
 
 TITLE = "Online safety: report to governors"
 THIS_COLOUR = colors.HexColor("#1d70b8")
@@ -66,24 +69,30 @@ def paragraph_styles() -> dict[str, ParagraphStyle]:
 
 
 def _table(
-    report: GovernorsReport, what: str, rows: tuple[Row, ...], styles: dict[str, ParagraphStyle]
+    report: GovernorsReport,
+    what: str,
+    rows: tuple[Row, ...],
+    styles: dict[str, ParagraphStyle],
+    one_column: str = "",
 ) -> Table:
-    head = [
-        Paragraph(escape(what), styles["head"]),
-        Paragraph(escape(report.term.name), styles["head"]),
-        Paragraph(f"{escape(report.last.name)} (same term last year)", styles["head"]),
-    ]
+    """A table of the report: this term and last year's, or (`one_column`: its heading) one column."""
+    head = [Paragraph(escape(what), styles["head"])]
+    if one_column:
+        head.append(Paragraph(escape(one_column), styles["head"]))
+    else:
+        head.append(Paragraph(escape(report.term.name), styles["head"]))
+        head.append(Paragraph(f"{escape(report.last.name)} (same term last year)", styles["head"]))
     body = [
-        [
-            Paragraph(escape(r.label), styles["cell"]),
-            Paragraph(escape(r.this.text), styles["cell"]),
-            Paragraph(escape(r.last.text), styles["cell"]),
-        ]
+        [Paragraph(escape(r.label), styles["cell"]), Paragraph(escape(r.this.text), styles["cell"])]
+        + ([] if one_column else [Paragraph(escape(r.last.text), styles["cell"])])
         for r in rows
     ]
     if not body:
-        body = [[Paragraph("None in either term.", styles["cell"]), "", ""]]
-    table = Table([head, *body], colWidths=[LABEL_WIDTH, 38 * mm, 38 * mm], repeatRows=1, hAlign="LEFT")
+        body = [[Paragraph("None in either term." if not one_column else "None.", styles["cell"]), ""]]
+        if not one_column:
+            body[0].append("")
+    widths = [LABEL_WIDTH, 76 * mm] if one_column else [LABEL_WIDTH, 38 * mm, 38 * mm]
+    table = Table([head, *body], colWidths=widths, repeatRows=1, hAlign="LEFT")
     table.setStyle(TABLE_STYLE)
     return table
 
@@ -94,8 +103,9 @@ def _short(label: str) -> str:
     return short if len(short) <= 40 else short[:39] + "…"
 
 
-def _chart(report: GovernorsReport, breakdown: Breakdown) -> Drawing:
-    """Grouped horizontal bars, a pair per row: this term, and the same term last year."""
+def chart(report: GovernorsReport, breakdown: Breakdown) -> Drawing:
+    """Grouped horizontal bars, a pair per row: this term, and the same term last year, each labelled
+    with its number."""
     rows = breakdown.rows
     bar, gap = 7, 6
     group = 2 * bar + gap
@@ -108,8 +118,7 @@ def _chart(report: GovernorsReport, breakdown: Breakdown) -> Drawing:
     chart.x, chart.y = label_width, 20
     chart.width, chart.height = width - label_width - 40, plot_height
     # Series 0 is drawn nearest the category's start; with the axis reversed (first row at the top),
-    # that puts it below, so this term is given second. A hidden number is drawn as no bar at all
-    # (0), labelled with its text ("fewer than 3"), never at its true height.
+    # that puts it below, so this term is given second.
     series = ([r.last for r in rows], [r.this for r in rows])
     chart.data = [[c.value or 0 for c in cells] for cells in series]
     chart.barLabelFormat = "values"
@@ -169,7 +178,15 @@ def _footer(report: GovernorsReport) -> Any:
     return draw
 
 
-CHARTED = ("areas", "types", "outcomes")
+NONE_THIS_TERM = "None this term, nor in the same term last year."
+
+
+def _dates(term: Term) -> str:
+    """A term's days in words, with the holiday after it where it is counted too."""
+    text = f"{term.start:%-d %B %Y} to {term.end:%-d %B %Y}"
+    if term.holidays_counted:
+        text += f", and the holiday after it to {term.until - dt.timedelta(days=1):%-d %B %Y}"
+    return text
 
 
 def render(report: GovernorsReport) -> bytes:
@@ -185,8 +202,8 @@ def render(report: GovernorsReport) -> bytes:
         Paragraph(TITLE, styles["title"]),
         Paragraph(f"<b>{escape(report.school_name)}</b>", styles["body"]),
         Paragraph(
-            f"{escape(report.term.name)} ({report.term.start:%-d %B %Y} to {report.term.end:%-d %B %Y}), "
-            f"against the same term last year, {escape(report.last.name)}.",
+            f"{escape(report.term.name)} ({_dates(report.term)}), against the same term last year, "
+            f"{escape(report.last.name)} ({_dates(report.last)}).",
             styles["body"],
         ),
         Paragraph(f"Made on {made}.", styles["small"]),
@@ -202,9 +219,10 @@ def render(report: GovernorsReport) -> bytes:
         )
     story += [
         Paragraph(
-            "The report counts incidents in the online safety log by when they happened, and the requests "
-            "to change the filtering. It holds no names, no incident references, no sites and nothing of "
-            "what happened. " + escape(HIDING_NOTE),
+            "The report counts incidents in the online safety log by when they happened, the requests "
+            "to change the filtering, what the filtering and monitoring did, and who has had their "
+            "training and accepted the acceptable-use agreement. It holds no names, no incident "
+            "references, no sites and nothing of what happened. " + escape(HIDING_NOTE),
             styles["body"],
         ),
         Paragraph("Summary", styles["h2"]),
@@ -215,25 +233,18 @@ def render(report: GovernorsReport) -> bytes:
             styles["small"],
         ),
     ]
-    for name in ("areas", "types", "outcomes", "actions", "referrals", "requests", "request_kinds"):
-        breakdown: Breakdown = getattr(report, name)
+    for breakdown in report.breakdowns:
         block: list[Any] = [Paragraph(escape(breakdown.title), styles["h2"])]
         block.append(Paragraph(escape(breakdown.caption) + ".", styles["small"]))
-        block.append(_table(report, breakdown.what, breakdown.rows, styles))
+        block.append(_table(report, breakdown.what, breakdown.rows, styles, breakdown.one_column))
         if breakdown.note:
             block.append(Paragraph(escape(breakdown.note), styles["small"]))
         story.append(CondPageBreak(60 * mm))
         story.append(KeepTogether(block))
-        if name in CHARTED:
-            chart: list[Any] = [Spacer(1, 3 * mm), _chart(report, breakdown)]
-            if breakdown.any_hidden:
-                chart.append(
-                    Paragraph(
-                        f"A number that is {FEWER} or {NOT_SHOWN} has no bar: it is not drawn at its size.",
-                        styles["small"],
-                    )
-                )
-            story.append(KeepTogether(chart))
+        if breakdown.chart and breakdown.all_zero:
+            story.append(Paragraph(NONE_THIS_TERM, styles["body"]))
+        elif breakdown.chart:
+            story.append(KeepTogether([Spacer(1, 3 * mm), chart(report, breakdown)]))
     footer = _footer(report)
     doc.build(story, onFirstPage=footer, onLaterPages=footer)
     return out.getvalue()
