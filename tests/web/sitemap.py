@@ -92,7 +92,10 @@ SAMPLES.update(ANNUALREVIEW_SAMPLES)
 SAMPLES.update(REPORTS_SAMPLES)
 
 # Addresses that answer with a file, not a page (nothing for axe to look at).
-FILES = {"incidents:evidence-file", "reports:governors-pdf", "monitoring:report-pdf"}
+FILES = {
+    "incidents:evidence-file", "reports:governors-pdf", "monitoring:report-pdf", "annualreview:pdf",
+    "training:certificate",
+}  # fmt: skip
 
 # Pages whose address names no school's object (a table of the sanctions matrix, by its name).
 # A shipped risk phrase's page (the same phrase at every school).

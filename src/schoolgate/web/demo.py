@@ -441,16 +441,18 @@ def load_demo_policy(school: School, *, extra_rules: int = 0) -> PolicyVersion |
 
 
 def load_demo_records(school: School) -> None:
-    """The school's other records for the demo: agreements accepted, photo consent, devices and guest
-    logins, training, and the annual review (each app's `seed_demo`; each adds nothing if it has run)."""
+    """The school's other records for the demo: its term dates, agreements accepted, photo consent,
+    devices and guest logins, training, and the annual review (each app's `seed_demo`; each adds nothing
+    if it has run)."""
     from django.utils import timezone
 
     from schoolgate.web.agreements.demo import seed_demo as agreements
     from schoolgate.web.annualreview.demo import seed_demo as review
     from schoolgate.web.consent.demo import seed_demo as consent
     from schoolgate.web.devices.demo import seed_demo as devices
+    from schoolgate.web.reports.demo import seed_demo as terms
     from schoolgate.web.training.demo import seed_demo as training
 
     now = timezone.now()
-    for seed in (agreements, consent, devices, training, review):
+    for seed in (terms, agreements, consent, devices, training, review):
         seed(school, now)

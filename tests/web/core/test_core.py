@@ -179,8 +179,13 @@ def test_each_user_sees_the_menu_entries_their_roles_open(cast: Cast) -> None:
         return [item["label"] for item in main_menu(user, cast.a, "/people/")]  # type: ignore[arg-type]
 
     assert labels(cast.nina) == [  # the network manager; in the order the apps give their entries
-        "Home", "Monitoring", "Requests", "Online safety log", "People", "Filtering policy", "Test a URL",
-        "Self-test", "Staff logins",
+        "Home", "Monitoring", "Requests", "Online safety log", "People", "Agreements", "Photo consent",
+        "Devices", "Filtering policy", "Test a URL", "Self-test", "My training", "Annual review",
+        "Change-control log", "Term dates", "Staff logins",
+    ]  # fmt: skip
+    # The online safety governor: their training, the review they sign, the report and the change log.
+    assert labels(cast.users["gina"]) == [
+        "Home", "My training", "Annual review", "Governors' report", "Change-control log",
     ]  # fmt: skip
     assert "Requests" in labels(cast.tom) and "Requests" not in labels(cast.users["greta"])
     assert "Audit trail" in labels(cast.alice)
