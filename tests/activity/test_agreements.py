@@ -109,3 +109,13 @@ def test_reading_skips_what_is_not_an_acceptance_and_never_follows_a_link(tmp_pa
     assert list(read_acceptances(tmp_path, lambda p, why: skipped.append(p.name))) == []
     assert sorted(skipped) == ["bad.json", "big.json", "link.json"]
     assert list(read_acceptances(tmp_path / "missing")) == []
+
+
+@pytest.mark.timeout(60)
+def test_a_fifo_or_a_directory_is_skipped_never_waited_on(tmp_path: Path) -> None:
+    """Opening a FIFO for reading waits for a writer: one left in the directory would stop the worker."""
+    os.mkfifo(tmp_path / "pipe.json")
+    (tmp_path / "folder.json").mkdir()
+    skipped: list[str] = []
+    assert list(read_acceptances(tmp_path, lambda p, why: skipped.append(p.name))) == []
+    assert sorted(skipped) == ["folder.json", "pipe.json"]

@@ -28,6 +28,7 @@ import contextlib
 import json
 import os
 import secrets
+import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from hashlib import blake2b
@@ -190,9 +191,12 @@ def parse_acceptance(data: bytes) -> AcceptanceRecord:
 
 
 def read_acceptance(path: Path) -> AcceptanceRecord:
-    """The record in one file (never following a symbolic link). Raises ValueError or OSError."""
-    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW)
+    """The record in one file (never following a symbolic link, and only a regular file: opening a
+    FIFO left in the directory would otherwise hang the worker). Raises ValueError or OSError."""
+    fd = os.open(path, os.O_RDONLY | os.O_NOFOLLOW | os.O_NONBLOCK)
     with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise ValueError("not a regular file")
         return parse_acceptance(file.read(MAX_BYTES + 1))
 
 

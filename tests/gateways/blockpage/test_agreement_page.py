@@ -32,10 +32,10 @@ def page(school: School) -> School:
     return school
 
 
-def token(school: School, **changes: object) -> str:
+def token(server: School, /, **changes: object) -> str:
     fields: dict[str, object] = {"who": "ks2-amelia", "audience": "ks2", "version": 3, "year": 2026, "at": AT}
     fields.update(changes)
-    return make_token(school.key, Token(**fields))  # type: ignore[arg-type]
+    return make_token(server.key, Token(**fields))  # type: ignore[arg-type]
 
 
 def squid_query(text: str, asked: str = ASKED) -> str:
@@ -58,7 +58,9 @@ def test_the_page_shows_the_agreement_in_plain_words_with_one_button(page: Schoo
 def test_i_agree_writes_the_acceptance_and_thanks_with_a_link_on(page: School) -> None:
     response = page.call("POST", "/agreement", body=urlencode({"t": token(page), "u": ASKED}).encode())
     assert response.status == 303
-    assert response.headers["Location"] == f"/agreement?done=1&u={quote(ASKED, safe='')}"
+    assert response.headers["Location"] == (
+        f"/agreement?done=1&t={quote(token(page), safe='')}&u={quote(ASKED, safe='')}"
+    )
     assert is_accepted(page.spool / DIRECTORY, "ks2-amelia", "ks2", 3, 2026)
     [(_, record)] = list(read_acceptances(page.spool / DIRECTORY))
     assert (record.who, record.version, record.year, record.ip) == ("ks2-amelia", 3, 2026, "10.0.0.7")
@@ -70,11 +72,39 @@ def test_i_agree_writes_the_acceptance_and_thanks_with_a_link_on(page: School) -
     assert "Thank you" in again.text and "I agree" not in again.text
 
 
+def test_pressing_i_agree_again_writes_nothing_more(page: School) -> None:
+    body = urlencode({"t": token(page), "u": ASKED}).encode()
+    first = page.call("POST", "/agreement", body=body)
+    [path] = list((page.spool / DIRECTORY).glob("*.json"))
+    before = path.stat()
+    again = page.call("POST", "/agreement", body=body)
+    assert again.status == 303 and again.headers["Location"] == first.headers["Location"]
+    after = path.stat()
+    assert (after.st_ino, after.st_mtime_ns) == (before.st_ino, before.st_mtime_ns)
+
+
+@pytest.mark.parametrize("query", ["done=1", f"done=1&u={quote('https://evil.test/', safe='')}&t=forged"])
+def test_the_thank_you_page_needs_the_token_that_was_accepted(page: School, query: str) -> None:
+    """A made-up link must not show "You have agreed" under the school's name, or a link on."""
+    response = page.call("GET", "/agreement", query)
+    assert response.status == 400
+    assert "Thank you" not in response.text and "evil.test" not in response.text
+
+
 @pytest.mark.parametrize(
     "changes",
-    [{"version": 2}, {"year": 2025}, {"audience": "staff"}, {"at": AT - 3600}, {"at": NOW + 600}],
+    [
+        {"version": 2},
+        {"year": 2025},
+        {"audience": "staff"},
+        {"at": AT - 3600},
+        {"at": NOW + 600},
+        {"school": "another-school"},  # a school sharing the block page key: same user name, version, year
+    ],
 )
-def test_a_token_for_another_version_year_audience_or_time_is_refused(page: School, changes: object) -> None:
+def test_a_token_for_another_version_year_audience_school_or_time_is_refused(
+    page: School, changes: object
+) -> None:
     text = token(page, **changes)  # type: ignore[arg-type]
     assert page.call("GET", "/agreement", squid_query(text)).status == 400
     response = page.call("POST", "/agreement", body=urlencode({"t": text}).encode())

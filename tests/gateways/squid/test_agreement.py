@@ -37,6 +37,7 @@ NOW = 1_796_121_125
 FILE = {
     "v": 1,
     "year": 2026,
+    "school": "oakfield",
     "versions": {"ks2": {"number": 3, "title": "Our rules", "text": "Be kind."}},
     "users": {"KS2-Amelia": "ks2", "mr.patel": "staff", "ghost": "nowhere"},
 }
@@ -96,7 +97,7 @@ def test_the_token_in_the_answer_names_the_user_version_and_year_and_is_one_word
     reply = answer("1 ks2-amelia -\n", agreements(), never, KEY, NOW, True)
     token_text = reply.removeprefix("1 ERR message=")
     assert " " not in token_text and token_text.isascii()
-    assert read_token(KEY, token_text, NOW + 10) == Token("ks2-amelia", "ks2", 3, 2026, NOW)
+    assert read_token(KEY, token_text, NOW + 10) == Token("ks2-amelia", "ks2", 3, 2026, NOW, "oakfield")
 
 
 def test_a_user_whose_acceptance_is_in_the_spool_goes_straight_through(tmp_path: Path) -> None:

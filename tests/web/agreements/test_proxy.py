@@ -70,6 +70,7 @@ def test_the_file_lists_who_has_not_accepted_the_version_in_force(cast: Cast) ->
     assert found["users"] == {"ks2-ben": "ks2"}
     assert found["versions"] == {"ks2": {"number": 1, "title": "Rules 1", "text": "Be kind."}}
     assert found["year"] == school_year(timezone.localdate())
+    assert found["school"] == school.slug  # in every token: refused at another school's page
     assert os.stat(proxy.path_for(school)).st_mode & 0o777 == 0o640
     assert proxy.publish(school) is False  # unchanged: not written again
     version(school, number=2, in_force_from=START + dt.timedelta(days=1))  # a new version asks everyone

@@ -180,6 +180,22 @@ def test_a_change_of_owner_undoes_the_approval(cast: Cast) -> None:
     assert (device.approved_as, device.approved_by) == (Approval.NONE, None)
 
 
+def test_a_change_of_network_identity_undoes_the_approval(cast: Cast) -> None:
+    """The identity is what ties the device to the filter: an approved device whose address is then
+    swapped for another (by someone who may not approve) must not keep the approval."""
+    first = NetworkIdentity.objects.create(school=cast.a, kind=IdentityKind.DEVICE, value="10.0.0.5")
+    other = NetworkIdentity.objects.create(school=cast.a, kind=IdentityKind.DEVICE, value="10.0.0.6")
+    device = actions.do_save_device(
+        new_device(cast, DeviceKind.STAFF, owner=staff(cast), identity=first), actor=cast.omar
+    )
+    actions.do_approve_device(device, actor=cast.sami)
+    device.refresh_from_db()
+    device.identity = other
+    actions.do_save_device(device, actor=cast.omar)
+    device.refresh_from_db()
+    assert (device.approved_as, device.approved_by) == (Approval.NONE, None)
+
+
 # ---------------------------------------------------------------------------------------------------
 # Devices
 

@@ -5,18 +5,23 @@ policy, the login ended early, and the worker's `tidy` taking it out of the file
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import bcrypt
 import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import OperationalError
 from django.utils import timezone
 from pytest_django import Settings
 
 from schoolgate.gateways.squid import passwords
 from schoolgate.web.audit.models import AuditEntry
+from schoolgate.web.core.actions import acting
 from schoolgate.web.devices import actions, guests
 from schoolgate.web.devices.models import GuestLogin
 from schoolgate.web.people.choices import IdentityKind, PersonKind
@@ -88,6 +93,18 @@ def test_a_second_guest_of_the_same_name_gets_another_user_name(cast: Cast, pass
     assert {"helen.marsh2", "helen.marsh3"} <= set(lines(password_file))
 
 
+def test_a_name_taken_in_another_case_is_taken(cast: Cast, password_file: Path) -> None:
+    """The policy and Squid's password file compare user names without case: a guest "helen.marsh"
+    beside a "Helen.Marsh" line or identity would be placed in that person's filter group."""
+    with password_file.open("a") as file:
+        file.write("Helen.Marsh:$2b$10$abcdefghijklmnopqrstuu5Q1Zl0Yq8m9m5o3Vb1qz0Wg8dF6b5xy\n")
+    NetworkIdentity.objects.create(school=cast.b, kind=IdentityKind.USERNAME, value="Helen.Marsh2")
+    login, _ = actions.do_give_guest_login(
+        visitor(cast.a, first_name="Helen", last_name="Marsh"), actor=cast.omar
+    )
+    assert login.username == "helen.marsh3"
+
+
 def test_one_login_at_a_time_and_only_for_temporary_people(cast: Cast, password_file: Path) -> None:
     guest = visitor(cast.a)
     actions.do_give_guest_login(guest, actor=cast.omar)
@@ -129,6 +146,25 @@ def test_a_file_that_cannot_be_written_leaves_no_record(
     with pytest.raises(ValidationError, match="could not be made"):
         actions.do_give_guest_login(visitor(cast.a), actor=cast.omar)
     assert not GuestLogin.objects.exists() and not NetworkIdentity.objects.exists()
+
+
+def test_a_failure_after_the_line_is_written_takes_the_line_out_again(
+    cast: Cast, password_file: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The records are kept only if the transaction commits; a line whose records were rolled back
+    would have no login for the worker to take out on time: a password that never ends."""
+
+    @contextlib.contextmanager
+    def failing(*args: Any, **kwargs: Any) -> Iterator[None]:
+        with acting(*args, **kwargs):
+            yield
+        raise OperationalError("database is locked")  # as a commit that fails at the end
+
+    monkeypatch.setattr(actions, "acting", failing)
+    with pytest.raises(OperationalError):
+        actions.do_give_guest_login(visitor(cast.a, first_name="Helen", last_name="Marsh"), actor=cast.omar)
+    assert set(lines(password_file)) == {"d.kowalski"}
+    assert not GuestLogin.objects.exists()
 
 
 def test_ending_a_login_early_takes_it_out_of_the_file(cast: Cast, password_file: Path) -> None:

@@ -5,7 +5,7 @@ accept this school year's agreement, and Squid's `deny_info` sends the browser h
 
     GET  /agreement?t=TOKEN&u=ADDRESS    the agreement, in plain words, and "I agree"
     POST /agreement                      t=TOKEN, u=ADDRESS: the acceptance, then 303 to ...
-    GET  /agreement?done=1&u=ADDRESS     "Thank you", with a link on to the page asked for
+    GET  /agreement?done=1&t=TOKEN&u=ADDRESS   "Thank you", with a link on to the page asked for
 
 The token (the helper's, signed with the block page key) says who is accepting which version; the
 browser cannot change it without the signature failing, so the page never trusts the browser for who
@@ -99,6 +99,10 @@ class AgreementPage:
             if fields is None:
                 return self._broken(school)
             if fields.get("done") == "1":
+                # Only with the token that was accepted: a made-up link must not show the school's
+                # "You have agreed" (nothing was recorded) or a link on to anywhere under its name.
+                if read_token(self.key, fields.get("t", ""), self.now()) is None:
+                    return self._stale(school)
                 return HTTPStatus.OK, self._thanks(school, onward_link(fields.get("u"))), []
             return self._show(fields, school, own_path)
         if method == "POST":
@@ -117,6 +121,8 @@ class AgreementPage:
         agreements = self.agreements.get()
         version = agreements.versions.get(token.audience)
         if version is None or version.number != token.version or agreements.year != token.year:
+            return None
+        if token.school != agreements.school:  # made for another school sharing the key
             return None
         return token, version
 
@@ -151,6 +157,15 @@ class AgreementPage:
         if found is None:
             return self._stale(school)
         token, _ = found
+        if is_accepted(self.directory, token.who, token.audience, token.version, token.year):
+            # Written already (the button pressed twice, or posted over and over): each write is
+            # made durable (fsync), so a repeat must cost nothing.
+            link = onward_link(form.get("u"))
+            return (
+                HTTPStatus.SEE_OTHER,
+                self._thanks(school, link),
+                [("Location", self._done(form, link, own_path))],
+            )
         record = AcceptanceRecord(
             t=self.now(),
             who=token.who,
@@ -173,8 +188,20 @@ class AgreementPage:
             )
             return HTTPStatus.SERVICE_UNAVAILABLE, page, []
         link = onward_link(form.get("u"))
-        location = own_path + "?done=1" + (f"&u={quote(link, safe='')}" if link else "")
-        return HTTPStatus.SEE_OTHER, self._thanks(school, link), [("Location", location)]
+        return (
+            HTTPStatus.SEE_OTHER,
+            self._thanks(school, link),
+            [("Location", self._done(form, link, own_path))],
+        )
+
+    @staticmethod
+    def _done(form: dict[str, str], link: str | None, own_path: str) -> str:
+        """The thank-you page's address: the token accepted, and the address asked for."""
+        return (
+            own_path
+            + f"?done=1&t={quote(form.get('t', ''), safe='')}"
+            + (f"&u={quote(link, safe='')}" if link else "")
+        )
 
     def _thanks(self, school: str, link: str | None) -> str:
         onward = ""

@@ -4,13 +4,15 @@ The web application writes the agreements file beside the school's policy snapsh
 `policy-agreements.json`, `agreements_path`; `schoolgate.web.agreements.proxy.publish`), atomically,
 readable by the gateways' group:
 
-    {"v": 1, "written": 1796121300, "year": 2026,
+    {"v": 1, "written": 1796121300, "year": 2026, "school": "oakfield",
      "versions": {"ks2": {"number": 3, "title": "Using the internet at school", "text": "..."}, ...},
      "users": {"ks2-amelia": "ks2", ...}}
 
 `versions` holds the version in force of each audience that accepts at the proxy (pupils and staff);
 `users` the user names (as the policy compares them, `user_key`) who have not accepted theirs this
-school year (`year`), with their audience.
+school year (`year`), with their audience; `school` the school's short name, which every token
+carries, so that a token made at one school is refused at another's agreement page even where the
+two share a block page key.
 
 `schoolgate squid-agreement` is Squid's external ACL helper (`external_acl_type ... %#un`): for each
 request's user it answers OK (let through) or ERR with `message=TOKEN`, and Squid's `deny_info` sends
@@ -68,9 +70,10 @@ MAX_BYTES = 32 * 1024 * 1024  # some 200,000 users and the texts fit well under 
 MAX_TEXT = 20_000  # characters of an agreement's text (the web application's own limit)
 MAX_TITLE = 200
 MAX_USER = 256
+MAX_SCHOOL = 100
 MAX_LINE = 16 * 1024  # bytes of one request line from Squid; a longer one is answered OK unread
 MAX_TOKEN_AGE = 3600  # seconds a token may be used to accept
-TOKEN_VERSION = "a1"
+TOKEN_VERSION = "a2"  # a2: the school's short name added
 RELOAD_SECONDS = 1.0  # how often the helper looks at the file for a change, at most
 
 
@@ -93,6 +96,7 @@ class Agreements:
     year: int = 0
     versions: Mapping[str, VersionText] = field(default_factory=dict)
     users: Mapping[str, str] = field(default_factory=dict)  # user_key -> audience
+    school: str = ""  # the school's short name ("" in a file written before it was added)
 
     def needs(self, who: str) -> tuple[str, VersionText] | None:
         """(audience, version) `who` must accept, or None."""
@@ -127,7 +131,10 @@ def parse_agreements(data: bytes) -> Agreements:
         for name, audience in users.items()
         if isinstance(audience, str) and audience in found and 0 < len(name) <= MAX_USER
     }
-    return Agreements(year, found, names)
+    school = document.get("school", "")
+    if not isinstance(school, str) or len(school) > MAX_SCHOOL or "\x1f" in school:
+        raise ValueError("its school is not a short name")
+    return Agreements(year, found, names, school)
 
 
 class AgreementsFile:
@@ -209,6 +216,7 @@ class Token:
     version: int
     year: int
     at: int
+    school: str = ""
 
 
 def _b64(data: bytes) -> str:
@@ -218,7 +226,15 @@ def _b64(data: bytes) -> str:
 def make_token(key: bytes, token: Token) -> str:
     """`token` as one word of base64url text, signed with the block page key."""
     payload = "\x1f".join(
-        (TOKEN_VERSION, token.who, token.audience, str(token.version), str(token.year), str(token.at))
+        (
+            TOKEN_VERSION,
+            token.who,
+            token.audience,
+            str(token.version),
+            str(token.year),
+            str(token.at),
+            token.school,
+        )
     )
     body = _b64(payload.encode("utf-8", "surrogateescape"))
     return f"{body}.{sign(key, 'agreement:' + body)}"
@@ -237,12 +253,14 @@ def read_token(key: bytes, text: str, now: float, max_age: int = MAX_TOKEN_AGE) 
     except (binascii.Error, ValueError):
         return None
     parts = payload.split("\x1f")
-    if len(parts) != 6 or parts[0] != TOKEN_VERSION:
+    if len(parts) != 7 or parts[0] != TOKEN_VERSION:
         return None
-    _, who, audience, version, year, at = parts
-    if not (version.isdigit() and year.isdigit() and at.isdigit()) or not who:
+    _, who, audience, version, year, at, school = parts
+    if not (version.isascii() and year.isascii() and at.isascii()) or not who:
         return None
-    token = Token(who, audience, int(version), int(year), int(at))
+    if not (version.isdigit() and year.isdigit() and at.isdigit()):
+        return None
+    token = Token(who, audience, int(version), int(year), int(at), school)
     if not -60 <= now - token.at <= max_age:
         return None
     return token
@@ -292,7 +310,7 @@ def answer(
     audience, version = needed
     if accepted(who, audience, version.number, current.year):
         return f"{channel}OK"
-    token = make_token(key, Token(who, audience, version.number, current.year, int(now)))
+    token = make_token(key, Token(who, audience, version.number, current.year, int(now), current.school))
     return f"{channel}ERR message={token}"
 
 

@@ -91,6 +91,7 @@ def contents(school: School, on: dt.date) -> dict[str, Any]:
     return {
         "v": VERSION,
         "year": year,
+        "school": school.slug,
         "versions": {
             audience: {"number": v.number, "title": v.title, "text": v.text}
             for audience, v in versions.items()

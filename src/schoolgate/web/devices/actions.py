@@ -15,6 +15,7 @@ ValidationError, runs in one transaction and is written to the audit trail.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
@@ -154,8 +155,8 @@ def do_save_device(
     device: Device, *, actor: User | Operator, new_identity: NetworkIdentity | None = None
 ) -> Device:
     """Add or change a device. `new_identity` (unsaved) is made through the people app's action, which
-    checks IDENTITIES_CHANGE, and linked. A change of whose it is, or of its owner, undoes an approval:
-    the new row's approver decides again."""
+    checks IDENTITIES_CHANGE, and linked. A change of whose it is, of its owner or of its network
+    identity undoes an approval: the row's approver decides again."""
     require(actor, Capability.DEVICES_CHANGE, device.school_id)
     if device.archived_at is not None:
         raise ValidationError("The device is archived: bring it back first")
@@ -173,7 +174,14 @@ def do_save_device(
             device.added_at = timezone.now()
         else:
             before = Device.objects.get(pk=device.pk)
-            if (before.kind, before.owner_id) != (device.kind, device.owner_id):
+            # Whose it is, its owner and the identity that ties it to the filter are what was
+            # approved: a change to any of them (say, the identity swapped for another address
+            # after the approval) waits for the approver again.
+            if (before.kind, before.owner_id, before.identity_id) != (
+                device.kind,
+                device.owner_id,
+                device.identity_id,
+            ):
                 device.approved_as, device.approved_by, device.approved_at = Approval.NONE, None, None
         device.save()
     return device
@@ -303,31 +311,44 @@ def do_give_guest_login(
     if path is None:
         raise ValidationError("The proxy's password file is not set up on this server: no login was made")
     password = guests.make_password()
+    written: str | None = None  # the user name once its line is in the file
     try:
-        with guests.edit_lock(path), transaction.atomic(), acting(actor, "guest login given"):
-            if GuestLogin.objects.select_for_update().filter(person=person).active().exists():
-                raise ValidationError(f"{person.full_name} has a login already: end it first")
-            in_file = guests.users_in(path)
-            username = guests.username_for(
-                person.first_name, person.last_name, lambda name: guests.username_taken(name, in_file)
-            )
-            identity = NetworkIdentity.objects.create(
-                school_id=person.school_id,
-                kind=IdentityKind.USERNAME,
-                value=username,
-                person=person,
-                label=f"Guest proxy login of {person.full_name}"[:200],
-            )
-            login = GuestLogin.objects.create(
-                school_id=person.school_id,
-                person=person,
-                username=username,
-                identity=identity,
-                made_by=actor,
-                made_at=now,
-                until=until,
-            )
-            guests.add_user(path, username, password)  # last: a failure undoes the records above
+        with guests.edit_lock(path):
+            try:
+                with transaction.atomic(), acting(actor, "guest login given"):
+                    if GuestLogin.objects.select_for_update().filter(person=person).active().exists():
+                        raise ValidationError(f"{person.full_name} has a login already: end it first")
+                    in_file = guests.users_in(path)
+                    username = guests.username_for(
+                        person.first_name,
+                        person.last_name,
+                        lambda name: guests.username_taken(name, in_file),
+                    )
+                    identity = NetworkIdentity.objects.create(
+                        school_id=person.school_id,
+                        kind=IdentityKind.USERNAME,
+                        value=username,
+                        person=person,
+                        label=f"Guest proxy login of {person.full_name}"[:200],
+                    )
+                    login = GuestLogin.objects.create(
+                        school_id=person.school_id,
+                        person=person,
+                        username=username,
+                        identity=identity,
+                        made_by=actor,
+                        made_at=now,
+                        until=until,
+                    )
+                    guests.add_user(path, username, password)  # last: a failure undoes the records
+                    written = username
+            except BaseException:
+                # The records were not kept (the commit failed after the line was written): a line
+                # with no login record would never be taken out on time, so it goes now.
+                if written is not None:
+                    with contextlib.suppress(guests.GuestFileError):
+                        guests.drop_user(path, written)
+                raise
     except guests.GuestFileError as exc:
         raise ValidationError(f"The login could not be made: {exc}") from None
     except IntegrityError:  # another computer gave them a login at the same moment

@@ -25,6 +25,7 @@ from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
 
+from schoolgate.engine.policy import user_key
 from schoolgate.gateways.squid import passwords
 from schoolgate.web.core.actions import acting
 from schoolgate.web.people.choices import IdentityKind
@@ -105,12 +106,15 @@ def username_for(first_name: str, last_name: str, taken: Callable[[str], bool]) 
 
 def username_taken(candidate: str, in_file: set[str]) -> bool:
     """Whether the user name is in use: in the password file, or as a user name any school's filter
-    knows someone by (one proxy may serve several schools)."""
+    knows someone by (one proxy may serve several schools). Compared as the policy compares names
+    (`user_key`: case does not matter), so that a guest never shares a name with a "Tom.Smith" line
+    of the file or an identity of another spelling, and with it that person's filter group."""
     from schoolgate.web.people.models import NetworkIdentity
 
+    key = user_key(candidate)
     return (
-        candidate in in_file
-        or NetworkIdentity.objects.filter(kind=IdentityKind.USERNAME, value=candidate).exists()
+        key in {user_key(name) for name in in_file}
+        or NetworkIdentity.objects.filter(kind=IdentityKind.USERNAME, value__iexact=candidate).exists()
     )
 
 
