@@ -25,7 +25,10 @@ Uses the harness in ../shared/bench (corpus generator, squidGuard runner, timing
    worker's ingester (bench/ingest.py);
 12. the monitoring pages (alert inbox, activity search by person and by term, a pupil's timeline, the
    weekly report) with 30 days of a 1,500-pupil school, on SQLite and PostgreSQL, and the database's
-   size per school day (bench/monitoring_pages.py).
+   size per school day (bench/monitoring_pages.py);
+13. the pages of the school's other records (agreements, consent, devices, training, the annual
+   review, the governors' report, the term dates, the change-control log) with a year of a 1,500-pupil
+   school's records, on SQLite (bench/records_pages.py).
 
 Prints every figure and writes them to var/bench/results.json. `--quick` uses 100,000 lines and one
 run, for a check in a minute or two (its figures are not the ones to publish).
@@ -223,6 +226,18 @@ def monitoring_pages(quick: bool) -> dict[str, object]:
     return out
 
 
+def records_pages(quick: bool) -> dict[str, object]:
+    """The school's other records' pages with a year of records (bench/records_pages.py)."""
+    figures = WORK / "records_pages.json"
+    figures.unlink(missing_ok=True)
+    cmd = [PYTHON, str(ROOT / "bench" / "records_pages.py"), "--json", str(figures)]
+    if quick:
+        cmd += ["--requests", "10"]
+    if run(cmd, check=False).returncode != 0:
+        sys.exit("bench: the records pages' timings failed (the reason is above)")
+    return dict(json.loads(figures.read_text()))
+
+
 def alert_latency(quick: bool) -> dict[str, object]:
     """The helper's answer to a high-risk search to the alert's e-mail at SMTP (bench/alert_latency.py)."""
     figures = WORK / "alert_latency.json"
@@ -390,6 +405,9 @@ def main() -> None:
     say("== the monitoring pages with 30 days of a 1,500-pupil school, on SQLite and PostgreSQL")
     summary["monitoring_pages"] = monitoring_pages(args.quick)
 
+    say("== the school's other records' pages with a year of records, a realistic school on SQLite")
+    summary["records_pages"] = records_pages(args.quick)
+
     sg = summary["squidguard"]
     on = summary["schoolgate_spool"]
     off = summary["schoolgate_no_spool"]
@@ -486,6 +504,14 @@ def main() -> None:
             f"< {found['goal_ms']:.0f} ms: " + ("met" if found["goal_met"] else "not met") + "); "
             f"{found['bytes_per_school_day'] / 1e6:,.0f} MB on disk per school day"
         )
+    records = summary["records_pages"]
+    assert isinstance(records, dict)
+    slowest = max(records["pages"], key=lambda page: page["p95_ms"])
+    say(
+        f"records pages: {len(records['pages'])} pages, slowest p95 {slowest['p95_ms']:.0f} ms "
+        f"({slowest['label']}; goal < {records['goal_ms']:.0f} ms: "
+        + ("met)" if records["goal_met"] else "not met)")
+    )
     (WORK / "results.json").write_text(json.dumps(summary, indent=2))
     say(f"all figures: {WORK / 'results.json'}")
 

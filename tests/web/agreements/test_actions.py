@@ -215,3 +215,38 @@ def test_a_sheet_signed_earlier_is_dated_that_day(cast: Cast, school: School1) -
     done = do_record_sheet(cast.a, [(school.ava, None)], on=on, actor=cast.tom, now=later)
     assert timezone.localdate(done.new[0].accepted_at) == on
     assert actions.next_number(cast.a, Audience.KS2) == 2
+
+
+# ---------------------------------------------------------------------------------------------------------
+# Reviewed as an attacker
+
+
+def test_a_colleague_does_not_record_that_a_member_of_staff_signed(cast: Cast, school: School1) -> None:
+    with pytest.raises(PermissionDenied):
+        do_accept(school.ta, school.staff, how=HowAccepted.PAPER, at=now(), actor=cast.tom)
+    with pytest.raises(PermissionDenied):
+        do_record_sheet(cast.a, [(school.ta, None)], on=today(), actor=cast.tom, now=now())
+    assert not Acceptance.objects.exists()
+    own = do_accept(school.teacher, school.staff, how=HowAccepted.PAPER, at=now(), actor=cast.tom)
+    assert own.recorded_by == cast.tom  # their own sheet
+    for name in ("omar", "olu"):  # the office; the coordinator
+        do_record_sheet(cast.a, [(school.ta, None), (school.cook, None)], on=today(), actor=cast.users[name], now=now())
+    assert Acceptance.objects.filter(person=school.ta).get().recorded_by == cast.omar
+
+
+def test_only_the_person_themselves_accepts_in_schoolgate(cast: Cast, school: School1) -> None:
+    with pytest.raises(PermissionDenied):
+        do_accept(school.ta, school.staff, how=HowAccepted.IN_SCHOOLGATE, at=now(), actor=cast.alice)
+    school.ruby.user = cast.sami  # a staff login linked to a pupil's record by mistake
+    school.ruby.save()
+    with pytest.raises(PermissionDenied):
+        do_accept(school.ruby, school.ks1, how=HowAccepted.IN_SCHOOLGATE, at=now(), actor=cast.sami)
+    assert not Acceptance.objects.exists()
+
+
+def test_the_day_accepted_is_the_schools_not_utcs(cast: Cast, school: School1) -> None:
+    start = first_day(school_year(today()))  # 1 September: the agreements start that day
+    half_past_midnight = dt.datetime.combine(start, dt.time(0, 30), tzinfo=dt.UTC) - dt.timedelta(hours=1)
+    assert half_past_midnight.date() < start  # 31 August in UTC, 1 September in London (summer time)
+    made = do_accept(school.ava, school.ks2, how=HowAccepted.PROXY, at=half_past_midnight, actor=AGREEMENT_PAGE)
+    assert made.school_year == school_year(start)

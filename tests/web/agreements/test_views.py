@@ -187,3 +187,12 @@ def test_my_agreement_without_a_record(cast: Cast, school: School1) -> None:
     assert "not linked to a person" in text(client.get("/agreements/mine/"))
     assert client.post("/agreements/mine/", {"version": str(school.staff.pk)}).status_code == 302
     assert not Acceptance.objects.exists()
+
+
+def test_hostile_addresses_and_a_teacher_not_offered_staff_teams(cast: Cast, school: School1) -> None:
+    client = logged_in(cast.tom)
+    for url in ("/agreements/chase/?class=%C2%B2", "/agreements/record/?class=%C2%B2"):
+        assert client.get(url).status_code == 200, url  # "²" is a digit to isdigit, not to int
+    record = text(client.get("/agreements/record/?team=Support"))
+    assert "Tia Support" not in record and "Show the team" not in record
+    assert "Show the team" in text(logged_in(cast.omar).get("/agreements/record/"))

@@ -40,19 +40,33 @@ def do_accept(
 ) -> Acceptance:
     """Record that `person` accepted `version` at `at`, for that school year. Accepting again in the same
     year changes nothing (the first record stays). A user must hold AGREEMENTS_RECORD to record someone
-    else's acceptance; anyone may record their own (`how` IN_SCHOOLGATE). The version must be for the
-    person's audience and in force on that day; a parent must be one of the child's."""
+    else's acceptance (and `may_record_adults` for anyone but a pupil); anyone may record their own,
+    and only their own, `how` IN_SCHOOLGATE. The version must be for the person's audience and in force
+    on that day (the school's day of `at`); a parent must be one of the child's."""
     if person.school_id != version.school_id:
         raise ValidationError("That agreement belongs to another school")
-    own = not isinstance(actor, (Operator, str)) and getattr(person, "user_id", None) == actor.pk
+    # One's own: a login linked to the person's record (pupils have no Schoolgate login: a staff login
+    # linked to a pupil's record by mistake does not accept for the child).
+    own = (
+        not isinstance(actor, (Operator, str))
+        and person.kind != PersonKind.PUPIL
+        and getattr(person, "user_id", None) == actor.pk
+    )
+    if how == HowAccepted.IN_SCHOOLGATE and not own:
+        raise PermissionDenied("Only the person themselves accepts in Schoolgate")
     if not isinstance(actor, str) and not (own and how == HowAccepted.IN_SCHOOLGATE):
         require(actor, Capability.AGREEMENTS_RECORD, person.school_id)
+        if person.kind != PersonKind.PUPIL and not own and not may_record_adults(actor, person.school_id):
+            raise PermissionDenied(
+                "That a member of staff or another adult signed is recorded by the office, the DSL team, "
+                "the coordinator or the headteacher"
+            )
     if isinstance(actor, str) and how != HowAccepted.PROXY:
         raise PermissionDenied("only the agreement page records without a login")
     if audience_of(person) != version.audience:
         audience = version.get_audience_display()
         raise ValidationError(f"{person} is not asked to accept the agreement for {audience}")
-    day = at.date()
+    day = timezone.localdate(at) if timezone.is_aware(at) else at.date()  # the school's day, not UTC's
     current = AgreementVersion.objects.filter(school_id=person.school_id).in_force(version.audience, day)
     if current is None or current.pk != version.pk:
         raise ValidationError(f"Version {version.number} is not the one in force on {day:%-d %B %Y}")
@@ -83,6 +97,17 @@ def do_accept(
             )
     except IntegrityError:  # the same acceptance recorded at the same moment by another process
         return Acceptance.objects.get(version=version, person=person, school_year=year)
+
+
+def may_record_adults(actor: User | Operator, school: School | int) -> bool:
+    """Whether `actor` may record that an adult (staff, a governor, a visitor, a parent) accepted.
+    Every member of staff records their class's sheet (AGREEMENTS_RECORD); that a colleague signed
+    is recorded by those who keep the school's records of people (PEOPLE_CHANGE: the office, the DSL
+    team, the headteacher, the network manager) or write the agreements (AGREEMENTS_CHANGE), so that
+    one teacher cannot mark another as having accepted. Staff accept their own in Schoolgate."""
+    if isinstance(actor, Operator):
+        return True
+    return any(actor.can(c, school) for c in (Capability.PEOPLE_CHANGE, Capability.AGREEMENTS_CHANGE))
 
 
 # ---------------------------------------------------------------------------------------------------------

@@ -163,7 +163,8 @@ def version_new_view(request: StaffRequest) -> HttpResponse:
 
 
 def _int(text: str) -> int | None:
-    return int(text) if text.isdigit() and len(text) < 10 else None
+    """A row's id from the address, or None: ASCII digits only ("²" is a digit to `isdigit`, not to `int`)."""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 10 else None
 
 
 @staff_view(Capability.AGREEMENTS_VIEW)
@@ -198,6 +199,7 @@ def chase_view(request: StaffRequest) -> HttpResponse:
         "chosen": {"audience": audience or "", "class": class_pk, "team": team},
         "without": [WHO[a] for a in Audience if a not in found.versions],
         "may_record": request.user.can(Capability.AGREEMENTS_RECORD, request.school),
+        "may_record_staff": actions.may_record_adults(request.user, request.school),
     }
     return render_page(request, "agreements/chase.html", context)
 
@@ -261,7 +263,8 @@ def _sheet_people(request: StaffRequest, today: Any) -> tuple[str, list[Person]]
         people = current_on(request.school, today).filter(kind=PersonKind.PUPIL, class_group=class_group)
         return f"Class {class_group}", list(people.select_related("year_group").order_by("last_name"))
     team = request.GET.get("team")
-    if team is not None and team in chase.teams(request.school, today):
+    may_staff = actions.may_record_adults(request.user, request.school)
+    if team is not None and may_staff and team in chase.teams(request.school, today):
         staff = current_on(request.school, today).filter(kind__in=list(chase.STAFF_KINDS))
         staff = staff.filter(Q(team="") if team == chase.NO_TEAM else Q(team=team))
         return f"Team: {team}", list(staff.order_by("last_name"))
@@ -288,9 +291,11 @@ def record_view(request: StaffRequest) -> HttpResponse:
     """Choose a class or a staff team; tick who signed; the day; who signed for each child."""
     today = timezone.localdate()
     chosen = _sheet_people(request, today)
+    may_staff = actions.may_record_adults(request.user, request.school)
     context: dict[str, Any] = {
         "classes": ClassGroup.objects.filter(school=request.school).order_by("name"),
-        "teams": chase.teams(request.school, today),
+        # A staff team's sheet is recorded by the office and those who keep the records of people.
+        "teams": chase.teams(request.school, today) if may_staff else [],
     }
     if chosen is None:
         return render_page(request, "agreements/record.html", context)
