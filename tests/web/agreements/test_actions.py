@@ -230,7 +230,9 @@ def test_a_colleague_does_not_record_that_a_member_of_staff_signed(cast: Cast, s
     own = do_accept(school.teacher, school.staff, how=HowAccepted.PAPER, at=now(), actor=cast.tom)
     assert own.recorded_by == cast.tom  # their own sheet
     for name in ("omar", "olu"):  # the office; the coordinator
-        do_record_sheet(cast.a, [(school.ta, None), (school.cook, None)], on=today(), actor=cast.users[name], now=now())
+        do_record_sheet(
+            cast.a, [(school.ta, None), (school.cook, None)], on=today(), actor=cast.users[name], now=now()
+        )
     assert Acceptance.objects.filter(person=school.ta).get().recorded_by == cast.omar
 
 
@@ -248,5 +250,7 @@ def test_the_day_accepted_is_the_schools_not_utcs(cast: Cast, school: School1) -
     start = first_day(school_year(today()))  # 1 September: the agreements start that day
     half_past_midnight = dt.datetime.combine(start, dt.time(0, 30), tzinfo=dt.UTC) - dt.timedelta(hours=1)
     assert half_past_midnight.date() < start  # 31 August in UTC, 1 September in London (summer time)
-    made = do_accept(school.ava, school.ks2, how=HowAccepted.PROXY, at=half_past_midnight, actor=AGREEMENT_PAGE)
+    made = do_accept(
+        school.ava, school.ks2, how=HowAccepted.PROXY, at=half_past_midnight, actor=AGREEMENT_PAGE
+    )
     assert made.school_year == school_year(start)

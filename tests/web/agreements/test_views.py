@@ -9,7 +9,9 @@ import re
 
 import pytest
 from django.utils import timezone
+from django.utils.html import escape
 
+from schoolgate.gateways.blockpage.agreement import paragraphs
 from schoolgate.web.agreements.actions import do_accept
 from schoolgate.web.agreements.choices import Audience, HowAccepted
 from schoolgate.web.agreements.models import Acceptance, AgreementVersion
@@ -196,3 +198,14 @@ def test_hostile_addresses_and_a_teacher_not_offered_staff_teams(cast: Cast, sch
     record = text(client.get("/agreements/record/?team=Support"))
     assert "Tia Support" not in record and "Show the team" not in record
     assert "Show the team" in text(logged_in(cast.omar).get("/agreements/record/"))
+
+
+def test_the_text_reads_the_same_in_schoolgate_as_at_the_proxy(cast: Cast, school: School1) -> None:
+    promises = [line for line in suggested(Audience.KS1)[1].split("\n") if line]
+    assert paragraphs(suggested(Audience.KS1)[1]) == promises  # one promise to a paragraph at the proxy
+    school.ks2.text = "I will be kind\nto everyone.\n\n- I will ask.\n<b onclick=x>I will</b>"
+    school.ks2.save()
+    html = logged_in(cast.tom).get(f"/agreements/versions/{school.ks2.pk}/").content.decode()
+    shown = re.findall(r"<p>(.*?)</p>", html.split('class="agreement-text">')[1].split("</div>")[0])
+    assert shown == [escape(p) for p in paragraphs(school.ks2.text)]
+    assert "<b onclick" not in html

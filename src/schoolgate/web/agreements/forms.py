@@ -27,7 +27,11 @@ class VersionForm(forms.Form):
         label="What the reader agrees to",
         max_length=TEXT_MAX,
         widget=forms.Textarea(attrs={"rows": 16}),
-        help_text="Plain words, one promise to a line. Each line is shown as it is written.",
+        help_text=(
+            "Plain words. Leave a blank line between promises: lines with no blank line between them run "
+            'together. A line starting "- " is a point of a list. It reads the same here, on the sign sheet '
+            "and on the agreement page at the proxy."
+        ),
     )
     in_force_from = DateField(label="In force from", help_text="Today or later")
 

@@ -104,14 +104,16 @@ I understand that the school may contact me if my child breaks their agreement."
 
 
 def _unwrap(text: str) -> str:
-    """One line per promise: a line above that starts in lower case goes on from the one before."""
+    """One paragraph per promise, a blank line between (the agreement page at the proxy and Schoolgate's
+    pages part paragraphs on blank lines, `schoolgate.gateways.blockpage.agreement.paragraphs`): a line
+    above that starts in lower case goes on from the one before."""
     out: list[str] = []
     for line in text.splitlines():
         if out and line[:1].islower():
             out[-1] += " " + line
         else:
             out.append(line)
-    return "\n".join(out)
+    return "\n\n".join(out)
 
 
 SUGGESTED: dict[Audience, tuple[str, str]] = {

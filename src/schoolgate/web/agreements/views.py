@@ -17,6 +17,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import reverse
 from django.utils import timezone
 
+from schoolgate.gateways.blockpage.agreement import paragraphs
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.agreements import actions, chase
 from schoolgate.web.agreements.choices import Audience, HowAccepted
@@ -105,7 +106,7 @@ def version_view(request: StaffRequest, pk: int) -> HttpResponse:
         "version": version,
         "page": page,
         "count": acceptances.count(),
-        "lines": version.text.splitlines(),
+        "lines": paragraphs(version.text),
     }
     return render_page(request, "agreements/version.html", context)
 
@@ -242,7 +243,7 @@ def sign_sheet_view(request: StaffRequest, pk: int) -> HttpResponse:
         "class_group": class_group,
         "version": version,
         "who": WHO[audience] if audience else "",
-        "lines": version.text.splitlines() if version else [],
+        "lines": paragraphs(version.text) if version else [],
         "sheets": sheets,
         "rows_per_sheet": ROWS_PER_SHEET,
         "pupils": len(pupils),
@@ -296,6 +297,7 @@ def record_view(request: StaffRequest) -> HttpResponse:
         "classes": ClassGroup.objects.filter(school=request.school).order_by("name"),
         # A staff team's sheet is recorded by the office and those who keep the records of people.
         "teams": chase.teams(request.school, today) if may_staff else [],
+        "may_staff": may_staff,
     }
     if chosen is None:
         return render_page(request, "agreements/record.html", context)
@@ -405,7 +407,7 @@ def mine_view(request: StaffRequest) -> HttpResponse:
     context = {
         "person": person,
         "version": version,
-        "lines": version.text.splitlines() if version else [],
+        "lines": paragraphs(version.text) if version else [],
         "accepted": mine,
         "year": year_name(school_year(today)),
     }
