@@ -17,8 +17,9 @@ PAGES = {
     # + the roles at this school; for the DSL, the changes to safeguarding roles and their names, and the
     # schools added to the trust (the cast's two) with their first logins; the monitoring's panel: the new
     # alerts by severity, the workers, the latest weekly report (and the high alerts, when there are any);
-    # the requests' panel: the user's own requests decided and not yet opened, teachers' own unblocks
-    "/": 18,
+    # the requests' panel: the user's own requests decided and not yet opened, teachers' own unblocks;
+    # the agreement's panel (the version in force, the user's acceptance) and the annual review's
+    "/": 21,
     "/audit/": 11,  # + the count, the page of entries, the kinds of record
 }
 

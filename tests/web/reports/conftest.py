@@ -39,3 +39,14 @@ def logged(cast: Cast) -> list[Incident]:
     actions.do_note(made[3], actor=cast.alice, text="Amelia Hughes said it started in the class group chat")
     report_at(cast, on(2026, 10, 6), kind=IncidentKind.STAFF)  # about Robert Patel
     return made
+
+
+@pytest.fixture(autouse=True)
+def _fresh_change_summaries() -> Iterator[None]:
+    """The change-control log remembers what changed between two texts for the process's life; each
+    test's database is new, so each test starts with nothing remembered."""
+    from schoolgate.web.reports import changelog
+
+    changelog._SUMMARIES.clear()
+    yield
+    changelog._SUMMARIES.clear()

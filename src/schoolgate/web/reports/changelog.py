@@ -6,8 +6,10 @@ A policy version says when, who published it, why, and what changed in sentences
 which names groups and counts people, never a person). A request says what was asked, for whom as a
 group, "a pupil", "a member of staff" or "a class" (never a person's or a class's name), the site, the
 decision, who decided and why. The reasons are free text written by staff: any word in them that is a
-pupil's name at the school is replaced (`redact`), so that a reason such as "for Amelia's project" does
-not name her here.
+pupil's name at the school, written with a capital, is replaced (`redact`), so that a reason such as
+"for Amelia's project" does not name her here (a name written in lower case is not: "brown bread" is
+a word). The names of filter groups, which are written in lower case, have a pupil's name replaced
+however written (`redact_quoted`), in the policy's summary and in a request's "for".
 
 The page is paginated over a list of (when, what, id) of every entry, then loads only the page's
 records, and parses only the page's policy versions (and the one before each).
@@ -16,8 +18,11 @@ records, and parses only the page's policy versions (and the one before each).
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 import re
-from dataclasses import dataclass
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from django.core.paginator import Page, Paginator
@@ -67,19 +72,41 @@ def pupil_names(school: School) -> frozenset[str]:
     )
     for row in rows:
         for name in row:
-            names.update(w.lower() for w in _WORD.findall(name or "") if len(w) > 1)
+            for word in _WORD.findall(name or ""):
+                # "Amelia-Rose" is written "Amelia" too, and "O'Neill" as it is
+                names.update(w.lower() for w in (word, *re.split(r"[-‐]", word)) if len(w) > 1)
     return frozenset(names)
 
 
-def redact(text: str, names: frozenset[str]) -> str:
-    """`text` with each word written with a capital that is a pupil's name replaced."""
+def redact(text: str, names: frozenset[str], *, any_case: bool = False) -> str:
+    """`text` with each word written with a capital that is a pupil's name replaced (or each such word
+    however written, with `any_case`: for the names of filter groups, which are written in lower case)."""
 
     def hide(match: re.Match[str]) -> str:
         word = match[0]
-        bare = re.split(r"['’]", word)[0]
-        return REDACTED if word[:1].isupper() and bare.lower() in names else word
+        bare = re.split(r"['’]s?$", word)[0]
+        parts = [p for p in re.split(r"[-‐]", bare) if p]
+        named = bare.lower() in names or any(
+            (any_case or p[:1].isupper()) and p.lower() in names for p in parts
+        )
+        return REDACTED if (any_case or word[:1].isupper()) and named else word
 
     return _WORD.sub(hide, text)
+
+
+_QUOTED = re.compile(r"(')([^'\n]*)(')|(“)([^”\n]*)(”)")
+
+
+def redact_quoted(text: str, names: frozenset[str]) -> str:
+    """`text` (a sentence of `policy.summary`) with a pupil's name replaced, however written, in what
+    it quotes: the names of filter groups, which the network manager chooses ('amelia-hughes' for a
+    group made for one pupil would name her), and rules."""
+
+    def inside(m: re.Match[str]) -> str:
+        opening, quoted, closing = (m[1], m[2], m[3]) if m[1] else (m[4], m[5], m[6])
+        return f"{opening}{redact(quoted, names, any_case=True)}{closing}"
+
+    return _QUOTED.sub(inside, text)
 
 
 def _for_whom(request: FilterRequest) -> str:
@@ -107,6 +134,60 @@ def _parsed(school: School, text: str) -> PolicyFile | None:
         return None
 
 
+# What changed between two versions, by the two texts' SHA-256: versions are never changed once
+# published, so each pair is worked out once per process (parsing a large school's policy takes tens of
+# milliseconds). The pupils' names are taken out each time the page is drawn, from the names of now.
+_SUMMARIES: OrderedDict[tuple[int, str, str], list[tuple[str, list[Sentence]]] | None] = OrderedDict()
+_SUMMARIES_MAX = 2048
+_SUMMARIES_LOCK = threading.Lock()
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def _summaries(
+    school: School, versions: list[PolicyVersion], texts: dict[int, str]
+) -> dict[int, list[tuple[str, list[Sentence]]] | None]:
+    """Each version's change sentences by section (None: a text that could not be read), from the cache
+    or worked out for the pairs not in it."""
+    digests = {n: _digest(t) for n, t in texts.items()}
+
+    def key(v: PolicyVersion) -> tuple[int, str, str]:
+        return (school.pk, digests.get(v.number - 1, "") if v.number > 1 else "", digests[v.number])
+
+    with _SUMMARIES_LOCK:
+        known = {v.number: _SUMMARIES[key(v)] for v in versions if key(v) in _SUMMARIES}
+    missing = [v for v in versions if v.number not in known]
+    if missing:
+        needed = {v.number for v in missing} | {v.number - 1 for v in missing if v.number > 1}
+        loaded = {n: _parsed(school, texts[n]) for n in needed if n in texts}  # each text parsed once
+        files = [f for f in loaded.values() if f is not None]
+        numbers = {g.request for f in files for g in f.policy.grants if g.request is not None}
+        deciders = {
+            r.number: RequestInfo(
+                approver=str(r.decided_by) if r.decided_by else "", without_approval=r.without_approval
+            )
+            for r in FilterRequest.objects.filter(school=school, number__in=numbers).select_related(
+                "decided_by"
+            )
+        }
+        for v in missing:
+            new_file, old_file = loaded.get(v.number), loaded.get(v.number - 1)
+            failed = new_file is None or (v.number > 1 and old_file is None)
+            made = (
+                None
+                if failed or new_file is None
+                else by_section(summarise(old_file, new_file, requests=deciders))
+            )
+            known[v.number] = made
+            with _SUMMARIES_LOCK:
+                _SUMMARIES[key(v)] = made
+                while len(_SUMMARIES) > _SUMMARIES_MAX:
+                    _SUMMARIES.popitem(last=False)
+    return known
+
+
 def _versions(school: School, pks: list[int], names: frozenset[str], calendar: Calendar) -> dict[int, Entry]:
     zone = school_zone(school)
     versions = list(PolicyVersion.objects.filter(school=school, pk__in=pks).select_related("published_by"))
@@ -115,25 +196,17 @@ def _versions(school: School, pks: list[int], names: frozenset[str], calendar: C
     texts |= dict(
         PolicyVersion.objects.filter(school=school, number__in=before_numbers).values_list("number", "text")
     )
-    loaded = {n: _parsed(school, t) for n, t in texts.items()}  # each text parsed once
-    parsed = {v.number: loaded[v.number] for v in versions}
-    old = {n: f for n, f in loaded.items() if n + 1 in parsed}
-    files = [f for f in (*parsed.values(), *old.values()) if f is not None]
-    numbers = {g.request for f in files for g in f.policy.grants if g.request is not None}
-    deciders = {
-        r.number: RequestInfo(
-            approver=str(r.decided_by) if r.decided_by else "", without_approval=r.without_approval
-        )
-        for r in FilterRequest.objects.filter(school=school, number__in=numbers).select_related("decided_by")
-    }
+    summaries = _summaries(school, versions, texts)
     entries = {}
     for v in versions:
-        new_file, old_file = parsed[v.number], old.get(v.number - 1)
-        failed = new_file is None or (v.number > 1 and old_file is None)
+        made = summaries[v.number]
         summary = (
             None
-            if failed or new_file is None
-            else by_section(summarise(old_file, new_file, requests=deciders))
+            if made is None
+            else [
+                (section, [replace(x, text=redact_quoted(x.text, names)) for x in sentences])
+                for section, sentences in made
+            ]
         )
         at = v.published_at.astimezone(zone)
         entries[v.pk] = Entry(
@@ -143,7 +216,7 @@ def _versions(school: School, pks: list[int], names: frozenset[str], calendar: C
             who=v.publisher,
             reason=redact(v.reason, names),
             summary=summary,
-            summary_failed=failed,
+            summary_failed=made is None,
         )
     return entries
 
@@ -165,7 +238,7 @@ def _requests(school: School, pks: list[int], names: frozenset[str], calendar: C
             reason=redact(r.decision_reason, names),
             details=(
                 ("Asked for", kinds.get(r.kind, r.kind)),
-                ("For", _for_whom(r)),
+                ("For", redact_quoted(_for_whom(r), names)),
                 ("Site", r.site),
                 ("Decision", _decision(r)),
             ),
