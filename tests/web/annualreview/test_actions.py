@@ -167,6 +167,28 @@ def test_an_action_added_clears_signatures_and_one_marked_done_does_not(cast: Ca
         actions.do_action_done(action, actor=cast.gina)
 
 
+def test_a_past_years_signed_review_is_kept_as_it_was_signed(cast: Cast) -> None:
+    """Last year's signed review: a change would clear signatures of a year whose signers may have
+    gone and put today's evidence in place of what they signed. Its actions can still be done."""
+    then = timezone.now() - dt.timedelta(days=366)
+    year = actions.current_year(then)
+    answer_all(cast, year, now=then)
+    action, _ = actions.do_add_action(
+        cast.a, year, actor=cast.olu, what="Check the guest Wi-Fi", owner=cast.nina, due=then.date(), now=then
+    )
+    review = sign_all(cast, year, now=then)
+    kept = review.evidence
+    with pytest.raises(ValidationError, match="kept as it was signed"):
+        actions.do_answer(cast.a, year, "roles-dsl", actor=cast.olu, judgement=Judgement.NOT_MET)
+    with pytest.raises(ValidationError, match="kept as it was signed"):
+        actions.do_add_action(cast.a, year, actor=cast.olu, what="More", owner=cast.nina, due=dt.date.today())
+    actions.do_action_done(action, actor=cast.olu)
+    review.refresh_from_db()
+    assert review.state == ReviewState.SIGNED and review.evidence == kept
+    assert review.signoffs.filter(cleared_at__isnull=True).count() == 3
+    assert actions.closed(review, timezone.now()) and not actions.closed(review, then)
+
+
 def test_an_action_needs_its_words_and_an_owner_at_this_school(cast: Cast) -> None:
     due = dt.date.today()
     for what, owner, field in (

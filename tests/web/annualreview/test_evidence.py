@@ -74,10 +74,13 @@ def test_the_numbers_count_this_school_year_up_to_now_at_this_school(cast: Cast)
     assert "3 versions published" in lines["policy"] and "Version 4 is in force." in lines["policy"]
     assert "Unblock a site for a lesson or a time: 3 (3 approved)." in lines["requests"]
     assert "Allow a site from now on: 1 (1 refused)." in lines["requests"]
-    assert "6 alerts: 3 high, 0 medium, 3 low." in lines["alerts"]
+    assert (
+        "6 alerts about pupils, visitors and devices not identified: 3 high, 0 medium, 3 low."
+        in (lines["alerts"])
+    )
     assert "3 attempts to get round the filter; 0 attempts on illegal content." in lines["alerts"]
     assert "3 incidents about pupils recorded: 0 closed, 3 open." in lines["incidents"]
-    assert "1 concern about staff (a total only)." in lines["incidents"]
+    assert "Concerns about members of staff: fewer than 3 (a total only)." in lines["incidents"]
     assert "3 reports made, 3 sent, 0 could not be sent." in lines["weekly"]
     assert "Alice Example" in lines["monitoring-settings"] and "Dara Example" in lines["monitoring-settings"]
     assert (
@@ -95,7 +98,10 @@ def test_the_numbers_count_this_school_year_up_to_now_at_this_school(cast: Cast)
 def test_nothing_recorded_says_so(cast: Cast) -> None:
     found = evidence.gather(cast.b, this_year(), timezone.now())
     assert found.items["selftest"].lines == ("No self-test has run this school year.",)
-    assert found.items["alerts"].lines == ("No alerts this school year.",)
+    assert found.items["alerts"].lines == (
+        "No alerts about pupils, visitors or devices not identified this school year.",
+        "Alerts about members of staff: 0 (a total only).",
+    )
     assert found.items["requests"].lines == ("No filter change requests this school year.",)
     assert "nobody" in " ".join(found.items["roles"].lines)  # Southgate has no headteacher
 
@@ -118,3 +124,50 @@ def test_the_number_of_queries_does_not_grow_with_the_records(cast: Cast) -> Non
     with CaptureQueriesContext(connection) as more:
         evidence.gather(cast.a, this_year(), now)
     assert len(more) == len(few)
+
+
+@pytest.mark.parametrize("about_staff", [0, 1, 2, 3])
+def test_alerts_about_staff_are_one_total_kept_out_of_the_others(cast: Cast, about_staff: int) -> None:
+    """Every governor reads the evidence and the governors' report: were staff alerts in the review's
+    numbers by severity, the difference from the report's (which leave them out) would say what one
+    member of staff's alert was. Whatever the staff alerts, only their total line changes, and 1 and
+    2 read the same."""
+    now = timezone.now()
+    since = evidence.period(cast.a, this_year(), now)[2]
+    at = since + (now - since) / 2
+    Alert.objects.create(
+        school=cast.a, kind=AlertKind.PHRASE, severity="low", title="t", who="amelia",
+        subject=Subject.PUPIL, first_at=at, last_at=at, event_count=1,
+    )  # fmt: skip
+    Alert.objects.create(
+        school=cast.a, kind=AlertKind.SELFTEST, severity="high", title="t", who="",
+        subject=Subject.UNKNOWN, first_at=at, last_at=at, event_count=1,
+    )  # fmt: skip
+    for i in range(about_staff):
+        Alert.objects.create(
+            school=cast.a, kind=AlertKind.CIRCUMVENTION if i % 2 else AlertKind.PHRASE, severity="high",
+            title="t", who="tom", subject=Subject.STAFF if i else Subject.HEADTEACHER,
+            first_at=at, last_at=at, event_count=1,
+        )  # fmt: skip
+    lines = evidence.gather(cast.a, this_year(), now).items["alerts"].lines
+    staff = {0: "0", 1: "fewer than 3", 2: "fewer than 3", 3: "3"}[about_staff]
+    assert lines == (
+        "1 alert about pupils, visitors and devices not identified: 0 high, 0 medium, 1 low.",
+        "0 attempts to get round the filter; 0 attempts on illegal content.",
+        "0 led to an incident; 1 not looked at yet.",
+        f"Alerts about members of staff: {staff} (a total only).",
+    )
+
+
+def test_a_coverage_line_of_one_or_two_people_is_not_counted() -> None:
+    from schoolgate.web.core.coverage import Coverage
+
+    lines = evidence._coverage(
+        [Coverage("Pupils in secondary school", 1, 0), Coverage("Prevent", 2, 2), Coverage("Staff", 3, 2)],
+        "none",
+    )
+    assert lines == (
+        "Pupils in secondary school: fewer than 3 people, not counted here.",
+        "Prevent: fewer than 3 people, not counted here.",
+        "Staff: 2 of 3 (66%), 1 to go",
+    )

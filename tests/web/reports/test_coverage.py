@@ -27,6 +27,17 @@ def test_coverage_cells_say_how_many_of_how_many() -> None:
     assert coverage_cell(Coverage("Prevent", 3, 1)).value is None  # never charted
 
 
+def test_a_line_of_one_or_two_people_is_not_counted() -> None:
+    """The only secondary pupil of a primary school, or a course for one member of staff: "0 of 1"
+    would say what that person has not done."""
+    for people in (1, 2):
+        for done in range(people + 1):
+            assert coverage_cell(Coverage("Pupils in secondary school", people, done)).text == (
+                "fewer than 3 people"
+            )
+    assert coverage_cell(Coverage("Pupils in secondary school", 3, 0)).text == "0 of 3 (0%)"
+
+
 def test_the_report_shows_training_and_agreements_for_the_term(cast: Cast) -> None:
     ann, ben = staff(cast.a, "Ann", "Baker"), staff(cast.a, "Ben", "Cole")
     online = course(cast.a, "Online safety")

@@ -9,6 +9,7 @@ The rules that make a signed review mean something:
 - changing an answer, or adding an action, after a signature clears every signature (kept, marked
   cleared with why) and lets the evidence be gathered afresh: what was signed is no longer what the
   review says. Marking an action done does not: that is the review being followed up.
+- a past school year's signed review is closed (`closed`): kept as it was signed.
 """
 
 from __future__ import annotations
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
 __all__ = [
     "NOTES_MAX",
     "WHAT_MAX",
+    "closed",
     "current_year",
     "do_action_done",
     "do_add_action",
@@ -66,12 +68,24 @@ def _review(school: School, year: int, now: dt.datetime, *, actor: User) -> Revi
     """The school's review of `year` (locked for the change); made when first written to, for the
     current school year only (an earlier year's review, started then, can still be finished)."""
     review = Review.objects.select_for_update().filter(school=school, year=year).first()
+    if review is not None and closed(review, now):
+        raise ValidationError(
+            f"The {review.year_name} review was signed and its year is over: it is kept as it was signed. "
+            "Write what has changed in this year's review."
+        )
     if review is None:
         if year != current_year(now):
             raise ValidationError("A new review can be started for this school year only")
         review = Review(school=school, year=year, started_at=now)
         save(review, actor=actor, reason="review started")
     return review
+
+
+def closed(review: Review | None, now: dt.datetime) -> bool:
+    """Whether the review is a past school year's, signed: its answers and actions are kept as they
+    were signed (a change would clear the signatures of a year whose signers may have gone, and put
+    today's evidence in place of what they signed). Its actions can still be marked done."""
+    return review is not None and review.state == ReviewState.SIGNED and review.year != current_year(now)
 
 
 def _active(review: Review) -> list[SignOff]:

@@ -6,7 +6,9 @@ records one by one), so it stays fast with a year of a large school's records. I
 data (`as_json` / `from_json`): the review keeps it as it was when the first signature was made, so
 that a signed review always shows what was signed.
 
-The evidence names no pupil: alerts and incidents are counted, and concerns about staff are one total.
+The evidence names no pupil and points to no one, by the governors' report's rules (`reports.counts`),
+as every governor reads it: alerts and incidents are counted; alerts and concerns about members of staff
+are one total each, "fewer than 3" for 1 or 2; a coverage line of fewer than 3 people is not counted.
 """
 
 from __future__ import annotations
@@ -27,9 +29,10 @@ from schoolgate.web.filterrequests.choices import RequestKind, RequestState
 from schoolgate.web.filterrequests.models import FilterRequest
 from schoolgate.web.incidents.choices import IncidentKind, Status
 from schoolgate.web.incidents.models import Incident
-from schoolgate.web.monitoring.choices import AlertKind, AlertState, ReportState, Severity
+from schoolgate.web.monitoring.choices import AlertKind, AlertState, ReportState, Severity, Subject
 from schoolgate.web.monitoring.models import Alert, MonitoringSettings, WeeklyReport
 from schoolgate.web.policy.models import PolicyVersion
+from schoolgate.web.reports.counts import SMALL, staff_total
 from schoolgate.web.selftest.choices import RunState
 from schoolgate.web.selftest.models import SelfTestRun
 from schoolgate.web.tenancy.models import School
@@ -60,6 +63,7 @@ ROLES_SHOWN = (
     Role.NETWORK_MANAGER,
     Role.ONLINE_SAFETY_GOVERNOR,
 )
+STAFF_SUBJECTS = (Subject.STAFF, Subject.HEADTEACHER)
 WEEKDAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
 
 
@@ -174,23 +178,34 @@ def _requests(school: School, since: dt.datetime, until: dt.datetime) -> tuple[s
 
 
 def _alerts(school: School, since: dt.datetime, until: dt.datetime) -> tuple[str, ...]:
-    alerts = Alert.objects.filter(school=school, first_at__gte=since, first_at__lt=until)
-    counts = alerts.aggregate(
-        total=Count("id"),
-        **{s.value: Count("id", filter=Q(severity=s)) for s in Severity},
-        circumvention=Count("id", filter=Q(kind=AlertKind.CIRCUMVENTION)),
-        locked=Count("id", filter=Q(kind=AlertKind.LOCKED)),
-        waiting=Count("id", filter=Q(state=AlertState.NEW)),
-        incident=Count("id", filter=Q(state=AlertState.INCIDENT)),
+    """Alerts about pupils, visitors and devices not identified, by severity; those about members of
+    staff one total, "fewer than 3" for 1 or 2 (`reports.counts.staff_total`), never broken down; the
+    self-test's own alerts (about no one) left out. As the governors' report counts them: were staff
+    alerts in these numbers, a governor could take the report's from them and learn what one member of
+    staff's alert was."""
+    alerts = Alert.objects.filter(school=school, first_at__gte=since, first_at__lt=until).exclude(
+        kind=AlertKind.SELFTEST
     )
+    staff = Q(subject__in=STAFF_SUBJECTS)
+    counts = alerts.aggregate(
+        total=Count("id", filter=~staff),
+        **{s.value: Count("id", filter=Q(severity=s) & ~staff) for s in Severity},
+        circumvention=Count("id", filter=Q(kind=AlertKind.CIRCUMVENTION) & ~staff),
+        locked=Count("id", filter=Q(kind=AlertKind.LOCKED) & ~staff),
+        waiting=Count("id", filter=Q(state=AlertState.NEW) & ~staff),
+        incident=Count("id", filter=Q(state=AlertState.INCIDENT) & ~staff),
+        staff=Count("id", filter=staff),
+    )
+    about_staff = f"Alerts about members of staff: {staff_total(counts['staff']).text} (a total only)."
     if not counts["total"]:
-        return ("No alerts this school year.",)
+        return ("No alerts about pupils, visitors or devices not identified this school year.", about_staff)
     return (
-        f"{_plural(counts['total'], 'alert')}: {counts['high']} high, {counts['medium']} medium, "
-        f"{counts['low']} low.",
+        f"{_plural(counts['total'], 'alert')} about pupils, visitors and devices not identified: "
+        f"{counts['high']} high, {counts['medium']} medium, {counts['low']} low.",
         f"{_plural(counts['circumvention'], 'attempt')} to get round the filter; "
         f"{_plural(counts['locked'], 'attempt')} on illegal content.",
         f"{counts['incident']} led to an incident; {counts['waiting']} not looked at yet.",
+        about_staff,
     )
 
 
@@ -203,7 +218,7 @@ def _incidents(school: School, since: dt.datetime, until: dt.datetime) -> tuple[
     pupils, closed = counts["pupils"], counts["closed"]
     return (
         f"{_plural(pupils, 'incident')} about pupils recorded: {closed} closed, {pupils - closed} open.",
-        f"{_plural(counts['staff'], 'concern')} about staff (a total only).",
+        f"Concerns about members of staff: {staff_total(counts['staff']).text} (a total only).",
     )
 
 
@@ -252,15 +267,23 @@ def _monitoring_settings(school: School) -> tuple[str, ...]:
     )
 
 
-def _coverage(lines: list[Coverage], none: str) -> tuple[str, ...]:
-    if not lines:
-        return (none,)
-    return tuple(
+def _coverage_line(c: Coverage) -> str:
+    """One line of coverage; not counted when it is of 1 or 2 people (a pupil alone in the school's
+    secondary audience, a course for one member of staff): "0 of 1" would say what that one person
+    has not done, to every governor."""
+    if 0 < c.people < SMALL:
+        return f"{c.label}: fewer than {SMALL} people, not counted here."
+    return (
         f"{c.label}: {c.done} of {c.people}"
         + (f" ({c.percent}%)" if c.percent is not None else "")
         + (f", {c.missing} to go" if c.missing else "")
-        for c in lines
     )
+
+
+def _coverage(lines: list[Coverage], none: str) -> tuple[str, ...]:
+    if not lines:
+        return (none,)
+    return tuple(_coverage_line(c) for c in lines)
 
 
 def gather(school: School, year: int, now: dt.datetime) -> Evidence:

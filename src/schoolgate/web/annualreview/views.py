@@ -121,6 +121,7 @@ def _context(request: StaffRequest, review: Review | None, year: int) -> dict[st
         "signed": signed,
         "my_slots": mine,
         "can_change": request.user.can(Capability.REVIEW_CHANGE, request.school),
+        "closed": actions.closed(review, timezone.now()),
     }
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from schoolgate.web.agreements.coverage import agreements_coverage
 from schoolgate.web.core.coverage import Coverage
-from schoolgate.web.reports.counts import Breakdown, Cell, Row
+from schoolgate.web.reports.counts import FEWER, SMALL, Breakdown, Cell, Row
 from schoolgate.web.training.coverage import training_coverage
 
 if TYPE_CHECKING:
@@ -25,9 +25,13 @@ NOT_COMPARED = Cell("", None)
 
 
 def coverage_cell(line: Coverage) -> Cell:
-    """ "45 of 50 (90%)", or "nobody it is for" (a count of people, never charted)."""
+    """ "45 of 50 (90%)", "nobody it is for", or, for 1 or 2 people, "fewer than 3 people" and no
+    more: "0 of 1" for the only secondary pupil of a primary school, or a course for one member of
+    staff, says what that person has not done (a count of people, never charted)."""
     if line.people == 0:
         return Cell("nobody it is for", None)
+    if line.people < SMALL:
+        return Cell(f"{FEWER} people", None)
     return Cell(f"{line.done:,} of {line.people:,} ({line.percent}%)", None)
 
 
