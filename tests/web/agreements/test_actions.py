@@ -254,3 +254,44 @@ def test_the_day_accepted_is_the_schools_not_utcs(cast: Cast, school: School1) -
         school.ava, school.ks2, how=HowAccepted.PROXY, at=half_past_midnight, actor=AGREEMENT_PAGE
     )
     assert made.school_year == school_year(start)
+
+
+# ---------------------------------------------------------------------------------------------------------
+# One person's signature, from their page: parents, volunteers, visitors (on no class or team sheet)
+
+
+def test_the_office_records_that_a_parent_signed(cast: Cast, school: School1) -> None:
+    parents = version(cast.a, Audience.PARENTS)
+    made, new = actions.do_record_signed(
+        cast.a, school.mum, parents, on=today(), actor=cast.omar, now=now(), note="In the office file"
+    )
+    assert new and made.how == HowAccepted.PAPER and made.recorded_by == cast.omar
+    assert made.note == "In the office file" and made.person == school.mum
+    again, new = actions.do_record_signed(
+        cast.a, school.mum, parents, on=today(), actor=cast.alice, now=now()
+    )
+    assert not new and again.pk == made.pk
+
+
+def test_a_volunteer_signed_earlier_in_the_year(cast: Cast, school: School1) -> None:
+    volunteers = version(cast.a, Audience.VOLUNTEERS)
+    governor = person(cast.a, PersonKind.GOVERNOR, first_name="Gil", last_name="Gov")
+    on = max(first_day(school_year(today())), today() - dt.timedelta(days=3))
+    made, new = actions.do_record_signed(cast.a, governor, volunteers, on=on, actor=cast.olu, now=now())
+    assert new and timezone.localdate(made.accepted_at) == on and made.version == volunteers
+
+
+def test_recording_one_persons_signature_is_refused(cast: Cast, school: School1) -> None:
+    parents = version(cast.a, Audience.PARENTS)
+    with pytest.raises(PermissionDenied):  # a teacher does not record an adult's
+        actions.do_record_signed(cast.a, school.mum, parents, on=today(), actor=cast.tom, now=now())
+    theirs = person(cast.b, PersonKind.PARENT, first_name="Zed", last_name="Other")
+    with pytest.raises(ValidationError, match="another school"):
+        actions.do_record_signed(cast.a, theirs, parents, on=today(), actor=cast.omar, now=now())
+    with pytest.raises(ValidationError, match="future"):
+        actions.do_record_signed(
+            cast.a, school.mum, parents, on=today() + dt.timedelta(days=1), actor=cast.omar, now=now()
+        )
+    with pytest.raises(ValidationError, match="not asked to accept"):  # the version shown is not theirs
+        actions.do_record_signed(cast.a, school.mum, school.staff, on=today(), actor=cast.omar, now=now())
+    assert not Acceptance.objects.exists()

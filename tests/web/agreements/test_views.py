@@ -17,7 +17,7 @@ from schoolgate.web.agreements.choices import Audience, HowAccepted
 from schoolgate.web.agreements.models import Acceptance, AgreementVersion
 from schoolgate.web.agreements.texts import suggested
 from schoolgate.web.people.choices import PersonKind
-from tests.web.agreements.conftest import School1, today
+from tests.web.agreements.conftest import School1, today, version
 from tests.web.factories import Cast, person
 from tests.web.pages import logged_in, text
 from tests.web.viewtests import StaffObjectPageTests
@@ -209,3 +209,43 @@ def test_the_text_reads_the_same_in_schoolgate_as_at_the_proxy(cast: Cast, schoo
     shown = re.findall(r"<p>(.*?)</p>", html.split('class="agreement-text">')[1].split("</div>")[0])
     assert shown == [escape(p) for p in paragraphs(school.ks2.text)]
     assert "<b onclick" not in html
+
+
+def test_recording_that_a_parent_or_a_child_signed_on_their_page(cast: Cast, school: School1) -> None:
+    parents = version(cast.a, Audience.PARENTS)
+    url = f"/agreements/people/{school.mum.pk}/"
+    tom = logged_in(cast.tom)
+    assert "Record that they signed" not in text(tom.get(url))  # a teacher: not an adult's
+    assert tom.post(url, {"on": today().isoformat()}).status_code == 403
+    client = logged_in(cast.omar)
+    page = text(client.get(url))
+    assert "Record that they signed" in page and f"version {parents.number}" in page
+    tomorrow = (today() + dt.timedelta(days=1)).isoformat()
+    refused = client.post(url, {"version": str(parents.pk), "on": tomorrow, "note": "x" * 100_000})
+    assert refused.status_code == 200 and "There is a problem" in text(refused)
+    assert not Acceptance.objects.exists()
+    done = client.post(url, {"version": str(parents.pk), "on": today().isoformat(), "note": "Office file"})
+    assert done.status_code == 302 and done["Location"] == url
+    assert Acceptance.objects.get(person=school.mum).recorded_by == cast.omar
+    after = text(client.get(url))
+    assert "Recorded: Jo Adams signed version 1" in after and "Record that they signed" not in after
+    assert "Accepted version 1" in after
+    # A child: a teacher records that the child's parent signed for them.
+    child = f"/agreements/people/{school.ruby.pk}/"
+    assert "Jo Adams, on the child's behalf" in text(tom.get(child))
+    posted = tom.post(
+        child, {"version": str(school.ks1.pk), "on": today().isoformat(), "by": str(school.mum.pk)}
+    )
+    assert posted.status_code == 302
+    made = Acceptance.objects.get(person=school.ruby)
+    assert made.how == HowAccepted.PARENT and made.parent == school.mum
+    theirs = person(cast.b, PersonKind.PARENT, first_name="Zed", last_name="Other")
+    assert client.post(f"/agreements/people/{theirs.pk}/", {"on": today().isoformat()}).status_code == 404
+
+
+def test_the_chase_list_links_parents_to_their_page(cast: Cast, school: School1) -> None:
+    version(cast.a, Audience.PARENTS)
+    html = (
+        logged_in(cast.omar).get("/agreements/chase/", {"audience": Audience.PARENTS.value}).content.decode()
+    )
+    assert f'href="/agreements/people/{school.mum.pk}/">Jo Adams</a>' in html

@@ -12,6 +12,7 @@ from django.utils import timezone
 
 from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.agreements.choices import Audience, HowAccepted
+from schoolgate.web.agreements.coverage import current_on
 from schoolgate.web.agreements.models import TEXT_MAX, Acceptance, AgreementVersion, audience_of
 from schoolgate.web.core.actions import REASON_MAX, Operator, acting, require
 from schoolgate.web.core.schoolyear import school_year
@@ -204,6 +205,16 @@ def signed_at(on: dt.date, now: dt.datetime) -> dt.datetime:
     return timezone.make_aware(dt.datetime.combine(on, dt.time(12)))
 
 
+def check_signed_on(on: dt.date, now: dt.datetime) -> None:
+    """The day a paper agreement was signed: not in the future, and in this school year (last year's
+    signature does not count for this year's agreement)."""
+    today = timezone.localdate(now)
+    if on > today:
+        raise ValidationError({"on": "The day it was signed cannot be in the future"})
+    if school_year(on) != school_year(today):
+        raise ValidationError({"on": "Record a sheet signed in this school year"})
+
+
 def do_record_sheet(
     school: School,
     signed: list[tuple[Person, Person | None]],
@@ -217,11 +228,7 @@ def do_record_sheet(
     child; None: the person signed). Each accepts the version in force that day for their audience.
     All or nothing: one refusal records none, and says whose."""
     require(actor, Capability.AGREEMENTS_RECORD, school)
-    today = timezone.localdate(now)
-    if on > today:
-        raise ValidationError({"on": "The day it was signed cannot be in the future"})
-    if school_year(on) != school_year(today):
-        raise ValidationError({"on": "Record a sheet signed in this school year"})
+    check_signed_on(on, now)
     if not signed:
         raise ValidationError("Tick who signed")
     if len(signed) > SHEET_MAX:
@@ -252,3 +259,34 @@ def do_record_sheet(
                 raise ValidationError(f"{person}: {' '.join(error.messages)}") from error
             new.append(made)
     return Recorded(new, already)
+
+
+def do_record_signed(
+    school: School,
+    person: Person,
+    version: AgreementVersion,
+    *,
+    on: dt.date,
+    actor: User | Operator,
+    now: dt.datetime,
+    parent: Person | None = None,
+    note: str = "",
+) -> tuple[Acceptance, bool]:
+    """One person signed `version` on paper on `on` (for a pupil, `parent` signed on the child's behalf),
+    recorded from their own page: a parent, a volunteer, a visitor, as well as a pupil or staff. The same
+    rules as a sheet (the day; AGREEMENTS_RECORD, and `may_record_adults` for an adult, in `do_accept`);
+    the version is the one the page showed, and must be in force that day. Returns the acceptance and
+    whether it is new (False: they had accepted it already this year, and nothing changed)."""
+    require(actor, Capability.AGREEMENTS_RECORD, school)
+    check_signed_on(on, now)
+    for someone in (person, parent):
+        if someone is not None and someone.school_id != school.pk:
+            raise ValidationError("That person belongs to another school")
+    if version.school_id != school.pk:
+        raise ValidationError("That agreement belongs to another school")
+    if not current_on(school, on).filter(pk=person.pk).exists():
+        raise ValidationError(f"{person} is archived or had left by then: nothing to record")
+    had = Acceptance.objects.filter(version=version, person=person, school_year=school_year(on)).exists()
+    how = HowAccepted.PAPER if parent is None else HowAccepted.PARENT
+    made = do_accept(person, version, how=how, at=signed_at(on, now), actor=actor, parent=parent, note=note)
+    return made, not had

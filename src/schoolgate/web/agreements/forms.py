@@ -1,4 +1,4 @@
-"""The forms of the agreements pages: a new version, and a paper sheet.
+"""The forms of the agreements pages: a new version, a paper sheet, and one person's signature.
 
 The sheet offers only the people of the class or team chosen, and for each child only their recorded
 parents and carers; whatever is posted is checked again by the actions (`do_record_sheet`,
@@ -91,3 +91,38 @@ class SheetForm(forms.Form):
             parents = {g.pk: g for g in self.parents.get(pk, [])}
             chosen.append((self.people[pk], parents.get(parent_pk) if parent_pk is not None else None))
         return chosen
+
+
+class SignedForm(forms.Form):
+    """One person signed their agreement on paper: the day, for a child who signed it (the child, or one
+    of their recorded parents and carers), and a note. The version is the one the page shows: its id
+    comes back only to notice that a new one started meanwhile (`do_record_signed` checks it again)."""
+
+    version = forms.IntegerField(label="The agreement", widget=forms.HiddenInput)
+    on = DateField(label="The day they signed", help_text="Not in the future; in this school year")
+    note = forms.CharField(
+        label="Note (optional)",
+        required=False,
+        max_length=REASON_MAX,
+        help_text="Such as where the signed paper is kept",
+    )
+
+    def __init__(self, data: Any, *, parents: list[Person] | None = None, **kwargs: Any) -> None:
+        super().__init__(data, **kwargs)
+        self.parents = {g.pk: g for g in parents or []}
+        if parents is not None:  # a pupil: the child, or one of their parents and carers
+            self.fields["by"] = forms.TypedChoiceField(
+                label="Who signed",
+                choices=[
+                    (SIGNED_BY_CHILD, "The child"),
+                    *((g.pk, f"{g.full_name}, on the child's behalf") for g in parents),
+                ],
+                coerce=int,
+                empty_value=None,
+                required=False,
+            )
+
+    def parent(self) -> Person | None:
+        """The parent or carer who signed for the child, or None: the person signed themselves."""
+        chosen = self.cleaned_data.get("by")
+        return self.parents.get(chosen) if chosen is not None else None

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from django.contrib import messages
-from django.core.exceptions import ValidationError
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Q
 from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404
@@ -22,7 +22,7 @@ from schoolgate.web.accounts.choices import Capability
 from schoolgate.web.agreements import actions, chase
 from schoolgate.web.agreements.choices import Audience, HowAccepted
 from schoolgate.web.agreements.coverage import accepted, audience_for, current_on, in_force, standing
-from schoolgate.web.agreements.forms import SheetForm, VersionForm
+from schoolgate.web.agreements.forms import SheetForm, SignedForm, VersionForm
 from schoolgate.web.agreements.models import Acceptance, AgreementVersion, audience_of
 from schoolgate.web.agreements.texts import suggested
 from schoolgate.web.core.access import StaffRequest, staff_view
@@ -338,8 +338,11 @@ def record_view(request: StaffRequest) -> HttpResponse:
 
 
 @staff_view(Capability.AGREEMENTS_VIEW)
+@GET_POST
 def person_view(request: StaffRequest, pk: int) -> HttpResponse:
-    """A person's acceptances, every year: which version, when, how, who recorded it."""
+    """A person's acceptances, every year: which version, when, how, who recorded it. For those who
+    record agreements, "Record that they signed" (on paper; for a child, by them or a parent): the way
+    a parent, a volunteer or a visitor, who are on no class or team sheet, is recorded."""
     person = get_object_or_404(
         Person.objects.filter(school=request.school).select_related("year_group", "class_group"), pk=pk
     )
@@ -354,15 +357,66 @@ def person_view(request: StaffRequest, pk: int) -> HttpResponse:
     this_year = school_year(today)
     for acceptance in acceptances:
         acceptance.year_name = year_name(acceptance.school_year)  # type: ignore[attr-defined]
+    accepted_now = version is not None and any(
+        a.version_id == version.pk and a.school_year == this_year for a in acceptances
+    )
+    # Who may record it: AGREEMENTS_RECORD, and for an adult the office and those who keep the records
+    # of people or write the agreements (`do_accept` checks the same again).
+    may_record = request.user.can(Capability.AGREEMENTS_RECORD, request.school) and (
+        person.kind == PersonKind.PUPIL or actions.may_record_adults(request.user, request.school)
+    )
+    current = current_on(request.school, today).filter(pk=person.pk).exists()
+    form = None
+    if may_record and current and version is not None and not accepted_now:
+        parents = _parents([person]).get(person.pk, []) if person.kind == PersonKind.PUPIL else None
+        form = SignedForm(posted(request), parents=parents, initial={"on": today, "version": version.pk})
+    here = reverse("agreements:person", kwargs={"pk": person.pk})
+    if request.method == "POST":
+        if not may_record:
+            raise PermissionDenied("You cannot record that this person signed")
+        if form is None or version is None:
+            messages.info(request, "There is nothing to record for them: see below.")
+            return HttpResponseRedirect(here)
+        if form.is_valid():
+            if form.cleaned_data["version"] != version.pk:
+                messages.error(request, "Their agreement changed since you opened the page: check this one.")
+                return HttpResponseRedirect(here)
+            on = form.cleaned_data["on"]
+            try:
+                _, new = actions.do_record_signed(
+                    request.school,
+                    person,
+                    version,
+                    on=on,
+                    actor=request.user,
+                    now=timezone.now(),
+                    parent=form.parent(),
+                    note=form.cleaned_data["note"],
+                )
+            except ValidationError as error:
+                add_errors(form, error)
+            else:
+                if new:
+                    messages.success(
+                        request,
+                        f"Recorded: {person.full_name} signed version {version.number} on {on:%-d %B %Y}.",
+                    )
+                else:
+                    messages.info(
+                        request, f"{person.full_name} had accepted it already this year: nothing changed."
+                    )
+                return HttpResponseRedirect(here)
     context = {
         "person": person,
         "audience": audience,
         "who": WHO[audience] if audience else "",
         "version": version,
-        "accepted_now": version is not None
-        and any(a.version_id == version.pk and a.school_year == this_year for a in acceptances),
+        "accepted_now": accepted_now,
         "acceptances": acceptances,
         "year": year_name(this_year),
+        "form": form,
+        "current": current,
+        "may_record": may_record,
     }
     return render_page(request, "agreements/person.html", context)
 
