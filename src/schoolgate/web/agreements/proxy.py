@@ -21,11 +21,9 @@ acceptance, a new school year reach the file within a minute.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -35,7 +33,6 @@ from django.utils import timezone
 
 from schoolgate.activity.agreements import DIRECTORY, AcceptanceRecord, read_acceptances
 from schoolgate.engine.policy import user_key
-from schoolgate.files import write_atomically
 from schoolgate.gateways.squid.agreement import VERSION, agreements_path
 from schoolgate.web.agreements.actions import AGREEMENT_PAGE, do_accept
 from schoolgate.web.agreements.choices import AT_THE_PROXY, HowAccepted
@@ -43,7 +40,7 @@ from schoolgate.web.agreements.models import Acceptance, AgreementVersion, audie
 from schoolgate.web.core.schoolyear import school_year
 from schoolgate.web.people.choices import IdentityKind
 from schoolgate.web.people.models import NetworkIdentity, Person
-from schoolgate.web.policy.actions import snapshot_path
+from schoolgate.web.policy.actions import snapshot_path, write_beside_snapshot
 from schoolgate.web.tenancy.models import School
 
 __all__ = ["SYNC_SECONDS", "Ingested", "contents", "ingest", "path_for", "publish", "sync"]
@@ -116,14 +113,7 @@ def publish(school: School, now: dt.datetime | None = None) -> bool | None:
         if not document["versions"]:
             return False  # no agreement at the proxy and no file: nothing to say
 
-    def prepare(temporary: Path) -> None:  # the snapshot's group: the gateways' users read both
-        with contextlib.suppress(OSError):
-            os.chown(temporary, -1, os.stat(snapshot).st_gid)
-
-    try:
-        write_atomically(path, data, mode=MODE, prepare=prepare)
-    except OSError as exc:
-        log.warning("cannot write the agreements file %s: %s", path, exc.strerror or exc)
+    if not write_beside_snapshot(snapshot, path, data, mode=MODE, what="the agreements file"):
         return None
     return True
 

@@ -21,22 +21,19 @@ person who decided: the pupil is told at the next change.
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
 import json
 import logging
-import os
 from pathlib import Path
 
 from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from schoolgate.files import write_atomically
 from schoolgate.gateways.blockpage.status import VERSION, StatusEntry, entry_key, status_path
 from schoolgate.web.filterrequests.choices import OPEN_STATES, RequestKind, RequestState
 from schoolgate.web.filterrequests.models import FilterRequest
-from schoolgate.web.policy.actions import snapshot_path
+from schoolgate.web.policy.actions import snapshot_path, write_beside_snapshot
 from schoolgate.web.tenancy.models import School
 
 __all__ = ["KEPT_DAYS", "MAX_ENTRIES", "entries", "path_for", "publish", "publish_on_commit"]
@@ -120,14 +117,7 @@ def publish(school: School, now: dt.datetime | None = None) -> Path | None:
     }
     data = json.dumps(document, ensure_ascii=False, separators=(",", ":"), sort_keys=True) + "\n"
 
-    def prepare(temporary: Path) -> None:  # the snapshot's group: the gateways' users read both
-        with contextlib.suppress(OSError):
-            os.chown(temporary, -1, os.stat(snapshot).st_gid)
-
-    try:
-        write_atomically(path, data, mode=MODE, prepare=prepare)
-    except OSError as exc:
-        log.warning("cannot write the requests status file %s: %s", path, exc.strerror or exc)
+    if not write_beside_snapshot(snapshot, path, data, mode=MODE, what="the requests status file"):
         return None
     return path
 

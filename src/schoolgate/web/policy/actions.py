@@ -48,6 +48,7 @@ from django.utils import timezone
 
 from schoolgate.engine.decide import Decision, Request, decide, explain
 from schoolgate.engine.policy import CompiledPolicy
+from schoolgate.files import write_atomically
 from schoolgate.policyfile.errors import ListIndexError, PolicyFileError, PolicyFitError
 from schoolgate.policyfile.load import ListDeclaration, PolicyFile, not_installed_words, parse_policy
 from schoolgate.policyfile.sections import split_requests
@@ -414,6 +415,23 @@ def snapshot_path(school: School) -> Path:
     if School.objects.count() <= 1:
         return base
     return base.with_name(f"{base.stem}-{school.slug}{base.suffix or '.toml'}")
+
+
+def write_beside_snapshot(snapshot: Path, path: Path, data: str | bytes, *, mode: int, what: str) -> bool:
+    """Write a file a gateway reads beside the school's policy snapshot (the requests' status file, the
+    agreements file) in one step, in the snapshot's group (the gateways' users read both); False, said
+    on the log as `what`, when it cannot be written."""
+
+    def prepare(temporary: Path) -> None:
+        with contextlib.suppress(OSError):
+            os.chown(temporary, -1, os.stat(snapshot).st_gid)
+
+    try:
+        write_atomically(path, data, mode=mode, prepare=prepare)
+    except OSError as exc:
+        log.warning("cannot write %s %s: %s", what, path, exc.strerror or exc)
+        return False
+    return True
 
 
 def index_path() -> Path:
