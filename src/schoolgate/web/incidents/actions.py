@@ -10,9 +10,7 @@ commands, the demo and the tests: the rules hold whichever way a change comes.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import os
-import tempfile
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +25,7 @@ from schoolgate.web.accounts.choices import Capability, Role
 from schoolgate.web.accounts.models import Membership
 from schoolgate.web.audit.choices import AuditAction
 from schoolgate.web.audit.trail import record
+from schoolgate.web.core import uploads
 from schoolgate.web.core.actions import acting, require, save
 from schoolgate.web.incidents import access
 from schoolgate.web.incidents.choices import (
@@ -744,54 +743,16 @@ def do_add_evidence(
 
 
 def _store(upload: IO[bytes]) -> tuple[Path, str, int, str]:
-    """Copy the upload into the evidence store (written whole and synced, then renamed into place)."""
-    directory = Path(settings.EVIDENCE_DIR)
-    directory.mkdir(parents=True, exist_ok=True, mode=0o700)
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    text = True
-    fd, tmp = tempfile.mkstemp(dir=directory, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := upload.read(1024 * 1024):
-                size += len(chunk)
-                if size > EVIDENCE_MAX_BYTES:
-                    raise ValidationError(
-                        {"file": f"The file is larger than {EVIDENCE_MAX_BYTES // (1024 * 1024)} MB"}
-                    )
-                if len(head) < 16:
-                    head = (head + chunk)[:16]
-                if text and (b"\x00" in chunk or not _utf8(chunk)):
-                    text = False
-                digest.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        if size == 0:
-            raise ValidationError({"file": "The file is empty"})
-        content_type = _sniff(head, text)
-        if content_type is None:
-            raise ValidationError(
-                {"file": "Keep screenshots and photos (PNG, JPEG, GIF, WebP), PDFs or plain text"}
-            )
-        sha = digest.hexdigest()
-        final = evidence_path(sha)
-        final.parent.mkdir(exist_ok=True, mode=0o700)
-        os.replace(tmp, final)
-        tmp = ""
-        return final, sha, size, content_type
-    finally:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
-
-
-def _utf8(chunk: bytes) -> bool:
-    try:
-        chunk.decode("utf-8")
-    except UnicodeDecodeError as e:  # a character cut at the chunk's end is still text
-        return e.start >= len(chunk) - 3
-    return True
+    """Copy the upload into the evidence store (`core.uploads.store`)."""
+    return uploads.store(
+        upload,
+        folder=Path(settings.EVIDENCE_DIR),
+        place=evidence_path,
+        max_bytes=EVIDENCE_MAX_BYTES,
+        field="file",
+        sniff=_sniff,
+        wrong_type="Keep screenshots and photos (PNG, JPEG, GIF, WebP), PDFs or plain text",
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------

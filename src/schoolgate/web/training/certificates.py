@@ -8,14 +8,12 @@ The directory is `DATA/certificates` (`TRAINING_CERTIFICATES_DIR` in the setting
 
 from __future__ import annotations
 
-import hashlib
-import os
-import tempfile
 from pathlib import Path
 from typing import IO
 
 from django.conf import settings
-from django.core.exceptions import ValidationError
+
+from schoolgate.web.core import uploads
 
 MAX_BYTES = 5 * 1024 * 1024
 NAME_MAX = 200
@@ -70,40 +68,13 @@ def download_name(shown: str, content_type: str) -> str:
 def store(upload: IO[bytes]) -> tuple[Path, str, int, str]:
     """Copy `upload` into the store: (where, its SHA-256, its size, its type). ValidationError on the
     form's `certificate` field for a file too large, empty, or not a PDF, PNG or JPEG; nothing is left
-    behind then."""
-    folder = directory()
-    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
-    digest = hashlib.sha256()
-    size = 0
-    head = b""
-    fd, tmp = tempfile.mkstemp(dir=folder, prefix=".upload-")
-    try:
-        with os.fdopen(fd, "wb") as out:
-            while chunk := upload.read(256 * 1024):
-                size += len(chunk)
-                if size > MAX_BYTES:
-                    raise ValidationError(
-                        {"certificate": f"The file is larger than {MAX_BYTES // (1024 * 1024)} MB"}
-                    )
-                if len(head) < 16:
-                    head = (head + chunk)[:16]
-                digest.update(chunk)
-                out.write(chunk)
-            out.flush()
-            os.fsync(out.fileno())
-        if size == 0:
-            raise ValidationError({"certificate": "The file is empty"})
-        content_type = sniff(head)
-        if content_type is None:
-            raise ValidationError(
-                {"certificate": "Keep a certificate as a PDF, or a photo or scan (PNG, JPEG)"}
-            )
-        sha = digest.hexdigest()
-        final = path(sha)
-        final.parent.mkdir(exist_ok=True, mode=0o700)
-        os.replace(tmp, final)
-        tmp = ""
-        return final, sha, size, content_type
-    finally:
-        if tmp:
-            Path(tmp).unlink(missing_ok=True)
+    behind then (`core.uploads.store`)."""
+    return uploads.store(
+        upload,
+        folder=directory(),
+        place=path,
+        max_bytes=MAX_BYTES,
+        field="certificate",
+        sniff=lambda head, _text: sniff(head),
+        wrong_type="Keep a certificate as a PDF, or a photo or scan (PNG, JPEG)",
+    )
