@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 import io
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -97,8 +98,17 @@ def test_recording_a_session_and_a_certificate(cast: Cast) -> None:
     zed = staff(cast.b, "Zed", "Young")
     online = course(cast.a, "Online safety")
     client = logged_in(cast.omar)
+    staff(cast.a, "<b>Bold</b>", "O'Hara & Co", team="Support")
     form = client.get(reverse("training:record") + f"?person={ann.pk}&course={online.pk}")
     assert "Young" not in text(form)
+    # The boxes are drawn in one pass: the chosen one ticked, each labelled, the names escaped.
+    page = form.content.decode()
+    ticked = re.search(
+        rf'name="people" value="{ann.pk}" id="(id_people_\d+)" checked> <label for="(\w+)">', page
+    )
+    assert ticked is not None and ticked[1] == ticked[2]
+    assert re.search(rf'value="{ben.pk}" id="id_people_\d+"> <label', page) and "Cole, Ben (Teaching)" in page
+    assert "O&#x27;Hara &amp; Co, &lt;b&gt;Bold&lt;/b&gt; (Support)" in page and "<b>Bold</b>" not in page
     response = client.post(
         reverse("training:record"),
         {"course": online.pk, "attended_on": "2026-10-05", "provider": "SWGfL", "people": [ann.pk, ben.pk]},

@@ -4,13 +4,15 @@ identities) limited to the current school's, and sizes capped before anything is
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterator
+from html import escape  # Django's escape is this, behind a lazy-string check per call
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from django import forms
 from django.db.models import Q
 from django.forms.utils import flatatt
 from django.utils import timezone
-from django.utils.html import escape
+from django.utils.choices import BaseChoiceIterator
 from django.utils.safestring import SafeString, mark_safe
 
 from schoolgate.web.core.forms import DateField, LocalDateTimeField, PlainModelForm
@@ -18,7 +20,7 @@ from schoolgate.web.devices.choices import Approval, DeviceKind, NetworkAccess
 from schoolgate.web.devices.models import ByodRule, Device
 from schoolgate.web.people.choices import IdentityKind, PersonKind
 from schoolgate.web.people.forms import PersonChoiceField
-from schoolgate.web.people.models import ClassGroup, NetworkIdentity, Person
+from schoolgate.web.people.models import ClassGroup, NetworkIdentity, Person, PersonQuerySet
 
 if TYPE_CHECKING:
     from schoolgate.web.tenancy.models import School
@@ -39,7 +41,7 @@ class LongSelect(forms.Select):
         for option_value, label in self.choices:
             key = "" if option_value is None else str(option_value)
             selected = " selected" if key in chosen or (not key and not chosen) else ""
-            options.append(f'<option value="{escape(key)}"{selected}>{escape(label)}</option>')
+            options.append(f'<option value="{escape(key)}"{selected}>{escape(str(label))}</option>')
         return mark_safe(f"<select{flatatt(final)}>{''.join(options)}</select>")  # every part escaped above
 
 
@@ -50,19 +52,59 @@ NEW_IDENTITY_KINDS = (
 )
 
 
-def _people(school: School, keep: int | None) -> Any:
+def _people(school: School, keep: int | None) -> PersonQuerySet:
     """The school's current people who may have a device or take one home (not parents), and the one
-    already chosen even if no longer current."""
+    already chosen even if no longer current: what a posted choice is checked against."""
     current = Person.objects.filter(school=school).current().exclude(kind=PersonKind.PARENT)
     wanted = Q(pk__in=current.values("pk"))
     if keep is not None:
         wanted |= Q(pk=keep)
-    return (
-        Person.objects.filter(school=school)
-        .filter(wanted)
-        .select_related("year_group", "class_group")
-        .order_by("last_name", "first_name")
-    )
+    return Person.objects.filter(school=school).filter(wanted)
+
+
+def _person_label(
+    last: str, preferred: str, first: str, kind: str, job_title: str, year: str | None, klass: str | None
+) -> str:
+    """A person as `PersonChoiceField` shows them ("Hughes, Amelia (Year 5, 5B)"), from the row's columns."""
+    name = f"{last}, {preferred or first}"
+    if kind == PersonKind.PUPIL:
+        where = ", ".join(g for g in (year, klass) if g is not None)
+        return f"{name} ({where})" if where else name
+    if job_title:
+        return f"{name} ({job_title})"
+    return name
+
+
+def _person_choices(people: PersonQuerySet) -> list[tuple[int, str]]:
+    """The people's choices made from rows of the columns the labels need: a big school's 1,800 model
+    instances (with their year group and class) cost most of the page."""
+    rows = people.order_by("last_name", "first_name").values_list(
+        "pk", "last_name", "preferred_name", "first_name", "kind", "job_title",
+        "year_group__name", "class_group__name",
+    )  # fmt: skip
+    return [(pk, _person_label(*rest)) for pk, *rest in rows]
+
+
+class _Rows(BaseChoiceIterator):
+    """Choices already in Django's canonical form, (pk, label) pairs: offered as they are, where a
+    plain list would be normalized pair by pair (twice, for the field and for its widget)."""
+
+    def __init__(self, rows: list[tuple[int | str, str]]) -> None:
+        self.rows = rows
+
+    def __iter__(self) -> Iterator[tuple[int | str, str]]:
+        return iter(self.rows)
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+def _rows_choices(field: forms.ModelChoiceField, rows: list[tuple[int, str]]) -> None:  # type: ignore[type-arg]
+    """Offer `rows` (made from `values_list`) instead of the choices Django makes from a model instance
+    per row. The field still checks a posted pk against its queryset (`queryset.get(pk=...)`), so
+    only the school's allowed records can be chosen, whatever the list held."""
+    blank: list[tuple[int | str, str]] = [] if field.empty_label is None else [("", str(field.empty_label))]
+    field.choices = _Rows([*blank, *rows])
 
 
 class DeviceForm(PlainModelForm):
@@ -109,22 +151,26 @@ class DeviceForm(PlainModelForm):
         super().__init__(*args, **kwargs)
         self.school = school
         self.instance.school = school
+        people = _people(school, self.instance.owner_id)
         owner = PersonChoiceField(
-            queryset=_people(school, self.instance.owner_id),
+            queryset=people,
             required=False,
             label="Whose it is, or who uses it",
             help_text="For a personal device, its owner; for a school laptop, the one who has it",
             empty_label="Nobody in particular",
             widget=LongSelect,
         )
+        _rows_choices(owner, _person_choices(people))
         self.fields["owner"] = owner
         classes = self.fields["class_group"]
         assert isinstance(classes, forms.ModelChoiceField)
         classes.queryset = ClassGroup.objects.filter(school=school).order_by("name")
         identities = self.fields["identity"]
         assert isinstance(identities, forms.ModelChoiceField)
-        identities.queryset = NetworkIdentity.objects.filter(school=school).order_by("kind", "value")
+        identities.queryset = NetworkIdentity.objects.filter(school=school)
         identities.empty_label = "None yet"
+        rows = identities.queryset.order_by("kind", "value").values_list("pk", "label", "value")
+        _rows_choices(identities, [(pk, label or value) for pk, label, value in rows])  # its str()
         if not may_add_identity:
             del self.fields["new_identity_kind"]
             del self.fields["new_identity_value"]
@@ -209,6 +255,7 @@ class LoanForm(forms.Form):
         person = self.fields["person"]
         assert isinstance(person, forms.ModelChoiceField)
         person.queryset = _people(school, None)
+        _rows_choices(person, _person_choices(person.queryset))
         today = timezone.localdate()
         self.fields["out_on"].initial = today
         self.fields["due_back"].initial = today + dt.timedelta(days=7)
