@@ -10,6 +10,9 @@ SG=.venv/bin/schoolgate
 export SCHOOLGATE_DATA=${SCHOOLGATE_DATA:-var}
 export SCHOOLGATE_INDEX=${SCHOOLGATE_INDEX:-$SCHOOLGATE_DATA/lists.sgidx}
 export SCHOOLGATE_POLICY=${SCHOOLGATE_POLICY:-$SCHOOLGATE_DATA/policy.toml}
+# Guest logins (Devices > Guest logins) are written to this password file, and taken out when they end;
+# no Squid reads it in the demo.
+export SCHOOLGATE_PROXY_PASSWORDS=${SCHOOLGATE_PROXY_PASSWORDS:-$SCHOOLGATE_DATA/proxy-passwords}
 export SCHOOLGATE_HTTPS=0   # plain HTTP, on this machine only
 WEB=${SCHOOLGATE_WEB_LISTEN:-127.0.0.1:8000}
 BLOCK=${SCHOOLGATE_BLOCK_PAGE_LISTEN:-127.0.0.1:8080}

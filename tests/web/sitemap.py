@@ -74,6 +74,7 @@ SAMPLES: dict[str, Callable[[Cast, Any], dict[str, Any]]] = {
     "people:detail": _pupil,
     "accounts:staff-detail": _login,
     "accounts:staff-reset": _login,
+    "accounts:staff-person": _login,
 }
 SAMPLES.update(PEOPLE_SAMPLES)
 SAMPLES.update(POLICY_SAMPLES)

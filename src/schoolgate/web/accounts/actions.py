@@ -23,7 +23,7 @@ from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from schoolgate.web.accounts import links, mail, notices
-from schoolgate.web.accounts.choices import SAFEGUARDING_ROLES, Role
+from schoolgate.web.accounts.choices import SAFEGUARDING_ROLES, Capability, Role
 from schoolgate.web.accounts.grants import (
     Operator,
     changeable_roles,
@@ -444,3 +444,74 @@ def do_record_new_app(actor: User) -> None:
         _record_login(
             user, "authenticator app set up", {"authenticator": "none"}, {"authenticator": "set up"}
         )
+
+
+# The kinds of record a staff login may be linked to: the login's own "my agreement", "my training" and
+# training needs questions read it, and concerns about that person are kept from that login.
+LINKABLE_KINDS = frozenset({"staff", "supply", "governor"})
+
+
+def _name_words(text: str) -> set[str]:
+    return {w for w in re.split(r"[^\w'’-]+", text.casefold()) if w}
+
+
+def linkable_people(login: User, school: School) -> list[tuple[int, str]]:
+    """The records at `school` a login could be linked to: staff, supply staff and governors, current,
+    not linked to another login, whose last name is one of the words of the login's name (a record of
+    someone else is never offered). As (id, "name (job)") pairs, by name."""
+    from schoolgate.web.people.models import Person
+
+    words = _name_words(f"{login.display_name} {login.first_name} {login.last_name}")
+    rows = (
+        Person.objects.filter(school=school, kind__in=LINKABLE_KINDS, user__isnull=True)
+        .current()
+        .order_by("last_name", "first_name", "pk")
+        .values_list("pk", "first_name", "last_name", "job_title")
+    )
+    return [
+        (pk, f"{first} {last}" + (f" ({job})" if job else ""))
+        for pk, first, last, job in rows
+        if last.strip() and _name_words(last) <= words
+    ]
+
+
+def do_link_person(login: User, school: School, person_id: int | None, *, actor: User | Operator) -> None:
+    """Link `login` to its person's record at `school` (`person_id`), or take the link away (None).
+
+    Who is linked to whom decides whose concerns are kept from which login (`incidents.access`): linking
+    a DSL's login to someone else's record would hide that person's concerns from the DSL. So only
+    someone who could reset the login (who could give every role it holds, `grants.why_not_reset`)
+    links it, never their own, and only to a current staff, supply or governor record of the school
+    whose last name is in the login's name and that no other login holds. Written to the audit trail."""
+    from schoolgate.web.people.models import Person
+
+    if not isinstance(actor, Operator):
+        if not actor.can(Capability.ACCOUNTS_MANAGE, school):
+            raise PermissionDenied("Linking a login to a record is for those who manage staff logins")
+        if actor.pk == login.pk:
+            raise PermissionDenied("You cannot link your own login: ask whoever manages staff logins")
+        refused = why_not_reset(actor, login, school)
+        if refused is not None:
+            raise PermissionDenied(refused)
+    with transaction.atomic(), acting(actor, "login linked to their record in People"):
+        current = Person.objects.select_for_update().filter(user=login).first()
+        if person_id is None:
+            if current is not None and current.school_id == school.pk:
+                current.user = None
+                current.save()
+            return
+        if person_id not in {pk for pk, _ in linkable_people(login, school)}:
+            raise ValidationError(
+                {
+                    "person": "Choose a current member of staff or governor of this school whose last "
+                    "name is in the login's name, not linked to another login"
+                }
+            )
+        if current is not None:
+            if current.school_id != school.pk:
+                raise ValidationError({"person": "This login is linked to a record at another school"})
+            current.user = None
+            current.save()
+        chosen = Person.objects.select_for_update().get(pk=person_id, school=school)
+        chosen.user = login
+        chosen.save()

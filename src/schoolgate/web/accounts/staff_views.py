@@ -13,13 +13,20 @@ from django.views.decorators.http import require_POST
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from schoolgate.web.accounts import links, mail, notices
-from schoolgate.web.accounts.actions import do_create_login, do_send_reset, do_set_roles
+from schoolgate.web.accounts.actions import (
+    do_create_login,
+    do_link_person,
+    do_send_reset,
+    do_set_roles,
+    linkable_people,
+)
 from schoolgate.web.accounts.choices import Capability, Role
 from schoolgate.web.accounts.forms_staff import NewLoginForm, RolesForm
 from schoolgate.web.accounts.grants import changeable_roles, givable_roles, why_not_reset
 from schoolgate.web.accounts.models import Membership, User
 from schoolgate.web.core.access import StaffRequest, staff_view
 from schoolgate.web.core.views import GET_POST
+from schoolgate.web.people.models import Person
 
 
 def _logins(request: StaffRequest) -> QuerySet[User]:
@@ -127,6 +134,8 @@ def detail_view(request: StaffRequest, pk: int) -> HttpResponse:
         "has_app": TOTPDevice.objects.filter(user=login, confirmed=True).exists(),
         "refused": why_not_reset(request.user, login, request.school),
         "email_set_up": mail.set_up(),
+        "linked": Person.objects.filter(user=login, school=request.school).first(),
+        "linkable": linkable_people(login, request.school),
         "link_hours": int(links.LIFETIME.total_seconds() // 3600),
     }
     return render(request, "accounts/staff_detail.html", context, status=status)
@@ -152,4 +161,27 @@ def reset_view(request: StaffRequest, pk: int) -> HttpResponse:
             )
         else:
             messages.error(request, f"The login was not reset. {sent.why}.")
+    return redirect("accounts:staff-detail", pk=login.pk)
+
+
+@staff_view(Capability.ACCOUNTS_MANAGE)
+@require_POST
+def person_view(request: StaffRequest, pk: int) -> HttpResponse:
+    """Link the login to its person's record in People, or take the link away (`do_link_person`)."""
+    login = get_object_or_404(_logins(request), pk=pk)
+    raw = request.POST.get("person", "").strip()
+    chosen = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 12 else None
+    if raw and chosen is None:
+        messages.error(request, "Choose their record from the list")
+        return redirect("accounts:staff-detail", pk=login.pk)
+    try:
+        do_link_person(login, request.school, chosen, actor=request.user)
+    except PermissionDenied as exc:
+        messages.error(request, str(exc))
+        return redirect("accounts:staff-detail", pk=login.pk)
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+        return redirect("accounts:staff-detail", pk=login.pk)
+    done = "is linked to their record in People" if chosen else "is no longer linked to a record"
+    messages.success(request, f"{login} {done}.")
     return redirect("accounts:staff-detail", pk=login.pk)

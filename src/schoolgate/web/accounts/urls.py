@@ -15,4 +15,5 @@ urlpatterns = [
     path("staff-logins/new/", staff_views.new_view, name="staff-new"),
     path("staff-logins/<int:pk>/", staff_views.detail_view, name="staff-detail"),
     path("staff-logins/<int:pk>/reset/", staff_views.reset_view, name="staff-reset"),
+    path("staff-logins/<int:pk>/person/", staff_views.person_view, name="staff-person"),
 ]

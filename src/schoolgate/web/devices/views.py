@@ -22,8 +22,7 @@ from django.utils.cache import add_never_cache_headers
 from django.views.decorators.http import require_POST
 
 from schoolgate.web.accounts.choices import Capability
-from schoolgate.web.agreements.choices import Audience
-from schoolgate.web.agreements.models import AgreementVersion
+from schoolgate.web.agreements.models import AgreementVersion, audience_of
 from schoolgate.web.core.access import StaffRequest, staff_view
 from schoolgate.web.core.forms import ReasonForm, add_errors
 from schoolgate.web.core.models import ArchivableQuerySet
@@ -327,10 +326,13 @@ def byod_view(request: StaffRequest) -> HttpResponse:
 # Guest logins
 
 
-def _visitor_agreement(request: StaffRequest) -> AgreementVersion | None:
-    return AgreementVersion.objects.filter(school=request.school).in_force(
-        Audience.VISITORS, timezone.localdate()
-    )
+def _agreement_for(request: StaffRequest, person: Person) -> AgreementVersion | None:
+    """The agreement in force today for the guest, as the agreements app and the proxy see it
+    (`audience_of`): the staff one for supply staff, the visitors' one for visitors and community users."""
+    audience = audience_of(person)
+    if audience is None:
+        return None
+    return AgreementVersion.objects.filter(school=request.school).in_force(audience, timezone.localdate())
 
 
 @staff_view(Capability.GUEST_LOGINS)
@@ -387,7 +389,7 @@ def _slip(request: StaffRequest, login: GuestLogin, password: str | None) -> Htt
     context: dict[str, Any] = {
         "login": login,
         "password": password,
-        "agreement": _visitor_agreement(request),
+        "agreement": _agreement_for(request, login.person),
         "ended": login.removed_at is not None or login.until <= timezone.now(),
     }
     return render_page(request, "devices/slip.html", context)
