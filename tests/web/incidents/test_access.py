@@ -31,6 +31,8 @@ EXPECTED: dict[str, dict[str, str | int]] = {
     "sami": {"ordinary": 404, "restricted": 404, "allegation": "own", "about-head": 404},
     "tom": {"ordinary": "own", "restricted": "own", "allegation": 404, "about-head": "own"},
     "greta": dict.fromkeys(KINDS, 403),
+    "gina": dict.fromkeys(KINDS, 403),  # the online safety governor: no log at all, as any governor
+    "omar": dict.fromkeys(KINDS, 404),  # the office: reports concerns, sees only their own (none here)
     "cleo": {"ordinary": 404, "restricted": 404, "allegation": 404, "about-head": "full"},
     "nora": dict.fromkeys(KINDS, 403),
 }

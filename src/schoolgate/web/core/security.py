@@ -25,7 +25,7 @@ from typing import Any
 from django import forms
 from django.conf import settings
 from django.core.files.uploadhandler import FileUploadHandler, SkipFile
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse, QueryDict
 from django.shortcuts import render
 from django.urls import Resolver404, ResolverMatch, resolve
 from whitenoise.middleware import WhiteNoiseFileResponse  # type: ignore[import-untyped]
@@ -133,9 +133,21 @@ class NoFilesUploadHandler(FileUploadHandler):
         return None
 
 
+def _without_nul(query: QueryDict) -> QueryDict:
+    """The address's query without NUL characters: no one types one, PostgreSQL refuses them in text,
+    and a page that reads a parameter for a search or a filter must not fail on one (forms refuse them
+    already; this covers every parameter read straight from `request.GET`)."""
+    cleaned = QueryDict(mutable=True)
+    for key, values in query.lists():
+        cleaned.setlist(key.replace("\x00", ""), [v.replace("\x00", "") for v in values])
+    cleaned._mutable = False
+    return cleaned
+
+
 class RequestSizeMiddleware:
     """Refuses, before anything reads it, a body larger than its page takes; on a page that takes no
-    files, any file in the body is skipped unread. Only the headers are read here."""
+    files, any file in the body is skipped unread. Only the headers are read here. NUL characters are
+    taken out of the address's query (`_without_nul`)."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]) -> None:
         self.get_response = get_response
@@ -143,7 +155,11 @@ class RequestSizeMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         refusal = self._refusal(request)
-        return refusal if refusal is not None else self.get_response(request)
+        if refusal is not None:
+            return refusal
+        if "%00" in request.META.get("QUERY_STRING", ""):
+            request.GET = _without_nul(request.GET)  # type: ignore[assignment]  # immutable, as Django makes it
+        return self.get_response(request)
 
     def _refusal(self, request: HttpRequest) -> HttpResponse | None:
         given = str(request.META.get("CONTENT_LENGTH") or "").strip()

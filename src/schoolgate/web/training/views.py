@@ -177,9 +177,9 @@ def record_view(request: StaffRequest) -> HttpResponse:
     their certificate."""
     _courses(request)
     initial: dict[str, object] = {"attended_on": timezone.localdate()}
-    if request.GET.get("course", "").isdigit():
+    if request.GET.get("course", "").isascii() and request.GET.get("course", "").isdigit():
         initial["course"] = int(request.GET["course"])
-    if request.GET.get("person", "").isdigit():
+    if request.GET.get("person", "").isascii() and request.GET.get("person", "").isdigit():
         initial["people"] = [int(request.GET["person"])]
     form = forms.RecordForm(
         posted(request), request.FILES if request.method == "POST" else None, school=request.school,
