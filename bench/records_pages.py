@@ -58,6 +58,10 @@ from pathlib import Path
 from typing import Any
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from monitoring_pages import p95  # noqa: E402  (bench/'s own modules, beside this one)
+from web_pages import QueryCounter  # noqa: E402
+
 GOAL_MS = 200.0
 
 # The proportions of the seeded year (a 1,500-pupil secondary school).
@@ -92,22 +96,6 @@ class PageResult:
     @property
     def cpu_p95(self) -> float:
         return p95(self.cpu_ms)
-
-
-def p95(values: list[float]) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, max(0, round(0.95 * len(ordered)) - 1))]
-
-
-class QueryCounter:
-    """Counts the SQL statements run inside `connection.execute_wrapper(counter)`."""
-
-    def __init__(self) -> None:
-        self.count = 0
-
-    def __call__(self, execute: Any, sql: str, params: Any, many: bool, context: Any) -> Any:
-        self.count += 1
-        return execute(sql, params, many, context)
 
 
 def main() -> None:
